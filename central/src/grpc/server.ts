@@ -1,0 +1,185 @@
+// AgentService adapter: decode → authenticate → services → encode; XchgError → gRPC status with the
+// reason in the message. No business rule lives here.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { loadXchgV1, type AgentServiceHandlers } from '../../../proto/index.js';
+import type { NodeHealth__Output, TaskSpec } from '../../../proto/index.js';
+import { ERROR_STATUS, ErrorCode, XchgError } from '../errors.js';
+import type { CentralMetrics } from '../metrics.js';
+import type { AssignmentService } from '../services/assignments.js';
+import type { NodeService } from '../services/nodes.js';
+import type { ReportService } from '../services/reports.js';
+import type { NodeRecord, TaskRecord } from '../store/index.js';
+
+export interface GrpcDeps {
+  nodes: NodeService;
+  assignments: AssignmentService;
+  reports: ReportService;
+  metrics: CentralMetrics;
+  logger: Logger;
+  pollTimeoutMs: number;
+  dataPlane: { natsUrls: readonly string[]; subjectPrefix: string; stream: string; homeCenter: string };
+}
+
+/** Limits that bound what a caller can make central hold. */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const MAX_REPORT_ITEMS = 1000;
+
+export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+  const log = deps.logger.child({ component: 'grpc' });
+
+  const auth = (call: grpc.ServerUnaryCall<unknown, unknown>): NodeRecord => {
+    const nodeId = String(call.metadata.get('x-xchg-node-id')[0] ?? '');
+    const authz = String(call.metadata.get('authorization')[0] ?? '');
+    const secret = authz.startsWith('Bearer ') ? authz.slice(7) : '';
+    return deps.nodes.authenticate(nodeId, secret);
+  };
+
+  /** Wraps a handler body: one place for metrics and error mapping. */
+  function unary<Req, Res>(
+    method: string,
+    body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      Promise.resolve()
+        .then(() => body(call))
+        .then(
+          (res) => {
+            deps.metrics.grpcRequests.inc({ method, code: 'OK' });
+            callback(null, res);
+          },
+          (err: unknown) => {
+            const e = toStatus(err);
+            deps.metrics.grpcRequests.inc({ method, code: grpc.status[e.code] });
+            if (e.code === grpc.status.INTERNAL) log.error({ err, method }, 'agent call failed');
+            else log.debug({ method, code: grpc.status[e.code], reason: e.details }, 'agent call refused');
+            callback(e);
+          },
+        );
+    };
+  }
+
+  const handlers: AgentServiceHandlers = {
+    Enroll: unary('Enroll', (call) => {
+      const r = call.request;
+      try {
+        const { node, secret } = deps.nodes.enroll({
+          token: r.token,
+          hostname: r.hostname,
+          agentVersion: r.agentVersion,
+          labels: r.labels,
+        });
+        deps.metrics.enrollments.inc({ outcome: 'enrolled' });
+        log.info({ nodeId: node.id, name: node.name, department: node.departmentCode }, 'node enrolled');
+        return {
+          nodeId: node.id,
+          nodeSecret: secret,
+          nodeName: node.name,
+          departmentCode: node.departmentCode,
+          regionCode: node.regionCode,
+          heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
+          dataPlane: { ...deps.dataPlane, natsUrls: [...deps.dataPlane.natsUrls] },
+        };
+      } catch (err) {
+        deps.metrics.enrollments.inc({ outcome: err instanceof XchgError ? err.code : 'error' });
+        throw err;
+      }
+    }),
+
+    Heartbeat: unary('Heartbeat', (call) => {
+      const node = auth(call);
+      const h: Partial<NodeHealth__Output> = call.request.health ?? {};
+      deps.nodes.heartbeat(node, { ...h, sentAtMs: call.request.sentAtMs }, String(h.agentVersion ?? ''));
+      return { ttlMs: deps.nodes.heartbeatTtlMs, serverTimeMs: Date.now(), status: 'online' };
+    }),
+
+    PollAssignments: unary('PollAssignments', async (call) => {
+      const node = auth(call);
+      const known = Number(call.request.knownVersion ?? 0);
+      const ac = new AbortController();
+      call.on('cancelled', () => ac.abort());
+      const set = await deps.assignments.waitForChange(node.id, known, deps.pollTimeoutMs, ac.signal);
+      return {
+        version: set.version,
+        changed: set.version !== known,
+        assignments: set.tasks.map((t) => ({ id: t.id, generation: t.generation, task: toTaskSpec(t), spec: 'task' as const })),
+        nextPollDelayMs: 0,
+        heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
+      };
+    }),
+
+    AckAssignment: unary('AckAssignment', (call) => {
+      const node = auth(call);
+      const r = call.request;
+      const outcome = r.outcome === 'ASSIGNMENT_OUTCOME_APPLIED' ? 'applied' : r.outcome === 'ASSIGNMENT_OUTCOME_REJECTED' ? 'rejected' : undefined;
+      if (!outcome) throw new XchgError(ErrorCode.INVALID_ARGUMENT, 'outcome: must be APPLIED or REJECTED', { field: 'outcome' });
+      if (outcome === 'rejected') log.warn({ nodeId: node.id, assignmentId: r.assignmentId, reason: r.reason }, 'assignment rejected by node');
+      deps.assignments.recordAck(node.id, { assignmentId: r.assignmentId, generation: Number(r.generation), outcome, reason: r.reason });
+      return {};
+    }),
+
+    Report: unary('Report', (call) => {
+      const node = auth(call);
+      const items = call.request.items ?? [];
+      if (items.length > MAX_REPORT_ITEMS)
+        throw new XchgError(ErrorCode.INVALID_ARGUMENT, `items: at most ${MAX_REPORT_ITEMS} per call, got ${items.length}`, { field: 'items' });
+      const res = deps.reports.ingest(
+        node.id,
+        items.map((it) => {
+          const kind = it.body ?? '';
+          const body = (kind ? (it as unknown as Record<string, unknown>)[kind] : {}) as Record<string, unknown>;
+          return { reportId: it.reportId, seq: Number(it.seq), observedAtMs: Number(it.observedAtMs), kind, body: body ?? {} };
+        }),
+      );
+      for (const kind of res.freshKinds) deps.metrics.reportsReceived.inc({ kind });
+      if (res.duplicates) deps.metrics.reportsDuplicate.inc(res.duplicates);
+      return { ackedReportIds: res.acked };
+    }),
+  };
+
+  server.addService(loadXchgV1().AgentService.service, handlers);
+  return server;
+}
+
+export function toTaskSpec(t: TaskRecord): TaskSpec {
+  return {
+    taskId: t.id,
+    name: t.name,
+    kind: t.kind,
+    enabled: t.enabled,
+    resourceCode: t.resourceCode,
+    subscriptionId: t.subscriptionId,
+    binding: t.binding,
+    peerNodeId: t.peerNodeId ?? '',
+    paramsJson: JSON.stringify(t.params),
+    schemaVersion: 1,
+    intervalMs: t.intervalMs,
+  };
+}
+
+function toStatus(err: unknown): grpc.ServiceError {
+  if (err instanceof XchgError) {
+    const e = new Error(err.message) as grpc.ServiceError;
+    e.code = ERROR_STATUS[err.code].grpc;
+    e.details = err.message;
+    e.metadata = new grpc.Metadata();
+    e.metadata.set('x-xchg-error-code', err.code);
+    return e;
+  }
+  const e = new Error('internal error') as grpc.ServiceError;
+  e.code = grpc.status.INTERNAL;
+  e.details = 'internal error';
+  return e;
+}
+
+/** Binds the server; resolves with the port actually bound (for port 0). */
+export function listenGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}

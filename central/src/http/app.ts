@@ -1,0 +1,97 @@
+// The fastify application factory: routes, schemas, OpenAPI, error mapping. buildApp never listens;
+// main.ts does, and tests use inject().
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
+import { ERROR_STATUS, XchgError } from '../errors.js';
+import type { CentralMetrics } from '../metrics.js';
+import type { AssignmentService } from '../services/assignments.js';
+import type { NodeService } from '../services/nodes.js';
+import type { RegistryService } from '../services/registry.js';
+import type { ReportService } from '../services/reports.js';
+import { authenticate } from './auth.js';
+import { registerNodeRoutes } from './routes/nodes.js';
+import { registerRegistryRoutes } from './routes/registry.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { registerWeb } from '../web/index.js';
+
+export interface HttpDeps {
+  registry: RegistryService;
+  nodes: NodeService;
+  assignments: AssignmentService;
+  reports: ReportService;
+  metrics: CentralMetrics;
+  logger: Logger;
+  adminToken: string;
+  version: string;
+  /** Readiness: false while starting or draining. */
+  ready: () => boolean;
+  ping: () => boolean;
+}
+
+export type App = FastifyInstance<any, any, any, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export async function buildApp(deps: HttpDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'xchg central API', description: '政务数据共享交换平台 — exchange manager API', version: deps.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError | XchgError, req, reply) => {
+    if (err instanceof XchgError) {
+      return reply.status(ERROR_STATUS[err.code].http).send({ error: { code: err.code, message: err.message, field: err.field } });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const v = fe.validation[0];
+      const where = fe.validationContext ?? 'body';
+      const extra = v?.params && 'additionalProperty' in v.params ? `/${String(v.params['additionalProperty'])}` : '';
+      const missing = v?.params && 'missingProperty' in v.params ? `/${String(v.params['missingProperty'])}` : '';
+      const field = `${where}${v?.instancePath ?? ''}${extra}${missing}`.replaceAll('/', '.');
+      const message = extra ? 'unknown field' : (v?.message ?? 'invalid');
+      return reply.status(400).send({ error: { code: 'INVALID_ARGUMENT', message: `${field}: ${message}`, field } });
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send({ error: { code: 'INVALID_ARGUMENT', message: fe.message } });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const ok = deps.ready() && deps.ping();
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready' });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', authenticate({ adminToken: deps.adminToken }));
+    registerRegistryRoutes(api as App, deps);
+    registerNodeRoutes(api as App, deps);
+    registerTaskRoutes(api as App, deps);
+  }, { prefix: '/api/v1' });
+
+  registerWeb(app, deps);
+  await app.ready();
+  return app;
+}

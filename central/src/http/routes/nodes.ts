@@ -1,0 +1,137 @@
+// /api/v1/nodes, /api/v1/tokens (enrollment) and /api/v1/reports.
+import { Type } from 'typebox';
+import { requireRole, WRITERS } from '../auth.js';
+import type { App, HttpDeps } from '../app.js';
+import { Code, Name } from './registry.js';
+import { scopeOf } from './scope.js';
+
+const NodeId = Type.String({ minLength: 1, maxLength: 64 });
+const Node = Type.Object({
+  id: NodeId,
+  name: Type.String(),
+  departmentCode: Type.String(),
+  regionCode: Type.String(),
+  hostname: Type.String(),
+  agentVersion: Type.String(),
+  labels: Type.Record(Type.String(), Type.String()),
+  status: Type.Enum(['online', 'offline']),
+  enabled: Type.Boolean(),
+  enrolledAt: Type.Integer(),
+  lastHeartbeatAt: Type.Union([Type.Integer(), Type.Null()]),
+  health: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  assignmentVersion: Type.Integer(),
+});
+const Token = Type.Object({
+  id: Type.String(),
+  departmentCode: Type.String(),
+  nodeName: Type.String(),
+  createdAt: Type.Integer(),
+  expiresAt: Type.Integer(),
+  usedAt: Type.Union([Type.Integer(), Type.Null()]),
+  usedByNodeId: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export function registerNodeRoutes(app: App, deps: HttpDeps): void {
+  app.get(
+    '/nodes',
+    {
+      schema: {
+        tags: ['nodes'],
+        summary: 'List nodes (前置节点) with liveness and last health',
+        querystring: Type.Object(
+          { region: Type.Optional(Code), department: Type.Optional(Code), status: Type.Optional(Type.Enum(['online', 'offline'])) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Node) },
+      },
+    },
+    async (req) => {
+      const regionCodes = scopeOf(req, deps, req.query.region);
+      return deps.nodes.list({
+        ...(regionCodes && { regionCodes }),
+        ...(req.query.department && { departmentCode: req.query.department }),
+        ...(req.query.status && { status: req.query.status }),
+      });
+    },
+  );
+
+  app.get('/nodes/:id', { schema: { tags: ['nodes'], params: Type.Object({ id: NodeId }) } }, async (req) => {
+    const node = deps.nodes.get(req.params.id);
+    return { ...node, events: deps.nodes.events(node.id), acks: deps.assignments.acks(node.id) };
+  });
+
+  for (const [verb, enabled] of [['disable', false], ['enable', true]] as const) {
+    app.post(
+      `/nodes/:id/${verb}`,
+      {
+        schema: {
+          tags: ['nodes'],
+          summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} a node`,
+          params: Type.Object({ id: NodeId }),
+          body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
+          response: { 200: Node },
+        },
+      },
+      async (req) => {
+        const p = requireRole(req, ...WRITERS);
+        return deps.nodes.setEnabled(req.params.id, enabled, req.body?.reason ?? `${verb}d by ${p.name}`);
+      },
+    );
+  }
+
+  app.get('/tokens', { schema: { tags: ['tokens'], summary: 'List enrollment tokens (secrets never shown again)', response: { 200: Type.Array(Token) } } }, async () =>
+    deps.nodes.listTokens(),
+  );
+
+  app.post(
+    '/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Issue a one-time enrollment token for a new node of a department',
+        body: Type.Object(
+          { departmentCode: Code, nodeName: Name, ttlMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 366 * 24 * 3600_000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ token: Type.String(), record: Token }) },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, ...WRITERS);
+      return reply.status(201).send(deps.nodes.createToken(req.body));
+    },
+  );
+
+  app.delete('/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revoke an unused token', params: Type.Object({ id: Type.String({ minLength: 1 }) }) } }, async (req, reply) => {
+    requireRole(req, ...WRITERS);
+    deps.nodes.revokeToken(req.params.id);
+    return reply.status(204).send();
+  });
+
+  app.get(
+    '/reports',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Reports received from agents, in per-node sequence order',
+        querystring: Type.Object(
+          {
+            node: Type.Optional(NodeId),
+            kind: Type.Optional(Type.Enum(['task_run', 'metrics', 'traffic', 'quarantine', 'event'])),
+            afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) =>
+      deps.reports.list({
+        ...(req.query.node && { nodeId: req.query.node }),
+        ...(req.query.kind && { kind: req.query.kind }),
+        ...(req.query.afterSeq !== undefined && { afterSeq: req.query.afterSeq }),
+        ...(req.query.limit !== undefined && { limit: req.query.limit }),
+      }),
+  );
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// xchg-central: the only place that wires config → logger → store → services → listen → signals.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { compileConfig, ConfigError, type CentralConfig } from './config.js';
+import { buildGrpcServer, listenGrpc } from './grpc/server.js';
+import { buildApp } from './http/app.js';
+import { newSecret } from './ids.js';
+import { CentralMetrics } from './metrics.js';
+import { AssignmentService } from './services/assignments.js';
+import { NodeService } from './services/nodes.js';
+import { RegistryService } from './services/registry.js';
+import { ReportService } from './services/reports.js';
+import { Store } from './store/index.js';
+import { VERSION } from '../../common/src/version.js';
+
+const USAGE = `usage: xchg-central [--config FILE] [--data-dir DIR] [--http-port N] [--grpc-port N]
+
+Runs the exchange manager (交换管理中心): HTTP API and dashboard, gRPC AgentService for agents.
+Environment: XCHG_CENTRAL_CONFIG and the XCHG_CENTRAL_* variables listed in deploy/central.example.yaml.`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'http-port': { type: 'string' },
+      'grpc-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  if (values.version) return void console.log(VERSION);
+
+  const overrides: Record<string, unknown> = {};
+  if (values['data-dir']) overrides['dataDir'] = values['data-dir'];
+  if (values['http-port'] !== undefined) overrides['http'] = { port: Number(values['http-port']) };
+  if (values['grpc-port'] !== undefined) overrides['grpc'] = { port: Number(values['grpc-port']) };
+  let config: CentralConfig;
+  try {
+    config = compileConfig({ file: values.config ?? process.env['XCHG_CENTRAL_CONFIG'], overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`xchg-central: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const logger = pino({ level: config.logLevel, base: { svc: 'xchg-central' }, redact: ['*.token', '*.secret', '*.adminToken'] });
+  mkdirSync(config.dataDir, { recursive: true });
+  const adminToken = config.adminToken ?? loadOrCreateAdminToken(config.dataDir, logger);
+  const store = Store.open(join(config.dataDir, 'central.db'));
+  const clock = (): number => Date.now();
+
+  let metrics: CentralMetrics | undefined;
+  const nodes = new NodeService(store, clock, {
+    heartbeatTtlMs: config.heartbeatTtlMs,
+    enrollTokenTtlMs: config.enrollTokenTtlMs,
+    onTransition: (t) => {
+      metrics?.nodeTransitions.inc({ to: t.to });
+      const log = logger.child({ component: 'liveness' });
+      if (t.to === 'offline') log.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
+      else log.info({ nodeId: t.nodeId }, 'node online');
+    },
+  });
+  const assignments = new AssignmentService(store, clock);
+  const registry = new RegistryService(store, clock);
+  const reports = new ReportService(store, clock);
+  metrics = new CentralMetrics({
+    nodesByStatus: () => {
+      const counts: Record<string, number> = {};
+      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
+      return counts;
+    },
+    parkedPolls: () => assignments.parkedPolls,
+  });
+
+  let ready = false;
+  const grpcServer = buildGrpcServer({
+    nodes,
+    assignments,
+    reports,
+    metrics,
+    logger,
+    pollTimeoutMs: config.pollTimeoutMs,
+    dataPlane: config.dataPlane,
+  });
+  const app = await buildApp({
+    registry,
+    nodes,
+    assignments,
+    reports,
+    metrics,
+    logger,
+    adminToken,
+    version: VERSION,
+    ready: () => ready,
+    ping: () => store.ping(),
+  });
+
+  const grpcPort = await listenGrpc(grpcServer, config.grpc.host, config.grpc.port);
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const httpPort = (app.server.address() as { port: number }).port;
+
+  const sweeper = setInterval(() => {
+    try {
+      nodes.sweep();
+    } catch (err) {
+      logger.error({ err }, 'liveness sweep failed');
+    }
+  }, config.livenessCheckIntervalMs);
+  ready = true;
+  logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    logger.info({ signal }, 'central stopping');
+    clearInterval(sweeper);
+    assignments.wakeAll();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        grpcServer.forceShutdown();
+        resolve();
+      }, 5000);
+      grpcServer.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    await app.close();
+    store.close();
+    logger.info('central stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function loadOrCreateAdminToken(dataDir: string, logger: pino.Logger): string {
+  const file = join(dataDir, 'admin.token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = newSecret('xat_');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  logger.warn({ file }, 'generated the bootstrap admin token; read it from this file');
+  return token;
+}
+
+main().catch((err: unknown) => {
+  console.error('xchg-central: fatal:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

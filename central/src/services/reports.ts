@@ -1,0 +1,81 @@
+// Ingests agent reports. Idempotent: a report_id already stored is acknowledged again and not re-applied,
+// so an agent retrying after a lost reply never double counts (exactly-once effect over at-least-once
+// delivery).
+import { invalid } from '../errors.js';
+import type { Store } from '../store/index.js';
+
+export interface ReportInput {
+  reportId: string;
+  seq: number;
+  observedAtMs: number;
+  kind: string;
+  body: Record<string, unknown>;
+}
+
+export interface IngestResult {
+  acked: string[];
+  /** Kind of each report stored by this call (duplicates left out). */
+  freshKinds: string[];
+  duplicates: number;
+}
+
+export class ReportService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number,
+  ) {}
+
+  ingest(nodeId: string, items: readonly ReportInput[]): IngestResult {
+    for (const [i, it] of items.entries()) {
+      if (!it.reportId || it.reportId.length > 128) throw invalid(`items[${i}].report_id`, 'must be 1-128 characters');
+      if (!it.kind) throw invalid(`items[${i}].body`, 'is empty: one of task_run, metrics, traffic, quarantine, event is required');
+    }
+    const now = this.clock();
+    return this.store.tx(() => {
+      const freshKinds: string[] = [];
+      for (const it of items) {
+        const isNew = this.store.reports.insertIfNew({
+          reportId: it.reportId,
+          nodeId,
+          seq: it.seq,
+          kind: it.kind,
+          observedAt: it.observedAtMs,
+          receivedAt: now,
+          body: it.body,
+        });
+        if (!isNew) continue;
+        freshKinds.push(it.kind);
+        if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body);
+      }
+      return { acked: items.map((i) => i.reportId), freshKinds, duplicates: items.length - freshKinds.length };
+    });
+  }
+
+  list(filter: Parameters<Store['reports']['list']>[0]): ReturnType<Store['reports']['list']> {
+    return this.store.reports.list(filter);
+  }
+
+  taskRuns(filter: Parameters<Store['reports']['taskRuns']>[0]): ReturnType<Store['reports']['taskRuns']> {
+    return this.store.reports.taskRuns(filter);
+  }
+
+  private applyTaskRun(nodeId: string, b: Record<string, unknown>): void {
+    const num = (k: string): number => Number(b[k] ?? 0) || 0;
+    const str = (k: string): string => String(b[k] ?? '');
+    this.store.reports.insertTaskRun({
+      runId: str('runId'),
+      taskId: str('taskId'),
+      nodeId,
+      startedAt: num('startedAtMs'),
+      finishedAt: num('finishedAtMs'),
+      status: str('status') || 'ok',
+      records: num('records'),
+      bytes: num('bytes'),
+      batches: num('batches'),
+      errors: num('errors'),
+      lagMs: num('lagMs'),
+      quarantined: num('quarantined'),
+      error: str('error'),
+    });
+  }
+}

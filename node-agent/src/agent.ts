@@ -1,0 +1,374 @@
+// The agent: enrollment, then four loops until shutdown — heartbeat, assignment long-poll, metrics
+// sampling, outbox flush. States: INITIALIZED → RUNNING → DRAINING → STOPPED, or FAILED when it cannot
+// start (bad token, no identity). Every wait takes the shutdown AbortSignal.
+//
+// Invariants
+//  - Nothing observed is sent before it is in the spool outbox; it leaves the outbox only when central
+//    acknowledges it (reports are delivered at least once and central stores each report_id once).
+//  - The agent runs its last applied assignment set while central is unreachable, also after a restart
+//    (the set is in the spool).
+//  - The identity is written once, at enrollment; a restart never enrolls again.
+import { EventEmitter } from 'node:events';
+import { statfsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Assignment__Output, NodeHealth, ReportItem } from '../../proto/index.js';
+import { Backoff, sleep } from './backoff.js';
+import { enrollTokenOf, type AgentConfig } from './config.js';
+import { CentralClient } from './control/central-client.js';
+import { AgentError, AgentErrorCode, grpcCode, isRetryable } from './errors.js';
+import { loadIdentity, saveIdentity, type NodeIdentity } from './identity.js';
+import { SqliteSpool } from './spool/sqlite-spool.js';
+import { TaskSupervisor, type RunnerFactory, type TaskAssignment } from './tasks/supervisor.js';
+import { VERSION } from '../../common/src/version.js';
+
+export type AgentState = 'INITIALIZED' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
+
+export interface AgentDeps {
+  logger: Logger;
+  /** Task runners by task kind ("sync", "exchange"); kinds without one are rejected with a reason. */
+  runners?: Readonly<Record<string, RunnerFactory>>;
+  clock?: () => number;
+}
+
+export class Agent extends EventEmitter {
+  private _state: AgentState = 'INITIALIZED';
+  private readonly log: Logger;
+  private readonly clock: () => number;
+  private readonly abort = new AbortController();
+  private readonly client: CentralClient;
+  private spool: SqliteSpool | undefined;
+  private identity: NodeIdentity | undefined;
+  private supervisor: TaskSupervisor | undefined;
+  private loops: Promise<void>[] = [];
+  private assignmentVersionHeld = 0;
+  private heartbeatTtlMs = 15_000;
+  private readonly startedAt: number;
+  private lastCpu = process.cpuUsage();
+  private lastCpuAt = process.hrtime.bigint();
+  private flushKick: (() => void) | undefined;
+  private centralReachable = false;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+  ) {
+    super();
+    this.log = deps.logger.child({ component: 'agent' });
+    this.clock = deps.clock ?? Date.now;
+    this.startedAt = this.clock();
+    this.client = new CentralClient(config.central.address);
+  }
+
+  get state(): AgentState {
+    return this._state;
+  }
+  get nodeId(): string | undefined {
+    return this.identity?.nodeId;
+  }
+  get assignmentVersion(): number {
+    return this.assignmentVersionHeld;
+  }
+  get outboxDepth(): number {
+    return this.spool?.reportDepth ?? 0;
+  }
+
+  /** Enrolls (or loads the identity), restores the last assignments and starts the loops. */
+  async start(): Promise<void> {
+    try {
+      mkdirSync(this.config.dataDir, { recursive: true });
+      this.identity = loadIdentity(this.config.dataDir) ?? (await this.enroll());
+      if (this.identity.centralAddress !== this.config.central.address)
+        this.log.warn({ enrolledWith: this.identity.centralAddress, configured: this.config.central.address }, 'central address changed since enrollment');
+      this.client.setCredentials(this.identity);
+      this.spool = new SqliteSpool(join(this.config.dataDir, 'spool.db'), this.config.spool);
+      this.supervisor = new TaskSupervisor(
+        this.deps.runners ?? {},
+        { logger: this.deps.logger.child({ component: 'task' }), report: (kind, body) => this.report(kind, body) },
+        this.config.shutdownGraceMs,
+      );
+      const held = this.spool.loadAssignments<TaskAssignment>();
+      if (held) {
+        this.log.info({ version: held.version, tasks: held.assignments.length }, 'resuming last assignment set');
+        await this.supervisor.apply(held.assignments);
+        this.assignmentVersionHeld = held.version;
+      }
+    } catch (err) {
+      this.setState('FAILED', err instanceof Error ? err.message : String(err));
+      this.close();
+      throw err;
+    }
+    this.setState('RUNNING');
+    this.report('event', { severity: 'info', code: 'AGENT_STARTED', message: `agent ${VERSION} started`, taskId: '' });
+    const signal = this.abort.signal;
+    this.loops = [this.heartbeatLoop(signal), this.pollLoop(signal), this.metricsLoop(signal), this.flushLoop(signal)];
+  }
+
+  /** Records an observation for central in the outbox (durable before this returns). */
+  report(kind: 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event', body: Record<string, unknown>): void {
+    if (!this.spool) throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'agent not started');
+    const r = this.spool.enqueueReport(kind, body, this.clock());
+    this.emit('report', r);
+    this.flushKick?.();
+  }
+
+  /** SIGTERM path: stop polling → let running work finish within the grace period → flush → close the DB last. */
+  async shutdown(): Promise<void> {
+    if (this._state === 'STOPPED' || this._state === 'DRAINING') return;
+    if (this._state !== 'RUNNING') {
+      this.abort.abort();
+      this.close();
+      this.setState('STOPPED');
+      return;
+    }
+    this.setState('DRAINING');
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.supervisor?.stopAll();
+    const deadline = this.clock() + this.config.shutdownGraceMs;
+    while (this.spool && this.spool.reportDepth > 0 && this.clock() < deadline) {
+      try {
+        if ((await this.flushOnce(Math.max(500, deadline - this.clock()))) === 0) break;
+      } catch {
+        break; // central unreachable: the outbox keeps the rest for the next start
+      }
+    }
+    const left = this.spool?.reportDepth ?? 0;
+    if (left > 0) this.log.info({ reports: left }, 'reports kept in outbox for the next start');
+    this.close();
+    this.setState('STOPPED');
+  }
+
+  private close(): void {
+    this.client.close();
+    this.spool?.close();
+  }
+
+  private setState(next: AgentState, reason?: string): void {
+    const from = this._state;
+    this._state = next;
+    const fields = { from, to: next, nodeId: this.identity?.nodeId, ...(reason && { reason }) };
+    if (next === 'FAILED') this.log.error(fields, 'agent state changed');
+    else this.log.info(fields, 'agent state changed');
+    this.emit('state', next);
+  }
+
+  private async enroll(): Promise<NodeIdentity> {
+    const token = enrollTokenOf(this.config);
+    if (!token)
+      throw new AgentError(
+        AgentErrorCode.NOT_ENROLLED,
+        `no node identity in ${this.config.dataDir} and no enrollment token configured (central.enrollToken or XCHG_AGENT_ENROLL_TOKEN)`,
+      );
+    const backoff = new Backoff(this.config.backoff);
+    for (;;) {
+      try {
+        const res = await this.client.enroll({ token, hostname: hostname(), agentVersion: VERSION, labels: { ...this.config.labels } });
+        const id: NodeIdentity = {
+          nodeId: res.nodeId,
+          nodeSecret: res.nodeSecret,
+          nodeName: res.nodeName,
+          departmentCode: res.departmentCode,
+          regionCode: res.regionCode,
+          centralAddress: this.config.central.address,
+          enrolledAt: this.clock(),
+          dataPlane: {
+            natsUrls: res.dataPlane?.natsUrls ?? [],
+            subjectPrefix: res.dataPlane?.subjectPrefix ?? 'xchg',
+            stream: res.dataPlane?.stream ?? 'XCHG_DATA',
+            homeCenter: res.dataPlane?.homeCenter ?? '',
+          },
+        };
+        saveIdentity(this.config.dataDir, id);
+        this.heartbeatTtlMs = res.heartbeatTtlMs || this.heartbeatTtlMs;
+        this.log.info({ nodeId: id.nodeId, name: id.nodeName, department: id.departmentCode }, 'enrolled');
+        return id;
+      } catch (err) {
+        if (!isRetryable(err)) {
+          const detail = (err as { details?: string }).details ?? (err as Error).message;
+          throw new AgentError(AgentErrorCode.ENROLL_REFUSED, `enrollment refused by central: ${detail}`, { cause: err });
+        }
+        const delay = backoff.next();
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'central unreachable; enrollment will be retried');
+        if (!(await sleep(delay, this.abort.signal))) throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'stopped before enrollment completed');
+      }
+    }
+  }
+
+  private heartbeatIntervalMs(): number {
+    return this.config.heartbeatIntervalMs || Math.max(50, Math.floor(this.heartbeatTtlMs / 3));
+  }
+
+  private async heartbeatLoop(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.config.backoff);
+    while (!signal.aborted) {
+      let delay = this.heartbeatIntervalMs();
+      try {
+        const res = await this.client.heartbeat(this.health());
+        if (res.ttlMs && res.ttlMs !== this.heartbeatTtlMs) {
+          this.heartbeatTtlMs = res.ttlMs;
+          delay = this.heartbeatIntervalMs();
+        }
+        this.markCentral(true);
+        backoff.reset();
+      } catch (err) {
+        this.onCentralError(err, 'heartbeat');
+        delay = Math.min(delay, backoff.next());
+      }
+      await sleep(delay, signal);
+    }
+  }
+
+  private async pollLoop(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.config.backoff);
+    while (!signal.aborted) {
+      try {
+        const res = await this.client.pollAssignments(this.assignmentVersionHeld, this.config.pollDeadlineMs, signal);
+        if (res.heartbeatTtlMs) this.heartbeatTtlMs = res.heartbeatTtlMs;
+        this.markCentral(true);
+        backoff.reset();
+        if (res.version !== this.assignmentVersionHeld) await this.applyAssignments(res.version, res.assignments);
+        if (res.nextPollDelayMs) await sleep(res.nextPollDelayMs, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        if (grpcCode(err) === GrpcStatus.DEADLINE_EXCEEDED) continue; // a quiet long-poll: poll again
+        this.onCentralError(err, 'poll');
+        await sleep(backoff.next(), signal);
+      }
+    }
+  }
+
+  private async applyAssignments(version: number, assignments: Assignment__Output[]): Promise<void> {
+    const tasks: TaskAssignment[] = [];
+    for (const a of assignments) {
+      if (a.spec !== 'task' || !a.task) continue; // policies and routes: later releases
+      let params: Record<string, unknown> = {};
+      try {
+        params = a.task.paramsJson ? (JSON.parse(a.task.paramsJson) as Record<string, unknown>) : {};
+      } catch {
+        params = { __invalid: a.task.paramsJson };
+      }
+      tasks.push({
+        id: a.id,
+        generation: Number(a.generation),
+        kind: a.task.kind,
+        enabled: a.task.enabled,
+        binding: a.task.binding,
+        peerNodeId: a.task.peerNodeId,
+        resourceCode: a.task.resourceCode,
+        subscriptionId: a.task.subscriptionId,
+        params,
+        intervalMs: a.task.intervalMs,
+        name: a.task.name,
+      });
+    }
+    const outcomes = await this.supervisor!.apply(tasks);
+    // Persist before acknowledging: after a crash the agent resumes exactly what it told central it applied.
+    this.spool!.saveAssignments(version, tasks, this.clock());
+    const previous = this.assignmentVersionHeld;
+    this.assignmentVersionHeld = version;
+    this.log.info({ from: previous, to: version, tasks: tasks.length, changed: outcomes.length }, 'assignments applied');
+    this.emit('assignments', version, tasks);
+    await Promise.all(
+      outcomes.map((o) =>
+        this.client.ackAssignment({ ...o, version }).catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'ack not delivered')),
+      ),
+    );
+  }
+
+  private async metricsLoop(signal: AbortSignal): Promise<void> {
+    while (await sleep(this.config.reportIntervalMs, signal)) {
+      try {
+        this.report('metrics', { health: this.health() });
+      } catch (err) {
+        this.log.error({ err }, 'could not record metrics report');
+      }
+    }
+  }
+
+  private async flushLoop(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.config.backoff);
+    while (!signal.aborted) {
+      let sent = 0;
+      try {
+        sent = await this.flushOnce(15_000);
+        backoff.reset();
+      } catch (err) {
+        this.onCentralError(err, 'report');
+        await sleep(backoff.next(), signal);
+        continue;
+      }
+      if (sent > 0) continue;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.flushKick = undefined;
+          signal.removeEventListener('abort', done);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, 5_000);
+        this.flushKick = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  /** Sends one batch of the oldest reports; deletes what central acknowledged. Returns how many were sent. */
+  private async flushOnce(deadlineMs: number): Promise<number> {
+    const batch = this.spool!.peekReports(this.config.reportBatchSize);
+    if (batch.length === 0) return 0;
+    const items: ReportItem[] = batch.map((r) => ({ reportId: r.reportId, seq: r.seq, observedAtMs: r.observedAt, [r.kind]: r.body }));
+    const res = await this.client.report(items, deadlineMs);
+    this.spool!.deleteReports(res.ackedReportIds);
+    this.markCentral(true);
+    return batch.length;
+  }
+
+  private markCentral(reachable: boolean): void {
+    if (reachable === this.centralReachable) return;
+    this.centralReachable = reachable;
+    if (reachable) this.log.info('central reachable');
+    else this.log.warn('central unreachable; running the last assignment set, reports kept in outbox');
+  }
+
+  private onCentralError(err: unknown, what: string): void {
+    const code = grpcCode(err);
+    if (code === GrpcStatus.NOT_FOUND)
+      this.log.error({ what, nodeId: this.identity?.nodeId }, 'central does not know this node; enroll it again with a new token');
+    else if (code === GrpcStatus.UNAUTHENTICATED) this.log.error({ what }, 'central rejected this node credentials');
+    else if (code === GrpcStatus.PERMISSION_DENIED) this.log.warn({ what, reason: (err as { details?: string }).details }, 'central refused the call');
+    else if (isRetryable(err)) this.markCentral(false);
+    else this.log.warn({ what, err: (err as Error).message }, 'central call failed');
+  }
+
+  health(): NodeHealth {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedUs = Number(now - this.lastCpuAt) / 1000;
+    this.lastCpu = process.cpuUsage();
+    this.lastCpuAt = now;
+    let diskFree = 0;
+    try {
+      const fs = statfsSync(this.config.dataDir);
+      diskFree = fs.bavail * fs.bsize;
+    } catch {
+      /* data dir gone: report 0 */
+    }
+    const lags = this.supervisor?.lags() ?? [];
+    return {
+      agentVersion: VERSION,
+      uptimeS: Math.floor((this.clock() - this.startedAt) / 1000),
+      cpuPercent: elapsedUs > 0 ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
+      memRssBytes: process.memoryUsage.rss(),
+      diskFreeBytes: diskFree,
+      spoolDepth: lags.reduce((s, l) => s + l.pendingBatches, 0),
+      spoolBytes: this.spool?.sizeBytes() ?? 0,
+      taskLags: lags.map((l) => ({ taskId: l.taskId, lagMs: l.lagMs, pendingBatches: l.pendingBatches })),
+      state: this._state,
+      assignmentVersion: this.assignmentVersionHeld,
+      outboxDepth: this.spool?.reportDepth ?? 0,
+    };
+  }
+}

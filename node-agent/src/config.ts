@@ -1,0 +1,109 @@
+// The agent's configuration: DEFAULTS < file (YAML or JSON) < environment < flags, validated once into a
+// frozen object; unknown keys are rejected and every problem is listed at once. Only this file reads
+// process.env. Credentials of department databases live here, on the agent, never in central.
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from 'typebox';
+import { compileLayers, ConfigError, type EnvBinding, type LayerSources } from '../../common/src/config-layers.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+
+/** A named source or sink of department data; connector-specific settings are checked by the connector. */
+const Binding = Type.Object(
+  { type: Type.Enum(['sqlite', 'postgres', 'csv', 'jsonl', 'files']) },
+  { additionalProperties: true },
+);
+
+export const AgentConfigSchema = Type.Object(
+  {
+    /** Holds identity.json and spool.db. */
+    dataDir: Type.String({ minLength: 1 }),
+    central: Type.Object(
+      {
+        /** host:port of central's gRPC AgentService. */
+        address: Type.String({ minLength: 3, pattern: '^[^\\s:/]+:\\d{1,5}$' }),
+        /** One-time enrollment token; needed only until the node is enrolled. */
+        enrollToken: Type.Optional(Type.String({ minLength: 8 })),
+        /** File holding the enrollment token (kept out of the config file). */
+        enrollTokenFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+    labels: Type.Record(Type.String(), Type.String()),
+    /** Heartbeat period; 0 means a third of the TTL central asks for. */
+    heartbeatIntervalMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+    /** Client deadline of one PollAssignments call (must exceed central's poll timeout). */
+    pollDeadlineMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+    /** How often the agent records a metrics report into its outbox. */
+    reportIntervalMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
+    /** Most reports sent in one Report call. */
+    reportBatchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+    backoff: Type.Object(
+      {
+        initialMs: Type.Integer({ minimum: 1 }),
+        factor: Type.Number({ minimum: 1, maximum: 10 }),
+        maxMs: Type.Integer({ minimum: 1 }),
+        jitter: Type.Number({ minimum: 0, maximum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** After SIGTERM: how long running work may take to finish and the outbox to flush. */
+    shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+    spool: Type.Object(
+      {
+        /** Reports kept at most while central is unreachable; then the oldest metrics samples are thinned. */
+        maxReports: Type.Integer({ minimum: 100 }),
+        /** SQLite synchronous level of the spool: FULL survives power loss; NORMAL survives process crashes. */
+        synchronous: Type.Enum(['FULL', 'NORMAL']),
+      },
+      { additionalProperties: false },
+    ),
+    sources: Type.Record(Name, Binding),
+    sinks: Type.Record(Name, Binding),
+    logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  },
+  { additionalProperties: false },
+);
+export type AgentConfig = Readonly<Static<typeof AgentConfigSchema>>;
+
+export const DEFAULTS: Static<typeof AgentConfigSchema> = {
+  dataDir: '/var/lib/xchg-agent',
+  central: { address: '127.0.0.1:7443' },
+  labels: {},
+  heartbeatIntervalMs: 0,
+  pollDeadlineMs: 45_000,
+  reportIntervalMs: 10_000,
+  reportBatchSize: 200,
+  backoff: { initialMs: 1_000, factor: 1.6, maxMs: 120_000, jitter: 0.2 },
+  shutdownGraceMs: 10_000,
+  spool: { maxReports: 100_000, synchronous: 'FULL' },
+  sources: {},
+  sinks: {},
+  logLevel: 'info',
+};
+
+const ENV: readonly EnvBinding[] = [
+  { env: 'XCHG_AGENT_DATA_DIR', path: 'dataDir', kind: 'string' },
+  { env: 'XCHG_AGENT_CENTRAL', path: 'central.address', kind: 'string' },
+  { env: 'XCHG_AGENT_ENROLL_TOKEN', path: 'central.enrollToken', kind: 'string' },
+  { env: 'XCHG_AGENT_ENROLL_TOKEN_FILE', path: 'central.enrollTokenFile', kind: 'string' },
+  { env: 'XCHG_AGENT_HEARTBEAT_INTERVAL_MS', path: 'heartbeatIntervalMs', kind: 'int' },
+  { env: 'XCHG_AGENT_POLL_DEADLINE_MS', path: 'pollDeadlineMs', kind: 'int' },
+  { env: 'XCHG_AGENT_REPORT_INTERVAL_MS', path: 'reportIntervalMs', kind: 'int' },
+  { env: 'XCHG_AGENT_SHUTDOWN_GRACE_MS', path: 'shutdownGraceMs', kind: 'int' },
+  { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
+];
+
+export { ConfigError };
+
+export function compileConfig(sources: LayerSources = {}): AgentConfig {
+  return compileLayers(AgentConfigSchema, DEFAULTS, ENV, sources, (c) =>
+    c.central.enrollToken && c.central.enrollTokenFile ? ['central: set enrollToken or enrollTokenFile, not both'] : [],
+  );
+}
+
+/** The enrollment token from the config or its file, if any. */
+export function enrollTokenOf(config: AgentConfig): string | undefined {
+  if (config.central.enrollToken) return config.central.enrollToken;
+  if (config.central.enrollTokenFile) return readFileSync(config.central.enrollTokenFile, 'utf8').trim();
+  return undefined;
+}

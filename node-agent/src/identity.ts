@@ -1,0 +1,44 @@
+// The node identity issued by central at enrollment, kept in <dataDir>/identity.json (mode 0600, written
+// to a temporary file, fsynced, then renamed: a crash never leaves half an identity). A restart reads it
+// and does not enroll again.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentError, AgentErrorCode } from './errors.js';
+
+export interface NodeIdentity {
+  nodeId: string;
+  nodeSecret: string;
+  nodeName: string;
+  departmentCode: string;
+  regionCode: string;
+  centralAddress: string;
+  enrolledAt: number;
+  dataPlane: { natsUrls: string[]; subjectPrefix: string; stream: string; homeCenter: string };
+}
+
+export const identityPath = (dataDir: string): string => join(dataDir, 'identity.json');
+
+export function loadIdentity(dataDir: string): NodeIdentity | undefined {
+  const file = identityPath(dataDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const id = JSON.parse(readFileSync(file, 'utf8')) as NodeIdentity;
+    if (!id.nodeId || !id.nodeSecret) throw new Error('nodeId or nodeSecret missing');
+    return id;
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.SPOOL_CORRUPT, `identity file ${file} is unreadable (${(err as Error).message}); move it away and enroll with a new token`, { cause: err });
+  }
+}
+
+export function saveIdentity(dataDir: string, id: NodeIdentity): void {
+  const file = identityPath(dataDir);
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(id, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}

@@ -1,0 +1,154 @@
+// SqliteSpool: the agent's local truth (spool.db in the data dir). It owns the report outbox and the last
+// assignment set; the data-plane outbox/inbox/quarantine tables join it through later migrations.
+//
+// Invariants
+//  - Every open sets journal_mode=WAL and synchronous explicitly (FULL by default) before any write.
+//  - A report is written to report_outbox before anyone is told about it, and leaves the outbox only when
+//    central has acknowledged its report_id (deleteReports is called with acked ids only). A crash at any
+//    point therefore loses nothing; it may resend a report whose ack was lost, which central deduplicates
+//    by report_id.
+//  - report_outbox.seq comes from AUTOINCREMENT: strictly increasing, never reused, also across restarts.
+//  - assignment_state holds at most one row: the full set at the version last applied; a restart while
+//    central is down resumes from it.
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+
+type Db = Database.Database;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+   CREATE TABLE report_outbox (
+     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+     report_id   TEXT NOT NULL UNIQUE,
+     kind        TEXT NOT NULL,
+     body_json   TEXT NOT NULL,
+     observed_at INTEGER NOT NULL
+   );
+   CREATE TABLE assignment_state (
+     id          INTEGER PRIMARY KEY CHECK (id = 1),
+     version     INTEGER NOT NULL,
+     assignments TEXT NOT NULL,
+     updated_at  INTEGER NOT NULL
+   ) STRICT;`,
+];
+
+export interface OutboxReport {
+  seq: number;
+  reportId: string;
+  kind: string;
+  body: Record<string, unknown>;
+  observedAt: number;
+}
+
+export interface SpoolOptions {
+  synchronous: 'FULL' | 'NORMAL';
+  /** Reports kept at most; past it the oldest metrics samples are thinned (never task runs or events). */
+  maxReports: number;
+}
+
+export class SqliteSpool {
+  readonly db: Db;
+  private readonly stmts;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: SpoolOptions,
+  ) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.stmts = {
+      insertReport: this.db.prepare('INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)'),
+      peekReports: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at FROM report_outbox ORDER BY seq LIMIT ?'),
+      deleteReport: this.db.prepare('DELETE FROM report_outbox WHERE report_id = ?'),
+      countReports: this.db.prepare('SELECT count(*) AS n FROM report_outbox'),
+      thinMetrics: this.db.prepare(
+        `DELETE FROM report_outbox WHERE seq IN (SELECT seq FROM report_outbox WHERE kind = 'metrics' ORDER BY seq LIMIT ?)`,
+      ),
+      getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getAssignments: this.db.prepare('SELECT version, assignments FROM assignment_state WHERE id = 1'),
+      setAssignments: this.db.prepare(
+        `INSERT INTO assignment_state (id, version, assignments, updated_at) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, assignments = excluded.assignments, updated_at = excluded.updated_at`,
+      ),
+    };
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length)
+      throw new Error(`spool ${this.file} has schema version ${current}, newer than this agent knows (${MIGRATIONS.length})`);
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** Durably records a report; returns it with its seq and report_id. */
+  enqueueReport(kind: string, body: Record<string, unknown>, observedAt: number): OutboxReport {
+    return this.db.transaction(() => {
+      const depth = (this.stmts.countReports.get() as { n: number }).n;
+      if (depth >= this.opts.maxReports) this.stmts.thinMetrics.run(Math.max(1, depth - this.opts.maxReports + 1));
+      const reportId = randomUUID();
+      const info = this.stmts.insertReport.run(reportId, kind, JSON.stringify(body), observedAt);
+      return { seq: Number(info.lastInsertRowid), reportId, kind, body, observedAt };
+    })();
+  }
+
+  /** The oldest reports, in seq order, without removing them. */
+  peekReports(limit: number): OutboxReport[] {
+    return (this.stmts.peekReports.all(limit) as { seq: number; report_id: string; kind: string; body_json: string; observed_at: number }[]).map(
+      (r) => ({
+        seq: r.seq,
+        reportId: r.report_id,
+        kind: r.kind,
+        body: JSON.parse(r.body_json) as Record<string, unknown>,
+        observedAt: r.observed_at,
+      }),
+    );
+  }
+
+  /** Removes reports central acknowledged. */
+  deleteReports(reportIds: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const id of reportIds) this.stmts.deleteReport.run(id);
+    })();
+  }
+
+  get reportDepth(): number {
+    return (this.stmts.countReports.get() as { n: number }).n;
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  loadAssignments<T>(): { version: number; assignments: T[] } | undefined {
+    const r = this.stmts.getAssignments.get() as { version: number; assignments: string } | undefined;
+    return r && { version: r.version, assignments: JSON.parse(r.assignments) as T[] };
+  }
+
+  saveAssignments(version: number, assignments: readonly unknown[], at: number): void {
+    this.stmts.setAssignments.run(version, JSON.stringify(assignments), at);
+  }
+
+  /** Bytes the spool occupies on disk (database + WAL). */
+  sizeBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return pages * size;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,66 @@
+// The one bridge from the wire contracts (proto/xchg/v1/*.proto) to code: loads the gRPC service
+// definition for central and agent, and a protobufjs Root for data-plane envelopes. Both sides import this
+// file and proto/gen types; they import nothing of each other.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import type { ProtoGrpcType } from './gen/agent.js';
+
+export type * from './gen/agent.js';
+export type { AgentServiceHandlers } from './gen/xchg/v1/AgentService.js';
+export type { AgentServiceClient } from './gen/xchg/v1/AgentService.js';
+export type { Assignment, Assignment__Output } from './gen/xchg/v1/Assignment.js';
+export type { TaskSpec, TaskSpec__Output } from './gen/xchg/v1/TaskSpec.js';
+export type { NodeHealth, NodeHealth__Output } from './gen/xchg/v1/NodeHealth.js';
+export type { ReportItem, ReportItem__Output } from './gen/xchg/v1/ReportItem.js';
+export type { EnrollResponse__Output } from './gen/xchg/v1/EnrollResponse.js';
+export type { PollAssignmentsResponse, PollAssignmentsResponse__Output } from './gen/xchg/v1/PollAssignmentsResponse.js';
+export type { Envelope } from './gen/xchg/v1/Envelope.js';
+export type { Receipt } from './gen/xchg/v1/Receipt.js';
+export type { RecordBatch } from './gen/xchg/v1/RecordBatch.js';
+
+/** Directory holding `xchg/v1/*.proto`, found by walking up from this module (works from src and dist). */
+export function protoDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'xchg', 'v1', 'agent.proto'))) return dir;
+    if (existsSync(join(dir, 'proto', 'xchg', 'v1', 'agent.proto'))) return join(dir, 'proto');
+    dir = dirname(dir);
+  }
+  throw new Error('proto/xchg/v1/agent.proto not found above ' + fileURLToPath(import.meta.url));
+}
+
+/** Same conversion options as the generated types (scripts/gen-proto.mjs): keep them in step. */
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+let cached: ProtoGrpcType | undefined;
+
+/** The xchg.v1 package as grpc-js constructors and service definitions. */
+export function loadXchgV1(): ProtoGrpcType['xchg']['v1'] {
+  if (!cached) {
+    const def = protoLoader.loadSync(['xchg/v1/agent.proto'], { ...LOADER_OPTIONS, includeDirs: [protoDir()] });
+    cached = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
+  }
+  return cached.xchg.v1;
+}
+
+let envelopeRoot: protobuf.Root | undefined;
+
+/** protobufjs types for the data plane (Envelope, RecordBatch, Receipt). */
+export function envelopeTypes(): { Envelope: protobuf.Type; RecordBatch: protobuf.Type; Receipt: protobuf.Type } {
+  if (!envelopeRoot) envelopeRoot = protobuf.loadSync(join(protoDir(), 'xchg', 'v1', 'envelope.proto'));
+  return {
+    Envelope: envelopeRoot.lookupType('xchg.v1.Envelope'),
+    RecordBatch: envelopeRoot.lookupType('xchg.v1.RecordBatch'),
+    Receipt: envelopeRoot.lookupType('xchg.v1.Receipt'),
+  };
+}
