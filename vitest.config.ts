@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Two cores: end-to-end files start several processes each; two files at a time keeps them from starving.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
