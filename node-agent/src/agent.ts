@@ -319,7 +319,8 @@ export class Agent extends EventEmitter {
   private async flushOnce(deadlineMs: number): Promise<number> {
     const batch = this.spool!.peekReports(this.config.reportBatchSize);
     if (batch.length === 0) return 0;
-    const items: ReportItem[] = batch.map((r) => ({ reportId: r.reportId, seq: r.seq, observedAtMs: r.observedAt, [r.kind]: r.body }));
+    // Outbox kinds are the proto's snake_case oneof names; the generated client expects camelCase keys.
+    const items: ReportItem[] = batch.map((r) => ({ reportId: r.reportId, seq: r.seq, observedAtMs: r.observedAt, [camel(r.kind)]: r.body }));
     const res = await this.client.report(items, deadlineMs);
     this.spool!.deleteReports(res.ackedReportIds);
     this.markCentral(true);
@@ -372,3 +373,5 @@ export class Agent extends EventEmitter {
     };
   }
 }
+
+const camel = (s: string): string => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());

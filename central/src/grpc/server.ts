@@ -103,6 +103,7 @@ export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
       const known = Number(call.request.knownVersion ?? 0);
       const ac = new AbortController();
       call.on('cancelled', () => ac.abort());
+      if (call.cancelled) ac.abort(); // cancelled before the listener was attached
       const set = await deps.assignments.waitForChange(node.id, known, deps.pollTimeoutMs, ac.signal);
       return {
         version: set.version,
@@ -131,8 +132,11 @@ export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
       const res = deps.reports.ingest(
         node.id,
         items.map((it) => {
-          const kind = it.body ?? '';
-          const body = (kind ? (it as unknown as Record<string, unknown>)[kind] : {}) as Record<string, unknown>;
+          const oneof = it.body ?? '';
+          const body = (oneof ? (it as unknown as Record<string, unknown>)[oneof] : {}) as Record<string, unknown>;
+          // The loader camel-cases the oneof member ("taskRun"); the stored kind is the proto field name
+          // ("task_run"), which ReportService keys task runs on and the HTTP API filters by.
+          const kind = oneof.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
           return { reportId: it.reportId, seq: Number(it.seq), observedAtMs: Number(it.observedAtMs), kind, body: body ?? {} };
         }),
       );

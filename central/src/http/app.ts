@@ -64,7 +64,10 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       return reply.status(400).send({ error: { code: 'INVALID_ARGUMENT', message: `${field}: ${message}`, field } });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: { code: 'INVALID_ARGUMENT', message: fe.message } });
+      // Body parser errors (invalid JSON, empty JSON body, wrong media type, too large) are about the body as a whole.
+      const field = fe.code?.startsWith('FST_ERR_CTP_') ? 'body' : undefined;
+      const message = field ? `${field}: ${fe.message}` : fe.message;
+      return reply.status(fe.statusCode).send({ error: { code: 'INVALID_ARGUMENT', message, field } });
     }
     req.log.error({ err }, 'request failed');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });

@@ -79,6 +79,9 @@ export class NodeService {
       const verdict = checkToken(token, now);
       if (!verdict.ok) throw new XchgError(verdict.code, verdict.reason, { field: 'token' });
       const t = token!;
+      // Two tokens may be issued for one name before either is used; the second must not reach the UNIQUE index.
+      if (this.store.nodes.existsByName(t.departmentCode, t.nodeName))
+        throw new XchgError(ErrorCode.ALREADY_EXISTS, `node ${JSON.stringify(t.nodeName)} of ${t.departmentCode} is already enrolled`, { field: 'token' });
       this.store.nodes.insert({
         id: nodeId,
         name: t.nodeName,

@@ -72,6 +72,10 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
           body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
           response: { 200: Node },
         },
+        // The body is optional: a POST without one (no reason given) validates as {} instead of failing "must be object".
+        preValidation: async (req) => {
+          req.body ??= {};
+        },
       },
       async (req) => {
         const p = requireRole(req, ...WRITERS);

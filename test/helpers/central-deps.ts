@@ -1,0 +1,140 @@
+// Central's real services wired as central/src/main.ts wires them (temp SQLite file, silent logger, a
+// clock the test controls), for in-process tests of the services, the fastify app and the gRPC server.
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { GrpcDeps } from '../../central/src/grpc/server.js';
+import type { HttpDeps } from '../../central/src/http/app.js';
+import type { LivenessTransition } from '../../central/src/domain/liveness.js';
+import { CentralMetrics } from '../../central/src/metrics.js';
+import { AssignmentService } from '../../central/src/services/assignments.js';
+import { NodeService } from '../../central/src/services/nodes.js';
+import { RegistryService } from '../../central/src/services/registry.js';
+import { ReportService } from '../../central/src/services/reports.js';
+import { Store, type NodeRecord } from '../../central/src/store/index.js';
+import { tmpDir } from './tmp.js';
+
+/** A clock the test moves by hand; starts at a fixed instant so times in assertions are predictable. */
+export class ManualClock {
+  constructor(public nowMs = 1_700_000_000_000) {}
+  readonly now = (): number => this.nowMs;
+  advance(ms: number): number {
+    this.nowMs += ms;
+    return this.nowMs;
+  }
+}
+
+export interface CentralDepsOptions {
+  /** Default 15 000 ms. */
+  heartbeatTtlMs?: number;
+  /** Default 7 days. */
+  enrollTokenTtlMs?: number;
+  /** Default 30 000 ms (gRPC long-poll hold time). */
+  pollTimeoutMs?: number;
+  /** Default a ManualClock; pass `Date.now` for wall-clock tests. */
+  clock?: () => number;
+  adminToken?: string;
+}
+
+export interface CentralDeps {
+  dir: string;
+  dbFile: string;
+  store: Store;
+  clock: () => number;
+  manual: ManualClock | undefined;
+  nodes: NodeService;
+  assignments: AssignmentService;
+  registry: RegistryService;
+  reports: ReportService;
+  metrics: CentralMetrics;
+  logger: Logger;
+  adminToken: string;
+  /** Every liveness transition reported through onTransition, in order. */
+  transitions: LivenessTransition[];
+  /** Flip to false to make /readyz answer 503. */
+  readyState: { ready: boolean };
+  http: HttpDeps;
+  grpc: GrpcDeps;
+  close(): void;
+}
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
+  const dir = tmpDir('xchg-central-unit-');
+  const dbFile = join(dir, 'central.db');
+  const store = Store.open(dbFile);
+  const manual = opts.clock ? undefined : new ManualClock();
+  const clock = opts.clock ?? manual!.now;
+  const logger = pino({ level: 'silent' });
+  const transitions: LivenessTransition[] = [];
+  let metrics: CentralMetrics | undefined;
+  const nodes = new NodeService(store, clock, {
+    heartbeatTtlMs: opts.heartbeatTtlMs ?? 15_000,
+    enrollTokenTtlMs: opts.enrollTokenTtlMs ?? 7 * 24 * 3600_000,
+    onTransition: (t) => {
+      transitions.push(t);
+      metrics?.nodeTransitions.inc({ to: t.to });
+    },
+  });
+  const assignments = new AssignmentService(store, clock);
+  const registry = new RegistryService(store, clock);
+  const reports = new ReportService(store, clock);
+  metrics = new CentralMetrics({
+    nodesByStatus: () => {
+      const counts: Record<string, number> = {};
+      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
+      return counts;
+    },
+    parkedPolls: () => assignments.parkedPolls,
+  });
+  const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
+  const readyState = { ready: true };
+  const dataPlane = { natsUrls: ['nats://127.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'province' };
+  return {
+    dir,
+    dbFile,
+    store,
+    clock,
+    manual,
+    nodes,
+    assignments,
+    registry,
+    reports,
+    metrics,
+    logger,
+    adminToken,
+    transitions,
+    readyState,
+    http: {
+      registry,
+      nodes,
+      assignments,
+      reports,
+      metrics,
+      logger,
+      adminToken,
+      version: '0.0.0-test',
+      ready: () => readyState.ready,
+      ping: () => store.ping(),
+    },
+    grpc: { nodes, assignments, reports, metrics, logger, pollTimeoutMs: opts.pollTimeoutMs ?? 30_000, dataPlane },
+    close: () => {
+      assignments.wakeAll();
+      store.close();
+    },
+  };
+}
+
+/** Creates province 360000 and department `dept` under it (idempotent). */
+export function seedDepartment(d: CentralDeps, dept = 'gat'): void {
+  if (!d.store.regions.get('360000')) d.registry.createRegion({ code: '360000', name: '江西省', level: 'province' });
+  if (!d.store.regions.getDepartment(dept)) d.registry.createDepartment({ code: dept, name: dept, regionCode: '360000' });
+}
+
+/** Seeds the department, issues a token and enrolls a node with it; returns the node and its secret. */
+export function enrollNode(d: CentralDeps, nodeName = 'fe-01', dept = 'gat'): { node: NodeRecord; secret: string; token: string } {
+  seedDepartment(d, dept);
+  const { token } = d.nodes.createToken({ departmentCode: dept, nodeName });
+  const { node, secret } = d.nodes.enroll({ token, hostname: `${nodeName}.example`, agentVersion: '0.1.0', labels: {} });
+  return { node, secret, token };
+}
