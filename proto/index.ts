@@ -20,7 +20,9 @@ export type { EnrollResponse__Output } from './gen/xchg/v1/EnrollResponse.js';
 export type { PollAssignmentsResponse, PollAssignmentsResponse__Output } from './gen/xchg/v1/PollAssignmentsResponse.js';
 export type { Envelope } from './gen/xchg/v1/Envelope.js';
 export type { Receipt } from './gen/xchg/v1/Receipt.js';
-export type { RecordBatch } from './gen/xchg/v1/RecordBatch.js';
+export type { FileChunk } from './gen/xchg/v1/FileChunk.js';
+export type { StreamProgressRequest } from './gen/xchg/v1/StreamProgressRequest.js';
+export type { StreamProgressReply } from './gen/xchg/v1/StreamProgressReply.js';
 
 /** Directory holding `xchg/v1/*.proto`, found by walking up from this module (works from src and dist). */
 export function protoDir(): string {
@@ -55,12 +57,20 @@ export function loadXchgV1(): ProtoGrpcType['xchg']['v1'] {
 
 let envelopeRoot: protobuf.Root | undefined;
 
-/** protobufjs types for the data plane (Envelope, RecordBatch, Receipt). */
-export function envelopeTypes(): { Envelope: protobuf.Type; RecordBatch: protobuf.Type; Receipt: protobuf.Type } {
+export interface EnvelopeTypes {
+  Envelope: protobuf.Type;
+  Receipt: protobuf.Type;
+  StreamProgressRequest: protobuf.Type;
+  StreamProgressReply: protobuf.Type;
+}
+
+/** protobufjs types for the data plane. */
+export function envelopeTypes(): EnvelopeTypes {
   if (!envelopeRoot) envelopeRoot = protobuf.loadSync(join(protoDir(), 'xchg', 'v1', 'envelope.proto'));
   return {
     Envelope: envelopeRoot.lookupType('xchg.v1.Envelope'),
-    RecordBatch: envelopeRoot.lookupType('xchg.v1.RecordBatch'),
     Receipt: envelopeRoot.lookupType('xchg.v1.Receipt'),
+    StreamProgressRequest: envelopeRoot.lookupType('xchg.v1.StreamProgressRequest'),
+    StreamProgressReply: envelopeRoot.lookupType('xchg.v1.StreamProgressReply'),
   };
 }

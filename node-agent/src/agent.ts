@@ -20,6 +20,8 @@ import { enrollTokenOf, type AgentConfig } from './config.js';
 import { CentralClient } from './control/central-client.js';
 import { AgentError, AgentErrorCode, grpcCode, isRetryable } from './errors.js';
 import { loadIdentity, saveIdentity, type NodeIdentity } from './identity.js';
+import { DataPlane } from './exchange/data-plane.js';
+import { DataSpool } from './spool/data-spool.js';
 import { SqliteSpool } from './spool/sqlite-spool.js';
 import { TaskSupervisor, type RunnerFactory, type TaskAssignment } from './tasks/supervisor.js';
 import { VERSION } from '../../common/src/version.js';
@@ -42,6 +44,8 @@ export class Agent extends EventEmitter {
   private spool: SqliteSpool | undefined;
   private identity: NodeIdentity | undefined;
   private supervisor: TaskSupervisor | undefined;
+  private dataPlane: DataPlane | undefined;
+  private dataSpool: DataSpool | undefined;
   private loops: Promise<void>[] = [];
   private assignmentVersionHeld = 0;
   private heartbeatTtlMs = 15_000;
@@ -84,9 +88,17 @@ export class Agent extends EventEmitter {
         this.log.warn({ enrolledWith: this.identity.centralAddress, configured: this.config.central.address }, 'central address changed since enrollment');
       this.client.setCredentials(this.identity);
       this.spool = new SqliteSpool(join(this.config.dataDir, 'spool.db'), this.config.spool);
+      this.dataSpool = new DataSpool(this.spool.db);
+      if (this.identity.dataPlane.natsUrls.length > 0)
+        this.dataPlane = new DataPlane(this.identity, this.dataSpool, this.config.dataPlane, this.deps.logger);
       this.supervisor = new TaskSupervisor(
         this.deps.runners ?? {},
-        { logger: this.deps.logger.child({ component: 'task' }), report: (kind, body) => this.report(kind, body) },
+        {
+          logger: this.deps.logger.child({ component: 'task' }),
+          report: (kind, body) => this.report(kind, body),
+          dataPlane: this.dataPlane,
+          dataSpool: this.dataSpool,
+        },
         this.config.shutdownGraceMs,
       );
       const held = this.spool.loadAssignments<TaskAssignment>();
@@ -119,6 +131,7 @@ export class Agent extends EventEmitter {
     if (this._state === 'STOPPED' || this._state === 'DRAINING') return;
     if (this._state !== 'RUNNING') {
       this.abort.abort();
+      await this.dataPlane?.close();
       this.close();
       this.setState('STOPPED');
       return;
@@ -127,6 +140,7 @@ export class Agent extends EventEmitter {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await this.supervisor?.stopAll();
+    await this.dataPlane?.close();
     const deadline = this.clock() + this.config.shutdownGraceMs;
     while (this.spool && this.spool.reportDepth > 0 && this.clock() < deadline) {
       try {
@@ -364,7 +378,7 @@ export class Agent extends EventEmitter {
       cpuPercent: elapsedUs > 0 ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
       memRssBytes: process.memoryUsage.rss(),
       diskFreeBytes: diskFree,
-      spoolDepth: lags.reduce((s, l) => s + l.pendingBatches, 0),
+      spoolDepth: this.dataSpool?.depth().batches ?? 0,
       spoolBytes: this.spool?.sizeBytes() ?? 0,
       taskLags: lags.map((l) => ({ taskId: l.taskId, lagMs: l.lagMs, pendingBatches: l.pendingBatches })),
       state: this._state,

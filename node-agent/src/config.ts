@@ -57,6 +57,32 @@ export const AgentConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Data plane (数据传输): batching, publishing, end-to-end acknowledgement and spool quotas. */
+    dataPlane: Type.Object(
+      {
+        /** Rows read per step (a batch holds at most this many records). */
+        batchRecords: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        /** Largest encoded batch; kept below the broker's max_payload. */
+        maxBatchBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
+        /** How often an incremental source is read again once it has nothing new. */
+        pollIntervalMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+        /** Async JetStream publishes in flight. */
+        publishWindow: Type.Integer({ minimum: 1, maximum: 4096 }),
+        /** A published batch without a receipt for this long makes the provider ask the consumer. */
+        receiptTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+        /** Batches re-sent at most per stall. */
+        resendWindow: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        /** JetStream ack wait of the data consumer. */
+        ackWaitMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+        /** Spool quota: batches waiting for receipts; reading pauses (never drops) when it is reached. */
+        outboxMaxBatches: Type.Integer({ minimum: 1 }),
+        /** Spool quota in bytes. */
+        outboxMaxBytes: Type.Integer({ minimum: 1024 }),
+        /** How often each task reports its run counters to central. */
+        runReportIntervalMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
+      },
+      { additionalProperties: false },
+    ),
     sources: Type.Record(Name, Binding),
     sinks: Type.Record(Name, Binding),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
@@ -76,6 +102,18 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
   backoff: { initialMs: 1_000, factor: 1.6, maxMs: 120_000, jitter: 0.2 },
   shutdownGraceMs: 10_000,
   spool: { maxReports: 100_000, synchronous: 'FULL' },
+  dataPlane: {
+    batchRecords: 1000,
+    maxBatchBytes: 512 * 1024,
+    pollIntervalMs: 1000,
+    publishWindow: 32,
+    receiptTimeoutMs: 30_000,
+    resendWindow: 64,
+    ackWaitMs: 30_000,
+    outboxMaxBatches: 20_000,
+    outboxMaxBytes: 2 * 1024 ** 3,
+    runReportIntervalMs: 10_000,
+  },
   sources: {},
   sinks: {},
   logLevel: 'info',

@@ -1,10 +1,40 @@
-// Task runners this agent build provides, by task kind. The data-plane runners (sync: read → process →
-// spool → send; exchange: receive → verify → write) register here; kinds not listed are rejected with a
-// reason that central shows to the operator.
+// Task runners this agent build provides, by task kind: sync (provider: read → process → spool → send)
+// and exchange (consumer: receive → verify → write). A binding the config does not have, or a task
+// without an exchange center, is rejected with a reason central shows to the operator.
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
-import type { RunnerFactory } from './tasks/supervisor.js';
+import { openSink, openSource, type BindingConfig } from './connectors/index.js';
+import { createExchangeRunner } from './exchange/exchange-runner.js';
+import { createSyncRunner } from './exchange/sync-runner.js';
+import type { PipelineSpec } from './pipeline/index.js';
+import type { RunnerContext, RunnerFactory } from './tasks/supervisor.js';
 
-export function defaultRunners(_config: AgentConfig, _logger: Logger): Record<string, RunnerFactory> {
-  return {};
+function dataPlaneOf(ctx: RunnerContext): Required<Pick<RunnerContext, 'dataPlane' | 'dataSpool'>> {
+  if (!ctx.dataPlane || !ctx.dataSpool) throw new Error('this node has no exchange center (central gave no NATS address at enrollment)');
+  return { dataPlane: ctx.dataPlane, dataSpool: ctx.dataSpool };
+}
+
+export function defaultRunners(config: AgentConfig, _logger: Logger): Record<string, RunnerFactory> {
+  return {
+    sync: (task, ctx) => {
+      const { dataPlane, dataSpool } = dataPlaneOf(ctx);
+      const source = openSource(task.binding, config.sources[task.binding] as BindingConfig | undefined);
+      try {
+        return createSyncRunner(task, ctx, { dataPlane, spool: dataSpool, source, settings: config.dataPlane });
+      } catch (err) {
+        void source.close();
+        throw err;
+      }
+    },
+    exchange: (task, ctx) => {
+      const { dataPlane, dataSpool } = dataPlaneOf(ctx);
+      const cfg = config.sinks[task.binding] as BindingConfig | undefined;
+      const fields = (task.params as PipelineSpec).fields ?? [];
+      const sink = openSink(task.binding, cfg, {
+        columns: fields.map((f) => ({ name: f.as ?? f.name, type: f.type })),
+        keyColumns: [],
+      });
+      return createExchangeRunner(task, ctx, { dataPlane, spool: dataSpool, sink, runReportIntervalMs: config.dataPlane.runReportIntervalMs });
+    },
+  };
 }

@@ -30,6 +30,45 @@ const MIGRATIONS: readonly string[] = [
      assignments TEXT NOT NULL,
      updated_at  INTEGER NOT NULL
    ) STRICT;`,
+  // 2: the data plane (see data-spool.ts for the invariants).
+  `CREATE TABLE data_outbox (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+     batch_id     TEXT NOT NULL UNIQUE,
+     task_id      TEXT NOT NULL,
+     epoch        TEXT NOT NULL,
+     sequence     INTEGER NOT NULL,
+     subject      TEXT NOT NULL,
+     envelope     BLOB NOT NULL,
+     records      INTEGER NOT NULL,
+     bytes        INTEGER NOT NULL,
+     created_at   INTEGER NOT NULL,
+     published_at INTEGER,
+     send_count   INTEGER NOT NULL DEFAULT 0,
+     UNIQUE (task_id, epoch, sequence)
+   );
+   CREATE INDEX data_outbox_unpublished ON data_outbox (id) WHERE published_at IS NULL;
+   CREATE TABLE task_state (
+     task_id       TEXT PRIMARY KEY,
+     epoch         TEXT NOT NULL,
+     next_sequence INTEGER NOT NULL,
+     cursor        TEXT,
+     passes        INTEGER NOT NULL DEFAULT 0,
+     updated_at    INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE quarantine (
+     id          INTEGER PRIMARY KEY,
+     task_id     TEXT NOT NULL,
+     side        TEXT NOT NULL CHECK (side IN ('provider', 'consumer')),
+     origin      TEXT NOT NULL,              -- batch id or source cursor: with row_index unique per record
+     row_index   INTEGER NOT NULL,
+     reason      TEXT NOT NULL,
+     field       TEXT,
+     record      TEXT NOT NULL,              -- the original values as JSON
+     created_at  INTEGER NOT NULL,
+     resent_at   INTEGER,
+     UNIQUE (task_id, origin, row_index)
+   ) STRICT;
+   CREATE INDEX quarantine_task ON quarantine (task_id, resent_at);`,
 ];
 
 export interface OutboxReport {

@@ -3,6 +3,8 @@
 // restarts tasks whose generation changed, stops tasks that left the set or were disabled. Each applied
 // assignment yields an outcome (applied / rejected with reason) for central.
 import type { Logger } from 'pino';
+import type { DataPlane } from '../exchange/data-plane.js';
+import type { DataSpool } from '../spool/data-spool.js';
 
 /** The parts of an assignment the supervisor needs (decoded TaskSpec). */
 export interface TaskAssignment {
@@ -28,6 +30,9 @@ export interface TaskRunner {
 
 export interface RunnerContext {
   logger: Logger;
+  /** The agent's data plane; undefined when central gave no exchange center at enrollment. */
+  dataPlane?: DataPlane | undefined;
+  dataSpool?: DataSpool | undefined;
   /** Records an observation in the outbox for central (task runs, events). */
   report(kind: 'task_run' | 'event' | 'traffic' | 'quarantine', body: Record<string, unknown>): void;
 }
@@ -63,7 +68,7 @@ export class TaskSupervisor {
     for (const [id, r] of this.running) {
       const next = wanted.get(id);
       if (!next || next.generation !== r.task.generation) {
-        await r.runner?.stop(this.stopGraceMs);
+        await this.stopOne(id, r);
         this.running.delete(id);
         if (!next) this.ctx.logger.info({ taskId: id }, 'task removed');
       }
@@ -115,7 +120,17 @@ export class TaskSupervisor {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.running.values()].map((r) => r.runner?.stop(this.stopGraceMs)));
+    await Promise.all([...this.running].map(([id, r]) => this.stopOne(id, r)));
     this.running.clear();
+  }
+
+  /** Stops one runner; a failing stop() is logged, never thrown: it must not block converging or shutdown. */
+  private async stopOne(id: string, r: Running): Promise<void> {
+    try {
+      await r.runner?.stop(this.stopGraceMs);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.ctx.logger.error({ taskId: id, reason }, 'task runner failed to stop');
+    }
   }
 }

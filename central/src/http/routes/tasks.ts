@@ -51,6 +51,7 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
             nodeId: Type.String({ minLength: 1 }),
             peerNodeId: Type.Optional(Type.String({ minLength: 1 })),
             resourceCode: Type.Optional(Type.String({ maxLength: 64 })),
+            subscriptionId: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]*$', description: 'pairs a sync task with the exchange task that receives it' })),
             binding: Binding,
             params: Type.Optional(Params),
             intervalMs: Type.Optional(IntervalMs),

@@ -1,0 +1,26 @@
+// Opens the connector a binding names. Connector-specific settings are checked here, with the binding
+// named in every error.
+import { SqliteSink, SqliteSource, type SqliteSinkConfig, type SqliteSourceConfig } from './sqlite.js';
+import { ConnectorError, type RecordSink, type RecordSource, type SinkSchemaHint } from './types.js';
+
+export type BindingConfig = { type: string } & Record<string, unknown>;
+
+export function openSource(name: string, cfg: BindingConfig | undefined): RecordSource {
+  if (!cfg) throw new ConnectorError(name, 'no such source in this agent config (sources:)');
+  switch (cfg.type) {
+    case 'sqlite':
+      return new SqliteSource(name, cfg as unknown as SqliteSourceConfig);
+    default:
+      throw new ConnectorError(name, `source type ${cfg.type} is not supported for records`);
+  }
+}
+
+export function openSink(name: string, cfg: BindingConfig | undefined, hint: SinkSchemaHint): RecordSink {
+  if (!cfg) throw new ConnectorError(name, 'no such sink in this agent config (sinks:)');
+  switch (cfg.type) {
+    case 'sqlite':
+      return new SqliteSink(name, cfg as unknown as SqliteSinkConfig, hint);
+    default:
+      throw new ConnectorError(name, `sink type ${cfg.type} is not supported for records`);
+  }
+}

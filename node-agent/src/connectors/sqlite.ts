@@ -1,0 +1,197 @@
+// SQLite tables as sources and sinks. Source: incremental by a cursor column (ties broken by the key) or
+// full by key order; tombstones where a "deleted" column marks them. Sink: upsert by key in one
+// transaction per batch together with the stream ledger (_xchg_ledger).
+import Database from 'better-sqlite3';
+import { ConnectorError, asList, ident, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SourcePage } from './types.js';
+
+export interface SqliteSourceConfig {
+  type: 'sqlite';
+  path: string;
+  table: string;
+  key: string | string[];
+  /** Column that grows with every change (e.g. updated_at, a change sequence); absent → full sync. */
+  cursor?: string;
+  /** Column whose truthy value marks a deleted row (carried as a tombstone). */
+  deleted?: string;
+}
+
+export class SqliteSource implements RecordSource {
+  readonly keyColumns: string[];
+  readonly mode: 'incremental' | 'full';
+  private readonly db: Database.Database;
+  private readonly first: Database.Statement;
+  private readonly after: Database.Statement;
+  private readonly byKey: Database.Statement;
+  private readonly deleted: string | undefined;
+
+  constructor(
+    readonly binding: string,
+    cfg: SqliteSourceConfig,
+  ) {
+    if (!cfg.path || !cfg.table) throw new ConnectorError(binding, 'sqlite source needs path and table');
+    this.keyColumns = asList(cfg.key);
+    if (this.keyColumns.length !== 1) throw new ConnectorError(binding, 'sqlite source needs exactly one key column (key: id)');
+    try {
+      this.db = new Database(cfg.path, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new ConnectorError(binding, `cannot open ${cfg.path}: ${(err as Error).message}`);
+    }
+    this.db.pragma('busy_timeout = 5000');
+    const t = ident(cfg.table, binding);
+    const k = ident(this.keyColumns[0]!, binding);
+    this.deleted = cfg.deleted;
+    if (cfg.deleted) ident(cfg.deleted, binding);
+    try {
+      if (cfg.cursor) {
+        const c = ident(cfg.cursor, binding);
+        this.mode = 'incremental';
+        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${c}, ${k} LIMIT ?`);
+        this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} > @c OR (${c} = @c AND ${k} > @k) ORDER BY ${c}, ${k} LIMIT @limit`);
+        this.cursorCol = cfg.cursor;
+      } else {
+        this.mode = 'full';
+        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${k} LIMIT ?`);
+        this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} > @k ORDER BY ${k} LIMIT @limit`);
+      }
+      this.byKey = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} = ?`);
+    } catch (err) {
+      throw new ConnectorError(binding, `table ${cfg.table}: ${(err as Error).message}`);
+    }
+  }
+
+  private readonly cursorCol: string | undefined;
+
+  async read(cursor: Cursor, limit: number): Promise<SourcePage> {
+    const rows = (cursor ? this.after.all({ c: cursor.c ?? null, k: cursor.k ?? null, limit }) : this.first.all(limit)) as Record<string, unknown>[];
+    const last = rows.at(-1);
+    const key = this.keyColumns[0]!;
+    const ops = rows.map((r) => (this.deleted && r[this.deleted] ? 'd' : 'u') as 'u' | 'd');
+    if (this.deleted) for (const r of rows) delete r[this.deleted];
+    return {
+      rows,
+      ops,
+      cursor: last ? { ...(this.cursorCol && { c: last[this.cursorCol] }), k: last[key] } : cursor,
+      exhausted: rows.length < limit,
+    };
+  }
+
+  async lookup(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const row = this.byKey.get(key[this.keyColumns[0]!]) as Record<string, unknown> | undefined;
+    if (row && this.deleted) {
+      if (row[this.deleted]) return undefined;
+      delete row[this.deleted];
+    }
+    return row;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+export interface SqliteSinkConfig {
+  type: 'sqlite';
+  path: string;
+  table: string;
+  key: string | string[];
+  /** SQLite synchronous level of the sink database (default FULL). */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+const SQL_TYPES: Record<string, string> = { integer: 'INTEGER', number: 'REAL', boolean: 'INTEGER', string: 'TEXT', date: 'TEXT', datetime: 'TEXT' };
+
+export class SqliteSink implements RecordSink {
+  private readonly db: Database.Database;
+  private readonly keyColumns: string[];
+  private readonly table: string;
+  private readonly upserts = new Map<string, Database.Statement>();
+  private readonly deletes: Database.Statement | undefined;
+  private readonly getLedger: Database.Statement;
+  private readonly setLedger: Database.Statement;
+  private readonly applyTx: (stream: string, seq: number, b: SinkBatch) => ApplyOutcome;
+
+  constructor(
+    readonly binding: string,
+    cfg: SqliteSinkConfig,
+    hint?: SinkSchemaHint,
+  ) {
+    if (!cfg.path || !cfg.table) throw new ConnectorError(binding, 'sqlite sink needs path and table');
+    this.keyColumns = asList(cfg.key);
+    if (this.keyColumns.length === 0) throw new ConnectorError(binding, 'sqlite sink needs key columns (key: id)');
+    this.table = ident(cfg.table, binding);
+    try {
+      this.db = new Database(cfg.path);
+    } catch (err) {
+      throw new ConnectorError(binding, `cannot open ${cfg.path}: ${(err as Error).message}`);
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${cfg.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS _xchg_ledger (stream TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_batch TEXT NOT NULL, updated_at INTEGER NOT NULL)`);
+    const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(cfg.table);
+    if (!exists) {
+      if (!hint || hint.columns.length === 0)
+        throw new ConnectorError(binding, `table ${cfg.table} does not exist and the task names no fields to create it from`);
+      const cols = hint.columns.map((c) => `${ident(c.name, binding)} ${SQL_TYPES[c.type ?? 'string'] ?? 'TEXT'}`);
+      this.db.exec(`CREATE TABLE ${this.table} (${cols.join(', ')}, PRIMARY KEY (${this.keyColumns.map((k) => ident(k, binding)).join(', ')}))`);
+    }
+    const where = this.keyColumns.map((k) => `${ident(k, binding)} = ?`).join(' AND ');
+    this.deletes = this.db.prepare(`DELETE FROM ${this.table} WHERE ${where}`);
+    this.getLedger = this.db.prepare('SELECT last_seq FROM _xchg_ledger WHERE stream = ?');
+    this.setLedger = this.db.prepare(
+      `INSERT INTO _xchg_ledger (stream, last_seq, last_batch, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq, last_batch = excluded.last_batch, updated_at = excluded.updated_at`,
+    );
+    this.applyTx = this.db.transaction((stream: string, seq: number, b: SinkBatch): ApplyOutcome => {
+      const last = (this.getLedger.get(stream) as { last_seq: number } | undefined)?.last_seq ?? 0;
+      if (seq <= last) return 'duplicate';
+      if (seq !== last + 1) return 'gap';
+      if (b.rows.length) {
+        const upsert = this.upsertFor(b.columns);
+        const keyIdx = this.keyColumns.map((k) => b.columns.indexOf(k));
+        for (let i = 0; i < b.rows.length; i++) {
+          const row = b.rows[i]!;
+          if (b.ops[i] === 'd') this.deletes!.run(...keyIdx.map((j) => toSqlite(row[j])));
+          else upsert.run(...row.map(toSqlite));
+        }
+      }
+      this.setLedger.run(stream, seq, b.batchId, Date.now());
+      return 'applied';
+    });
+  }
+
+  private upsertFor(columns: string[]): Database.Statement {
+    const sig = columns.join('\u0000');
+    let st = this.upserts.get(sig);
+    if (!st) {
+      for (const k of this.keyColumns) if (!columns.includes(k)) throw new ConnectorError(this.binding, `batch lacks key column ${k}`);
+      const cols = columns.map((c) => ident(c, this.binding));
+      const updates = columns.filter((c) => !this.keyColumns.includes(c)).map((c) => `${ident(c, this.binding)} = excluded.${ident(c, this.binding)}`);
+      const conflict = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
+      st = this.db.prepare(
+        `INSERT INTO ${this.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+         ON CONFLICT (${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+      );
+      this.upserts.set(sig, st);
+    }
+    return st;
+  }
+
+  async apply(stream: string, seq: number, batch: SinkBatch): Promise<ApplyOutcome> {
+    return this.applyTx(stream, seq, batch);
+  }
+
+  async lastSequence(stream: string): Promise<number> {
+    return (this.getLedger.get(stream) as { last_seq: number } | undefined)?.last_seq ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toSqlite(v: unknown): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return v === undefined ? null : v;
+}

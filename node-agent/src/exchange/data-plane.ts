@@ -1,0 +1,373 @@
+// The agent's data plane (数据传输组件): one NATS connection, the publisher that drains the spool outbox
+// into JetStream, the receipt consumer that empties it, the data consumer that dispatches arriving
+// batches to exchange tasks, and the stream-progress protocol that recovers from a broker which lost
+// what it acknowledged.
+//
+// Invariants
+//  - The publisher never deletes: a JetStream publish ack only sets published_at. Batches leave the
+//    outbox on a receipt (cumulative: sequence N acknowledges ≤ N) or on the consumer's reported progress.
+//  - First send of a batch uses its batch id as Nats-Msg-Id; a re-send after a stall uses "<id>~<n>" so
+//    the broker's dedup window cannot swallow a re-send of a batch the broker itself lost.
+//  - A stall (no receipt for receiptTimeoutMs while batches are published) triggers a progress question;
+//    batches are re-sent only when the consumer answers and has made no progress since the last answer,
+//    so a slow consumer working through a backlog is not flooded with copies. Unanswered questions back
+//    off (×2 up to 16× the timeout).
+//  - On the consumer, a batch is acked to JetStream only after the sink committed it (or found it a
+//    duplicate); a receipt follows the ack. A gap (sequence not next) is dropped without receipt: the
+//    provider still holds it and re-sends in order.
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { sleep } from '../backoff.js';
+import type { NodeIdentity } from '../identity.js';
+import type { DataSpool, OutboxBatch } from '../spool/data-spool.js';
+import {
+  decodeEnvelope,
+  decodeProgressReply,
+  decodeProgressRequest,
+  decodeReceipt,
+  encodeProgressReply,
+  encodeProgressRequest,
+  encodeReceipt,
+  sha256,
+  type EnvelopeData,
+  type ReceiptData,
+} from '../transport/envelope.js';
+import { NatsTransport, Subjects } from '../transport/nats-transport.js';
+
+export interface DataPlaneSettings {
+  /** Async JetStream publishes kept in flight. */
+  publishWindow: number;
+  /** How long a published batch may wait for its receipt before the provider asks the consumer. */
+  receiptTimeoutMs: number;
+  /** Batches re-sent at most per stall of one task. */
+  resendWindow: number;
+  /** JetStream ack wait of the data consumer. */
+  ackWaitMs: number;
+}
+
+/** What the data consumer hands to an exchange task. */
+export interface InboundHandler {
+  /** Applies one batch; resolves with the receipt status and counts. Throws to have it redelivered. */
+  handle(env: EnvelopeData): Promise<{ status: ReceiptData['status']; written: number; quarantined: number; reason?: string }>;
+  /** Highest sequence applied of a stream, for progress questions. */
+  lastSequence(stream: string): Promise<number>;
+}
+
+/** What a provider task registers: where its batches go, for progress questions. */
+export interface OutboundStream {
+  destinationNodeId: string;
+  subscriptionId: string;
+}
+
+export const streamKey = (sourceNodeId: string, taskId: string, epoch: string): string => `${sourceNodeId}/${taskId}/${epoch}`;
+
+export class DataPlane {
+  private transport: NatsTransport | undefined;
+  private connecting: Promise<NatsTransport> | undefined;
+  private readonly abort = new AbortController();
+  private readonly inbound = new Map<string, InboundHandler>();
+  private readonly outbound = new Map<string, OutboundStream>();
+  private readonly lastReceiptAt = new Map<string, number>();
+  private readonly lastProgress = new Map<string, number>();
+  private readonly stallFactor = new Map<string, number>();
+  private loops: Promise<void>[] = [];
+  private dataConsumerStarted = false;
+  private receiptConsumerStarted = false;
+  private kick: (() => void) | undefined;
+  private readonly log: Logger;
+  readonly subjects: Subjects;
+  /** Receipts seen, for tests and metrics. */
+  receiptsReceived = 0;
+  batchesPublished = 0;
+
+  constructor(
+    private readonly identity: NodeIdentity,
+    private readonly spool: DataSpool,
+    private readonly settings: DataPlaneSettings,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'data-plane' });
+    this.subjects = new Subjects(identity.dataPlane.subjectPrefix);
+  }
+
+  get nodeId(): string {
+    return this.identity.nodeId;
+  }
+
+  /** The transport, connecting on first use (in the background: reading into the spool goes on meanwhile). */
+  connected(): Promise<NatsTransport> {
+    this.connecting ??= NatsTransport.connect({
+      servers: this.identity.dataPlane.natsUrls,
+      prefix: this.identity.dataPlane.subjectPrefix,
+      stream: this.identity.dataPlane.stream,
+      nodeId: this.identity.nodeId,
+      logger: this.log,
+    }).then((t) => {
+      this.transport = t;
+      t.subscribe(t.subjects.ctl(this.nodeId), (m) => this.answerProgress(m.data).then((reply) => void m.respond(reply)));
+      this.log.info({ servers: this.identity.dataPlane.natsUrls }, 'exchange center connected');
+      return t;
+    });
+    return this.connecting;
+  }
+
+  /** Largest envelope the broker accepts. */
+  maxPayload(): number {
+    return this.transport?.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** Registers a provider task; starts the publisher and receipt consumer on first use. */
+  registerOutbound(taskId: string, s: OutboundStream): void {
+    this.outbound.set(taskId, s);
+    if (!this.receiptConsumerStarted) {
+      this.receiptConsumerStarted = true;
+      this.loops.push(this.publishLoop(), this.receiptLoop(), this.stallLoop());
+    }
+    this.kick?.();
+  }
+
+  unregisterOutbound(taskId: string): void {
+    this.outbound.delete(taskId);
+  }
+
+  /** Registers an exchange task for a subscription; starts the data consumer on first use. */
+  registerInbound(subscriptionId: string, h: InboundHandler): void {
+    this.inbound.set(subscriptionId, h);
+    if (!this.dataConsumerStarted) {
+      this.dataConsumerStarted = true;
+      this.loops.push(this.dataLoop());
+    }
+  }
+
+  unregisterInbound(subscriptionId: string): void {
+    this.inbound.delete(subscriptionId);
+  }
+
+  /** New batches are in the outbox. */
+  notify(): void {
+    this.kick?.();
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    this.kick?.();
+    await Promise.allSettled(this.loops);
+    await this.transport?.close();
+  }
+
+  // --- provider side
+
+  private async publishLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    const t = await this.connectedOrAbort();
+    if (!t) return;
+    let afterId = 0;
+    const inFlight = new Set<number>();
+    let failedAt = 0;
+    while (!signal.aborted) {
+      const room = this.settings.publishWindow - inFlight.size;
+      const batch = room > 0 ? this.spool.unpublished(afterId, room + inFlight.size).filter((b) => !inFlight.has(b.id)).slice(0, room) : [];
+      for (const b of batch) {
+        afterId = b.id;
+        inFlight.add(b.id);
+        this.publishOne(t, b).then(
+          () => {
+            inFlight.delete(b.id);
+            this.kick?.();
+          },
+          (err: unknown) => {
+            inFlight.delete(b.id);
+            // Restart the scan at the failed batch so batches go out in order once the broker is back.
+            afterId = Math.min(afterId, b.id - 1);
+            if (Date.now() - failedAt > 5_000) this.log.warn({ err: (err as Error).message, batchId: b.batchId }, 'publish failed; batches stay in the outbox');
+            failedAt = Date.now();
+            this.kick?.();
+          },
+        );
+      }
+      if (Date.now() - failedAt < 250) await sleep(250, signal);
+      if (batch.length === 0 || inFlight.size >= this.settings.publishWindow) {
+        if (batch.length === 0 && inFlight.size === 0) afterId = 0; // rescan: batches marked for re-sending have lower ids
+        await this.waitKick(batch.length === 0 && inFlight.size === 0 ? 500 : 50);
+      }
+    }
+  }
+
+  private async publishOne(t: NatsTransport, b: OutboxBatch): Promise<void> {
+    const msgId = b.sendCount === 0 ? b.batchId : `${b.batchId}~${b.sendCount}`;
+    await t.publish(b.subject, b.envelope, msgId);
+    this.spool.markPublished(b.id, Date.now());
+    this.batchesPublished++;
+  }
+
+  private async receiptLoop(): Promise<void> {
+    const t = await this.connectedOrAbort();
+    if (!t) return;
+    await t.consume(`r_${this.nodeId}`, t.subjects.receipts(this.nodeId), async (m) => this.onReceipt(m), this.abort.signal, { batch: 256 });
+  }
+
+  private onReceipt(m: JsMsg): void {
+    let r: ReceiptData;
+    try {
+      r = decodeReceipt(m.data);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'undecodable receipt dropped');
+      m.term();
+      return;
+    }
+    this.receiptsReceived++;
+    if (r.status === 'committed' || r.status === 'duplicate') {
+      this.spool.acknowledge(r.taskId, r.streamEpoch, r.sequence);
+      this.lastReceiptAt.set(r.taskId, Date.now());
+      this.stallFactor.delete(r.taskId);
+    } else this.log.warn({ taskId: r.taskId, sequence: r.sequence, reason: r.reason }, 'batch refused by consumer');
+    m.ack();
+  }
+
+  private async stallLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    const checkMs = Math.max(50, Math.min(1_000, Math.floor(this.settings.receiptTimeoutMs / 4)));
+    while (await sleep(checkMs, signal)) {
+      if (!this.transport) continue;
+      for (const taskId of this.spool.tasksWithBatches()) {
+        try {
+          await this.checkStall(this.transport, taskId);
+        } catch (err) {
+          this.log.debug({ taskId, err: (err as Error).message }, 'stall check failed');
+        }
+      }
+    }
+  }
+
+  private async checkStall(t: NatsTransport, taskId: string): Promise<void> {
+    const oldest = this.spool.oldestUnacknowledged(taskId);
+    const out = this.outbound.get(taskId);
+    if (!oldest || oldest.publishedAt === null || !out) return;
+    const now = Date.now();
+    const factor = this.stallFactor.get(taskId) ?? 1;
+    const since = Math.max(this.lastReceiptAt.get(taskId) ?? 0, oldest.publishedAt);
+    if (now - since < this.settings.receiptTimeoutMs * factor) return;
+    this.lastReceiptAt.set(taskId, now); // next question no sooner than one timeout from now
+    let reply: { known: boolean; lastSequence: number; reason: string };
+    try {
+      const msg = await t.request(
+        t.subjects.ctl(out.destinationNodeId),
+        encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: oldest.epoch, subscriptionId: out.subscriptionId }),
+        Math.min(5_000, this.settings.receiptTimeoutMs),
+      );
+      reply = decodeProgressReply(msg.data);
+    } catch (err) {
+      this.stallFactor.set(taskId, Math.min(16, factor * 2));
+      this.log.info({ taskId, destination: out.destinationNodeId, err: (err as Error).message }, 'consumer not answering; batches kept');
+      return;
+    }
+    if (!reply.known) {
+      this.stallFactor.set(taskId, Math.min(16, factor * 2));
+      this.log.info({ taskId, reason: reply.reason }, 'consumer has no exchange task for this stream yet');
+      return;
+    }
+    const acked = this.spool.acknowledge(taskId, oldest.epoch, reply.lastSequence);
+    const progressed = reply.lastSequence > (this.lastProgress.get(taskId) ?? 0);
+    this.lastProgress.set(taskId, reply.lastSequence);
+    if (progressed && acked > 0) {
+      this.stallFactor.delete(taskId);
+      return; // the consumer is working through a backlog: receipts were lost or slow, not batches
+    }
+    const marked = this.spool.markForResend(taskId, oldest.epoch, reply.lastSequence, reply.lastSequence + this.settings.resendWindow);
+    this.stallFactor.set(taskId, Math.min(16, factor * 2));
+    this.log.warn({ taskId, consumerAt: reply.lastSequence, resending: marked }, 'receipts stalled: re-sending unacknowledged batches');
+    this.kick?.();
+  }
+
+  // --- consumer side
+
+  private async dataLoop(): Promise<void> {
+    const t = await this.connectedOrAbort();
+    if (!t) return;
+    await t.consume(`d_${this.nodeId}`, t.subjects.dataFilter(this.nodeId), (m) => this.onData(t, m), this.abort.signal, {
+      batch: 64,
+      ackWaitMs: this.settings.ackWaitMs,
+    });
+  }
+
+  private async onData(t: NatsTransport, m: JsMsg): Promise<void> {
+    let env: EnvelopeData;
+    try {
+      env = decodeEnvelope(m.data);
+    } catch (err) {
+      this.log.error({ subject: m.subject, err: (err as Error).message }, 'undecodable envelope dropped (the provider keeps and re-sends it)');
+      m.term();
+      return;
+    }
+    if (!sha256(env.payload).equals(env.payloadSha256)) {
+      this.log.error({ batchId: env.batchId, source: env.sourceNodeId }, 'payload checksum mismatch; dropped (the provider re-sends it)');
+      m.term();
+      return;
+    }
+    const h = this.inbound.get(env.subscriptionId);
+    if (!h) {
+      this.log.warn({ batchId: env.batchId, subscriptionId: env.subscriptionId }, 'no exchange task for this subscription; batch left to the provider');
+      m.term();
+      return;
+    }
+    let res: Awaited<ReturnType<InboundHandler['handle']>>;
+    try {
+      res = await h.handle(env);
+    } catch (err) {
+      this.log.warn({ batchId: env.batchId, err: (err as Error).message }, 'sink write failed; batch will be redelivered');
+      m.nak(1_000);
+      return;
+    }
+    m.ack();
+    if (res.status === 'refused' && res.reason === 'gap') return;
+    const receipt: ReceiptData = {
+      batchId: env.batchId,
+      taskId: env.taskId,
+      receiverNodeId: this.nodeId,
+      committedAtMs: Date.now(),
+      recordsWritten: res.written,
+      recordsQuarantined: res.quarantined,
+      status: res.status,
+      reason: res.reason ?? '',
+      sequence: env.sequence,
+      streamEpoch: env.streamEpoch,
+      fileId: env.file?.fileId ?? '',
+      chunkIndex: env.file?.chunkIndex ?? 0,
+    };
+    // Best effort: a lost receipt costs a progress question, never data.
+    t.publish(t.subjects.receipts(env.sourceNodeId), encodeReceipt(receipt), `rc-${env.batchId}-${Date.now()}`).catch((err: unknown) =>
+      this.log.debug({ err: (err as Error).message }, 'receipt not published'),
+    );
+  }
+
+  private async answerProgress(data: Uint8Array): Promise<Uint8Array> {
+    try {
+      const q = decodeProgressRequest(data);
+      const h = this.inbound.get(q.subscriptionId);
+      if (!h) return encodeProgressReply({ known: false, lastSequence: 0, reason: `no exchange task for subscription ${q.subscriptionId}` });
+      return encodeProgressReply({ known: true, lastSequence: await h.lastSequence(streamKey(q.sourceNodeId, q.taskId, q.streamEpoch)), reason: '' });
+    } catch (err) {
+      return encodeProgressReply({ known: false, lastSequence: 0, reason: (err as Error).message });
+    }
+  }
+
+  // --- helpers
+
+  private async connectedOrAbort(): Promise<NatsTransport | undefined> {
+    const signal = this.abort.signal;
+    const aborted = new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true }));
+    return Promise.race([this.connected(), aborted]);
+  }
+
+  private waitKick(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.kick = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.kick = done;
+    });
+  }
+}

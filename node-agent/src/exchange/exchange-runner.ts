@@ -1,0 +1,95 @@
+// Exchange task (交换任务), consumer side: receive → verify → write. Registers with the data plane for
+// its subscription; each arriving batch is verified against the task's field types (failures are
+// quarantined with the reason), then written to the sink together with its sequence in one transaction.
+import type { Logger } from 'pino';
+import type { RecordSink } from '../connectors/types.js';
+import { compilePipeline, type PipelineSpec } from '../pipeline/index.js';
+import type { DataSpool } from '../spool/data-spool.js';
+import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
+import { unpackRecords, type EnvelopeData, type RecordsPayload } from '../transport/envelope.js';
+import { sleep } from '../backoff.js';
+import { streamKey, type DataPlane } from './data-plane.js';
+import { RunCounters } from './run-counters.js';
+
+export function createExchangeRunner(
+  task: TaskAssignment,
+  ctx: RunnerContext,
+  deps: { dataPlane: DataPlane; spool: DataSpool; sink: RecordSink; runReportIntervalMs: number; onApplied?: (env: EnvelopeData, at: number) => void },
+): TaskRunner {
+  if (!task.subscriptionId) throw new Error('exchange task has no subscription id');
+  const params = task.params as PipelineSpec;
+  // The consumer verifies types and required fields; it does not mask again (the provider did).
+  const verifier = compilePipeline({ ...params, fields: (params.fields ?? []).map((f) => ({ ...f, name: f.as ?? f.name, as: f.as ?? f.name, mask: undefined })) });
+  const { dataPlane, spool, sink } = deps;
+  const log: Logger = ctx.logger.child({ taskId: task.id });
+  const counters = new RunCounters(task.id);
+  const abort = new AbortController();
+  let lastLagMs = 0;
+
+  dataPlane.registerInbound(task.subscriptionId, {
+    lastSequence: (stream) => sink.lastSequence(stream),
+    async handle(env) {
+      const stream = streamKey(env.sourceNodeId, env.taskId, env.streamEpoch);
+      let payload: RecordsPayload;
+      try {
+        payload = unpackRecords(env.payload, env.compression);
+      } catch (err) {
+        // The checksum matched, so this is what the provider sent: re-sending cannot fix it. Keep it in
+        // quarantine whole and move the stream on, so one bad batch does not block the ones after it.
+        spool.addQuarantine(task.id, 'consumer', { origin: env.batchId, rowIndex: -1, reason: `undecodable batch: ${(err as Error).message}`, record: { payloadBase64: env.payload.toString('base64') } }, Date.now());
+        const outcome = await sink.apply(stream, env.sequence, { batchId: env.batchId, columns: [], rows: [], ops: [] });
+        counters.quarantined += env.recordCount;
+        return outcome === 'gap' ? { status: 'refused', written: 0, quarantined: 0, reason: 'gap' } : { status: outcome === 'applied' ? 'committed' : 'duplicate', written: 0, quarantined: env.recordCount };
+      }
+      const good: unknown[][] = [];
+      const ops: ('u' | 'd')[] = [];
+      let quarantined = 0;
+      const now = Date.now();
+      for (let i = 0; i < payload.rows.length; i++) {
+        const op = payload.ops?.[i] ?? 'u';
+        const row = payload.rows[i]!;
+        if (op === 'u') {
+          const v = verifier.verify(payload.columns, row);
+          if (!v.ok) {
+            spool.addQuarantine(task.id, 'consumer', { origin: env.batchId, rowIndex: i, reason: v.reason, field: v.field, record: Object.fromEntries(payload.columns.map((c, j) => [c, row[j]])) }, now);
+            quarantined++;
+            continue;
+          }
+          good.push(v.values);
+        } else good.push(row);
+        ops.push(op);
+      }
+      const outcome = await sink.apply(stream, env.sequence, { batchId: env.batchId, columns: payload.columns, rows: good, ops });
+      if (outcome === 'gap') return { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
+      if (outcome === 'duplicate') return { status: 'duplicate', written: 0, quarantined: 0 };
+      const at = Date.now();
+      counters.records += good.length;
+      counters.batches++;
+      counters.bytes += env.payload.length;
+      counters.quarantined += quarantined;
+      lastLagMs = at - env.createdAtMs;
+      deps.onApplied?.(env, at);
+      return { status: 'committed', written: good.length, quarantined };
+    },
+  });
+  log.info({ subscriptionId: task.subscriptionId }, 'exchange task receiving');
+
+  const report = (): void => {
+    const body = counters.take(lastLagMs);
+    if (body) ctx.report('task_run', body);
+  };
+  const reporter = (async () => {
+    while (await sleep(deps.runReportIntervalMs, abort.signal)) report();
+  })();
+
+  return {
+    lag: () => ({ lagMs: lastLagMs, pendingBatches: 0 }),
+    async stop() {
+      abort.abort();
+      await reporter;
+      dataPlane.unregisterInbound(task.subscriptionId);
+      report();
+      await sink.close();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// Sync task (同步任务), provider side: read → process → spool → send. Each step reads a page from the
+// source, runs it through the pipeline, and commits the resulting batches, the quarantined records and
+// the advanced cursor in one spool transaction; the data plane's publisher sends from the outbox.
+// A full outbox pauses reading (back-pressure) and raises an event; nothing is dropped.
+import { sleep } from '../backoff.js';
+import type { RecordSource } from '../connectors/types.js';
+import { compilePipeline, type PipelineSpec } from '../pipeline/index.js';
+import type { DataSpool, NewQuarantine, TaskState } from '../spool/data-spool.js';
+import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
+import { encodeEnvelope, packRecords, sha256, type EnvelopeData } from '../transport/envelope.js';
+import type { DataPlane } from './data-plane.js';
+import { RunCounters } from './run-counters.js';
+
+export interface SyncSettings {
+  batchRecords: number;
+  maxBatchBytes: number;
+  pollIntervalMs: number;
+  outboxMaxBatches: number;
+  outboxMaxBytes: number;
+  runReportIntervalMs: number;
+}
+
+export interface SyncParams extends PipelineSpec {
+  batchRecords?: number;
+  pollIntervalMs?: number;
+}
+
+export function createSyncRunner(
+  task: TaskAssignment,
+  ctx: RunnerContext,
+  deps: { dataPlane: DataPlane; spool: DataSpool; source: RecordSource; settings: SyncSettings },
+): TaskRunner {
+  if (!task.peerNodeId) throw new Error('sync task has no destination node (peerNodeId)');
+  if (!task.subscriptionId) throw new Error('sync task has no subscription id');
+  const params = task.params as SyncParams;
+  const pipeline = compilePipeline(params);
+  const { dataPlane, spool, source, settings } = deps;
+  const log = ctx.logger.child({ taskId: task.id });
+  const counters = new RunCounters(task.id);
+  const abort = new AbortController();
+  const batchRecords = params.batchRecords ?? settings.batchRecords;
+  const pollMs = task.intervalMs || params.pollIntervalMs || settings.pollIntervalMs;
+  const subject = dataPlane.subjects.data(task.peerNodeId, task.id);
+  dataPlane.registerOutbound(task.id, { destinationNodeId: task.peerNodeId, subscriptionId: task.subscriptionId });
+
+  const buildBatches = (state: TaskState, columns: string[], rows: unknown[][], ops: ('u' | 'd')[]) => {
+    const maxBytes = Math.min(settings.maxBatchBytes, dataPlane.maxPayload() - 16 * 1024);
+    const out: { batchId: string; subject: string; envelope: Uint8Array; records: number; raw: number }[] = [];
+    const emit = (from: number, to: number): void => {
+      const slice = rows.slice(from, to);
+      const sliceOps = ops.slice(from, to);
+      const packed = packRecords({ columns, rows: slice, ...(sliceOps.some((o) => o === 'd') && { ops: sliceOps }) });
+      if (packed.payload.length > maxBytes && to - from > 1) {
+        const mid = from + Math.floor((to - from) / 2);
+        emit(from, mid);
+        emit(mid, to);
+        return;
+      }
+      const sequence = state.nextSequence + out.length;
+      const env: EnvelopeData = {
+        batchId: `b-${task.id}-${state.epoch}-${sequence}`,
+        resourceCode: task.resourceCode,
+        subscriptionId: task.subscriptionId,
+        taskId: task.id,
+        sourceNodeId: dataPlane.nodeId,
+        destinationNodeId: task.peerNodeId,
+        route: [],
+        hopIndex: 0,
+        sequence,
+        schemaVersion: 1,
+        recordCount: slice.length,
+        compression: packed.compression,
+        payloadKind: 'PAYLOAD_KIND_RECORDS',
+        payload: packed.payload,
+        payloadSha256: sha256(packed.payload),
+        createdAtMs: Date.now(),
+        streamEpoch: state.epoch,
+        agreementId: '',
+      };
+      out.push({ batchId: env.batchId, subject, envelope: encodeEnvelope(env), records: slice.length, raw: packed.rawBytes });
+    };
+    if (rows.length) emit(0, rows.length);
+    return out;
+  };
+
+  let full = false;
+  const outboxFull = (): boolean => {
+    const d = spool.depth();
+    return d.batches >= settings.outboxMaxBatches || d.bytes >= settings.outboxMaxBytes;
+  };
+
+  const loop = async (): Promise<void> => {
+    const signal = abort.signal;
+    let state = spool.taskState(task.id, Date.now());
+    let failures = 0;
+    while (!signal.aborted) {
+      if (outboxFull()) {
+        if (!full) {
+          full = true;
+          log.warn({ depth: spool.depth() }, 'spool full: reading paused until receipts free space');
+          ctx.report('event', { severity: 'warn', code: 'SPOOL_FULL', message: 'spool outbox quota reached; reading paused', taskId: task.id });
+        }
+        await sleep(100, signal);
+        continue;
+      }
+      if (full) {
+        full = false;
+        log.info('spool has room again: reading resumed');
+        ctx.report('event', { severity: 'info', code: 'SPOOL_RESUMED', message: 'spool below quota; reading resumed', taskId: task.id });
+      }
+      try {
+        const page = await source.read(state.cursor, batchRecords);
+        const rows: unknown[][] = [];
+        const ops: ('u' | 'd')[] = [];
+        const quarantine: NewQuarantine[] = [];
+        const origin = `cursor:${JSON.stringify(state.cursor)}`;
+        let columns = pipeline.columns;
+        for (let i = 0; i < page.rows.length; i++) {
+          const row = page.rows[i]!;
+          const r = pipeline.process(row);
+          if (r.ok === 'skip') continue;
+          if (r.ok === false) {
+            quarantine.push({ origin, rowIndex: i, reason: r.reason, field: r.field, record: row });
+            continue;
+          }
+          columns ??= Object.keys(row);
+          rows.push(r.values);
+          ops.push(page.ops[i] ?? 'u');
+        }
+        const batches = buildBatches(state, columns ?? [], rows, ops);
+        const exhausted = page.exhausted;
+        const restart = exhausted && source.mode === 'full';
+        state = spool.commitStep(
+          state,
+          { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine: quarantine.map((q) => ({ ...q, record: jsonSafe(q.record) })) },
+          Date.now(),
+        );
+        counters.records += rows.length;
+        counters.batches += batches.length;
+        counters.bytes += batches.reduce((n, b) => n + b.envelope.byteLength, 0);
+        counters.quarantined += quarantine.length;
+        if (batches.length) dataPlane.notify();
+        failures = 0;
+        if (exhausted) await sleep(pollMs, signal);
+      } catch (err) {
+        failures++;
+        counters.errors++;
+        counters.lastError = (err as Error).message;
+        if (failures === 1 || failures % 30 === 0) log.warn({ err: (err as Error).message }, 'reading the source failed; retrying');
+        await sleep(Math.min(30_000, 500 * failures), signal);
+      }
+    }
+  };
+
+  const reporter = async (): Promise<void> => {
+    while (await sleep(settings.runReportIntervalMs, abort.signal)) report();
+  };
+  const report = (): void => {
+    const body = counters.take(lag().lagMs);
+    if (body) ctx.report('task_run', body);
+  };
+  const lag = (): { lagMs: number; pendingBatches: number } => {
+    const d = spool.depthOf(task.id);
+    return { lagMs: d.oldestAt ? Date.now() - d.oldestAt : 0, pendingBatches: d.batches };
+  };
+
+  const running = Promise.all([loop(), reporter()]);
+  return {
+    lag,
+    async stop(graceMs: number) {
+      abort.abort();
+      await Promise.race([running, sleep(graceMs)]);
+      report();
+      dataPlane.unregisterOutbound(task.id);
+      await source.close();
+    },
+  };
+}
+
+/** Source rows may hold bigint or binary values; quarantine keeps them as JSON-safe text. */
+function jsonSafe(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row))
+    out[k] = typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? { base64: v.toString('base64') } : v;
+  return out;
+}

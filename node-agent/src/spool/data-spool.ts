@@ -1,0 +1,230 @@
+// The data-plane half of spool.db: the provider's outbox of encoded batches, each task's cursor and
+// sequence, and quarantined records.
+//
+// Invariants
+//  - commitBatch() writes the outbox row, the advanced cursor, the next sequence and the batch's
+//    quarantined records in ONE transaction: after a crash either all of them exist or none, so no
+//    record is read twice into two batches and none is skipped.
+//  - Sequences of a (task, epoch) are consecutive from 1 with no holes; the consumer applies them strictly
+//    in order, so a receipt for sequence N acknowledges every batch ≤ N (acknowledge() deletes them all).
+//  - A batch leaves the outbox only in acknowledge(), i.e. on the consumer's receipt or its reported
+//    progress — never on the JetStream publish ack (the broker may lose what it acked).
+//  - The epoch of a task is drawn once, when its state row is created; a recreated spool is a new epoch.
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { Cursor } from '../connectors/types.js';
+
+export interface OutboxBatch {
+  id: number;
+  batchId: string;
+  taskId: string;
+  epoch: string;
+  sequence: number;
+  subject: string;
+  envelope: Buffer;
+  records: number;
+  bytes: number;
+  createdAt: number;
+  publishedAt: number | null;
+  sendCount: number;
+}
+
+export interface TaskState {
+  taskId: string;
+  epoch: string;
+  nextSequence: number;
+  cursor: Cursor;
+  passes: number;
+}
+
+export interface QuarantineEntry {
+  id: number;
+  taskId: string;
+  side: 'provider' | 'consumer';
+  origin: string;
+  rowIndex: number;
+  reason: string;
+  field: string | null;
+  record: Record<string, unknown>;
+  createdAt: number;
+  resentAt: number | null;
+}
+
+export interface NewQuarantine {
+  origin: string;
+  rowIndex: number;
+  reason: string;
+  field?: string | undefined;
+  record: Record<string, unknown>;
+}
+
+export class DataSpool {
+  private readonly st;
+
+  constructor(private readonly db: Database.Database) {
+    this.st = {
+      state: db.prepare('SELECT task_id, epoch, next_sequence, cursor, passes FROM task_state WHERE task_id = ?'),
+      insertState: db.prepare('INSERT INTO task_state (task_id, epoch, next_sequence, cursor, passes, updated_at) VALUES (?, ?, 1, NULL, 0, ?)'),
+      updateState: db.prepare('UPDATE task_state SET next_sequence = ?, cursor = ?, passes = ?, updated_at = ? WHERE task_id = ?'),
+      insertBatch: db.prepare(
+        `INSERT INTO data_outbox (batch_id, task_id, epoch, sequence, subject, envelope, records, bytes, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      unpublished: db.prepare('SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?'),
+      markPublished: db.prepare('UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?'),
+      ack: db.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ?'),
+      oldestUnacked: db.prepare('SELECT * FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1'),
+      republish: db.prepare('UPDATE data_outbox SET published_at = NULL WHERE task_id = ? AND epoch = ? AND sequence > ? AND sequence <= ?'),
+      depth: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM data_outbox'),
+      depthOf: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(created_at) AS oldest FROM data_outbox WHERE task_id = ?'),
+      tasksWithBatches: db.prepare('SELECT DISTINCT task_id FROM data_outbox'),
+      insertQ: db.prepare(
+        `INSERT INTO quarantine (task_id, side, origin, row_index, reason, field, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (task_id, origin, row_index) DO NOTHING`,
+      ),
+      listQ: db.prepare('SELECT * FROM quarantine WHERE task_id = ? AND (? OR resent_at IS NULL) ORDER BY id LIMIT ?'),
+      markResent: db.prepare('UPDATE quarantine SET resent_at = ? WHERE id = ?'),
+      countQ: db.prepare('SELECT count(*) AS n FROM quarantine WHERE task_id = ? AND resent_at IS NULL'),
+    };
+  }
+
+  /** The task's state, created with a fresh epoch on first use. */
+  taskState(taskId: string, now: number): TaskState {
+    let r = this.st.state.get(taskId) as { task_id: string; epoch: string; next_sequence: number; cursor: string | null; passes: number } | undefined;
+    if (!r) {
+      this.st.insertState.run(taskId, randomBytes(6).toString('hex'), now);
+      r = this.st.state.get(taskId) as typeof r;
+    }
+    return { taskId, epoch: r!.epoch, nextSequence: r!.next_sequence, cursor: r!.cursor ? (JSON.parse(r!.cursor) as Cursor) : null, passes: r!.passes };
+  }
+
+  /**
+   * Commits one read step atomically: its batches (sequences nextSequence, nextSequence+1, ... in array
+   * order; none when every row was filtered out or quarantined), the quarantined records and the cursor.
+   */
+  commitStep(
+    state: TaskState,
+    step: { cursor: Cursor; passes?: number; batches: { batchId: string; subject: string; envelope: Uint8Array; records: number }[]; quarantine: NewQuarantine[] },
+    now: number,
+  ): TaskState {
+    return this.db.transaction(() => {
+      let next = state.nextSequence;
+      for (const b of step.batches) {
+        this.st.insertBatch.run(b.batchId, state.taskId, state.epoch, next, b.subject, b.envelope, b.records, b.envelope.byteLength, now);
+        next++;
+      }
+      for (const q of step.quarantine) this.addQuarantine(state.taskId, 'provider', q, now);
+      const passes = step.passes ?? state.passes;
+      this.st.updateState.run(next, step.cursor === null ? null : JSON.stringify(step.cursor), passes, now, state.taskId);
+      return { ...state, nextSequence: next, cursor: step.cursor, passes };
+    })();
+  }
+
+  addQuarantine(taskId: string, side: 'provider' | 'consumer', q: NewQuarantine, now: number): void {
+    this.st.insertQ.run(taskId, side, q.origin, q.rowIndex, q.reason, q.field ?? null, JSON.stringify(q.record), now);
+  }
+
+  /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`. */
+  unpublished(afterId: number, limit: number): OutboxBatch[] {
+    return (this.st.unpublished.all(afterId, limit) as OutboxRow[]).map(toBatch);
+  }
+
+  markPublished(id: number, at: number): void {
+    this.st.markPublished.run(at, id);
+  }
+
+  /** Deletes every batch of the stream up to and including `sequence`; returns how many. */
+  acknowledge(taskId: string, epoch: string, sequence: number): number {
+    return this.st.ack.run(taskId, epoch, sequence).changes;
+  }
+
+  oldestUnacknowledged(taskId: string): OutboxBatch | undefined {
+    const r = this.st.oldestUnacked.get(taskId) as OutboxRow | undefined;
+    return r && toBatch(r);
+  }
+
+  /** Marks batches (after, upTo] of a stream for re-sending. */
+  markForResend(taskId: string, epoch: string, after: number, upTo: number): number {
+    return this.st.republish.run(taskId, epoch, after, upTo).changes;
+  }
+
+  depth(): { batches: number; bytes: number } {
+    const r = this.st.depth.get() as { n: number; b: number };
+    return { batches: r.n, bytes: r.b };
+  }
+
+  depthOf(taskId: string): { batches: number; bytes: number; oldestAt: number | null } {
+    const r = this.st.depthOf.get(taskId) as { n: number; b: number; oldest: number | null };
+    return { batches: r.n, bytes: r.b, oldestAt: r.oldest };
+  }
+
+  tasksWithBatches(): string[] {
+    return (this.st.tasksWithBatches.all() as { task_id: string }[]).map((r) => r.task_id);
+  }
+
+  quarantined(taskId: string, opts: { includeResent?: boolean; limit?: number } = {}): QuarantineEntry[] {
+    return (this.st.listQ.all(taskId, opts.includeResent ? 1 : 0, opts.limit ?? 1000) as QRow[]).map((r) => ({
+      id: r.id,
+      taskId: r.task_id,
+      side: r.side,
+      origin: r.origin,
+      rowIndex: r.row_index,
+      reason: r.reason,
+      field: r.field,
+      record: JSON.parse(r.record) as Record<string, unknown>,
+      createdAt: r.created_at,
+      resentAt: r.resent_at,
+    }));
+  }
+
+  quarantineCount(taskId: string): number {
+    return (this.st.countQ.get(taskId) as { n: number }).n;
+  }
+
+  markResent(ids: readonly number[], at: number): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.st.markResent.run(at, id);
+    })();
+  }
+}
+
+interface OutboxRow {
+  id: number;
+  batch_id: string;
+  task_id: string;
+  epoch: string;
+  sequence: number;
+  subject: string;
+  envelope: Buffer;
+  records: number;
+  bytes: number;
+  created_at: number;
+  published_at: number | null;
+  send_count: number;
+}
+const toBatch = (r: OutboxRow): OutboxBatch => ({
+  id: r.id,
+  batchId: r.batch_id,
+  taskId: r.task_id,
+  epoch: r.epoch,
+  sequence: r.sequence,
+  subject: r.subject,
+  envelope: r.envelope,
+  records: r.records,
+  bytes: r.bytes,
+  createdAt: r.created_at,
+  publishedAt: r.published_at,
+  sendCount: r.send_count,
+});
+interface QRow {
+  id: number;
+  task_id: string;
+  side: 'provider' | 'consumer';
+  origin: string;
+  row_index: number;
+  reason: string;
+  field: string | null;
+  record: string;
+  created_at: number;
+  resent_at: number | null;
+}

@@ -1,0 +1,184 @@
+// Encoding of data-plane messages: Envelope (records or a file chunk), Receipt and stream-progress
+// control messages, plus the payload codecs (JSON records, deflate when it pays, sha-256).
+import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { envelopeTypes } from '../../../proto/index.js';
+
+export type Compression = 'COMPRESSION_NONE' | 'COMPRESSION_DEFLATE' | 'COMPRESSION_ZSTD';
+export type PayloadKind = 'PAYLOAD_KIND_RECORDS' | 'PAYLOAD_KIND_FILE_CHUNK' | 'PAYLOAD_KIND_PROBE';
+
+export interface FileChunkInfo {
+  fileId: string;
+  relativePath: string;
+  fileSize: number;
+  offset: number;
+  chunkIndex: number;
+  chunkCount: number;
+  fileSha256: Buffer;
+  modifiedAtMs: number;
+}
+
+export interface EnvelopeData {
+  batchId: string;
+  resourceCode: string;
+  subscriptionId: string;
+  taskId: string;
+  sourceNodeId: string;
+  destinationNodeId: string;
+  route: string[];
+  hopIndex: number;
+  sequence: number;
+  schemaVersion: number;
+  recordCount: number;
+  compression: Compression;
+  payloadKind: PayloadKind;
+  payload: Buffer;
+  payloadSha256: Buffer;
+  createdAtMs: number;
+  streamEpoch: string;
+  agreementId: string;
+  file?: FileChunkInfo | undefined;
+}
+
+export interface ReceiptData {
+  batchId: string;
+  taskId: string;
+  receiverNodeId: string;
+  committedAtMs: number;
+  recordsWritten: number;
+  recordsQuarantined: number;
+  status: 'committed' | 'duplicate' | 'refused';
+  reason: string;
+  sequence: number;
+  streamEpoch: string;
+  fileId: string;
+  chunkIndex: number;
+}
+
+/** Rows of one batch as sent: column names, one value array per row, and per-row ops ("u"/"d"). */
+export interface RecordsPayload {
+  columns: string[];
+  rows: unknown[][];
+  ops?: ('u' | 'd')[];
+}
+
+const T = envelopeTypes();
+
+/** Numbers from protobufjs 64-bit fields (Long objects when long.js is present). */
+const num = (v: unknown): number => (typeof v === 'number' ? v : v && typeof v === 'object' && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : Number(v ?? 0));
+const ENUM_COMPRESSION: Compression[] = ['COMPRESSION_NONE', 'COMPRESSION_DEFLATE', 'COMPRESSION_ZSTD'];
+const ENUM_KIND: (PayloadKind | 'PAYLOAD_KIND_UNSPECIFIED')[] = ['PAYLOAD_KIND_UNSPECIFIED', 'PAYLOAD_KIND_RECORDS', 'PAYLOAD_KIND_FILE_CHUNK', 'PAYLOAD_KIND_PROBE'];
+
+export const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+export function encodeEnvelope(e: EnvelopeData): Uint8Array {
+  return T.Envelope.encode(
+    T.Envelope.fromObject({
+      ...e,
+      compression: ENUM_COMPRESSION.indexOf(e.compression),
+      payloadKind: ENUM_KIND.indexOf(e.payloadKind),
+    }),
+  ).finish();
+}
+
+/** Decodes an envelope; throws with a reason when the bytes are not one. */
+export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
+  const m = T.Envelope.decode(bytes) as unknown as Record<string, unknown>;
+  const f = m['file'] as Record<string, unknown> | undefined | null;
+  return {
+    batchId: String(m['batchId'] ?? ''),
+    resourceCode: String(m['resourceCode'] ?? ''),
+    subscriptionId: String(m['subscriptionId'] ?? ''),
+    taskId: String(m['taskId'] ?? ''),
+    sourceNodeId: String(m['sourceNodeId'] ?? ''),
+    destinationNodeId: String(m['destinationNodeId'] ?? ''),
+    route: (m['route'] as string[] | undefined) ?? [],
+    hopIndex: num(m['hopIndex']),
+    sequence: num(m['sequence']),
+    schemaVersion: num(m['schemaVersion']),
+    recordCount: num(m['recordCount']),
+    compression: ENUM_COMPRESSION[num(m['compression'])] ?? 'COMPRESSION_NONE',
+    payloadKind: (ENUM_KIND[num(m['payloadKind'])] ?? 'PAYLOAD_KIND_UNSPECIFIED') as PayloadKind,
+    payload: Buffer.from((m['payload'] as Uint8Array | undefined) ?? []),
+    payloadSha256: Buffer.from((m['payloadSha256'] as Uint8Array | undefined) ?? []),
+    createdAtMs: num(m['createdAtMs']),
+    streamEpoch: String(m['streamEpoch'] ?? ''),
+    agreementId: String(m['agreementId'] ?? ''),
+    file: f
+      ? {
+          fileId: String(f['fileId'] ?? ''),
+          relativePath: String(f['relativePath'] ?? ''),
+          fileSize: num(f['fileSize']),
+          offset: num(f['offset']),
+          chunkIndex: num(f['chunkIndex']),
+          chunkCount: num(f['chunkCount']),
+          fileSha256: Buffer.from((f['fileSha256'] as Uint8Array | undefined) ?? []),
+          modifiedAtMs: num(f['modifiedAtMs']),
+        }
+      : undefined,
+  };
+}
+
+export function encodeReceipt(r: ReceiptData): Uint8Array {
+  return T.Receipt.encode(T.Receipt.fromObject(r)).finish();
+}
+
+export function decodeReceipt(bytes: Uint8Array): ReceiptData {
+  const m = T.Receipt.decode(bytes) as unknown as Record<string, unknown>;
+  return {
+    batchId: String(m['batchId'] ?? ''),
+    taskId: String(m['taskId'] ?? ''),
+    receiverNodeId: String(m['receiverNodeId'] ?? ''),
+    committedAtMs: num(m['committedAtMs']),
+    recordsWritten: num(m['recordsWritten']),
+    recordsQuarantined: num(m['recordsQuarantined']),
+    status: String(m['status'] ?? '') as ReceiptData['status'],
+    reason: String(m['reason'] ?? ''),
+    sequence: num(m['sequence']),
+    streamEpoch: String(m['streamEpoch'] ?? ''),
+    fileId: String(m['fileId'] ?? ''),
+    chunkIndex: num(m['chunkIndex']),
+  };
+}
+
+export function encodeProgressRequest(r: { sourceNodeId: string; taskId: string; streamEpoch: string; subscriptionId: string }): Uint8Array {
+  return T.StreamProgressRequest.encode(T.StreamProgressRequest.fromObject(r)).finish();
+}
+
+export function decodeProgressRequest(b: Uint8Array): { sourceNodeId: string; taskId: string; streamEpoch: string; subscriptionId: string } {
+  const m = T.StreamProgressRequest.decode(b) as unknown as Record<string, unknown>;
+  return { sourceNodeId: String(m['sourceNodeId'] ?? ''), taskId: String(m['taskId'] ?? ''), streamEpoch: String(m['streamEpoch'] ?? ''), subscriptionId: String(m['subscriptionId'] ?? '') };
+}
+
+export function encodeProgressReply(r: { known: boolean; lastSequence: number; reason: string }): Uint8Array {
+  return T.StreamProgressReply.encode(T.StreamProgressReply.fromObject(r)).finish();
+}
+
+export function decodeProgressReply(b: Uint8Array): { known: boolean; lastSequence: number; reason: string } {
+  const m = T.StreamProgressReply.decode(b) as unknown as Record<string, unknown>;
+  return { known: Boolean(m['known']), lastSequence: num(m['lastSequence']), reason: String(m['reason'] ?? '') };
+}
+
+/** Below this size compression is not tried (the deflate header and CPU cost outweigh the gain). */
+const COMPRESS_MIN_BYTES = 4096;
+
+/** JSON-encodes records and deflates them when that saves at least 10 %. */
+export function packRecords(p: RecordsPayload): { payload: Buffer; compression: Compression; rawBytes: number } {
+  const raw = Buffer.from(JSON.stringify(p), 'utf8');
+  if (raw.length >= COMPRESS_MIN_BYTES) {
+    const z = deflateRawSync(raw, { level: 1 });
+    if (z.length < raw.length * 0.9) return { payload: z, compression: 'COMPRESSION_DEFLATE', rawBytes: raw.length };
+  }
+  return { payload: raw, compression: 'COMPRESSION_NONE', rawBytes: raw.length };
+}
+
+/** Inverse of packRecords; throws with a reason on a corrupt or malformed payload. */
+export function unpackRecords(payload: Buffer, compression: Compression): RecordsPayload {
+  let raw: Buffer;
+  if (compression === 'COMPRESSION_DEFLATE') raw = inflateRawSync(payload);
+  else if (compression === 'COMPRESSION_NONE') raw = payload;
+  else throw new Error(`unsupported compression ${compression}`);
+  const p = JSON.parse(raw.toString('utf8')) as RecordsPayload;
+  if (!Array.isArray(p.columns) || !Array.isArray(p.rows)) throw new Error('records payload lacks columns or rows');
+  return p;
+}

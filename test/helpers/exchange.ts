@@ -1,0 +1,130 @@
+// A two-department exchange on this machine: nats-server, central, a provider agent with a SQLite
+// source and a consumer agent with a SQLite sink, all real processes; plus the comparison of sink and
+// source, record by record, after masking.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { mask, type MaskRule } from '../../node-agent/src/pipeline/mask.js';
+import { PERSON_FIELDS, seedPopulation } from '../../scripts/synthetic.js';
+import { AgentProcess, FAST_AGENT } from './agent.js';
+import { Api } from './api.js';
+import { CentralProcess } from './central.js';
+import { NatsServer } from './nats-server.js';
+import { tmpDir } from './tmp.js';
+
+export interface ExchangeOptions {
+  rows: number;
+  /** Extra agent settings (both agents). */
+  agentConfig?: Record<string, unknown>;
+  dataPlane?: Record<string, unknown>;
+}
+
+export class Exchange {
+  nats!: NatsServer;
+  central!: CentralProcess;
+  api!: Api;
+  provider!: AgentProcess;
+  consumer!: AgentProcess;
+  providerId = '';
+  consumerId = '';
+  readonly dir = tmpDir('xchg-exchange-');
+  readonly sourcePath = join(this.dir, 'population.db');
+  readonly sinkPath = join(this.dir, 'received.db');
+
+  static async start(opts: ExchangeOptions): Promise<Exchange> {
+    const x = new Exchange();
+    seedPopulation(x.sourcePath, opts.rows);
+    x.nats = await NatsServer.start();
+    x.central = await CentralProcess.start({ natsUrls: [x.nats.url], heartbeatTtlMs: 3_000 });
+    x.api = new Api(x.central.url, x.central.adminToken);
+    await x.api.seedDepartment('gat');
+    await x.api.seedDepartment('mzj');
+    const dataPlane = { receiptTimeoutMs: 2_000, runReportIntervalMs: 500, pollIntervalMs: 100, ...opts.dataPlane };
+    x.provider = await AgentProcess.start({
+      central: x.central.grpcAddress,
+      token: await x.api.enrollToken('gat', 'gat-01'),
+      config: {
+        ...opts.agentConfig,
+        dataPlane: { ...FAST_DP, ...dataPlane },
+        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' } },
+      },
+    });
+    x.consumer = await AgentProcess.start({
+      central: x.central.grpcAddress,
+      token: await x.api.enrollToken('mzj', 'mzj-01'),
+      config: {
+        ...opts.agentConfig,
+        dataPlane: { ...FAST_DP, ...dataPlane },
+        sinks: { people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' } },
+      },
+    });
+    x.providerId = await x.provider.nodeId;
+    x.consumerId = await x.consumer.nodeId;
+    return x;
+  }
+
+  /** Creates the pair of tasks of one subscription: sync on the provider, exchange on the consumer. */
+  async subscribe(subscriptionId = 'sub-population'): Promise<void> {
+    const params = { fields: PERSON_FIELDS };
+    await this.api.ok('POST', '/tasks', { name: 'population-in', kind: 'exchange', nodeId: this.consumerId, peerNodeId: this.providerId, subscriptionId, binding: 'people', params });
+    await this.api.ok('POST', '/tasks', { name: 'population-out', kind: 'sync', nodeId: this.providerId, peerNodeId: this.consumerId, subscriptionId, binding: 'population', params });
+  }
+
+  sinkCount(): number {
+    try {
+      const db = new Database(this.sinkPath, { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM person').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Compares the sink with the source after masking, record by record. Returns the problems (empty
+   * when the sink equals the source exactly: nothing missing, nothing extra, every value right).
+   */
+  compare(): { problems: string[]; rows: number } {
+    const src = new Database(this.sourcePath, { readonly: true });
+    const dst = new Database(this.sinkPath, { readonly: true });
+    const problems: string[] = [];
+    const want = src.prepare('SELECT * FROM person WHERE deleted = 0 ORDER BY id').iterate() as IterableIterator<Record<string, unknown>>;
+    const got = dst.prepare('SELECT * FROM person ORDER BY id').iterate() as IterableIterator<Record<string, unknown>>;
+    let rows = 0;
+    let g = got.next();
+    for (const s of want) {
+      while (!g.done && (g.value['id'] as number) < (s['id'] as number)) {
+        if (problems.length < 20) problems.push(`extra row id ${String(g.value['id'])}`);
+        g = got.next();
+      }
+      if (g.done || g.value['id'] !== s['id']) {
+        if (problems.length < 20) problems.push(`missing row id ${String(s['id'])}`);
+        continue;
+      }
+      for (const f of PERSON_FIELDS) {
+        const expected = 'mask' in f ? mask(s[f.name], f.mask as MaskRule) : s[f.name];
+        const actual = g.value['as' in f ? f.as : f.name];
+        if (expected !== actual && problems.length < 20) problems.push(`row ${String(s['id'])} field ${f.name}: want ${JSON.stringify(expected)} got ${JSON.stringify(actual)}`);
+      }
+      rows++;
+      g = got.next();
+    }
+    while (!g.done) {
+      if (problems.length < 20) problems.push(`extra row id ${String(g.value['id'])}`);
+      g = got.next();
+    }
+    src.close();
+    dst.close();
+    return { problems, rows };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.provider?.stop('SIGKILL'), this.consumer?.stop('SIGKILL')]);
+    await this.central?.stop();
+    await this.nats?.stop();
+  }
+}
+
+const FAST_DP = { ...((FAST_AGENT as Record<string, unknown>)['dataPlane'] as object | undefined) };

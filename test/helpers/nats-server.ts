@@ -1,0 +1,118 @@
+// A real nats-server with JetStream on a free port and a temp store dir, as nats.js's own tests do.
+// restart() keeps the port (clients reconnect); wipeStore() deletes the JetStream store while stopped.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { connect as netConnect, createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { tmpDir } from './tmp.js';
+
+export function natsServerBinary(): string {
+  for (const d of [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']) {
+    try {
+      accessSync(join(d, 'nats-server'), constants.X_OK);
+      return join(d, 'nats-server');
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error('nats-server not found on PATH or in /usr/sbin: run `bash scripts/setup.sh`');
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class NatsServer {
+  private child: ChildProcess | undefined;
+  private stderr = '';
+
+  private constructor(
+    readonly port: number,
+    readonly storeDir: string,
+  ) {}
+
+  static async start(): Promise<NatsServer> {
+    const s = new NatsServer(await freePort(), tmpDir('xchg-nats-'));
+    await s.launch();
+    return s;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get output(): string {
+    return this.stderr;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    live.add(child);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-20_000);
+    });
+    child.once('exit', () => live.delete(child));
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`nats-server exited ${child.exitCode}:\n${this.stderr}`);
+      if (await canConnect(this.port)) return;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    throw new Error(`nats-server not listening on ${this.port} after 10 s:\n${this.stderr}`);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill(signal);
+    await exited;
+  }
+
+  kill(): Promise<void> {
+    return this.stop('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  /** Deletes the JetStream store (the broker "lost everything it acked"); the server must be stopped. */
+  wipeStore(): void {
+    if (this.running) throw new Error('wipeStore() while nats-server runs');
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+
+  /** Starts the server again after stop()/kill(). */
+  async start(): Promise<void> {
+    if (!this.running) await this.launch();
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = netConnect(port, '127.0.0.1', () => {
+      s.end();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
