@@ -101,6 +101,7 @@ export class Agent extends EventEmitter {
         },
         this.config.shutdownGraceMs,
       );
+      if (this.abort.signal.aborted) throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'stopped while starting');
       const held = this.spool.loadAssignments<TaskAssignment>();
       if (held) {
         this.log.info({ version: held.version, tasks: held.assignments.length }, 'resuming last assignment set');
@@ -108,9 +109,17 @@ export class Agent extends EventEmitter {
         this.assignmentVersionHeld = held.version;
       }
     } catch (err) {
-      this.setState('FAILED', err instanceof Error ? err.message : String(err));
+      // Told to stop while starting: that is a stop, not a failure.
+      if (!this.abort.signal.aborted) this.setState('FAILED', err instanceof Error ? err.message : String(err));
+      await this.dataPlane?.close();
       this.close();
       throw err;
+    }
+    if (this.abort.signal.aborted) {
+      await this.supervisor?.stopAll();
+      await this.dataPlane?.close();
+      this.close();
+      throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'stopped while starting');
     }
     this.setState('RUNNING');
     this.report('event', { severity: 'info', code: 'AGENT_STARTED', message: `agent ${VERSION} started`, taskId: '' });
@@ -158,6 +167,8 @@ export class Agent extends EventEmitter {
   private close(): void {
     this.client.close();
     this.spool?.close();
+    this.spool = undefined;
+    this.dataSpool = undefined;
   }
 
   private setState(next: AgentState, reason?: string): void {

@@ -41,4 +41,11 @@ export function saveIdentity(dataDir: string, id: NodeIdentity): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+  // fsync the directory so the rename itself survives a power loss.
+  const dir = openSync(dataDir, 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

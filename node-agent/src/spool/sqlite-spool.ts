@@ -12,6 +12,7 @@
 //    central is down resumes from it.
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { AgentError, AgentErrorCode } from '../errors.js';
 
 type Db = Database.Database;
 
@@ -97,7 +98,12 @@ export class SqliteSpool {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous}`);
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      throw new AgentError(AgentErrorCode.SPOOL_CORRUPT, (err as Error).message, { cause: err });
+    }
     this.stmts = {
       insertReport: this.db.prepare('INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)'),
       peekReports: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at FROM report_outbox ORDER BY seq LIMIT ?'),
@@ -180,7 +186,7 @@ export class SqliteSpool {
     this.stmts.setAssignments.run(version, JSON.stringify(assignments), at);
   }
 
-  /** Bytes the spool occupies on disk (database + WAL). */
+  /** Bytes of the spool database's pages (the WAL is not counted: it is checkpointed back into them). */
   sizeBytes(): number {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
     const size = this.db.pragma('page_size', { simple: true }) as number;
