@@ -1,0 +1,192 @@
+// xchg task: exchange tasks (交换任务) delivered to nodes as assignments — sync tasks on the provider's node,
+// exchange tasks on the consumer's — and the runs the nodes report.
+import { Option, type Command } from 'commander';
+import type { Task, TaskRun } from '../api.js';
+import { action } from '../context.js';
+import { usageError } from '../errors.js';
+import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';
+import { renderFields, type Column } from '../output.js';
+import { parseBoolean, parseDuration, parseJsonObject } from '../parse.js';
+import type { Noun } from './noun.js';
+
+const every = (ms: number): string => (ms > 0 ? formatDuration(ms) : '-');
+
+const COLUMNS: readonly Column<Task>[] = [
+  { header: 'id', value: (t) => t.id },
+  { header: 'name', value: (t) => t.name, maxWidth: 40 },
+  { header: 'kind', value: (t) => t.kind },
+  { header: 'node', value: (t) => t.nodeId },
+  { header: 'peer', value: (t) => t.peerNodeId ?? '-' },
+  { header: 'binding', value: (t) => t.binding },
+  { header: 'every', value: (t) => every(t.intervalMs), align: 'right' },
+  { header: 'enabled', value: (t) => yesNo(t.enabled) },
+  { header: 'gen', value: (t) => t.generation, align: 'right' },
+  { header: 'updated', value: (t) => formatTime(t.updatedAt) },
+];
+
+const fields = (t: Task): string =>
+  renderFields([
+    ['ID', t.id],
+    ['Name', t.name],
+    ['Kind', t.kind],
+    ['Node', t.nodeId],
+    ['Peer', t.peerNodeId ?? '-'],
+    ['Resource', t.resourceCode || '-'],
+    ['Subscription', t.subscriptionId || '-'],
+    ['Binding', t.binding],
+    ['Params', JSON.stringify(t.params ?? {})],
+    ['Every', every(t.intervalMs)],
+    ['Enabled', yesNo(t.enabled)],
+    ['Generation', t.generation],
+    ['Created', formatTime(t.createdAt)],
+    ['Updated', formatTime(t.updatedAt)],
+  ]);
+
+const RUN_COLUMNS: readonly Column<TaskRun>[] = [
+  { header: 'finished', value: (r) => formatTime(r.finishedAt) },
+  { header: 'run', value: (r) => r.runId },
+  { header: 'status', value: (r) => r.status },
+  { header: 'took', value: (r) => (r.finishedAt && r.startedAt ? formatDuration(r.finishedAt - r.startedAt) : '-'), align: 'right' },
+  { header: 'records', value: (r) => r.records, align: 'right' },
+  { header: 'bytes', value: (r) => formatBytes(r.bytes), align: 'right' },
+  { header: 'batches', value: (r) => r.batches, align: 'right' },
+  { header: 'errors', value: (r) => r.errors, align: 'right' },
+  { header: 'quarantined', value: (r) => r.quarantined, align: 'right' },
+  { header: 'lag', value: (r) => formatDuration(r.lagMs), align: 'right' },
+  { header: 'error', value: (r) => r.error || '-', maxWidth: 50 },
+];
+
+/** Flags task create and task update share, with the API field each one sets. */
+interface ChangeFlags {
+  name?: string;
+  binding?: string;
+  params?: Record<string, unknown>;
+  interval?: number;
+  enabled?: boolean;
+}
+
+function changes(o: ChangeFlags): Record<string, unknown> {
+  return {
+    ...(o.name !== undefined && { name: o.name }),
+    ...(o.binding !== undefined && { binding: o.binding }),
+    ...(o.params !== undefined && { params: o.params }),
+    ...(o.interval !== undefined && { intervalMs: o.interval }),
+    ...(o.enabled !== undefined && { enabled: o.enabled }),
+  };
+}
+
+const TASK_FLAGS = {
+  name: '--name',
+  kind: '--kind',
+  nodeId: '--node',
+  peerNodeId: '--peer',
+  resourceCode: '--resource',
+  binding: '--binding',
+  params: '--params',
+  intervalMs: '--interval',
+  enabled: '--enabled',
+} as const;
+
+const PARAMS_HELP = 'parameters for the agent, a JSON object, e.g. \'{"table":"people"}\'';
+const INTERVAL_HELP = 'run every, e.g. 30s or 5m (0: run continuously)';
+
+export const task: Noun = {
+  name: 'task',
+  summary: 'exchange tasks 交换任务',
+  description:
+    'Exchange tasks (交换任务): sync tasks (同步任务) run on the provider\'s node, exchange tasks on the consumer\'s. ' +
+    'A change reaches the node with its next poll.',
+  register(cmd: Command): void {
+    cmd
+      .command('list')
+      .description('List tasks')
+      .option('--node <id>', 'only tasks of this node')
+      .action(
+        action<{ node?: string }>(async (ctx, o) => {
+          ctx.list(await ctx.api.get<Task[]>('/tasks', { node: o.node }), COLUMNS, 'tasks');
+        }),
+      );
+
+    cmd
+      .command('create')
+      .description('Create a task; it reaches the node with its next poll')
+      .requiredOption('--name <name>', 'name, e.g. 人口基础信息同步')
+      .addOption(
+        new Option('--kind <kind>', 'sync (provider side) or exchange (consumer side)').choices(['sync', 'exchange']).makeOptionMandatory(),
+      )
+      .requiredOption('--node <id>', 'node that runs the task')
+      .requiredOption('--binding <name>', 'source or sink name in the agent\'s config')
+      .option('--peer <id>', 'the node at the other end')
+      .option('--resource <code>', 'catalog resource the task moves')
+      .option('--params <json>', PARAMS_HELP, parseJsonObject)
+      .option('--interval <duration>', INTERVAL_HELP, parseDuration)
+      .option('--enabled <bool>', 'true or false (default true)', parseBoolean)
+      .action(
+        action<ChangeFlags & { kind: string; node: string; peer?: string; resource?: string }>(async (ctx, o) => {
+          const t = await ctx.api.post<Task>(
+            '/tasks',
+            {
+              ...changes(o),
+              kind: o.kind,
+              nodeId: o.node,
+              ...(o.peer !== undefined && { peerNodeId: o.peer }),
+              ...(o.resource !== undefined && { resourceCode: o.resource }),
+            },
+            TASK_FLAGS,
+          );
+          ctx.show(t, () => fields(t));
+        }),
+      );
+
+    cmd
+      .command('get')
+      .description('Show one task')
+      .argument('<id>', 'task id')
+      .action(
+        action(async (ctx, _o, id) => {
+          const t = await ctx.api.get<Task>(`/tasks/${encodeURIComponent(id)}`);
+          ctx.show(t, () => fields(t));
+        }),
+      );
+
+    cmd
+      .command('update')
+      .description('Change a task (its generation goes up and the node picks the change up)')
+      .argument('<id>', 'task id')
+      .option('--name <name>', 'new name')
+      .option('--binding <name>', 'source or sink name in the agent\'s config')
+      .option('--params <json>', `${PARAMS_HELP}; replaces all parameters`, parseJsonObject)
+      .option('--interval <duration>', INTERVAL_HELP, parseDuration)
+      .option('--enabled <bool>', 'true or false', parseBoolean)
+      .action(
+        action<ChangeFlags>(async (ctx, o, id) => {
+          const patch = changes(o);
+          if (Object.keys(patch).length === 0)
+            throw usageError('task update: nothing to change; give --name, --binding, --params, --interval or --enabled');
+          const t = await ctx.api.patch<Task>(`/tasks/${encodeURIComponent(id)}`, patch, TASK_FLAGS);
+          ctx.show(t, () => fields(t));
+        }),
+      );
+
+    cmd
+      .command('delete')
+      .description('Delete a task; the node stops it with its next poll')
+      .argument('<id>', 'task id')
+      .action(
+        action(async (ctx, _o, id) => {
+          await ctx.api.delete(`/tasks/${encodeURIComponent(id)}`);
+          ctx.done(`deleted task ${id}`);
+        }),
+      );
+
+    cmd
+      .command('runs')
+      .description('Recent runs of a task as its node reported them, newest first')
+      .argument('<id>', 'task id')
+      .action(
+        action(async (ctx, _o, id) => {
+          ctx.list(await ctx.api.get<TaskRun[]>(`/tasks/${encodeURIComponent(id)}/runs`), RUN_COLUMNS, 'runs');
+        }),
+      );
+  },
+};
