@@ -2,35 +2,16 @@
 // main.ts does, and tests use inject().
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import type { Logger } from 'pino';
+import Fastify, { LogController, type FastifyError, type FastifyBaseLogger } from 'fastify';
 import { ERROR_STATUS, XchgError } from '../errors.js';
-import type { CentralMetrics } from '../metrics.js';
-import type { AssignmentService } from '../services/assignments.js';
-import type { NodeService } from '../services/nodes.js';
-import type { RegistryService } from '../services/registry.js';
-import type { ReportService } from '../services/reports.js';
 import { authenticate } from './auth.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerRegistryRoutes } from './routes/registry.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerWeb } from '../web/index.js';
+import type { App, HttpDeps } from './types.js';
 
-export interface HttpDeps {
-  registry: RegistryService;
-  nodes: NodeService;
-  assignments: AssignmentService;
-  reports: ReportService;
-  metrics: CentralMetrics;
-  logger: Logger;
-  adminToken: string;
-  version: string;
-  /** Readiness: false while starting or draining. */
-  ready: () => boolean;
-  ping: () => boolean;
-}
-
-export type App = FastifyInstance<any, any, any, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type { App, HttpDeps };
 
 export async function buildApp(deps: HttpDeps): Promise<App> {
   const app = Fastify({

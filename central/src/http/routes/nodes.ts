@@ -1,7 +1,7 @@
 // /api/v1/nodes, /api/v1/tokens (enrollment) and /api/v1/reports.
 import { Type } from 'typebox';
 import { requireRole, WRITERS } from '../auth.js';
-import type { App, HttpDeps } from '../app.js';
+import type { App, HttpDeps } from '../types.js';
 import { Code, Name } from './registry.js';
 import { scopeOf } from './scope.js';
 

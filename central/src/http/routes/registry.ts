@@ -1,7 +1,7 @@
 // /api/v1/regions and /api/v1/departments.
 import { Type } from 'typebox';
 import { requireRole, WRITERS, Role } from '../auth.js';
-import type { App, HttpDeps } from '../app.js';
+import type { App, HttpDeps } from '../types.js';
 import { scopeOf } from './scope.js';
 
 const Code = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$', description: 'stable code, letters, digits, - and _' });

@@ -2,7 +2,7 @@
 // narrowed further by an optional ?region= filter.
 import type { FastifyRequest } from 'fastify';
 import { Role } from '../auth.js';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../types.js';
 
 export function scopeOf(req: FastifyRequest, deps: HttpDeps, regionFilter?: string): string[] | undefined {
   const p = req.principal;

@@ -1,7 +1,7 @@
 // /api/v1/tasks: tasks (交换任务) delivered to nodes as assignments, and their runs.
 import { Type } from 'typebox';
 import { requireRole, WRITERS } from '../auth.js';
-import type { App, HttpDeps } from '../app.js';
+import type { App, HttpDeps } from '../types.js';
 import { Name } from './registry.js';
 
 const TaskId = Type.String({ minLength: 1, maxLength: 64 });
