@@ -22,6 +22,7 @@ import { AgentError, AgentErrorCode, grpcCode, isRetryable } from './errors.js';
 import { loadIdentity, saveIdentity, type NodeIdentity } from './identity.js';
 import { DataPlane } from './exchange/data-plane.js';
 import { DataSpool } from './spool/data-spool.js';
+import { FileSpool } from './spool/file-spool.js';
 import { SqliteSpool } from './spool/sqlite-spool.js';
 import { TaskSupervisor, type RunnerFactory, type TaskAssignment } from './tasks/supervisor.js';
 import { VERSION } from '../../common/src/version.js';
@@ -98,6 +99,7 @@ export class Agent extends EventEmitter {
           report: (kind, body) => this.report(kind, body),
           dataPlane: this.dataPlane,
           dataSpool: this.dataSpool,
+          fileSpool: new FileSpool(this.spool.db),
         },
         this.config.shutdownGraceMs,
       );

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { openSink, openSource, type BindingConfig } from './connectors/index.js';
 import { createExchangeRunner } from './exchange/exchange-runner.js';
+import { createFileExchangeRunner, createFileSyncRunner, type FilesBinding } from './exchange/file-runners.js';
 import { createSyncRunner } from './exchange/sync-runner.js';
 import type { PipelineSpec } from './pipeline/index.js';
 import type { RunnerContext, RunnerFactory } from './tasks/supervisor.js';
@@ -18,6 +19,11 @@ export function defaultRunners(config: AgentConfig, _logger: Logger): Record<str
   return {
     sync: (task, ctx) => {
       const { dataPlane, dataSpool } = dataPlaneOf(ctx);
+      const binding = config.sources[task.binding] as BindingConfig | undefined;
+      if (binding?.type === 'files') {
+        if (typeof binding['dir'] !== 'string') throw new Error(`binding ${task.binding}: files source needs dir`);
+        return createFileSyncRunner(task, ctx, { dataPlane, files: ctx.fileSpool!, binding: binding as unknown as FilesBinding, settings: config.dataPlane });
+      }
       const source = openSource(task.binding, config.sources[task.binding] as BindingConfig | undefined);
       try {
         return createSyncRunner(task, ctx, { dataPlane, spool: dataSpool, source, settings: config.dataPlane });
@@ -29,6 +35,10 @@ export function defaultRunners(config: AgentConfig, _logger: Logger): Record<str
     exchange: (task, ctx) => {
       const { dataPlane, dataSpool } = dataPlaneOf(ctx);
       const cfg = config.sinks[task.binding] as BindingConfig | undefined;
+      if (cfg?.type === 'files') {
+        if (typeof cfg['dir'] !== 'string') throw new Error(`binding ${task.binding}: files sink needs dir`);
+        return createFileExchangeRunner(task, ctx, { dataPlane, binding: cfg as unknown as FilesBinding, runReportIntervalMs: config.dataPlane.runReportIntervalMs });
+      }
       const fields = (task.params as PipelineSpec).fields ?? [];
       const sink = openSink(task.binding, cfg, {
         columns: fields.map((f) => ({ name: f.as ?? f.name, type: f.type })),

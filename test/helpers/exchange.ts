@@ -16,6 +16,9 @@ export interface ExchangeOptions {
   /** Extra agent settings (both agents). */
   agentConfig?: Record<string, unknown>;
   dataPlane?: Record<string, unknown>;
+  /** Extra bindings of the provider and the consumer. */
+  sources?: Record<string, unknown>;
+  sinks?: Record<string, unknown>;
 }
 
 export class Exchange {
@@ -45,7 +48,7 @@ export class Exchange {
       config: {
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
-        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' } },
+        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' }, ...opts.sources },
       },
     });
     x.consumer = await AgentProcess.start({
@@ -54,7 +57,7 @@ export class Exchange {
       config: {
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
-        sinks: { people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' } },
+        sinks: { people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' }, ...opts.sinks },
       },
     });
     x.providerId = await x.provider.nodeId;
@@ -63,10 +66,9 @@ export class Exchange {
   }
 
   /** Creates the pair of tasks of one subscription: sync on the provider, exchange on the consumer. */
-  async subscribe(subscriptionId = 'sub-population'): Promise<void> {
-    const params = { fields: PERSON_FIELDS };
-    await this.api.ok('POST', '/tasks', { name: 'population-in', kind: 'exchange', nodeId: this.consumerId, peerNodeId: this.providerId, subscriptionId, binding: 'people', params });
-    await this.api.ok('POST', '/tasks', { name: 'population-out', kind: 'sync', nodeId: this.providerId, peerNodeId: this.consumerId, subscriptionId, binding: 'population', params });
+  async subscribe(subscriptionId = 'sub-population', bindings = { source: 'population', sink: 'people' }, params: Record<string, unknown> = { fields: PERSON_FIELDS }): Promise<void> {
+    await this.api.ok('POST', '/tasks', { name: `${subscriptionId}-in`, kind: 'exchange', nodeId: this.consumerId, peerNodeId: this.providerId, subscriptionId, binding: bindings.sink, params });
+    await this.api.ok('POST', '/tasks', { name: `${subscriptionId}-out`, kind: 'sync', nodeId: this.providerId, peerNodeId: this.consumerId, subscriptionId, binding: bindings.source, params });
   }
 
   sinkCount(): number {

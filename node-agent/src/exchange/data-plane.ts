@@ -71,8 +71,10 @@ export class DataPlane {
   private readonly lastProgress = new Map<string, number>();
   private readonly stallFactor = new Map<string, number>();
   private loops: Promise<void>[] = [];
+  private readonly fileReceipts = new Map<string, (r: ReceiptData) => void>();
   private dataConsumerStarted = false;
   private receiptConsumerStarted = false;
+  private publisherStarted = false;
   private kick: (() => void) | undefined;
   private readonly log: Logger;
   readonly subjects: Subjects;
@@ -119,11 +121,28 @@ export class DataPlane {
   /** Registers a provider task; starts the publisher and receipt consumer on first use. */
   registerOutbound(taskId: string, s: OutboundStream): void {
     this.outbound.set(taskId, s);
-    if (!this.receiptConsumerStarted) {
-      this.receiptConsumerStarted = true;
-      this.loops.push(this.publishLoop(), this.receiptLoop(), this.stallLoop());
+    this.startReceipts();
+    if (!this.publisherStarted) {
+      this.publisherStarted = true;
+      this.loops.push(this.publishLoop(), this.stallLoop());
     }
     this.kick?.();
+  }
+
+  /** Registers a file-sending task: receipts naming a file go to `onReceipt` instead of the outbox. */
+  registerFileReceipts(taskId: string, onReceipt: (r: ReceiptData) => void): void {
+    this.fileReceipts.set(taskId, onReceipt);
+    this.startReceipts();
+  }
+
+  unregisterFileReceipts(taskId: string): void {
+    this.fileReceipts.delete(taskId);
+  }
+
+  private startReceipts(): void {
+    if (this.receiptConsumerStarted) return;
+    this.receiptConsumerStarted = true;
+    this.loops.push(this.receiptLoop());
   }
 
   unregisterOutbound(taskId: string): void {
@@ -216,6 +235,11 @@ export class DataPlane {
       return;
     }
     this.receiptsReceived++;
+    if (r.fileId) {
+      this.fileReceipts.get(r.taskId)?.(r);
+      m.ack();
+      return;
+    }
     if (r.status === 'committed' || r.status === 'duplicate') {
       this.spool.acknowledge(r.taskId, r.streamEpoch, r.sequence);
       this.lastReceiptAt.set(r.taskId, Date.now());

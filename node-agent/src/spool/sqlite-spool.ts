@@ -70,6 +70,22 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (task_id, origin, row_index)
    ) STRICT;
    CREATE INDEX quarantine_task ON quarantine (task_id, resent_at);`,
+  // 3: file transfers (断点续传): the source file is its own spool; this row is the resume point.
+  `CREATE TABLE file_transfers (
+     task_id      TEXT NOT NULL,
+     rel_path     TEXT NOT NULL,
+     size         INTEGER NOT NULL,
+     mtime_ms     INTEGER NOT NULL,
+     file_id      TEXT NOT NULL UNIQUE,
+     sha256       BLOB NOT NULL,
+     chunk_bytes  INTEGER NOT NULL,
+     chunk_count  INTEGER NOT NULL,
+     acked_chunks INTEGER NOT NULL DEFAULT 0,
+     state        TEXT NOT NULL CHECK (state IN ('sending', 'done')),
+     started_at   INTEGER NOT NULL,
+     finished_at  INTEGER,
+     PRIMARY KEY (task_id, rel_path)
+   ) STRICT;`,
 ];
 
 export interface OutboxReport {

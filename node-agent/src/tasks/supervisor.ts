@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { DataPlane } from '../exchange/data-plane.js';
 import type { DataSpool } from '../spool/data-spool.js';
+import type { FileSpool } from '../spool/file-spool.js';
 
 /** The parts of an assignment the supervisor needs (decoded TaskSpec). */
 export interface TaskAssignment {
@@ -33,6 +34,7 @@ export interface RunnerContext {
   /** The agent's data plane; undefined when central gave no exchange center at enrollment. */
   dataPlane?: DataPlane | undefined;
   dataSpool?: DataSpool | undefined;
+  fileSpool?: FileSpool | undefined;
   /** Records an observation in the outbox for central (task runs, events). */
   report(kind: 'task_run' | 'event' | 'traffic' | 'quarantine', body: Record<string, unknown>): void;
 }

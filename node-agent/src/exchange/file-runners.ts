@@ -1,0 +1,323 @@
+// File transfer (文件传输) of any file — text, images, video — in chunks with resume (断点续传).
+//
+// Provider: scans the source directory; each stable file not yet delivered is hashed (sha-256, one
+// streaming pass), then sent chunk by chunk within a window; the consumer's receipts are cumulative
+// (it writes chunks strictly in order), and the count of committed chunks is kept in the spool, so a
+// restart resumes at the first chunk not yet committed. The file is read at offsets, never whole.
+// Consumer: appends each chunk to <dir>/.xchg-partial/<file id>.part when its offset is the part's
+// current size (earlier offsets are duplicates, later ones gaps); after the last chunk it checks the
+// whole-file sha-256 and renames the part to its final name — a file appears only when complete.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile, access } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Logger } from 'pino';
+import { sleep } from '../backoff.js';
+import type { FileSpool, FileTransfer } from '../spool/file-spool.js';
+import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
+import { encodeEnvelope, sha256, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
+import type { DataPlane, InboundHandler } from './data-plane.js';
+import { RunCounters } from './run-counters.js';
+
+export interface FilesBinding {
+  type: 'files';
+  dir: string;
+  /** A file must be unchanged this long before it is sent (it may still be being written). */
+  stableMs?: number;
+}
+
+export interface FileSettings {
+  maxBatchBytes: number;
+  pollIntervalMs: number;
+  publishWindow: number;
+  receiptTimeoutMs: number;
+  runReportIntervalMs: number;
+}
+
+const PARTIAL = '.xchg-partial';
+const ignored = (name: string): boolean => name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part');
+
+async function walk(root: string, dir = root, out: string[] = []): Promise<string[]> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (ignored(e.name)) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walk(root, p, out);
+    else if (e.isFile()) out.push(relative(root, p));
+  }
+  return out.sort();
+}
+
+export async function fileSha256(path: string): Promise<Buffer> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return h.digest();
+}
+
+export function createFileSyncRunner(
+  task: TaskAssignment,
+  ctx: RunnerContext,
+  deps: { dataPlane: DataPlane; files: FileSpool; binding: FilesBinding; settings: FileSettings },
+): TaskRunner {
+  if (!task.peerNodeId) throw new Error('file task has no destination node (peerNodeId)');
+  if (!task.subscriptionId) throw new Error('file task has no subscription id');
+  const { dataPlane, files, binding, settings } = deps;
+  const root = resolve(binding.dir);
+  const log: Logger = ctx.logger.child({ taskId: task.id });
+  const counters = new RunCounters(task.id);
+  const abort = new AbortController();
+  const subject = dataPlane.subjects.data(task.peerNodeId, task.id);
+  interface Progress {
+    fileId: string;
+    acked: number;
+    refused?: string;
+    wake?: (() => void) | undefined;
+  }
+  let progress: Progress | undefined;
+
+  dataPlane.registerFileReceipts(task.id, (r: ReceiptData) => {
+    const p = progress;
+    if (!p || r.fileId !== p.fileId) return; // a late receipt of an earlier transfer
+    if (r.status === 'refused') p.refused = r.reason;
+    else if (r.chunkIndex + 1 > p.acked) {
+      p.acked = r.chunkIndex + 1;
+      files.acknowledge(r.fileId, p.acked);
+    }
+    p.wake?.();
+  });
+
+  const send = async (t: FileTransfer, path: string): Promise<'done' | 'changed' | 'refused'> => {
+    const transport = await dataPlane.connected();
+    const chunkBytes = t.chunkBytes;
+    const p: Progress = { fileId: t.fileId, acked: t.ackedChunks };
+    progress = p;
+    if (p.acked > 0) log.info({ file: t.relPath, fileId: t.fileId, fromChunk: p.acked, of: t.chunkCount }, 'resuming file transfer');
+    const fh = await open(path, 'r');
+    try {
+      let next = p.acked;
+      let lastProgressAt = Date.now();
+      let lastAcked = p.acked;
+      let attempt = 0;
+      while (p.acked < t.chunkCount && !abort.signal.aborted) {
+        if (p.refused) return 'refused';
+        const st = await fh.stat();
+        if (st.size !== t.size || Math.trunc(st.mtimeMs) !== t.mtimeMs) return 'changed';
+        const inFlight: Promise<unknown>[] = [];
+        while (next < Math.min(p.acked + settings.publishWindow, t.chunkCount)) {
+          const offset = next * chunkBytes;
+          const len = Math.min(chunkBytes, t.size - offset);
+          const buf = Buffer.allocUnsafe(len);
+          const { bytesRead } = await fh.read(buf, 0, len, offset);
+          if (bytesRead !== len) return 'changed';
+          const env: EnvelopeData = {
+            batchId: `${t.fileId}-${next}`,
+            resourceCode: task.resourceCode,
+            subscriptionId: task.subscriptionId,
+            taskId: task.id,
+            sourceNodeId: dataPlane.nodeId,
+            destinationNodeId: task.peerNodeId,
+            route: [],
+            hopIndex: 0,
+            sequence: next,
+            schemaVersion: 1,
+            recordCount: 0,
+            compression: 'COMPRESSION_NONE',
+            payloadKind: 'PAYLOAD_KIND_FILE_CHUNK',
+            payload: buf,
+            payloadSha256: sha256(buf),
+            createdAtMs: Date.now(),
+            streamEpoch: t.fileId,
+            agreementId: '',
+            file: { fileId: t.fileId, relativePath: t.relPath, fileSize: t.size, offset, chunkIndex: next, chunkCount: t.chunkCount, fileSha256: t.sha256, modifiedAtMs: t.mtimeMs },
+          };
+          inFlight.push(
+            transport.publish(subject, encodeEnvelope(env), attempt === 0 ? env.batchId : `${env.batchId}~${attempt}`).then(() => {
+              counters.bytes += len;
+            }),
+          );
+          next++;
+        }
+        try {
+          await Promise.all(inFlight);
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'chunk publish failed; resending from the last committed chunk');
+          next = p.acked;
+          attempt++;
+          await sleep(500, abort.signal);
+          continue;
+        }
+        if (p.acked >= t.chunkCount) break;
+        // Wait for receipts to open the window, or resend from the committed point after a stall.
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, 200);
+          p.wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        p.wake = undefined;
+        if (p.acked > lastAcked) {
+          lastAcked = p.acked;
+          lastProgressAt = Date.now();
+        } else if (Date.now() - lastProgressAt > settings.receiptTimeoutMs) {
+          log.info({ fileId: t.fileId, fromChunk: p.acked }, 'file receipts stalled; resending from the last committed chunk');
+          next = p.acked;
+          attempt++;
+          lastProgressAt = Date.now();
+        }
+      }
+      return p.acked >= t.chunkCount ? 'done' : 'changed';
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    const signal = abort.signal;
+    const chunkBytes = Math.min(settings.maxBatchBytes, dataPlane.maxPayload() - 16 * 1024);
+    while (!signal.aborted) {
+      try {
+        for (const rel of await walk(root)) {
+          if (signal.aborted) break;
+          const path = join(root, rel);
+          const st = await stat(path);
+          const mtimeMs = Math.trunc(st.mtimeMs);
+          let t = files.get(task.id, rel);
+          if (t && t.state === 'done' && t.size === st.size && t.mtimeMs === mtimeMs) continue;
+          if (Date.now() - mtimeMs < (binding.stableMs ?? 1_000)) continue; // still being written
+          if (!t || t.size !== st.size || t.mtimeMs !== mtimeMs) {
+            const sha = await fileSha256(path);
+            const size = st.size;
+            t = files.begin({ taskId: task.id, relPath: rel.split(sep).join('/'), size, mtimeMs, sha256: sha, chunkBytes, chunkCount: Math.max(1, Math.ceil(size / chunkBytes)) }, Date.now());
+          }
+          const outcome = await send(t, path);
+          if (outcome === 'done') {
+            files.complete(t.fileId, Date.now());
+            counters.records++;
+            counters.batches += t.chunkCount;
+            log.info({ file: t.relPath, bytes: t.size, chunks: t.chunkCount }, 'file delivered');
+          } else if (outcome === 'refused') {
+            counters.errors++;
+            counters.lastError = `${t.relPath}: ${progress?.refused ?? 'refused'}`;
+            log.warn({ file: t.relPath, reason: progress?.refused }, 'consumer refused the file; it will be sent again from the start');
+            files.begin({ ...t }, Date.now());
+          } else if (!signal.aborted) log.info({ file: t.relPath }, 'source file changed while sending; it will be sent again when stable');
+        }
+      } catch (err) {
+        counters.errors++;
+        counters.lastError = (err as Error).message;
+        log.warn({ err: (err as Error).message }, 'file scan failed; retrying');
+      }
+      await sleep(task.intervalMs || settings.pollIntervalMs, signal);
+    }
+  };
+
+  const report = (): void => {
+    const body = counters.take(0);
+    if (body) ctx.report('task_run', body);
+  };
+  const reporter = (async () => {
+    while (await sleep(settings.runReportIntervalMs, abort.signal)) report();
+  })();
+  const running = loop();
+  return {
+    lag: () => ({ lagMs: 0, pendingBatches: files.pendingCount(task.id) }),
+    async stop(graceMs: number) {
+      abort.abort();
+      progress?.wake?.();
+      await Promise.race([Promise.all([running, reporter]), sleep(graceMs)]);
+      report();
+      dataPlane.unregisterFileReceipts(task.id);
+    },
+  };
+}
+
+/** Consumer side of file transfer: writes chunks in order under a temporary name, renames when whole. */
+export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContext, deps: { dataPlane: DataPlane; binding: FilesBinding; runReportIntervalMs: number }): TaskRunner {
+  if (!task.subscriptionId) throw new Error('file task has no subscription id');
+  const root = resolve(deps.binding.dir);
+  const partial = join(root, PARTIAL);
+  const log = ctx.logger.child({ taskId: task.id });
+  const counters = new RunCounters(task.id);
+  const abort = new AbortController();
+  let ready: Promise<unknown> | undefined;
+
+  const handler: InboundHandler = {
+    lastSequence: async () => 0,
+    async handle(env) {
+      const f = env.file;
+      if (env.payloadKind !== 'PAYLOAD_KIND_FILE_CHUNK' || !f) return { status: 'refused', written: 0, quarantined: 0, reason: 'expected a file chunk' };
+      ready ??= mkdir(join(partial, 'done'), { recursive: true });
+      await ready;
+      const target = resolve(root, f.relativePath);
+      if (!target.startsWith(root + sep) || !/^f-[0-9a-f]{16}$/.test(f.fileId))
+        return { status: 'refused', written: 0, quarantined: 0, reason: `unsafe file name ${JSON.stringify(f.relativePath)}` };
+      const doneMarker = join(partial, 'done', f.fileId);
+      if (await exists(doneMarker)) return { status: 'duplicate', written: 0, quarantined: 0 };
+      const part = join(partial, `${f.fileId}.part`);
+      const have = (await stat(part).catch(() => undefined))?.size ?? 0;
+      if (f.offset + env.payload.length <= have && f.chunkIndex < f.chunkCount - 1) return { status: 'duplicate', written: 0, quarantined: 0 };
+      if (f.offset > have) return { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
+      const fh = await open(part, have === 0 && f.offset === 0 ? 'w' : 'r+');
+      try {
+        await fh.write(env.payload, 0, env.payload.length, f.offset);
+        if (f.chunkIndex === f.chunkCount - 1) {
+          await fh.truncate(f.fileSize);
+          await fh.sync();
+        }
+      } finally {
+        await fh.close();
+      }
+      counters.bytes += env.payload.length;
+      counters.batches++;
+      if (f.chunkIndex < f.chunkCount - 1) return { status: 'committed', written: 0, quarantined: 0 };
+      const sum = await fileSha256(part);
+      if (!sum.equals(f.fileSha256)) {
+        await unlink(part).catch(() => undefined);
+        counters.errors++;
+        counters.lastError = `${f.relativePath}: checksum mismatch`;
+        log.error({ file: f.relativePath, fileId: f.fileId }, 'file checksum mismatch; discarded, the provider sends it again');
+        return { status: 'refused', written: 0, quarantined: 0, reason: 'checksum mismatch' };
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await rename(part, target);
+      await writeFile(doneMarker, `${f.relativePath}\n${f.fileSha256.toString('hex')}\n`);
+      await syncDir(dirname(target));
+      counters.records++;
+      log.info({ file: f.relativePath, bytes: f.fileSize }, 'file received');
+      return { status: 'committed', written: 1, quarantined: 0 };
+    },
+  };
+  deps.dataPlane.registerInbound(task.subscriptionId, handler);
+
+  const report = (): void => {
+    const body = counters.take(0);
+    if (body) ctx.report('task_run', body);
+  };
+  const reporter = (async () => {
+    while (await sleep(deps.runReportIntervalMs, abort.signal)) report();
+  })();
+  return {
+    async stop() {
+      abort.abort();
+      await reporter;
+      deps.dataPlane.unregisterInbound(task.subscriptionId);
+      report();
+    },
+  };
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

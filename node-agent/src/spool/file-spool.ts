@@ -1,0 +1,95 @@
+// Resume points of file transfers (断点续传), in spool.db. The source file itself holds the bytes; a row
+// records which file version is being sent (size, mtime, whole-file sha-256) and how many leading chunks
+// the consumer has committed. Invariant: acked_chunks only grows for a given file_id, and only on a
+// receipt; a changed source file gets a new file_id and starts from chunk 0.
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+
+export interface FileTransfer {
+  taskId: string;
+  relPath: string;
+  size: number;
+  mtimeMs: number;
+  fileId: string;
+  sha256: Buffer;
+  chunkBytes: number;
+  chunkCount: number;
+  ackedChunks: number;
+  state: 'sending' | 'done';
+}
+
+export class FileSpool {
+  private readonly st;
+
+  constructor(db: Database.Database) {
+    this.st = {
+      get: db.prepare('SELECT * FROM file_transfers WHERE task_id = ? AND rel_path = ?'),
+      byId: db.prepare('SELECT * FROM file_transfers WHERE file_id = ?'),
+      upsert: db.prepare(
+        `INSERT INTO file_transfers (task_id, rel_path, size, mtime_ms, file_id, sha256, chunk_bytes, chunk_count, acked_chunks, state, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'sending', ?)
+         ON CONFLICT (task_id, rel_path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, file_id = excluded.file_id,
+           sha256 = excluded.sha256, chunk_bytes = excluded.chunk_bytes, chunk_count = excluded.chunk_count, acked_chunks = 0,
+           state = 'sending', started_at = excluded.started_at, finished_at = NULL`,
+      ),
+      ack: db.prepare('UPDATE file_transfers SET acked_chunks = ? WHERE file_id = ? AND acked_chunks < ?'),
+      done: db.prepare("UPDATE file_transfers SET state = 'done', acked_chunks = chunk_count, finished_at = ? WHERE file_id = ?"),
+      pending: db.prepare("SELECT count(*) AS n FROM file_transfers WHERE task_id = ? AND state = 'sending'"),
+    };
+  }
+
+  get(taskId: string, relPath: string): FileTransfer | undefined {
+    const r = this.st.get.get(taskId, relPath) as Row | undefined;
+    return r && toTransfer(r);
+  }
+
+  byId(fileId: string): FileTransfer | undefined {
+    const r = this.st.byId.get(fileId) as Row | undefined;
+    return r && toTransfer(r);
+  }
+
+  /** Starts (or restarts, for a changed file) the transfer of one file version. */
+  begin(t: Omit<FileTransfer, 'fileId' | 'ackedChunks' | 'state'>, now: number): FileTransfer {
+    const fileId = `f-${randomBytes(8).toString('hex')}`;
+    this.st.upsert.run(t.taskId, t.relPath, t.size, t.mtimeMs, fileId, t.sha256, t.chunkBytes, t.chunkCount, now);
+    return { ...t, fileId, ackedChunks: 0, state: 'sending' };
+  }
+
+  /** Records that the consumer committed the first `chunks` chunks (never goes backwards). */
+  acknowledge(fileId: string, chunks: number): void {
+    this.st.ack.run(chunks, fileId, chunks);
+  }
+
+  complete(fileId: string, now: number): void {
+    this.st.done.run(now, fileId);
+  }
+
+  pendingCount(taskId: string): number {
+    return (this.st.pending.get(taskId) as { n: number }).n;
+  }
+}
+
+interface Row {
+  task_id: string;
+  rel_path: string;
+  size: number;
+  mtime_ms: number;
+  file_id: string;
+  sha256: Buffer;
+  chunk_bytes: number;
+  chunk_count: number;
+  acked_chunks: number;
+  state: 'sending' | 'done';
+}
+const toTransfer = (r: Row): FileTransfer => ({
+  taskId: r.task_id,
+  relPath: r.rel_path,
+  size: r.size,
+  mtimeMs: r.mtime_ms,
+  fileId: r.file_id,
+  sha256: r.sha256,
+  chunkBytes: r.chunk_bytes,
+  chunkCount: r.chunk_count,
+  ackedChunks: r.acked_chunks,
+  state: r.state,
+});
