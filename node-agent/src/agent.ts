@@ -24,6 +24,8 @@ import { DataPlane } from './exchange/data-plane.js';
 import { DataSpool } from './spool/data-spool.js';
 import { FileSpool } from './spool/file-spool.js';
 import { SqliteSpool } from './spool/sqlite-spool.js';
+import { startQueryApi } from './query-api.js';
+import type { Server } from 'node:http';
 import { TaskSupervisor, type RunnerFactory, type TaskAssignment } from './tasks/supervisor.js';
 import { VERSION } from '../../common/src/version.js';
 
@@ -47,6 +49,7 @@ export class Agent extends EventEmitter {
   private supervisor: TaskSupervisor | undefined;
   private dataPlane: DataPlane | undefined;
   private dataSpool: DataSpool | undefined;
+  private queryServer: Server | undefined;
   private loops: Promise<void>[] = [];
   private assignmentVersionHeld = 0;
   private heartbeatTtlMs = 15_000;
@@ -123,6 +126,7 @@ export class Agent extends EventEmitter {
       this.close();
       throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'stopped while starting');
     }
+    if (this.config.queryListen && this.dataPlane) this.queryServer = await startQueryApi(this.config.queryListen, this.dataPlane, this.deps.logger);
     this.setState('RUNNING');
     this.report('event', { severity: 'info', code: 'AGENT_STARTED', message: `agent ${VERSION} started`, taskId: '' });
     const signal = this.abort.signal;
@@ -149,6 +153,7 @@ export class Agent extends EventEmitter {
     }
     this.setState('DRAINING');
     this.abort.abort();
+    this.queryServer?.close();
     await Promise.allSettled(this.loops);
     await this.supervisor?.stopAll();
     await this.dataPlane?.close();

@@ -83,6 +83,8 @@ export const AgentConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Local online-query endpoint for department systems, "host:port" ("" = off). */
+    queryListen: Type.String({ pattern: '^$|^[^\\s]+:\\d{1,5}$' }),
     sources: Type.Record(Name, Binding),
     sinks: Type.Record(Name, Binding),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
@@ -114,6 +116,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     outboxMaxBytes: 2 * 1024 ** 3,
     runReportIntervalMs: 10_000,
   },
+  queryListen: '',
   sources: {},
   sinks: {},
   logLevel: 'info',

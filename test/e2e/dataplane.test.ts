@@ -52,4 +52,28 @@ describe('dataplane - sqlite to sqlite through JetStream', () => {
     }, 30_000, 200, 'consumer task runs');
     expect(runs.length).toBeGreaterThan(0);
   });
+
+  it('dataplane - online query: the consumer asks the provider for one person by ID number and gets the masked record', async () => {
+    const src = new Database(x.sourcePath, { readonly: true });
+    const p = src.prepare('SELECT * FROM person WHERE id = 4242').get() as { id_no: string; name: string; phone: string };
+    src.close();
+    const res = await fetch(`http://127.0.0.1:${x.queryPort}/v1/query/sub-population?sfzh=${p.id_no}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { found: boolean; record: Record<string, unknown>; elapsedMs: number };
+    expect(body.found).toBe(true);
+    expect(body.record['id']).toBe(4242);
+    expect(body.record['sfzh']).toBe(p.id_no.slice(0, 3) + '*'.repeat(11) + p.id_no.slice(-4));
+    expect(body.record['xm']).not.toBe(p.name);
+    expect(body.record['lxdh']).toBe(p.phone.slice(0, 3) + '****' + p.phone.slice(-4));
+    expect(body.elapsedMs).toBeLessThan(1_000);
+
+    const missing = (await (await fetch(`http://127.0.0.1:${x.queryPort}/v1/query/sub-population?sfzh=000000000000000000`)).json()) as { found: boolean };
+    expect(missing.found).toBe(false);
+    const unknownSub = await fetch(`http://127.0.0.1:${x.queryPort}/v1/query/sub-nope?sfzh=1`);
+    expect(unknownSub.status).toBe(502);
+    expect(((await unknownSub.json()) as { error: string }).error).toContain('no exchange task of subscription sub-nope');
+    const badField = await fetch(`http://127.0.0.1:${x.queryPort}/v1/query/sub-population?xm=${encodeURIComponent('张三')}`);
+    expect(badField.status).toBe(502);
+    expect(((await badField.json()) as { error: string }).error).toContain('cannot look up by "name"');
+  });
 });

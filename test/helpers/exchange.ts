@@ -29,6 +29,8 @@ export class Exchange {
   consumer!: AgentProcess;
   providerId = '';
   consumerId = '';
+  /** Port of the consumer agent's local online-query endpoint. */
+  queryPort = 0;
   readonly dir = tmpDir('xchg-exchange-');
   readonly sourcePath = join(this.dir, 'population.db');
   readonly sinkPath = join(this.dir, 'received.db');
@@ -48,18 +50,20 @@ export class Exchange {
       config: {
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
-        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' }, ...opts.sources },
+        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'] }, ...opts.sources },
       },
     });
     x.consumer = await AgentProcess.start({
       central: x.central.grpcAddress,
       token: await x.api.enrollToken('mzj', 'mzj-01'),
       config: {
+        queryListen: '127.0.0.1:0',
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
         sinks: { people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' }, ...opts.sinks },
       },
     });
+    x.queryPort = Number((await x.consumer.proc.waitForLog((l) => l['msg'] === 'query api listening'))['port']);
     x.providerId = await x.provider.nodeId;
     x.consumerId = await x.consumer.nodeId;
     return x;

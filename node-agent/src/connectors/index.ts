@@ -1,5 +1,6 @@
 // Opens the connector a binding names. Connector-specific settings are checked here, with the binding
 // named in every error.
+import { PostgresSink, PostgresSource, type PostgresSinkConfig, type PostgresSourceConfig } from './postgres.js';
 import { SqliteSink, SqliteSource, type SqliteSinkConfig, type SqliteSourceConfig } from './sqlite.js';
 import { ConnectorError, type RecordSink, type RecordSource, type SinkSchemaHint } from './types.js';
 
@@ -10,6 +11,8 @@ export function openSource(name: string, cfg: BindingConfig | undefined): Record
   switch (cfg.type) {
     case 'sqlite':
       return new SqliteSource(name, cfg as unknown as SqliteSourceConfig);
+    case 'postgres':
+      return new PostgresSource(name, cfg as unknown as PostgresSourceConfig);
     default:
       throw new ConnectorError(name, `source type ${cfg.type} is not supported for records`);
   }
@@ -20,6 +23,8 @@ export function openSink(name: string, cfg: BindingConfig | undefined, hint: Sin
   switch (cfg.type) {
     case 'sqlite':
       return new SqliteSink(name, cfg as unknown as SqliteSinkConfig, hint);
+    case 'postgres':
+      return new PostgresSink(name, cfg as unknown as PostgresSinkConfig, hint);
     default:
       throw new ConnectorError(name, `sink type ${cfg.type} is not supported for records`);
   }

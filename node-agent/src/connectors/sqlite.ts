@@ -13,6 +13,8 @@ export interface SqliteSourceConfig {
   cursor?: string;
   /** Column whose truthy value marks a deleted row (carried as a tombstone). */
   deleted?: string;
+  /** Columns an online query may look up by (default: the key); each should be indexed. */
+  queryKeys?: string[];
 }
 
 export class SqliteSource implements RecordSource {
@@ -21,7 +23,7 @@ export class SqliteSource implements RecordSource {
   private readonly db: Database.Database;
   private readonly first: Database.Statement;
   private readonly after: Database.Statement;
-  private readonly byKey: Database.Statement;
+  private readonly byColumn = new Map<string, Database.Statement>();
   private readonly deleted: string | undefined;
 
   constructor(
@@ -53,7 +55,7 @@ export class SqliteSource implements RecordSource {
         this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${k} LIMIT ?`);
         this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} > @k ORDER BY ${k} LIMIT @limit`);
       }
-      this.byKey = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} = ?`);
+      for (const col of cfg.queryKeys ?? this.keyColumns) this.byColumn.set(col, this.db.prepare(`SELECT * FROM ${t} WHERE ${ident(col, binding)} = ? LIMIT 1`));
     } catch (err) {
       throw new ConnectorError(binding, `table ${cfg.table}: ${(err as Error).message}`);
     }
@@ -76,7 +78,10 @@ export class SqliteSource implements RecordSource {
   }
 
   async lookup(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-    const row = this.byKey.get(key[this.keyColumns[0]!]) as Record<string, unknown> | undefined;
+    const [col, value] = Object.entries(key)[0] ?? [];
+    const st = col === undefined ? undefined : this.byColumn.get(col);
+    if (!st) throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...this.byColumn.keys()].join(', ')})`);
+    const row = st.get(value) as Record<string, unknown> | undefined;
     if (row && this.deleted) {
       if (row[this.deleted]) return undefined;
       delete row[this.deleted];

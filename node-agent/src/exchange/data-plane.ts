@@ -53,6 +53,16 @@ export interface InboundHandler {
   lastSequence(stream: string): Promise<number>;
 }
 
+/** Online query (联机查询): a keyed question from a consumer's agent to the provider's agent. */
+export interface QueryRequest {
+  subscriptionId: string;
+  requester: string;
+  /** One field (by its name at the consumer) and the value looked for. */
+  key: Record<string, unknown>;
+}
+export type QueryReply = { ok: true; found: boolean; record?: Record<string, unknown> } | { ok: false; error: string };
+export type QueryHandler = (q: QueryRequest) => Promise<QueryReply>;
+
 /** What a provider task registers: where its batches go, for progress questions. */
 export interface OutboundStream {
   destinationNodeId: string;
@@ -72,6 +82,9 @@ export class DataPlane {
   private readonly stallFactor = new Map<string, number>();
   private loops: Promise<void>[] = [];
   private readonly fileReceipts = new Map<string, (r: ReceiptData) => void>();
+  private readonly queryHandlers = new Map<string, QueryHandler>();
+  private readonly queryTargets = new Map<string, string>();
+  private querySubscribed = false;
   private dataConsumerStarted = false;
   private receiptConsumerStarted = false;
   private publisherStarted = false;
@@ -160,6 +173,53 @@ export class DataPlane {
 
   unregisterInbound(subscriptionId: string): void {
     this.inbound.delete(subscriptionId);
+  }
+
+  /** Provider: answers online queries of a subscription (one subscription per agent, dispatched here). */
+  registerQuery(subscriptionId: string, h: QueryHandler): void {
+    this.queryHandlers.set(subscriptionId, h);
+    if (this.querySubscribed) return;
+    this.querySubscribed = true;
+    void this.connected().then((t) =>
+      t.subscribe(t.subjects.query(this.nodeId), async (m) => {
+        let reply: QueryReply;
+        try {
+          const q = JSON.parse(Buffer.from(m.data).toString('utf8')) as QueryRequest;
+          const h = this.queryHandlers.get(q.subscriptionId);
+          reply = h ? await h(q) : { ok: false, error: `no sync task of subscription ${q.subscriptionId} on this node` };
+        } catch (err) {
+          reply = { ok: false, error: `bad query: ${(err as Error).message}` };
+        }
+        m.respond(Buffer.from(JSON.stringify(reply)));
+      }),
+    );
+  }
+
+  unregisterQuery(subscriptionId: string): void {
+    this.queryHandlers.delete(subscriptionId);
+  }
+
+  /** Consumer: remembers which provider node answers queries of a subscription. */
+  registerQueryTarget(subscriptionId: string, providerNodeId: string): void {
+    this.queryTargets.set(subscriptionId, providerNodeId);
+  }
+
+  unregisterQueryTarget(subscriptionId: string): void {
+    this.queryTargets.delete(subscriptionId);
+  }
+
+  /** Consumer: asks the provider of a subscription one keyed question. */
+  async query(subscriptionId: string, key: Record<string, unknown>, timeoutMs: number): Promise<QueryReply> {
+    const provider = this.queryTargets.get(subscriptionId);
+    if (!provider) return { ok: false, error: `this node has no exchange task of subscription ${subscriptionId}` };
+    const t = await this.connected();
+    const req: QueryRequest = { subscriptionId, requester: this.nodeId, key };
+    try {
+      const m = await t.request(t.subjects.query(provider), Buffer.from(JSON.stringify(req)), timeoutMs);
+      return JSON.parse(Buffer.from(m.data).toString('utf8')) as QueryReply;
+    } catch (err) {
+      return { ok: false, error: `provider ${provider} did not answer: ${(err as Error).message}` };
+    }
   }
 
   /** New batches are in the outbox. */

@@ -72,6 +72,7 @@ export function createExchangeRunner(
       return { status: 'committed', written: good.length, quarantined };
     },
   });
+  if (task.peerNodeId) dataPlane.registerQueryTarget(task.subscriptionId, task.peerNodeId);
   log.info({ subscriptionId: task.subscriptionId }, 'exchange task receiving');
 
   const report = (): void => {
@@ -88,6 +89,7 @@ export function createExchangeRunner(
       abort.abort();
       await reporter;
       dataPlane.unregisterInbound(task.subscriptionId);
+      dataPlane.unregisterQueryTarget(task.subscriptionId);
       report();
       await sink.close();
     },

@@ -42,6 +42,27 @@ export function createSyncRunner(
   const pollMs = task.intervalMs || params.pollIntervalMs || settings.pollIntervalMs;
   const subject = dataPlane.subjects.data(task.peerNodeId, task.id);
   dataPlane.registerOutbound(task.id, { destinationNodeId: task.peerNodeId, subscriptionId: task.subscriptionId });
+  // Online query: the same fields, filters and masking as the batches of this subscription.
+  const sourceName = new Map((params.fields ?? []).map((f) => [f.as ?? f.name, f.name]));
+  dataPlane.registerQuery(task.subscriptionId, async (q) => {
+    if (q.requester !== task.peerNodeId) return { ok: false, error: `node ${q.requester} does not hold subscription ${task.subscriptionId}` };
+    const entries = Object.entries(q.key ?? {});
+    if (entries.length !== 1) return { ok: false, error: 'a query names exactly one key field' };
+    const [field, value] = entries[0]!;
+    const column = sourceName.get(field) ?? field;
+    let row: Record<string, unknown> | undefined;
+    try {
+      row = await source.lookup({ [column]: value });
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+    if (!row) return { ok: true, found: false };
+    const r = pipeline.process(row);
+    if (r.ok === 'skip') return { ok: true, found: false };
+    if (r.ok === false) return { ok: false, error: `record fails validation: ${r.reason}` };
+    const columns = pipeline.columns ?? Object.keys(row);
+    return { ok: true, found: true, record: Object.fromEntries(columns.map((c, i) => [c, r.values[i]])) };
+  });
 
   const buildBatches = (state: TaskState, columns: string[], rows: unknown[][], ops: ('u' | 'd')[]) => {
     const maxBytes = Math.min(settings.maxBatchBytes, dataPlane.maxPayload() - 16 * 1024);
@@ -172,6 +193,7 @@ export function createSyncRunner(
       await Promise.race([running, sleep(graceMs)]);
       report();
       dataPlane.unregisterOutbound(task.id);
+      dataPlane.unregisterQuery(task.subscriptionId);
       await source.close();
     },
   };

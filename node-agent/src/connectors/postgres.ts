@@ -1,0 +1,463 @@
+// PostgreSQL tables as sources and sinks, mirroring the SQLite connector. Source: incremental by a cursor
+// column (ties broken by the key) or full by key order, tombstones from a "deleted" column. Sink: upsert
+// by key in one transaction per batch together with the stream ledger (_xchg_ledger).
+import pg from 'pg';
+import { ConnectorError, asList, ident, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SourcePage } from './types.js';
+
+/** Where the database is. `url` wins over the separate fields; the password never appears in errors. */
+export interface PostgresConnectionConfig {
+  /** postgres://user:password@host:port/database */
+  url?: string;
+  /** Default localhost. */
+  host?: string;
+  /** Default 5432. */
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  /** Schema holding the table (and the sink's ledger); default public. */
+  schema?: string;
+}
+
+export interface PostgresSourceConfig extends PostgresConnectionConfig {
+  type: 'postgres';
+  table: string;
+  /** Exactly one key column. */
+  key: string | string[];
+  /** Column that grows with every change (e.g. updated_at, a change sequence); absent → full sync. Rows where it is NULL are not read. */
+  cursor?: string;
+  /** Column whose truthy value marks a deleted row (carried as a tombstone). */
+  deleted?: string;
+}
+
+export interface PostgresSinkConfig extends PostgresConnectionConfig {
+  type: 'postgres';
+  table: string;
+  key: string | string[];
+}
+
+/** Connections per connector: reads are sequential and a sink applies one batch at a time. */
+const POOL_MAX = 2;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** PostgreSQL's limit of bind parameters in one statement. */
+const MAX_PARAMS = 65_535;
+/** Extra columns a source query selects: the cursor and key as text, so they round-trip through JSON exactly. */
+const CURSOR_TEXT = '__xchg_c';
+const KEY_TEXT = '__xchg_k';
+
+// Values as JSON-friendly as possible without losing anything: int8 as a number when it is safe (else the
+// digits), numeric as its digits, date as 'YYYY-MM-DD' (what the pipeline's `date` expects, with no time
+// zone shift), timestamp without time zone and interval as PostgreSQL prints them. timestamptz stays a
+// Date (an instant; the pipeline prints it as ISO text). Per pool, so other users of pg are not affected.
+const TYPES = new pg.TypeOverrides();
+TYPES.setTypeParser(pg.types.builtins.INT8, (v: string) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+});
+TYPES.setTypeParser(pg.types.builtins.NUMERIC, (v: string) => v);
+TYPES.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
+TYPES.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => v);
+TYPES.setTypeParser(pg.types.builtins.INTERVAL, (v: string) => v);
+
+interface Column {
+  /** Type to cast a text parameter to, e.g. "pg_catalog"."timestamptz". */
+  cast: string;
+  udt: string;
+}
+
+/** A pool of a binding, with the target described without credentials for error messages. */
+class Connection {
+  readonly pool: pg.Pool;
+  readonly where: string;
+  readonly schemaName: string;
+  readonly schema: string;
+  private ended = false;
+
+  constructor(
+    readonly binding: string,
+    cfg: PostgresConnectionConfig,
+  ) {
+    this.schemaName = cfg.schema ?? 'public';
+    this.schema = ident(this.schemaName, binding);
+    this.where = describeTarget(cfg);
+    this.pool = new pg.Pool({
+      ...(cfg.url !== undefined && { connectionString: cfg.url }),
+      ...(cfg.host !== undefined && { host: cfg.host }),
+      ...(cfg.port !== undefined && { port: Number(cfg.port) }),
+      ...(cfg.user !== undefined && { user: cfg.user }),
+      ...(cfg.password !== undefined && { password: cfg.password }),
+      ...(cfg.database !== undefined && { database: cfg.database }),
+      max: POOL_MAX,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: 'xchg-agent',
+      types: TYPES,
+      // The DATE parser above and the cursor texts rely on ISO output, whatever the server's default.
+      onConnect: async (client) => {
+        await client.query(`SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'`);
+      },
+    });
+    // An idle connection dropped by the server must not crash the agent; the next checkout reconnects.
+    this.pool.on('error', () => {});
+  }
+
+  async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw wrap(this.binding, `cannot connect to postgres at ${this.where}`, err);
+    }
+  }
+
+  /** Columns of schema.table by name (empty when the table does not exist or is not visible). */
+  async columns(client: pg.PoolClient, table: string): Promise<Map<string, Column>> {
+    const r = await client.query<{ column_name: string; udt_schema: string; udt_name: string }>(
+      'SELECT column_name, udt_schema, udt_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+      [this.schemaName, table],
+    );
+    return new Map(r.rows.map((c) => [c.column_name, { cast: `${quote(c.udt_schema)}.${quote(c.udt_name)}`, udt: c.udt_name }]));
+  }
+
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.pool.end();
+  }
+}
+
+interface SourcePlan {
+  first: string;
+  after: string;
+  byKey: string;
+}
+
+export class PostgresSource implements RecordSource {
+  readonly keyColumns: string[];
+  readonly mode: 'incremental' | 'full';
+  private readonly conn: Connection;
+  private readonly table: string;
+  private readonly deleted: string | undefined;
+  private plan: Promise<SourcePlan> | undefined;
+
+  constructor(
+    readonly binding: string,
+    private readonly cfg: PostgresSourceConfig,
+  ) {
+    if (!cfg.table) throw new ConnectorError(binding, 'postgres source needs table');
+    this.keyColumns = asList(cfg.key);
+    if (this.keyColumns.length !== 1) throw new ConnectorError(binding, 'postgres source needs exactly one key column (key: id)');
+    ident(this.keyColumns[0]!, binding);
+    if (cfg.cursor) ident(cfg.cursor, binding);
+    if (cfg.deleted) ident(cfg.deleted, binding);
+    this.deleted = cfg.deleted;
+    this.mode = cfg.cursor ? 'incremental' : 'full';
+    this.conn = new Connection(binding, cfg);
+    this.table = `${this.conn.schema}.${ident(cfg.table, binding)}`;
+  }
+
+  /** Connects and builds the queries on first use; a failure is not memoised, so the next read retries. */
+  private ready(): Promise<SourcePlan> {
+    this.plan ??= this.prepare().catch((err: unknown) => {
+      this.plan = undefined;
+      throw err;
+    });
+    return this.plan;
+  }
+
+  private async prepare(): Promise<SourcePlan> {
+    const client = await this.conn.connect();
+    let cols: Map<string, Column>;
+    try {
+      cols = await this.conn.columns(client, this.cfg.table);
+    } finally {
+      client.release();
+    }
+    const name = `${this.conn.schemaName}.${this.cfg.table}`;
+    if (cols.size === 0) throw new ConnectorError(this.binding, `table ${name} does not exist at ${this.conn.where} (or this user cannot see it)`);
+    const need = (col: string, role: string): Column => {
+      const c = cols.get(col);
+      if (!c) throw new ConnectorError(this.binding, `table ${name} has no ${role} column ${col}`);
+      return c;
+    };
+    const key = this.keyColumns[0]!;
+    const kt = need(key, 'key').cast;
+    if (this.deleted) need(this.deleted, 'deleted');
+    const t = this.table;
+    const k = ident(key, this.binding);
+    const byKey = `SELECT * FROM ${t} WHERE ${k} = $1::${kt}`;
+    if (!this.cfg.cursor) {
+      const sel = `SELECT *, ${k}::text AS ${KEY_TEXT} FROM ${t}`;
+      return { first: `${sel} ORDER BY ${k} LIMIT $1`, after: `${sel} WHERE ${k} > $1::${kt} ORDER BY ${k} LIMIT $2`, byKey };
+    }
+    const ct = need(this.cfg.cursor, 'cursor').cast;
+    const c = ident(this.cfg.cursor, this.binding);
+    // The cursor and key are read as text and compared after a cast to the column's own type: a JS Date
+    // or number would lose microseconds or digits, and skip or repeat rows on the way back. The row
+    // comparison equals `c > $1 OR (c = $1 AND k > $2)` and can use an index on (c, k). NULL cursors
+    // never compare greater, so they are left out from the start rather than read once and stranded.
+    const sel = `SELECT *, ${c}::text AS ${CURSOR_TEXT}, ${k}::text AS ${KEY_TEXT} FROM ${t}`;
+    return {
+      first: `${sel} WHERE ${c} IS NOT NULL ORDER BY ${c}, ${k} LIMIT $1`,
+      after: `${sel} WHERE (${c}, ${k}) > ($1::${ct}, $2::${kt}) ORDER BY ${c}, ${k} LIMIT $3`,
+      byKey,
+    };
+  }
+
+  async read(cursor: Cursor, limit: number): Promise<SourcePage> {
+    const plan = await this.ready();
+    const from = this.mode === 'incremental' ? (cursor && cursor.c != null && cursor.k != null ? [cursor.c, cursor.k] : undefined) : cursor && cursor.k != null ? [cursor.k] : undefined;
+    const res = await this.query(from ? plan.after : plan.first, from ? [...from.map(String), limit] : [limit]);
+    const rows = res.rows;
+    const last = rows.at(-1);
+    const next: Cursor = last ? { ...(this.mode === 'incremental' && { c: last[CURSOR_TEXT] }), k: last[KEY_TEXT] } : cursor;
+    const ops = rows.map((r) => (this.deleted && isSet(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
+    for (const r of rows) {
+      delete r[CURSOR_TEXT];
+      delete r[KEY_TEXT];
+      if (this.deleted) delete r[this.deleted];
+    }
+    return { rows, ops, cursor: next, exhausted: rows.length < limit };
+  }
+
+  async lookup(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const plan = await this.ready();
+    const v = key[this.keyColumns[0]!];
+    if (v === undefined || v === null) return undefined;
+    const row = (await this.query(plan.byKey, [String(v)])).rows[0];
+    if (row && this.deleted) {
+      if (isSet(row[this.deleted])) return undefined;
+      delete row[this.deleted];
+    }
+    return row;
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult<Record<string, unknown>>> {
+    const client = await this.conn.connect();
+    try {
+      return await client.query<Record<string, unknown>>(sql, params);
+    } catch (err) {
+      throw wrap(this.binding, `reading ${this.conn.schemaName}.${this.cfg.table}`, err);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.end();
+  }
+}
+
+const PG_TYPES: Record<string, string> = {
+  integer: 'bigint',
+  number: 'double precision',
+  boolean: 'boolean',
+  string: 'text',
+  date: 'date',
+  datetime: 'timestamptz',
+};
+const NUMERIC_UDTS = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8']);
+
+export class PostgresSink implements RecordSink {
+  private readonly conn: Connection;
+  private readonly keyColumns: string[];
+  private readonly table: string;
+  private readonly ledger: string;
+  private started: Promise<Map<string, Column>> | undefined;
+
+  constructor(
+    readonly binding: string,
+    private readonly cfg: PostgresSinkConfig,
+    private readonly hint?: SinkSchemaHint,
+  ) {
+    if (!cfg.table) throw new ConnectorError(binding, 'postgres sink needs table');
+    this.keyColumns = asList(cfg.key);
+    if (this.keyColumns.length === 0) throw new ConnectorError(binding, 'postgres sink needs key columns (key: id)');
+    for (const k of this.keyColumns) ident(k, binding);
+    this.conn = new Connection(binding, cfg);
+    this.table = `${this.conn.schema}.${ident(cfg.table, binding)}`;
+    this.ledger = `${this.conn.schema}._xchg_ledger`;
+  }
+
+  /** Creates the ledger and, when missing, the table on first use; a failure is retried on the next call. */
+  private ready(): Promise<Map<string, Column>> {
+    this.started ??= this.prepare().catch((err: unknown) => {
+      this.started = undefined;
+      throw err;
+    });
+    return this.started;
+  }
+
+  private async prepare(): Promise<Map<string, Column>> {
+    const client = await this.conn.connect();
+    const name = `${this.conn.schemaName}.${this.cfg.table}`;
+    try {
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.ledger} (stream text PRIMARY KEY, last_seq bigint NOT NULL, last_batch text NOT NULL, updated_at bigint NOT NULL)`,
+      );
+      let cols = await this.conn.columns(client, this.cfg.table);
+      if (cols.size === 0) {
+        const hint = this.hint;
+        if (!hint || hint.columns.length === 0)
+          throw new ConnectorError(this.binding, `table ${name} does not exist and the task names no fields to create it from`);
+        for (const k of this.keyColumns)
+          if (!hint.columns.some((c) => c.name === k)) throw new ConnectorError(this.binding, `table ${name} does not exist and the task's fields lack key column ${k}`);
+        const defs = hint.columns.map((c) => `${ident(c.name, this.binding)} ${PG_TYPES[c.type ?? 'string'] ?? 'text'}`);
+        const pk = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${defs.join(', ')}, PRIMARY KEY (${pk}))`);
+        cols = await this.conn.columns(client, this.cfg.table);
+      }
+      for (const k of this.keyColumns) if (!cols.has(k)) throw new ConnectorError(this.binding, `table ${name} has no key column ${k}`);
+      return cols;
+    } catch (err) {
+      if (err instanceof ConnectorError) throw err;
+      throw wrap(this.binding, `preparing ${name}`, err);
+    } finally {
+      client.release();
+    }
+  }
+
+  async apply(stream: string, seq: number, batch: SinkBatch): Promise<ApplyOutcome> {
+    const cols = await this.ready();
+    const client = await this.conn.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      // The placeholder row makes FOR UPDATE lock something even for a new stream, so two concurrent
+      // applies of one stream serialise here instead of both seeing 0; it is rolled back unless applied.
+      await client.query(`INSERT INTO ${this.ledger} (stream, last_seq, last_batch, updated_at) VALUES ($1, 0, '', 0) ON CONFLICT (stream) DO NOTHING`, [stream]);
+      const r = await client.query<{ last_seq: number | string }>(`SELECT last_seq FROM ${this.ledger} WHERE stream = $1 FOR UPDATE`, [stream]);
+      const last = Number(r.rows[0]?.last_seq ?? 0);
+      if (seq <= last || seq !== last + 1) {
+        await client.query('ROLLBACK');
+        return seq <= last ? 'duplicate' : 'gap';
+      }
+      await this.write(client, cols, batch);
+      await client.query(`UPDATE ${this.ledger} SET last_seq = $2, last_batch = $3, updated_at = $4 WHERE stream = $1`, [stream, seq, batch.batchId, Date.now()]);
+      await client.query('COMMIT');
+      return 'applied';
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (e) {
+        broken = e as Error; // the connection is gone: the server rolls back, the pool drops the client
+      }
+      if (err instanceof ConnectorError) throw err;
+      throw wrap(this.binding, `writing ${this.conn.schemaName}.${this.cfg.table}`, err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Upserts and deletes in batch order: consecutive rows of the same op go in multi-row statements. */
+  private async write(client: pg.PoolClient, cols: Map<string, Column>, b: SinkBatch): Promise<void> {
+    if (b.rows.length === 0) return;
+    for (const k of this.keyColumns) if (!b.columns.includes(k)) throw new ConnectorError(this.binding, `batch lacks key column ${k}`);
+    const keyIdx = this.keyColumns.map((k) => b.columns.indexOf(k));
+    const convert = b.columns.map((c) => converter(cols.get(c)?.udt));
+    const isDelete = (i: number): boolean => b.ops[i] === 'd';
+    for (let i = 0; i < b.rows.length; ) {
+      let j = i + 1;
+      while (j < b.rows.length && isDelete(j) === isDelete(i)) j++;
+      const run = b.rows.slice(i, j);
+      if (isDelete(i)) await this.deleteRows(client, run.map((row) => keyIdx.map((x) => convert[x]!(row[x]))));
+      else {
+        // One INSERT … ON CONFLICT cannot touch a row twice: within a run the last version of a key wins,
+        // which is what applying them one by one would leave.
+        const byKey = new Map<string, unknown[]>();
+        for (const row of run) byKey.set(JSON.stringify(keyIdx.map((x) => String(row[x]))), row.map((v, x) => convert[x]!(v)));
+        await this.upsertRows(client, b.columns, [...byKey.values()]);
+      }
+      i = j;
+    }
+  }
+
+  private async upsertRows(client: pg.PoolClient, columns: string[], rows: unknown[][]): Promise<void> {
+    const names = columns.map((c) => ident(c, this.binding));
+    const updates = columns.filter((c) => !this.keyColumns.includes(c)).map((c) => `${ident(c, this.binding)} = EXCLUDED.${ident(c, this.binding)}`);
+    const conflict = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
+    const action = updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING';
+    const per = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+    for (let at = 0; at < rows.length; at += per) {
+      const chunk = rows.slice(at, at + per);
+      const params: unknown[] = [];
+      const tuples = chunk.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
+      await client.query(`INSERT INTO ${this.table} (${names.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${conflict}) DO ${action}`, params);
+    }
+  }
+
+  private async deleteRows(client: pg.PoolClient, keys: unknown[][]): Promise<void> {
+    const names = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
+    const per = Math.max(1, Math.floor(MAX_PARAMS / this.keyColumns.length));
+    for (let at = 0; at < keys.length; at += per) {
+      const params: unknown[] = [];
+      const tuples = keys.slice(at, at + per).map((key) => `(${key.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
+      await client.query(`DELETE FROM ${this.table} WHERE (${names}) IN (${tuples.join(', ')})`, params);
+    }
+  }
+
+  async lastSequence(stream: string): Promise<number> {
+    await this.ready();
+    const client = await this.conn.connect();
+    try {
+      const r = await client.query<{ last_seq: number | string }>(`SELECT last_seq FROM ${this.ledger} WHERE stream = $1`, [stream]);
+      return Number(r.rows[0]?.last_seq ?? 0);
+    } catch (err) {
+      throw wrap(this.binding, 'reading the ledger', err);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.end();
+  }
+}
+
+/** How a batch value is sent for a column of the given type (undefined: the column is unknown to us). */
+function converter(udt: string | undefined): (v: unknown) => unknown {
+  const numeric = udt !== undefined && NUMERIC_UDTS.has(udt);
+  const bool = udt === 'bool';
+  const array = udt?.startsWith('_') ?? false;
+  return (v) => {
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'boolean') return numeric ? (v ? 1 : 0) : v;
+    if (typeof v === 'number') return bool ? v !== 0 : v;
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v) && !(array && Array.isArray(v))) return JSON.stringify(v);
+    return v;
+  };
+}
+
+/** Truthiness of a deleted marker as PostgreSQL would read it: false, 0, '0', 'f', '' are not set. */
+function isSet(v: unknown): boolean {
+  if (typeof v === 'string') return v.trim() !== '' && !/^(0+(\.0*)?|f|false|n|no)$/i.test(v.trim());
+  return Boolean(v);
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function describeTarget(cfg: PostgresConnectionConfig): string {
+  if (cfg.url) {
+    try {
+      const u = new URL(cfg.url);
+      if (u.hostname) return `${u.hostname}:${u.port || 5432}`;
+    } catch {
+      return 'the configured url';
+    }
+  }
+  return `${cfg.host ?? 'localhost'}:${cfg.port ?? 5432}`;
+}
+
+/** A ConnectorError naming the binding, keeping the driver's error (SQLSTATE code and all) as its cause. */
+function wrap(binding: string, what: string, err: unknown): ConnectorError {
+  return Object.assign(new ConnectorError(binding, `${what}: ${errText(err)}`), { cause: err });
+}
+
+/** Node reports a refused dual-stack connect as an AggregateError with an empty message. */
+function errText(err: unknown): string {
+  if (err instanceof AggregateError && !err.message) return err.errors.map((e) => errText(e)).join('; ');
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
