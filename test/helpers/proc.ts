@@ -1,8 +1,8 @@
 // Child processes of the real binaries (built into dist/ by `npm run build`), with their output kept for
 // failure messages and a registry so every test file can kill what it started.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,6 +58,11 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
   });
+  // XCHG_TEST_LOG_DIR=dir keeps every child's output in dir/<pid>.log for looking at a failure.
+  const logDir = process.env['XCHG_TEST_LOG_DIR'];
+  if (logDir) {
+    child.once('exit', () => writeFileSync(join(logDir, `${child.pid}-${basename(script)}.log`), out));
+  }
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);

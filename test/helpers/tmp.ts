@@ -11,7 +11,9 @@ export function tmpDir(prefix = 'xchg-test-'): string {
   return d;
 }
 
+/** Removes the temp dirs made so far (kept when XCHG_TEST_KEEP_TMP=1, for looking at a failure). */
 export function removeTmpDirs(): void {
+  if (process.env['XCHG_TEST_KEEP_TMP'] === '1') return;
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 

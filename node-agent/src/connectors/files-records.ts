@@ -105,6 +105,8 @@ export class FileRecordSource implements RecordSource {
   private listing: { names: string[]; at: number } | undefined;
   /** Every file name seen in a listing; undefined until the first one. */
   private known: Set<string> | undefined;
+  /** Files found behind the read position, not yet reported. */
+  private readonly late: string[] = [];
 
   constructor(
     readonly binding: string,
@@ -133,25 +135,26 @@ export class FileRecordSource implements RecordSource {
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
     const start = parseCursor(cursor, this.binding);
     const anchor = JSON.stringify(cursor ?? null);
-    let reader: RecordFileReader | undefined;
-    let after: string | undefined;
-    if (this.current && this.current.anchor === anchor) reader = this.current.reader;
-    else {
-      await this.current?.reader.close();
-      this.current = undefined;
-      if (start) {
-        reader = await RecordFileReader.open(this.dir, start.file, this.format, this.maxLineBytes, start);
-        after = start.file;
-      }
-    }
+    const cached = this.current?.anchor === anchor ? this.current.reader : undefined;
+    if (!cached) await this.current?.reader.close();
     this.current = undefined;
+    let reader = cached;
+    let after = start?.file;
     const rows: Record<string, unknown>[] = [];
     const ops: ('u' | 'd')[] = [];
     const errors: (string | undefined)[] = [];
     let last: Position | undefined;
     let exhausted = false;
     try {
+      if (!cached && start) reader = await RecordFileReader.open(this.dir, start.file, this.format, this.maxLineBytes, start);
       while (rows.length < limit) {
+        const late = this.late.shift();
+        if (late !== undefined) {
+          rows.push({ _file: late });
+          ops.push('u');
+          errors.push(`file ${late} arrived after the source had read past its place in name order; it is not read (name new files so they sort after older ones)`);
+          continue;
+        }
         const rec = reader ? await reader.next() : undefined;
         if (rec) {
           rows.push(rec.row);
@@ -161,13 +164,8 @@ export class FileRecordSource implements RecordSource {
           continue;
         }
         // This file is done (or there is none yet): move on to the next complete file by name.
-        const from = reader?.name ?? after;
-        const { next, late } = await this.nextFile(from);
-        for (const name of late) {
-          rows.push({ _file: name });
-          ops.push('u');
-          errors.push(`file ${name} arrived after the source had read past its place in name order; it is not read (name new files so they sort after older ones)`);
-        }
+        const next = await this.nextFile(reader?.name ?? after);
+        if (this.late.length) continue;
         if (next === undefined) {
           exhausted = true;
           break;
@@ -190,6 +188,9 @@ export class FileRecordSource implements RecordSource {
    * Scans every file: O(total size of the directory), meant for rare online look-ups only.
    */
   async lookup(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const given = Object.keys(key);
+    if (given.length !== this.keyColumns.length || !given.every((k) => this.keyColumns.includes(k)))
+      throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(given.join(', '))} (a ${this.format} directory is looked up by its key: ${this.keyColumns.join(', ')})`);
     const want = this.keyColumns.map((k) => key[k]);
     if (want.some((v) => v === null || v === undefined)) return undefined;
     let found: Record<string, unknown> | undefined;
@@ -224,15 +225,14 @@ export class FileRecordSource implements RecordSource {
 
   /**
    * The first complete file after `from` (or the first of all); lists the directory again when the cached
-   * listing has nothing after `from` or is old. Files new since the last listing that sort before `from`
-   * are returned as `late`, once each.
+   * listing has nothing after `from` or is older than a second. Files new since the last listing that sort
+   * before `from` are queued in `late`, once each, to be reported as error rows.
    */
-  private async nextFile(from: string | undefined): Promise<{ next: string | undefined; late: string[] }> {
-    const late: string[] = [];
-    const pick = (names: string[]): string | undefined => (from === undefined ? names[0] : names.find((n) => n > from));
+  private async nextFile(from: string | undefined): Promise<string | undefined> {
+    const pick = (names: string[]): string | undefined => (from === undefined ? names[0] : names[firstAfter(names, from)]);
     if (this.listing && Date.now() - this.listing.at < LISTING_MAX_AGE_MS) {
       const next = pick(this.listing.names);
-      if (next !== undefined) return { next, late };
+      if (next !== undefined) return next;
     }
     const names = await this.list();
     this.listing = { names, at: Date.now() };
@@ -241,10 +241,22 @@ export class FileRecordSource implements RecordSource {
       for (const n of names)
         if (!this.known.has(n)) {
           this.known.add(n);
-          if (from !== undefined && n < from) late.push(n);
+          if (from !== undefined && n < from) this.late.push(n);
         }
-    return { next: pick(names), late };
+    return pick(names);
   }
+}
+
+/** Index of the first name greater than `from` in sorted `names` (binary search: directories may hold many files). */
+function firstAfter(names: string[], from: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[mid]! > from) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function isComplete(name: string): boolean {
@@ -259,7 +271,7 @@ function globToRegExp(glob: string): RegExp {
 function parseCursor(cursor: Cursor, binding: string): Position | undefined {
   if (cursor === null || cursor === undefined || cursor.k === undefined || cursor.k === null) return undefined;
   const k = cursor.k;
-  if (Array.isArray(k) && typeof k[0] === 'string' && k[0] && Number.isSafeInteger(k[1]) && (k[1] as number) >= 0) {
+  if (Array.isArray(k) && typeof k[0] === 'string' && k[0] && !/[/\\]/.test(k[0]) && Number.isSafeInteger(k[1]) && (k[1] as number) >= 0) {
     const off = k[2];
     return { file: k[0], line: k[1] as number, offset: Number.isSafeInteger(off) && (off as number) >= 0 ? (off as number) : undefined };
   }
@@ -277,10 +289,18 @@ interface RawLine {
   dropped: number;
 }
 
+/** What LineReader.take() returns when the buffer holds no complete line: call next() (which reads). */
+const NEED = Symbol('need more bytes');
+
 /** Buffered line splitting of a file from a byte offset; memory bounded by the longest accepted line. */
 class LineReader {
   private chunk: Buffer = Buffer.alloc(0);
   private at = 0;
+  private eof = false;
+  /** The line being assembled across chunks. */
+  private parts: Buffer[] = [];
+  private len = 0;
+  private dropped = 0;
 
   constructor(
     private readonly fh: FileHandle,
@@ -294,44 +314,63 @@ class LineReader {
     return this.readPos - (this.chunk.length - this.at);
   }
 
-  async next(): Promise<RawLine | undefined> {
-    const parts: Buffer[] = [];
-    let len = 0;
-    let dropped = 0;
+  /** The next line from the buffer without I/O; NEED when it must read first (most calls need not await). */
+  take(): RawLine | undefined | typeof NEED {
     for (;;) {
       if (this.at >= this.chunk.length) {
-        // A fresh buffer per read: returned lines may still reference the previous one.
-        const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-        const { bytesRead } = await this.fh.read(buf, 0, CHUNK_BYTES, this.readPos);
-        if (bytesRead === 0) return len || dropped ? this.make(parts, len, dropped, false) : undefined;
-        this.chunk = buf.subarray(0, bytesRead);
-        this.at = 0;
-        this.readPos += bytesRead;
+        if (!this.eof) return NEED;
+        // End of file, reported once: the next call reads again (so a file that grew is read on).
+        this.eof = false;
+        return this.len || this.dropped ? this.make(false) : undefined;
       }
       const nl = this.chunk.indexOf(0x0a, this.at);
       const stop = nl < 0 ? this.chunk.length : nl;
-      if (dropped || len + stop - this.at > this.maxBytes) {
-        dropped += len + stop - this.at;
-        parts.length = 0;
-        len = 0;
+      if (this.dropped || this.len + stop - this.at > this.maxBytes) {
+        this.dropped += this.len + stop - this.at;
+        this.parts = [];
+        this.len = 0;
       } else if (stop > this.at) {
-        parts.push(this.chunk.subarray(this.at, stop));
-        len += stop - this.at;
+        this.parts.push(this.chunk.subarray(this.at, stop));
+        this.len += stop - this.at;
       }
       if (nl >= 0) {
         this.at = nl + 1;
-        return this.make(parts, len, dropped, true);
+        return this.make(true);
       }
       this.at = stop;
     }
   }
 
-  private make(parts: Buffer[], len: number, dropped: number, terminated: boolean): RawLine {
-    let bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, len);
+  async next(): Promise<RawLine | undefined> {
+    for (;;) {
+      const l = this.take();
+      if (l !== NEED) return l;
+      // A fresh buffer per read: lines already returned may still reference the previous one.
+      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await this.fh.read(buf, 0, CHUNK_BYTES, this.readPos);
+      this.chunk = buf.subarray(0, bytesRead);
+      this.at = 0;
+      this.readPos += bytesRead;
+      this.eof = bytesRead === 0;
+    }
+  }
+
+  private make(terminated: boolean): RawLine {
+    let bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.len);
     const cr = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d;
     if (cr) bytes = bytes.subarray(0, bytes.length - 1);
-    return { bytes, no: ++this.lineNo, terminated, cr, dropped };
+    const line: RawLine = { bytes, no: ++this.lineNo, terminated, cr, dropped: this.dropped };
+    this.parts = [];
+    this.len = 0;
+    this.dropped = 0;
+    return line;
   }
+}
+
+/** The next line, awaiting only when the buffer is empty. */
+function nextLine(r: LineReader): RawLine | undefined | Promise<RawLine | undefined> {
+  const l = r.take();
+  return l === NEED ? r.next() : l;
 }
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -355,6 +394,8 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 class RecordFileReader {
   private header: string[] | undefined;
   private headerError: string | undefined;
+  /** Index of the `_op` column in the header, or -1. */
+  private opIndex = -1;
   private pending: FileRecord | undefined;
   private readonly csv = new CsvRecordParser();
 
@@ -403,9 +444,9 @@ class RecordFileReader {
   private async seek(pos: Position): Promise<void> {
     const headerEnd = this.lines.offset;
     const size = (await this.fh.stat()).size;
-    if (pos.offset !== undefined && pos.offset >= headerEnd && pos.offset <= size && pos.line > 0) {
+    if (pos.offset !== undefined && pos.offset > 0 && pos.offset >= headerEnd && pos.offset <= size && pos.line > 0) {
       const prev = Buffer.alloc(1);
-      const atLineStart = pos.offset === 0 || pos.offset === size || ((await this.fh.read(prev, 0, 1, pos.offset - 1)).bytesRead === 1 && prev[0] === 0x0a);
+      const atLineStart = pos.offset === size || ((await this.fh.read(prev, 0, 1, pos.offset - 1)).bytesRead === 1 && prev[0] === 0x0a);
       if (atLineStart) {
         this.lines = new LineReader(this.fh, pos.offset, pos.line, this.maxLineBytes);
         return;
@@ -429,11 +470,10 @@ class RecordFileReader {
 
   private async nextJson(): Promise<FileRecord | undefined> {
     for (;;) {
-      const l = await this.lines.next();
+      const l = await nextLine(this.lines);
       if (!l) return undefined;
-      const at = { line: l.no, endLine: l.no, end: this.lines.offset };
-      const where = `${this.name}:${l.no}`;
-      if (l.dropped) return { ...at, row: this.errorRow(l.no, ''), op: 'u', error: `line longer than ${this.maxLineBytes} bytes at ${where}` };
+      const fail = (error: string, text: string): FileRecord => ({ row: this.errorRow(l.no, text), op: 'u', error, line: l.no, endLine: l.no, end: this.lines.offset });
+      if (l.dropped) return fail(`line longer than ${this.maxLineBytes} bytes at ${this.name}:${l.no}`, '');
       const { text, bad } = decode(this.lineBytes(l));
       if (text.trim() === '') continue;
       let v: unknown;
@@ -441,13 +481,13 @@ class RecordFileReader {
         v = JSON.parse(text);
       } catch (err) {
         const what = l.terminated ? 'malformed JSON' : 'truncated line';
-        return { ...at, row: this.errorRow(l.no, text), op: 'u', error: `${what} at ${where}: ${(err as Error).message}${bad ? ' (and invalid UTF-8)' : ''}` };
+        return fail(`${what} at ${this.name}:${l.no}: ${(err as Error).message}${bad ? ' (and invalid UTF-8)' : ''}`, text);
       }
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ...at, row: this.errorRow(l.no, text), op: 'u', error: `not a JSON object at ${where}` };
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail(`not a JSON object at ${this.name}:${l.no}`, text);
       const row = v as Record<string, unknown>;
       const op = takeOp(row);
-      if (op === undefined) return { ...at, row: this.errorRow(l.no, text), op: 'u', error: `bad ${OP_FIELD} value at ${where} (use "u" or "d")` };
-      return { ...at, row, op, error: bad ? `invalid UTF-8 at ${where}` : undefined };
+      if (op === undefined) return fail(`bad ${OP_FIELD} value at ${this.name}:${l.no} (use "u" or "d")`, text);
+      return { row, op, error: bad ? `invalid UTF-8 at ${this.name}:${l.no}` : undefined, line: l.no, endLine: l.no, end: this.lines.offset };
     }
   }
 
@@ -461,36 +501,43 @@ class RecordFileReader {
       if (problem) break;
       if (n === '') problem = 'an empty column name';
       else if (seen.has(n)) problem = `duplicate column name ${JSON.stringify(n)}`;
+      // Rows are built by assignment: this name would set their prototype instead of a field.
+      else if (n === '__proto__') problem = 'a column named __proto__';
       seen.add(n);
     }
     this.header = names;
+    this.opIndex = names.indexOf(OP_FIELD);
     if (problem) this.headerError = `bad header in ${this.name} (line ${r.line}): ${problem}`;
   }
 
   private async nextCsv(): Promise<FileRecord | undefined> {
     const r = await this.readCsvRecord();
     if (!r) return undefined;
-    const at = { line: r.line, endLine: r.endLine, end: r.end };
-    const where = `${this.name}:${r.line}`;
-    const fail = (error: string): FileRecord => ({ ...at, row: this.errorRow(r.line, r.text), op: 'u', error });
+    const fail = (error: string): FileRecord => ({ row: this.errorRow(r.line, r.text), op: 'u', error, line: r.line, endLine: r.endLine, end: r.end });
     if (this.headerError) return fail(this.headerError);
-    if (r.error) return fail(`${r.error} at ${where}`);
+    if (r.error) return fail(`${r.error} at ${this.name}:${r.line}`);
     const header = this.header!;
-    if (r.fields.length !== header.length) {
-      const detail = `${r.fields.length} field${r.fields.length === 1 ? '' : 's'}, the header has ${header.length}`;
-      return fail(r.terminated ? `wrong number of columns at ${where}: ${detail}` : `truncated line at ${where}: ${detail}`);
+    const fields = r.fields;
+    if (fields.length !== header.length) {
+      const detail = `${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`;
+      return fail(`${r.terminated ? 'wrong number of columns' : 'truncated line'} at ${this.name}:${r.line}: ${detail}`);
     }
-    // fromEntries defines own properties: a column named "__proto__" cannot reach the prototype.
-    const row = Object.fromEntries(header.map((h, i) => [h, r.fields[i]])) as Record<string, unknown>;
-    const op = takeOp(row);
-    if (op === undefined) return fail(`bad ${OP_FIELD} value at ${where} (use "u", "d" or empty)`);
-    return { ...at, row, op, error: r.bad ? `invalid UTF-8 at ${where}` : undefined };
+    // Same keys in the same order for every row of the file: the rows share one object shape.
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < header.length; i++) if (i !== this.opIndex) row[header[i]!] = fields[i];
+    let op: 'u' | 'd' = 'u';
+    if (this.opIndex >= 0) {
+      const v = fields[this.opIndex];
+      if (v === 'd') op = 'd';
+      else if (v !== 'u' && v !== '') return fail(`bad ${OP_FIELD} value at ${this.name}:${r.line} (use "u", "d" or empty)`);
+    }
+    return { row, op, error: r.bad ? `invalid UTF-8 at ${this.name}:${r.line}` : undefined, line: r.line, endLine: r.endLine, end: r.end };
   }
 
   /** The next CSV record (one or more physical lines when a quoted field holds line breaks); blank lines skipped. */
   private async readCsvRecord(): Promise<{ fields: string[]; error: string | undefined; bad: boolean; text: string; line: number; endLine: number; end: number; terminated: boolean } | undefined> {
     let l: RawLine | undefined;
-    do l = await this.lines.next();
+    do l = await nextLine(this.lines);
     while (l && !l.dropped && this.lineBytes(l).length === 0);
     if (!l) return undefined;
     const first = l.no;
@@ -519,7 +566,7 @@ class RecordFileReader {
         break;
       }
       p.lineBreak(l.cr ? '\r\n' : '\n');
-      const nx = await this.lines.next();
+      const nx = await nextLine(this.lines);
       if (!nx) {
         error = 'unterminated quoted field';
         break;
@@ -646,7 +693,7 @@ export class FileRecordSink implements RecordSink {
   private readonly dir: string;
   private readonly keyColumns: string[];
   /** Encoded stream → highest committed sequence, from one directory scan. */
-  private ledger: Map<string, number> | undefined;
+  private ledger: Promise<Map<string, number>> | undefined;
   /** Applies run one at a time: the ledger check and the commit of one must not interleave with another. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -716,18 +763,21 @@ export class FileRecordSink implements RecordSink {
     return 'applied';
   }
 
-  private async scan(): Promise<Map<string, number>> {
-    if (this.ledger) return this.ledger;
-    const ledger = new Map<string, number>();
-    for (const name of await readdir(this.dir)) {
-      if (name.startsWith('.')) continue;
-      const m = SINK_FILE.exec(name);
-      if (!m) continue;
-      const seq = Number(m[2]);
-      if (seq > (ledger.get(m[1]!) ?? 0)) ledger.set(m[1]!, seq);
-    }
-    this.ledger = ledger;
-    return ledger;
+  /** The ledger, from one directory scan shared by every caller (a second scan could miss a commit in between). */
+  private scan(): Promise<Map<string, number>> {
+    this.ledger ??= readdir(this.dir).then((names) => {
+      const ledger = new Map<string, number>();
+      for (const name of names) {
+        if (name.startsWith('.')) continue;
+        const m = SINK_FILE.exec(name);
+        if (!m) continue;
+        const seq = Number(m[2]);
+        if (seq > (ledger.get(m[1]!) ?? 0)) ledger.set(m[1]!, seq);
+      }
+      return ledger;
+    });
+    void this.ledger.catch(() => (this.ledger = undefined));
+    return this.ledger;
   }
 }
 

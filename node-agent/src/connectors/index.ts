@@ -1,6 +1,7 @@
 // Opens the connector a binding names. Connector-specific settings are checked here, with the binding
 // named in every error.
 import { PostgresSink, PostgresSource, type PostgresSinkConfig, type PostgresSourceConfig } from './postgres.js';
+import { FileRecordSink, FileRecordSource, type FileRecordSinkConfig, type FileRecordSourceConfig } from './files-records.js';
 import { SqliteSink, SqliteSource, type SqliteSinkConfig, type SqliteSourceConfig } from './sqlite.js';
 import { ConnectorError, type RecordSink, type RecordSource, type SinkSchemaHint } from './types.js';
 
@@ -11,6 +12,9 @@ export function openSource(name: string, cfg: BindingConfig | undefined): Record
   switch (cfg.type) {
     case 'sqlite':
       return new SqliteSource(name, cfg as unknown as SqliteSourceConfig);
+    case 'csv':
+    case 'jsonl':
+      return new FileRecordSource(name, cfg as unknown as FileRecordSourceConfig);
     case 'postgres':
       return new PostgresSource(name, cfg as unknown as PostgresSourceConfig);
     default:
@@ -23,6 +27,9 @@ export function openSink(name: string, cfg: BindingConfig | undefined, hint: Sin
   switch (cfg.type) {
     case 'sqlite':
       return new SqliteSink(name, cfg as unknown as SqliteSinkConfig, hint);
+    case 'csv':
+    case 'jsonl':
+      return new FileRecordSink(name, cfg as unknown as FileRecordSinkConfig);
     case 'postgres':
       return new PostgresSink(name, cfg as unknown as PostgresSinkConfig, hint);
     default:

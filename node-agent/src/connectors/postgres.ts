@@ -28,6 +28,8 @@ export interface PostgresSourceConfig extends PostgresConnectionConfig {
   cursor?: string;
   /** Column whose truthy value marks a deleted row (carried as a tombstone). */
   deleted?: string;
+  /** Columns an online query may look up by (default: the key); each should be indexed. */
+  queryKeys?: string[];
 }
 
 export interface PostgresSinkConfig extends PostgresConnectionConfig {
@@ -66,7 +68,7 @@ interface Column {
 }
 
 /** A pool of a binding, with the target described without credentials for error messages. */
-class Connection {
+class PostgresConnection {
   readonly pool: pg.Pool;
   readonly where: string;
   readonly schemaName: string;
@@ -128,13 +130,14 @@ class Connection {
 interface SourcePlan {
   first: string;
   after: string;
-  byKey: string;
+  /** Online-query statement per query key column. */
+  byColumn: Map<string, string>;
 }
 
 export class PostgresSource implements RecordSource {
   readonly keyColumns: string[];
   readonly mode: 'incremental' | 'full';
-  private readonly conn: Connection;
+  private readonly conn: PostgresConnection;
   private readonly table: string;
   private readonly deleted: string | undefined;
   private plan: Promise<SourcePlan> | undefined;
@@ -149,9 +152,10 @@ export class PostgresSource implements RecordSource {
     ident(this.keyColumns[0]!, binding);
     if (cfg.cursor) ident(cfg.cursor, binding);
     if (cfg.deleted) ident(cfg.deleted, binding);
+    for (const col of cfg.queryKeys ?? []) ident(col, binding);
     this.deleted = cfg.deleted;
     this.mode = cfg.cursor ? 'incremental' : 'full';
-    this.conn = new Connection(binding, cfg);
+    this.conn = new PostgresConnection(binding, cfg);
     this.table = `${this.conn.schema}.${ident(cfg.table, binding)}`;
   }
 
@@ -184,10 +188,12 @@ export class PostgresSource implements RecordSource {
     if (this.deleted) need(this.deleted, 'deleted');
     const t = this.table;
     const k = ident(key, this.binding);
-    const byKey = `SELECT * FROM ${t} WHERE ${k} = $1::${kt}`;
+    const byColumn = new Map<string, string>();
+    for (const col of this.cfg.queryKeys ?? this.keyColumns)
+      byColumn.set(col, `SELECT * FROM ${t} WHERE ${ident(col, this.binding)} = $1::${need(col, 'query key').cast} LIMIT 1`);
     if (!this.cfg.cursor) {
       const sel = `SELECT *, ${k}::text AS ${KEY_TEXT} FROM ${t}`;
-      return { first: `${sel} ORDER BY ${k} LIMIT $1`, after: `${sel} WHERE ${k} > $1::${kt} ORDER BY ${k} LIMIT $2`, byKey };
+      return { first: `${sel} ORDER BY ${k} LIMIT $1`, after: `${sel} WHERE ${k} > $1::${kt} ORDER BY ${k} LIMIT $2`, byColumn };
     }
     const ct = need(this.cfg.cursor, 'cursor').cast;
     const c = ident(this.cfg.cursor, this.binding);
@@ -199,15 +205,16 @@ export class PostgresSource implements RecordSource {
     return {
       first: `${sel} WHERE ${c} IS NOT NULL ORDER BY ${c}, ${k} LIMIT $1`,
       after: `${sel} WHERE (${c}, ${k}) > ($1::${ct}, $2::${kt}) ORDER BY ${c}, ${k} LIMIT $3`,
-      byKey,
+      byColumn,
     };
   }
 
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
     const plan = await this.ready();
-    const from = this.mode === 'incremental' ? (cursor && cursor.c != null && cursor.k != null ? [cursor.c, cursor.k] : undefined) : cursor && cursor.k != null ? [cursor.k] : undefined;
-    const res = await this.query(from ? plan.after : plan.first, from ? [...from.map(String), limit] : [limit]);
-    const rows = res.rows;
+    // A cursor without the parts this mode needs (e.g. the binding switched from full to incremental) starts over.
+    const from = this.mode === 'incremental' ? [cursor?.c, cursor?.k] : [cursor?.k];
+    const resume = from.every((v) => v !== undefined && v !== null);
+    const { rows } = await this.query(resume ? plan.after : plan.first, resume ? [...from.map(String), limit] : [limit]);
     const last = rows.at(-1);
     const next: Cursor = last ? { ...(this.mode === 'incremental' && { c: last[CURSOR_TEXT] }), k: last[KEY_TEXT] } : cursor;
     const ops = rows.map((r) => (this.deleted && isSet(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
@@ -221,9 +228,11 @@ export class PostgresSource implements RecordSource {
 
   async lookup(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
     const plan = await this.ready();
-    const v = key[this.keyColumns[0]!];
-    if (v === undefined || v === null) return undefined;
-    const row = (await this.query(plan.byKey, [String(v)])).rows[0];
+    const [col, value] = Object.entries(key)[0] ?? [];
+    const sql = col === undefined ? undefined : plan.byColumn.get(col);
+    if (!sql) throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...plan.byColumn.keys()].join(', ')})`);
+    if (value === undefined || value === null) return undefined;
+    const row = (await this.query(sql, [typeof value === 'object' ? JSON.stringify(value) : String(value)])).rows[0];
     if (row && this.deleted) {
       if (isSet(row[this.deleted])) return undefined;
       delete row[this.deleted];
@@ -258,7 +267,7 @@ const PG_TYPES: Record<string, string> = {
 const NUMERIC_UDTS = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8']);
 
 export class PostgresSink implements RecordSink {
-  private readonly conn: Connection;
+  private readonly conn: PostgresConnection;
   private readonly keyColumns: string[];
   private readonly table: string;
   private readonly ledger: string;
@@ -273,7 +282,7 @@ export class PostgresSink implements RecordSink {
     this.keyColumns = asList(cfg.key);
     if (this.keyColumns.length === 0) throw new ConnectorError(binding, 'postgres sink needs key columns (key: id)');
     for (const k of this.keyColumns) ident(k, binding);
-    this.conn = new Connection(binding, cfg);
+    this.conn = new PostgresConnection(binding, cfg);
     this.table = `${this.conn.schema}.${ident(cfg.table, binding)}`;
     this.ledger = `${this.conn.schema}._xchg_ledger`;
   }
@@ -327,7 +336,7 @@ export class PostgresSink implements RecordSink {
       await client.query(`INSERT INTO ${this.ledger} (stream, last_seq, last_batch, updated_at) VALUES ($1, 0, '', 0) ON CONFLICT (stream) DO NOTHING`, [stream]);
       const r = await client.query<{ last_seq: number | string }>(`SELECT last_seq FROM ${this.ledger} WHERE stream = $1 FOR UPDATE`, [stream]);
       const last = Number(r.rows[0]?.last_seq ?? 0);
-      if (seq <= last || seq !== last + 1) {
+      if (seq !== last + 1) {
         await client.query('ROLLBACK');
         return seq <= last ? 'duplicate' : 'gap';
       }

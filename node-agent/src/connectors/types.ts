@@ -12,6 +12,11 @@ export interface SourcePage {
   cursor: Cursor;
   /** True when the source has nothing after `cursor` right now. */
   exhausted: boolean;
+  /**
+   * Per row (absent: every row is good): why the row is bad input (an undecodable or malformed line), or
+   * undefined for a good one. The reader quarantines a row with a reason as it is, without processing it.
+   */
+  errors?: (string | undefined)[];
 }
 
 export interface RecordSource {

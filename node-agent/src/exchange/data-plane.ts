@@ -28,7 +28,7 @@ import {
   encodeProgressReply,
   encodeProgressRequest,
   encodeReceipt,
-  sha256,
+  payloadIntact,
   type EnvelopeData,
   type ReceiptData,
 } from '../transport/envelope.js';
@@ -383,7 +383,7 @@ export class DataPlane {
       m.term();
       return;
     }
-    if (!sha256(env.payload).equals(env.payloadSha256)) {
+    if (!payloadIntact(env)) {
       this.log.error({ batchId: env.batchId, source: env.sourceNodeId }, 'payload checksum mismatch; dropped (the provider re-sends it)');
       m.term();
       return;

@@ -1,21 +1,25 @@
 // File transfer (文件传输) of any file — text, images, video — in chunks with resume (断点续传).
 //
-// Provider: scans the source directory; each stable file not yet delivered is hashed (sha-256, one
-// streaming pass), then sent chunk by chunk within a window; the consumer's receipts are cumulative
-// (it writes chunks strictly in order), and the count of committed chunks is kept in the spool, so a
-// restart resumes at the first chunk not yet committed. The file is read at offsets, never whole.
+// Provider: scans the source directory; each stable file not yet delivered is sent chunk by chunk
+// within a window, each chunk with its CRC-32, the last one with the whole-file sha-256 computed while
+// reading (one pass). The consumer's receipts are cumulative (it writes chunks strictly in order); the
+// count of committed chunks is kept in the spool (at most every 32 chunks: a crash re-sends a few, the
+// consumer skips them), so a restart resumes there, re-hashing the prefix it already sent. The file is
+// read at offsets, never whole.
 // Consumer: appends each chunk to <dir>/.xchg-partial/<file id>.part when its offset is the part's
-// current size (earlier offsets are duplicates, later ones gaps); after the last chunk it checks the
-// whole-file sha-256 and renames the part to its final name — a file appears only when complete.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+// current size (earlier offsets are duplicates, later ones gaps), hashing as it writes; after the last
+// chunk it checks the whole-file sha-256 and renames the part to its final name — a file appears only
+// when complete.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, readSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile, access } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 import type { FileSpool, FileTransfer } from '../spool/file-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
-import { encodeEnvelope, sha256, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
+import { crc32 } from 'node:zlib';
+import { encodeEnvelope, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
 import type { DataPlane, InboundHandler } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
 
@@ -47,10 +51,11 @@ async function walk(root: string, dir = root, out: string[] = []): Promise<strin
   return out.sort();
 }
 
-export async function fileSha256(path: string): Promise<Buffer> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
-  return h.digest();
+/** Feeds the first `bytes` bytes of a file into `h` (resuming an incremental hash after a restart). */
+export async function hashPrefix(path: string, bytes: number, h: Hash = createHash('sha256')): Promise<Hash> {
+  if (bytes <= 0) return h;
+  for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 4 * 1024 * 1024 })) h.update(chunk as Buffer);
+  return h;
 }
 
 export function createFileSyncRunner(
@@ -69,6 +74,7 @@ export function createFileSyncRunner(
   interface Progress {
     fileId: string;
     acked: number;
+    persisted: number;
     refused?: string;
     wake?: (() => void) | undefined;
   }
@@ -80,7 +86,11 @@ export function createFileSyncRunner(
     if (r.status === 'refused') p.refused = r.reason;
     else if (r.chunkIndex + 1 > p.acked) {
       p.acked = r.chunkIndex + 1;
-      files.acknowledge(r.fileId, p.acked);
+      // Persisting every receipt would cost an fsync each; every 32nd (and the end) is enough.
+      if (p.acked - p.persisted >= 32) {
+        files.acknowledge(r.fileId, p.acked);
+        p.persisted = p.acked;
+      }
     }
     p.wake?.();
   });
@@ -88,26 +98,51 @@ export function createFileSyncRunner(
   const send = async (t: FileTransfer, path: string): Promise<'done' | 'changed' | 'refused'> => {
     const transport = await dataPlane.connected();
     const chunkBytes = t.chunkBytes;
-    const p: Progress = { fileId: t.fileId, acked: t.ackedChunks };
+    const p: Progress = { fileId: t.fileId, acked: t.ackedChunks, persisted: t.ackedChunks };
     progress = p;
     if (p.acked > 0) log.info({ file: t.relPath, fileId: t.fileId, fromChunk: p.acked, of: t.chunkCount }, 'resuming file transfer');
+    // The whole-file hash is computed as chunks are read in order; re-sends and resumes re-hash.
+    let hash = await hashPrefix(path, p.acked * chunkBytes);
+    let hashedChunks = p.acked;
     const fh = await open(path, 'r');
     try {
       let next = p.acked;
       let lastProgressAt = Date.now();
       let lastAcked = p.acked;
       let attempt = 0;
+      let failed: Error | undefined;
+      const inFlight = new Set<Promise<unknown>>();
+      const window = Math.max(2, settings.publishWindow * 8);
       while (p.acked < t.chunkCount && !abort.signal.aborted) {
         if (p.refused) return 'refused';
-        const st = await fh.stat();
-        if (st.size !== t.size || Math.trunc(st.mtimeMs) !== t.mtimeMs) return 'changed';
-        const inFlight: Promise<unknown>[] = [];
-        while (next < Math.min(p.acked + settings.publishWindow, t.chunkCount)) {
+        if (failed) {
+          log.warn({ err: failed.message }, 'chunk publish failed; resending from the last committed chunk');
+          await Promise.allSettled([...inFlight]);
+          failed = undefined;
+          next = p.acked;
+          hash = await hashPrefix(path, next * chunkBytes);
+          hashedChunks = next;
+          attempt++;
+          await sleep(500, abort.signal);
+          continue;
+        }
+        // Keep the window full: chunks go out as receipts come back, without waiting for round trips.
+        while (next < Math.min(p.acked + window, t.chunkCount) && inFlight.size < settings.publishWindow) {
+          if (next === p.acked || next % 64 === 0) {
+            const st = await fh.stat();
+            if (st.size !== t.size || Math.trunc(st.mtimeMs) !== t.mtimeMs) return 'changed';
+          }
           const offset = next * chunkBytes;
           const len = Math.min(chunkBytes, t.size - offset);
           const buf = Buffer.allocUnsafe(len);
-          const { bytesRead } = await fh.read(buf, 0, len, offset);
+          // Synchronous positional read: from the page cache this beats a thread-pool round trip per chunk.
+          const bytesRead = readSync(fh.fd, buf, 0, len, offset);
           if (bytesRead !== len) return 'changed';
+          if (next === hashedChunks) {
+            hash.update(buf);
+            hashedChunks++;
+          }
+          const last = next === t.chunkCount - 1;
           const env: EnvelopeData = {
             batchId: `${t.fileId}-${next}`,
             resourceCode: task.resourceCode,
@@ -123,30 +158,30 @@ export function createFileSyncRunner(
             compression: 'COMPRESSION_NONE',
             payloadKind: 'PAYLOAD_KIND_FILE_CHUNK',
             payload: buf,
-            payloadSha256: sha256(buf),
+            payloadSha256: Buffer.alloc(0),
+            payloadCrc32: crc32(buf),
             createdAtMs: Date.now(),
             streamEpoch: t.fileId,
             agreementId: '',
-            file: { fileId: t.fileId, relativePath: t.relPath, fileSize: t.size, offset, chunkIndex: next, chunkCount: t.chunkCount, fileSha256: t.sha256, modifiedAtMs: t.mtimeMs },
+            file: { fileId: t.fileId, relativePath: t.relPath, fileSize: t.size, offset, chunkIndex: next, chunkCount: t.chunkCount, fileSha256: last ? hash.copy().digest() : Buffer.alloc(0), modifiedAtMs: t.mtimeMs },
           };
-          inFlight.push(
-            transport.publish(subject, encodeEnvelope(env), attempt === 0 ? env.batchId : `${env.batchId}~${attempt}`).then(() => {
+          const pub: Promise<unknown> = transport.publish(subject, encodeEnvelope(env), attempt === 0 ? env.batchId : `${env.batchId}~${attempt}`).then(
+            () => {
               counters.bytes += len;
-            }),
+              inFlight.delete(pub);
+              p.wake?.();
+            },
+            (err: unknown) => {
+              inFlight.delete(pub);
+              failed = err as Error;
+              p.wake?.();
+            },
           );
+          inFlight.add(pub);
           next++;
         }
-        try {
-          await Promise.all(inFlight);
-        } catch (err) {
-          log.warn({ err: (err as Error).message }, 'chunk publish failed; resending from the last committed chunk');
-          next = p.acked;
-          attempt++;
-          await sleep(500, abort.signal);
-          continue;
-        }
         if (p.acked >= t.chunkCount) break;
-        // Wait for receipts to open the window, or resend from the committed point after a stall.
+        // Wait for a publish ack or a receipt; resend from the committed point after a stall.
         await new Promise<void>((r) => {
           const timer = setTimeout(r, 200);
           p.wake = () => {
@@ -158,13 +193,17 @@ export function createFileSyncRunner(
         if (p.acked > lastAcked) {
           lastAcked = p.acked;
           lastProgressAt = Date.now();
-        } else if (Date.now() - lastProgressAt > settings.receiptTimeoutMs) {
+        } else if (inFlight.size === 0 && Date.now() - lastProgressAt > settings.receiptTimeoutMs) {
           log.info({ fileId: t.fileId, fromChunk: p.acked }, 'file receipts stalled; resending from the last committed chunk');
           next = p.acked;
+          hash = await hashPrefix(path, next * chunkBytes);
+          hashedChunks = next;
           attempt++;
           lastProgressAt = Date.now();
         }
       }
+      await Promise.allSettled([...inFlight]);
+      if (p.acked > p.persisted) files.acknowledge(t.fileId, p.acked);
       return p.acked >= t.chunkCount ? 'done' : 'changed';
     } finally {
       await fh.close();
@@ -185,9 +224,9 @@ export function createFileSyncRunner(
           if (t && t.state === 'done' && t.size === st.size && t.mtimeMs === mtimeMs) continue;
           if (Date.now() - mtimeMs < (binding.stableMs ?? 1_000)) continue; // still being written
           if (!t || t.size !== st.size || t.mtimeMs !== mtimeMs) {
-            const sha = await fileSha256(path);
             const size = st.size;
-            t = files.begin({ taskId: task.id, relPath: rel.split(sep).join('/'), size, mtimeMs, sha256: sha, chunkBytes, chunkCount: Math.max(1, Math.ceil(size / chunkBytes)) }, Date.now());
+            t = files.begin({ taskId: task.id, relPath: rel.split(sep).join('/'), size, mtimeMs, chunkBytes, chunkCount: Math.max(1, Math.ceil(size / chunkBytes)) }, Date.now());
+            log.info({ file: t.relPath, bytes: size, chunks: t.chunkCount }, 'sending file');
           }
           const outcome = await send(t, path);
           if (outcome === 'done') {
@@ -240,6 +279,9 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
   const counters = new RunCounters(task.id);
   const abort = new AbortController();
   let ready: Promise<unknown> | undefined;
+  // Open part files by file id (chunks of one file arrive back to back) and files known complete.
+  const parts = new Map<string, { path: string; fh: import('node:fs/promises').FileHandle; size: number; hash: Hash }>();
+  const done = new Set<string>();
 
   const handler: InboundHandler = {
     lastSequence: async () => 0,
@@ -251,27 +293,43 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
       const target = resolve(root, f.relativePath);
       if (!target.startsWith(root + sep) || !/^f-[0-9a-f]{16}$/.test(f.fileId))
         return { status: 'refused', written: 0, quarantined: 0, reason: `unsafe file name ${JSON.stringify(f.relativePath)}` };
+      if (done.has(f.fileId)) return { status: 'duplicate', written: 0, quarantined: 0 };
       const doneMarker = join(partial, 'done', f.fileId);
-      if (await exists(doneMarker)) return { status: 'duplicate', written: 0, quarantined: 0 };
-      const part = join(partial, `${f.fileId}.part`);
-      const have = (await stat(part).catch(() => undefined))?.size ?? 0;
-      if (f.offset + env.payload.length <= have && f.chunkIndex < f.chunkCount - 1) return { status: 'duplicate', written: 0, quarantined: 0 };
-      if (f.offset > have) return { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
-      const fh = await open(part, have === 0 && f.offset === 0 ? 'w' : 'r+');
-      try {
-        await fh.write(env.payload, 0, env.payload.length, f.offset);
-        if (f.chunkIndex === f.chunkCount - 1) {
-          await fh.truncate(f.fileSize);
-          await fh.sync();
+      let open_ = parts.get(f.fileId);
+      if (!open_) {
+        if (await exists(doneMarker)) {
+          done.add(f.fileId);
+          return { status: 'duplicate', written: 0, quarantined: 0 };
         }
-      } finally {
-        await fh.close();
+        const part = join(partial, `${f.fileId}.part`);
+        const have = (await stat(part).catch(() => undefined))?.size ?? 0;
+        // After a restart the part's bytes so far are hashed once; from then on chunks hash as they land.
+        open_ = { path: part, fh: await open(part, have === 0 ? 'w' : 'r+'), size: have, hash: await hashPrefix(part, have) };
+        parts.set(f.fileId, open_);
+      }
+      const o = open_;
+      if (f.offset + env.payload.length <= o.size && f.chunkIndex < f.chunkCount - 1) return { status: 'duplicate', written: 0, quarantined: 0 };
+      if (f.offset > o.size) return { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
+      if (f.offset < o.size) {
+        // A chunk partly written before a crash: rewrite from its start and re-hash the prefix.
+        await o.fh.truncate(f.offset);
+        o.size = f.offset;
+        o.hash = await hashPrefix(o.path, f.offset);
+      }
+      writeSync(o.fh.fd, env.payload, 0, env.payload.length, f.offset);
+      o.hash.update(env.payload);
+      o.size = f.offset + env.payload.length;
+      const part = o.path;
+      if (f.chunkIndex === f.chunkCount - 1) {
+        await o.fh.sync();
+        await o.fh.close();
+        parts.delete(f.fileId);
       }
       counters.bytes += env.payload.length;
       counters.batches++;
       if (f.chunkIndex < f.chunkCount - 1) return { status: 'committed', written: 0, quarantined: 0 };
-      const sum = await fileSha256(part);
-      if (!sum.equals(f.fileSha256)) {
+      const sum = o.hash.digest();
+      if (o.size !== f.fileSize || !sum.equals(f.fileSha256)) {
         await unlink(part).catch(() => undefined);
         counters.errors++;
         counters.lastError = `${f.relativePath}: checksum mismatch`;
@@ -281,6 +339,7 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
       await mkdir(dirname(target), { recursive: true });
       await rename(part, target);
       await writeFile(doneMarker, `${f.relativePath}\n${f.fileSha256.toString('hex')}\n`);
+      done.add(f.fileId);
       await syncDir(dirname(target));
       counters.records++;
       log.info({ file: f.relativePath, bytes: f.fileSize }, 'file received');
@@ -301,6 +360,8 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
       abort.abort();
       await reporter;
       deps.dataPlane.unregisterInbound(task.subscriptionId);
+      for (const o of parts.values()) await o.fh.close().catch(() => undefined);
+      parts.clear();
       report();
     },
   };

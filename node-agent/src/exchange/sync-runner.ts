@@ -138,6 +138,11 @@ export function createSyncRunner(
         let columns = pipeline.columns;
         for (let i = 0; i < page.rows.length; i++) {
           const row = page.rows[i]!;
+          const error = page.errors?.[i];
+          if (error !== undefined) {
+            quarantine.push({ origin, rowIndex: i, reason: error, record: row });
+            continue;
+          }
           const r = pipeline.process(row);
           if (r.ok === 'skip') continue;
           if (r.ok === false) {

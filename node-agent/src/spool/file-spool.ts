@@ -1,6 +1,6 @@
 // Resume points of file transfers (断点续传), in spool.db. The source file itself holds the bytes; a row
-// records which file version is being sent (size, mtime, whole-file sha-256) and how many leading chunks
-// the consumer has committed. Invariant: acked_chunks only grows for a given file_id, and only on a
+// records which file version is being sent (size, mtime) and how many leading chunks the consumer has
+// committed. Invariant: acked_chunks only grows for a given file_id, and only on a
 // receipt; a changed source file gets a new file_id and starts from chunk 0.
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -11,7 +11,6 @@ export interface FileTransfer {
   size: number;
   mtimeMs: number;
   fileId: string;
-  sha256: Buffer;
   chunkBytes: number;
   chunkCount: number;
   ackedChunks: number;
@@ -26,10 +25,10 @@ export class FileSpool {
       get: db.prepare('SELECT * FROM file_transfers WHERE task_id = ? AND rel_path = ?'),
       byId: db.prepare('SELECT * FROM file_transfers WHERE file_id = ?'),
       upsert: db.prepare(
-        `INSERT INTO file_transfers (task_id, rel_path, size, mtime_ms, file_id, sha256, chunk_bytes, chunk_count, acked_chunks, state, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'sending', ?)
+        `INSERT INTO file_transfers (task_id, rel_path, size, mtime_ms, file_id, chunk_bytes, chunk_count, acked_chunks, state, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'sending', ?)
          ON CONFLICT (task_id, rel_path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, file_id = excluded.file_id,
-           sha256 = excluded.sha256, chunk_bytes = excluded.chunk_bytes, chunk_count = excluded.chunk_count, acked_chunks = 0,
+           chunk_bytes = excluded.chunk_bytes, chunk_count = excluded.chunk_count, acked_chunks = 0,
            state = 'sending', started_at = excluded.started_at, finished_at = NULL`,
       ),
       ack: db.prepare('UPDATE file_transfers SET acked_chunks = ? WHERE file_id = ? AND acked_chunks < ?'),
@@ -51,7 +50,7 @@ export class FileSpool {
   /** Starts (or restarts, for a changed file) the transfer of one file version. */
   begin(t: Omit<FileTransfer, 'fileId' | 'ackedChunks' | 'state'>, now: number): FileTransfer {
     const fileId = `f-${randomBytes(8).toString('hex')}`;
-    this.st.upsert.run(t.taskId, t.relPath, t.size, t.mtimeMs, fileId, t.sha256, t.chunkBytes, t.chunkCount, now);
+    this.st.upsert.run(t.taskId, t.relPath, t.size, t.mtimeMs, fileId, t.chunkBytes, t.chunkCount, now);
     return { ...t, fileId, ackedChunks: 0, state: 'sending' };
   }
 
@@ -75,7 +74,6 @@ interface Row {
   size: number;
   mtime_ms: number;
   file_id: string;
-  sha256: Buffer;
   chunk_bytes: number;
   chunk_count: number;
   acked_chunks: number;
@@ -87,7 +85,6 @@ const toTransfer = (r: Row): FileTransfer => ({
   size: r.size,
   mtimeMs: r.mtime_ms,
   fileId: r.file_id,
-  sha256: r.sha256,
   chunkBytes: r.chunk_bytes,
   chunkCount: r.chunk_count,
   ackedChunks: r.acked_chunks,

@@ -77,7 +77,6 @@ const MIGRATIONS: readonly string[] = [
      size         INTEGER NOT NULL,
      mtime_ms     INTEGER NOT NULL,
      file_id      TEXT NOT NULL UNIQUE,
-     sha256       BLOB NOT NULL,
      chunk_bytes  INTEGER NOT NULL,
      chunk_count  INTEGER NOT NULL,
      acked_chunks INTEGER NOT NULL DEFAULT 0,

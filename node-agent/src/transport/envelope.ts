@@ -1,7 +1,7 @@
 // Encoding of data-plane messages: Envelope (records or a file chunk), Receipt and stream-progress
 // control messages, plus the payload codecs (JSON records, deflate when it pays, sha-256).
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { envelopeTypes } from '../../../proto/index.js';
 
 export type Compression = 'COMPRESSION_NONE' | 'COMPRESSION_DEFLATE' | 'COMPRESSION_ZSTD';
@@ -37,6 +37,8 @@ export interface EnvelopeData {
   createdAtMs: number;
   streamEpoch: string;
   agreementId: string;
+  /** CRC-32 of the payload (file chunks); 0 when payloadSha256 is used. */
+  payloadCrc32?: number;
   file?: FileChunkInfo | undefined;
 }
 
@@ -64,12 +66,22 @@ export interface RecordsPayload {
 
 const T = envelopeTypes();
 
+/** A Buffer over the same memory (no copy: payloads are up to megabytes). */
+const view = (u: unknown): Buffer =>
+  Buffer.isBuffer(u) ? u : u instanceof Uint8Array ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : Buffer.from((u as number[] | undefined) ?? []);
+
 /** Numbers from protobufjs 64-bit fields (Long objects when long.js is present). */
 const num = (v: unknown): number => (typeof v === 'number' ? v : v && typeof v === 'object' && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : Number(v ?? 0));
 const ENUM_COMPRESSION: Compression[] = ['COMPRESSION_NONE', 'COMPRESSION_DEFLATE', 'COMPRESSION_ZSTD'];
 const ENUM_KIND: (PayloadKind | 'PAYLOAD_KIND_UNSPECIFIED')[] = ['PAYLOAD_KIND_UNSPECIFIED', 'PAYLOAD_KIND_RECORDS', 'PAYLOAD_KIND_FILE_CHUNK', 'PAYLOAD_KIND_PROBE'];
 
 export const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+/** Checks the payload against whichever checksum the envelope carries. */
+export function payloadIntact(e: EnvelopeData): boolean {
+  if (e.payloadSha256.length > 0) return sha256(e.payload).equals(e.payloadSha256);
+  return e.payloadCrc32 !== undefined && crc32(e.payload) === e.payloadCrc32;
+}
 
 export function encodeEnvelope(e: EnvelopeData): Uint8Array {
   return T.Envelope.encode(
@@ -99,11 +111,12 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
     recordCount: num(m['recordCount']),
     compression: ENUM_COMPRESSION[num(m['compression'])] ?? 'COMPRESSION_NONE',
     payloadKind: (ENUM_KIND[num(m['payloadKind'])] ?? 'PAYLOAD_KIND_UNSPECIFIED') as PayloadKind,
-    payload: Buffer.from((m['payload'] as Uint8Array | undefined) ?? []),
+    payload: view(m['payload']),
     payloadSha256: Buffer.from((m['payloadSha256'] as Uint8Array | undefined) ?? []),
     createdAtMs: num(m['createdAtMs']),
     streamEpoch: String(m['streamEpoch'] ?? ''),
     agreementId: String(m['agreementId'] ?? ''),
+    payloadCrc32: num(m['payloadCrc32']),
     file: f
       ? {
           fileId: String(f['fileId'] ?? ''),

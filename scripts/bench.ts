@@ -1,0 +1,282 @@
+// `npm run bench [-- --json] [-- --quick]`: measures the data plane on this machine and prints one JSON
+// object of figures. Each target is compared with a raw limit measured in the same run on the same
+// machine: SQLite inserts of the same rows in the same transactions, and JetStream publishes of the same
+// message size to the same kind of stream.
+//   e2e_records_per_s       SQLite → agent → JetStream → agent → SQLite, 200-byte records
+//   sqlite_insert_rows_per_s raw SQLite insert rate of those rows (batches of the same size, same fsync)
+//   jetstream_publish_mb_per_s raw JetStream publish rate (file storage, same window and message size)
+//   file_mb_per_s           one file end to end (hash, chunks, resume bookkeeping, hash, rename)
+//   latency_p50_ms/p99_ms   one-row changes at a trickle, commit at the source → commit at the sink
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { stringify } from 'yaml';
+import { findNatsServer, freePort, requireBuilt, ROOT, startChild, type Child } from './lib.js';
+
+const { values: args } = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, keep: { type: 'boolean' }, only: { type: 'string' }, rows: { type: 'string' }, 'file-mb': { type: 'string' }, dir: { type: 'string' } } });
+const ROWS = Number(args.rows ?? (args.quick ? 50_000 : 1_000_000));
+const FILE_MB = Number(args['file-mb'] ?? (args.quick ? 64 : 1024));
+const BATCH = 1000;
+/** --only e2e,latency,file runs a subset (for investigation; the full run is the one to report). */
+const ONLY = new Set((args.only ?? 'e2e,latency,file').split(','));
+const CHUNK = 512 * 1024;
+const TRICKLE = args.quick ? 50 : 200;
+const say = (msg: string): void => {
+  if (!args.json) console.log(msg);
+  else process.stderr.write(`bench: ${msg}\n`);
+};
+
+const DIR = args.dir ?? join(ROOT, '.bench');
+const children: Child[] = [];
+
+/** A 200-byte record: id, a 170-character payload, a district code and a timestamp. */
+function seedRecords(path: string, rows: number): void {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT NOT NULL, district TEXT NOT NULL, updated_at INTEGER NOT NULL)');
+  db.exec('CREATE INDEX rec_updated ON rec (updated_at, id)');
+  const ins = db.prepare('INSERT INTO rec VALUES (?, ?, ?, ?)');
+  const base = randomBytes(128).toString('base64').slice(0, 170);
+  const tx = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) ins.run(i, base.slice(i % 10) + base.slice(0, i % 10), '3601' + String(i % 100).padStart(2, '0'), 1_700_000_000_000 + i);
+  });
+  for (let i = 1; i <= rows; i += 10_000) tx(i, Math.min(rows + 1, i + 10_000));
+  db.close();
+}
+
+function rawSqliteInsert(src: string, out: string): number {
+  const from = new Database(src, { readonly: true });
+  const rows = from.prepare('SELECT id, payload, district, updated_at FROM rec ORDER BY id').raw().all() as unknown[][];
+  from.close();
+  const db = new Database(out);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT, district TEXT, updated_at INTEGER)');
+  const up = db.prepare('INSERT INTO rec VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, district = excluded.district, updated_at = excluded.updated_at');
+  const tx = db.transaction((slice: unknown[][]) => {
+    for (const r of slice) up.run(...r);
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) tx(rows.slice(i, i + BATCH));
+  const s = (performance.now() - t0) / 1000;
+  db.close();
+  return rows.length / s;
+}
+
+async function rawJetStream(url: string, mb: number): Promise<number> {
+  const nc = await connect({ servers: url, noAsyncTraces: true });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Limits, storage: StorageType.File });
+  const js = jetstream(nc);
+  const msg = randomBytes(CHUNK);
+  const n = Math.ceil((mb * 1024 * 1024) / CHUNK);
+  const window = 32;
+  const t0 = performance.now();
+  const inflight = new Set<Promise<unknown>>();
+  for (let i = 0; i < n; i++) {
+    const p = js.publish('bench.raw', msg, { msgID: `raw-${i}` }).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= window) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  const s = (performance.now() - t0) / 1000;
+  await jsm.streams.delete('BENCH_RAW');
+  await nc.close();
+  return (n * CHUNK) / (1024 * 1024) / s;
+}
+
+async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function count(path: string, table: string): number {
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+async function main(): Promise<void> {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(join(DIR, 'logs'), { recursive: true });
+  const result: Record<string, number | string> = { rows: ROWS, file_mb: FILE_MB, batch_records: BATCH };
+
+  say(`seeding ${ROWS} records of 200 bytes`);
+  const ROWS_ = ONLY.has('e2e') ? ROWS : 1000;
+  const src = join(DIR, 'source.db');
+  seedRecords(src, ROWS_);
+  const trickleSrc = join(DIR, 'trickle.db');
+  {
+    const db = new Database(trickleSrc);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE tick (id INTEGER PRIMARY KEY, created_at REAL NOT NULL, updated_at INTEGER NOT NULL)');
+    db.close();
+  }
+  const trickleSink = join(DIR, 'trickle-in.db');
+  {
+    const db = new Database(trickleSink);
+    db.pragma('journal_mode = WAL');
+    db.exec(`CREATE TABLE tick (id INTEGER PRIMARY KEY, created_at REAL NOT NULL, updated_at INTEGER NOT NULL,
+      received_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400000.0))`);
+    db.close();
+  }
+
+  say('raw limit: SQLite insert of the same rows');
+  result['sqlite_insert_rows_per_s'] = Math.round(rawSqliteInsert(src, join(DIR, 'raw-sqlite.db')));
+
+  const natsPort = await freePort();
+  const nats = startChild('nats-server', findNatsServer(), ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(DIR, 'nats')], join(DIR, 'logs', 'nats.log'));
+  children.push(nats);
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  await waitUntil(async () => {
+    try {
+      const nc = await connect({ servers: natsUrl, reconnect: false });
+      await nc.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 10_000, 'nats-server');
+
+  say(`raw limit: JetStream publish of ${FILE_MB} MiB in ${CHUNK / 1024} KiB messages`);
+  result['jetstream_publish_mb_per_s'] = Math.round(await rawJetStream(natsUrl, FILE_MB) * 10) / 10;
+
+  const central = startChild('xchg-central', process.execPath, [requireBuilt('central/src/main.js'), '--data-dir', join(DIR, 'central'), '--http-port', '0', '--grpc-port', '0'], join(DIR, 'logs', 'central.log'), {
+    XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
+    XCHG_CENTRAL_GRPC_HOST: '127.0.0.1',
+    XCHG_CENTRAL_NATS_URLS: natsUrl,
+  });
+  children.push(central);
+  const l = await central.waitFor((x) => x['msg'] === 'central listening');
+  const base = `http://127.0.0.1:${String(l['httpPort'])}/api/v1`;
+  const admin = readFileSync(join(DIR, 'central', 'admin.token'), 'utf8').trim();
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const j = (await res.json()) as T;
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${JSON.stringify(j)}`);
+    return j;
+  };
+  await api('POST', '/regions', { code: '360000', name: '江西省', level: 'province' });
+  await api('POST', '/departments', { code: 'src', name: '提供部门', regionCode: '360000' });
+  await api('POST', '/departments', { code: 'dst', name: '使用部门', regionCode: '360000' });
+
+  const filesSrc = join(DIR, 'files-out');
+  const filesDst = join(DIR, 'files-in');
+  mkdirSync(filesSrc, { recursive: true });
+  mkdirSync(filesDst, { recursive: true });
+  const sink = join(DIR, 'sink.db');
+  const dataPlane = { pollIntervalMs: 50, batchRecords: BATCH, maxBatchBytes: CHUNK, publishWindow: 32, runReportIntervalMs: 2000 };
+  const startAgent = async (name: string, dept: string, extra: Record<string, unknown>): Promise<string> => {
+    const { token } = await api<{ token: string }>('POST', '/tokens', { departmentCode: dept, nodeName: name });
+    const dataDir = join(DIR, name);
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'agent.yaml'), stringify({ dataDir, central: { address: `127.0.0.1:${String(l['grpcPort'])}`, enrollToken: token }, dataPlane, ...extra }));
+    // XCHG_BENCH_AGENT_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the agents.
+    const nodeArgs = (process.env['XCHG_BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const a = startChild(name, process.execPath, [...nodeArgs, requireBuilt('node-agent/src/main.js'), '--config', join(dataDir, 'agent.yaml')], join(DIR, 'logs', `${name}.log`));
+    children.push(a);
+    return String((await a.waitFor((x) => x['msg'] === 'agent running'))['nodeId']);
+  };
+  const provider = await startAgent('provider', 'src', {
+    sources: {
+      records: { type: 'sqlite', path: src, table: 'rec', key: 'id', cursor: 'updated_at' },
+      trickle: { type: 'sqlite', path: trickleSrc, table: 'tick', key: 'id', cursor: 'updated_at' },
+      files: { type: 'files', dir: filesSrc, stableMs: 100 },
+    },
+  });
+  const consumer = await startAgent('consumer', 'dst', {
+    sinks: {
+      records: { type: 'sqlite', path: sink, table: 'rec', key: 'id' },
+      trickle: { type: 'sqlite', path: trickleSink, table: 'tick', key: 'id' },
+      files: { type: 'files', dir: filesDst },
+    },
+  });
+  const subscribe = async (sub: string, binding: string, params: Record<string, unknown> = {}): Promise<void> => {
+    await api('POST', '/tasks', { name: `${sub}-in`, kind: 'exchange', nodeId: consumer, peerNodeId: provider, subscriptionId: sub, binding, params });
+    await api('POST', '/tasks', { name: `${sub}-out`, kind: 'sync', nodeId: provider, peerNodeId: consumer, subscriptionId: sub, binding, params });
+  };
+
+  if (ONLY.has('e2e')) {
+  say(`end to end: ${ROWS} records SQLite → JetStream → SQLite`);
+  const recordFields = { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'payload', type: 'string' }, { name: 'district', type: 'string' }, { name: 'updated_at', type: 'integer' }] };
+  const t0 = performance.now();
+  await subscribe('bench-records', 'records', recordFields);
+  await waitUntil(() => count(sink, 'rec') >= ROWS, 30 * 60_000, 'all records at the sink', 200);
+  const e2eS = (performance.now() - t0) / 1000;
+  result['e2e_records_per_s'] = Math.round(ROWS / e2eS);
+  result['e2e_seconds'] = Math.round(e2eS * 10) / 10;
+  }
+
+  if (ONLY.has('latency')) {
+  say('latency: one-row changes at a trickle');
+  await subscribe('bench-trickle', 'trickle');
+    const db = new Database(trickleSrc);
+    const ins = db.prepare('INSERT INTO tick (id, created_at, updated_at) VALUES (?, ?, ?)');
+    for (let i = 1; i <= TRICKLE; i++) {
+      const now = Date.now();
+      ins.run(i, performance.timeOrigin + performance.now(), now);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    db.close();
+    await waitUntil(() => count(trickleSink, 'tick') >= TRICKLE, 60_000, 'trickle rows');
+    const out = new Database(trickleSink, { readonly: true });
+    const lat = (out.prepare('SELECT received_at - created_at AS ms FROM tick').all() as { ms: number }[]).map((r) => r.ms);
+    out.close();
+    result['latency_p50_ms'] = Math.round(pct(lat, 50) * 10) / 10;
+    result['latency_p99_ms'] = Math.round(pct(lat, 99) * 10) / 10;
+  }
+
+  if (ONLY.has('file')) {
+  say(`file: ${FILE_MB} MiB end to end`);
+  await subscribe('bench-files', 'files');
+    const tmp = join(filesSrc, '.big.part');
+    const fd = openSync(tmp, 'w');
+    const block = randomBytes(4 * 1024 * 1024);
+    for (let i = 0; i < FILE_MB / 4; i++) writeSync(fd, block);
+    closeSync(fd);
+    const { renameSync, utimesSync } = await import('node:fs');
+    renameSync(tmp, join(filesSrc, 'big.bin'));
+    const past = new Date(Date.now() - 10_000);
+    utimesSync(join(filesSrc, 'big.bin'), past, past); // already stable: measure the transfer, not the wait
+    const t0 = performance.now();
+    await waitUntil(() => existsSync(join(filesDst, 'big.bin')), 30 * 60_000, 'the file at the destination', 100);
+    const s = (performance.now() - t0) / 1000;
+    result['file_mb_per_s'] = Math.round((statSync(join(filesDst, 'big.bin')).size / (1024 * 1024) / s) * 10) / 10;
+  }
+
+  const nodes = await api<{ name: string; health: { memRssBytes?: number } | null }[]>('GET', '/nodes');
+  for (const n of nodes) result[`${n.name}_rss_mb`] = Math.round((n.health?.memRssBytes ?? 0) / 1024 / 1024);
+  result['e2e_vs_sqlite_ratio'] = Math.round(((result['e2e_records_per_s'] as number) / (result['sqlite_insert_rows_per_s'] as number)) * 1000) / 1000;
+  result['file_vs_jetstream_ratio'] = Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_publish_mb_per_s'] as number)) * 1000) / 1000;
+  result['cpus'] = (await import('node:os')).cpus().length;
+
+  for (const c of children.reverse()) await c.stop();
+  if (!args.keep) rmSync(DIR, { recursive: true, force: true });
+  if (args.json) console.log(JSON.stringify(result));
+  else console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch(async (err: unknown) => {
+  console.error(`bench: FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  for (const c of children.reverse()) await c.stop().catch(() => undefined);
+  process.exit(1);
+});
