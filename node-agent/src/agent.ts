@@ -314,10 +314,49 @@ export class Agent extends EventEmitter {
     while (await sleep(this.config.reportIntervalMs, signal)) {
       try {
         this.report('metrics', { health: this.health() });
+        this.reportQuarantine();
       } catch (err) {
         this.log.error({ err }, 'could not record metrics report');
       }
     }
+  }
+
+  /**
+   * Moves newly quarantined records into quarantine reports for central, in the same spool transaction
+   * that marks them reported: each record is reported once, and none is lost between the two.
+   */
+  private reportQuarantine(): void {
+    const ds = this.dataSpool;
+    if (!ds) return;
+    ds.transaction(() => {
+      const rows = ds.unreportedQuarantine(500);
+      if (rows.length === 0) return;
+      const byTask = new Map<string, typeof rows>();
+      for (const r of rows) byTask.set(r.taskId, [...(byTask.get(r.taskId) ?? []), r]);
+      for (const [taskId, rs] of byTask) {
+        const byReason: Record<string, number> = {};
+        for (const r of rs) {
+          const key = r.reason.replace(/: .*$/, '').slice(0, 80);
+          byReason[key] = (byReason[key] ?? 0) + 1;
+        }
+        this.report('quarantine', {
+          taskId,
+          count: rs.length,
+          byReason,
+          records: rs.map((r) => ({
+            id: r.id,
+            side: r.side,
+            origin: r.origin,
+            rowIndex: r.rowIndex,
+            reason: r.reason,
+            field: r.field ?? '',
+            recordJson: JSON.stringify(r.record),
+            createdAtMs: r.createdAt,
+          })),
+        });
+      }
+      ds.markReported(rows.map((r) => r.id));
+    });
   }
 
   private async flushLoop(signal: AbortSignal): Promise<void> {

@@ -46,6 +46,7 @@ export class ReportService {
         if (!isNew) continue;
         freshKinds.push(it.kind);
         if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body);
+        else if (it.kind === 'quarantine') this.applyQuarantine(nodeId, it.body, now);
       }
       return { acked: items.map((i) => i.reportId), freshKinds, duplicates: items.length - freshKinds.length };
     });
@@ -57,6 +58,36 @@ export class ReportService {
 
   taskRuns(filter: Parameters<Store['reports']['taskRuns']>[0]): ReturnType<Store['reports']['taskRuns']> {
     return this.store.reports.taskRuns(filter);
+  }
+
+  quarantined(taskId: string, opts: { includeResent?: boolean; limit?: number } = {}): ReturnType<Store['reports']['quarantined']> {
+    return this.store.reports.quarantined(taskId, opts);
+  }
+
+  private applyQuarantine(nodeId: string, b: Record<string, unknown>, now: number): void {
+    const taskId = String(b['taskId'] ?? '');
+    for (const r of (b['records'] as Record<string, unknown>[] | undefined) ?? []) {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(String(r['recordJson'] ?? '{}')) as Record<string, unknown>;
+      } catch {
+        record = { unparsable: String(r['recordJson']) };
+      }
+      this.store.reports.insertQuarantined({
+        nodeId,
+        agentId: Number(r['id']),
+        taskId,
+        side: String(r['side'] ?? ''),
+        origin: String(r['origin'] ?? ''),
+        rowIndex: Number(r['rowIndex'] ?? 0),
+        reason: String(r['reason'] ?? ''),
+        field: String(r['field'] ?? ''),
+        record,
+        createdAt: Number(r['createdAtMs'] ?? now),
+      });
+    }
+    const resent = ((b['resentIds'] as unknown[] | undefined) ?? []).map(Number);
+    if (resent.length) this.store.reports.markQuarantineResent(nodeId, resent, now);
   }
 
   private applyTaskRun(nodeId: string, b: Record<string, unknown>): void {

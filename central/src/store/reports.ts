@@ -26,6 +26,20 @@ export interface TaskRun {
   error: string;
 }
 
+export interface QuarantinedRecord {
+  nodeId: string;
+  agentId: number;
+  taskId: string;
+  side: string;
+  origin: string;
+  rowIndex: number;
+  reason: string;
+  field: string;
+  record: Record<string, unknown>;
+  createdAt: number;
+  resentAt: number | null;
+}
+
 export class ReportStore {
   constructor(private readonly db: Db) {}
 
@@ -48,6 +62,53 @@ export class ReportStore {
            lag_ms, quarantined, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`,
       )
       .run(t.runId, t.taskId, t.nodeId, t.startedAt, t.finishedAt, t.status, t.records, t.bytes, t.batches, t.errors, t.lagMs, t.quarantined, t.error);
+  }
+
+  insertQuarantined(q: Omit<QuarantinedRecord, 'resentAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO quarantine_records (node_id, agent_id, task_id, side, origin, row_index, reason, field, record, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id, agent_id) DO NOTHING`,
+      )
+      .run(q.nodeId, q.agentId, q.taskId, q.side, q.origin, q.rowIndex, q.reason, q.field, JSON.stringify(q.record), q.createdAt);
+  }
+
+  markQuarantineResent(nodeId: string, agentIds: readonly number[], at: number): void {
+    const st = this.db.prepare('UPDATE quarantine_records SET resent_at = ? WHERE node_id = ? AND agent_id = ?');
+    for (const id of agentIds) st.run(at, nodeId, id);
+  }
+
+  quarantined(taskId: string, opts: { includeResent?: boolean; limit?: number } = {}): QuarantinedRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM quarantine_records WHERE task_id = ? AND (? OR resent_at IS NULL) ORDER BY created_at, agent_id LIMIT ?`,
+      )
+      .all(taskId, opts.includeResent ? 1 : 0, opts.limit ?? 1000) as {
+      node_id: string;
+      agent_id: number;
+      task_id: string;
+      side: string;
+      origin: string;
+      row_index: number;
+      reason: string;
+      field: string;
+      record: string;
+      created_at: number;
+      resent_at: number | null;
+    }[];
+    return rows.map((r) => ({
+      nodeId: r.node_id,
+      agentId: r.agent_id,
+      taskId: r.task_id,
+      side: r.side,
+      origin: r.origin,
+      rowIndex: r.row_index,
+      reason: r.reason,
+      field: r.field,
+      record: JSON.parse(r.record) as Record<string, unknown>,
+      createdAt: r.created_at,
+      resentAt: r.resent_at,
+    }));
   }
 
   list(filter: { nodeId?: string; kind?: string; afterSeq?: number; limit?: number }): StoredReport[] {

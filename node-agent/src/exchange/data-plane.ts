@@ -13,8 +13,10 @@
 //    so a slow consumer working through a backlog is not flooded with copies. Unanswered questions back
 //    off (×2 up to 16× the timeout).
 //  - On the consumer, a batch is acked to JetStream only after the sink committed it (or found it a
-//    duplicate); a receipt follows the ack. A gap (sequence not next) is dropped without receipt: the
-//    provider still holds it and re-sends in order.
+//    duplicate); a receipt follows the ack. A gap (sequence not next) is dropped and answered with a
+//    "gap" receipt naming the last sequence applied: the provider, which still holds every batch after
+//    it, re-sends them in order (at most once a second per task). A batch for a subscription the node
+//    has no exchange task for (yet) is nak'ed for redelivery a little later, never dropped.
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
@@ -80,12 +82,14 @@ export class DataPlane {
   private readonly lastReceiptAt = new Map<string, number>();
   private readonly lastProgress = new Map<string, number>();
   private readonly stallFactor = new Map<string, number>();
+  private readonly lastGapResend = new Map<string, number>();
   private loops: Promise<void>[] = [];
   private readonly fileReceipts = new Map<string, (r: ReceiptData) => void>();
   private readonly queryHandlers = new Map<string, QueryHandler>();
   private readonly queryTargets = new Map<string, string>();
   private querySubscribed = false;
   private dataConsumerStarted = false;
+  private lastUnknownLog = 0;
   private receiptConsumerStarted = false;
   private publisherStarted = false;
   private kick: (() => void) | undefined;
@@ -232,6 +236,7 @@ export class DataPlane {
     this.kick?.();
     await Promise.allSettled(this.loops);
     await this.transport?.close();
+    this.spool.flush();
   }
 
   // --- provider side
@@ -301,11 +306,24 @@ export class DataPlane {
       return;
     }
     if (r.status === 'committed' || r.status === 'duplicate') {
-      this.spool.acknowledge(r.taskId, r.streamEpoch, r.sequence);
+      this.spool.queueAcknowledge(r.taskId, r.streamEpoch, r.sequence);
       this.lastReceiptAt.set(r.taskId, Date.now());
       this.stallFactor.delete(r.taskId);
-    } else this.log.warn({ taskId: r.taskId, sequence: r.sequence, reason: r.reason }, 'batch refused by consumer');
+    } else if (r.reason === 'gap') this.onGap(r);
+    else this.log.warn({ taskId: r.taskId, sequence: r.sequence, reason: r.reason }, 'batch refused by consumer');
     m.ack();
+  }
+
+  /** The consumer dropped a batch out of order; it has applied up to r.sequence: re-send the rest. */
+  private onGap(r: ReceiptData): void {
+    const now = Date.now();
+    this.spool.queueAcknowledge(r.taskId, r.streamEpoch, r.sequence);
+    if (now - (this.lastGapResend.get(r.taskId) ?? 0) < 1_000) return;
+    this.lastGapResend.set(r.taskId, now);
+    this.lastReceiptAt.set(r.taskId, now);
+    const marked = this.spool.markForResend(r.taskId, r.streamEpoch, r.sequence, Number.MAX_SAFE_INTEGER);
+    if (marked) this.log.info({ taskId: r.taskId, consumerAt: r.sequence, resending: marked }, 'consumer missed batches: re-sending from its last applied sequence');
+    this.kick?.();
   }
 
   private async stallLoop(): Promise<void> {
@@ -390,8 +408,13 @@ export class DataPlane {
     }
     const h = this.inbound.get(env.subscriptionId);
     if (!h) {
-      this.log.warn({ batchId: env.batchId, subscriptionId: env.subscriptionId }, 'no exchange task for this subscription; batch left to the provider');
-      m.term();
+      // Usually the exchange task's assignment has not arrived yet: ask the broker to redeliver later.
+      const now = Date.now();
+      if (now - this.lastUnknownLog > 10_000) {
+        this.lastUnknownLog = now;
+        this.log.warn({ batchId: env.batchId, subscriptionId: env.subscriptionId }, 'no exchange task for this subscription yet; redelivery later');
+      }
+      m.nak(2_000);
       return;
     }
     let res: Awaited<ReturnType<InboundHandler['handle']>>;
@@ -403,7 +426,7 @@ export class DataPlane {
       return;
     }
     m.ack();
-    if (res.status === 'refused' && res.reason === 'gap') return;
+    const gap = res.status === 'refused' && res.reason === 'gap';
     const receipt: ReceiptData = {
       batchId: env.batchId,
       taskId: env.taskId,
@@ -413,7 +436,8 @@ export class DataPlane {
       recordsQuarantined: res.quarantined,
       status: res.status,
       reason: res.reason ?? '',
-      sequence: env.sequence,
+      // For a gap: the last sequence applied, so the provider knows where to re-send from.
+      sequence: gap ? await h.lastSequence(streamKey(env.sourceNodeId, env.taskId, env.streamEpoch)) : env.sequence,
       streamEpoch: env.streamEpoch,
       fileId: env.file?.fileId ?? '',
       chunkIndex: env.file?.chunkIndex ?? 0,

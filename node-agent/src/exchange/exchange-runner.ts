@@ -75,6 +75,40 @@ export function createExchangeRunner(
   if (task.peerNodeId) dataPlane.registerQueryTarget(task.subscriptionId, task.peerNodeId);
   log.info({ subscriptionId: task.subscriptionId }, 'exchange task receiving');
 
+  // Re-send after a fix: records quarantined here on arrival are verified again against the current
+  // field specs and written through a stream of their own (its ledger makes a repeated run harmless).
+  const requested = Number((task.params as { _resendQuarantine?: unknown })._resendQuarantine ?? 0);
+  if (requested && requested > spool.resendMark(task.id)) {
+    void (async () => {
+      const rows = spool.quarantined(task.id, { limit: 100_000 }).filter((q) => q.side === 'consumer' && q.rowIndex >= 0);
+      const byColumns = new Map<string, { columns: string[]; rows: unknown[][]; ids: number[] }>();
+      for (const q of rows) {
+        const columns = Object.keys(q.record);
+        const v = verifier.verify(columns, Object.values(q.record));
+        if (!v.ok) continue;
+        const key = columns.join('\u0000');
+        const g = byColumns.get(key) ?? { columns, rows: [], ids: [] };
+        g.rows.push(v.values);
+        g.ids.push(q.id);
+        byColumns.set(key, g);
+      }
+      const stream = `requeue/${task.id}`;
+      const resent: number[] = [];
+      for (const g of byColumns.values()) {
+        const seq = (await sink.lastSequence(stream)) + 1;
+        await sink.apply(stream, seq, { batchId: `requeue-${task.id}-${seq}`, columns: g.columns, rows: g.rows, ops: g.rows.map(() => 'u' as const) });
+        resent.push(...g.ids);
+      }
+      spool.transaction(() => {
+        spool.markResent(resent, Date.now());
+        spool.setResendMark(task.id, requested);
+      });
+      counters.records += resent.length;
+      log.info({ resent: resent.length, stillFailing: rows.length - resent.length }, 'quarantined records written after a fix');
+      ctx.report('quarantine', { taskId: task.id, count: 0, byReason: {}, records: [], resentIds: resent });
+    })().catch((err: unknown) => log.error({ err: (err as Error).message }, 'quarantine re-send failed'));
+  }
+
   const report = (): void => {
     const body = counters.take(lastLagMs);
     if (body) ctx.report('task_run', body);

@@ -75,6 +75,7 @@ export function createFileSyncRunner(
     fileId: string;
     acked: number;
     persisted: number;
+    gap?: boolean;
     refused?: string;
     wake?: (() => void) | undefined;
   }
@@ -83,7 +84,8 @@ export function createFileSyncRunner(
   dataPlane.registerFileReceipts(task.id, (r: ReceiptData) => {
     const p = progress;
     if (!p || r.fileId !== p.fileId) return; // a late receipt of an earlier transfer
-    if (r.status === 'refused') p.refused = r.reason;
+    if (r.status === 'refused' && r.reason === 'gap') p.gap = true; // a chunk got lost: resend from the committed point
+    else if (r.status === 'refused') p.refused = r.reason;
     else if (r.chunkIndex + 1 > p.acked) {
       p.acked = r.chunkIndex + 1;
       // Persisting every receipt would cost an fsync each; every 32nd (and the end) is enough.
@@ -111,6 +113,7 @@ export function createFileSyncRunner(
       let lastAcked = p.acked;
       let attempt = 0;
       let failed: Error | undefined;
+      let lastGapAt = 0;
       const inFlight = new Set<Promise<unknown>>();
       const window = Math.max(2, settings.publishWindow * 8);
       while (p.acked < t.chunkCount && !abort.signal.aborted) {
@@ -190,6 +193,17 @@ export function createFileSyncRunner(
           };
         });
         p.wake = undefined;
+        if (p.gap && Date.now() - lastGapAt > 1_000) {
+          // The consumer dropped an out-of-order chunk (one before it was lost): go back to its point.
+          p.gap = false;
+          lastGapAt = Date.now();
+          await Promise.allSettled([...inFlight]);
+          next = p.acked;
+          hash = await hashPrefix(path, next * chunkBytes);
+          hashedChunks = next;
+          attempt++;
+          continue;
+        }
         if (p.acked > lastAcked) {
           lastAcked = p.acked;
           lastProgressAt = Date.now();

@@ -110,9 +110,47 @@ export function createSyncRunner(
     return d.batches >= settings.outboxMaxBatches || d.bytes >= settings.outboxMaxBytes;
   };
 
+  /**
+   * Re-sends quarantined records after a fix (the operator's `xchg task resend-quarantine`, carried as
+   * params._resendQuarantine): each is run through the current pipeline; those that now pass go out in
+   * a batch, committed with their "resent" marks in one transaction; the rest stay quarantined.
+   */
+  const resendQuarantined = (state: TaskState): TaskState => {
+    const requested = Number((task.params as { _resendQuarantine?: unknown })._resendQuarantine ?? 0);
+    if (!requested || requested <= spool.resendMark(task.id)) return state;
+    const rows = spool.quarantined(task.id, { limit: 100_000 }).filter((q) => q.side === 'provider');
+    const values: unknown[][] = [];
+    const ids: number[] = [];
+    let columns = pipeline.columns;
+    for (const q of rows) {
+      const r = pipeline.process(q.record);
+      if (r.ok !== true) continue;
+      columns ??= Object.keys(q.record);
+      values.push(r.values);
+      ids.push(q.id);
+    }
+    const next = spool.transaction(() => {
+      const batches = buildBatches(state, columns ?? [], values, values.map(() => 'u' as const));
+      const s2 = spool.commitStep(state, { cursor: state.cursor, batches, quarantine: [] }, Date.now());
+      spool.markResent(ids, Date.now());
+      spool.setResendMark(task.id, requested);
+      return s2;
+    });
+    log.info({ resent: ids.length, stillFailing: rows.length - ids.length }, 'quarantined records re-sent');
+    ctx.report('quarantine', { taskId: task.id, count: 0, byReason: {}, records: [], resentIds: ids });
+    counters.records += ids.length;
+    dataPlane.notify();
+    return next;
+  };
+
   const loop = async (): Promise<void> => {
     const signal = abort.signal;
     let state = spool.taskState(task.id, Date.now());
+    try {
+      state = resendQuarantined(state);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'quarantine re-send failed');
+    }
     let failures = 0;
     while (!signal.aborted) {
       if (outboxFull()) {
@@ -168,6 +206,8 @@ export function createSyncRunner(
         if (batches.length) dataPlane.notify();
         failures = 0;
         if (exhausted) await sleep(pollMs, signal);
+        // Reading is synchronous: yield to the event loop so publishes and receipts interleave with it.
+        else await new Promise((r) => setImmediate(r));
       } catch (err) {
         failures++;
         counters.errors++;

@@ -10,6 +10,11 @@
 //  - A batch leaves the outbox only in acknowledge(), i.e. on the consumer's receipt or its reported
 //    progress — never on the JetStream publish ack (the broker may lose what it acked).
 //  - The epoch of a task is drawn once, when its state row is created; a recreated spool is a new epoch.
+//  - Publish marks and receipt deletions are hints that are safe to lose (a lost one costs a re-send that
+//    the consumer recognises), so they are group-committed: queued and written in one transaction at
+//    most every 10 ms, and always before any read of the outbox, so reads never see stale state.
+//  - The outbox depth (batches, bytes) is kept in memory, counted once at open and then maintained by
+//    every insert and delete.
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Cursor } from '../connectors/types.js';
@@ -60,6 +65,11 @@ export interface NewQuarantine {
 
 export class DataSpool {
   private readonly st;
+  private pendingPublished: [id: number, at: number][] = [];
+  private pendingAcks = new Map<string, { taskId: string; epoch: string; sequence: number }>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly flushTx: () => void;
+  private totals: { batches: number; bytes: number };
 
   constructor(private readonly db: Database.Database) {
     this.st = {
@@ -72,7 +82,7 @@ export class DataSpool {
       ),
       unpublished: db.prepare('SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?'),
       markPublished: db.prepare('UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?'),
-      ack: db.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ?'),
+      ack: db.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ? RETURNING bytes'),
       oldestUnacked: db.prepare('SELECT * FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1'),
       republish: db.prepare('UPDATE data_outbox SET published_at = NULL WHERE task_id = ? AND epoch = ? AND sequence > ? AND sequence <= ?'),
       depth: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM data_outbox'),
@@ -85,7 +95,44 @@ export class DataSpool {
       listQ: db.prepare('SELECT * FROM quarantine WHERE task_id = ? AND (? OR resent_at IS NULL) ORDER BY id LIMIT ?'),
       markResent: db.prepare('UPDATE quarantine SET resent_at = ? WHERE id = ?'),
       countQ: db.prepare('SELECT count(*) AS n FROM quarantine WHERE task_id = ? AND resent_at IS NULL'),
+      unreportedQ: db.prepare('SELECT * FROM quarantine WHERE reported = 0 ORDER BY id LIMIT ?'),
+      markReportedQ: db.prepare('UPDATE quarantine SET reported = 1 WHERE id = ?'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
+    const d = this.st.depth.get() as { n: number; b: number };
+    this.totals = { batches: d.n, bytes: d.b };
+    this.flushTx = db.transaction(() => {
+      for (const [id, at] of this.pendingPublished) this.st.markPublished.run(at, id);
+      for (const a of this.pendingAcks.values()) this.deleteUpTo(a.taskId, a.epoch, a.sequence);
+      this.pendingPublished = [];
+      this.pendingAcks.clear();
+    });
+  }
+
+  /** Writes queued publish marks and receipt deletions (one transaction). */
+  flush(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.pendingPublished.length || this.pendingAcks.size) this.flushTx();
+  }
+
+  private schedule(): void {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, 10);
+  }
+
+  private deleteUpTo(taskId: string, epoch: string, sequence: number): number {
+    const rows = this.st.ack.all(taskId, epoch, sequence) as { bytes: number }[];
+    for (const r of rows) {
+      this.totals.batches--;
+      this.totals.bytes -= r.bytes;
+    }
+    return rows.length;
   }
 
   /** The task's state, created with a fresh epoch on first use. */
@@ -113,6 +160,10 @@ export class DataSpool {
         this.st.insertBatch.run(b.batchId, state.taskId, state.epoch, next, b.subject, b.envelope, b.records, b.envelope.byteLength, now);
         next++;
       }
+      for (const b of step.batches) {
+        this.totals.batches++;
+        this.totals.bytes += b.envelope.byteLength;
+      }
       for (const q of step.quarantine) this.addQuarantine(state.taskId, 'provider', q, now);
       const passes = step.passes ?? state.passes;
       this.st.updateState.run(next, step.cursor === null ? null : JSON.stringify(step.cursor), passes, now, state.taskId);
@@ -126,55 +177,83 @@ export class DataSpool {
 
   /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`. */
   unpublished(afterId: number, limit: number): OutboxBatch[] {
+    this.flush();
     return (this.st.unpublished.all(afterId, limit) as OutboxRow[]).map(toBatch);
   }
 
+  /** Queues the mark that a batch was accepted by the broker (group-committed). */
   markPublished(id: number, at: number): void {
-    this.st.markPublished.run(at, id);
+    this.pendingPublished.push([id, at]);
+    this.schedule();
   }
 
-  /** Deletes every batch of the stream up to and including `sequence`; returns how many. */
+  /** Queues the deletion of every batch of the stream up to `sequence` (a receipt; group-committed). */
+  queueAcknowledge(taskId: string, epoch: string, sequence: number): void {
+    const key = `${taskId}\u0000${epoch}`;
+    const cur = this.pendingAcks.get(key);
+    if (!cur || cur.sequence < sequence) this.pendingAcks.set(key, { taskId, epoch, sequence });
+    this.schedule();
+  }
+
+  /** Deletes every batch of the stream up to and including `sequence` now; returns how many. */
   acknowledge(taskId: string, epoch: string, sequence: number): number {
-    return this.st.ack.run(taskId, epoch, sequence).changes;
+    this.flush();
+    return this.db.transaction(() => this.deleteUpTo(taskId, epoch, sequence))();
   }
 
   oldestUnacknowledged(taskId: string): OutboxBatch | undefined {
+    this.flush();
     const r = this.st.oldestUnacked.get(taskId) as OutboxRow | undefined;
     return r && toBatch(r);
   }
 
   /** Marks batches (after, upTo] of a stream for re-sending. */
   markForResend(taskId: string, epoch: string, after: number, upTo: number): number {
+    this.flush();
     return this.st.republish.run(taskId, epoch, after, upTo).changes;
   }
 
+  /** Batches and bytes in the outbox (kept in memory; see the invariants). */
   depth(): { batches: number; bytes: number } {
-    const r = this.st.depth.get() as { n: number; b: number };
-    return { batches: r.n, bytes: r.b };
+    return { ...this.totals };
   }
 
   depthOf(taskId: string): { batches: number; bytes: number; oldestAt: number | null } {
+    this.flush();
     const r = this.st.depthOf.get(taskId) as { n: number; b: number; oldest: number | null };
     return { batches: r.n, bytes: r.b, oldestAt: r.oldest };
   }
 
   tasksWithBatches(): string[] {
+    this.flush();
     return (this.st.tasksWithBatches.all() as { task_id: string }[]).map((r) => r.task_id);
   }
 
   quarantined(taskId: string, opts: { includeResent?: boolean; limit?: number } = {}): QuarantineEntry[] {
-    return (this.st.listQ.all(taskId, opts.includeResent ? 1 : 0, opts.limit ?? 1000) as QRow[]).map((r) => ({
-      id: r.id,
-      taskId: r.task_id,
-      side: r.side,
-      origin: r.origin,
-      rowIndex: r.row_index,
-      reason: r.reason,
-      field: r.field,
-      record: JSON.parse(r.record) as Record<string, unknown>,
-      createdAt: r.created_at,
-      resentAt: r.resent_at,
-    }));
+    return (this.st.listQ.all(taskId, opts.includeResent ? 1 : 0, opts.limit ?? 1000) as QRow[]).map(toEntry);
+  }
+
+  /** Quarantined records not yet reported to central, oldest first. */
+  unreportedQuarantine(limit: number): QuarantineEntry[] {
+    return (this.st.unreportedQ.all(limit) as QRow[]).map(toEntry);
+  }
+
+  markReported(ids: readonly number[]): void {
+    for (const id of ids) this.st.markReportedQ.run(id);
+  }
+
+  /** The last quarantine re-send request (ms) a task has carried out. */
+  resendMark(taskId: string): number {
+    return Number((this.st.getMeta.get(`quarantine-resend:${taskId}`) as { value: string } | undefined)?.value ?? 0);
+  }
+
+  setResendMark(taskId: string, at: number): void {
+    this.st.setMeta.run(`quarantine-resend:${taskId}`, String(at));
+  }
+
+  /** Runs fn in one spool transaction (a step that must commit whole). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   quarantineCount(taskId: string): number {
@@ -228,3 +307,15 @@ interface QRow {
   created_at: number;
   resent_at: number | null;
 }
+const toEntry = (r: QRow): QuarantineEntry => ({
+  id: r.id,
+  taskId: r.task_id,
+  side: r.side,
+  origin: r.origin,
+  rowIndex: r.row_index,
+  reason: r.reason,
+  field: r.field,
+  record: JSON.parse(r.record) as Record<string, unknown>,
+  createdAt: r.created_at,
+  resentAt: r.resent_at,
+});

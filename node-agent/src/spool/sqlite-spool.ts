@@ -67,9 +67,11 @@ const MIGRATIONS: readonly string[] = [
      record      TEXT NOT NULL,              -- the original values as JSON
      created_at  INTEGER NOT NULL,
      resent_at   INTEGER,
+     reported    INTEGER NOT NULL DEFAULT 0, -- 1 once central acknowledged a report carrying it
      UNIQUE (task_id, origin, row_index)
    ) STRICT;
-   CREATE INDEX quarantine_task ON quarantine (task_id, resent_at);`,
+   CREATE INDEX quarantine_task ON quarantine (task_id, resent_at);
+   CREATE INDEX quarantine_unreported ON quarantine (id) WHERE reported = 0;`,
   // 3: file transfers (断点续传): the source file is its own spool; this row is the resume point.
   `CREATE TABLE file_transfers (
      task_id      TEXT NOT NULL,

@@ -118,11 +118,12 @@ export const task: Noun = {
       .requiredOption('--binding <name>', 'source or sink name in the agent\'s config')
       .option('--peer <id>', 'the node at the other end')
       .option('--resource <code>', 'catalog resource the task moves')
+      .option('--subscription <id>', 'subscription pairing a sync task with the exchange task that receives it')
       .option('--params <json>', PARAMS_HELP, parseJsonObject)
       .option('--interval <duration>', INTERVAL_HELP, parseDuration)
       .option('--enabled <bool>', 'true or false (default true)', parseBoolean)
       .action(
-        action<ChangeFlags & { kind: string; node: string; peer?: string; resource?: string }>(async (ctx, o) => {
+        action<ChangeFlags & { kind: string; node: string; peer?: string; resource?: string; subscription?: string }>(async (ctx, o) => {
           const t = await ctx.api.post<Task>(
             '/tasks',
             {
@@ -131,6 +132,7 @@ export const task: Noun = {
               nodeId: o.node,
               ...(o.peer !== undefined && { peerNodeId: o.peer }),
               ...(o.resource !== undefined && { resourceCode: o.resource }),
+              ...(o.subscription !== undefined && { subscriptionId: o.subscription }),
             },
             TASK_FLAGS,
           );
@@ -188,5 +190,48 @@ export const task: Noun = {
           ctx.list(await ctx.api.get<TaskRun[]>(`/tasks/${encodeURIComponent(id)}/runs`), RUN_COLUMNS, 'runs');
         }),
       );
+
+    cmd
+      .command('quarantine')
+      .description('Records of a task held in quarantine (隔离): the reason and the original values')
+      .argument('<id>', 'task id')
+      .option('--all', 'include records already re-sent')
+      .action(
+        action<{ all?: boolean }>(async (ctx, o, id) => {
+          const rows = await ctx.api.get<Quarantined[]>(`/tasks/${encodeURIComponent(id)}/quarantine`, { all: o.all ? 'true' : undefined });
+          ctx.list(rows, QUARANTINE_COLUMNS, 'quarantined records');
+        }),
+      );
+
+    cmd
+      .command('resend-quarantine')
+      .description("Re-send a task's quarantined records through its current pipeline, after a fix")
+      .argument('<id>', 'task id')
+      .action(
+        action(async (ctx, _o, id) => {
+          const t = await ctx.api.post<Task>(`/tasks/${encodeURIComponent(id)}/quarantine/resend`);
+          ctx.show(t, () => `re-send requested: task ${t.id} is now at generation ${t.generation}; its node re-sends with its next poll`);
+        }),
+      );
   },
 };
+
+interface Quarantined {
+  nodeId: string;
+  agentId: number;
+  side: string;
+  reason: string;
+  field: string;
+  record: Record<string, unknown>;
+  createdAt: number;
+  resentAt: number | null;
+}
+
+const QUARANTINE_COLUMNS: readonly Column<Quarantined>[] = [
+  { header: 'when', value: (q) => formatTime(q.createdAt) },
+  { header: 'node', value: (q) => q.nodeId },
+  { header: 'side', value: (q) => q.side },
+  { header: 'reason', value: (q) => q.reason, maxWidth: 60 },
+  { header: 'record', value: (q) => JSON.stringify(q.record), maxWidth: 60 },
+  { header: 'resent', value: (q) => (q.resentAt ? formatTime(q.resentAt) : '-') },
+];

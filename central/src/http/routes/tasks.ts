@@ -105,6 +105,36 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
   });
 
   app.get(
+    '/tasks/:id/quarantine',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Records of a task held in quarantine (the reason and the original values), as its node reported them',
+        params: Type.Object({ id: TaskId }),
+        querystring: Type.Object({ all: Type.Optional(Type.Boolean({ description: 'include records already re-sent' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+      },
+    },
+    async (req) => deps.reports.quarantined(deps.assignments.getTask(req.params.id).id, { includeResent: req.query.all ?? false, limit: req.query.limit ?? 1000 }),
+  );
+
+  app.post(
+    '/tasks/:id/quarantine/resend',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Re-send a task's quarantined records through its current pipeline (after a fix); those that still fail stay",
+        params: Type.Object({ id: TaskId }),
+        response: { 200: Task },
+      },
+    },
+    async (req) => {
+      requireRole(req, ...WRITERS);
+      const t = deps.assignments.getTask(req.params.id);
+      return deps.assignments.updateTask(t.id, { params: { ...t.params, _resendQuarantine: Date.now() } });
+    },
+  );
+
+  app.get(
     '/tasks/:id/runs',
     { schema: { tags: ['tasks'], summary: 'Recent runs of a task as reported by its node', params: Type.Object({ id: TaskId }) } },
     async (req) => deps.reports.taskRuns({ taskId: deps.assignments.getTask(req.params.id).id }),
