@@ -64,6 +64,8 @@ export const AgentConfigSchema = Type.Object(
         batchRecords: Type.Integer({ minimum: 1, maximum: 100_000 }),
         /** Largest encoded batch; kept below the broker's max_payload. */
         maxBatchBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
+        /** Size of a file chunk; kept 16 KiB below the broker's max_payload (1 MiB by default). */
+        fileChunkBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
         /** How often an incremental source is read again once it has nothing new. */
         pollIntervalMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
         /** Async JetStream publishes in flight. */
@@ -107,6 +109,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
   dataPlane: {
     batchRecords: 1000,
     maxBatchBytes: 512 * 1024,
+    fileChunkBytes: 1024 * 1024 - 16 * 1024,
     pollIntervalMs: 1000,
     publishWindow: 32,
     receiptTimeoutMs: 30_000,

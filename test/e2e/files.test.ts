@@ -35,7 +35,7 @@ describe('files - chunked transfer with resume', () => {
     writeFileSync(join(src, 'upload.tmp'), 'incomplete, never sent');
     x = await Exchange.start({
       rows: 10,
-      dataPlane: { maxBatchBytes: 256 * 1024, receiptTimeoutMs: 2_000, ackWaitMs: 2_000 },
+      dataPlane: { fileChunkBytes: 256 * 1024, receiptTimeoutMs: 2_000, ackWaitMs: 2_000 },
       sources: { docs: { type: 'files', dir: src, stableMs: 200 } },
       sinks: { inbox: { type: 'files', dir: dst } },
     });

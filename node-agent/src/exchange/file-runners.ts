@@ -31,7 +31,7 @@ export interface FilesBinding {
 }
 
 export interface FileSettings {
-  maxBatchBytes: number;
+  fileChunkBytes: number;
   pollIntervalMs: number;
   publishWindow: number;
   receiptTimeoutMs: number;
@@ -114,6 +114,7 @@ export function createFileSyncRunner(
       let attempt = 0;
       let failed: Error | undefined;
       let lastGapAt = 0;
+      let readBuf: Buffer | undefined;
       const inFlight = new Set<Promise<unknown>>();
       const window = Math.max(2, settings.publishWindow * 8);
       while (p.acked < t.chunkCount && !abort.signal.aborted) {
@@ -137,7 +138,9 @@ export function createFileSyncRunner(
           }
           const offset = next * chunkBytes;
           const len = Math.min(chunkBytes, t.size - offset);
-          const buf = Buffer.allocUnsafe(len);
+          // One read buffer per transfer: encodeEnvelope copies the bytes out, so it is free again at once.
+          readBuf ??= Buffer.allocUnsafe(chunkBytes);
+          const buf = readBuf.subarray(0, len);
           // Synchronous positional read: from the page cache this beats a thread-pool round trip per chunk.
           const bytesRead = readSync(fh.fd, buf, 0, len, offset);
           if (bytesRead !== len) return 'changed';
@@ -226,7 +229,7 @@ export function createFileSyncRunner(
 
   const loop = async (): Promise<void> => {
     const signal = abort.signal;
-    const chunkBytes = Math.min(settings.maxBatchBytes, dataPlane.maxPayload() - 16 * 1024);
+    const chunkBytes = Math.min(settings.fileChunkBytes, dataPlane.maxPayload() - 16 * 1024);
     while (!signal.aborted) {
       try {
         for (const rel of await walk(root)) {
