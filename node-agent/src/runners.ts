@@ -26,7 +26,7 @@ export function defaultRunners(config: AgentConfig, _logger: Logger): Record<str
       }
       const source = openSource(task.binding, config.sources[task.binding] as BindingConfig | undefined);
       try {
-        return createSyncRunner(task, ctx, { dataPlane, spool: dataSpool, source, settings: config.dataPlane });
+        return createSyncRunner(task, ctx, { dataPlane, spool: dataSpool, source, settings: config.dataPlane, requireAgreement: binding?.['requireAgreement'] === true });
       } catch (err) {
         void source.close();
         throw err;

@@ -3,8 +3,8 @@
 // source, record by record, after masking.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { mask, type MaskRule } from '../../node-agent/src/pipeline/mask.js';
 import { PERSON_FIELDS, seedPopulation } from '../../scripts/synthetic.js';
+import { compareTables } from '../../scripts/verify.js';
 import { AgentProcess, FAST_AGENT } from './agent.js';
 import { Api } from './api.js';
 import { CentralProcess } from './central.js';
@@ -34,6 +34,8 @@ export class Exchange {
   readonly dir = tmpDir('xchg-exchange-');
   readonly sourcePath = join(this.dir, 'population.db');
   readonly sinkPath = join(this.dir, 'received.db');
+  /** A second sink of the consumer (binding people2), for tests with two subscriptions. */
+  readonly sink2Path = join(this.dir, 'received-2.db');
 
   static async start(opts: ExchangeOptions): Promise<Exchange> {
     const x = new Exchange();
@@ -50,7 +52,11 @@ export class Exchange {
       config: {
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
-        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'] }, ...opts.sources },
+        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'] },
+          // The same table behind a binding that shares only under an agreement (enforcement tests).
+          guarded: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', requireAgreement: true },
+          ...opts.sources,
+        },
       },
     });
     x.consumer = await AgentProcess.start({
@@ -60,7 +66,11 @@ export class Exchange {
         queryListen: '127.0.0.1:0',
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
-        sinks: { people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' }, ...opts.sinks },
+        sinks: {
+          people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' },
+          people2: { type: 'sqlite', path: x.sink2Path, table: 'person', key: 'id', synchronous: 'NORMAL' },
+          ...opts.sinks,
+        },
       },
     });
     x.queryPort = Number((await x.consumer.proc.waitForLog((l) => l['msg'] === 'query api listening'))['port']);
@@ -93,38 +103,7 @@ export class Exchange {
    * when the sink equals the source exactly: nothing missing, nothing extra, every value right).
    */
   compare(opts: { exclude?: ReadonlySet<number> } = {}): { problems: string[]; rows: number } {
-    const src = new Database(this.sourcePath, { readonly: true });
-    const dst = new Database(this.sinkPath, { readonly: true });
-    const problems: string[] = [];
-    const want = src.prepare('SELECT * FROM person WHERE deleted = 0 ORDER BY id').iterate() as IterableIterator<Record<string, unknown>>;
-    const got = dst.prepare('SELECT * FROM person ORDER BY id').iterate() as IterableIterator<Record<string, unknown>>;
-    let rows = 0;
-    let g = got.next();
-    for (const s of want) {
-      if (opts.exclude?.has(s['id'] as number)) continue;
-      while (!g.done && (g.value['id'] as number) < (s['id'] as number)) {
-        if (problems.length < 20) problems.push(`extra row id ${String(g.value['id'])}`);
-        g = got.next();
-      }
-      if (g.done || g.value['id'] !== s['id']) {
-        if (problems.length < 20) problems.push(`missing row id ${String(s['id'])}`);
-        continue;
-      }
-      for (const f of PERSON_FIELDS) {
-        const expected = 'mask' in f ? mask(s[f.name], f.mask as MaskRule) : s[f.name];
-        const actual = g.value['as' in f ? f.as : f.name];
-        if (expected !== actual && problems.length < 20) problems.push(`row ${String(s['id'])} field ${f.name}: want ${JSON.stringify(expected)} got ${JSON.stringify(actual)}`);
-      }
-      rows++;
-      g = got.next();
-    }
-    while (!g.done) {
-      if (problems.length < 20) problems.push(`extra row id ${String(g.value['id'])}`);
-      g = got.next();
-    }
-    src.close();
-    dst.close();
-    return { problems, rows };
+    return compareTables({ path: this.sourcePath, table: 'person', key: 'id', deleted: 'deleted' }, { path: this.sinkPath, table: 'person' }, PERSON_FIELDS, opts);
   }
 
   async stop(): Promise<void> {

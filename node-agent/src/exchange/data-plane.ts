@@ -8,6 +8,10 @@
 //    outbox on a receipt (cumulative: sequence N acknowledges ≤ N) or on the consumer's reported progress.
 //  - First send of a batch uses its batch id as Nats-Msg-Id; a re-send after a stall uses "<id>~<n>" so
 //    the broker's dedup window cannot swallow a re-send of a batch the broker itself lost.
+//  - Before a provider task's first batch goes out, the consumer is asked whether its exchange task for
+//    the subscription exists; while it answers "not yet", the task's batches wait in the outbox (reading
+//    goes on). A consumer that does not answer at all is offline: batches go to the broker, which keeps
+//    them for it (store and forward).
 //  - A stall (no receipt for receiptTimeoutMs while batches are published) triggers a progress question;
 //    batches are re-sent only when the consumer answers and has made no progress since the last answer,
 //    so a slow consumer working through a backlog is not flooded with copies. Unanswered questions back
@@ -83,6 +87,9 @@ export class DataPlane {
   private readonly lastProgress = new Map<string, number>();
   private readonly stallFactor = new Map<string, number>();
   private readonly lastGapResend = new Map<string, number>();
+  private readonly pendingGaps = new Map<string, { r: ReceiptData; timer: NodeJS.Timeout }>();
+  /** Provider tasks whose consumer said it is not ready yet (their batches wait). */
+  private readonly notReady = new Set<string>();
   private loops: Promise<void>[] = [];
   private readonly fileReceipts = new Map<string, (r: ReceiptData) => void>();
   private readonly queryHandlers = new Map<string, QueryHandler>();
@@ -138,6 +145,8 @@ export class DataPlane {
   /** Registers a provider task; starts the publisher and receipt consumer on first use. */
   registerOutbound(taskId: string, s: OutboundStream): void {
     this.outbound.set(taskId, s);
+    this.notReady.add(taskId);
+    void this.handshake(taskId, s);
     this.startReceipts();
     if (!this.publisherStarted) {
       this.publisherStarted = true;
@@ -164,6 +173,33 @@ export class DataPlane {
 
   unregisterOutbound(taskId: string): void {
     this.outbound.delete(taskId);
+    this.notReady.delete(taskId);
+  }
+
+  /** Asks the consumer whether it is ready for the task's stream, until it is or does not answer. */
+  private async handshake(taskId: string, s: OutboundStream): Promise<void> {
+    const signal = this.abort.signal;
+    const t = await this.connectedOrAbort();
+    let logged = false;
+    while (t && !signal.aborted && this.outbound.get(taskId) === s) {
+      const epoch = this.spool.taskState(taskId, Date.now()).epoch;
+      let reply: { known: boolean; lastSequence: number; reason: string } | undefined;
+      try {
+        const m = await t.request(t.subjects.ctl(s.destinationNodeId), encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: epoch, subscriptionId: s.subscriptionId }), 2_000);
+        reply = decodeProgressReply(m.data);
+      } catch {
+        reply = undefined; // offline (no responders) or slow: send anyway, the broker keeps the batches
+      }
+      if (!reply || reply.known) {
+        if (reply) this.spool.acknowledge(taskId, epoch, reply.lastSequence);
+        this.notReady.delete(taskId);
+        this.kick?.();
+        return;
+      }
+      if (!logged) this.log.info({ taskId, destination: s.destinationNodeId, reason: reply.reason }, 'consumer not ready for this subscription yet; batches wait');
+      logged = true;
+      await sleep(1_000, signal);
+    }
   }
 
   /** Registers an exchange task for a subscription; starts the data consumer on first use. */
@@ -233,6 +269,7 @@ export class DataPlane {
 
   async close(): Promise<void> {
     this.abort.abort();
+    for (const g of this.pendingGaps.values()) clearTimeout(g.timer);
     this.kick?.();
     await Promise.allSettled(this.loops);
     await this.transport?.close();
@@ -250,7 +287,7 @@ export class DataPlane {
     let failedAt = 0;
     while (!signal.aborted) {
       const room = this.settings.publishWindow - inFlight.size;
-      const batch = room > 0 ? this.spool.unpublished(afterId, room + inFlight.size).filter((b) => !inFlight.has(b.id)).slice(0, room) : [];
+      const batch = room > 0 ? this.spool.unpublished(afterId, room + inFlight.size, [...this.notReady]).filter((b) => !inFlight.has(b.id)).slice(0, room) : [];
       for (const b of batch) {
         afterId = b.id;
         inFlight.add(b.id);
@@ -314,11 +351,26 @@ export class DataPlane {
     m.ack();
   }
 
-  /** The consumer dropped a batch out of order; it has applied up to r.sequence: re-send the rest. */
+  /**
+   * The consumer dropped a batch out of order; it has applied up to r.sequence: re-send the rest. At most
+   * once a second per task; a gap reported meanwhile is handled when that second is over.
+   */
   private onGap(r: ReceiptData): void {
     const now = Date.now();
     this.spool.queueAcknowledge(r.taskId, r.streamEpoch, r.sequence);
-    if (now - (this.lastGapResend.get(r.taskId) ?? 0) < 1_000) return;
+    const wait = 1_000 - (now - (this.lastGapResend.get(r.taskId) ?? 0));
+    if (wait > 0) {
+      const pending = this.pendingGaps.get(r.taskId);
+      if (!pending || pending.r.sequence < r.sequence) {
+        if (pending) clearTimeout(pending.timer);
+        const timer = setTimeout(() => {
+          this.pendingGaps.delete(r.taskId);
+          if (!this.abort.signal.aborted) this.onGap(r);
+        }, wait);
+        this.pendingGaps.set(r.taskId, { r, timer });
+      }
+      return;
+    }
     this.lastGapResend.set(r.taskId, now);
     this.lastReceiptAt.set(r.taskId, now);
     const marked = this.spool.markForResend(r.taskId, r.streamEpoch, r.sequence, Number.MAX_SAFE_INTEGER);

@@ -10,6 +10,7 @@ import { unpackRecords, type EnvelopeData, type RecordsPayload } from '../transp
 import { sleep } from '../backoff.js';
 import { streamKey, type DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
+import { checkInbound, termsOf } from '../policy/agreement.js';
 
 export function createExchangeRunner(
   task: TaskAssignment,
@@ -25,6 +26,8 @@ export function createExchangeRunner(
   const counters = new RunCounters(task.id);
   const abort = new AbortController();
   let lastLagMs = 0;
+  const terms = termsOf(task.params);
+  let lastRefusalAt = 0;
 
   dataPlane.registerInbound(task.subscriptionId, {
     lastSequence: (stream) => sink.lastSequence(stream),
@@ -40,6 +43,17 @@ export function createExchangeRunner(
         const outcome = await sink.apply(stream, env.sequence, { batchId: env.batchId, columns: [], rows: [], ops: [] });
         counters.quarantined += env.recordCount;
         return outcome === 'gap' ? { status: 'refused', written: 0, quarantined: 0, reason: 'gap' } : { status: outcome === 'applied' ? 'committed' : 'duplicate', written: 0, quarantined: env.recordCount };
+      }
+      const refusal = checkInbound(terms, env.agreementId, payload.columns);
+      if (refusal) {
+        counters.errors++;
+        counters.lastError = refusal;
+        if (Date.now() - lastRefusalAt > 10_000) {
+          lastRefusalAt = Date.now();
+          log.warn({ batchId: env.batchId, source: env.sourceNodeId, reason: refusal }, 'batch refused: not covered by the agreement this node holds');
+          ctx.report('event', { severity: 'warn', code: 'BATCH_REFUSED', message: refusal, taskId: task.id });
+        }
+        return { status: 'refused', written: 0, quarantined: 0, reason: refusal };
       }
       const good: unknown[][] = [];
       const ops: ('u' | 'd')[] = [];

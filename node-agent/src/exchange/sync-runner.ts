@@ -10,6 +10,7 @@ import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervi
 import { encodeEnvelope, packRecords, sha256, type EnvelopeData } from '../transport/envelope.js';
 import type { DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
+import { checkOutbound, expired, termsOf } from '../policy/agreement.js';
 
 export interface SyncSettings {
   batchRecords: number;
@@ -28,12 +29,15 @@ export interface SyncParams extends PipelineSpec {
 export function createSyncRunner(
   task: TaskAssignment,
   ctx: RunnerContext,
-  deps: { dataPlane: DataPlane; spool: DataSpool; source: RecordSource; settings: SyncSettings },
+  deps: { dataPlane: DataPlane; spool: DataSpool; source: RecordSource; settings: SyncSettings; requireAgreement?: boolean },
 ): TaskRunner {
   if (!task.peerNodeId) throw new Error('sync task has no destination node (peerNodeId)');
   if (!task.subscriptionId) throw new Error('sync task has no subscription id');
   const params = task.params as SyncParams;
   const pipeline = compilePipeline(params);
+  const terms = termsOf(task.params);
+  const refusal = checkOutbound(task.binding, deps.requireAgreement ?? false, terms, pipeline.columns);
+  if (refusal) throw new Error(refusal);
   const { dataPlane, spool, source, settings } = deps;
   const log = ctx.logger.child({ taskId: task.id });
   const counters = new RunCounters(task.id);
@@ -96,7 +100,7 @@ export function createSyncRunner(
         payloadSha256: sha256(packed.payload),
         createdAtMs: Date.now(),
         streamEpoch: state.epoch,
-        agreementId: '',
+        agreementId: terms.agreementId,
       };
       out.push({ batchId: env.batchId, subject, envelope: encodeEnvelope(env), records: slice.length, raw: packed.rawBytes });
     };
@@ -153,6 +157,15 @@ export function createSyncRunner(
     }
     let failures = 0;
     while (!signal.aborted) {
+      if (expired(terms, Date.now())) {
+        if (!full) {
+          full = true;
+          log.warn({ agreementId: terms.agreementId }, 'agreement expired: sending stopped');
+          ctx.report('event', { severity: 'warn', code: 'AGREEMENT_EXPIRED', message: `agreement ${terms.agreementId} expired; nothing more is sent`, taskId: task.id });
+        }
+        await sleep(1_000, signal);
+        continue;
+      }
       if (outboxFull()) {
         if (!full) {
           full = true;

@@ -80,7 +80,9 @@ export class DataSpool {
         `INSERT INTO data_outbox (batch_id, task_id, epoch, sequence, subject, envelope, records, bytes, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      unpublished: db.prepare('SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?'),
+      unpublished: db.prepare(
+        'SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? AND task_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?',
+      ),
       markPublished: db.prepare('UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?'),
       ack: db.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ? RETURNING bytes'),
       oldestUnacked: db.prepare('SELECT * FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1'),
@@ -175,10 +177,10 @@ export class DataSpool {
     this.st.insertQ.run(taskId, side, q.origin, q.rowIndex, q.reason, q.field ?? null, JSON.stringify(q.record), now);
   }
 
-  /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`. */
-  unpublished(afterId: number, limit: number): OutboxBatch[] {
+  /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`, except those of `exceptTasks`. */
+  unpublished(afterId: number, limit: number, exceptTasks: readonly string[] = []): OutboxBatch[] {
     this.flush();
-    return (this.st.unpublished.all(afterId, limit) as OutboxRow[]).map(toBatch);
+    return (this.st.unpublished.all(afterId, JSON.stringify(exceptTasks), limit) as OutboxRow[]).map(toBatch);
   }
 
   /** Queues the mark that a batch was accepted by the broker (group-committed). */

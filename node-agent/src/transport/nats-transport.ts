@@ -95,9 +95,21 @@ export class NatsTransport {
     return this.jsm;
   }
 
-  /** Creates the data stream if the broker does not have it (idempotent, safe to race). */
-  async ensureStream(): Promise<void> {
-    if (this.streamReady) return;
+  private streamChecking: Promise<void> | undefined;
+
+  /**
+   * Creates the data stream if the broker does not have it (idempotent, safe to race). Concurrent
+   * callers share one check and resume in call order, so publishes behind it keep their order.
+   */
+  ensureStream(): Promise<void> {
+    if (this.streamReady) return Promise.resolve();
+    this.streamChecking ??= this.checkStream().finally(() => {
+      this.streamChecking = undefined;
+    });
+    return this.streamChecking;
+  }
+
+  private async checkStream(): Promise<void> {
     const jsm = await this.manager();
     try {
       await jsm.streams.info(this.opts.stream);
@@ -144,9 +156,9 @@ export class NatsTransport {
     this.consumersReady.add(durable);
   }
 
-  /** Publishes to the stream with a message id (broker-side dedup within its window). */
+  /** Publishes to the stream with a message id (broker-side dedup within its window). Calls are sent in call order. */
   async publish(subject: string, data: Uint8Array, msgId: string): Promise<PubAck> {
-    await this.ensureStream();
+    if (!this.streamReady) await this.ensureStream();
     try {
       return await this.js.publish(subject, data, { msgID: msgId });
     } catch (err) {
