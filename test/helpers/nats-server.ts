@@ -1,38 +1,19 @@
 // A real nats-server with JetStream on a free port and a temp store dir, as nats.js's own tests do.
 // restart() keeps the port (clients reconnect); wipeStore() deletes the JetStream store while stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { findNatsServer, freePort } from '../../scripts/lib.js';
 import { tmpDir } from './tmp.js';
 
-export function natsServerBinary(): string {
-  for (const d of [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']) {
-    try {
-      accessSync(join(d, 'nats-server'), constants.X_OK);
-      return join(d, 'nats-server');
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error('nats-server not found on PATH or in /usr/sbin: run `bash scripts/setup.sh`');
-}
+export const natsServerBinary = findNatsServer;
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export class NatsServer {
   private child: ChildProcess | undefined;

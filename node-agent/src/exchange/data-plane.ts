@@ -77,6 +77,26 @@ export interface OutboundStream {
 
 export const streamKey = (sourceNodeId: string, taskId: string, epoch: string): string => `${sourceNodeId}/${taskId}/${epoch}`;
 
+/** The addressing part of every envelope a provider task sends (who, to whom, under which agreement). */
+export function addressing(
+  task: { id: string; resourceCode: string; subscriptionId: string; peerNodeId: string },
+  sourceNodeId: string,
+  agreementId: string,
+): Pick<EnvelopeData, 'resourceCode' | 'subscriptionId' | 'taskId' | 'sourceNodeId' | 'destinationNodeId' | 'route' | 'hopIndex' | 'schemaVersion' | 'createdAtMs' | 'agreementId'> {
+  return {
+    resourceCode: task.resourceCode,
+    subscriptionId: task.subscriptionId,
+    taskId: task.id,
+    sourceNodeId,
+    destinationNodeId: task.peerNodeId,
+    route: [],
+    hopIndex: 0,
+    schemaVersion: 1,
+    createdAtMs: Date.now(),
+    agreementId,
+  };
+}
+
 export class DataPlane {
   private transport: NatsTransport | undefined;
   private connecting: Promise<NatsTransport> | undefined;

@@ -20,7 +20,8 @@ import type { FileSpool, FileTransfer } from '../spool/file-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { crc32 } from 'node:zlib';
 import { encodeEnvelope, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
-import type { DataPlane, InboundHandler } from './data-plane.js';
+import { addressing, type DataPlane, type InboundHandler } from './data-plane.js';
+import { checkInbound, termsOf } from '../policy/agreement.js';
 import { RunCounters } from './run-counters.js';
 
 export interface FilesBinding {
@@ -28,6 +29,8 @@ export interface FilesBinding {
   dir: string;
   /** A file must be unchanged this long before it is sent (it may still be being written). */
   stableMs?: number;
+  /** Send only for tasks carrying an agreement (有条件共享). */
+  requireAgreement?: boolean;
 }
 
 export interface FileSettings {
@@ -65,6 +68,8 @@ export function createFileSyncRunner(
 ): TaskRunner {
   if (!task.peerNodeId) throw new Error('file task has no destination node (peerNodeId)');
   if (!task.subscriptionId) throw new Error('file task has no subscription id');
+  const terms = termsOf(task.params);
+  if (deps.binding.requireAgreement && !terms.agreementId) throw new Error(`binding ${task.binding} shares only under an agreement, and this task carries none`);
   const { dataPlane, files, binding, settings } = deps;
   const root = resolve(binding.dir);
   const log: Logger = ctx.logger.child({ taskId: task.id });
@@ -150,25 +155,16 @@ export function createFileSyncRunner(
           }
           const last = next === t.chunkCount - 1;
           const env: EnvelopeData = {
+            ...addressing(task, dataPlane.nodeId, terms.agreementId),
             batchId: `${t.fileId}-${next}`,
-            resourceCode: task.resourceCode,
-            subscriptionId: task.subscriptionId,
-            taskId: task.id,
-            sourceNodeId: dataPlane.nodeId,
-            destinationNodeId: task.peerNodeId,
-            route: [],
-            hopIndex: 0,
             sequence: next,
-            schemaVersion: 1,
             recordCount: 0,
             compression: 'COMPRESSION_NONE',
             payloadKind: 'PAYLOAD_KIND_FILE_CHUNK',
             payload: buf,
             payloadSha256: Buffer.alloc(0),
             payloadCrc32: crc32(buf),
-            createdAtMs: Date.now(),
             streamEpoch: t.fileId,
-            agreementId: '',
             file: { fileId: t.fileId, relativePath: t.relPath, fileSize: t.size, offset, chunkIndex: next, chunkCount: t.chunkCount, fileSha256: last ? hash.copy().digest() : Buffer.alloc(0), modifiedAtMs: t.mtimeMs },
           };
           const pub: Promise<unknown> = transport.publish(subject, encodeEnvelope(env), attempt === 0 ? env.batchId : `${env.batchId}~${attempt}`).then(
@@ -256,6 +252,7 @@ export function createFileSyncRunner(
             counters.lastError = `${t.relPath}: ${progress?.refused ?? 'refused'}`;
             log.warn({ file: t.relPath, reason: progress?.refused }, 'consumer refused the file; it will be sent again from the start');
             files.begin({ ...t }, Date.now());
+            await sleep(settings.receiptTimeoutMs, signal); // a refusal (policy, checksum) is not retried at once
           } else if (!signal.aborted) log.info({ file: t.relPath }, 'source file changed while sending; it will be sent again when stable');
         }
       } catch (err) {
@@ -292,6 +289,7 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
   if (!task.subscriptionId) throw new Error('file task has no subscription id');
   const root = resolve(deps.binding.dir);
   const partial = join(root, PARTIAL);
+  const terms = termsOf(task.params);
   const log = ctx.logger.child({ taskId: task.id });
   const counters = new RunCounters(task.id);
   const abort = new AbortController();
@@ -305,6 +303,12 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
     async handle(env) {
       const f = env.file;
       if (env.payloadKind !== 'PAYLOAD_KIND_FILE_CHUNK' || !f) return { status: 'refused', written: 0, quarantined: 0, reason: 'expected a file chunk' };
+      const refusal = checkInbound(terms, env.agreementId, []);
+      if (refusal) {
+        counters.errors++;
+        counters.lastError = refusal;
+        return { status: 'refused', written: 0, quarantined: 0, reason: refusal };
+      }
       ready ??= mkdir(join(partial, 'done'), { recursive: true });
       await ready;
       const target = resolve(root, f.relativePath);

@@ -8,7 +8,7 @@ import { compilePipeline, type PipelineSpec } from '../pipeline/index.js';
 import type { DataSpool, NewQuarantine, TaskState } from '../spool/data-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { encodeEnvelope, packRecords, sha256, type EnvelopeData } from '../transport/envelope.js';
-import type { DataPlane } from './data-plane.js';
+import { addressing, type DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
 import { checkOutbound, expired, termsOf } from '../policy/agreement.js';
 
@@ -83,24 +83,15 @@ export function createSyncRunner(
       }
       const sequence = state.nextSequence + out.length;
       const env: EnvelopeData = {
+        ...addressing(task, dataPlane.nodeId, terms.agreementId),
         batchId: `b-${task.id}-${state.epoch}-${sequence}`,
-        resourceCode: task.resourceCode,
-        subscriptionId: task.subscriptionId,
-        taskId: task.id,
-        sourceNodeId: dataPlane.nodeId,
-        destinationNodeId: task.peerNodeId,
-        route: [],
-        hopIndex: 0,
         sequence,
-        schemaVersion: 1,
         recordCount: slice.length,
         compression: packed.compression,
         payloadKind: 'PAYLOAD_KIND_RECORDS',
         payload: packed.payload,
         payloadSha256: sha256(packed.payload),
-        createdAtMs: Date.now(),
         streamEpoch: state.epoch,
-        agreementId: terms.agreementId,
       };
       out.push({ batchId: env.batchId, subject, envelope: encodeEnvelope(env), records: slice.length, raw: packed.rawBytes });
     };
