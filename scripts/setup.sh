@@ -36,12 +36,15 @@ have_nats_server() { command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/na
 # package may create is never used.
 have_initdb() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_chromium() { [ -x /usr/bin/chromium ]; }
+# The dashboards speak Chinese: without a CJK font the browser tests' screenshots show empty boxes.
+have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }
 
 if [ "${XCHG_SETUP_SKIP_APT:-0}" != 1 ]; then
   missing=()
   have_nats_server || missing+=(nats-server)
   have_initdb || missing+=(postgresql)
   have_chromium || missing+=(chromium)
+  have_cjk_font || missing+=(fonts-noto-cjk)
 
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

@@ -23,19 +23,25 @@ const T = en ? {title:'xchg — data sharing and exchange', ask:'API token:', no
 document.getElementById('title').textContent = T.title;
 document.getElementById('askToken').textContent = T.ask;
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+// A link of the form /#token=… signs in without typing (the fragment never reaches the server).
+const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fromHash) { localStorage.setItem('xchgToken', fromHash); history.replaceState(null, '', location.pathname + location.search); }
 async function load() {
   const token = localStorage.getItem('xchgToken');
   if (!token) { document.getElementById('login').hidden = false; return; }
-  const res = await fetch('/api/v1/nodes', {headers: {authorization: 'Bearer ' + token}});
+  const get = (p) => fetch(p, {headers: {authorization: 'Bearer ' + token}});
+  const res = await get('/api/v1/nodes');
   if (res.status === 401) { localStorage.removeItem('xchgToken'); document.getElementById('login').hidden = false; return; }
   const nodes = await res.json();
+  const depts = Object.fromEntries((await (await get('/api/v1/departments')).json()).map((d) => [d.code, d.name]));
+  const regions = Object.fromEntries((await (await get('/api/v1/regions')).json()).map((r) => [r.code, r.name]));
   const on = nodes.filter((n) => n.status === 'online').length;
   document.getElementById('cards').innerHTML = [[T.nodes, nodes.length], [T.online, on], [T.offline, nodes.length - on],
     [T.rate, nodes.length ? (100 * on / nodes.length).toFixed(1) + '%' : '-']].map(([k, v]) => '<div class="card">' + esc(k) + '<b>' + esc(v) + '</b></div>').join('');
   document.getElementById('thead').innerHTML = '<tr>' + T.cols.map((c) => '<th>' + esc(c) + '</th>').join('') + '</tr>';
   document.getElementById('rows').innerHTML = nodes.map((n) => '<tr><td>' + esc(n.name) + '<br><small>' + esc(n.id) + '</small></td><td>' + esc(n.departmentCode) +
     '</td><td>' + esc(n.regionCode) + '</td><td class="' + n.status + '">' + (n.status === 'online' ? T.online : T.offline) + '</td><td>' +
-    (n.lastHeartbeatAt ? new Date(n.lastHeartbeatAt).toLocaleString() : '-') + '</td><td>' + esc(n.agentVersion) + '</td><td>' +
+    (n.lastHeartbeatAt ? new Date(n.lastHeartbeatAt).toLocaleString(en ? 'en-GB' : 'zh-CN', {hour12: false}) : '-') + '</td><td>' + esc(n.agentVersion) + '</td><td>' +
     esc(n.health && n.health.spoolDepth !== undefined ? n.health.spoolDepth : '-') + '</td></tr>').join('');
   document.getElementById('view').hidden = false;
 }
