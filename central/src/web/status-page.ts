@@ -39,8 +39,8 @@ async function load() {
   document.getElementById('cards').innerHTML = [[T.nodes, nodes.length], [T.online, on], [T.offline, nodes.length - on],
     [T.rate, nodes.length ? (100 * on / nodes.length).toFixed(1) + '%' : '-']].map(([k, v]) => '<div class="card">' + esc(k) + '<b>' + esc(v) + '</b></div>').join('');
   document.getElementById('thead').innerHTML = '<tr>' + T.cols.map((c) => '<th>' + esc(c) + '</th>').join('') + '</tr>';
-  document.getElementById('rows').innerHTML = nodes.map((n) => '<tr><td>' + esc(n.name) + '<br><small>' + esc(n.id) + '</small></td><td>' + esc(n.departmentCode) +
-    '</td><td>' + esc(n.regionCode) + '</td><td class="' + n.status + '">' + (n.status === 'online' ? T.online : T.offline) + '</td><td>' +
+  document.getElementById('rows').innerHTML = nodes.map((n) => '<tr><td>' + esc(n.name) + '<br><small>' + esc(n.id) + '</small></td><td>' + esc(depts[n.departmentCode] || n.departmentCode) +
+    '</td><td>' + esc(regions[n.regionCode] || n.regionCode) + '</td><td class="' + n.status + '">' + (n.status === 'online' ? T.online : T.offline) + '</td><td>' +
     (n.lastHeartbeatAt ? new Date(n.lastHeartbeatAt).toLocaleString(en ? 'en-GB' : 'zh-CN', {hour12: false}) : '-') + '</td><td>' + esc(n.agentVersion) + '</td><td>' +
     esc(n.health && n.health.spoolDepth !== undefined ? n.health.spoolDepth : '-') + '</td></tr>').join('');
   document.getElementById('view').hidden = false;
