@@ -4,6 +4,43 @@
 import { Type, type Static } from 'typebox';
 import { compileLayers, ConfigError, type EnvBinding, type LayerSources } from '../../common/src/config-layers.js';
 
+const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
+
+/**
+ * Public holidays and make-up working days (调休) of 2025 and 2026 as the State Council's notices on holiday
+ * arrangements (国务院办公厅关于部分节假日安排的通知) set them. Extend or replace them in the config file
+ * each year when the next notice is published.
+ */
+export const CN_HOLIDAYS: readonly string[] = [
+  // 2025: 元旦, 春节, 清明, 劳动节, 端午, 国庆·中秋
+  '2025-01-01',
+  ...dateRange('2025-01-28', '2025-02-04'),
+  ...dateRange('2025-04-04', '2025-04-06'),
+  ...dateRange('2025-05-01', '2025-05-05'),
+  ...dateRange('2025-05-31', '2025-06-02'),
+  ...dateRange('2025-10-01', '2025-10-08'),
+  // 2026: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆
+  ...dateRange('2026-01-01', '2026-01-03'),
+  ...dateRange('2026-02-15', '2026-02-23'),
+  ...dateRange('2026-04-04', '2026-04-06'),
+  ...dateRange('2026-05-01', '2026-05-05'),
+  ...dateRange('2026-06-19', '2026-06-21'),
+  ...dateRange('2026-09-25', '2026-09-27'),
+  ...dateRange('2026-10-01', '2026-10-07'),
+];
+export const CN_WORKDAYS: readonly string[] = [
+  '2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11',
+  '2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10',
+];
+
+/** Every date from `first` to `last` inclusive, YYYY-MM-DD. */
+function dateRange(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
 const Listen = Type.Object(
   { host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 0, maximum: 65535 }) },
   { additionalProperties: false },
@@ -36,6 +73,24 @@ export const CentralConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    /** Sharing governance: the answer deadline of applications and the working-day calendar it is counted in. */
+    governance: Type.Object(
+      {
+        /** Working days a provider has to answer a conditional-sharing application (国办发〔2017〕39号: 10). */
+        approvalWorkingDays: Type.Integer({ minimum: 1, maximum: 365 }),
+        /** Public holidays (YYYY-MM-DD) that are not working days; replaces the built-in list when set. */
+        holidays: Type.Array(Type.String({ pattern: DATE_PATTERN })),
+        /** Weekend days that are working days (调休 make-up days), YYYY-MM-DD; replaces the built-in list when set. */
+        workdays: Type.Array(Type.String({ pattern: DATE_PATTERN })),
+        /** Offset of the calendar's local time from UTC in minutes (China Standard Time: 480). */
+        utcOffsetMinutes: Type.Integer({ minimum: -720, maximum: 840 }),
+        /** Days an agreement is valid when the approver gives no end (default 365). */
+        agreementValidityDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+        /** How often overdue applications are alarmed and expired agreements stopped. */
+        sweepIntervalMs: Type.Integer({ minimum: 20, maximum: 3_600_000 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -51,6 +106,14 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
   enrollTokenTtlMs: 7 * 24 * 3600_000,
   dataPlane: { natsUrls: ['nats://127.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'province' },
   logLevel: 'info',
+  governance: {
+    approvalWorkingDays: 10,
+    holidays: [...CN_HOLIDAYS],
+    workdays: [...CN_WORKDAYS],
+    utcOffsetMinutes: 480,
+    agreementValidityDays: 365,
+    sweepIntervalMs: 60_000,
+  },
 };
 
 /** Environment variables and the config path each one sets. */
@@ -66,6 +129,10 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_CENTRAL_NATS_URLS', path: 'dataPlane.natsUrls', kind: 'list' },
   { env: 'XCHG_ADMIN_TOKEN', path: 'adminToken', kind: 'string' },
   { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
+  { env: 'XCHG_CENTRAL_APPROVAL_WORKING_DAYS', path: 'governance.approvalWorkingDays', kind: 'int' },
+  { env: 'XCHG_CENTRAL_HOLIDAYS', path: 'governance.holidays', kind: 'list' },
+  { env: 'XCHG_CENTRAL_WORKDAYS', path: 'governance.workdays', kind: 'list' },
+  { env: 'XCHG_CENTRAL_GOVERNANCE_SWEEP_INTERVAL_MS', path: 'governance.sweepIntervalMs', kind: 'int' },
 ];
 
 export { ConfigError };

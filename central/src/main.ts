@@ -9,10 +9,17 @@ import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
 import { CentralMetrics } from './metrics.js';
+import { WorkingCalendar } from './domain/calendar.js';
 import { AssignmentService } from './services/assignments.js';
+import { AuditTrail } from './services/audit.js';
+import { CatalogService } from './services/catalog.js';
+import { EvaluationService } from './services/evaluation.js';
 import { NodeService } from './services/nodes.js';
+import { ObjectionService } from './services/objections.js';
 import { RegistryService } from './services/registry.js';
 import { ReportService } from './services/reports.js';
+import { SharingService } from './services/sharing.js';
+import { UserService } from './services/users.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
 
@@ -57,6 +64,7 @@ async function main(): Promise<void> {
   const clock = (): number => Date.now();
 
   let metrics: CentralMetrics | undefined;
+  const audit = new AuditTrail(store, clock);
   const nodes = new NodeService(store, clock, {
     heartbeatTtlMs: config.heartbeatTtlMs,
     enrollTokenTtlMs: config.enrollTokenTtlMs,
@@ -66,10 +74,20 @@ async function main(): Promise<void> {
       if (t.to === 'offline') log.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else log.info({ nodeId: t.nodeId }, 'node online');
     },
+  }, audit);
+  const assignments = new AssignmentService(store, clock, audit);
+  const registry = new RegistryService(store, clock, audit);
+  const reports = new ReportService(store, clock, audit);
+  const users = new UserService(store, clock, audit);
+  const gov = config.governance;
+  const sharing = new SharingService(store, clock, audit, assignments, {
+    calendar: new WorkingCalendar(gov),
+    approvalWorkingDays: gov.approvalWorkingDays,
+    agreementValidityDays: gov.agreementValidityDays,
   });
-  const assignments = new AssignmentService(store, clock);
-  const registry = new RegistryService(store, clock);
-  const reports = new ReportService(store, clock);
+  const catalog = new CatalogService(store, clock, audit, sharing);
+  const objections = new ObjectionService(store, clock, audit);
+  const evaluation = new EvaluationService(store, clock);
   metrics = new CentralMetrics({
     nodesByStatus: () => {
       const counts: Record<string, number> = {};
@@ -94,6 +112,12 @@ async function main(): Promise<void> {
     nodes,
     assignments,
     reports,
+    users,
+    catalog,
+    sharing,
+    objections,
+    audit,
+    evaluation,
     metrics,
     logger,
     adminToken,
@@ -113,6 +137,18 @@ async function main(): Promise<void> {
       logger.error({ err }, 'liveness sweep failed');
     }
   }, config.livenessCheckIntervalMs);
+  const governanceLog = logger.child({ component: 'governance' });
+  const governanceSweep = (): void => {
+    try {
+      const done = sharing.sweep();
+      for (const id of done.overdueAlarms) governanceLog.warn({ applicationId: id }, 'application past its answer deadline');
+      for (const id of done.expired) governanceLog.info({ agreementId: id }, 'agreement expired; its flows stopped');
+    } catch (err) {
+      governanceLog.error({ err }, 'governance sweep failed');
+    }
+  };
+  governanceSweep();
+  const governanceSweeper = setInterval(governanceSweep, gov.sweepIntervalMs);
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -123,6 +159,7 @@ async function main(): Promise<void> {
     ready = false;
     logger.info({ signal }, 'central stopping');
     clearInterval(sweeper);
+    clearInterval(governanceSweeper);
     assignments.wakeAll();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {

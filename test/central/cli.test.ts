@@ -109,7 +109,8 @@ describe('cli - the xchg command against a real central', () => {
   }
 
   beforeAll(async () => {
-    central = await CentralProcess.start();
+    // A long heartbeat TTL: the node heartbeats once, and the tests below expect it online however slow the machine.
+    central = await CentralProcess.start({ heartbeatTtlMs: 600_000 });
     // The frame the tests below build on, made through the CLI itself.
     for (const args of [
       ['region', 'create', '--code', '360000', '--name', '江西省', '--level', 'province'],

@@ -201,3 +201,27 @@ describe('config precedence', () => {
     expect(c.grpc.port).toBe(0);
   });
 });
+
+describe('config governance', () => {
+  it('governance - defaults: 10 working days, UTC+8, a one-year agreement, the built-in holidays and make-up days', () => {
+    const g = compileConfig({ env: {} }).governance;
+    expect([g.approvalWorkingDays, g.utcOffsetMinutes, g.agreementValidityDays, g.sweepIntervalMs]).toEqual([10, 480, 365, 60_000]);
+    expect(g.holidays).toContain('2025-01-29');
+    expect(g.workdays).toContain('2025-01-26');
+  });
+
+  it('governance - a file replaces the calendar lists and the deadline; the environment overrides the deadline', () => {
+    const f = file('central.yaml', 'governance:\n  approvalWorkingDays: 5\n  holidays: ["2027-01-01"]\n  workdays: []\n');
+    const g = compileConfig({ file: f, env: {} }).governance;
+    expect([g.approvalWorkingDays, g.holidays, g.workdays, g.utcOffsetMinutes]).toEqual([5, ['2027-01-01'], [], 480]);
+    const e = compileConfig({ file: f, env: { XCHG_CENTRAL_APPROVAL_WORKING_DAYS: '3', XCHG_CENTRAL_HOLIDAYS: '2027-02-01,2027-02-02' } }).governance;
+    expect([e.approvalWorkingDays, e.holidays]).toEqual([3, ['2027-02-01', '2027-02-02']]);
+  });
+
+  it('governance - a malformed date, a zero deadline and an unknown governance key are each named', () => {
+    const p = problems({ env: {}, overrides: { governance: { holidays: ['2025/01/01'], approvalWorkingDays: 0, autoApprove: true } } });
+    expect(p).toEqual(expect.arrayContaining(['governance.autoApprove: unknown setting']));
+    expect(p.some((x) => x.startsWith('governance.holidays.0: '))).toBe(true);
+    expect(p.some((x) => x.startsWith('governance.approvalWorkingDays: '))).toBe(true);
+  });
+});

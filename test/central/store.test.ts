@@ -38,7 +38,9 @@ describe('store migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(
-      expect.arrayContaining(['regions', 'departments', 'nodes', 'node_events', 'enrollment_tokens', 'tasks', 'assignment_acks', 'reports', 'task_runs']),
+      expect.arrayContaining(['regions', 'departments', 'nodes', 'node_events', 'enrollment_tokens', 'tasks', 'assignment_acks', 'reports', 'task_runs',
+        'quarantine_records', 'users', 'resources', 'resource_versions', 'notifications', 'applications', 'agreements', 'subscriptions', 'alerts',
+        'objections', 'audit_log', 'audit_head']),
     );
     expect(String(db.pragma('journal_mode', { simple: true }))).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);

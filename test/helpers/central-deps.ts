@@ -6,10 +6,18 @@ import type { GrpcDeps } from '../../central/src/grpc/server.js';
 import type { HttpDeps } from '../../central/src/http/app.js';
 import type { LivenessTransition } from '../../central/src/domain/liveness.js';
 import { CentralMetrics } from '../../central/src/metrics.js';
+import { DEFAULTS } from '../../central/src/config.js';
+import { WorkingCalendar, type CalendarSpec } from '../../central/src/domain/calendar.js';
 import { AssignmentService } from '../../central/src/services/assignments.js';
+import { AuditTrail } from '../../central/src/services/audit.js';
+import { CatalogService } from '../../central/src/services/catalog.js';
+import { EvaluationService } from '../../central/src/services/evaluation.js';
 import { NodeService } from '../../central/src/services/nodes.js';
+import { ObjectionService } from '../../central/src/services/objections.js';
 import { RegistryService } from '../../central/src/services/registry.js';
 import { ReportService } from '../../central/src/services/reports.js';
+import { SharingService } from '../../central/src/services/sharing.js';
+import { UserService } from '../../central/src/services/users.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
 import { tmpDir } from './tmp.js';
 
@@ -33,6 +41,12 @@ export interface CentralDepsOptions {
   /** Default a ManualClock; pass `Date.now` for wall-clock tests. */
   clock?: () => number;
   adminToken?: string;
+  /** Working days to answer an application (default 10). */
+  approvalWorkingDays?: number;
+  /** Working-day calendar (default central's: the built-in holidays, UTC+8). */
+  calendar?: Partial<CalendarSpec>;
+  /** Default agreement validity in days (default 365). */
+  agreementValidityDays?: number;
 }
 
 export interface CentralDeps {
@@ -45,6 +59,13 @@ export interface CentralDeps {
   assignments: AssignmentService;
   registry: RegistryService;
   reports: ReportService;
+  audit: AuditTrail;
+  users: UserService;
+  catalog: CatalogService;
+  sharing: SharingService;
+  objections: ObjectionService;
+  evaluation: EvaluationService;
+  calendar: WorkingCalendar;
   metrics: CentralMetrics;
   logger: Logger;
   adminToken: string;
@@ -68,6 +89,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const logger = pino({ level: 'silent' });
   const transitions: LivenessTransition[] = [];
   let metrics: CentralMetrics | undefined;
+  const audit = new AuditTrail(store, clock);
   const nodes = new NodeService(store, clock, {
     heartbeatTtlMs: opts.heartbeatTtlMs ?? 15_000,
     enrollTokenTtlMs: opts.enrollTokenTtlMs ?? 7 * 24 * 3600_000,
@@ -75,10 +97,21 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
       transitions.push(t);
       metrics?.nodeTransitions.inc({ to: t.to });
     },
+  }, audit);
+  const assignments = new AssignmentService(store, clock, audit);
+  const registry = new RegistryService(store, clock, audit);
+  const reports = new ReportService(store, clock, audit);
+  const users = new UserService(store, clock, audit);
+  const gov = DEFAULTS.governance;
+  const calendar = new WorkingCalendar({ holidays: gov.holidays, workdays: gov.workdays, utcOffsetMinutes: gov.utcOffsetMinutes, ...opts.calendar });
+  const sharing = new SharingService(store, clock, audit, assignments, {
+    calendar,
+    approvalWorkingDays: opts.approvalWorkingDays ?? gov.approvalWorkingDays,
+    agreementValidityDays: opts.agreementValidityDays ?? gov.agreementValidityDays,
   });
-  const assignments = new AssignmentService(store, clock);
-  const registry = new RegistryService(store, clock);
-  const reports = new ReportService(store, clock);
+  const catalog = new CatalogService(store, clock, audit, sharing);
+  const objections = new ObjectionService(store, clock, audit);
+  const evaluation = new EvaluationService(store, clock);
   metrics = new CentralMetrics({
     nodesByStatus: () => {
       const counts: Record<string, number> = {};
@@ -100,6 +133,13 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
     assignments,
     registry,
     reports,
+    audit,
+    users,
+    catalog,
+    sharing,
+    objections,
+    evaluation,
+    calendar,
     metrics,
     logger,
     adminToken,
@@ -110,6 +150,12 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
       nodes,
       assignments,
       reports,
+      users,
+      catalog,
+      sharing,
+      objections,
+      audit,
+      evaluation,
       metrics,
       logger,
       adminToken,

@@ -37,8 +37,8 @@ export class ApiClient {
   patch<T>(path: string, body: unknown, flags?: FieldFlags): Promise<T> {
     return this.request<T>('PATCH', path, { body, ...(flags && { flags }) });
   }
-  delete(path: string): Promise<void> {
-    return this.request<void>('DELETE', path, {});
+  delete<T = void>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path, {});
   }
 
   /** Sends one request to /api/v1`path`; resolves with the parsed JSON body (undefined for 204). */

@@ -47,3 +47,39 @@ export function integerAtLeast(min: number): (text: string) => number {
     return n;
   };
 }
+
+/** A comma-separated list of names ("id,name,phone"), no empty items. */
+export function parseList(text: string): string[] {
+  const items = text.split(',').map((s) => s.trim());
+  if (items.some((s) => !s)) throw new InvalidArgumentError('expected names separated by commas, e.g. id,name,phone');
+  return items;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/;
+
+/**
+ * A point in time → ms since epoch: a local date ("2025-01-01", its start), a local date and time
+ * ("2025-01-01 08:30"), "now", or a duration back from now ("7d", "12h").
+ */
+export function parseTime(text: string, nowMs: number = Date.now()): number {
+  const s = text.trim();
+  if (s === 'now') return nowMs;
+  if (DATE_ONLY.test(s) || DATE_TIME.test(s)) {
+    const t = new Date(DATE_ONLY.test(s) ? `${s}T00:00:00` : s.replace(' ', 'T')).getTime();
+    if (Number.isFinite(t)) return t;
+  }
+  try {
+    return nowMs - parseDuration(s);
+  } catch {
+    throw new InvalidArgumentError('expected a date (2025-01-01), a date and time (2025-01-01 08:30), now, or a time back from now (7d, 12h)');
+  }
+}
+
+/** A date (YYYY-MM-DD, end of validity at the start of that local day) → ms since epoch. */
+export function parseDate(text: string): number {
+  const s = text.trim();
+  const t = DATE_ONLY.test(s) ? new Date(`${s}T00:00:00`).getTime() : NaN;
+  if (!Number.isFinite(t)) throw new InvalidArgumentError('expected a date such as 2026-12-31');
+  return t;
+}

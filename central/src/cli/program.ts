@@ -18,7 +18,10 @@ Examples:
   xchg --token-file /var/lib/xchg-central/admin.token region list
   xchg dept create --code gat --name 公安厅 --region 360000
   xchg token create --dept gat --node gat-01 --ttl 7d
-  xchg node list -o json`;
+  xchg node list -o json
+  xchg catalog create --code R-POP --name 人口基础信息 --dept gat --share-type unconditional --field id:integer:required --field name:string:required,sensitive,mask=name --binding population --node nd-…
+  xchg share apply --resource R-POP --purpose 低保资格核查 --fields id,name
+  xchg audit verify`;
 
 export function buildProgram(): Command {
   const program = new Command('xchg')

@@ -5,7 +5,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyBaseLogger } from 'fastify';
 import { ERROR_STATUS, XchgError } from '../errors.js';
 import { authenticate } from './auth.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
+import { registerObjectionRoutes } from './routes/objections.js';
+import { registerSharingRoutes } from './routes/sharing.js';
+import { registerUserRoutes } from './routes/users.js';
 import { registerRegistryRoutes } from './routes/registry.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerWeb } from '../web/index.js';
@@ -69,10 +75,16 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => {
-    api.addHook('onRequest', authenticate({ adminToken: deps.adminToken }));
+    api.addHook('onRequest', authenticate({ adminToken: deps.adminToken, users: deps.users }));
     registerRegistryRoutes(api as App, deps);
     registerNodeRoutes(api as App, deps);
     registerTaskRoutes(api as App, deps);
+    registerUserRoutes(api as App, deps);
+    registerCatalogRoutes(api as App, deps);
+    registerSharingRoutes(api as App, deps);
+    registerObjectionRoutes(api as App, deps);
+    registerAuditRoutes(api as App, deps);
+    registerEvaluationRoutes(api as App, deps);
   }, { prefix: '/api/v1' });
 
   registerWeb(app, deps);

@@ -1,28 +1,15 @@
-// HTTP authentication and roles. Every /api/v1 route requires a bearer token. Roles (DESIGN.md,
-// Security): province_admin sees everything; city_admin is scoped to a region subtree; operator runs the
-// exchange; officer is scoped to a department; auditor reads only. This release issues one bootstrap
-// province-admin token; per-user tokens and login arrive with the security release.
+// HTTP authentication and roles. Every /api/v1 route requires a bearer token: the bootstrap province-admin
+// token (generated into dataDir at first start) or a user's token (xchg user create), looked up by its
+// hash and compared in constant time. The principal carries the role and scope the routes and services
+// check (domain/roles.ts). An auditor reads only: every other method is refused here, for every route.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Role, type Actor } from '../domain/roles.js';
 import { ErrorCode, XchgError } from '../errors.js';
+import type { UserService } from '../services/users.js';
 
-export const Role = {
-  PROVINCE_ADMIN: 'province_admin',
-  CITY_ADMIN: 'city_admin',
-  OPERATOR: 'operator',
-  OFFICER: 'officer',
-  AUDITOR: 'auditor',
-} as const;
-export type Role = (typeof Role)[keyof typeof Role];
-
-export interface Principal {
-  name: string;
-  role: Role;
-  /** For city_admin: the region whose subtree is visible. */
-  regionCode?: string;
-  /** For officer: the department acted for. */
-  departmentCode?: string;
-}
+export { Role };
+export type Principal = Actor;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,7 +19,10 @@ declare module 'fastify' {
 
 export interface AuthOptions {
   adminToken: string;
+  users: UserService;
 }
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 export function authenticate(opts: AuthOptions) {
   const admin = Buffer.from(opts.adminToken, 'utf8');
@@ -40,20 +30,31 @@ export function authenticate(opts: AuthOptions) {
     const header = req.headers.authorization ?? '';
     if (!header.startsWith('Bearer '))
       throw new XchgError(ErrorCode.UNAUTHENTICATED, 'missing bearer token (set --token or XCHG_TOKEN)');
-    const presented = Buffer.from(header.slice(7).trim(), 'utf8');
+    const token = header.slice(7).trim();
+    const presented = Buffer.from(token, 'utf8');
     if (presented.length === admin.length && timingSafeEqual(presented, admin)) {
       req.principal = { name: 'admin', role: Role.PROVINCE_ADMIN };
       return;
     }
-    throw new XchgError(ErrorCode.UNAUTHENTICATED, 'unknown or revoked token');
+    const user = opts.users.authenticate(token);
+    if (!user) throw new XchgError(ErrorCode.UNAUTHENTICATED, 'unknown or revoked token');
+    if (user.role === Role.AUDITOR && !READ_METHODS.has(req.method))
+      throw new XchgError(ErrorCode.PERMISSION_DENIED, `auditor ${user.name} reads only; ${req.method} is not allowed`);
+    req.principal = user;
   };
 }
 
 /** Throws PERMISSION_DENIED unless the caller holds one of `roles`. */
 export function requireRole(req: FastifyRequest, ...roles: Role[]): Principal {
+  const p = principal(req);
+  if (!roles.includes(p.role)) throw new XchgError(ErrorCode.PERMISSION_DENIED, `role ${p.role} may not do this (needs ${roles.join(' or ')})`);
+  return p;
+}
+
+/** The authenticated caller (every /api/v1 route has one). */
+export function principal(req: FastifyRequest): Principal {
   const p = req.principal;
   if (!p) throw new XchgError(ErrorCode.UNAUTHENTICATED, 'not authenticated');
-  if (!roles.includes(p.role)) throw new XchgError(ErrorCode.PERMISSION_DENIED, `role ${p.role} may not do this (needs ${roles.join(' or ')})`);
   return p;
 }
 

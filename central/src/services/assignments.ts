@@ -1,9 +1,14 @@
 // Tasks and the assignment sets derived from them. Invariants: every change to a node's tasks bumps
 // that node's assignment_version in the same transaction; after commit, waiters of that node are woken,
-// so a long-poll returns within one event-loop turn of the change.
+// so a long-poll returns within one event-loop turn of the change. An enabled task that moves a catalog
+// resource must be covered by it (share type, fields, an active agreement for conditional resources): the
+// guard refuses it otherwise. Every change is written to the audit trail in its transaction.
+import { taskGrantProblem } from '../domain/sharing.js';
+import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { invalid, notFound, XchgError, ErrorCode } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Store, TaskKind, TaskRecord } from '../store/index.js';
+import type { Resource, Store, TaskKind, TaskRecord } from '../store/index.js';
+import type { AuditTrail } from './audit.js';
 
 export interface TaskInput {
   name: string;
@@ -29,9 +34,10 @@ export class AssignmentService {
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
+    private readonly audit: AuditTrail,
   ) {}
 
-  createTask(input: TaskInput): TaskRecord {
+  createTask(input: TaskInput, actor: Actor = SYSTEM_ACTOR): TaskRecord {
     const now = this.clock();
     const task: TaskRecord = {
       id: newId('tsk'),
@@ -52,35 +58,97 @@ export class AssignmentService {
     this.store.tx(() => {
       this.requireNode(input.nodeId, 'nodeId');
       if (task.peerNodeId) this.requireNode(task.peerNodeId, 'peerNodeId');
+      const resource = this.guard(task);
       this.store.tasks.insert(task);
       this.store.nodes.bumpAssignmentVersion(task.nodeId);
+      this.audit.record(actor, {
+        action: 'task.create',
+        entityType: 'task',
+        entityId: task.id,
+        ...this.parties(task, resource),
+        details: { name: task.name, kind: task.kind, nodeId: task.nodeId, peerNodeId: task.peerNodeId, binding: task.binding, subscriptionId: task.subscriptionId, enabled: task.enabled, params: task.params },
+      });
     });
     this.wake(task.nodeId);
     return task;
   }
 
-  updateTask(id: string, patch: Partial<Pick<TaskRecord, 'name' | 'binding' | 'params' | 'intervalMs' | 'enabled' | 'peerNodeId'>>): TaskRecord {
+  updateTask(id: string, patch: Partial<Pick<TaskRecord, 'name' | 'binding' | 'params' | 'intervalMs' | 'enabled' | 'peerNodeId'>>, actor: Actor = SYSTEM_ACTOR): TaskRecord {
     const updated = this.store.tx(() => {
       const cur = this.store.tasks.get(id);
       if (!cur) throw notFound('task', id);
       if (patch.peerNodeId) this.requireNode(patch.peerNodeId, 'peerNodeId');
+      const resource = this.guard({ ...cur, ...patch });
       const t = this.store.tasks.update({ ...cur, ...patch }, this.clock());
       this.store.nodes.bumpAssignmentVersion(t.nodeId);
+      this.audit.record(actor, {
+        action: 'task.update',
+        entityType: 'task',
+        entityId: t.id,
+        ...this.parties(t, resource),
+        details: { generation: t.generation, changed: Object.keys(patch), ...patch },
+      });
       return t;
     });
     this.wake(updated.nodeId);
     return updated;
   }
 
-  deleteTask(id: string): void {
+  deleteTask(id: string, actor: Actor = SYSTEM_ACTOR): void {
     const nodeId = this.store.tx(() => {
       const cur = this.store.tasks.get(id);
       if (!cur) throw notFound('task', id);
       this.store.tasks.softDelete(id, this.clock());
       this.store.nodes.bumpAssignmentVersion(cur.nodeId);
+      this.audit.record(actor, { action: 'task.delete', entityType: 'task', entityId: id, ...this.parties(cur, this.store.catalog.get(cur.resourceCode)), details: { name: cur.name, kind: cur.kind } });
       return cur.nodeId;
     });
     this.wake(nodeId);
+  }
+
+  /**
+   * The catalog resource an enabled task moves — named by its resourceCode — and a refusal when the task
+   * is not covered by it. A sync task that names no resource but reads the binding of a published
+   * conditional or not-shared resource is refused too (no side door). Tasks outside the catalog and
+   * disabled tasks pass.
+   */
+  private guard(t: TaskRecord): Resource | undefined {
+    const resource = t.resourceCode ? this.store.catalog.get(t.resourceCode) : undefined;
+    if (!t.enabled) return resource;
+    if (!resource && t.kind === 'sync') {
+      // Only bindings of published resources that are not free to share: an unconditional or draft
+      // resource does not stop the operator's own tasks on the same source.
+      const carried = this.store.catalog.byBinding(t.nodeId, t.binding).filter((r) => r.status === 'published' && r.shareType !== 'unconditional');
+      if (carried.length)
+        throw new XchgError(
+          ErrorCode.PERMISSION_DENIED,
+          `resourceCode: binding ${t.binding} of node ${t.nodeId} carries catalog resource ${carried.map((r) => r.code).join(', ')}; a task reading it names the resource`,
+          { field: 'resourceCode' },
+        );
+    }
+    if (!resource) return undefined;
+    const params = t.params as { fields?: unknown; allowedFields?: unknown; agreementId?: unknown };
+    const fieldNames = [
+      ...(Array.isArray(params.fields) ? params.fields.map((f) => String((f as { name?: unknown })?.name ?? '')) : []),
+      ...(Array.isArray(params.allowedFields) ? params.allowedFields.map(String) : []),
+    ];
+    const agreementId = typeof params.agreementId === 'string' ? params.agreementId : '';
+    const dept = (id: string | null): string | null => (id ? (this.store.nodes.get(id)?.departmentCode ?? null) : null);
+    const problem = taskGrantProblem(
+      { kind: t.kind, nodeId: t.nodeId, binding: t.binding, nodeDepartmentCode: dept(t.nodeId) ?? '', peerDepartmentCode: dept(t.peerNodeId), fieldNames: [...new Set(fieldNames)], agreementId },
+      resource,
+      agreementId ? this.store.sharing.getAgreement(agreementId) : undefined,
+      this.clock(),
+    );
+    if (problem) throw new XchgError(ErrorCode[problem.code], `${problem.field}: ${problem.problem}`, { field: problem.field });
+    return resource;
+  }
+
+  /** Audit parties of a task: the provider side's department first, the consumer's as the peer. */
+  private parties(t: TaskRecord, resource: Resource | undefined): { departmentCode: string; peerDepartmentCode: string; resourceCode: string } {
+    const dept = (id: string | null): string => (id ? (this.store.nodes.get(id)?.departmentCode ?? '') : '');
+    const [provider, consumer] = t.kind === 'sync' ? [t.nodeId, t.peerNodeId] : [t.peerNodeId, t.nodeId];
+    return { departmentCode: dept(provider), peerDepartmentCode: dept(consumer), resourceCode: resource?.code ?? t.resourceCode };
   }
 
   getTask(id: string): TaskRecord {

@@ -4,9 +4,11 @@
 import { hostname as osHostname } from 'node:os';
 import { checkToken } from '../domain/enrollment.js';
 import { expiredNodes, onHeartbeat, type LivenessTransition } from '../domain/liveness.js';
+import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { ErrorCode, XchgError, invalid, notFound } from '../errors.js';
 import { hashSecret, newId, newSecret, secretMatches } from '../ids.js';
 import type { EnrollmentToken, NodeRecord, Store } from '../store/index.js';
+import type { AuditTrail } from './audit.js';
 
 export interface EnrollInput {
   token: string;
@@ -27,13 +29,14 @@ export class NodeService {
     private readonly store: Store,
     private readonly clock: () => number,
     private readonly opts: NodeServiceOptions,
+    private readonly audit: AuditTrail,
   ) {}
 
   get heartbeatTtlMs(): number {
     return this.opts.heartbeatTtlMs;
   }
 
-  createToken(input: { departmentCode: string; nodeName: string; ttlMs?: number }): { token: string; record: EnrollmentToken } {
+  createToken(input: { departmentCode: string; nodeName: string; ttlMs?: number }, actor: Actor = SYSTEM_ACTOR): { token: string; record: EnrollmentToken } {
     const now = this.clock();
     const ttlMs = input.ttlMs ?? this.opts.enrollTokenTtlMs;
     if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw invalid('ttlMs', 'must be an integer of at least 1000');
@@ -54,14 +57,22 @@ export class NodeService {
       if (this.store.nodes.existsByName(input.departmentCode, input.nodeName))
         throw new XchgError(ErrorCode.ALREADY_EXISTS, `node ${JSON.stringify(input.nodeName)} of ${input.departmentCode} already exists`, { field: 'nodeName' });
       this.store.nodes.insertToken({ ...record, tokenHash: hashSecret(token) });
+      this.audit.record(
+        actor,
+        { action: 'token.create', entityType: 'token', entityId: record.id, departmentCode: record.departmentCode, details: { nodeName: record.nodeName, expiresAt: record.expiresAt } },
+        now,
+      );
     });
     return { token, record };
   }
 
-  revokeToken(id: string): void {
-    const t = this.store.nodes.token(id);
-    if (!t) throw notFound('token', id);
-    this.store.nodes.revokeToken(id, this.clock());
+  revokeToken(id: string, actor: Actor = SYSTEM_ACTOR): void {
+    this.store.tx(() => {
+      const t = this.store.nodes.token(id);
+      if (!t) throw notFound('token', id);
+      this.store.nodes.revokeToken(id, this.clock());
+      this.audit.record(actor, { action: 'token.revoke', entityType: 'token', entityId: id, departmentCode: t.departmentCode, details: { nodeName: t.nodeName, wasUsed: t.usedAt !== null } });
+    });
   }
 
   listTokens(departmentCodes?: readonly string[]): EnrollmentToken[] {
@@ -95,7 +106,13 @@ export class NodeService {
       if (!this.store.nodes.useToken(t.id, nodeId, now))
         throw new XchgError(ErrorCode.TOKEN_USED, 'enrollment token was already used; ask for a new one', { field: 'token' });
       this.store.nodes.addEvent({ nodeId, at: now, kind: 'enrolled', reason: `token ${t.id}` });
-      return this.store.nodes.get(nodeId)!;
+      const node = this.store.nodes.get(nodeId)!;
+      this.audit.record(
+        `token:${t.id}`,
+        { action: 'node.enroll', entityType: 'node', entityId: nodeId, departmentCode: t.departmentCode, details: { name: node.name, hostname: node.hostname, agentVersion: node.agentVersion, tokenId: t.id } },
+        now,
+      );
+      return node;
     });
     return { node, secret };
   }
@@ -136,13 +153,15 @@ export class NodeService {
     return done;
   }
 
-  setEnabled(nodeId: string, enabled: boolean, reason: string): NodeRecord {
+  setEnabled(nodeId: string, enabled: boolean, reason: string, actor: Actor = SYSTEM_ACTOR): NodeRecord {
     return this.store.tx(() => {
       const n = this.store.nodes.get(nodeId);
       if (!n) throw notFound('node', nodeId);
       if (n.enabled !== enabled) {
+        const at = this.clock();
         this.store.nodes.setEnabled(nodeId, enabled);
-        this.store.nodes.addEvent({ nodeId, at: this.clock(), kind: enabled ? 'enabled' : 'disabled', reason });
+        this.store.nodes.addEvent({ nodeId, at, kind: enabled ? 'enabled' : 'disabled', reason });
+        this.audit.record(actor, { action: enabled ? 'node.enable' : 'node.disable', entityType: 'node', entityId: nodeId, departmentCode: n.departmentCode, details: { reason } }, at);
       }
       return this.store.nodes.get(nodeId)!;
     });

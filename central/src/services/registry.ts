@@ -1,15 +1,18 @@
 // Regions (province → city → county) and departments: the frame every node and resource hangs on.
 import { checkRegionParent, type RegionLevel } from '../domain/regions.js';
+import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { alreadyExists, invalid, notFound, XchgError, ErrorCode } from '../errors.js';
 import type { Department, Region, Store } from '../store/index.js';
+import type { AuditTrail } from './audit.js';
 
 export class RegistryService {
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
+    private readonly audit: AuditTrail,
   ) {}
 
-  createRegion(input: { code: string; name: string; level: RegionLevel; parentCode?: string | null }): Region {
+  createRegion(input: { code: string; name: string; level: RegionLevel; parentCode?: string | null }, actor: Actor = SYSTEM_ACTOR): Region {
     const parentCode = input.parentCode ?? null;
     return this.store.tx(() => {
       if (this.store.regions.get(input.code)) throw alreadyExists('region', input.code);
@@ -18,16 +21,19 @@ export class RegistryService {
       if (problem) throw invalid('parentCode', problem);
       const region: Region = { code: input.code, name: input.name, level: input.level, parentCode, createdAt: this.clock() };
       this.store.regions.insert(region);
+      this.audit.record(actor, { action: 'region.create', entityType: 'region', entityId: region.code, details: { name: region.name, level: region.level, parentCode } }, region.createdAt);
       return region;
     });
   }
 
-  deleteRegion(code: string): void {
+  deleteRegion(code: string, actor: Actor = SYSTEM_ACTOR): void {
     this.store.tx(() => {
-      if (!this.store.regions.get(code)) throw notFound('region', code);
+      const r = this.store.regions.get(code);
+      if (!r) throw notFound('region', code);
       if (this.store.regions.hasChildren(code))
         throw new XchgError(ErrorCode.FAILED_PRECONDITION, `region ${code} still has regions or departments under it`);
       this.store.regions.delete(code);
+      this.audit.record(actor, { action: 'region.delete', entityType: 'region', entityId: code, details: { name: r.name, level: r.level } });
     });
   }
 
@@ -41,12 +47,13 @@ export class RegistryService {
     return r;
   }
 
-  createDepartment(input: { code: string; name: string; regionCode: string }): Department {
+  createDepartment(input: { code: string; name: string; regionCode: string }, actor: Actor = SYSTEM_ACTOR): Department {
     return this.store.tx(() => {
       if (this.store.regions.getDepartment(input.code)) throw alreadyExists('department', input.code);
       if (!this.store.regions.get(input.regionCode)) throw invalid('regionCode', `region ${JSON.stringify(input.regionCode)} not found`);
       const d: Department = { ...input, createdAt: this.clock() };
       this.store.regions.insertDepartment(d);
+      this.audit.record(actor, { action: 'department.create', entityType: 'department', entityId: d.code, departmentCode: d.code, details: { name: d.name, regionCode: d.regionCode } }, d.createdAt);
       return d;
     });
   }

@@ -1,8 +1,10 @@
 // Ingests agent reports. Idempotent: a report_id already stored is acknowledged again and not re-applied,
 // so an agent retrying after a lost reply never double counts (exactly-once effect over at-least-once
-// delivery).
+// delivery). Runs of exchange tasks that wrote data are also the audit log's record of each delivery
+// (batch.delivered: who provided, to whom, which resource, how many records and batches, when).
 import { invalid } from '../errors.js';
 import type { Store } from '../store/index.js';
+import type { AuditTrail } from './audit.js';
 
 export interface ReportInput {
   reportId: string;
@@ -23,6 +25,7 @@ export class ReportService {
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
+    private readonly audit: AuditTrail,
   ) {}
 
   ingest(nodeId: string, items: readonly ReportInput[]): IngestResult {
@@ -45,7 +48,7 @@ export class ReportService {
         });
         if (!isNew) continue;
         freshKinds.push(it.kind);
-        if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body);
+        if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body, now);
         else if (it.kind === 'quarantine') this.applyQuarantine(nodeId, it.body, now);
       }
       return { acked: items.map((i) => i.reportId), freshKinds, duplicates: items.length - freshKinds.length };
@@ -90,9 +93,38 @@ export class ReportService {
     if (resent.length) this.store.reports.markQuarantineResent(nodeId, resent, now);
   }
 
-  private applyTaskRun(nodeId: string, b: Record<string, unknown>): void {
+  private applyTaskRun(nodeId: string, b: Record<string, unknown>, now: number): void {
     const num = (k: string): number => Number(b[k] ?? 0) || 0;
     const str = (k: string): string => String(b[k] ?? '');
+    const task = this.store.tasks.getAny(str('taskId'));
+    if (task && task.kind === 'exchange' && task.nodeId === nodeId && (num('records') > 0 || num('batches') > 0)) {
+      const consumer = this.store.nodes.get(nodeId);
+      const provider = task.peerNodeId ? this.store.nodes.get(task.peerNodeId) : undefined;
+      this.audit.record(
+        `node:${nodeId}`,
+        {
+          action: 'batch.delivered',
+          entityType: 'task_run',
+          entityId: str('runId'),
+          departmentCode: provider?.departmentCode ?? '',
+          peerDepartmentCode: consumer?.departmentCode ?? '',
+          resourceCode: task.resourceCode,
+          details: {
+            subscriptionId: task.subscriptionId,
+            taskId: task.id,
+            providerNodeId: task.peerNodeId,
+            consumerNodeId: nodeId,
+            records: num('records'),
+            batches: num('batches'),
+            bytes: num('bytes'),
+            quarantined: num('quarantined'),
+            startedAt: num('startedAtMs'),
+            finishedAt: num('finishedAtMs'),
+          },
+        },
+        now,
+      );
+    }
     this.store.reports.insertTaskRun({
       runId: str('runId'),
       taskId: str('taskId'),

@@ -1,5 +1,11 @@
 // The store: every table of central.db behind one object. SQL lives only under store/.
+import { AuditStore } from './audit.js';
+import { CatalogStore } from './catalog.js';
 import { openDatabase, type Db } from './db.js';
+import { EvaluationStore } from './evaluation.js';
+import { ObjectionStore } from './objections.js';
+import { SharingStore } from './sharing.js';
+import { UserStore } from './users.js';
 import { NodeStore } from './nodes.js';
 import { RegionStore } from './regions.js';
 import { ReportStore } from './reports.js';
@@ -9,18 +15,36 @@ export type * from './nodes.js';
 export type * from './regions.js';
 export type * from './reports.js';
 export type * from './tasks.js';
+export type * from './users.js';
+export type * from './catalog.js';
+export type * from './sharing.js';
+export type * from './objections.js';
+export type * from './audit.js';
+export type * from './evaluation.js';
 
 export class Store {
   readonly regions: RegionStore;
   readonly nodes: NodeStore;
   readonly tasks: TaskStore;
   readonly reports: ReportStore;
+  readonly users: UserStore;
+  readonly catalog: CatalogStore;
+  readonly sharing: SharingStore;
+  readonly objections: ObjectionStore;
+  readonly audit: AuditStore;
+  readonly evaluation: EvaluationStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
     this.nodes = new NodeStore(db);
     this.tasks = new TaskStore(db);
     this.reports = new ReportStore(db);
+    this.users = new UserStore(db);
+    this.catalog = new CatalogStore(db);
+    this.sharing = new SharingStore(db);
+    this.objections = new ObjectionStore(db);
+    this.audit = new AuditStore(db);
+    this.evaluation = new EvaluationStore(db);
   }
 
   static open(file: string): Store {

@@ -28,8 +28,14 @@ export class TaskStore {
     return r && toTask(r);
   }
 
+  /** A task even after it was deleted (reports of its last runs still arrive). */
+  getAny(id: string): TaskRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    return r && toTask(r);
+  }
+
   list(filter: { nodeIds?: readonly string[] } = {}): TaskRecord[] {
-    const rows = this.db.prepare('SELECT * FROM tasks WHERE deleted_at IS NULL ORDER BY created_at, id').all() as TaskRow[];
+    const rows = this.db.prepare('SELECT * FROM tasks WHERE deleted_at IS NULL ORDER BY created_at, rowid').all() as TaskRow[];
     const scope = filter.nodeIds && new Set(filter.nodeIds);
     return rows.map(toTask).filter((t) => !scope || scope.has(t.nodeId));
   }

@@ -1,12 +1,19 @@
 // The nouns of `xchg <noun> <verb>`, in the order `xchg --help` lists them. A new noun is one file in this
 // directory exporting a Noun (noun.ts), and one line here.
+import { audit } from './audit.js';
+import { catalog } from './catalog.js';
 import { dept } from './dept.js';
 import { node } from './node.js';
 import type { Noun } from './noun.js';
+import { objection } from './objection.js';
 import { region } from './region.js';
+import { report } from './report.js';
+import { share } from './share.js';
+import { sub } from './sub.js';
 import { task } from './task.js';
 import { token } from './token.js';
+import { user } from './user.js';
 
 export type { Noun };
 
-export const NOUNS: readonly Noun[] = [region, dept, node, token, task];
+export const NOUNS: readonly Noun[] = [region, dept, node, token, task, catalog, share, sub, objection, audit, report, user];

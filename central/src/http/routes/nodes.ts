@@ -79,7 +79,7 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
       },
       async (req) => {
         const p = requireRole(req, ...WRITERS);
-        return deps.nodes.setEnabled(req.params.id, enabled, req.body?.reason ?? `${verb}d by ${p.name}`);
+        return deps.nodes.setEnabled(req.params.id, enabled, req.body?.reason ?? `${verb}d by ${p.name}`, p);
       },
     );
   }
@@ -102,14 +102,14 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req, reply) => {
-      requireRole(req, ...WRITERS);
-      return reply.status(201).send(deps.nodes.createToken(req.body));
+      const p = requireRole(req, ...WRITERS);
+      return reply.status(201).send(deps.nodes.createToken(req.body, p));
     },
   );
 
   app.delete('/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revoke an unused token', params: Type.Object({ id: Type.String({ minLength: 1 }) }) } }, async (req, reply) => {
-    requireRole(req, ...WRITERS);
-    deps.nodes.revokeToken(req.params.id);
+    const p = requireRole(req, ...WRITERS);
+    deps.nodes.revokeToken(req.params.id, p);
     return reply.status(204).send();
   });
 
@@ -130,12 +130,18 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
         ),
       },
     },
-    async (req) =>
-      deps.reports.list({
+    async (req) => {
+      const reports = deps.reports.list({
         ...(req.query.node && { nodeId: req.query.node }),
         ...(req.query.kind && { kind: req.query.kind }),
         ...(req.query.afterSeq !== undefined && { afterSeq: req.query.afterSeq }),
         ...(req.query.limit !== undefined && { limit: req.query.limit }),
-      }),
+      });
+      // A city admin sees the reports of the nodes in its region subtree only.
+      const scope = scopeOf(req, deps);
+      if (!scope) return reports;
+      const visible = new Set(deps.nodes.list({ regionCodes: scope }).map((n) => n.id));
+      return reports.filter((r) => visible.has(r.nodeId));
+    },
   );
 }

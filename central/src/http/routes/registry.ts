@@ -33,8 +33,8 @@ export function registerRegistryRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req, reply) => {
-      requireRole(req, Role.PROVINCE_ADMIN);
-      return reply.status(201).send(deps.registry.createRegion(req.body));
+      const p = requireRole(req, Role.PROVINCE_ADMIN);
+      return reply.status(201).send(deps.registry.createRegion(req.body, p));
     },
   );
 
@@ -43,8 +43,8 @@ export function registerRegistryRoutes(app: App, deps: HttpDeps): void {
   );
 
   app.delete('/regions/:code', { schema: { tags: ['regions'], params: Type.Object({ code: Code }) } }, async (req, reply) => {
-    requireRole(req, Role.PROVINCE_ADMIN);
-    deps.registry.deleteRegion(req.params.code);
+    const p = requireRole(req, Role.PROVINCE_ADMIN);
+    deps.registry.deleteRegion(req.params.code, p);
     return reply.status(204).send();
   });
 
@@ -75,8 +75,8 @@ export function registerRegistryRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req, reply) => {
-      requireRole(req, ...WRITERS);
-      return reply.status(201).send(deps.registry.createDepartment(req.body));
+      const p = requireRole(req, ...WRITERS);
+      return reply.status(201).send(deps.registry.createDepartment(req.body, p));
     },
   );
 

@@ -1,6 +1,7 @@
 // /api/v1/tasks: tasks (交换任务) delivered to nodes as assignments, and their runs.
 import { Type } from 'typebox';
 import { requireRole, WRITERS } from '../auth.js';
+import { scopeOf } from './scope.js';
 import type { App, HttpDeps } from '../types.js';
 import { Name } from './registry.js';
 
@@ -35,7 +36,13 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
         response: { 200: Type.Array(Task) },
       },
     },
-    async (req) => deps.assignments.listTasks(req.query.node ? [req.query.node] : undefined),
+    async (req) => {
+      // A city admin sees the tasks of the nodes in its region subtree only.
+      const scope = scopeOf(req, deps);
+      const visible = scope && deps.nodes.list({ regionCodes: scope }).map((n) => n.id);
+      const nodeIds = req.query.node ? [req.query.node].filter((n) => !visible || visible.includes(n)) : visible;
+      return deps.assignments.listTasks(nodeIds);
+    },
   );
 
   app.post(
@@ -63,8 +70,8 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req, reply) => {
-      requireRole(req, ...WRITERS);
-      return reply.status(201).send(deps.assignments.createTask(req.body));
+      const p = requireRole(req, ...WRITERS);
+      return reply.status(201).send(deps.assignments.createTask(req.body, p));
     },
   );
 
@@ -93,14 +100,14 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req) => {
-      requireRole(req, ...WRITERS);
-      return deps.assignments.updateTask(req.params.id, req.body);
+      const p = requireRole(req, ...WRITERS);
+      return deps.assignments.updateTask(req.params.id, req.body, p);
     },
   );
 
   app.delete('/tasks/:id', { schema: { tags: ['tasks'], params: Type.Object({ id: TaskId }) } }, async (req, reply) => {
-    requireRole(req, ...WRITERS);
-    deps.assignments.deleteTask(req.params.id);
+    const p = requireRole(req, ...WRITERS);
+    deps.assignments.deleteTask(req.params.id, p);
     return reply.status(204).send();
   });
 
@@ -128,9 +135,9 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req) => {
-      requireRole(req, ...WRITERS);
+      const p = requireRole(req, ...WRITERS);
       const t = deps.assignments.getTask(req.params.id);
-      return deps.assignments.updateTask(t.id, { params: { ...t.params, _resendQuarantine: Date.now() } });
+      return deps.assignments.updateTask(t.id, { params: { ...t.params, _resendQuarantine: Date.now() } }, p);
     },
   );
 

@@ -1,0 +1,111 @@
+// Aggregates for evaluation (考核) over a period [since, until): per department counts of the catalog,
+// applications, data moved (from task runs) and objections; node liveness events for online rates.
+import type { Db } from './db.js';
+
+export interface DepartmentCounts {
+  departmentCode: string;
+  resourcesPublished: number;
+  resourcesTotal: number;
+  applicationsReceived: number;
+  applicationsAnswered: number;
+  applicationsAnsweredOnTime: number;
+  applicationsPending: number;
+  applicationsOverdue: number;
+  applicationsMade: number;
+  providedRecords: number;
+  providedBatches: number;
+  usedRecords: number;
+  usedBatches: number;
+  objectionsRaised: number;
+  objectionsRaisedResolved: number;
+  objectionsReceived: number;
+  objectionsResolved: number;
+}
+
+type Counter = Exclude<keyof DepartmentCounts, 'departmentCode'>;
+
+export class EvaluationStore {
+  constructor(private readonly db: Db) {}
+
+  /** Counts per department (every department appears, with zeros when it did nothing). */
+  departmentCounts(since: number, until: number, now: number): DepartmentCounts[] {
+    const out = new Map<string, DepartmentCounts>();
+    for (const { code } of this.db.prepare('SELECT code FROM departments ORDER BY code').all() as { code: string }[])
+      out.set(code, {
+        departmentCode: code,
+        resourcesPublished: 0,
+        resourcesTotal: 0,
+        applicationsReceived: 0,
+        applicationsAnswered: 0,
+        applicationsAnsweredOnTime: 0,
+        applicationsPending: 0,
+        applicationsOverdue: 0,
+        applicationsMade: 0,
+        providedRecords: 0,
+        providedBatches: 0,
+        usedRecords: 0,
+        usedBatches: 0,
+        objectionsRaised: 0,
+        objectionsRaisedResolved: 0,
+        objectionsReceived: 0,
+        objectionsResolved: 0,
+      });
+    const add = (sql: string, args: unknown[], cols: Partial<Record<string, Counter>>): void => {
+      for (const row of this.db.prepare(sql).all(...args) as Record<string, unknown>[]) {
+        const d = out.get(String(row['dept']));
+        if (!d) continue;
+        for (const [col, key] of Object.entries(cols)) d[key!] += Number(row[col] ?? 0);
+      }
+    };
+    add(
+      `SELECT provider_department_code AS dept, SUM(status = 'published') AS pub, COUNT(*) AS total FROM resources GROUP BY 1`,
+      [],
+      { pub: 'resourcesPublished', total: 'resourcesTotal' },
+    );
+    add(
+      `SELECT provider_department_code AS dept, COUNT(*) AS received,
+         SUM(answered_at IS NOT NULL) AS answered, SUM(answered_at IS NOT NULL AND answered_at < deadline_at) AS on_time,
+         SUM(status = 'pending') AS pending, SUM(status = 'pending' AND deadline_at <= ?) AS overdue
+       FROM applications WHERE submitted_at >= ? AND submitted_at < ? GROUP BY 1`,
+      [now, since, until],
+      { received: 'applicationsReceived', answered: 'applicationsAnswered', on_time: 'applicationsAnsweredOnTime', pending: 'applicationsPending', overdue: 'applicationsOverdue' },
+    );
+    add(`SELECT consumer_department_code AS dept, COUNT(*) AS made FROM applications WHERE submitted_at >= ? AND submitted_at < ? GROUP BY 1`, [since, until], {
+      made: 'applicationsMade',
+    });
+    // Data provided: runs of sync tasks on the department's nodes; data used: runs of its exchange tasks.
+    add(
+      `SELECT n.department_code AS dept,
+         SUM(CASE WHEN t.kind = 'sync' THEN r.records ELSE 0 END) AS p_rec, SUM(CASE WHEN t.kind = 'sync' THEN r.batches ELSE 0 END) AS p_bat,
+         SUM(CASE WHEN t.kind = 'exchange' THEN r.records ELSE 0 END) AS u_rec, SUM(CASE WHEN t.kind = 'exchange' THEN r.batches ELSE 0 END) AS u_bat
+       FROM task_runs r JOIN tasks t ON t.id = r.task_id JOIN nodes n ON n.id = r.node_id
+       WHERE r.finished_at >= ? AND r.finished_at < ? GROUP BY 1`,
+      [since, until],
+      { p_rec: 'providedRecords', p_bat: 'providedBatches', u_rec: 'usedRecords', u_bat: 'usedBatches' },
+    );
+    add(
+      `SELECT consumer_department_code AS dept, COUNT(*) AS raised, SUM(status = 'answered') AS resolved
+       FROM objections WHERE raised_at >= ? AND raised_at < ? GROUP BY 1`,
+      [since, until],
+      { raised: 'objectionsRaised', resolved: 'objectionsRaisedResolved' },
+    );
+    add(
+      `SELECT provider_department_code AS dept, COUNT(*) AS received, SUM(status = 'answered') AS resolved
+       FROM objections WHERE raised_at >= ? AND raised_at < ? GROUP BY 1`,
+      [since, until],
+      { received: 'objectionsReceived', resolved: 'objectionsResolved' },
+    );
+    return [...out.values()];
+  }
+
+  /** Liveness events of every node up to `until`, in time order, grouped by node. */
+  nodeEvents(until: number): Map<string, { at: number; kind: string }[]> {
+    const out = new Map<string, { at: number; kind: string }[]>();
+    for (const e of this.db.prepare('SELECT node_id, at, kind FROM node_events WHERE at < ? ORDER BY node_id, at, id').iterate(until) as IterableIterator<{ node_id: string; at: number; kind: string }>) {
+      let list = out.get(e.node_id);
+      if (!list) out.set(e.node_id, (list = []));
+      list.push({ at: e.at, kind: e.kind });
+    }
+    return out;
+  }
+}
