@@ -92,7 +92,7 @@ export class Agent extends EventEmitter {
         this.log.warn({ enrolledWith: this.identity.centralAddress, configured: this.config.central.address }, 'central address changed since enrollment');
       this.client.setCredentials(this.identity);
       this.spool = new SqliteSpool(join(this.config.dataDir, 'spool.db'), this.config.spool);
-      this.dataSpool = new DataSpool(this.spool.db);
+      this.dataSpool = new DataSpool(this.spool.db, this.spool.hintDb);
       if (this.identity.dataPlane.natsUrls.length > 0)
         this.dataPlane = new DataPlane(this.identity, this.dataSpool, this.config.dataPlane, this.deps.logger);
       this.supervisor = new TaskSupervisor(

@@ -12,6 +12,9 @@ import { addressing, type DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
 import { checkOutbound, expired, termsOf } from '../policy/agreement.js';
 
+/** Batches read and committed per step of a sync task. */
+const STEP_BATCHES = 8;
+
 export interface SyncSettings {
   batchRecords: number;
   maxBatchBytes: number;
@@ -172,7 +175,9 @@ export function createSyncRunner(
         ctx.report('event', { severity: 'info', code: 'SPOOL_RESUMED', message: 'spool below quota; reading resumed', taskId: task.id });
       }
       try {
-        const page = await source.read(state.cursor, batchRecords);
+        // One step reads several batches' worth and commits them together: one fsync per step, not per
+        // batch. A trickle still goes out at once (a short page is a short step).
+        const page = await source.read(state.cursor, batchRecords * STEP_BATCHES);
         const rows: unknown[][] = [];
         const ops: ('u' | 'd')[] = [];
         const quarantine: NewQuarantine[] = [];
@@ -195,7 +200,11 @@ export function createSyncRunner(
           rows.push(r.values);
           ops.push(page.ops[i] ?? 'u');
         }
-        const batches = buildBatches(state, columns ?? [], rows, ops);
+        const batches: ReturnType<typeof buildBatches> = [];
+        for (let i = 0; i < rows.length; i += batchRecords) {
+          const part = buildBatches({ ...state, nextSequence: state.nextSequence + batches.length }, columns ?? [], rows.slice(i, i + batchRecords), ops.slice(i, i + batchRecords));
+          batches.push(...part);
+        }
         const exhausted = page.exhausted;
         const restart = exhausted && source.mode === 'full';
         state = spool.commitStep(

@@ -11,8 +11,10 @@
 //    progress — never on the JetStream publish ack (the broker may lose what it acked).
 //  - The epoch of a task is drawn once, when its state row is created; a recreated spool is a new epoch.
 //  - Publish marks and receipt deletions are hints that are safe to lose (a lost one costs a re-send that
-//    the consumer recognises), so they are group-committed: queued and written in one transaction at
-//    most every 10 ms, and always before any read of the outbox, so reads never see stale state.
+//    the consumer recognises), so they are group-committed — queued and written in one transaction at
+//    most every 10 ms, and always before any read of the outbox, so reads never see stale state — through
+//    a second connection with synchronous=NORMAL: they never wait for an fsync. Batches, cursors and
+//    quarantine go through the main connection (synchronous as configured, FULL by default).
 //  - The outbox depth (batches, bytes) is kept in memory, counted once at open and then maintained by
 //    every insert and delete.
 import { randomBytes } from 'node:crypto';
@@ -71,7 +73,14 @@ export class DataSpool {
   private readonly flushTx: () => void;
   private totals: { batches: number; bytes: number };
 
-  constructor(private readonly db: Database.Database) {
+  /**
+   * @param db the spool's main connection (durable writes)
+   * @param hintDb a second connection to the same file for hint writes (defaults to `db`)
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly hintDb: Database.Database = db,
+  ) {
     this.st = {
       state: db.prepare('SELECT task_id, epoch, next_sequence, cursor, passes FROM task_state WHERE task_id = ?'),
       insertState: db.prepare('INSERT INTO task_state (task_id, epoch, next_sequence, cursor, passes, updated_at) VALUES (?, ?, 1, NULL, 0, ?)'),
@@ -83,8 +92,8 @@ export class DataSpool {
       unpublished: db.prepare(
         'SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? AND task_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?',
       ),
-      markPublished: db.prepare('UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?'),
-      ack: db.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ? RETURNING bytes'),
+      markPublished: hintDb.prepare('UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?'),
+      ack: hintDb.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ? RETURNING bytes'),
       oldestUnacked: db.prepare('SELECT * FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1'),
       republish: db.prepare('UPDATE data_outbox SET published_at = NULL WHERE task_id = ? AND epoch = ? AND sequence > ? AND sequence <= ?'),
       depth: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM data_outbox'),
@@ -104,7 +113,7 @@ export class DataSpool {
     };
     const d = this.st.depth.get() as { n: number; b: number };
     this.totals = { batches: d.n, bytes: d.b };
-    this.flushTx = db.transaction(() => {
+    this.flushTx = hintDb.transaction(() => {
       for (const [id, at] of this.pendingPublished) this.st.markPublished.run(at, id);
       for (const a of this.pendingAcks.values()) this.deleteUpTo(a.taskId, a.epoch, a.sequence);
       this.pendingPublished = [];
@@ -200,7 +209,7 @@ export class DataSpool {
   /** Deletes every batch of the stream up to and including `sequence` now; returns how many. */
   acknowledge(taskId: string, epoch: string, sequence: number): number {
     this.flush();
-    return this.db.transaction(() => this.deleteUpTo(taskId, epoch, sequence))();
+    return this.hintDb.transaction(() => this.deleteUpTo(taskId, epoch, sequence))();
   }
 
   oldestUnacknowledged(taskId: string): OutboxBatch | undefined {

@@ -105,6 +105,8 @@ export interface SpoolOptions {
 
 export class SqliteSpool {
   readonly db: Db;
+  /** A second connection with synchronous=NORMAL for writes that are safe to lose (see data-spool.ts). */
+  readonly hintDb: Db;
   private readonly stmts;
 
   constructor(
@@ -121,6 +123,9 @@ export class SqliteSpool {
       this.db.close();
       throw new AgentError(AgentErrorCode.SPOOL_CORRUPT, (err as Error).message, { cause: err });
     }
+    this.hintDb = new Database(file);
+    this.hintDb.pragma('synchronous = NORMAL');
+    this.hintDb.pragma('busy_timeout = 5000');
     this.stmts = {
       insertReport: this.db.prepare('INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)'),
       peekReports: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at FROM report_outbox ORDER BY seq LIMIT ?'),
@@ -211,6 +216,7 @@ export class SqliteSpool {
   }
 
   close(): void {
+    if (this.hintDb.open) this.hintDb.close();
     if (this.db.open) this.db.close();
   }
 }
