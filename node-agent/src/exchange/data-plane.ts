@@ -191,6 +191,11 @@ export class DataPlane {
     this.loops.push(this.receiptLoop());
   }
 
+  /** Whether the consumer of a provider task has answered that it is ready (or is offline). */
+  isReady(taskId: string): boolean {
+    return this.outbound.has(taskId) && !this.notReady.has(taskId);
+  }
+
   unregisterOutbound(taskId: string): void {
     this.outbound.delete(taskId);
     this.notReady.delete(taskId);

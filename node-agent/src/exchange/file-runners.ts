@@ -86,6 +86,8 @@ export function createFileSyncRunner(
   }
   let progress: Progress | undefined;
 
+  // Registered as an outbound stream for the readiness handshake (its chunks do not use the outbox).
+  dataPlane.registerOutbound(task.id, { destinationNodeId: task.peerNodeId, subscriptionId: task.subscriptionId });
   dataPlane.registerFileReceipts(task.id, (r: ReceiptData) => {
     const p = progress;
     if (!p || r.fileId !== p.fileId) return; // a late receipt of an earlier transfer
@@ -104,12 +106,14 @@ export function createFileSyncRunner(
 
   const send = async (t: FileTransfer, path: string): Promise<'done' | 'changed' | 'refused'> => {
     const transport = await dataPlane.connected();
+    while (!dataPlane.isReady(task.id) && !abort.signal.aborted) await sleep(200, abort.signal);
     const chunkBytes = t.chunkBytes;
     const p: Progress = { fileId: t.fileId, acked: t.ackedChunks, persisted: t.ackedChunks };
     progress = p;
     if (p.acked > 0) log.info({ file: t.relPath, fileId: t.fileId, fromChunk: p.acked, of: t.chunkCount }, 'resuming file transfer');
-    // The whole-file hash is computed as chunks are read in order; re-sends and resumes re-hash.
-    let hash = await hashPrefix(path, p.acked * chunkBytes);
+    // The whole-file hash is computed as chunks are read in order (a re-sent chunk is not hashed again:
+    // the file is checked unchanged); only a resume after a restart hashes the prefix already sent.
+    const hash = await hashPrefix(path, p.acked * chunkBytes);
     let hashedChunks = p.acked;
     const fh = await open(path, 'r');
     try {
@@ -129,8 +133,6 @@ export function createFileSyncRunner(
           await Promise.allSettled([...inFlight]);
           failed = undefined;
           next = p.acked;
-          hash = await hashPrefix(path, next * chunkBytes);
-          hashedChunks = next;
           attempt++;
           await sleep(500, abort.signal);
           continue;
@@ -198,8 +200,6 @@ export function createFileSyncRunner(
           lastGapAt = Date.now();
           await Promise.allSettled([...inFlight]);
           next = p.acked;
-          hash = await hashPrefix(path, next * chunkBytes);
-          hashedChunks = next;
           attempt++;
           continue;
         }
@@ -209,8 +209,6 @@ export function createFileSyncRunner(
         } else if (inFlight.size === 0 && Date.now() - lastProgressAt > settings.receiptTimeoutMs) {
           log.info({ fileId: t.fileId, fromChunk: p.acked }, 'file receipts stalled; resending from the last committed chunk');
           next = p.acked;
-          hash = await hashPrefix(path, next * chunkBytes);
-          hashedChunks = next;
           attempt++;
           lastProgressAt = Date.now();
         }
@@ -280,6 +278,7 @@ export function createFileSyncRunner(
       await Promise.race([Promise.all([running, reporter]), sleep(graceMs)]);
       report();
       dataPlane.unregisterFileReceipts(task.id);
+      dataPlane.unregisterOutbound(task.id);
     },
   };
 }

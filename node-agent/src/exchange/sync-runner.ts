@@ -207,11 +207,13 @@ export function createSyncRunner(
         }
         const exhausted = page.exhausted;
         const restart = exhausted && source.mode === 'full';
-        state = spool.commitStep(
-          state,
-          { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine: quarantine.map((q) => ({ ...q, record: jsonSafe(q.record) })) },
-          Date.now(),
-        );
+        // An idle poll (nothing read) changes nothing: no transaction, no fsync competing with other work.
+        if (page.rows.length > 0 || restart)
+          state = spool.commitStep(
+            state,
+            { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine: quarantine.map((q) => ({ ...q, record: jsonSafe(q.record) })) },
+            Date.now(),
+          );
         counters.records += rows.length;
         counters.batches += batches.length;
         counters.bytes += batches.reduce((n, b) => n + b.envelope.byteLength, 0);

@@ -178,7 +178,9 @@ export class NatsTransport {
         await this.ensureConsumer(durable, filter, opts.ackWaitMs ?? 30_000);
         const consumer = await this.js.consumers.get(this.opts.stream, durable);
         while (!signal.aborted) {
-          const iter = await consumer.fetch({ max_messages: opts.batch ?? 64, expires: 1_000 });
+          // A long-lived pull with slow heartbeats: a loaded machine (an fsync stalling the event loop for
+          // a second) must not abort a fetch whose messages would then wait out the ack wait.
+          const iter = await consumer.fetch({ max_messages: opts.batch ?? 64, expires: 30_000, idle_heartbeat: 10_000 });
           const stop = (): void => void iter.stop();
           signal.addEventListener('abort', stop, { once: true });
           try {
