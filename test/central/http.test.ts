@@ -166,6 +166,10 @@ describe('http regions and departments', () => {
     expect(all.body.map((x) => x.code)).toEqual(['gat', 'nc-gaj']);
     const city = await call<{ code: string }[]>(app, 'GET', '/api/v1/departments?region=360100');
     expect(city.body.map((x) => x.code)).toEqual(['nc-gaj']);
+    // A mistyped region is an error, not an empty list.
+    const typo = await call<ErrorBody>(app, 'GET', '/api/v1/departments?region=360199');
+    expect([typo.status, typo.body.error.message]).toEqual([404, 'region "360199" not found']);
+    expect((await call(app, 'GET', '/api/v1/nodes?region=360199')).status).toBe(404);
   });
 
   it('departments - a duplicate department is 409 and an unknown region is 400 naming regionCode', async () => {

@@ -87,6 +87,23 @@ describe('services enrollment', () => {
     expect(d.store.nodes.token(record.id)?.usedAt).toBeNull();
   });
 
+  it('tokens - a used token cannot be revoked (the node is disabled instead); revoking twice changes nothing', () => {
+    const d = deps();
+    seedDepartment(d);
+    const used = d.nodes.createToken({ departmentCode: 'gat', nodeName: 'fe-01' });
+    const { node } = d.nodes.enroll(enrollInput(used.token));
+    const err = xchgError(() => d.nodes.revokeToken(used.record.id));
+    expect(err.code).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(err.message).toBe(`token ${used.record.id} was already used by node ${node.id}; disable the node instead`);
+    expect(d.store.nodes.token(used.record.id)?.revokedAt).toBeNull();
+    const fresh = d.nodes.createToken({ departmentCode: 'gat', nodeName: 'fe-02' });
+    d.nodes.revokeToken(fresh.record.id);
+    const at = d.store.nodes.token(fresh.record.id)?.revokedAt;
+    expect(at).not.toBeNull();
+    d.nodes.revokeToken(fresh.record.id);
+    expect(d.store.nodes.token(fresh.record.id)?.revokedAt).toBe(at);
+  });
+
   it('enrollment - a revoked token is refused and creates no node', () => {
     const d = deps();
     seedDepartment(d);

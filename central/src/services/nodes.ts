@@ -70,6 +70,9 @@ export class NodeService {
     this.store.tx(() => {
       const t = this.store.nodes.token(id);
       if (!t) throw notFound('token', id);
+      if (t.usedAt !== null)
+        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `token ${id} was already used by node ${t.usedByNodeId ?? '?'}; disable the node instead`, { field: 'id' });
+      if (t.revokedAt !== null) return;
       this.store.nodes.revokeToken(id, this.clock());
       this.audit.record(actor, { action: 'token.revoke', entityType: 'token', entityId: id, departmentCode: t.departmentCode, details: { nodeName: t.nodeName, wasUsed: t.usedAt !== null } });
     });

@@ -9,6 +9,7 @@ export function scopeOf(req: FastifyRequest, deps: HttpDeps, regionFilter?: stri
   let scope: string[] | undefined;
   if (p?.role === Role.CITY_ADMIN && p.regionCode) scope = deps.registry.scope(p.regionCode);
   if (regionFilter) {
+    deps.registry.getRegion(regionFilter); // an unknown region is a 404, not an empty list
     const wanted = deps.registry.scope(regionFilter);
     scope = scope ? wanted.filter((c) => scope!.includes(c)) : wanted;
   }
