@@ -8,18 +8,7 @@ import { compileConfig, ConfigError, type CentralConfig } from './config.js';
 import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
-import { CentralMetrics } from './metrics.js';
-import { WorkingCalendar } from './domain/calendar.js';
-import { AssignmentService } from './services/assignments.js';
-import { AuditTrail } from './services/audit.js';
-import { CatalogService } from './services/catalog.js';
-import { EvaluationService } from './services/evaluation.js';
-import { NodeService } from './services/nodes.js';
-import { ObjectionService } from './services/objections.js';
-import { RegistryService } from './services/registry.js';
-import { ReportService } from './services/reports.js';
-import { SharingService } from './services/sharing.js';
-import { UserService } from './services/users.js';
+import { createServices } from './services/index.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
 
@@ -63,38 +52,18 @@ async function main(): Promise<void> {
   const store = Store.open(join(config.dataDir, 'central.db'));
   const clock = (): number => Date.now();
 
-  let metrics: CentralMetrics | undefined;
-  const audit = new AuditTrail(store, clock);
-  const nodes = new NodeService(store, clock, {
+  const gov = config.governance;
+  const livenessLog = logger.child({ component: 'liveness' });
+  const { audit, nodes, assignments, registry, reports, users, sharing, catalog, objections, evaluation, metrics } = createServices(store, clock, {
     heartbeatTtlMs: config.heartbeatTtlMs,
     enrollTokenTtlMs: config.enrollTokenTtlMs,
-    onTransition: (t) => {
-      metrics?.nodeTransitions.inc({ to: t.to });
-      const log = logger.child({ component: 'liveness' });
-      if (t.to === 'offline') log.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
-      else log.info({ nodeId: t.nodeId }, 'node online');
-    },
-  }, audit);
-  const assignments = new AssignmentService(store, clock, audit);
-  const registry = new RegistryService(store, clock, audit);
-  const reports = new ReportService(store, clock, audit);
-  const users = new UserService(store, clock, audit);
-  const gov = config.governance;
-  const sharing = new SharingService(store, clock, audit, assignments, {
-    calendar: new WorkingCalendar(gov),
+    calendar: gov,
     approvalWorkingDays: gov.approvalWorkingDays,
     agreementValidityDays: gov.agreementValidityDays,
-  });
-  const catalog = new CatalogService(store, clock, audit, sharing);
-  const objections = new ObjectionService(store, clock, audit);
-  const evaluation = new EvaluationService(store, clock);
-  metrics = new CentralMetrics({
-    nodesByStatus: () => {
-      const counts: Record<string, number> = {};
-      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
-      return counts;
+    onTransition: (t) => {
+      if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
+      else livenessLog.info({ nodeId: t.nodeId }, 'node online');
     },
-    parkedPolls: () => assignments.parkedPolls,
   });
 
   let ready = false;

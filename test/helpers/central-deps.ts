@@ -5,19 +5,20 @@ import { pino, type Logger } from 'pino';
 import type { GrpcDeps } from '../../central/src/grpc/server.js';
 import type { HttpDeps } from '../../central/src/http/app.js';
 import type { LivenessTransition } from '../../central/src/domain/liveness.js';
-import { CentralMetrics } from '../../central/src/metrics.js';
+import type { CentralMetrics } from '../../central/src/metrics.js';
 import { DEFAULTS } from '../../central/src/config.js';
-import { WorkingCalendar, type CalendarSpec } from '../../central/src/domain/calendar.js';
-import { AssignmentService } from '../../central/src/services/assignments.js';
-import { AuditTrail } from '../../central/src/services/audit.js';
-import { CatalogService } from '../../central/src/services/catalog.js';
-import { EvaluationService } from '../../central/src/services/evaluation.js';
-import { NodeService } from '../../central/src/services/nodes.js';
-import { ObjectionService } from '../../central/src/services/objections.js';
-import { RegistryService } from '../../central/src/services/registry.js';
-import { ReportService } from '../../central/src/services/reports.js';
-import { SharingService } from '../../central/src/services/sharing.js';
-import { UserService } from '../../central/src/services/users.js';
+import type { WorkingCalendar, CalendarSpec } from '../../central/src/domain/calendar.js';
+import type { AssignmentService } from '../../central/src/services/assignments.js';
+import type { AuditTrail } from '../../central/src/services/audit.js';
+import type { CatalogService } from '../../central/src/services/catalog.js';
+import type { EvaluationService } from '../../central/src/services/evaluation.js';
+import type { NodeService } from '../../central/src/services/nodes.js';
+import type { ObjectionService } from '../../central/src/services/objections.js';
+import type { RegistryService } from '../../central/src/services/registry.js';
+import type { ReportService } from '../../central/src/services/reports.js';
+import type { SharingService } from '../../central/src/services/sharing.js';
+import type { UserService } from '../../central/src/services/users.js';
+import { createServices } from '../../central/src/services/index.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
 import { tmpDir } from './tmp.js';
 
@@ -88,37 +89,14 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const clock = opts.clock ?? manual!.now;
   const logger = pino({ level: 'silent' });
   const transitions: LivenessTransition[] = [];
-  let metrics: CentralMetrics | undefined;
-  const audit = new AuditTrail(store, clock);
-  const nodes = new NodeService(store, clock, {
+  const gov = DEFAULTS.governance;
+  const { audit, nodes, assignments, registry, reports, users, sharing, catalog, objections, evaluation, calendar, metrics } = createServices(store, clock, {
     heartbeatTtlMs: opts.heartbeatTtlMs ?? 15_000,
     enrollTokenTtlMs: opts.enrollTokenTtlMs ?? 7 * 24 * 3600_000,
-    onTransition: (t) => {
-      transitions.push(t);
-      metrics?.nodeTransitions.inc({ to: t.to });
-    },
-  }, audit);
-  const assignments = new AssignmentService(store, clock, audit);
-  const registry = new RegistryService(store, clock, audit);
-  const reports = new ReportService(store, clock, audit);
-  const users = new UserService(store, clock, audit);
-  const gov = DEFAULTS.governance;
-  const calendar = new WorkingCalendar({ holidays: gov.holidays, workdays: gov.workdays, utcOffsetMinutes: gov.utcOffsetMinutes, ...opts.calendar });
-  const sharing = new SharingService(store, clock, audit, assignments, {
-    calendar,
+    calendar: { holidays: gov.holidays, workdays: gov.workdays, utcOffsetMinutes: gov.utcOffsetMinutes, ...opts.calendar },
     approvalWorkingDays: opts.approvalWorkingDays ?? gov.approvalWorkingDays,
     agreementValidityDays: opts.agreementValidityDays ?? gov.agreementValidityDays,
-  });
-  const catalog = new CatalogService(store, clock, audit, sharing);
-  const objections = new ObjectionService(store, clock, audit);
-  const evaluation = new EvaluationService(store, clock);
-  metrics = new CentralMetrics({
-    nodesByStatus: () => {
-      const counts: Record<string, number> = {};
-      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
-      return counts;
-    },
-    parkedPolls: () => assignments.parkedPolls,
+    onTransition: (t) => transitions.push(t),
   });
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const readyState = { ready: true };

@@ -1,0 +1,88 @@
+// Wiring of central's services over one store: the single place that knows which service needs which.
+// main.ts and the tests build central through it, so they cannot drift apart.
+import type { LivenessTransition } from '../domain/liveness.js';
+import { WorkingCalendar, type CalendarSpec } from '../domain/calendar.js';
+import { CentralMetrics } from '../metrics.js';
+import type { Store } from '../store/index.js';
+import { AssignmentService } from './assignments.js';
+import { AuditTrail } from './audit.js';
+import { CatalogService } from './catalog.js';
+import { EvaluationService } from './evaluation.js';
+import { NodeService } from './nodes.js';
+import { ObjectionService } from './objections.js';
+import { RegistryService } from './registry.js';
+import { ReportService } from './reports.js';
+import { SharingService } from './sharing.js';
+import { UserService } from './users.js';
+
+export interface ServiceOptions {
+  heartbeatTtlMs: number;
+  enrollTokenTtlMs: number;
+  calendar: CalendarSpec;
+  approvalWorkingDays: number;
+  agreementValidityDays: number;
+  /** Called after each stored liveness transition (after the metric is counted). */
+  onTransition?: (t: LivenessTransition) => void;
+}
+
+export interface Services {
+  audit: AuditTrail;
+  nodes: NodeService;
+  assignments: AssignmentService;
+  registry: RegistryService;
+  reports: ReportService;
+  users: UserService;
+  sharing: SharingService;
+  catalog: CatalogService;
+  objections: ObjectionService;
+  evaluation: EvaluationService;
+  calendar: WorkingCalendar;
+  metrics: CentralMetrics;
+}
+
+export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
+  let metrics: CentralMetrics | undefined;
+  const audit = new AuditTrail(store, clock);
+  const nodes = new NodeService(
+    store,
+    clock,
+    {
+      heartbeatTtlMs: opts.heartbeatTtlMs,
+      enrollTokenTtlMs: opts.enrollTokenTtlMs,
+      onTransition: (t) => {
+        metrics?.nodeTransitions.inc({ to: t.to });
+        opts.onTransition?.(t);
+      },
+    },
+    audit,
+  );
+  const assignments = new AssignmentService(store, clock, audit);
+  const calendar = new WorkingCalendar(opts.calendar);
+  const sharing = new SharingService(store, clock, audit, assignments, {
+    calendar,
+    approvalWorkingDays: opts.approvalWorkingDays,
+    agreementValidityDays: opts.agreementValidityDays,
+  });
+  metrics = new CentralMetrics({
+    nodesByStatus: () => {
+      const counts: Record<string, number> = {};
+      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
+      return counts;
+    },
+    parkedPolls: () => assignments.parkedPolls,
+  });
+  return {
+    audit,
+    nodes,
+    assignments,
+    registry: new RegistryService(store, clock, audit),
+    reports: new ReportService(store, clock, audit),
+    users: new UserService(store, clock, audit),
+    sharing,
+    catalog: new CatalogService(store, clock, audit, sharing),
+    objections: new ObjectionService(store, clock, audit),
+    evaluation: new EvaluationService(store, clock),
+    calendar,
+    metrics,
+  };
+}
