@@ -102,7 +102,7 @@ export class Agent extends EventEmitter {
           report: (kind, body) => this.report(kind, body),
           dataPlane: this.dataPlane,
           dataSpool: this.dataSpool,
-          fileSpool: new FileSpool(this.spool.db),
+          fileSpool: new FileSpool(this.spool.db, this.spool.hintDb),
         },
         this.config.shutdownGraceMs,
       );

@@ -66,6 +66,8 @@ export const AgentConfigSchema = Type.Object(
         maxBatchBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
         /** Size of a file chunk; kept 16 KiB below the broker's max_payload (1 MiB by default). */
         fileChunkBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
+        /** File bytes sent ahead of the consumer's committed point (what the exchange center holds per transfer). */
+        fileWindowBytes: Type.Integer({ minimum: 8192, maximum: 1024 * 1024 * 1024 }),
         /** How often an incremental source is read again once it has nothing new. */
         pollIntervalMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
         /** Async JetStream publishes in flight. */
@@ -110,6 +112,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     batchRecords: 1000,
     maxBatchBytes: 512 * 1024,
     fileChunkBytes: 1024 * 1024 - 16 * 1024,
+    fileWindowBytes: 64 * 1024 * 1024,
     pollIntervalMs: 1000,
     publishWindow: 32,
     receiptTimeoutMs: 30_000,

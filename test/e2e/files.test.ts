@@ -3,12 +3,31 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENVELOPE_HEADER, encodeEnvelopeHeader } from '../../node-agent/src/transport/envelope.js';
 import { Exchange } from '../helpers/exchange.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
+const WINDOW = 4 * 1024 * 1024;
+const CHUNK = 256 * 1024;
+const FILE_STREAM = 'XCHG_DATA_FILES';
+
+/** Bytes of file chunks the broker holds right now. */
+async function fileStreamBytes(url: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(FILE_STREAM)).state.bytes;
+  } finally {
+    await nc.close();
+  }
+}
+
+const occurrences = (text: string, needle: string): number => text.split(needle).length - 1;
 
 /** Writes a file of `mb` MiB of pseudo-random bytes without holding it all in memory. */
 function bigFile(path: string, mb: number): void {
@@ -35,7 +54,8 @@ describe('files - chunked transfer with resume', () => {
     writeFileSync(join(src, 'upload.tmp'), 'incomplete, never sent');
     x = await Exchange.start({
       rows: 10,
-      dataPlane: { fileChunkBytes: 256 * 1024, receiptTimeoutMs: 2_000, ackWaitMs: 2_000 },
+      // A window of 4 MiB: a provider killed half way cannot have handed the whole file to the broker.
+      dataPlane: { fileChunkBytes: CHUNK, fileWindowBytes: WINDOW, receiptTimeoutMs: 2_000, ackWaitMs: 2_000 },
       sources: { docs: { type: 'files', dir: src, stableMs: 200 } },
       sinks: { inbox: { type: 'files', dir: dst } },
     });
@@ -83,6 +103,77 @@ describe('files - chunked transfer with resume', () => {
     writeFileSync(p, 'id,name\n1,张三\n'); // truncated and rewritten mid-transfer
     await waitFor(() => existsSync(join(dst, name)) && sha(join(dst, name)) === sha(p), 60_000, 200, 'the new version');
     expect(readFileSync(join(dst, name), 'utf8')).toBe('id,name\n1,张三\n');
+  });
+
+  it('files - while the consumer is away the provider keeps one window in the broker and piles up no copies; the file completes when it is back', async () => {
+    await x.consumer.stop('SIGKILL');
+    const name = 'away.bin';
+    bigFile(join(src, '.away.part'), 24);
+    const { renameSync } = await import('node:fs');
+    renameSync(join(src, '.away.part'), join(src, name));
+    // Two stalls in a row (receipt timeout 2 s, then 4 s), each answered by nobody.
+    const waiting = 'the consumer does not answer; waiting';
+    await waitFor(() => occurrences(x.provider.proc.output(), waiting) >= 2, 60_000, 200, 'two unanswered stalls');
+    const held = await fileStreamBytes(x.nats.url);
+    expect(held, 'the first window went to the broker for the consumer to find').toBeGreaterThan(0);
+    expect(held, 'at most one window (plus its envelopes), never re-sent copies').toBeLessThanOrEqual(WINDOW + 64 * 1024);
+    await x.consumer.restart();
+    await waitFor(() => existsSync(join(dst, name)), 90_000, 100, 'the file after the consumer came back');
+    expect(sha(join(dst, name))).toBe(sha(join(src, name)));
+  });
+
+  it('files - a broker restarted mid-transfer loses the chunks it held in memory; the transfer resumes and the checksum matches', async () => {
+    const name = 'restart.bin';
+    bigFile(join(src, '.restart.part'), 32);
+    const { renameSync } = await import('node:fs');
+    renameSync(join(src, '.restart.part'), join(src, name));
+    const partial = join(dst, '.xchg-partial');
+    await waitFor(() => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size >= 8 * 1024 * 1024), 60_000, 20, 'a quarter of the file');
+    await x.nats.restart();
+    await waitFor(() => existsSync(join(dst, name)), 120_000, 100, 'the whole file after the broker restart');
+    expect(sha(join(dst, name))).toBe(sha(join(src, name)));
+  });
+
+  it('files - a chunk damaged on the way fails its running checksum and never reaches the file', async () => {
+    // A chunk as the provider would send it, with one byte changed after its digest was taken.
+    const body = Buffer.from('政务数据 '.repeat(100));
+    const digest = createHash('sha256').update(body).digest();
+    const damaged = Buffer.from(body);
+    damaged[7] = damaged[7]! ^ 0xff;
+    const fileId = 'f-00000000deadbeef';
+    const env = {
+      batchId: `${fileId}-0`,
+      resourceCode: '',
+      subscriptionId: 'sub-docs',
+      taskId: 'forged',
+      sourceNodeId: x.providerId,
+      destinationNodeId: x.consumerId,
+      route: [],
+      hopIndex: 0,
+      sequence: 0,
+      schemaVersion: 1,
+      recordCount: 0,
+      compression: 'COMPRESSION_NONE' as const,
+      payloadKind: 'PAYLOAD_KIND_FILE_CHUNK' as const,
+      payloadSha256: Buffer.alloc(0),
+      createdAtMs: Date.now(),
+      streamEpoch: fileId,
+      agreementId: '',
+      file: { fileId, relativePath: 'damaged.txt', fileSize: body.length, offset: 0, chunkIndex: 0, chunkCount: 1, fileSha256: digest, modifiedAtMs: 0, runningSha256: digest },
+    };
+    const nc = await connect({ servers: x.nats.url });
+    try {
+      const h = headers();
+      h.set(ENVELOPE_HEADER, encodeEnvelopeHeader(env));
+      h.set('Nats-Msg-Id', env.batchId);
+      await (await import('@nats-io/jetstream')).jetstream(nc).publish(`xchg.f.${x.consumerId}.forged`, damaged, { headers: h });
+    } finally {
+      await nc.close();
+    }
+    await x.consumer.proc.waitForLog((l) => l['msg'] === 'file chunk failed its checksum; asked again' && l['fileId'] === fileId, 30_000);
+    expect(existsSync(join(dst, 'damaged.txt'))).toBe(false);
+    const part = join(dst, '.xchg-partial', `${fileId}.part`);
+    expect(existsSync(part) ? statSync(part).size : 0, 'the damaged bytes were taken back').toBe(0);
   });
 });
 

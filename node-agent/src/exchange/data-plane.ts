@@ -34,8 +34,10 @@ import {
   encodeProgressReply,
   encodeProgressRequest,
   encodeReceipt,
+  ENVELOPE_HEADER,
   payloadIntact,
   type EnvelopeData,
+  type ProgressReply,
   type ReceiptData,
 } from '../transport/envelope.js';
 import { NatsTransport, Subjects } from '../transport/nats-transport.js';
@@ -57,6 +59,8 @@ export interface InboundHandler {
   handle(env: EnvelopeData): Promise<{ status: ReceiptData['status']; written: number; quarantined: number; reason?: string }>;
   /** Highest sequence applied of a stream, for progress questions. */
   lastSequence(stream: string): Promise<number>;
+  /** File transfers: how much of a file is written in order, for progress questions. */
+  fileProgress?(fileId: string): Promise<{ committedBytes: number; complete: boolean }>;
 }
 
 /** Online query (联机查询): a keyed question from a consumer's agent to the provider's agent. */
@@ -185,6 +189,26 @@ export class DataPlane {
     this.fileReceipts.delete(taskId);
   }
 
+  /**
+   * Asks the consumer of a file-sending task how much of a file it has written. Undefined when it does
+   * not answer (offline, or the broker is down): the caller must not take silence for "nothing".
+   */
+  async fileProgress(taskId: string, fileId: string, timeoutMs: number): Promise<Required<ProgressReply> | undefined> {
+    const out = this.outbound.get(taskId);
+    const t = this.transport;
+    if (!out || !t) return undefined;
+    try {
+      const m = await t.request(
+        t.subjects.ctl(out.destinationNodeId),
+        encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: fileId, subscriptionId: out.subscriptionId, fileId }),
+        timeoutMs,
+      );
+      return decodeProgressReply(m.data);
+    } catch {
+      return undefined;
+    }
+  }
+
   private startReceipts(): void {
     if (this.receiptConsumerStarted) return;
     this.receiptConsumerStarted = true;
@@ -208,7 +232,7 @@ export class DataPlane {
     let logged = false;
     while (t && !signal.aborted && this.outbound.get(taskId) === s) {
       const epoch = this.spool.taskState(taskId, Date.now()).epoch;
-      let reply: { known: boolean; lastSequence: number; reason: string } | undefined;
+      let reply: ProgressReply | undefined;
       try {
         const m = await t.request(t.subjects.ctl(s.destinationNodeId), encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: epoch, subscriptionId: s.subscriptionId }), 2_000);
         reply = decodeProgressReply(m.data);
@@ -427,7 +451,7 @@ export class DataPlane {
     const since = Math.max(this.lastReceiptAt.get(taskId) ?? 0, oldest.publishedAt);
     if (now - since < this.settings.receiptTimeoutMs * factor) return;
     this.lastReceiptAt.set(taskId, now); // next question no sooner than one timeout from now
-    let reply: { known: boolean; lastSequence: number; reason: string };
+    let reply: ProgressReply;
     try {
       const msg = await t.request(
         t.subjects.ctl(out.destinationNodeId),
@@ -463,16 +487,24 @@ export class DataPlane {
   private async dataLoop(): Promise<void> {
     const t = await this.connectedOrAbort();
     if (!t) return;
-    await t.consume(`d_${this.nodeId}`, t.subjects.dataFilter(this.nodeId), (m) => this.onData(t, m), this.abort.signal, {
-      batch: 64,
-      ackWaitMs: this.settings.ackWaitMs,
-    });
+    await Promise.all([
+      t.consume(`d_${this.nodeId}`, t.subjects.dataFilter(this.nodeId), (m) => this.onData(t, m), this.abort.signal, {
+        batch: 64,
+        ackWaitMs: this.settings.ackWaitMs,
+      }),
+      // File chunks are megabytes: a pull asks for a few at a time, so a fetch never buffers hundreds of MB.
+      t.consume(`f_${this.nodeId}`, t.subjects.filesFilter(this.nodeId), (m) => this.onData(t, m), this.abort.signal, {
+        batch: 4,
+        ackWaitMs: this.settings.ackWaitMs,
+        stream: t.fileStream,
+      }),
+    ]);
   }
 
   private async onData(t: NatsTransport, m: JsMsg): Promise<void> {
     let env: EnvelopeData;
     try {
-      env = decodeEnvelope(m.data);
+      env = decodeEnvelope(m.data, m.headers?.get(ENVELOPE_HEADER) || undefined);
     } catch (err) {
       this.log.error({ subject: m.subject, err: (err as Error).message }, 'undecodable envelope dropped (the provider keeps and re-sends it)');
       m.term();
@@ -530,6 +562,10 @@ export class DataPlane {
       const q = decodeProgressRequest(data);
       const h = this.inbound.get(q.subscriptionId);
       if (!h) return encodeProgressReply({ known: false, lastSequence: 0, reason: `no exchange task for subscription ${q.subscriptionId}` });
+      if (q.fileId) {
+        if (!h.fileProgress) return encodeProgressReply({ known: false, lastSequence: 0, reason: `subscription ${q.subscriptionId} does not receive files here` });
+        return encodeProgressReply({ known: true, lastSequence: 0, reason: '', ...(await h.fileProgress(q.fileId)) });
+      }
       return encodeProgressReply({ known: true, lastSequence: await h.lastSequence(streamKey(q.sourceNodeId, q.taskId, q.streamEpoch)), reason: '' });
     } catch (err) {
       return encodeProgressReply({ known: false, lastSequence: 0, reason: (err as Error).message });

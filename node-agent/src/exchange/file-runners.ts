@@ -1,25 +1,39 @@
 // File transfer (文件传输) of any file — text, images, video — in chunks with resume (断点续传).
 //
-// Provider: scans the source directory; each stable file not yet delivered is sent chunk by chunk
-// within a window, each chunk with its CRC-32, the last one with the whole-file sha-256 computed while
-// reading (one pass). The consumer's receipts are cumulative (it writes chunks strictly in order); the
-// count of committed chunks is kept in the spool (at most every 32 chunks: a crash re-sends a few, the
-// consumer skips them), so a restart resumes there, re-hashing the prefix it already sent. The file is
-// read at offsets, never whole.
+// Provider: scans the source directory; each stable file not yet delivered is sent chunk by chunk, each
+// chunk in split form (envelope in a header, raw bytes as the body) with the running sha-256 of the file
+// through that chunk, the last one also with the whole-file sha-256 — all from one hashing pass. The source file is the spool: chunks go to
+// the exchange center's in-memory file stream, never more than fileWindowBytes ahead of what the
+// consumer has committed, and whatever the broker loses is read and sent again.
+// Invariants
+//  - A chunk is sent only within the window [acked, acked + window); `acked` (chunks the consumer has
+//    written in order) only moves forward on a receipt, or to where the consumer says it is.
+//  - Chunks are re-sent only when the consumer answers a progress question and has made no progress
+//    (or reports a gap). A consumer that does not answer is offline: the chunks already in the broker
+//    wait for it and nothing more is sent, so an absent consumer never piles copies up in the broker.
+//  - A failed publish is retried from the first chunk that failed, under the same message id, so chunks
+//    the broker did store are deduplicated instead of doubled.
+//  - Committed chunks are persisted in the spool at most every 32 chunks; on a restart the consumer's own
+//    answer (when it gives one) says where to resume, and the provider re-hashes the prefix once.
+//  - The file is read at offsets, never whole. A chunk's buffer is reused only after its publish was
+//    acknowledged (the NATS client holds a reference until the bytes are written out).
+//  - Each chunk carries running_sha256 = sha-256 of bytes [0, end of chunk). The running digests of the
+//    chunks not yet committed are kept, so a re-send needs no re-hashing; a re-send from further back
+//    (the consumer lost its part) re-hashes the prefix once.
 // Consumer: appends each chunk to <dir>/.xchg-partial/<file id>.part when its offset is the part's
-// current size (earlier offsets are duplicates, later ones gaps), hashing as it writes; after the last
-// chunk it checks the whole-file sha-256 and renames the part to its final name — a file appears only
-// when complete.
+// current size (earlier offsets are duplicates, later ones gaps), hashing as it writes and comparing its
+// running digest with the chunk's (a mismatch truncates the chunk away and asks for it again), flushing
+// to disk in the background every 64 MiB (so the final fsync is short); after the last chunk it checks
+// the whole-file sha-256 and renames the part to its final name — a file appears only when complete.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, readSync, writeSync } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, writeFile, access } from 'node:fs/promises';
+import { createReadStream, readSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, access, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 import type { FileSpool, FileTransfer } from '../spool/file-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
-import { crc32 } from 'node:zlib';
-import { encodeEnvelope, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
+import { encodeEnvelopeHeader, ENVELOPE_HEADER, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
 import { addressing, type DataPlane, type InboundHandler } from './data-plane.js';
 import { checkInbound, termsOf } from '../policy/agreement.js';
 import { RunCounters } from './run-counters.js';
@@ -35,6 +49,7 @@ export interface FilesBinding {
 
 export interface FileSettings {
   fileChunkBytes: number;
+  fileWindowBytes: number;
   pollIntervalMs: number;
   publishWindow: number;
   receiptTimeoutMs: number;
@@ -42,6 +57,10 @@ export interface FileSettings {
 }
 
 const PARTIAL = '.xchg-partial';
+/** Receipt reason for a chunk whose running sha-256 did not match: the provider re-sends from the committed point. */
+const CORRUPT_CHUNK = 'chunk checksum mismatch';
+/** The consumer flushes a part to disk in the background each time this much has been written. */
+const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 const ignored = (name: string): boolean => name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part');
 
 async function walk(root: string, dir = root, out: string[] = []): Promise<string[]> {
@@ -75,7 +94,7 @@ export function createFileSyncRunner(
   const log: Logger = ctx.logger.child({ taskId: task.id });
   const counters = new RunCounters(task.id);
   const abort = new AbortController();
-  const subject = dataPlane.subjects.data(task.peerNodeId, task.id);
+  const subject = dataPlane.subjects.files(task.peerNodeId, task.id);
   interface Progress {
     fileId: string;
     acked: number;
@@ -91,7 +110,7 @@ export function createFileSyncRunner(
   dataPlane.registerFileReceipts(task.id, (r: ReceiptData) => {
     const p = progress;
     if (!p || r.fileId !== p.fileId) return; // a late receipt of an earlier transfer
-    if (r.status === 'refused' && r.reason === 'gap') p.gap = true; // a chunk got lost: resend from the committed point
+    if (r.status === 'refused' && (r.reason === 'gap' || r.reason === CORRUPT_CHUNK)) p.gap = true; // lost or damaged: resend from the committed point
     else if (r.status === 'refused') p.refused = r.reason;
     else if (r.chunkIndex + 1 > p.acked) {
       p.acked = r.chunkIndex + 1;
@@ -108,76 +127,115 @@ export function createFileSyncRunner(
     const transport = await dataPlane.connected();
     while (!dataPlane.isReady(task.id) && !abort.signal.aborted) await sleep(200, abort.signal);
     const chunkBytes = t.chunkBytes;
+    const chunksAt = (bytes: number): number => Math.min(t.chunkCount, Math.floor(bytes / chunkBytes));
     const p: Progress = { fileId: t.fileId, acked: t.ackedChunks, persisted: t.ackedChunks };
     progress = p;
+    // The consumer knows best where it is (the spool's count lags by up to 32 chunks, and a consumer
+    // may have lost its part); without an answer, resume from the spool's count.
+    const where = await dataPlane.fileProgress(task.id, t.fileId, 2_000);
+    if (where?.known) {
+      if (where.complete) {
+        log.info({ file: t.relPath, fileId: t.fileId }, 'the consumer already has the whole file');
+        return 'done';
+      }
+      p.acked = chunksAt(where.committedBytes);
+    }
     if (p.acked > 0) log.info({ file: t.relPath, fileId: t.fileId, fromChunk: p.acked, of: t.chunkCount }, 'resuming file transfer');
     // The whole-file hash is computed as chunks are read in order (a re-sent chunk is not hashed again:
     // the file is checked unchanged); only a resume after a restart hashes the prefix already sent.
-    const hash = await hashPrefix(path, p.acked * chunkBytes);
+    let hash = await hashPrefix(path, p.acked * chunkBytes);
     let hashedChunks = p.acked;
+    // Running digests of chunks sent and not yet committed (index → sha-256 of the file through it).
+    const digests = new Map<number, Buffer>();
+    // Chunk buffers whose publish was acknowledged: the client holds no reference to them any more.
+    const pool: Buffer[] = [];
+    const windowChunks = Math.max(2, Math.floor(settings.fileWindowBytes / chunkBytes));
     const fh = await open(path, 'r');
     try {
       let next = p.acked;
       let lastProgressAt = Date.now();
       let lastAcked = p.acked;
       let attempt = 0;
-      let failed: Error | undefined;
+      let stallFactor = 1;
+      let failedFrom: number | undefined;
+      let failure = '';
+      let lastFailureLog = 0;
       let lastGapAt = 0;
-      let readBuf: Buffer | undefined;
       const inFlight = new Set<Promise<unknown>>();
-      const window = Math.max(2, settings.publishWindow * 8);
       while (p.acked < t.chunkCount && !abort.signal.aborted) {
         if (p.refused) return 'refused';
-        if (failed) {
-          log.warn({ err: failed.message }, 'chunk publish failed; resending from the last committed chunk');
+        if (failedFrom !== undefined) {
+          // Broker down or its file stream full: retry from the first chunk that failed, same message ids.
           await Promise.allSettled([...inFlight]);
-          failed = undefined;
-          next = p.acked;
-          attempt++;
+          if (Date.now() - lastFailureLog > 5_000) log.warn({ err: failure, fromChunk: failedFrom }, 'chunk publish failed; retrying');
+          lastFailureLog = Date.now();
+          next = Math.max(p.acked, failedFrom);
+          failedFrom = undefined;
           await sleep(500, abort.signal);
+          lastProgressAt = Date.now();
           continue;
         }
         // Keep the window full: chunks go out as receipts come back, without waiting for round trips.
-        while (next < Math.min(p.acked + window, t.chunkCount) && inFlight.size < settings.publishWindow) {
+        while (next < Math.min(p.acked + windowChunks, t.chunkCount) && inFlight.size < settings.publishWindow) {
           if (next === p.acked || next % 64 === 0) {
             const st = await fh.stat();
             if (st.size !== t.size || Math.trunc(st.mtimeMs) !== t.mtimeMs) return 'changed';
           }
-          const offset = next * chunkBytes;
+          const index = next;
+          const offset = index * chunkBytes;
           const len = Math.min(chunkBytes, t.size - offset);
-          // One read buffer per transfer: encodeEnvelope copies the bytes out, so it is free again at once.
-          readBuf ??= Buffer.allocUnsafe(chunkBytes);
-          const buf = readBuf.subarray(0, len);
+          const whole = pool.pop() ?? Buffer.allocUnsafe(chunkBytes);
+          const buf = whole.subarray(0, len);
           // Synchronous positional read: from the page cache this beats a thread-pool round trip per chunk.
           const bytesRead = readSync(fh.fd, buf, 0, len, offset);
           if (bytesRead !== len) return 'changed';
-          if (next === hashedChunks) {
+          if (index < hashedChunks && !digests.has(index)) {
+            // Sent from further back than the digests kept: hash the prefix again, once.
+            hash = await hashPrefix(path, offset);
+            hashedChunks = index;
+            digests.clear();
+          }
+          if (index === hashedChunks) {
             hash.update(buf);
             hashedChunks++;
+            digests.set(index, hash.copy().digest());
           }
-          const last = next === t.chunkCount - 1;
-          const env: EnvelopeData = {
+          const running = digests.get(index)!;
+          const last = index === t.chunkCount - 1;
+          const env: Omit<EnvelopeData, 'payload'> = {
             ...addressing(task, dataPlane.nodeId, terms.agreementId),
-            batchId: `${t.fileId}-${next}`,
-            sequence: next,
+            batchId: `${t.fileId}-${index}`,
+            sequence: index,
             recordCount: 0,
             compression: 'COMPRESSION_NONE',
             payloadKind: 'PAYLOAD_KIND_FILE_CHUNK',
-            payload: buf,
             payloadSha256: Buffer.alloc(0),
-            payloadCrc32: crc32(buf),
             streamEpoch: t.fileId,
-            file: { fileId: t.fileId, relativePath: t.relPath, fileSize: t.size, offset, chunkIndex: next, chunkCount: t.chunkCount, fileSha256: last ? hash.copy().digest() : Buffer.alloc(0), modifiedAtMs: t.mtimeMs },
+            file: {
+              fileId: t.fileId,
+              relativePath: t.relPath,
+              fileSize: t.size,
+              offset,
+              chunkIndex: index,
+              chunkCount: t.chunkCount,
+              fileSha256: last ? running : Buffer.alloc(0),
+              modifiedAtMs: t.mtimeMs,
+              runningSha256: running,
+            },
           };
-          const pub: Promise<unknown> = transport.publish(subject, encodeEnvelope(env), attempt === 0 ? env.batchId : `${env.batchId}~${attempt}`).then(
+          const msgId = attempt === 0 ? env.batchId : `${env.batchId}~${attempt}`;
+          const pub: Promise<unknown> = transport.publish(subject, buf, msgId, { [ENVELOPE_HEADER]: encodeEnvelopeHeader(env) }).then(
             () => {
               counters.bytes += len;
               inFlight.delete(pub);
+              pool.push(whole);
               p.wake?.();
             },
             (err: unknown) => {
+              // Not pooled: a client that never sent it may still hold the buffer.
               inFlight.delete(pub);
-              failed = err as Error;
+              failedFrom = Math.min(failedFrom ?? index, index);
+              failure = (err as Error).message;
               p.wake?.();
             },
           );
@@ -185,7 +243,7 @@ export function createFileSyncRunner(
           next++;
         }
         if (p.acked >= t.chunkCount) break;
-        // Wait for a publish ack or a receipt; resend from the committed point after a stall.
+        // Wait for a publish ack or a receipt.
         await new Promise<void>((r) => {
           const timer = setTimeout(r, 200);
           p.wake = () => {
@@ -204,13 +262,33 @@ export function createFileSyncRunner(
           continue;
         }
         if (p.acked > lastAcked) {
+          for (let i = lastAcked; i < p.acked; i++) digests.delete(i);
           lastAcked = p.acked;
           lastProgressAt = Date.now();
-        } else if (inFlight.size === 0 && Date.now() - lastProgressAt > settings.receiptTimeoutMs) {
-          log.info({ fileId: t.fileId, fromChunk: p.acked }, 'file receipts stalled; resending from the last committed chunk');
-          next = p.acked;
-          attempt++;
+          stallFactor = 1;
+        } else if (inFlight.size === 0 && failedFrom === undefined && Date.now() - lastProgressAt > settings.receiptTimeoutMs * stallFactor) {
           lastProgressAt = Date.now();
+          const a = await dataPlane.fileProgress(task.id, t.fileId, Math.min(5_000, settings.receiptTimeoutMs));
+          if (!a?.known) {
+            // Offline, or without its exchange task: the chunks in the broker wait for it; send no copies.
+            stallFactor = Math.min(16, stallFactor * 2);
+            log.info({ fileId: t.fileId, atChunk: p.acked, reason: a?.reason || 'no answer' }, 'file receipts stalled and the consumer does not answer; waiting');
+            continue;
+          }
+          if (a.complete) {
+            p.acked = t.chunkCount;
+            break;
+          }
+          const at = chunksAt(a.committedBytes);
+          if (at > p.acked) {
+            p.acked = at; // receipts were lost, not chunks
+            continue;
+          }
+          log.info({ fileId: t.fileId, fromChunk: at }, 'file receipts stalled and the consumer made no progress; resending from its committed point');
+          p.acked = at;
+          next = at;
+          attempt++;
+          stallFactor = Math.min(16, stallFactor * 2);
         }
       }
       await Promise.allSettled([...inFlight]);
@@ -294,11 +372,35 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
   const abort = new AbortController();
   let ready: Promise<unknown> | undefined;
   // Open part files by file id (chunks of one file arrive back to back) and files known complete.
-  const parts = new Map<string, { path: string; fh: import('node:fs/promises').FileHandle; size: number; hash: Hash }>();
+  interface Part {
+    path: string;
+    fh: FileHandle;
+    size: number;
+    hash: Hash;
+    unsynced: number;
+    syncing?: Promise<void> | undefined;
+  }
+  const parts = new Map<string, Part>();
   const done = new Set<string>();
+  const doneMarker = (fileId: string): string => join(partial, 'done', fileId);
+  const closePart = async (fileId: string): Promise<void> => {
+    const o = parts.get(fileId);
+    if (!o) return;
+    parts.delete(fileId);
+    await o.syncing;
+    await o.fh.close().catch(() => undefined);
+  };
 
   const handler: InboundHandler = {
     lastSequence: async () => 0,
+    async fileProgress(fileId) {
+      if (!/^f-[0-9a-f]{16}$/.test(fileId)) return { committedBytes: 0, complete: false };
+      const o = parts.get(fileId);
+      if (o) return { committedBytes: o.size, complete: false };
+      const marker = await readFile(doneMarker(fileId), 'utf8').catch(() => undefined);
+      if (marker !== undefined) return { committedBytes: Number(marker.split('\n')[2] ?? 0), complete: true };
+      return { committedBytes: (await stat(join(partial, `${fileId}.part`)).catch(() => undefined))?.size ?? 0, complete: false };
+    },
     async handle(env) {
       const f = env.file;
       if (env.payloadKind !== 'PAYLOAD_KIND_FILE_CHUNK' || !f) return { status: 'refused', written: 0, quarantined: 0, reason: 'expected a file chunk' };
@@ -314,51 +416,80 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
       if (!target.startsWith(root + sep) || !/^f-[0-9a-f]{16}$/.test(f.fileId))
         return { status: 'refused', written: 0, quarantined: 0, reason: `unsafe file name ${JSON.stringify(f.relativePath)}` };
       if (done.has(f.fileId)) return { status: 'duplicate', written: 0, quarantined: 0 };
-      const doneMarker = join(partial, 'done', f.fileId);
       let open_ = parts.get(f.fileId);
       if (!open_) {
-        if (await exists(doneMarker)) {
+        if (await exists(doneMarker(f.fileId))) {
           done.add(f.fileId);
           return { status: 'duplicate', written: 0, quarantined: 0 };
         }
         const part = join(partial, `${f.fileId}.part`);
         const have = (await stat(part).catch(() => undefined))?.size ?? 0;
         // After a restart the part's bytes so far are hashed once; from then on chunks hash as they land.
-        open_ = { path: part, fh: await open(part, have === 0 ? 'w' : 'r+'), size: have, hash: await hashPrefix(part, have) };
+        open_ = { path: part, fh: await open(part, have === 0 ? 'w' : 'r+'), size: have, hash: await hashPrefix(part, have), unsynced: 0 };
         parts.set(f.fileId, open_);
       }
       const o = open_;
-      if (f.offset + env.payload.length <= o.size && f.chunkIndex < f.chunkCount - 1) return { status: 'duplicate', written: 0, quarantined: 0 };
+      const len = env.payload.length;
+      if (f.offset + len <= o.size && f.chunkIndex < f.chunkCount - 1) return { status: 'duplicate', written: 0, quarantined: 0 };
       if (f.offset > o.size) return { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
-      if (f.offset < o.size) {
-        // A chunk partly written before a crash: rewrite from its start and re-hash the prefix.
-        await o.fh.truncate(f.offset);
-        o.size = f.offset;
-        o.hash = await hashPrefix(o.path, f.offset);
+      try {
+        if (f.offset < o.size) {
+          // A chunk partly written before a crash: rewrite from its start and re-hash the prefix.
+          await o.syncing;
+          await o.fh.truncate(f.offset);
+          o.size = f.offset;
+          o.hash = await hashPrefix(o.path, f.offset);
+        }
+        // The write runs on the thread pool while this thread hashes the same (read-only) bytes.
+        const before = o.hash.copy();
+        const writing = o.fh.write(env.payload, 0, len, f.offset);
+        o.hash.update(env.payload);
+        const intact = o.hash.copy().digest().equals(f.runningSha256);
+        const { bytesWritten } = await writing;
+        if (bytesWritten !== len) throw new Error(`short write: ${bytesWritten} of ${len} bytes`);
+        if (!intact) {
+          // Damaged on the way (or sent from a different file version): take it back, ask for it again.
+          await o.fh.truncate(f.offset);
+          o.hash = before;
+          counters.errors++;
+          counters.lastError = `${f.relativePath}: chunk ${f.chunkIndex} failed its checksum`;
+          log.warn({ file: f.relativePath, fileId: f.fileId, chunk: f.chunkIndex }, 'file chunk failed its checksum; asked again');
+          return { status: 'refused', written: 0, quarantined: 0, reason: CORRUPT_CHUNK };
+        }
+      } catch (err) {
+        // The hash may be ahead of the bytes on disk: forget the part; the redelivery re-reads it.
+        await closePart(f.fileId);
+        throw err;
       }
-      writeSync(o.fh.fd, env.payload, 0, env.payload.length, f.offset);
-      o.hash.update(env.payload);
-      o.size = f.offset + env.payload.length;
-      const part = o.path;
-      if (f.chunkIndex === f.chunkCount - 1) {
-        await o.fh.sync();
-        await o.fh.close();
-        parts.delete(f.fileId);
+      o.size = f.offset + len;
+      o.unsynced += len;
+      if (o.unsynced >= SYNC_EVERY_BYTES && !o.syncing) {
+        // Background flush: keeps the dirty tail short, so the fsync before the rename is quick.
+        o.unsynced = 0;
+        o.syncing = o.fh
+          .datasync()
+          .catch(() => undefined)
+          .finally(() => {
+            o.syncing = undefined;
+          });
       }
-      counters.bytes += env.payload.length;
+      counters.bytes += len;
       counters.batches++;
       if (f.chunkIndex < f.chunkCount - 1) return { status: 'committed', written: 0, quarantined: 0 };
+      await o.syncing;
+      await o.fh.sync();
+      await closePart(f.fileId);
       const sum = o.hash.digest();
       if (o.size !== f.fileSize || !sum.equals(f.fileSha256)) {
-        await unlink(part).catch(() => undefined);
+        await unlink(o.path).catch(() => undefined);
         counters.errors++;
         counters.lastError = `${f.relativePath}: checksum mismatch`;
         log.error({ file: f.relativePath, fileId: f.fileId }, 'file checksum mismatch; discarded, the provider sends it again');
         return { status: 'refused', written: 0, quarantined: 0, reason: 'checksum mismatch' };
       }
       await mkdir(dirname(target), { recursive: true });
-      await rename(part, target);
-      await writeFile(doneMarker, `${f.relativePath}\n${f.fileSha256.toString('hex')}\n`);
+      await rename(o.path, target);
+      await writeFile(doneMarker(f.fileId), `${f.relativePath}\n${f.fileSha256.toString('hex')}\n${f.fileSize}\n`);
       done.add(f.fileId);
       await syncDir(dirname(target));
       counters.records++;
@@ -380,8 +511,7 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
       abort.abort();
       await reporter;
       deps.dataPlane.unregisterInbound(task.subscriptionId);
-      for (const o of parts.values()) await o.fh.close().catch(() => undefined);
-      parts.clear();
+      for (const id of [...parts.keys()]) await closePart(id);
       report();
     },
   };

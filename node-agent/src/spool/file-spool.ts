@@ -1,7 +1,10 @@
 // Resume points of file transfers (断点续传), in spool.db. The source file itself holds the bytes; a row
 // records which file version is being sent (size, mtime) and how many leading chunks the consumer has
 // committed. Invariant: acked_chunks only grows for a given file_id, and only on a
-// receipt; a changed source file gets a new file_id and starts from chunk 0.
+// receipt; a changed source file gets a new file_id and starts from chunk 0. acked_chunks is a hint (the
+// consumer's own answer governs a resume), so it is written through the spool's hint connection
+// (synchronous=NORMAL): it never waits for an fsync, which on a disk busy with the file itself can take
+// a tenth of a second and would stall the sender's event loop.
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
@@ -20,7 +23,8 @@ export interface FileTransfer {
 export class FileSpool {
   private readonly st;
 
-  constructor(db: Database.Database) {
+  /** @param hintDb a second connection to the same file for hint writes (defaults to `db`) */
+  constructor(db: Database.Database, hintDb: Database.Database = db) {
     this.st = {
       get: db.prepare('SELECT * FROM file_transfers WHERE task_id = ? AND rel_path = ?'),
       byId: db.prepare('SELECT * FROM file_transfers WHERE file_id = ?'),
@@ -31,7 +35,7 @@ export class FileSpool {
            chunk_bytes = excluded.chunk_bytes, chunk_count = excluded.chunk_count, acked_chunks = 0,
            state = 'sending', started_at = excluded.started_at, finished_at = NULL`,
       ),
-      ack: db.prepare('UPDATE file_transfers SET acked_chunks = ? WHERE file_id = ? AND acked_chunks < ?'),
+      ack: hintDb.prepare('UPDATE file_transfers SET acked_chunks = ? WHERE file_id = ? AND acked_chunks < ?'),
       done: db.prepare("UPDATE file_transfers SET state = 'done', acked_chunks = chunk_count, finished_at = ? WHERE file_id = ?"),
       pending: db.prepare("SELECT count(*) AS n FROM file_transfers WHERE task_id = ? AND state = 'sending'"),
     };

@@ -1,7 +1,7 @@
 // Encoding of data-plane messages: Envelope (records or a file chunk), Receipt and stream-progress
 // control messages, plus the payload codecs (JSON records, deflate when it pays, sha-256).
 import { createHash } from 'node:crypto';
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { envelopeTypes } from '../../../proto/index.js';
 
 export type Compression = 'COMPRESSION_NONE' | 'COMPRESSION_DEFLATE' | 'COMPRESSION_ZSTD';
@@ -16,6 +16,8 @@ export interface FileChunkInfo {
   chunkCount: number;
   fileSha256: Buffer;
   modifiedAtMs: number;
+  /** sha-256 of the file from its start through this chunk (the per-chunk check). */
+  runningSha256: Buffer;
 }
 
 export interface EnvelopeData {
@@ -37,8 +39,6 @@ export interface EnvelopeData {
   createdAtMs: number;
   streamEpoch: string;
   agreementId: string;
-  /** CRC-32 of the payload (file chunks); 0 when payloadSha256 is used. */
-  payloadCrc32?: number;
   file?: FileChunkInfo | undefined;
 }
 
@@ -77,11 +77,25 @@ const ENUM_KIND: (PayloadKind | 'PAYLOAD_KIND_UNSPECIFIED')[] = ['PAYLOAD_KIND_U
 
 export const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
-/** Checks the payload against whichever checksum the envelope carries. */
+/**
+ * Checks a record batch's payload against its sha-256. A file chunk is checked by the file's receiver,
+ * which compares its running hash with the chunk's running_sha256 as it writes.
+ */
 export function payloadIntact(e: EnvelopeData): boolean {
   if (e.payloadSha256.length > 0) return sha256(e.payload).equals(e.payloadSha256);
-  return e.payloadCrc32 !== undefined && crc32(e.payload) === e.payloadCrc32;
+  return e.payloadKind === 'PAYLOAD_KIND_FILE_CHUNK' && (e.file?.runningSha256.length ?? 0) === 32;
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/** Header carrying the envelope of a file chunk sent in split form (the chunk itself is the body). */
+export const ENVELOPE_HEADER = 'Xchg-Envelope';
+
+/** The split form's header value: the envelope without its payload, protobuf, base64. */
+export function encodeEnvelopeHeader(e: Omit<EnvelopeData, 'payload'>): string {
+  return Buffer.from(encodeEnvelope({ ...e, payload: EMPTY })).toString('base64');
+}
+
 
 export function encodeEnvelope(e: EnvelopeData): Uint8Array {
   return T.Envelope.encode(
@@ -93,8 +107,16 @@ export function encodeEnvelope(e: EnvelopeData): Uint8Array {
   ).finish();
 }
 
-/** Decodes an envelope; throws with a reason when the bytes are not one. */
-export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
+/**
+ * Decodes an envelope; throws with a reason when the bytes are not one. With `header` (the split form),
+ * the envelope comes from the header and the body is its payload, unchanged and uncopied.
+ */
+export function decodeEnvelope(bytes: Uint8Array, header?: string): EnvelopeData {
+  if (header !== undefined) {
+    const e = decodeEnvelope(Buffer.from(header, 'base64'));
+    if (e.payload.length > 0) throw new Error('a split envelope carries its payload in the header');
+    return { ...e, payload: view(bytes) };
+  }
   const m = T.Envelope.decode(bytes) as unknown as Record<string, unknown>;
   const f = m['file'] as Record<string, unknown> | undefined | null;
   return {
@@ -116,7 +138,6 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
     createdAtMs: num(m['createdAtMs']),
     streamEpoch: String(m['streamEpoch'] ?? ''),
     agreementId: String(m['agreementId'] ?? ''),
-    payloadCrc32: num(m['payloadCrc32']),
     file: f
       ? {
           fileId: String(f['fileId'] ?? ''),
@@ -127,6 +148,7 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
           chunkCount: num(f['chunkCount']),
           fileSha256: Buffer.from((f['fileSha256'] as Uint8Array | undefined) ?? []),
           modifiedAtMs: num(f['modifiedAtMs']),
+          runningSha256: Buffer.from((f['runningSha256'] as Uint8Array | undefined) ?? []),
         }
       : undefined,
   };
@@ -154,22 +176,52 @@ export function decodeReceipt(bytes: Uint8Array): ReceiptData {
   };
 }
 
-export function encodeProgressRequest(r: { sourceNodeId: string; taskId: string; streamEpoch: string; subscriptionId: string }): Uint8Array {
+export interface ProgressRequest {
+  sourceNodeId: string;
+  taskId: string;
+  streamEpoch: string;
+  subscriptionId: string;
+  /** Set for a file transfer. */
+  fileId?: string;
+}
+
+export interface ProgressReply {
+  known: boolean;
+  lastSequence: number;
+  reason: string;
+  /** File transfers: bytes written in order so far; `complete` once the file is in place. */
+  committedBytes?: number;
+  complete?: boolean;
+}
+
+export function encodeProgressRequest(r: ProgressRequest): Uint8Array {
   return T.StreamProgressRequest.encode(T.StreamProgressRequest.fromObject(r)).finish();
 }
 
-export function decodeProgressRequest(b: Uint8Array): { sourceNodeId: string; taskId: string; streamEpoch: string; subscriptionId: string } {
+export function decodeProgressRequest(b: Uint8Array): ProgressRequest {
   const m = T.StreamProgressRequest.decode(b) as unknown as Record<string, unknown>;
-  return { sourceNodeId: String(m['sourceNodeId'] ?? ''), taskId: String(m['taskId'] ?? ''), streamEpoch: String(m['streamEpoch'] ?? ''), subscriptionId: String(m['subscriptionId'] ?? '') };
+  return {
+    sourceNodeId: String(m['sourceNodeId'] ?? ''),
+    taskId: String(m['taskId'] ?? ''),
+    streamEpoch: String(m['streamEpoch'] ?? ''),
+    subscriptionId: String(m['subscriptionId'] ?? ''),
+    fileId: String(m['fileId'] ?? ''),
+  };
 }
 
-export function encodeProgressReply(r: { known: boolean; lastSequence: number; reason: string }): Uint8Array {
+export function encodeProgressReply(r: ProgressReply): Uint8Array {
   return T.StreamProgressReply.encode(T.StreamProgressReply.fromObject(r)).finish();
 }
 
-export function decodeProgressReply(b: Uint8Array): { known: boolean; lastSequence: number; reason: string } {
+export function decodeProgressReply(b: Uint8Array): Required<ProgressReply> {
   const m = T.StreamProgressReply.decode(b) as unknown as Record<string, unknown>;
-  return { known: Boolean(m['known']), lastSequence: num(m['lastSequence']), reason: String(m['reason'] ?? '') };
+  return {
+    known: Boolean(m['known']),
+    lastSequence: num(m['lastSequence']),
+    reason: String(m['reason'] ?? ''),
+    committedBytes: num(m['committedBytes']),
+    complete: Boolean(m['complete']),
+  };
 }
 
 /** Below this size compression is not tried (the deflate header and CPU cost outweigh the gain). */

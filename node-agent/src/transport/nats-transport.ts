@@ -1,15 +1,22 @@
-// NATS JetStream transport of one agent: the connection, the data stream, per-node durable pull
+// NATS JetStream transport of one agent: the connection, the data streams, per-node durable pull
 // consumers, publishes with a message id, and core request/reply. Reconnects forever; a broker that
-// comes back empty (its store lost) gets the stream and consumers recreated by the next ensure.
+// comes back empty (its store lost) gets the streams and consumers recreated by the next ensure.
 //
 // Subjects (prefix from enrollment, e.g. "xchg"):
-//   <p>.n.<node>.d.<task>   data batches addressed to <node> (stream, work-queue retention)
-//   <p>.n.<node>.r          receipts addressed to <node> (stream)
+//   <p>.n.<node>.d.<task>   data batches addressed to <node> (stream <S>, file storage, work queue)
+//   <p>.n.<node>.r          receipts addressed to <node> (stream <S>)
+//   <p>.f.<node>.<task>     file chunks addressed to <node> (stream <S>_FILES, memory, work queue)
 //   <p>.ctl.<node>          stream-progress questions to <node> (core request/reply)
 //   <p>.q.<node>            online queries (联机查询) to <node> (core request/reply)
+//
+// File chunks have their own stream in memory: the source file is their spool (the provider re-sends
+// from the consumer's committed point whatever the broker loses), the provider keeps at most a small
+// window of them in flight, and writing gigabytes of transient chunks to the exchange center's disk
+// only to delete them a moment later would cost its disk what every department shares. The stream's
+// byte limit refuses new chunks when full (discard new): the provider backs off and retries.
 import { connect } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg, type PubAck } from '@nats-io/jetstream';
-import { nanos, type NatsConnection, type Msg, type Subscription } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg, type PubAck } from '@nats-io/jetstream';
+import { headers as natsHeaders, nanos, type NatsConnection, type Msg, type Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 
@@ -23,6 +30,8 @@ export interface NatsTransportOptions {
   pass?: string | undefined;
   /** JetStream publish ack timeout. */
   publishTimeoutMs?: number;
+  /** Storage of the file-chunk stream (memory unless set; "file" is for measuring the difference). */
+  fileStorage?: 'memory' | 'file';
 }
 
 export class Subjects {
@@ -45,7 +54,22 @@ export class Subjects {
   streamSubjects(): string[] {
     return [`${this.prefix}.n.>`];
   }
+  files(dest: string, taskId: string): string {
+    return `${this.prefix}.f.${dest}.${taskId}`;
+  }
+  filesFilter(node: string): string {
+    return `${this.prefix}.f.${node}.>`;
+  }
+  fileStreamSubjects(): string[] {
+    return [`${this.prefix}.f.>`];
+  }
 }
+
+/**
+ * Bytes of file chunks the exchange center holds in memory at most (all transfers together; each holds
+ * at most its window). deploy/nats-server.conf allows 1 GB of memory streams.
+ */
+export const FILE_STREAM_MAX_BYTES = 512 * 1024 * 1024;
 
 export class NatsTransport {
   readonly subjects: Subjects;
@@ -109,40 +133,48 @@ export class NatsTransport {
     return this.streamChecking;
   }
 
+  /** Name of the file-chunk stream. */
+  get fileStream(): string {
+    return `${this.opts.stream}_FILES`;
+  }
+
   private async checkStream(): Promise<void> {
+    await this.addStream(this.opts.stream, { subjects: this.subjects.streamSubjects(), storage: StorageType.File });
+    await this.addStream(this.fileStream, {
+      subjects: this.subjects.fileStreamSubjects(),
+      storage: this.opts.fileStorage === 'file' ? StorageType.File : StorageType.Memory,
+      max_bytes: FILE_STREAM_MAX_BYTES,
+      discard: DiscardPolicy.New,
+    });
+    this.streamReady = true;
+  }
+
+  private async addStream(name: string, cfg: { subjects: string[]; storage: StorageType; max_bytes?: number; discard?: DiscardPolicy }): Promise<void> {
     const jsm = await this.manager();
     try {
-      await jsm.streams.info(this.opts.stream);
+      await jsm.streams.info(name);
     } catch {
       try {
-        await jsm.streams.add({
-          name: this.opts.stream,
-          subjects: this.subjects.streamSubjects(),
-          retention: RetentionPolicy.Workqueue,
-          storage: StorageType.File,
-          duplicate_window: nanos(120_000),
-          max_msg_size: -1,
-        });
-        this.log.info({ stream: this.opts.stream }, 'data stream created');
+        await jsm.streams.add({ name, retention: RetentionPolicy.Workqueue, duplicate_window: nanos(120_000), max_msg_size: -1, ...cfg });
+        this.log.info({ stream: name }, 'stream created');
       } catch (err) {
         // Another agent created it first: fine if it now exists.
-        await jsm.streams.info(this.opts.stream).catch(() => {
+        await jsm.streams.info(name).catch(() => {
           throw err;
         });
       }
     }
-    this.streamReady = true;
   }
 
   /** Creates the durable pull consumer if missing. */
-  async ensureConsumer(durable: string, filter: string, ackWaitMs: number): Promise<void> {
+  async ensureConsumer(stream: string, durable: string, filter: string, ackWaitMs: number): Promise<void> {
     if (this.consumersReady.has(durable)) return;
     await this.ensureStream();
     const jsm = await this.manager();
     try {
-      await jsm.consumers.info(this.opts.stream, durable);
+      await jsm.consumers.info(stream, durable);
     } catch {
-      await jsm.consumers.add(this.opts.stream, {
+      await jsm.consumers.add(stream, {
         durable_name: durable,
         filter_subject: filter,
         ack_policy: AckPolicy.Explicit,
@@ -156,11 +188,20 @@ export class NatsTransport {
     this.consumersReady.add(durable);
   }
 
-  /** Publishes to the stream with a message id (broker-side dedup within its window). Calls are sent in call order. */
-  async publish(subject: string, data: Uint8Array, msgId: string): Promise<PubAck> {
+  /**
+   * Publishes to a stream with a message id (broker-side dedup within its window) and optional headers.
+   * Calls are sent in call order. The client keeps a reference to `data` until it is written out: the
+   * caller must not reuse the buffer.
+   */
+  async publish(subject: string, data: Uint8Array, msgId: string, hdrs?: Record<string, string>): Promise<PubAck> {
     if (!this.streamReady) await this.ensureStream();
+    let h: ReturnType<typeof natsHeaders> | undefined;
+    if (hdrs) {
+      h = natsHeaders();
+      for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+    }
     try {
-      return await this.js.publish(subject, data, { msgID: msgId });
+      return await this.js.publish(subject, data, { msgID: msgId, ...(h && { headers: h }) });
     } catch (err) {
       this.streamReady = false; // re-check on the next publish: the broker may have lost the stream
       throw err;
@@ -171,12 +212,19 @@ export class NatsTransport {
    * Pulls messages of a durable consumer and hands them to `handle` one at a time, in order, until
    * the signal aborts. Survives broker restarts and a broker that lost its store.
    */
-  async consume(durable: string, filter: string, handle: (m: JsMsg) => Promise<void>, signal: AbortSignal, opts: { batch?: number; ackWaitMs?: number } = {}): Promise<void> {
+  async consume(
+    durable: string,
+    filter: string,
+    handle: (m: JsMsg) => Promise<void>,
+    signal: AbortSignal,
+    opts: { batch?: number; ackWaitMs?: number; stream?: string } = {},
+  ): Promise<void> {
+    const stream = opts.stream ?? this.opts.stream;
     let failures = 0;
     while (!signal.aborted) {
       try {
-        await this.ensureConsumer(durable, filter, opts.ackWaitMs ?? 30_000);
-        const consumer = await this.js.consumers.get(this.opts.stream, durable);
+        await this.ensureConsumer(stream, durable, filter, opts.ackWaitMs ?? 30_000);
+        const consumer = await this.js.consumers.get(stream, durable);
         while (!signal.aborted) {
           // A long-lived pull with slow heartbeats: a loaded machine (an fsync stalling the event loop for
           // a second) must not abort a fetch whose messages would then wait out the ack wait.
