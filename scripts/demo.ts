@@ -1,5 +1,6 @@
 // `npm run demo`: a local province on this machine — an exchange center (nats-server with JetStream),
-// xchg-central, and department agents in two cities — set up through the HTTP API as an operator would.
+// xchg-central, and department agents in two cities — set up through the HTTP API as a province would:
+// providers publish their resources in the catalog, consumers subscribe (or apply, and the provider approves).
 // With --once it waits until every agent is online, prints a summary and exits 0 (non-zero on failure);
 // without it, it keeps running until Ctrl-C and prints where the dashboard is.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,15 +39,48 @@ const LICENCE_FILES = 30;
 /** Fields the civil-affairs bureau may see of the population data: fewer than the police bureau. */
 const PERSON_FIELDS_GZ = PERSON_FIELDS.filter((f) => ['id', 'name', 'gender', 'birth_date', 'district', 'updated_at'].includes(f.name));
 
-/** A flow of the demo: who sends what to whom, and how to check it arrived. */
+/** A field as synthetic.ts lists it (`as`, a standard output name, is not part of a catalog entry). */
+interface FieldDef {
+  readonly name: string;
+  readonly as?: string;
+  readonly type: string;
+  readonly required?: boolean;
+  readonly mask?: string;
+}
+
+/** A field list as the catalog describes it: the masked fields are the sensitive ones (敏感字段). */
+const catalogFields = (fields: readonly FieldDef[]) =>
+  fields.map((f) => ({ name: f.name, type: f.type, required: f.required ?? false, ...(f.mask && { sensitive: true, mask: f.mask }) }));
+
+/** What a consumer receives of `fields`: the catalog's column names (the catalog does not rename), masked as cataloged. */
+const delivered = (fields: readonly FieldDef[]) => fields.map((f) => ({ name: f.name, ...(f.mask && { mask: f.mask }) }));
+
+/** A resource of the catalog (信息资源目录) as its provider department publishes it (POST /resources). */
+interface CatalogEntry {
+  code: string;
+  name: string;
+  provider: string;
+  description: string;
+  fields: ReturnType<typeof catalogFields>;
+  format: string;
+  shareType: 'unconditional' | 'conditional';
+  conditions?: string;
+  shareMethods: string[];
+  updateCycle: string;
+  /** Source name in the provider agent's config. */
+  binding: string;
+}
+
+/** A flow of the demo: which resource goes to whom, how it is obtained, and how to check it arrived. */
 interface Flow {
-  sub: string;
+  key: string;
   title: string;
-  from: string;
+  resource: string;
   to: string;
-  source: string;
+  /** Sink name in the consumer agent's config. */
   sink: string;
-  params: Record<string, unknown>;
+  /** For a conditional resource: the consumer applies with this purpose for these fields; the provider approves. */
+  apply?: { purpose: string; fields: string[] };
   check: () => { done: boolean; detail: string; problems: string[] };
 }
 
@@ -84,16 +118,20 @@ async function main(): Promise<number> {
     const admin = readFileSync(tokenFile, 'utf8').trim();
     step(`交换管理中心 central: ${base} (gRPC ${grpcAddress})`);
 
-    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${base}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      const json = (await res.json()) as T & { error?: { message: string } };
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${json.error?.message ?? res.status}`);
-      return json;
-    };
+    /** A client of the HTTP API acting as the holder of `token`. */
+    const client =
+      (token: string, who: string) =>
+      async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        const res = await fetch(`${base}/api/v1${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
+        const json = (await res.json()) as T & { error?: { message: string } };
+        if (res.status >= 300) throw new Error(`${method} ${path} (as ${who}): ${json.error?.message ?? res.status}`);
+        return json;
+      };
+    const api = client(admin, 'admin');
     for (const r of REGIONS) await api('POST', '/regions', r);
     for (const d of DEPTS) await api('POST', '/departments', { code: d.code, name: d.name, regionCode: d.region });
     step(`行政区划 ${REGIONS.length} regions, 部门 ${DEPTS.length} departments registered`);
@@ -108,7 +146,10 @@ async function main(): Promise<number> {
     step(`部门数据 department data: ${POPULATION_ROWS} people (人口), ${LEGAL_PERSON_ROWS} enterprises (法人), ${LICENCE_FILES} licence files (证照)`);
 
     const bindings: Record<string, { sources?: Record<string, unknown>; sinks?: Record<string, unknown>; queryListen?: string }> = {
-      'jx-gat': { sources: { population: { type: 'sqlite', path: data('jx-gat', 'population.db'), table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'] } } },
+      // Population is shared conditionally: the agent itself sends it only under an agreement, and only its fields.
+      'jx-gat': {
+        sources: { population: { type: 'sqlite', path: data('jx-gat', 'population.db'), table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'], requireAgreement: true } },
+      },
       'nc-scjgj': { sources: { legal_person: { type: 'sqlite', path: data('nc-scjgj', 'market.db'), table: 'legal_person', key: 'id', cursor: 'updated_at' } } },
       'gz-mzj': {
         sources: { licences: { type: 'files', dir: data('gz-mzj', 'licences'), stableMs: 200 } },
@@ -148,21 +189,48 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 200));
     }
 
+    // 信息资源目录: each provider department's officer (数据专员) catalogs and publishes its resource; the
+    // consumers' officers subscribe, or apply for a conditional resource and the provider's officer approves.
+    const officers = new Map<string, ReturnType<typeof client>>();
+    for (const d of DEPTS) {
+      const name = `officer-${d.code}`;
+      const { token } = await api<{ token: string }>('POST', '/users', { name, role: 'officer', departmentCode: d.code });
+      officers.set(d.code, client(token, name));
+    }
+    const officer = (dept: string): ReturnType<typeof client> => officers.get(dept)!;
+    const catalog: CatalogEntry[] = [
+      {
+        code: 'jx-gat.population', name: '人口基础信息', provider: 'jx-gat', description: '全省常住人口基础信息（身份证号、姓名、性别、出生日期、联系电话、住址）',
+        fields: catalogFields(PERSON_FIELDS), format: 'table', shareType: 'conditional', conditions: '仅用于履行法定职责所需的身份核验和资格审核，不得向第三方提供',
+        shareMethods: ['database_sync', 'online_query'], updateCycle: 'daily', binding: 'population',
+      },
+      {
+        code: 'nc-scjgj.legal_person', name: '法人基础信息', provider: 'nc-scjgj', description: '市场主体登记信息（统一社会信用代码、名称、法定代表人、注册资本、登记状态）',
+        fields: catalogFields(LEGAL_PERSON_FIELDS), format: 'table', shareType: 'unconditional', shareMethods: ['database_sync'], updateCycle: 'daily', binding: 'legal_person',
+      },
+      {
+        code: 'gz-mzj.licences', name: '电子证照', provider: 'gz-mzj', description: '证照文件（文本证照与扫描件）',
+        fields: [{ name: 'path', type: 'string', required: true }, { name: 'size', type: 'integer', required: false }, { name: 'sha256', type: 'string', required: false }],
+        format: 'txt,jpg', shareType: 'unconditional', shareMethods: ['file_transfer'], updateCycle: 'irregular', binding: 'licences',
+      },
+    ];
     const flows: Flow[] = [
       {
-        sub: 'sub-pop-nc', title: '人口 population → 南昌市公安局 (masked)', from: 'jx-gat', to: 'nc-gaj', source: 'population', sink: 'population', params: { fields: PERSON_FIELDS },
-        check: () => table(data('jx-gat', 'population.db'), 'person', data('nc-gaj', 'received.db'), 'person', PERSON_FIELDS, POPULATION_ROWS, 'deleted'),
+        key: 'pop-nc', title: '人口 population → 南昌市公安局 (masked)', resource: 'jx-gat.population', to: 'nc-gaj', sink: 'population',
+        apply: { purpose: '治安管理和案件侦办中的身份核验', fields: PERSON_FIELDS.map((f) => f.name) },
+        check: () => table(data('jx-gat', 'population.db'), 'person', data('nc-gaj', 'received.db'), 'person', delivered(PERSON_FIELDS), POPULATION_ROWS, 'deleted'),
       },
       {
-        sub: 'sub-pop-gz', title: '人口 population → 赣州市民政局 (6 fields)', from: 'jx-gat', to: 'gz-mzj', source: 'population', sink: 'population', params: { fields: PERSON_FIELDS_GZ },
-        check: () => table(data('jx-gat', 'population.db'), 'person', data('gz-mzj', 'received.db'), 'person', PERSON_FIELDS_GZ, POPULATION_ROWS, 'deleted'),
+        key: 'pop-gz', title: '人口 population → 赣州市民政局 (6 fields)', resource: 'jx-gat.population', to: 'gz-mzj', sink: 'population',
+        apply: { purpose: '最低生活保障和特困人员救助资格审核', fields: PERSON_FIELDS_GZ.map((f) => f.name) },
+        check: () => table(data('jx-gat', 'population.db'), 'person', data('gz-mzj', 'received.db'), 'person', delivered(PERSON_FIELDS_GZ), POPULATION_ROWS, 'deleted'),
       },
       {
-        sub: 'sub-lp-gz', title: '法人 legal persons → 赣州市人社局', from: 'nc-scjgj', to: 'gz-rsj', source: 'legal_person', sink: 'legal_person', params: { fields: LEGAL_PERSON_FIELDS },
-        check: () => table(data('nc-scjgj', 'market.db'), 'legal_person', data('gz-rsj', 'received.db'), 'legal_person', LEGAL_PERSON_FIELDS, LEGAL_PERSON_ROWS),
+        key: 'lp-gz', title: '法人 legal persons → 赣州市人社局', resource: 'nc-scjgj.legal_person', to: 'gz-rsj', sink: 'legal_person',
+        check: () => table(data('nc-scjgj', 'market.db'), 'legal_person', data('gz-rsj', 'received.db'), 'legal_person', delivered(LEGAL_PERSON_FIELDS), LEGAL_PERSON_ROWS),
       },
       {
-        sub: 'sub-lic-nc', title: '证照 licence files → 南昌市公安局', from: 'gz-mzj', to: 'nc-gaj', source: 'licences', sink: 'licences', params: {},
+        key: 'lic-nc', title: '证照 licence files → 南昌市公安局', resource: 'gz-mzj.licences', to: 'nc-gaj', sink: 'licences',
         check: () => {
           const c = compareTrees(data('gz-mzj', 'licences'), data('nc-gaj', 'licences'));
           return { done: c.problems.length === 0, detail: `${c.files} files, ${(c.bytes / 1024 / 1024).toFixed(1)} MiB`, problems: c.problems };
@@ -170,13 +238,33 @@ async function main(): Promise<number> {
       },
     ];
     const started = Date.now();
-    for (const f of flows) {
-      const provider = nodeIds.get(f.from)!;
-      const consumer = nodeIds.get(f.to)!;
-      await api('POST', '/tasks', { name: `${f.sub}-in`, kind: 'exchange', nodeId: consumer, peerNodeId: provider, subscriptionId: f.sub, binding: f.sink, params: f.params });
-      await api('POST', '/tasks', { name: `${f.sub}-out`, kind: 'sync', nodeId: provider, peerNodeId: consumer, subscriptionId: f.sub, binding: f.source, params: f.params });
+    for (const r of catalog) {
+      const { provider, ...entry } = r;
+      await officer(provider)('POST', '/resources', { ...entry, providerDepartmentCode: provider, providerNodeId: nodeIds.get(provider)! });
+      await officer(provider)('POST', `/resources/${r.code}/publish`);
     }
-    step(`交换任务 ${flows.length} subscriptions started (a sync task at each provider, an exchange task at each consumer)`);
+    const subscriptionIds = new Map<string, string>();
+    let approved = 0;
+    for (const f of flows) {
+      const r = catalog.find((c) => c.code === f.resource)!;
+      let agreementId: string | undefined;
+      if (f.apply) {
+        const app = await officer(f.to)<{ id: string }>('POST', '/applications', { resourceCode: r.code, purpose: f.apply.purpose, fields: f.apply.fields });
+        const { agreement } = await officer(r.provider)<{ agreement: { id: string; fields: string[] } }>('POST', `/applications/${app.id}/approve`, { note: '符合共享条件' });
+        if (agreement.fields.join() !== f.apply.fields.join()) throw new Error(`agreement ${agreement.id} grants ${agreement.fields.join(', ')}, not the fields applied for`);
+        agreementId = agreement.id;
+        approved++;
+      }
+      const sub = await officer(f.to)<{ id: string }>('POST', '/subscriptions', {
+        ...(agreementId ? { agreementId } : { resourceCode: r.code }),
+        consumerNodeId: nodeIds.get(f.to)!,
+        sinkBinding: f.sink,
+      });
+      subscriptionIds.set(f.key, sub.id);
+    }
+    const conditional = catalog.filter((r) => r.shareType === 'conditional').length;
+    step(`资源目录 ${catalog.length} resources published (${conditional} conditional); ${approved} applications approved; ${subscriptionIds.size} subscriptions`);
+    step(`交换任务 ${subscriptionIds.size} subscriptions started (a sync task at each provider, an exchange task at each consumer)`);
 
     const online = nodes.filter((n) => n.status === 'online').length;
     console.log('');
@@ -202,10 +290,11 @@ async function main(): Promise<number> {
     for (const { f, r } of results) console.log(`  ${r.done ? 'OK  ' : 'FAIL'} ${f.title.padEnd(40)} ${r.detail}${r.problems.length ? `\n         ${r.problems.slice(0, 5).join('\n         ')}` : ''}`);
     console.log(`  all flows checked against their sources after masking in ${elapsedS.toFixed(1)} s`);
     const sample = new Database(data('jx-gat', 'population.db'), { readonly: true }).prepare('SELECT id_no FROM person WHERE id = 4242').get() as { id_no: string };
-    const q = await fetch(`http://127.0.0.1:${queryPort}/v1/query/sub-pop-nc?sfzh=${sample.id_no}`).then((r) => r.json() as Promise<{ found: boolean; record: Record<string, unknown>; elapsedMs: number }>);
+    // Asked by the subscription's id and a cataloged key field (the catalog keeps the source's column names).
+    const q = await fetch(`http://127.0.0.1:${queryPort}/v1/query/${subscriptionIds.get('pop-nc')!}?id_no=${sample.id_no}`).then((r) => r.json() as Promise<{ found: boolean; record: Record<string, unknown>; elapsedMs: number }>);
     console.log(`  联机查询 online query at 南昌市公安局 for ID ${sample.id_no}: ${JSON.stringify(q.record)} (${q.elapsedMs.toFixed(1)} ms)`);
     const failed = results.filter((x) => !x.r.done);
-    if (failed.length) throw new Error(`${failed.length} flow(s) did not match their source: ${failed.map((x) => x.f.sub).join(', ')}`);
+    if (failed.length) throw new Error(`${failed.length} flow(s) did not match their source: ${failed.map((x) => x.f.key).join(', ')}`);
     if (values.once) {
       await stopAll();
       console.log('\n  demo: OK');
@@ -226,8 +315,12 @@ function table(srcPath: string, srcTable: string, dstPath: string, dstTable: str
     // Count first (cheap); compare value by value only once everything is there.
     const db = new Database(dstPath, { readonly: true, fileMustExist: true });
     const have = (db.prepare(`SELECT count(*) AS n FROM ${dstTable}`).get() as { n: number }).n;
+    const columns = (db.prepare(`PRAGMA table_info(${dstTable})`).all() as { name: string }[]).map((c) => c.name);
     db.close();
     if (have < want) return { done: false, detail: `${have}/${want} records`, problems: [] };
+    // Exactly the granted fields arrive: nothing beyond what the agreement (or the catalog) covers.
+    const granted = fields.map((f) => f.as ?? f.name);
+    if (columns.join() !== granted.join()) return { done: false, detail: `${have}/${want} records`, problems: [`columns ${columns.join(', ')}; granted ${granted.join(', ')}`] };
     const c = compareTables({ path: srcPath, table: srcTable, key: 'id', ...(deleted && { deleted }) }, { path: dstPath, table: dstTable }, fields);
     return { done: c.problems.length === 0 && c.rows === want, detail: `${c.rows}/${want} records`, problems: c.rows === want ? c.problems : [] };
   } catch {
