@@ -25,6 +25,9 @@
 // running digest with the chunk's (a mismatch truncates the chunk away and asks for it again), flushing
 // to disk in the background every 64 MiB (so the final fsync is short); after the last chunk it checks
 // the whole-file sha-256 and renames the part to its final name — a file appears only when complete.
+// Parts untouched for a week (a source file that changed mid-transfer leaves its old version's part
+// behind) and done markers older than 30 days are removed at start and hourly, so the front-end
+// machine's disk does not fill up with leftovers; a provider that comes back later simply resends.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, access, type FileHandle } from 'node:fs/promises';
@@ -59,6 +62,28 @@ export interface FileSettings {
 const PARTIAL = '.xchg-partial';
 /** Receipt reason for a chunk whose running sha-256 did not match: the provider re-sends from the committed point. */
 const CORRUPT_CHUNK = 'chunk checksum mismatch';
+/** Parts not written to for this long are leftovers (a changed source file, a retired task). */
+export const PARTIAL_TTL_MS = 7 * 24 * 3600_000;
+/** Done markers (which make late duplicate chunks of a finished file harmless) are kept this long. */
+export const DONE_MARKER_TTL_MS = 30 * 24 * 3600_000;
+
+/** Removes leftover parts and old done markers of a files sink; returns how many files it removed. */
+export async function sweepPartials(root: string, now: number): Promise<number> {
+  const partial = join(root, PARTIAL);
+  let removed = 0;
+  const sweep = async (dir: string, keepMs: number, match: (name: string) => boolean): Promise<void> => {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!match(name)) continue;
+      const p = join(dir, name);
+      const st = await stat(p).catch(() => undefined);
+      if (st?.isFile() && now - st.mtimeMs > keepMs && (await unlink(p).then(() => true, () => false))) removed++;
+    }
+  };
+  await sweep(partial, PARTIAL_TTL_MS, (n) => /^f-[0-9a-f]{16}\.part$/.test(n));
+  await sweep(join(partial, 'done'), DONE_MARKER_TTL_MS, (n) => /^f-[0-9a-f]{16}$/.test(n));
+  return removed;
+}
+
 /** The consumer flushes a part to disk in the background each time this much has been written. */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 const ignored = (name: string): boolean => name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part');
@@ -506,10 +531,16 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
   const reporter = (async () => {
     while (await sleep(deps.runReportIntervalMs, abort.signal)) report();
   })();
+  const sweeper = (async () => {
+    do {
+      const removed = await sweepPartials(root, Date.now()).catch(() => 0);
+      if (removed) log.info({ removed }, 'removed leftover partial files');
+    } while (await sleep(3600_000, abort.signal));
+  })();
   return {
     async stop() {
       abort.abort();
-      await reporter;
+      await Promise.all([reporter, sweeper]);
       deps.dataPlane.unregisterInbound(task.subscriptionId);
       for (const id of [...parts.keys()]) await closePart(id);
       report();
