@@ -49,6 +49,7 @@ interface TaskJson {
   generation: number;
 }
 interface ReportJson {
+  reportId: string;
   nodeId: string;
   seq: number;
   kind: string;
@@ -86,6 +87,8 @@ describe('cli - the xchg command against a real central', () => {
   let central: CentralProcess;
   let agent: AgentServiceClient;
   let node: EnrollResponse__Output;
+  /** The node's credentials for gRPC calls. */
+  let md: grpc.Metadata;
 
   /** Runs xchg with XCHG_SERVER and XCHG_TOKEN of the test's central (overridable by `env`). */
   const xchg = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
@@ -125,7 +128,7 @@ describe('cli - the xchg command against a real central', () => {
     agent = new (loadXchgV1().AgentService)(central.grpcAddress, grpc.credentials.createInsecure());
     const enroll = { token: issued.token, hostname: 'fe-01', agentVersion: '9.9.9', labels: {} };
     node = await unary<EnrollResponse__Output>((cb) => agent.Enroll(enroll, cb));
-    const md = new grpc.Metadata();
+    md = new grpc.Metadata();
     md.set('x-xchg-node-id', node.nodeId);
     md.set('authorization', `Bearer ${node.nodeSecret}`);
     const health = { agentVersion: '9.9.9', outboxDepth: 7, spoolDepth: 2, state: 'RUNNING' };
@@ -300,6 +303,31 @@ describe('cli - the xchg command against a real central', () => {
     const detail = await xchg(['node', 'get', node.nodeId]);
     expect(detail.stdout).toMatch(/^\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+disabled\s+维护$/m);
     expect(detail.stdout).toMatch(/^\s+Outbox\s+7 reports$/m);
+  });
+
+  it('cli - node reports shows the newest first; --limit takes the newest, --before pages back; bad values name the flag', async () => {
+    const items = [2, 3].map((seq) => ({ reportId: `cli-r${seq}`, seq, observedAtMs: Date.now(), event: { severity: 'info', code: `C${seq}`, message: 'm' } }));
+    await unary((cb) => agent.Report({ items }, md, cb));
+    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId])).map((r) => r.reportId)).toEqual(['cli-r3', 'cli-r2', 'cli-r1']);
+
+    // A full page says how to get the older ones (on stderr: stdout stays the table).
+    const page = await xchg(['node', 'reports', node.nodeId, '--limit', '2']);
+    expect(page.code).toBe(0);
+    expect(page.stdout.trimEnd().split('\n').map((l) => l.trim().split(/\s+/)[0])).toEqual(['SEQ', '3', '2']);
+    expect(page.stderr).toBe('2 reports shown; older ones: --before cli-r2\n');
+    const last = await xchg(['node', 'reports', node.nodeId, '--limit', '2', '--before', 'cli-r2']);
+    expect(last.stdout.trimEnd().split('\n').map((l) => l.trim().split(/\s+/)[0])).toEqual(['SEQ', '1']);
+    expect(last.stderr).toBe('');
+    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId, '--before', 'cli-r1'])).map((r) => r.reportId)).toEqual([]);
+
+    const zero = expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', '0']), 2);
+    expect(zero).toContain("'--limit <n>'");
+    expect(zero).toContain("'0' is invalid");
+    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', 'ten']), 2)).toContain("'ten' is invalid");
+    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', '10001']), 1)).toBe('xchg: --limit: must be <= 10000');
+    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--before', 'nope']), 1)).toBe('xchg: --before: report "nope" not found');
+    // The refused commands changed nothing.
+    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId])).map((r) => r.reportId)).toEqual(['cli-r3', 'cli-r2', 'cli-r1']);
   });
 
   it('cli - task create, update, list, get and delete', async () => {

@@ -113,7 +113,7 @@ describe('domain catalog', () => {
     expect(transitionProblem('draft', 'published')).toBeUndefined();
     expect(transitionProblem('published', 'retired')).toBeUndefined();
     expect(transitionProblem('draft', 'retired')).toBeUndefined();
-    expect(transitionProblem('published', 'published')).toBe('resource is already published');
+    expect(transitionProblem('published', 'published')).toBe('it is already published');
     expect(transitionProblem('retired', 'published')).toMatch(/retired is final/);
     expect(transitionProblem('published', 'draft')).toMatch(/cannot become draft/);
   });

@@ -157,6 +157,22 @@ describe('http users and roles', () => {
     // It reads but does not act for departments.
     await refused(w, { method: 'POST', url: '/resources', body: resourceBody(w), token: w.t.city }, 403, { message: /role city_admin may not act for a department/ });
   });
+
+  it('roles - a city admin pages through the reports of its subtree only: limit counts the reports it sees', async () => {
+    const w = await world();
+    // Reports of 公安厅's node (province level, not visible) and 南昌市民政局's node (visible), alternating in time.
+    for (const seq of [1, 2, 3]) {
+      for (const node of [w.gatNode, w.mzjNode]) {
+        w.d.reports.ingest(node, [{ reportId: `${node === w.gatNode ? 'gat' : 'mzj'}-${seq}`, seq, observedAtMs: seq, kind: 'event', body: {} }]);
+        w.d.manual!.advance(1000);
+      }
+    }
+    const ids = async (query: string, token?: string): Promise<string[]> => (await ok<{ reportId: string }[]>(w.app, 'GET', `/reports${query}`, undefined, token)).map((r) => r.reportId);
+    expect(await ids('?limit=2')).toEqual(['mzj-3', 'gat-3']);
+    expect(await ids('?limit=2', w.t.city)).toEqual(['mzj-3', 'mzj-2']);
+    expect(await ids('?limit=2&before=mzj-2', w.t.city)).toEqual(['mzj-1']);
+    expect(await ids(`?node=${w.gatNode}`, w.t.city)).toEqual([]);
+  });
 });
 
 describe('http catalog', () => {

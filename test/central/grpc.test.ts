@@ -284,7 +284,7 @@ describe('grpc Report', () => {
     // The agent retries after a lost reply, together with a new one.
     expect((await report(h, e, [event('r1', 1), event('r2', 2), event('r3', 3)])).ackedReportIds).toEqual(['r1', 'r2', 'r3']);
     const stored = h.d.reports.list({ nodeId: e.nodeId });
-    expect(stored.map((r) => r.reportId)).toEqual(['r1', 'r2', 'r3']);
+    expect(stored.map((r) => r.reportId)).toEqual(['r3', 'r2', 'r1']);
     expect(stored[0]!.body).toMatchObject({ severity: 'warn', code: 'SPOOL_FULL' });
     expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_reports_duplicate_total')).toMatch(/xchg_reports_duplicate_total 2$/m);
   });

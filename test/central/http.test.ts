@@ -229,6 +229,16 @@ describe('http validation', () => {
     expect(err.code).toBe('INVALID_ARGUMENT');
   });
 
+  it('validation - an empty body sent as JSON is no body: an optional body is fine, a required one is named', async () => {
+    const { app, d } = await start();
+    const { node } = enrollNode(d, 'fe-01');
+    const dis = await call<{ enabled: boolean }>(app, 'POST', `/api/v1/nodes/${node.id}/disable`, undefined, { raw: '' });
+    expect(dis.status, dis.text).toBe(200);
+    expect(dis.body.enabled).toBe(false);
+    const err = await expectRejected(app, { method: 'POST', url: '/api/v1/regions', raw: '' }, '/api/v1/regions', 'body', /object/);
+    expect(err.code).toBe('INVALID_ARGUMENT');
+  });
+
   it('validation - an unknown query parameter is 400 naming it', async () => {
     const { app } = await start();
     const res = await call<ErrorBody>(app, 'GET', '/api/v1/nodes?colour=red');
@@ -326,7 +336,7 @@ describe('http tokens and nodes', () => {
     expect((await call<ErrorBody>(app, 'GET', '/api/v1/nodes/nd-nope')).status).toBe(404);
   });
 
-  it('reports - the reports listing returns what agents reported, filtered by node and kind', async () => {
+  it('reports - the reports listing returns what agents reported, filtered by node and kind, newest first', async () => {
     const { app, d } = await start();
     const { node } = enrollNode(d);
     d.reports.ingest(node.id, [
@@ -334,9 +344,78 @@ describe('http tokens and nodes', () => {
       { reportId: 'r2', seq: 2, observedAtMs: 2, kind: 'task_run', body: { runId: 'x', taskId: 't' } },
     ]);
     const all = await call<{ reportId: string }[]>(app, 'GET', `/api/v1/reports?node=${node.id}`);
-    expect(all.body.map((r) => r.reportId)).toEqual(['r1', 'r2']);
+    expect(all.body.map((r) => r.reportId)).toEqual(['r2', 'r1']);
     const runs = await call<{ reportId: string }[]>(app, 'GET', '/api/v1/reports?kind=task_run');
     expect(runs.body.map((r) => r.reportId)).toEqual(['r2']);
+  });
+
+  it('reports - newest first across nodes; limit takes the newest and before pages back to the oldest, none twice or left out', async () => {
+    const { app, d } = await start();
+    const a = enrollNode(d, 'fe-01').node.id;
+    const b = enrollNode(d, 'fe-02').node.id;
+    const ev = (reportId: string, seq: number) => ({ reportId, seq, observedAtMs: seq, kind: 'event', body: { code: reportId } });
+    // Received in this order; b2 and b3 in one call (the same instant), where the node's sequence decides.
+    d.reports.ingest(a, [ev('a1', 1), ev('a2', 2)]);
+    d.manual!.advance(1000);
+    d.reports.ingest(b, [ev('b1', 1)]);
+    d.manual!.advance(1000);
+    d.reports.ingest(a, [{ ...ev('a3', 3), kind: 'metrics' }]);
+    d.manual!.advance(1000);
+    d.reports.ingest(b, [ev('b2', 2), ev('b3', 3)]);
+    const ids = async (query: string): Promise<string[]> => {
+      const res = await call<{ reportId: string }[]>(app, 'GET', `/api/v1/reports${query}`);
+      expect(res.status, res.text).toBe(200);
+      return res.body.map((r) => r.reportId);
+    };
+    const newestFirst = ['b3', 'b2', 'a3', 'b1', 'a2', 'a1'];
+    expect(await ids('')).toEqual(newestFirst);
+    expect(await ids('?limit=2')).toEqual(['b3', 'b2']);
+    // Page back with the last id of each page until a page comes back empty.
+    const pages: string[][] = [];
+    for (let page = await ids('?limit=2'); page.length; page = await ids(`?limit=2&before=${page.at(-1)}`)) pages.push(page);
+    expect(pages).toEqual([['b3', 'b2'], ['a3', 'b1'], ['a2', 'a1']]);
+    // The cursor combines with the filters: one node, a kind, a sequence floor.
+    expect(await ids(`?node=${a}&limit=2`)).toEqual(['a3', 'a2']);
+    expect(await ids(`?node=${a}&limit=2&before=a2`)).toEqual(['a1']);
+    expect(await ids('?kind=event&before=a3')).toEqual(['b1', 'a2', 'a1']);
+    expect(await ids('?afterSeq=1&before=b2')).toEqual(['a3', 'a2']);
+    const first = await call<{ reportId: string; nodeId: string; seq: number; kind: string; observedAt: number; receivedAt: number; body: unknown }[]>(app, 'GET', '/api/v1/reports?limit=1');
+    expect(first.body).toEqual([{ reportId: 'b3', nodeId: b, seq: 3, kind: 'event', observedAt: 3, receivedAt: d.clock(), body: { code: 'b3' } }]);
+  });
+
+  it('reports - without limit a page holds the newest 1000 reports', async () => {
+    const { app, d } = await start();
+    const { node } = enrollNode(d);
+    d.reports.ingest(node.id, Array.from({ length: 1001 }, (_, i) => ({ reportId: `r${i + 1}`, seq: i + 1, observedAtMs: i, kind: 'metrics', body: {} })));
+    const page = await call<{ seq: number }[]>(app, 'GET', '/api/v1/reports');
+    expect(page.body).toHaveLength(1000);
+    expect([page.body[0]!.seq, page.body.at(-1)!.seq]).toEqual([1001, 2]);
+  });
+
+  it('reports - a bad limit, cursor or sequence is refused with 400 naming the parameter, and changes nothing', async () => {
+    const { app, d } = await start();
+    const { node } = enrollNode(d);
+    d.reports.ingest(node.id, [1, 2, 3].map((seq) => ({ reportId: `r${seq}`, seq, observedAtMs: seq, kind: 'event', body: {} })));
+    const before = await call<{ reportId: string }[]>(app, 'GET', '/api/v1/reports');
+    expect(before.body.map((r) => r.reportId)).toEqual(['r3', 'r2', 'r1']);
+    for (const [query, field, message] of [
+      ['limit=0', 'querystring.limit', /^querystring\.limit: must be >= 1$/],
+      ['limit=10001', 'querystring.limit', /^querystring\.limit: must be <= 10000$/],
+      ['limit=ten', 'querystring.limit', /^querystring\.limit: must be integer$/],
+      ['limit=2.5', 'querystring.limit', /^querystring\.limit: must be integer$/],
+      ['limit=', 'querystring.limit', /^querystring\.limit: must be integer$/],
+      ['before=', 'querystring.before', /^querystring\.before: must NOT have fewer than 1 characters$/],
+      ['before=r9', 'before', /^before: report "r9" not found$/],
+      ['afterSeq=-1', 'querystring.afterSeq', /^querystring\.afterSeq: must be >= 0$/],
+      ['order=asc', 'querystring.order', /^querystring\.order: unknown field$/],
+    ] as const) {
+      const res = await call<ErrorBody>(app, 'GET', `/api/v1/reports?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error, query).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+      expect(res.body.error.message, query).toMatch(message);
+    }
+    expect((await call(app, 'GET', '/api/v1/reports')).body).toEqual(before.body);
+    expect(d.store.db.prepare('SELECT count(*) AS n FROM reports').get()).toEqual({ n: 3 });
   });
 });
 
@@ -427,6 +506,12 @@ describe('http operations', () => {
       expect.arrayContaining(['/api/v1/nodes', '/api/v1/regions', '/api/v1/departments', '/api/v1/tokens', '/api/v1/tasks', '/api/v1/tasks/{id}']),
     );
     expect(Object.keys(res.body.paths)).not.toContain('/livez');
+    // The reports listing documents its paging parameters, with the default and the bounds of limit.
+    const reports = res.body.paths['/api/v1/reports'] as { get: { parameters: { name: string; schema: Record<string, unknown> }[] } };
+    const params = Object.fromEntries(reports.get.parameters.map((p) => [p.name, p.schema]));
+    expect(Object.keys(params).sort()).toEqual(['afterSeq', 'before', 'kind', 'limit', 'node']);
+    expect(params['limit']).toMatchObject({ type: 'integer', minimum: 1, maximum: 10_000, default: 1000 });
+    expect(params['before']).toMatchObject({ type: 'string', minLength: 1 });
   });
 
   it('operations - /livez is 200 and /readyz follows readiness', async () => {

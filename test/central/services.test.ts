@@ -479,7 +479,7 @@ describe('services reports', () => {
     expect(first).toEqual({ acked: ['r1', 'r2'], freshKinds: ['event', 'event'], duplicates: 0 });
     const again = d.reports.ingest(node.id, [event('r2', 2), event('r3', 3)]);
     expect(again).toEqual({ acked: ['r2', 'r3'], freshKinds: ['event'], duplicates: 1 });
-    expect(d.reports.list({ nodeId: node.id }).map((r) => r.reportId)).toEqual(['r1', 'r2', 'r3']);
+    expect(d.reports.list({ nodeId: node.id }).map((r) => r.reportId)).toEqual(['r3', 'r2', 'r1']);
   });
 
   it('reports - a duplicate within one call is stored once', () => {
@@ -514,12 +514,15 @@ describe('services reports', () => {
     expect(d.reports.list({})).toEqual([]);
   });
 
-  it('reports - list filters by kind and afterSeq in per-node sequence order', () => {
+  it('reports - list filters by kind and afterSeq, newest first (one call: by the node\'s sequence)', () => {
     const d = deps();
     const { node } = enrollNode(d);
     d.reports.ingest(node.id, [event('r3', 3), event('r1', 1), { ...event('m2', 2), kind: 'metrics' }]);
-    expect(d.reports.list({ nodeId: node.id }).map((r) => r.seq)).toEqual([1, 2, 3]);
-    expect(d.reports.list({ kind: 'event' }).map((r) => r.reportId)).toEqual(['r1', 'r3']);
-    expect(d.reports.list({ afterSeq: 1 }).map((r) => r.reportId)).toEqual(['m2', 'r3']);
+    expect(d.reports.list({ nodeId: node.id }).map((r) => r.seq)).toEqual([3, 2, 1]);
+    expect(d.reports.list({ kind: 'event' }).map((r) => r.reportId)).toEqual(['r3', 'r1']);
+    expect(d.reports.list({ afterSeq: 1 }).map((r) => r.reportId)).toEqual(['r3', 'm2']);
+    expect(d.reports.list({ before: 'm2' }).map((r) => r.reportId)).toEqual(['r1']);
+    const unknown = xchgError(() => d.reports.list({ before: 'nope' }));
+    expect([unknown.code, unknown.field, unknown.message]).toEqual([ErrorCode.INVALID_ARGUMENT, 'before', 'before: report "nope" not found']);
   });
 });

@@ -198,6 +198,29 @@ describe('store rows', () => {
     expect(store.reports.list({ nodeId: 'n1' })).toEqual([r]);
   });
 
+  it('rows - the reports listing reads an index in its order (no sort of the table), by node, cursor, both or neither', () => {
+    open();
+    addNode(store, 'n1');
+    addNode(store, 'n2');
+    for (const seq of [1, 2, 3]) for (const nodeId of ['n1', 'n2']) store.reports.insertIfNew({ reportId: `${nodeId}-${seq}`, nodeId, seq, kind: 'event', observedAt: seq, receivedAt: seq * 10, body: {} });
+    // Record the listing's SQL and arguments as the store runs them, then ask SQLite for the plan of each.
+    const raw = store.db.prepare.bind(store.db);
+    const listed: { sql: string; args: unknown[] }[] = [];
+    store.db.prepare = ((sql: string) => {
+      const st = raw(sql);
+      return /FROM reports\b.*ORDER BY/s.test(sql) ? { all: (...args: unknown[]) => (listed.push({ sql, args }), st.all(...args)) } : st;
+    }) as typeof store.db.prepare;
+    const before = { reportId: 'n2-2', seq: 2, receivedAt: 20 };
+    const pages = [store.reports.list({}), store.reports.list({ nodeId: 'n1' }), store.reports.list({ before }), store.reports.list({ nodeId: 'n1', before, limit: 1 })];
+    expect(pages.map((p) => p.map((r) => r.reportId))).toEqual([['n2-3', 'n1-3', 'n2-2', 'n1-2', 'n2-1', 'n1-1'], ['n1-3', 'n1-2', 'n1-1'], ['n1-2', 'n2-1', 'n1-1'], ['n1-2']]);
+    expect(listed).toHaveLength(4);
+    for (const { sql, args } of listed) {
+      const plan = (raw(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((p) => p.detail).join('; ');
+      expect(plan, sql).toMatch(/USING (COVERING )?INDEX reports_(node_)?received/);
+      expect(plan, sql).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
   it('rows - a soft-deleted task disappears from get, list and forNode', () => {
     open();
     addNode(store, 'n1');

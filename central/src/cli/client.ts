@@ -1,6 +1,6 @@
 // A JSON client of central's HTTP API over Node's global fetch. Every failure becomes a CliError with one
 // readable line: the API's own error message, or why central could not be reached.
-import type { ApiErrorBody } from './api.js';
+import type { ApiErrorBody } from '../api-types.js';
 import { CliError } from './errors.js';
 
 /** How long one request may take before the CLI gives up (30 s). */
@@ -9,7 +9,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export type Query = Record<string, string | number | boolean | undefined>;
 
 /**
- * API body field → the flag that set it ({ regionCode: '--region' }), so that an error about a field reads
+ * API body or query field → the flag that set it ({ regionCode: '--region' }), so that an error about a field reads
  * "--region: region \"x\" not found" for the operator who typed --region.
  */
 export type FieldFlags = Readonly<Record<string, string>>;
@@ -28,8 +28,8 @@ export class ApiClient {
     this.timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>('GET', path, { ...(query && { query }) });
+  get<T>(path: string, query?: Query, flags?: FieldFlags): Promise<T> {
+    return this.request<T>('GET', path, { ...(query && { query }), ...(flags && { flags }) });
   }
   post<T>(path: string, body: unknown = {}, flags?: FieldFlags): Promise<T> {
     return this.request<T>('POST', path, { body, ...(flags && { flags }) });
@@ -80,12 +80,15 @@ export class ApiClient {
   }
 }
 
-/** The API's error message; a leading "field: " (or "body.field: ") becomes the flag that set the field. */
+/**
+ * The API's error message; a leading "field: " (or "body.field: ", "querystring.field: ") becomes the flag
+ * that set the field.
+ */
 function apiMessage(body: unknown, flags: FieldFlags | undefined): string | undefined {
   const e = (body as Partial<ApiErrorBody> | undefined)?.error;
   if (!e || typeof e.message !== 'string' || !e.message) return undefined;
   const field = typeof e.field === 'string' ? e.field : '';
-  const flag = flags?.[field.replace(/^body\./, '')];
+  const flag = flags?.[field.replace(/^(body|querystring)\./, '')];
   return flag && e.message.startsWith(`${field}: `) ? `${flag}: ${e.message.slice(field.length + 2)}` : e.message;
 }
 

@@ -2,30 +2,15 @@
 // sha-256(previous entry's hash + canonical JSON of the entry), so changing, removing or reordering any
 // entry breaks every link after it; verifyChain names the first entry where the chain breaks.
 import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditVerdict } from '../api-types.js';
+
+export type { AuditEntry };
 
 /** prev_hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** What an entry says; with prevHash it determines the hash. */
-export interface AuditBody {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  /** The department the change belongs to ('' when none). */
-  departmentCode: string;
-  /** The other party, e.g. the consumer of a delivery ('' when none). */
-  peerDepartmentCode: string;
-  resourceCode: string;
-  details: Record<string, unknown>;
-}
-
-export interface AuditEntry extends AuditBody {
-  prevHash: string;
-  hash: string;
-}
+export type AuditBody = Omit<AuditEntry, 'prevHash' | 'hash'>;
 
 /**
  * Canonical JSON: object keys sorted by code unit at every depth, no whitespace, undefined members left
@@ -46,15 +31,8 @@ export function entryHash(prevHash: string, body: AuditBody): string {
   return createHash('sha256').update(prevHash + canonical, 'utf8').digest('hex');
 }
 
-export interface ChainVerdict {
-  ok: boolean;
-  /** Entries checked. */
-  entries: number;
-  /** Hash of the last entry (the chain head) when ok. */
-  headHash: string;
-  /** The first entry that does not hold, and why. */
-  firstBroken?: { seq: number; problem: string };
-}
+/** The verdict on the chain; the API's answer adds when it was checked. */
+export type ChainVerdict = Omit<AuditVerdict, 'checkedAt'>;
 
 /**
  * Checks entries in seq order: numbering without gaps from 1, each prev_hash equal to the previous hash,

@@ -1,50 +1,11 @@
 // The resource catalog's rules (信息资源目录), pure: what a resource must say for its share type, field
 // specs, the draft → published → retired life cycle, which changes a new version records, and the task
 // fields an approved set of fields becomes.
+import { FIELD_TYPES, type FieldType, type ResourceContent, type ResourceField, type ResourceState } from '../api-types.js';
 
-export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
-export const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
-/** 无条件共享 · 有条件共享 · 不予共享. */
-export type ShareType = (typeof SHARE_TYPES)[number];
-export const SHARE_METHODS = ['database_sync', 'file_transfer', 'online_query'] as const;
-/** 库表同步 · 文件传输 · 联机查询. */
-export type ShareMethod = (typeof SHARE_METHODS)[number];
-export const UPDATE_CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
-export type UpdateCycle = (typeof UPDATE_CYCLES)[number];
-export const RESOURCE_STATES = ['draft', 'published', 'retired'] as const;
-export type ResourceState = (typeof RESOURCE_STATES)[number];
-
-export interface ResourceField {
-  /** Column in the provider's source (letters, digits, _). */
-  name: string;
-  type: FieldType;
-  description: string;
-  required: boolean;
-  /** Personal or otherwise protected data: masked on the way out. */
-  sensitive: boolean;
-  /** Masking rule for a sensitive field (name, idcard, phone, redact, keep:A:B); 'redact' when absent. */
-  mask?: string;
-}
-
-/** What a catalog entry says (编目): everything but its identity, owner and life-cycle state. */
-export interface ResourceContent {
-  name: string;
-  description: string;
-  fields: ResourceField[];
-  format: string;
-  shareType: ShareType;
-  /** Conditions of use of a conditional resource (required for conditional). */
-  conditions: string;
-  /** Law or regulation a not-shared resource rests on (required for not_shared). */
-  legalBasis: string;
-  shareMethods: ShareMethod[];
-  updateCycle: UpdateCycle;
-  /** Source name in the provider agent's config. */
-  binding: string;
-  /** Node of the provider department that reads the source. */
-  providerNodeId: string | null;
-}
+// The catalog's vocabularies and records are part of the API, declared with its other records.
+export { FIELD_TYPES, RESOURCE_STATES, SHARE_METHODS, SHARE_TYPES, UPDATE_CYCLES } from '../api-types.js';
+export type { FieldType, ResourceContent, ResourceField, ResourceState, ShareMethod, ShareType, UpdateCycle } from '../api-types.js';
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MASK_RULE = /^(name|idcard|phone|redact|keep:\d{1,3}:\d{1,3})$/;
@@ -79,7 +40,7 @@ const TRANSITIONS: Record<ResourceState, readonly ResourceState[]> = { draft: ['
 /** Why a resource in state `from` cannot move to `to`, or undefined when it can. */
 export function transitionProblem(from: ResourceState, to: ResourceState): string | undefined {
   if (TRANSITIONS[from].includes(to)) return undefined;
-  if (from === to) return `resource is already ${to}`;
+  if (from === to) return `it is already ${to}`;
   return `a ${from} resource cannot become ${to}${from === 'retired' ? ' (retired is final)' : ''}`;
 }
 

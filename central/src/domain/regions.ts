@@ -1,5 +1,7 @@
 // Region hierarchy rules (province → city → county), pure.
-export type RegionLevel = 'province' | 'city' | 'county';
+import type { RegionLevel } from '../api-types.js';
+
+export type { RegionLevel };
 
 const PARENT_LEVEL: Record<RegionLevel, RegionLevel | null> = { province: null, city: 'province', county: 'city' };
 

@@ -1,15 +1,10 @@
 // Roles and who may act for whom, pure (DESIGN.md, Security): province_admin sees and does everything;
 // operator runs the exchange for every department; city_admin reads its region subtree; officer (数据专员)
 // acts for its own department only; auditor reads only.
-export const Role = {
-  PROVINCE_ADMIN: 'province_admin',
-  CITY_ADMIN: 'city_admin',
-  OPERATOR: 'operator',
-  OFFICER: 'officer',
-  AUDITOR: 'auditor',
-} as const;
-export type Role = (typeof Role)[keyof typeof Role];
-export const ROLES: readonly Role[] = Object.values(Role);
+import { Role } from '../api-types.js';
+
+// The roles are part of the API's vocabulary, declared with its records.
+export { Role, ROLES } from '../api-types.js';
 
 /** Who does something: an authenticated caller, a node, or central itself. */
 export interface Actor {

@@ -1,12 +1,11 @@
 // Sharing rules (共享申请, 协议), pure: who may obtain a resource and how, the application's states
 // (pending → approved | rejected, never approved by the clock), whether it is overdue, and whether an
 // agreement still holds at a given instant.
-import type { ShareType } from './catalog.js';
+import type { AgreementState, ApplicationState, ShareType } from '../api-types.js';
 
-export const APPLICATION_STATES = ['pending', 'approved', 'rejected'] as const;
-export type ApplicationState = (typeof APPLICATION_STATES)[number];
-export const AGREEMENT_STATES = ['active', 'revoked', 'expired'] as const;
-export type AgreementState = (typeof AGREEMENT_STATES)[number];
+// The states are part of the API's vocabulary, declared with its records.
+export { AGREEMENT_STATES, APPLICATION_STATES } from '../api-types.js';
+export type { AgreementState, ApplicationState } from '../api-types.js';
 
 /** How a consumer obtains a resource of a share type. */
 export type Access =

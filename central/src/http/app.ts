@@ -27,6 +27,16 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // An empty body sent as JSON means "no body" (routes whose body is optional, such as approving without
+  // a note), not "Body cannot be empty"; a route that needs a body still names what is missing.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string; // parseAs: 'string'
+    if (text.length === 0) return done(null, undefined);
+    json(req, text, done);
+  });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

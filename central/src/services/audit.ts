@@ -1,7 +1,8 @@
 // The audit trail (事前审批 · 事中留痕 · 事后追溯): every service records its changes here inside the
 // transaction that makes them, so a change and its entry commit or roll back together. Entries are
 // sealed into the hash chain (domain/audit.ts) against the stored chain head.
-import { entryHash, verifyChain, type AuditBody, type AuditEntry, type ChainVerdict } from '../domain/audit.js';
+import type { AuditVerdict } from '../api-types.js';
+import { entryHash, verifyChain, type AuditBody, type AuditEntry } from '../domain/audit.js';
 import type { Actor } from '../domain/roles.js';
 import type { AuditFilter, Store } from '../store/index.js';
 
@@ -48,7 +49,7 @@ export class AuditTrail {
   }
 
   /** Recomputes the whole chain in one read transaction; names the first broken entry. */
-  verify(): ChainVerdict & { checkedAt: number } {
+  verify(): AuditVerdict {
     const verdict = this.store.db.transaction(() => verifyChain(this.store.audit.walk(), this.store.audit.head())).deferred();
     return { ...verdict, checkedAt: this.clock() };
   }

@@ -1,34 +1,11 @@
 // Evaluation (考核) over a period: per department what it published, how it answered applications (and
 // whether on time), the data it provided and used (from its nodes' task runs) and its objections; per
 // region the online rate (联通率) of its nodes computed from their liveness events.
+import type { DepartmentReport, Period, RegionReport } from '../api-types.js';
 import { nodeUptime, rate } from '../domain/evaluation.js';
-import type { DepartmentCounts, Region, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 
-export interface DepartmentReport extends DepartmentCounts {
-  name: string;
-  regionCode: string;
-  /** Answered on time / received; null when nothing was received. */
-  onTimeRate: number | null;
-  /** Objections the department received that were answered / received. */
-  objectionResolutionRate: number | null;
-}
-
-export interface RegionReport {
-  regionCode: string;
-  name: string;
-  level: Region['level'];
-  /** Nodes of departments in the region and the regions under it. */
-  nodes: number;
-  onlineMs: number;
-  observedMs: number;
-  /** Online time / observed time of those nodes over the period; null when none was observed. */
-  onlineRate: number | null;
-}
-
-export interface Period {
-  since: number;
-  until: number;
-}
+export type { DepartmentReport, Period, RegionReport } from '../api-types.js';
 
 export class EvaluationService {
   constructor(

@@ -2,6 +2,7 @@
 // liveness sweep. Invariants: a token enrolls at most one node (marked used in the same transaction that
 // creates the node); every online/offline transition is written to node_events with the status change.
 import { hostname as osHostname } from 'node:os';
+import type { IssuedToken } from '../api-types.js';
 import { checkToken } from '../domain/enrollment.js';
 import { expiredNodes, onHeartbeat, type LivenessTransition } from '../domain/liveness.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
@@ -36,7 +37,7 @@ export class NodeService {
     return this.opts.heartbeatTtlMs;
   }
 
-  createToken(input: { departmentCode: string; nodeName: string; ttlMs?: number }, actor: Actor = SYSTEM_ACTOR): { token: string; record: EnrollmentToken } {
+  createToken(input: { departmentCode: string; nodeName: string; ttlMs?: number }, actor: Actor = SYSTEM_ACTOR): IssuedToken {
     const now = this.clock();
     const ttlMs = input.ttlMs ?? this.opts.enrollTokenTtlMs;
     if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw invalid('ttlMs', 'must be an integer of at least 1000');

@@ -3,7 +3,7 @@
 // delivery). Runs of exchange tasks that wrote data are also the audit log's record of each delivery
 // (batch.delivered: who provided, to whom, which resource, how many records and batches, when).
 import { invalid } from '../errors.js';
-import type { Store } from '../store/index.js';
+import type { ReportFilter, Store, StoredReport } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
 
 export interface ReportInput {
@@ -55,8 +55,16 @@ export class ReportService {
     });
   }
 
-  list(filter: Parameters<Store['reports']['list']>[0]): ReturnType<Store['reports']['list']> {
-    return this.store.reports.list(filter);
+  /**
+   * Reports newest first (see ReportStore.list); `before` is a report id, the last one of the previous page,
+   * and must name a stored report: an unknown cursor is refused rather than read as "nothing older".
+   */
+  list(filter: Omit<ReportFilter, 'before'> & { before?: string }): StoredReport[] {
+    const { before, ...rest } = filter;
+    if (before === undefined) return this.store.reports.list(rest);
+    const cursor = this.store.reports.get(before);
+    if (!cursor) throw invalid('before', `report ${JSON.stringify(before)} not found`);
+    return this.store.reports.list({ ...rest, before: cursor });
   }
 
   taskRuns(filter: Parameters<Store['reports']['taskRuns']>[0]): ReturnType<Store['reports']['taskRuns']> {

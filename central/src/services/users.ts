@@ -1,5 +1,6 @@
 // Users of the HTTP API: created by the province administrator with a role and scope; each gets a bearer
 // token shown once (stored as its sha-256); a revoked user's token stops working at once.
+import type { IssuedUser } from '../api-types.js';
 import { RESERVED_NAMES, Role, roleScopeProblem, type Actor } from '../domain/roles.js';
 import { alreadyExists, invalid, notFound, ErrorCode, XchgError } from '../errors.js';
 import { hashSecret, newId, newSecret, secretMatches } from '../ids.js';
@@ -20,7 +21,7 @@ export class UserService {
     private readonly audit: AuditTrail,
   ) {}
 
-  create(input: UserInput, actor: Actor): { token: string; user: User } {
+  create(input: UserInput, actor: Actor): IssuedUser {
     const name = input.name.trim();
     if (!name) throw invalid('name', 'must not be blank');
     if (RESERVED_NAMES.includes(name.toLowerCase())) throw invalid('name', `${JSON.stringify(name)} is reserved`);

@@ -1,39 +1,19 @@
 // The resource catalog: resources with their current content, every version of that content, and the
 // notifications consumer departments receive when a resource they receive changes.
-import type { ResourceContent, ResourceField, ResourceState, ShareMethod, ShareType, UpdateCycle } from '../domain/catalog.js';
+import type {
+  Notification,
+  Resource,
+  ResourceContent,
+  ResourceField,
+  ResourceState,
+  ResourceVersion,
+  ShareMethod,
+  ShareType,
+  UpdateCycle,
+} from '../api-types.js';
 import type { Db } from './db.js';
 
-export interface Resource extends ResourceContent {
-  code: string;
-  providerDepartmentCode: string;
-  status: ResourceState;
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-  publishedAt: number | null;
-  retiredAt: number | null;
-}
-
-export interface ResourceVersion {
-  resourceCode: string;
-  version: number;
-  content: ResourceContent;
-  changedKeys: string[];
-  note: string;
-  at: number;
-  by: string;
-}
-
-export interface Notification {
-  id: number;
-  departmentCode: string;
-  kind: string;
-  resourceCode: string;
-  version: number;
-  message: string;
-  details: Record<string, unknown>;
-  createdAt: number;
-}
+export type { Notification, Resource, ResourceVersion } from '../api-types.js';
 
 export interface ResourceFilter {
   status?: ResourceState;

@@ -1,26 +1,9 @@
 // Aggregates for evaluation (考核) over a period [since, until): per department counts of the catalog,
 // applications, data moved (from task runs) and objections; node liveness events for online rates.
+import type { DepartmentCounts } from '../api-types.js';
 import type { Db } from './db.js';
 
-export interface DepartmentCounts {
-  departmentCode: string;
-  resourcesPublished: number;
-  resourcesTotal: number;
-  applicationsReceived: number;
-  applicationsAnswered: number;
-  applicationsAnsweredOnTime: number;
-  applicationsPending: number;
-  applicationsOverdue: number;
-  applicationsMade: number;
-  providedRecords: number;
-  providedBatches: number;
-  usedRecords: number;
-  usedBatches: number;
-  objectionsRaised: number;
-  objectionsRaisedResolved: number;
-  objectionsReceived: number;
-  objectionsResolved: number;
-}
+export type { DepartmentCounts } from '../api-types.js';
 
 type Counter = Exclude<keyof DepartmentCounts, 'departmentCode'>;
 

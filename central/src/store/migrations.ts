@@ -334,4 +334,15 @@ CREATE TABLE audit_head (
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '${'0'.repeat(64)}');
 `,
   },
+  {
+    version: 4,
+    name: 'reports listed newest first',
+    sql: `
+-- GET /reports lists newest first and pages back with a cursor: the order is (received_at, seq, report_id),
+-- report_id making it total. One index for all nodes, one per node; the latter replaces (node_id, seq).
+CREATE INDEX reports_received ON reports (received_at, seq, report_id);
+CREATE INDEX reports_node_received ON reports (node_id, received_at, seq, report_id);
+DROP INDEX reports_node_seq;
+`,
+  },
 ];

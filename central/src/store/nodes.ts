@@ -1,47 +1,8 @@
 // Nodes (前置节点), their liveness events, enrollment tokens and assignment acknowledgements.
+import type { AssignmentAck, EnrollmentToken, Node as NodeRecord, NodeEvent, NodeHealth, NodeStatus } from '../api-types.js';
 import type { Db } from './db.js';
 
-export type NodeStatus = 'online' | 'offline';
-export interface NodeRecord {
-  id: string;
-  name: string;
-  departmentCode: string;
-  regionCode: string;
-  hostname: string;
-  agentVersion: string;
-  labels: Record<string, string>;
-  status: NodeStatus;
-  enabled: boolean;
-  enrolledAt: number;
-  lastHeartbeatAt: number | null;
-  health: Record<string, unknown> | null;
-  assignmentVersion: number;
-}
-export interface NodeEvent {
-  id: number;
-  nodeId: string;
-  at: number;
-  kind: 'enrolled' | 'online' | 'offline' | 'disabled' | 'enabled';
-  reason: string;
-}
-export interface EnrollmentToken {
-  id: string;
-  departmentCode: string;
-  nodeName: string;
-  createdAt: number;
-  expiresAt: number;
-  usedAt: number | null;
-  usedByNodeId: string | null;
-  revokedAt: number | null;
-}
-export interface AssignmentAck {
-  nodeId: string;
-  assignmentId: string;
-  generation: number;
-  outcome: 'applied' | 'rejected';
-  reason: string;
-  at: number;
-}
+export type { AssignmentAck, EnrollmentToken, Node as NodeRecord, NodeEvent, NodeStatus } from '../api-types.js';
 
 const NODE_SELECT = `SELECT n.*, d.region_code FROM nodes n JOIN departments d ON d.code = n.department_code`;
 
@@ -207,7 +168,7 @@ const toNode = (r: NodeRow): NodeRecord => ({
   enabled: r.enabled === 1,
   enrolledAt: r.enrolled_at,
   lastHeartbeatAt: r.last_heartbeat_at,
-  health: r.health_json === null ? null : (JSON.parse(r.health_json) as Record<string, unknown>),
+  health: r.health_json === null ? null : (JSON.parse(r.health_json) as NodeHealth),
   assignmentVersion: r.assignment_version,
 });
 

@@ -1,22 +1,8 @@
 // Objections (疑义/纠错): a consumer's report that data it received is wrong, and the provider's answer.
+import type { Objection, ObjectionResult } from '../api-types.js';
 import type { Db } from './db.js';
 
-export type ObjectionResult = 'corrected' | 'confirmed_correct';
-export interface Objection {
-  id: string;
-  resourceCode: string;
-  providerDepartmentCode: string;
-  consumerDepartmentCode: string;
-  recordKey: string;
-  note: string;
-  raisedBy: string;
-  raisedAt: number;
-  status: 'open' | 'answered';
-  result: ObjectionResult | null;
-  answerNote: string;
-  answeredBy: string | null;
-  answeredAt: number | null;
-}
+export type { Objection, ObjectionResult } from '../api-types.js';
 
 export class ObjectionStore {
   constructor(private readonly db: Db) {}

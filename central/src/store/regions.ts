@@ -1,21 +1,8 @@
 // Regions (行政区划) and departments (部门).
-import type { RegionLevel } from '../domain/regions.js';
+import type { Department, Region, RegionLevel } from '../api-types.js';
 import type { Db } from './db.js';
 
-export type { RegionLevel };
-export interface Region {
-  code: string;
-  name: string;
-  level: RegionLevel;
-  parentCode: string | null;
-  createdAt: number;
-}
-export interface Department {
-  code: string;
-  name: string;
-  regionCode: string;
-  createdAt: number;
-}
+export type { Department, Region, RegionLevel } from '../api-types.js';
 
 export class RegionStore {
   constructor(private readonly db: Db) {}

@@ -1,43 +1,20 @@
 // Reports from agents, stored once per report_id (idempotent delivery), and the task runs they carry.
+import type { QuarantinedRecord, Report as StoredReport, TaskRun } from '../api-types.js';
 import type { Db } from './db.js';
 
-export interface StoredReport {
-  reportId: string;
-  nodeId: string;
-  seq: number;
-  kind: string;
-  observedAt: number;
-  receivedAt: number;
-  body: unknown;
-}
-export interface TaskRun {
-  runId: string;
-  taskId: string;
-  nodeId: string;
-  startedAt: number;
-  finishedAt: number;
-  status: string;
-  records: number;
-  bytes: number;
-  batches: number;
-  errors: number;
-  lagMs: number;
-  quarantined: number;
-  error: string;
-}
+export type { QuarantinedRecord, Report as StoredReport, TaskRun } from '../api-types.js';
 
-export interface QuarantinedRecord {
-  nodeId: string;
-  agentId: number;
-  taskId: string;
-  side: string;
-  origin: string;
-  rowIndex: number;
-  reason: string;
-  field: string;
-  record: Record<string, unknown>;
-  createdAt: number;
-  resentAt: number | null;
+export interface ReportFilter {
+  nodeId?: string;
+  /** Only reports of these nodes (a city admin's scope). */
+  nodeIds?: readonly string[];
+  kind?: string;
+  /** Only reports whose per-node sequence number is above this. */
+  afterSeq?: number;
+  /** Only reports older than this one in the listing order (the cursor for the next page back). */
+  before?: Pick<StoredReport, 'receivedAt' | 'seq' | 'reportId'>;
+  /** At most this many reports (default 1000). */
+  limit?: number;
 }
 
 export class ReportStore {
@@ -111,23 +88,26 @@ export class ReportStore {
     }));
   }
 
-  list(filter: { nodeId?: string; kind?: string; afterSeq?: number; limit?: number }): StoredReport[] {
+  get(reportId: string): StoredReport | undefined {
+    const r = this.db.prepare('SELECT * FROM reports WHERE report_id = ?').get(reportId) as ReportRow | undefined;
+    return r && toReport(r);
+  }
+
+  /** Newest first: in the order received (received_at, seq, report_id, all descending), which is total. */
+  list(filter: ReportFilter = {}): StoredReport[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.nodeId) (where.push('node_id = ?'), args.push(filter.nodeId));
+    if (filter.nodeIds?.length === 0) where.push('0');
+    else if (filter.nodeIds) (where.push(`node_id IN (${filter.nodeIds.map(() => '?').join(', ')})`), args.push(...filter.nodeIds));
     if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
     if (filter.afterSeq !== undefined) (where.push('seq > ?'), args.push(filter.afterSeq));
-    const sql = `SELECT * FROM reports ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY node_id, seq LIMIT ?`;
+    // A row value comparison, so that the indexes on (…, received_at, seq, report_id) serve the page.
+    if (filter.before) (where.push('(received_at, seq, report_id) < (?, ?, ?)'), args.push(filter.before.receivedAt, filter.before.seq, filter.before.reportId));
+    const sql = `SELECT * FROM reports ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY received_at DESC, seq DESC, report_id DESC LIMIT ?`;
     args.push(filter.limit ?? 1000);
-    return (this.db.prepare(sql).all(...args) as ReportRow[]).map((r) => ({
-      reportId: r.report_id,
-      nodeId: r.node_id,
-      seq: r.seq,
-      kind: r.kind,
-      observedAt: r.observed_at,
-      receivedAt: r.received_at,
-      body: JSON.parse(r.body_json) as unknown,
-    }));
+    return (this.db.prepare(sql).all(...args) as ReportRow[]).map(toReport);
   }
 
   taskRuns(filter: { taskId?: string; nodeId?: string; limit?: number }): TaskRun[] {
@@ -142,6 +122,16 @@ export class ReportStore {
     return this.db.prepare(sql).all(...args) as TaskRun[];
   }
 }
+
+const toReport = (r: ReportRow): StoredReport => ({
+  reportId: r.report_id,
+  nodeId: r.node_id,
+  seq: r.seq,
+  kind: r.kind,
+  observedAt: r.observed_at,
+  receivedAt: r.received_at,
+  body: JSON.parse(r.body_json) as unknown,
+});
 
 interface ReportRow {
   report_id: string;

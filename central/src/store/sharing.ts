@@ -1,72 +1,8 @@
 // Applications (共享申请), agreements (共享协议), subscriptions (订阅) and the alarms of the governance sweep.
-import type { AgreementState, ApplicationState } from '../domain/sharing.js';
+import type { Agreement, AgreementState, Alert, Application, ApplicationState, Subscription, SubscriptionState } from '../api-types.js';
 import type { Db } from './db.js';
 
-export interface Application {
-  id: string;
-  resourceCode: string;
-  resourceVersion: number;
-  providerDepartmentCode: string;
-  consumerDepartmentCode: string;
-  applicant: string;
-  purpose: string;
-  requestedFields: string[];
-  status: ApplicationState;
-  submittedAt: number;
-  deadlineAt: number;
-  answeredAt: number | null;
-  answeredBy: string | null;
-  reason: string;
-  approvedFields: string[] | null;
-  agreementId: string | null;
-}
-
-export interface Agreement {
-  id: string;
-  applicationId: string;
-  resourceCode: string;
-  providerDepartmentCode: string;
-  consumerDepartmentCode: string;
-  fields: string[];
-  purpose: string;
-  validFrom: number;
-  validUntil: number;
-  status: AgreementState;
-  createdAt: number;
-  endedAt: number | null;
-  endedBy: string | null;
-  endReason: string;
-}
-
-export type SubscriptionState = 'active' | 'stopped';
-export interface Subscription {
-  id: string;
-  resourceCode: string;
-  agreementId: string | null;
-  providerDepartmentCode: string;
-  consumerDepartmentCode: string;
-  providerNodeId: string;
-  consumerNodeId: string;
-  sinkBinding: string;
-  method: string;
-  fields: string[];
-  syncTaskId: string;
-  exchangeTaskId: string;
-  status: SubscriptionState;
-  createdAt: number;
-  createdBy: string;
-  stoppedAt: number | null;
-  stopReason: string;
-}
-
-export interface Alert {
-  id: number;
-  kind: string;
-  entityId: string;
-  departmentCode: string;
-  message: string;
-  at: number;
-}
+export type { Agreement, Alert, Application, Subscription, SubscriptionState } from '../api-types.js';
 
 /** Filters shared by the listings: `departmentCode` matches either party. */
 export interface PartyFilter {

@@ -1,24 +1,9 @@
 // Tasks (交换任务): the desired work of each node, delivered as assignments. A change bumps the task's
 // generation; the caller bumps the node's assignment version in the same transaction.
+import type { Task as TaskRecord, TaskKind } from '../api-types.js';
 import type { Db } from './db.js';
 
-export type TaskKind = 'sync' | 'exchange';
-export interface TaskRecord {
-  id: string;
-  name: string;
-  kind: TaskKind;
-  nodeId: string;
-  peerNodeId: string | null;
-  resourceCode: string;
-  subscriptionId: string;
-  binding: string;
-  params: Record<string, unknown>;
-  intervalMs: number;
-  enabled: boolean;
-  generation: number;
-  createdAt: number;
-  updatedAt: number;
-}
+export type { Task as TaskRecord, TaskKind } from '../api-types.js';
 
 export class TaskStore {
   constructor(private readonly db: Db) {}

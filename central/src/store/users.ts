@@ -1,17 +1,8 @@
 // Users of the HTTP API and the CLI, with their role and scope; tokens are kept as sha-256 hashes only.
-import type { Role } from '../domain/roles.js';
+import type { Role, User } from '../api-types.js';
 import type { Db } from './db.js';
 
-export interface User {
-  id: string;
-  name: string;
-  role: Role;
-  regionCode: string | null;
-  departmentCode: string | null;
-  createdAt: number;
-  createdBy: string;
-  revokedAt: number | null;
-}
+export type { User } from '../api-types.js';
 
 export class UserStore {
   constructor(private readonly db: Db) {}

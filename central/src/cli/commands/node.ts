@@ -1,15 +1,16 @@
 // xchg node: nodes (前置节点), the agents at departments' front-end machines: liveness, health, the
 // operator's switch (disable/enable) and the reports each node delivered.
 import { Option, type Command } from 'commander';
-import type { Node, NodeDetail, Report } from '../api.js';
+import { REPORT_KINDS, type Node, type NodeDetail, type Report } from '../../api-types.js';
 import { action } from '../context.js';
 import { formatAge, formatBytes, formatDuration, formatTime, formatTimeAndAge, yesNo } from '../format.js';
-import { renderFields, renderSection, renderTable, type Column, type Field } from '../output.js';
+import { renderFields, renderSection, renderTable, writeNote, type Column, type Field } from '../output.js';
 import { integerAtLeast } from '../parse.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
 
-const REPORT_KINDS = ['task_run', 'metrics', 'traffic', 'quarantine', 'event'] as const;
+/** `node reports` shows this many unless --limit says otherwise (central's own default is larger). */
+const REPORTS_DEFAULT_LIMIT = 50;
 
 const status = (n: Node): string => (n.enabled ? n.status : `${n.status}, disabled`);
 
@@ -186,15 +187,20 @@ export const node: Noun = {
 
     cmd
       .command('reports')
-      .description('List the reports a node delivered, in its sequence order')
+      .description('List the reports a node delivered, newest first')
       .argument('<id>', 'node id')
       .addOption(new Option('--kind <kind>', 'only reports of this kind').choices(REPORT_KINDS))
       .option('--after-seq <n>', 'only reports after this sequence number', integerAtLeast(0))
-      .option('--limit <n>', 'at most this many reports (central\'s default 1000)', integerAtLeast(1))
+      .option('--before <report-id>', 'only reports older than this one (to page back: the last report of the previous page)')
+      .option('--limit <n>', 'at most this many reports', integerAtLeast(1), REPORTS_DEFAULT_LIMIT)
       .action(
-        action<{ kind?: string; afterSeq?: number; limit?: number }>(async (ctx, o, id) => {
-          const reports = await ctx.api.get<Report[]>('/reports', { node: id, kind: o.kind, afterSeq: o.afterSeq, limit: o.limit });
+        action<{ kind?: string; afterSeq?: number; before?: string; limit: number }>(async (ctx, o, id) => {
+          const query = { node: id, kind: o.kind, afterSeq: o.afterSeq, before: o.before, limit: o.limit };
+          const reports = await ctx.api.get<Report[]>('/reports', query, { afterSeq: '--after-seq', before: '--before', limit: '--limit' });
           ctx.list(reports, REPORT_COLUMNS, 'reports');
+          const last = reports.at(-1);
+          // A full page: there may be older reports; say how to get them (stderr, so stdout stays the table).
+          if (ctx.output === 'table' && last && reports.length === o.limit) writeNote(`${reports.length} reports shown; older ones: --before ${last.reportId}`);
         }),
       );
   },

@@ -1,7 +1,7 @@
 // xchg share: applications for conditional resources (共享申请) and the agreements (共享协议) their approval
 // creates — apply, list (with overdue ones marked), approve, reject with a reason, revoke.
 import { Option, type Command } from 'commander';
-import type { Agreement, Alert, Application } from '../api.js';
+import type { AgreementView as Agreement, Alert, ApplicationView as Application } from '../../api-types.js';
 import { action } from '../context.js';
 import { formatAge, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';

@@ -2,7 +2,7 @@
 // directly, on a conditional one through its agreement. Each creates a sync task at the provider and an
 // exchange task at the consumer carrying only the granted fields.
 import { Option, type Command } from 'commander';
-import type { Subscription } from '../api.js';
+import type { Subscription } from '../../api-types.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';

@@ -1,7 +1,7 @@
 // xchg task: exchange tasks (交换任务) delivered to nodes as assignments — sync tasks on the provider's node,
 // exchange tasks on the consumer's — and the runs the nodes report.
 import { Option, type Command } from 'commander';
-import type { Task, TaskRun } from '../api.js';
+import type { QuarantinedRecord, Task, TaskRun } from '../../api-types.js';
 import { action } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';
@@ -198,7 +198,7 @@ export const task: Noun = {
       .option('--all', 'include records already re-sent')
       .action(
         action<{ all?: boolean }>(async (ctx, o, id) => {
-          const rows = await ctx.api.get<Quarantined[]>(`/tasks/${encodeURIComponent(id)}/quarantine`, { all: o.all ? 'true' : undefined });
+          const rows = await ctx.api.get<QuarantinedRecord[]>(`/tasks/${encodeURIComponent(id)}/quarantine`, { all: o.all ? 'true' : undefined });
           ctx.list(rows, QUARANTINE_COLUMNS, 'quarantined records');
         }),
       );
@@ -216,18 +216,7 @@ export const task: Noun = {
   },
 };
 
-interface Quarantined {
-  nodeId: string;
-  agentId: number;
-  side: string;
-  reason: string;
-  field: string;
-  record: Record<string, unknown>;
-  createdAt: number;
-  resentAt: number | null;
-}
-
-const QUARANTINE_COLUMNS: readonly Column<Quarantined>[] = [
+const QUARANTINE_COLUMNS: readonly Column<QuarantinedRecord>[] = [
   { header: 'when', value: (q) => formatTime(q.createdAt) },
   { header: 'node', value: (q) => q.nodeId },
   { header: 'side', value: (q) => q.side },

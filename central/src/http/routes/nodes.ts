@@ -1,5 +1,6 @@
 // /api/v1/nodes, /api/v1/tokens (enrollment) and /api/v1/reports.
 import { Type } from 'typebox';
+import { REPORT_KINDS } from '../../api-types.js';
 import { requireRole, WRITERS } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 import { Code, Name } from './registry.js';
@@ -30,6 +31,19 @@ const Token = Type.Object({
   usedAt: Type.Union([Type.Integer(), Type.Null()]),
   usedByNodeId: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+/** GET /reports: reports per page unless ?limit= says otherwise, and the most one page may hold. */
+const REPORTS_DEFAULT_LIMIT = 1000;
+const REPORTS_MAX_LIMIT = 10_000;
+const Report = Type.Object({
+  reportId: Type.String(),
+  nodeId: Type.String(),
+  seq: Type.Integer({ description: 'the node\'s own sequence number' }),
+  kind: Type.String({ description: REPORT_KINDS.join(', ') }),
+  observedAt: Type.Integer({ description: 'ms since epoch, by the agent\'s clock' }),
+  receivedAt: Type.Integer({ description: 'ms since epoch, by central\'s clock' }),
+  body: Type.Unknown(),
 });
 
 export function registerNodeRoutes(app: App, deps: HttpDeps): void {
@@ -118,30 +132,35 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
     {
       schema: {
         tags: ['reports'],
-        summary: 'Reports received from agents, in per-node sequence order',
+        summary: 'Reports from agents, newest first (in the order central received them); page back with before=<last reportId>',
         querystring: Type.Object(
           {
             node: Type.Optional(NodeId),
-            kind: Type.Optional(Type.Enum(['task_run', 'metrics', 'traffic', 'quarantine', 'event'])),
-            afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+            kind: Type.Optional(Type.Enum([...REPORT_KINDS])),
+            afterSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'only reports whose per-node sequence number is above this' })),
+            before: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 128, description: 'a report id: only reports older than it in this order (the last report of the previous page)' }),
+            ),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: REPORTS_MAX_LIMIT, default: REPORTS_DEFAULT_LIMIT, description: 'at most this many reports' })),
           },
           { additionalProperties: false },
         ),
+        response: { 200: Type.Array(Report) },
       },
     },
     async (req) => {
-      const reports = deps.reports.list({
-        ...(req.query.node && { nodeId: req.query.node }),
-        ...(req.query.kind && { kind: req.query.kind }),
-        ...(req.query.afterSeq !== undefined && { afterSeq: req.query.afterSeq }),
-        ...(req.query.limit !== undefined && { limit: req.query.limit }),
-      });
-      // A city admin sees the reports of the nodes in its region subtree only.
+      const q = req.query;
+      // A city admin sees the reports of the nodes in its region subtree only; the scope is part of the query
+      // so that a page holds `limit` visible reports and the cursor pages through visible ones.
       const scope = scopeOf(req, deps);
-      if (!scope) return reports;
-      const visible = new Set(deps.nodes.list({ regionCodes: scope }).map((n) => n.id));
-      return reports.filter((r) => visible.has(r.nodeId));
+      return deps.reports.list({
+        ...(q.node && { nodeId: q.node }),
+        ...(scope && { nodeIds: deps.nodes.list({ regionCodes: scope }).map((n) => n.id) }),
+        ...(q.kind && { kind: q.kind }),
+        ...(q.afterSeq !== undefined && { afterSeq: q.afterSeq }),
+        ...(q.before !== undefined && { before: q.before }),
+        limit: q.limit ?? REPORTS_DEFAULT_LIMIT,
+      });
     },
   );
 }

@@ -1,5 +1,8 @@
-// The shapes of central's HTTP API (/api/v1) as the CLI reads them. Declared here rather than imported:
-// the CLI depends on the wire contract only, never on central's store or services.
+// The records of central's HTTP API (/api/v1) as it returns them, and the vocabularies (enumerations) they
+// use, declared once for both sides: the store, domain and services build their records with these types and
+// the CLI reads the answers with them. Imports nothing, so the CLI depends on the wire contract only.
+
+// ── Regions (行政区划) and departments (部门) ──
 
 export type RegionLevel = 'province' | 'city' | 'county';
 
@@ -18,8 +21,15 @@ export interface Department {
   createdAt: number;
 }
 
-/** Last health a node reported with its heartbeat (proto NodeHealth, camelCase); every field may be missing. */
-export interface NodeHealth {
+// ── Nodes (前置节点), enrollment tokens ──
+
+export type NodeStatus = 'online' | 'offline';
+
+/**
+ * Last health a node reported with its heartbeat (proto NodeHealth, camelCase); every field may be missing.
+ * A type rather than an interface: it is also a Record<string, unknown> (the route's response schema).
+ */
+export type NodeHealth = {
   agentVersion?: string;
   uptimeS?: number;
   cpuPercent?: number;
@@ -32,7 +42,7 @@ export interface NodeHealth {
   assignmentVersion?: number;
   outboxDepth?: number;
   sentAtMs?: number;
-}
+};
 
 export interface Node {
   id: string;
@@ -42,7 +52,7 @@ export interface Node {
   hostname: string;
   agentVersion: string;
   labels: Record<string, string>;
-  status: 'online' | 'offline';
+  status: NodeStatus;
   enabled: boolean;
   enrolledAt: number;
   lastHeartbeatAt: number | null;
@@ -54,7 +64,7 @@ export interface NodeEvent {
   id: number;
   nodeId: string;
   at: number;
-  kind: string;
+  kind: 'enrolled' | 'online' | 'offline' | 'disabled' | 'enabled';
   reason: string;
 }
 
@@ -89,6 +99,8 @@ export interface IssuedToken {
   token: string;
   record: EnrollmentToken;
 }
+
+// ── Tasks (交换任务), their runs and the reports agents deliver ──
 
 export type TaskKind = 'sync' | 'exchange';
 
@@ -125,22 +137,59 @@ export interface TaskRun {
   error: string;
 }
 
+/** What a report's kind can be: the members of ReportItem's `oneof body` (proto/xchg/v1/agent.proto). */
+export const REPORT_KINDS = ['task_run', 'metrics', 'traffic', 'quarantine', 'event'] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+/** A report from an agent, stored once per reportId. */
 export interface Report {
   reportId: string;
   nodeId: string;
+  /** The node's own sequence number (its outbox order). */
   seq: number;
+  /** One of REPORT_KINDS. */
   kind: string;
+  /** ms since epoch, by the agent's clock. */
   observedAt: number;
+  /** ms since epoch, by central's clock. */
   receivedAt: number;
   body: unknown;
 }
+
+/** GET /tasks/:id/quarantine: a record a node could not process or verify, with its original values. */
+export interface QuarantinedRecord {
+  nodeId: string;
+  /** The record's id in that node's spool. */
+  agentId: number;
+  taskId: string;
+  side: string;
+  origin: string;
+  rowIndex: number;
+  reason: string;
+  field: string;
+  record: Record<string, unknown>;
+  createdAt: number;
+  resentAt: number | null;
+}
+
+// ── Errors ──
 
 /** Every error answer: `{ error: { code, message, field? } }`. */
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string };
 }
 
-export type Role = 'province_admin' | 'city_admin' | 'operator' | 'officer' | 'auditor';
+// ── Users and roles ──
+
+export const Role = {
+  PROVINCE_ADMIN: 'province_admin',
+  CITY_ADMIN: 'city_admin',
+  OPERATOR: 'operator',
+  OFFICER: 'officer',
+  AUDITOR: 'auditor',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ROLES: readonly Role[] = Object.values(Role);
 
 export interface User {
   id: string;
@@ -159,6 +208,7 @@ export interface IssuedUser {
   user: User;
 }
 
+/** GET /users/me: who the presented token stands for. */
 export interface Whoami {
   name: string;
   role: Role;
@@ -166,33 +216,56 @@ export interface Whoami {
   departmentCode?: string;
 }
 
+// ── The resource catalog (信息资源目录) ──
+
+export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+export const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
+/** 无条件共享 · 有条件共享 · 不予共享. */
+export type ShareType = (typeof SHARE_TYPES)[number];
+export const SHARE_METHODS = ['database_sync', 'file_transfer', 'online_query'] as const;
+/** 库表同步 · 文件传输 · 联机查询. */
+export type ShareMethod = (typeof SHARE_METHODS)[number];
+export const UPDATE_CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
+export type UpdateCycle = (typeof UPDATE_CYCLES)[number];
+export const RESOURCE_STATES = ['draft', 'published', 'retired'] as const;
+export type ResourceState = (typeof RESOURCE_STATES)[number];
+
 export interface ResourceField {
+  /** Column in the provider's source (letters, digits, _). */
   name: string;
-  type: string;
+  type: FieldType;
   description: string;
   required: boolean;
+  /** Personal or otherwise protected data: masked on the way out. */
   sensitive: boolean;
+  /** Masking rule for a sensitive field (name, idcard, phone, redact, keep:A:B); 'redact' when absent. */
   mask?: string;
 }
 
+/** What a catalog entry says (编目): everything but its identity, owner and life-cycle state. */
 export interface ResourceContent {
   name: string;
   description: string;
   fields: ResourceField[];
   format: string;
-  shareType: 'unconditional' | 'conditional' | 'not_shared';
+  shareType: ShareType;
+  /** Conditions of use of a conditional resource (required for conditional). */
   conditions: string;
+  /** Law or regulation a not-shared resource rests on (required for not_shared). */
   legalBasis: string;
-  shareMethods: string[];
-  updateCycle: string;
+  shareMethods: ShareMethod[];
+  updateCycle: UpdateCycle;
+  /** Source name in the provider agent's config. */
   binding: string;
+  /** Node of the provider department that reads the source. */
   providerNodeId: string | null;
 }
 
 export interface Resource extends ResourceContent {
   code: string;
   providerDepartmentCode: string;
-  status: 'draft' | 'published' | 'retired';
+  status: ResourceState;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -210,6 +283,7 @@ export interface ResourceVersion {
   by: string;
 }
 
+/** GET /resources/:code: the resource with every version of its content. */
 export interface ResourceDetail extends Resource {
   versions: ResourceVersion[];
 }
@@ -225,6 +299,13 @@ export interface Notification {
   createdAt: number;
 }
 
+// ── Applications (共享申请), agreements (共享协议), subscriptions (订阅), alarms ──
+
+export const APPLICATION_STATES = ['pending', 'approved', 'rejected'] as const;
+export type ApplicationState = (typeof APPLICATION_STATES)[number];
+export const AGREEMENT_STATES = ['active', 'revoked', 'expired'] as const;
+export type AgreementState = (typeof AGREEMENT_STATES)[number];
+
 export interface Application {
   id: string;
   resourceCode: string;
@@ -234,7 +315,7 @@ export interface Application {
   applicant: string;
   purpose: string;
   requestedFields: string[];
-  status: 'pending' | 'approved' | 'rejected';
+  status: ApplicationState;
   submittedAt: number;
   deadlineAt: number;
   answeredAt: number | null;
@@ -242,6 +323,10 @@ export interface Application {
   reason: string;
   approvedFields: string[] | null;
   agreementId: string | null;
+}
+
+/** An application as the API returns it: with whether it is pending past its deadline. */
+export interface ApplicationView extends Application {
   overdue: boolean;
 }
 
@@ -255,13 +340,19 @@ export interface Agreement {
   purpose: string;
   validFrom: number;
   validUntil: number;
-  status: 'active' | 'revoked' | 'expired';
-  state: 'active' | 'revoked' | 'expired';
+  status: AgreementState;
   createdAt: number;
   endedAt: number | null;
   endedBy: string | null;
   endReason: string;
 }
+
+/** An agreement as the API returns it: with its state at this instant (active past validUntil reads expired). */
+export interface AgreementView extends Agreement {
+  state: AgreementState;
+}
+
+export type SubscriptionState = 'active' | 'stopped';
 
 export interface Subscription {
   id: string;
@@ -276,7 +367,7 @@ export interface Subscription {
   fields: string[];
   syncTaskId: string;
   exchangeTaskId: string;
-  status: 'active' | 'stopped';
+  status: SubscriptionState;
   createdAt: number;
   createdBy: string;
   stoppedAt: number | null;
@@ -292,6 +383,10 @@ export interface Alert {
   at: number;
 }
 
+// ── Objections (疑义/纠错) ──
+
+export type ObjectionResult = 'corrected' | 'confirmed_correct';
+
 export interface Objection {
   id: string;
   resourceCode: string;
@@ -302,11 +397,13 @@ export interface Objection {
   raisedBy: string;
   raisedAt: number;
   status: 'open' | 'answered';
-  result: 'corrected' | 'confirmed_correct' | null;
+  result: ObjectionResult | null;
   answerNote: string;
   answeredBy: string | null;
   answeredAt: number | null;
 }
+
+// ── The audit log ──
 
 export interface AuditEntry {
   seq: number;
@@ -315,7 +412,9 @@ export interface AuditEntry {
   action: string;
   entityType: string;
   entityId: string;
+  /** The department the change belongs to ('' when none). */
   departmentCode: string;
+  /** The other party, e.g. the consumer of a delivery ('' when none). */
   peerDepartmentCode: string;
   resourceCode: string;
   details: Record<string, unknown>;
@@ -323,23 +422,28 @@ export interface AuditEntry {
   hash: string;
 }
 
+/** GET /audit/verify: the hash chain recomputed. */
 export interface AuditVerdict {
   ok: boolean;
+  /** Entries checked. */
   entries: number;
+  /** Hash of the last entry (the chain head) when ok. */
   headHash: string;
   checkedAt: number;
+  /** The first entry that does not hold, and why. */
   firstBroken?: { seq: number; problem: string };
 }
+
+// ── Evaluation (考核) ──
 
 export interface Period {
   since: number;
   until: number;
 }
 
-export interface DepartmentReport {
+/** What a department did in a period, counted. */
+export interface DepartmentCounts {
   departmentCode: string;
-  name: string;
-  regionCode: string;
   resourcesPublished: number;
   resourcesTotal: number;
   applicationsReceived: number;
@@ -356,16 +460,25 @@ export interface DepartmentReport {
   objectionsRaisedResolved: number;
   objectionsReceived: number;
   objectionsResolved: number;
+}
+
+export interface DepartmentReport extends DepartmentCounts {
+  name: string;
+  regionCode: string;
+  /** Answered on time / received; null when nothing was received. */
   onTimeRate: number | null;
+  /** Objections the department received that were answered / received. */
   objectionResolutionRate: number | null;
 }
 
 export interface RegionReport {
   regionCode: string;
   name: string;
-  level: string;
+  level: RegionLevel;
+  /** Nodes of departments in the region and the regions under it. */
   nodes: number;
   onlineMs: number;
   observedMs: number;
+  /** Online time / observed time of those nodes over the period; null when none was observed. */
   onlineRate: number | null;
 }
