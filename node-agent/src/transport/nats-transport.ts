@@ -19,6 +19,7 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, R
 import { headers as natsHeaders, nanos, type NatsConnection, type Msg, type Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
+import { presizeLargeMessages } from './nats-presize.js';
 
 export interface NatsTransportOptions {
   servers: string[];
@@ -89,6 +90,7 @@ export class NatsTransport {
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
+    if (!presizeLargeMessages()) opts.logger.warn('NATS client internals changed: large messages are received without pre-sizing (slower, still correct)');
     const nc = await connect({
       servers: opts.servers,
       name: `xchg-agent ${opts.nodeId}`,
