@@ -39,7 +39,7 @@ const LICENCE_FILES = 30;
 /** Fields the civil-affairs bureau may see of the population data: fewer than the police bureau. */
 const PERSON_FIELDS_GZ = PERSON_FIELDS.filter((f) => ['id', 'name', 'gender', 'birth_date', 'district', 'updated_at'].includes(f.name));
 
-/** A field as synthetic.ts lists it (`as`, a standard output name, is not part of a catalog entry). */
+/** A field as synthetic.ts lists it: the source column and, with `as`, its standard data element name. */
 interface FieldDef {
   readonly name: string;
   readonly as?: string;
@@ -48,12 +48,16 @@ interface FieldDef {
   readonly mask?: string;
 }
 
-/** A field list as the catalog describes it: the masked fields are the sensitive ones (敏感字段). */
+/**
+ * A field list as the catalog describes it: published under the standard name (e.g. sfzh), read from the
+ * provider's column (id_no); the masked fields are the sensitive ones (敏感字段).
+ */
+const published = (f: FieldDef): string => f.as ?? f.name;
 const catalogFields = (fields: readonly FieldDef[]) =>
-  fields.map((f) => ({ name: f.name, type: f.type, required: f.required ?? false, ...(f.mask && { sensitive: true, mask: f.mask }) }));
+  fields.map((f) => ({ name: published(f), ...(f.as && { column: f.name }), type: f.type, required: f.required ?? false, ...(f.mask && { sensitive: true, mask: f.mask }) }));
 
-/** What a consumer receives of `fields`: the catalog's column names (the catalog does not rename), masked as cataloged. */
-const delivered = (fields: readonly FieldDef[]) => fields.map((f) => ({ name: f.name, ...(f.mask && { mask: f.mask }) }));
+/** What a consumer receives of `fields`: the source column under its published name, masked as cataloged. */
+const delivered = (fields: readonly FieldDef[]) => fields.map((f) => ({ name: f.name, ...(f.as && { as: f.as }), ...(f.mask && { mask: f.mask }) }));
 
 /** A resource of the catalog (信息资源目录) as its provider department publishes it (POST /resources). */
 interface CatalogEntry {
@@ -217,12 +221,12 @@ async function main(): Promise<number> {
     const flows: Flow[] = [
       {
         key: 'pop-nc', title: '人口 population → 南昌市公安局 (masked)', resource: 'jx-gat.population', to: 'nc-gaj', sink: 'population',
-        apply: { purpose: '治安管理和案件侦办中的身份核验', fields: PERSON_FIELDS.map((f) => f.name) },
+        apply: { purpose: '治安管理和案件侦办中的身份核验', fields: PERSON_FIELDS.map(published) },
         check: () => table(data('jx-gat', 'population.db'), 'person', data('nc-gaj', 'received.db'), 'person', delivered(PERSON_FIELDS), POPULATION_ROWS, 'deleted'),
       },
       {
         key: 'pop-gz', title: '人口 population → 赣州市民政局 (6 fields)', resource: 'jx-gat.population', to: 'gz-mzj', sink: 'population',
-        apply: { purpose: '最低生活保障和特困人员救助资格审核', fields: PERSON_FIELDS_GZ.map((f) => f.name) },
+        apply: { purpose: '最低生活保障和特困人员救助资格审核', fields: PERSON_FIELDS_GZ.map(published) },
         check: () => table(data('jx-gat', 'population.db'), 'person', data('gz-mzj', 'received.db'), 'person', delivered(PERSON_FIELDS_GZ), POPULATION_ROWS, 'deleted'),
       },
       {
@@ -291,7 +295,7 @@ async function main(): Promise<number> {
     console.log(`  all flows checked against their sources after masking in ${elapsedS.toFixed(1)} s`);
     const sample = new Database(data('jx-gat', 'population.db'), { readonly: true }).prepare('SELECT id_no FROM person WHERE id = 4242').get() as { id_no: string };
     // Asked by the subscription's id and a cataloged key field (the catalog keeps the source's column names).
-    const q = await fetch(`http://127.0.0.1:${queryPort}/v1/query/${subscriptionIds.get('pop-nc')!}?id_no=${sample.id_no}`).then((r) => r.json() as Promise<{ found: boolean; record: Record<string, unknown>; elapsedMs: number }>);
+    const q = await fetch(`http://127.0.0.1:${queryPort}/v1/query/${subscriptionIds.get('pop-nc')!}?sfzh=${sample.id_no}`).then((r) => r.json() as Promise<{ found: boolean; record: Record<string, unknown>; elapsedMs: number }>);
     console.log(`  联机查询 online query at 南昌市公安局 for ID ${sample.id_no}: ${JSON.stringify(q.record)} (${q.elapsedMs.toFixed(1)} ms)`);
     const failed = results.filter((x) => !x.r.done);
     if (failed.length) throw new Error(`${failed.length} flow(s) did not match their source: ${failed.map((x) => x.f.key).join(', ')}`);

@@ -232,8 +232,10 @@ export const RESOURCE_STATES = ['draft', 'published', 'retired'] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
 
 export interface ResourceField {
-  /** Column in the provider's source (letters, digits, _). */
+  /** The field's name as published and as consumers receive it (letters, digits, _), e.g. a standard data element name. */
   name: string;
+  /** Column in the provider's source when it differs from `name` (e.g. id_no published as sfzh). */
+  column?: string;
   type: FieldType;
   description: string;
   required: boolean;

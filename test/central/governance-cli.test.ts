@@ -85,21 +85,22 @@ describe('cli governance - catalog, sharing, audit and evaluation through xchg',
   it('cli governance - catalog create parses --field specs, publishes, lists and shows the fields and history', async () => {
     const created = await json<{ code: string; status: string; fields: unknown[] }>('li', [
       'catalog', 'create', '--code', 'R-POP', '--name', '人口基础信息', '--dept', 'gat', '--share-type', 'conditional', '--conditions', '仅用于社会救助审核',
-      '--field', 'id:integer:required', '--field', 'id_no:string:required,sensitive,mask=keep:3:4,desc=身份证号, 18 位', '--field', 'name:string:sensitive,mask=name',
+      '--field', 'id:integer:required', '--field', 'id_no:string:required,sensitive,mask=keep:3:4,desc=身份证号, 18 位', '--field', 'xm:string:sensitive,mask=name,column=name',
       '--field', 'district:string', '--methods', 'database_sync,online_query', '--cycle', 'daily', '--binding', 'population', '--node', node['gat']!,
     ]);
     expect(created.status).toBe('draft');
     expect(created.fields).toEqual([
       { name: 'id', type: 'integer', description: '', required: true, sensitive: false },
       { name: 'id_no', type: 'string', description: '身份证号, 18 位', required: true, sensitive: true, mask: 'keep:3:4' },
-      { name: 'name', type: 'string', description: '', required: false, sensitive: true, mask: 'name' },
+      { name: 'xm', column: 'name', type: 'string', description: '', required: false, sensitive: true, mask: 'name' },
       { name: 'district', type: 'string', description: '', required: false, sensitive: false },
     ]);
     const pub = await xchg('li', ['catalog', 'publish', 'R-POP']);
     expect(pub.code).toBe(0);
     expect(pub.stdout).toMatch(/^Status\s+published$/m);
     expect(pub.stdout).toMatch(/^Share type\s+有条件 conditional$/m);
-    expect(pub.stdout).toMatch(/^\s+id_no\s+string\s+yes\s+yes \(keep:3:4\)\s+身份证号, 18 位$/m);
+    expect(pub.stdout).toMatch(/^\s+id_no\s+id_no\s+string\s+yes\s+yes \(keep:3:4\)\s+身份证号, 18 位$/m);
+    expect(pub.stdout, 'a field published under its own name shows its source column').toMatch(/^\s+xm\s+name\s+string\s+no\s+yes \(name\)\s+-$/m);
     const list = await xchg('wang', ['catalog', 'list']);
     expect(list.stdout).toMatch(/^CODE\s+NAME\s+PROVIDER\s+SHARE\s+STATUS\s+VER\s+FIELDS\s+METHODS\s+CYCLE\s+UPDATED$/m);
     expect(list.stdout).toMatch(/^R-POP\s+人口基础信息\s+公安厅 \(gat\)\s+conditional\s+published\s+1\s+4\s+database_sync,online_query\s+daily\s+/m);
@@ -114,22 +115,23 @@ describe('cli governance - catalog, sharing, audit and evaluation through xchg',
   });
 
   it('cli governance - share apply, list, approve and agreements; sub create gives tasks with only the approved fields', async () => {
-    const app = await json<{ id: string; status: string; deadlineAt: number }>('wang', ['share', 'apply', '--resource', 'R-POP', '--purpose', '低保资格核查', '--fields', 'id,name,district']);
+    const app = await json<{ id: string; status: string; deadlineAt: number }>('wang', ['share', 'apply', '--resource', 'R-POP', '--purpose', '低保资格核查', '--fields', 'id,xm,district']);
     expect(app.status).toBe('pending');
     const pending = await xchg('li', ['share', 'list', '--status', 'pending']);
     expect(pending.stdout).toMatch(new RegExp(`^${app.id}\\s+R-POP\\s+南昌市民政局 \\(mzj\\)\\s+公安厅 \\(gat\\)\\s+pending\\s+`, 'm'));
     expect(await fails('wang', ['share', 'approve', app.id])).toBe('xchg: officer wang acts for department mzj only, not for gat');
-    const approved = await json<{ agreement: { id: string; fields: string[]; validUntil: number; validFrom: number } }>('li', ['share', 'approve', app.id, '--fields', 'id,name', '--valid-days', '90']);
-    expect(approved.agreement.fields).toEqual(['id', 'name']);
+    const approved = await json<{ agreement: { id: string; fields: string[]; validUntil: number; validFrom: number } }>('li', ['share', 'approve', app.id, '--fields', 'id,xm', '--valid-days', '90']);
+    expect(approved.agreement.fields).toEqual(['id', 'xm']);
     expect(approved.agreement.validUntil - approved.agreement.validFrom).toBe(90 * 86_400_000);
     const agreements = await json<{ id: string; state: string }[]>('wang', ['share', 'agreements']);
     expect(agreements.map((a) => [a.id, a.state])).toEqual([[approved.agreement.id, 'active']]);
     const s = await json<{ id: string; syncTaskId: string; fields: string[] }>('wang', ['sub', 'create', '--agreement', approved.agreement.id, '--node', node['mzj']!, '--sink', 'people']);
-    expect(s.fields).toEqual(['id', 'name']);
-    const task = await json<{ params: { fields: { name: string }[]; agreementId: string; allowedFields: string[] }; subscriptionId: string }>('admin', ['task', 'get', s.syncTaskId]);
+    expect(s.fields).toEqual(['id', 'xm']);
+    const task = await json<{ params: { fields: { name: string; as?: string }[]; agreementId: string; allowedFields: string[] }; subscriptionId: string }>('admin', ['task', 'get', s.syncTaskId]);
     expect(task.subscriptionId).toBe(s.id);
-    expect(task.params.fields.map((f) => f.name)).toEqual(['id', 'name']);
-    expect(task.params).toMatchObject({ agreementId: approved.agreement.id, allowedFields: ['id', 'name'] });
+    // The agent reads the source column (name) and sends it as the published field (xm).
+    expect(task.params.fields.map((f) => [f.name, f.as ?? f.name])).toEqual([['id', 'id'], ['name', 'xm']]);
+    expect(task.params).toMatchObject({ agreementId: approved.agreement.id, allowedFields: ['id', 'xm'] });
     const subs = await xchg('wang', ['sub', 'list']);
     expect(subs.stdout).toMatch(new RegExp(`^${s.id}\\s+R-POP\\s+南昌市民政局 \\(mzj\\)\\s+${node['mzj']}\\s+people\\s+${approved.agreement.id}\\s+active\\s+`, 'm'));
 
@@ -204,7 +206,7 @@ describe('cli governance - catalog, sharing, audit and evaluation through xchg',
     const target = (await json<{ seq: number }[]>('admin', ['audit', 'list', '--action', 'application.approve']))[0]!;
     const db = new Database(join(central.dataDir, 'central.db'));
     db.exec('DROP TRIGGER audit_log_no_update');
-    db.prepare("UPDATE audit_log SET details_json = replace(details_json, '\"id\",\"name\"', '\"id\",\"name\",\"id_no\"') WHERE seq = ?").run(target.seq);
+    db.prepare("UPDATE audit_log SET details_json = replace(details_json, '\"id\",\"xm\"', '\"id\",\"xm\",\"id_no\"') WHERE seq = ?").run(target.seq);
     expect((db.prepare('SELECT details_json FROM audit_log WHERE seq = ?').get(target.seq) as { details_json: string }).details_json).toContain('id_no');
     db.close();
     const broken = await xchg('admin', ['audit', 'verify']);

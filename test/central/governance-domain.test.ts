@@ -134,6 +134,20 @@ describe('domain catalog', () => {
     ]);
     expect(taskFields(content().fields, ['id', 'district']).map((f) => f.name)).toEqual(['id', 'district']);
   });
+
+  it('catalog - a field published under its own name reads its source column and is sent under the published name', () => {
+    const f = content().fields;
+    const published = [{ ...f[0]! }, { ...f[1]!, name: 'sfzh', column: 'id_no' }, { ...f[3]!, name: 'xzqh', column: 'district' }];
+    expect(resourceProblem(content({ fields: published }))).toBeUndefined();
+    expect(taskFields(published, ['xzqh', 'sfzh', 'id'])).toEqual([
+      { name: 'id', type: 'integer', required: true },
+      { name: 'id_no', as: 'sfzh', type: 'string', required: true, mask: 'idcard' },
+      { name: 'district', as: 'xzqh', type: 'string', required: false },
+    ]);
+    // A source column published twice, or one that is not a column name, is refused naming the field.
+    expect(resourceProblem(content({ fields: [...published, { ...f[2]!, name: 'dh', column: 'id_no' }] }))).toEqual({ field: 'fields[3].column', problem: 'source column id_no is published twice' });
+    expect(resourceProblem(content({ fields: [{ ...f[0]!, column: 'drop table' }] }))?.field).toBe('fields[0].column');
+  });
 });
 
 describe('domain sharing', () => {
@@ -210,6 +224,23 @@ describe('domain sharing', () => {
       expect(taskGrantProblem({ ...sync, binding: 'other' }, resource, agreement, T0)).toMatchObject({ field: 'binding' });
       expect(taskGrantProblem({ ...sync, fieldNames: [] }, resource, agreement, T0)).toMatchObject({ field: 'params.fields', problem: expect.stringMatching(/names the fields/) });
       expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'nope'] }, resource, agreement, T0)).toMatchObject({ problem: 'not fields of resource R-POP: nope' });
+    });
+
+    it('task guard - a published field is read from its cataloged column only: another column under its name is refused', () => {
+      const renamed: GrantResource = { ...resource, fields: [{ name: 'id' }, { name: 'xm', column: 'name' }, { name: 'phone' }] };
+      const ag = { ...agreement, fields: ['id', 'xm'] };
+      const reads = [
+        { column: 'id', published: 'id' },
+        { column: 'name', published: 'xm' },
+      ];
+      expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'xm'], reads }, renamed, ag, T0)).toBeUndefined();
+      // A task tampered to send the phone column as the approved field xm.
+      const smuggled = [reads[0]!, { column: 'phone', published: 'xm' }];
+      expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'xm'], reads: smuggled }, renamed, ag, T0)).toEqual({
+        code: 'INVALID_ARGUMENT',
+        field: 'params.fields',
+        problem: 'field xm of resource R-POP is read from column name, not phone',
+      });
     });
 
     it('task guard - an unconditional resource needs no agreement', () => {

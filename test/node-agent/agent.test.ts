@@ -174,7 +174,8 @@ describe('agent - in-process agents against a real central', () => {
     expect(new Set(seqs).size).toBe(seqs.length); // none twice
     expect([...seqs].sort((x, y) => x - y)).toEqual(made.map((r) => r.seq)); // none lost, nothing extra
     expect(stored.map((r) => r.reportId).sort()).toEqual(made.map((r) => r.reportId).sort());
-    const outageStored = stored.filter((r) => outage.includes(r.reportId));
+    // The listing is newest first; in the order they were made they carry the outage's messages in turn.
+    const outageStored = stored.filter((r) => outage.includes(r.reportId)).sort((x, y) => x.seq - y.seq);
     expect(outageStored.map((r) => r.body['message'])).toEqual([0, 1, 2, 3, 4].map((i) => `made during the outage #${i}`));
     expect(outageStored.every((r) => r.kind === 'event')).toBe(true);
     expect(stored.filter((r) => r.kind === 'metrics').length).toBeGreaterThanOrEqual(5);

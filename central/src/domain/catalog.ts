@@ -15,10 +15,16 @@ export function resourceProblem(c: ResourceContent): { field: string; problem: s
   if (!c.name.trim()) return { field: 'name', problem: 'must not be blank' };
   if (c.fields.length === 0) return { field: 'fields', problem: 'a resource has at least one field' };
   const seen = new Set<string>();
+  const columns = new Set<string>();
   for (const [i, f] of c.fields.entries()) {
     if (!FIELD_NAME.test(f.name)) return { field: `fields[${i}].name`, problem: `${JSON.stringify(f.name)} is not a column name (letters, digits and _, not starting with a digit)` };
     if (seen.has(f.name)) return { field: `fields[${i}].name`, problem: `field ${f.name} appears twice` };
     seen.add(f.name);
+    if (f.column !== undefined && !FIELD_NAME.test(f.column))
+      return { field: `fields[${i}].column`, problem: `${JSON.stringify(f.column)} is not a column name (letters, digits and _, not starting with a digit)` };
+    const col = f.column ?? f.name;
+    if (columns.has(col)) return { field: `fields[${i}].column`, problem: `source column ${col} is published twice` };
+    columns.add(col);
     if (!(FIELD_TYPES as readonly string[]).includes(f.type)) return { field: `fields[${i}].type`, problem: `must be one of ${FIELD_TYPES.join(', ')}` };
     if (f.mask !== undefined) {
       if (!MASK_RULE.test(f.mask)) return { field: `fields[${i}].mask`, problem: `unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)` };
@@ -52,21 +58,32 @@ export function changedKeys(before: ResourceContent, after: ResourceContent): (k
 
 /** A field of an agent task (the pipeline's FieldSpec). */
 export interface TaskField {
+  /** Source column. */
   name: string;
+  /** Name sent (the published name) when it differs from the column. */
+  as?: string;
   type: FieldType;
   required: boolean;
   mask?: string;
 }
 
 /**
- * The task fields of an approved set: the resource's fields that were approved, in catalog order; a
- * sensitive field is masked with its own rule, else redacted entirely.
+ * The task fields of an approved set: the resource's fields that were approved, in catalog order, read
+ * from their source column and sent under their published name; a sensitive field is masked with its
+ * own rule, else redacted entirely.
  */
 export function taskFields(fields: readonly ResourceField[], approved: readonly string[]): TaskField[] {
   const allowed = new Set(approved);
   return fields
     .filter((f) => allowed.has(f.name))
-    .map((f) => ({ name: f.name, type: f.type, required: f.required, ...(f.sensitive && { mask: f.mask ?? 'redact' }) }));
+    .map((f) => ({
+      // The provider's agent reads the source column and sends it under the published name.
+      name: f.column ?? f.name,
+      ...(f.column !== undefined && f.column !== f.name && { as: f.name }),
+      type: f.type,
+      required: f.required,
+      ...(f.sensitive && { mask: f.mask ?? 'redact' }),
+    }));
 }
 
 /** Names in `wanted` that are not fields of the resource. */

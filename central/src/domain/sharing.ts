@@ -57,8 +57,10 @@ export interface TaskGrant {
   /** Department of the node that runs the task, and of its peer (null when there is no peer). */
   nodeDepartmentCode: string;
   peerDepartmentCode: string | null;
-  /** Source column names of params.fields; empty when the task names none (every column would pass). */
+  /** Published names of params.fields (their `as`, else their column) and of params.allowedFields; empty when the task names none (every column would pass). */
   fieldNames: readonly string[];
+  /** What each of params.fields reads: its source column and the published name it is sent under. */
+  reads?: readonly { column: string; published: string }[];
   agreementId: string;
 }
 
@@ -70,7 +72,7 @@ export interface GrantResource {
   providerDepartmentCode: string;
   providerNodeId: string | null;
   binding: string;
-  fields: readonly { name: string }[];
+  fields: readonly { name: string; column?: string }[];
 }
 
 export interface GrantAgreement {
@@ -109,6 +111,11 @@ export function taskGrantProblem(
   const known = new Set(resource.fields.map((f) => f.name));
   const unknown = t.fieldNames.filter((f) => !known.has(f));
   if (unknown.length) return { code: 'INVALID_ARGUMENT', field: 'params.fields', problem: `not fields of resource ${resource.code}: ${unknown.join(', ')}` };
+  // A published field is read from its cataloged column only (no other column under its name).
+  const columnOf = new Map(resource.fields.map((f) => [f.name, f.column ?? f.name]));
+  const misread = (t.reads ?? []).find((r) => columnOf.get(r.published) !== r.column);
+  if (misread)
+    return { code: 'INVALID_ARGUMENT', field: 'params.fields', problem: `field ${misread.published} of resource ${resource.code} is read from column ${columnOf.get(misread.published)}, not ${misread.column}` };
   if (access.kind === 'subscribe' && !t.agreementId) return undefined;
   if (!t.agreementId)
     return { code: 'PERMISSION_DENIED', field: 'params.agreementId', problem: `resource ${resource.code} is conditional (有条件共享): its data moves only under an approved agreement` };

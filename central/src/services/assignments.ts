@@ -128,14 +128,16 @@ export class AssignmentService {
     }
     if (!resource) return undefined;
     const params = t.params as { fields?: unknown; allowedFields?: unknown; agreementId?: unknown };
-    const fieldNames = [
-      ...(Array.isArray(params.fields) ? params.fields.map((f) => String((f as { name?: unknown })?.name ?? '')) : []),
-      ...(Array.isArray(params.allowedFields) ? params.allowedFields.map(String) : []),
-    ];
+    const reads = (Array.isArray(params.fields) ? params.fields : []).map((f) => {
+      const { name, as } = (f ?? {}) as { name?: unknown; as?: unknown };
+      const column = String(name ?? '');
+      return { column, published: typeof as === 'string' && as ? as : column };
+    });
+    const fieldNames = [...reads.map((r) => r.published), ...(Array.isArray(params.allowedFields) ? params.allowedFields.map(String) : [])];
     const agreementId = typeof params.agreementId === 'string' ? params.agreementId : '';
     const dept = (id: string | null): string | null => (id ? (this.store.nodes.get(id)?.departmentCode ?? null) : null);
     const problem = taskGrantProblem(
-      { kind: t.kind, nodeId: t.nodeId, binding: t.binding, nodeDepartmentCode: dept(t.nodeId) ?? '', peerDepartmentCode: dept(t.peerNodeId), fieldNames: [...new Set(fieldNames)], agreementId },
+      { kind: t.kind, nodeId: t.nodeId, binding: t.binding, nodeDepartmentCode: dept(t.nodeId) ?? '', peerDepartmentCode: dept(t.peerNodeId), fieldNames: [...new Set(fieldNames)], reads, agreementId },
       resource,
       agreementId ? this.store.sharing.getAgreement(agreementId) : undefined,
       this.clock(),

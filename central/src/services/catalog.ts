@@ -22,6 +22,7 @@ import type { SharingService } from './sharing.js';
 
 export interface FieldInput {
   name: string;
+  column?: string;
   type: FieldType;
   description?: string;
   required?: boolean;
@@ -56,6 +57,7 @@ export const contentOf = (r: ResourceContent): ResourceContent =>
 
 const normField = (f: FieldInput): ResourceField => ({
   name: f.name,
+  ...(f.column !== undefined && f.column !== '' && f.column !== f.name && { column: f.column }),
   type: f.type,
   description: f.description ?? '',
   required: f.required ?? false,

@@ -16,8 +16,8 @@ const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime
 const SHARE_LABEL: Record<string, string> = { unconditional: '无条件 unconditional', conditional: '有条件 conditional', not_shared: '不予共享 not_shared' };
 
 const FIELD_HELP =
-  'a field as NAME:TYPE[:FLAGS], FLAGS comma-separated: required, sensitive, mask=RULE, desc=TEXT (last); ' +
-  `TYPE one of ${FIELD_TYPES.join(', ')}; repeat for each field, e.g. --field id:integer:required --field id_no:string:required,sensitive,mask=idcard`;
+  'a field as NAME:TYPE[:FLAGS], FLAGS comma-separated: required, sensitive, mask=RULE, column=SOURCE_COLUMN (when it differs from NAME), desc=TEXT (last); ' +
+  `TYPE one of ${FIELD_TYPES.join(', ')}; repeat for each field, e.g. --field id:integer:required --field sfzh:string:required,sensitive,mask=idcard,column=id_no`;
 
 /** "id_no:string:required,sensitive,mask=keep:3:4,desc=身份证号" → a field of the API. */
 export function parseFieldSpec(text: string, previous: Record<string, unknown>[] = []): Record<string, unknown>[] {
@@ -38,7 +38,8 @@ export function parseFieldSpec(text: string, previous: Record<string, unknown>[]
     if (flag === 'required') field['required'] = true;
     else if (flag === 'sensitive') field['sensitive'] = true;
     else if (flag.startsWith('mask=')) field['mask'] = flag.slice(5);
-    else throw new InvalidArgumentError(`unknown flag ${JSON.stringify(flag)} (required, sensitive, mask=RULE, desc=TEXT)`);
+    else if (flag.startsWith('column=')) field['column'] = flag.slice(7);
+    else throw new InvalidArgumentError(`unknown flag ${JSON.stringify(flag)} (required, sensitive, mask=RULE, column=COL, desc=TEXT)`);
   }
   return [...previous, field];
 }
@@ -69,6 +70,7 @@ const listColumns = (dir: Directory): readonly Column<Resource>[] => [
 
 const FIELD_COLUMNS: readonly Column<ResourceField>[] = [
   { header: 'field', value: (f) => f.name },
+  { header: 'source column', value: (f) => f.column ?? f.name },
   { header: 'type', value: (f) => f.type },
   { header: 'required', value: (f) => yesNo(f.required) },
   { header: 'sensitive', value: (f) => (f.sensitive ? `yes (${f.mask ?? 'redact'})` : 'no') },

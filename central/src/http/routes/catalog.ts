@@ -14,7 +14,8 @@ const Binding = Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]*$', descr
 
 const FieldIn = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 64, description: 'column in the source' }),
+    name: Type.String({ minLength: 1, maxLength: 64, description: 'the name consumers receive (e.g. a standard data element name)' }),
+    column: Type.Optional(Type.String({ maxLength: 64, description: "the provider's source column, when it differs from name" })),
     type: Type.Enum([...FIELD_TYPES]),
     description: Type.Optional(Type.String({ maxLength: 200 })),
     required: Type.Optional(Type.Boolean()),
@@ -25,6 +26,7 @@ const FieldIn = Type.Object(
 );
 const Field = Type.Object({
   name: Type.String(),
+  column: Type.Optional(Type.String()),
   type: Type.Enum([...FIELD_TYPES]),
   description: Type.String(),
   required: Type.Boolean(),
