@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +103,19 @@ function settle(): void {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** Publishes `n` CHUNK-sized messages to `subject` with a window of 32 async publishes, as the agents do. */
+async function publishChunks(nc: NatsConnection, subject: string, n: number): Promise<void> {
+  const js = jetstream(nc);
+  const msg = randomBytes(CHUNK);
+  const inflight = new Set<Promise<unknown>>();
+  for (let i = 0; i < n; i++) {
+    const p = js.publish(subject, msg, { msgID: `${subject}-${i}` }).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= 32) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+}
+
 async function rawJetStream(url: string, mb: number): Promise<number> {
   settle();
   const nc = await connect({ servers: url, noAsyncTraces: true });
@@ -110,18 +124,9 @@ async function rawJetStream(url: string, mb: number): Promise<number> {
     await jsm.streams.delete('BENCH_RAW');
     await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Limits, storage: StorageType.File });
   });
-  const js = jetstream(nc);
-  const msg = randomBytes(CHUNK);
   const n = Math.ceil((mb * 1024 * 1024) / CHUNK);
-  const window = 32;
   const t0 = performance.now();
-  const inflight = new Set<Promise<unknown>>();
-  for (let i = 0; i < n; i++) {
-    const p = js.publish('bench.raw', msg, { msgID: `raw-${i}` }).finally(() => inflight.delete(p));
-    inflight.add(p);
-    if (inflight.size >= window) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
+  await publishChunks(nc, 'bench.raw', n);
   const s = (performance.now() - t0) / 1000;
   await jsm.streams.delete('BENCH_RAW');
   await nc.close();
@@ -144,15 +149,7 @@ async function rawRelay(url: string, mb: number): Promise<number> {
   const t0 = performance.now();
   const consumer = spawn(process.execPath, [fileURLToPath(import.meta.url), '--relay-consumer', url, '--count', String(n)], { stdio: ['ignore', 'ignore', 'inherit'] });
   const consumed = new Promise<number | null>((r) => consumer.on('exit', (code) => r(code)));
-  const js = jetstream(nc);
-  const msg = randomBytes(CHUNK);
-  const inflight = new Set<Promise<unknown>>();
-  for (let i = 0; i < n; i++) {
-    const p = js.publish('bench.relay', msg, { msgID: `relay-${i}` }).finally(() => inflight.delete(p));
-    inflight.add(p);
-    if (inflight.size >= 32) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
+  await publishChunks(nc, 'bench.relay', n);
   const code = await consumed;
   const s = (performance.now() - t0) / 1000;
   await jsm.streams.delete('BENCH_RELAY');

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   const gov = config.governance;
   const livenessLog = logger.child({ component: 'liveness' });
-  const { audit, nodes, assignments, registry, reports, users, sharing, catalog, objections, evaluation, metrics } = createServices(store, clock, {
+  const services = createServices(store, clock, {
     heartbeatTtlMs: config.heartbeatTtlMs,
     enrollTokenTtlMs: config.enrollTokenTtlMs,
     calendar: gov,
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   });
 
   let ready = false;
+  const { nodes, assignments, reports, metrics, sharing } = services;
   const grpcServer = buildGrpcServer({
     nodes,
     assignments,
@@ -77,17 +78,7 @@ async function main(): Promise<void> {
     dataPlane: config.dataPlane,
   });
   const app = await buildApp({
-    registry,
-    nodes,
-    assignments,
-    reports,
-    users,
-    catalog,
-    sharing,
-    objections,
-    audit,
-    evaluation,
-    metrics,
+    ...services,
     logger,
     adminToken,
     version: VERSION,

@@ -2,33 +2,13 @@
 // applications with working-day deadlines, agreements, subscriptions and the tasks they create, the task
 // guard, revocation and expiry, objections, the audit chain (also tampered in the file) and evaluation.
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, type Actor } from '../../central/src/domain/roles.js';
 import { ErrorCode, XchgError } from '../../central/src/errors.js';
 import type { ResourceInput } from '../../central/src/services/catalog.js';
-import { centralDeps, type CentralDeps, type CentralDepsOptions } from '../helpers/central-deps.js';
-import { removeTmpDirs } from '../helpers/tmp.js';
+import { closingCentralDeps, xchgError, type CentralDeps, type CentralDepsOptions } from '../helpers/central-deps.js';
 
-const made: CentralDeps[] = [];
-function deps(opts: CentralDepsOptions = {}): CentralDeps {
-  const d = centralDeps(opts);
-  made.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of made.splice(0)) d.close();
-});
-afterAll(removeTmpDirs);
-
-function xchgError(fn: () => unknown): XchgError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof XchgError) return err;
-    throw new Error(`expected an XchgError, got ${String(err)}`);
-  }
-  throw new Error('expected an XchgError, nothing was thrown');
-}
+const deps = closingCentralDeps();
 
 const DAY = 86_400_000;
 const ADMIN: Actor = { name: 'admin', role: Role.PROVINCE_ADMIN };

@@ -1,31 +1,10 @@
 // Central's services on a real SQLite file with a hand-moved clock: enrollment, authentication, liveness,
 // assignments and their long-poll wake-ups, registry rules and idempotent report ingest.
-import { afterAll, afterEach, describe, it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { ErrorCode, XchgError } from '../../central/src/errors.js';
-import { centralDeps, enrollNode, seedDepartment, type CentralDeps, type CentralDepsOptions } from '../helpers/central-deps.js';
-import { removeTmpDirs } from '../helpers/tmp.js';
+import { closingCentralDeps, enrollNode, seedDepartment, xchgError, type CentralDeps } from '../helpers/central-deps.js';
 
-const made: CentralDeps[] = [];
-function deps(opts: CentralDepsOptions = {}): CentralDeps {
-  const d = centralDeps(opts);
-  made.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of made.splice(0)) d.close();
-});
-afterAll(removeTmpDirs);
-
-/** Runs fn and returns the XchgError it throws (fails the test when it throws anything else or nothing). */
-function xchgError(fn: () => unknown): XchgError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof XchgError) return err;
-    throw new Error(`expected an XchgError, got ${String(err)}`);
-  }
-  throw new Error('expected an XchgError, nothing was thrown');
-}
+const deps = closingCentralDeps();
 
 const countNodes = (d: CentralDeps): number => (d.store.db.prepare('SELECT count(*) AS n FROM nodes').get() as { n: number }).n;
 const enrollInput = (token: string) => ({ token, hostname: 'fe.example', agentVersion: '0.1.0', labels: { role: 'main' } });

@@ -20,7 +20,9 @@ import type { SharingService } from '../../central/src/services/sharing.js';
 import type { UserService } from '../../central/src/services/users.js';
 import { createServices } from '../../central/src/services/index.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
-import { tmpDir } from './tmp.js';
+import { afterAll, afterEach } from 'vitest';
+import { XchgError } from '../../central/src/errors.js';
+import { removeTmpDirs, tmpDir } from './tmp.js';
 
 /** A clock the test moves by hand; starts at a fixed instant so times in assertions are predictable. */
 export class ManualClock {
@@ -90,7 +92,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const logger = pino({ level: 'silent' });
   const transitions: LivenessTransition[] = [];
   const gov = DEFAULTS.governance;
-  const { audit, nodes, assignments, registry, reports, users, sharing, catalog, objections, evaluation, calendar, metrics } = createServices(store, clock, {
+  const services = createServices(store, clock, {
     heartbeatTtlMs: opts.heartbeatTtlMs ?? 15_000,
     enrollTokenTtlMs: opts.enrollTokenTtlMs ?? 7 * 24 * 3600_000,
     calendar: { holidays: gov.holidays, workdays: gov.workdays, utcOffsetMinutes: gov.utcOffsetMinutes, ...opts.calendar },
@@ -101,40 +103,20 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const readyState = { ready: true };
   const dataPlane = { natsUrls: ['nats://127.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'province' };
+  const { nodes, assignments, reports, metrics } = services;
   return {
+    ...services,
     dir,
     dbFile,
     store,
     clock,
     manual,
-    nodes,
-    assignments,
-    registry,
-    reports,
-    audit,
-    users,
-    catalog,
-    sharing,
-    objections,
-    evaluation,
-    calendar,
-    metrics,
     logger,
     adminToken,
     transitions,
     readyState,
     http: {
-      registry,
-      nodes,
-      assignments,
-      reports,
-      users,
-      catalog,
-      sharing,
-      objections,
-      audit,
-      evaluation,
-      metrics,
+      ...services,
       logger,
       adminToken,
       version: '0.0.0-test',
@@ -161,4 +143,32 @@ export function enrollNode(d: CentralDeps, nodeName = 'fe-01', dept = 'gat'): { 
   const { token } = d.nodes.createToken({ departmentCode: dept, nodeName });
   const { node, secret } = d.nodes.enroll({ token, hostname: `${nodeName}.example`, agentVersion: '0.1.0', labels: {} });
   return { node, secret, token };
+}
+
+/**
+ * For a test file: returns a deps() that makes central services like centralDeps() and closes every one
+ * made after each test (the temp dirs go after the file).
+ */
+export function closingCentralDeps(): (opts?: CentralDepsOptions) => CentralDeps {
+  const made: CentralDeps[] = [];
+  afterEach(() => {
+    for (const d of made.splice(0)) d.close();
+  });
+  afterAll(removeTmpDirs);
+  return (opts = {}) => {
+    const d = centralDeps(opts);
+    made.push(d);
+    return d;
+  };
+}
+
+/** Runs fn and returns the XchgError it throws (fails the test when it throws anything else or nothing). */
+export function xchgError(fn: () => unknown): XchgError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof XchgError) return err;
+    throw new Error(`expected an XchgError, got ${String(err)}`);
+  }
+  throw new Error('expected an XchgError, nothing was thrown');
 }

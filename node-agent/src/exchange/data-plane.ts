@@ -197,16 +197,13 @@ export class DataPlane {
     const out = this.outbound.get(taskId);
     const t = this.transport;
     if (!out || !t) return undefined;
-    try {
-      const m = await t.request(
-        t.subjects.ctl(out.destinationNodeId),
-        encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: fileId, subscriptionId: out.subscriptionId, fileId }),
-        timeoutMs,
-      );
-      return decodeProgressReply(m.data);
-    } catch {
-      return undefined;
-    }
+    return this.askProgress(t, taskId, out, fileId, timeoutMs, fileId).catch(() => undefined);
+  }
+
+  /** Asks the consumer of a provider task how far it has applied a stream (or written a file); throws when it does not answer. */
+  private async askProgress(t: NatsTransport, taskId: string, out: OutboundStream, epoch: string, timeoutMs: number, fileId?: string): Promise<Required<ProgressReply>> {
+    const req = encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: epoch, subscriptionId: out.subscriptionId, ...(fileId && { fileId }) });
+    return decodeProgressReply((await t.request(t.subjects.ctl(out.destinationNodeId), req, timeoutMs)).data);
   }
 
   private startReceipts(): void {
@@ -232,13 +229,8 @@ export class DataPlane {
     let logged = false;
     while (t && !signal.aborted && this.outbound.get(taskId) === s) {
       const epoch = this.spool.taskState(taskId, Date.now()).epoch;
-      let reply: ProgressReply | undefined;
-      try {
-        const m = await t.request(t.subjects.ctl(s.destinationNodeId), encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: epoch, subscriptionId: s.subscriptionId }), 2_000);
-        reply = decodeProgressReply(m.data);
-      } catch {
-        reply = undefined; // offline (no responders) or slow: send anyway, the broker keeps the batches
-      }
+      // No answer: offline (no responders) or slow: send anyway, the broker keeps the batches.
+      const reply = await this.askProgress(t, taskId, s, epoch, 2_000).catch(() => undefined);
       if (!reply || reply.known) {
         if (reply) this.spool.acknowledge(taskId, epoch, reply.lastSequence);
         this.notReady.delete(taskId);
@@ -453,12 +445,7 @@ export class DataPlane {
     this.lastReceiptAt.set(taskId, now); // next question no sooner than one timeout from now
     let reply: ProgressReply;
     try {
-      const msg = await t.request(
-        t.subjects.ctl(out.destinationNodeId),
-        encodeProgressRequest({ sourceNodeId: this.nodeId, taskId, streamEpoch: oldest.epoch, subscriptionId: out.subscriptionId }),
-        Math.min(5_000, this.settings.receiptTimeoutMs),
-      );
-      reply = decodeProgressReply(msg.data);
+      reply = await this.askProgress(t, taskId, out, oldest.epoch, Math.min(5_000, this.settings.receiptTimeoutMs));
     } catch (err) {
       this.stallFactor.set(taskId, Math.min(16, factor * 2));
       this.log.info({ taskId, destination: out.destinationNodeId, err: (err as Error).message }, 'consumer not answering; batches kept');

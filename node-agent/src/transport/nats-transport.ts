@@ -31,8 +31,6 @@ export interface NatsTransportOptions {
   pass?: string | undefined;
   /** JetStream publish ack timeout. */
   publishTimeoutMs?: number;
-  /** Storage of the file-chunk stream (memory unless set; "file" is for measuring the difference). */
-  fileStorage?: 'memory' | 'file';
 }
 
 export class Subjects {
@@ -144,7 +142,7 @@ export class NatsTransport {
     await this.addStream(this.opts.stream, { subjects: this.subjects.streamSubjects(), storage: StorageType.File });
     await this.addStream(this.fileStream, {
       subjects: this.subjects.fileStreamSubjects(),
-      storage: this.opts.fileStorage === 'file' ? StorageType.File : StorageType.Memory,
+      storage: StorageType.Memory,
       max_bytes: FILE_STREAM_MAX_BYTES,
       discard: DiscardPolicy.New,
     });

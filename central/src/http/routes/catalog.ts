@@ -46,27 +46,7 @@ const contentSchema = {
   binding: Binding,
   providerNodeId: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]),
 };
-const Resource = Type.Object({
-  code: Type.String(),
-  name: Type.String(),
-  providerDepartmentCode: Type.String(),
-  description: Type.String(),
-  fields: Type.Array(Field),
-  format: Type.String(),
-  shareType: Type.Enum([...SHARE_TYPES]),
-  conditions: Type.String(),
-  legalBasis: Type.String(),
-  shareMethods: Type.Array(Type.String()),
-  updateCycle: Type.String(),
-  binding: Type.String(),
-  providerNodeId: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Enum([...RESOURCE_STATES]),
-  version: Type.Integer(),
-  createdAt: Type.Integer(),
-  updatedAt: Type.Integer(),
-  publishedAt: Type.Union([Type.Integer(), Type.Null()]),
-  retiredAt: Type.Union([Type.Integer(), Type.Null()]),
-});
+/** A resource's content as stored in each version (what a version changes). */
 const Content = Type.Object({
   name: Type.String(),
   description: Type.String(),
@@ -79,6 +59,18 @@ const Content = Type.Object({
   updateCycle: Type.String(),
   binding: Type.String(),
   providerNodeId: Type.Union([Type.String(), Type.Null()]),
+});
+/** A resource: its identity and life cycle around its current content. */
+const Resource = Type.Object({
+  code: Type.String(),
+  providerDepartmentCode: Type.String(),
+  ...Content.properties,
+  status: Type.Enum([...RESOURCE_STATES]),
+  version: Type.Integer(),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  publishedAt: Type.Union([Type.Integer(), Type.Null()]),
+  retiredAt: Type.Union([Type.Integer(), Type.Null()]),
 });
 const Version = Type.Object({
   resourceCode: Type.String(),
