@@ -129,9 +129,12 @@ describe('files - chunked transfer with resume', () => {
     renameSync(join(src, '.restart.part'), join(src, name));
     const partial = join(dst, '.xchg-partial');
     await waitFor(() => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size >= 8 * 1024 * 1024), 60_000, 20, 'a quarter of the file');
+    const before = x.provider.proc.output().length;
     await x.nats.restart();
     await waitFor(() => existsSync(join(dst, name)), 120_000, 100, 'the whole file after the broker restart');
     expect(sha(join(dst, name))).toBe(sha(join(src, name)));
+    // The provider noticed the loss (failed publishes or stalled receipts) and recovered by itself.
+    expect(x.provider.proc.output().slice(before)).toMatch(/chunk publish failed; retrying|file receipts stalled/);
   });
 
   it('files - a chunk damaged on the way fails its running checksum and never reaches the file', async () => {

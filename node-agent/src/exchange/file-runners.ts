@@ -306,7 +306,8 @@ export function createFileSyncRunner(
           }
           const at = chunksAt(a.committedBytes);
           if (at > p.acked) {
-            p.acked = at; // receipts were lost, not chunks
+            log.info({ fileId: t.fileId, atChunk: at }, 'file receipts stalled but the consumer made progress; receipts were lost, not chunks');
+            p.acked = at;
             continue;
           }
           log.info({ fileId: t.fileId, fromChunk: at }, 'file receipts stalled and the consumer made no progress; resending from its committed point');
