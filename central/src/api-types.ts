@@ -121,6 +121,32 @@ export interface Task {
   updatedAt: number;
 }
 
+/**
+ * What became of a task's current generation at its node (level-triggered: the latest acknowledgement):
+ * pending (not acknowledged yet), applied, refused (the agent rejected it, with a reason), or disabled.
+ */
+export const TASK_STATES = ['pending', 'applied', 'refused', 'disabled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** An agent's refusal of a task generation (AckAssignment with outcome rejected). */
+export interface TaskRefusal {
+  taskId: string;
+  kind: TaskKind;
+  /** The node that refused. */
+  nodeId: string;
+  generation: number;
+  reason: string;
+  /** ms since epoch, by central's clock. */
+  at: number;
+}
+
+/** GET /tasks, /tasks/:id: a task with what its node made of the current generation. */
+export interface TaskView extends Task {
+  state: TaskState;
+  /** Set while the node refuses the current generation; null once a later acknowledgement applies it. */
+  refusal: TaskRefusal | null;
+}
+
 export interface TaskRun {
   runId: string;
   taskId: string;
@@ -170,6 +196,23 @@ export interface QuarantinedRecord {
   record: Record<string, unknown>;
   createdAt: number;
   resentAt: number | null;
+}
+
+/**
+ * How much of a record's values a caller sees (central/src/domain/record-access.ts): raw (as the node
+ * reported them), granted (only the fields of the caller's grant, masked as cataloged) or withheld (no
+ * values: the reason without quoted values, the field and column names only).
+ */
+export const VALUE_VIEWS = ['raw', 'granted', 'withheld'] as const;
+export type ValueView = (typeof VALUE_VIEWS)[number];
+
+/** GET /tasks/:id/quarantine: a quarantined record as the caller may see it. */
+export interface QuarantineView extends Omit<QuarantinedRecord, 'record'> {
+  view: ValueView;
+  /** Names of the record's columns the caller may know of (all for raw and withheld, the granted ones for granted). */
+  columns: string[];
+  /** The values in this view; null when withheld. */
+  record: Record<string, unknown> | null;
 }
 
 // ── Errors ──
@@ -374,6 +417,20 @@ export interface Subscription {
   createdBy: string;
   stoppedAt: number | null;
   stopReason: string;
+}
+
+/**
+ * Where a subscription's flow stands at this instant: stopped (its status), refused (a node refuses one of
+ * its tasks), pending (a task's current generation not acknowledged yet) or active (both tasks applied).
+ */
+export const SUBSCRIPTION_FLOW_STATES = ['active', 'pending', 'refused', 'stopped'] as const;
+export type SubscriptionFlowState = (typeof SUBSCRIPTION_FLOW_STATES)[number];
+
+/** GET /subscriptions, /subscriptions/:id: a subscription with the state of its flow. */
+export interface SubscriptionView extends Subscription {
+  state: SubscriptionFlowState;
+  /** The refusals of its tasks' current generations (empty unless state is refused). */
+  refusals: TaskRefusal[];
 }
 
 export interface Alert {

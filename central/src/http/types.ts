@@ -8,6 +8,7 @@ import type { AuditTrail } from '../services/audit.js';
 import type { CatalogService } from '../services/catalog.js';
 import type { EvaluationService } from '../services/evaluation.js';
 import type { ObjectionService } from '../services/objections.js';
+import type { RecordAccessService } from '../services/record-access.js';
 import type { SharingService } from '../services/sharing.js';
 import type { UserService } from '../services/users.js';
 import type { NodeService } from '../services/nodes.js';
@@ -19,6 +20,7 @@ export interface HttpDeps {
   nodes: NodeService;
   assignments: AssignmentService;
   reports: ReportService;
+  records: RecordAccessService;
   users: UserService;
   catalog: CatalogService;
   sharing: SharingService;

@@ -2,11 +2,14 @@
 // that node's assignment_version in the same transaction; after commit, waiters of that node are woken,
 // so a long-poll returns within one event-loop turn of the change. An enabled task that moves a catalog
 // resource must be covered by it (share type, fields, an active agreement for conditional resources): the
-// guard refuses it otherwise. Every change is written to the audit trail in its transaction.
+// guard refuses it otherwise. Every change is written to the audit trail in its transaction. A node's
+// refusal of a task's current generation raises one task_refused alert per generation, and the task reads
+// refused (TaskView.state) until a later acknowledgement applies it.
 import { taskGrantProblem } from '../domain/sharing.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { invalid, notFound, XchgError, ErrorCode } from '../errors.js';
 import { newId } from '../ids.js';
+import type { TaskRefusal, TaskState, TaskView } from '../api-types.js';
 import type { Resource, Store, TaskKind, TaskRecord } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
 
@@ -22,6 +25,9 @@ export interface TaskInput {
   intervalMs?: number;
   enabled?: boolean;
 }
+
+/** Kind of the alert a node's refusal of a task generation raises (GET /alerts?kind=task_refused). */
+export const TASK_REFUSED_ALERT = 'task_refused';
 
 export interface AssignmentSet {
   version: number;
@@ -198,9 +204,41 @@ export class AssignmentService {
     return this.desired(nodeId);
   }
 
+  /**
+   * Records a node's acknowledgement of a task generation. A refusal of the current generation of a task
+   * the node runs raises one task_refused alert per task generation (in the alerts of the governance sweep,
+   * GET /alerts) and is written to the audit log; the task and its subscription read refused until a later
+   * acknowledgement applies it (view(), SharingService.subscriptionView()).
+   */
   recordAck(nodeId: string, ack: { assignmentId: string; generation: number; outcome: 'applied' | 'rejected'; reason: string }): void {
     if (!ack.assignmentId) throw invalid('assignment_id', 'is required');
-    this.store.nodes.upsertAck({ nodeId, ...ack, at: this.clock() });
+    const now = this.clock();
+    this.store.tx(() => {
+      this.store.nodes.upsertAck({ nodeId, ...ack, at: now });
+      if (ack.outcome !== 'rejected') return;
+      const t = this.store.tasks.get(ack.assignmentId);
+      if (!t || t.nodeId !== nodeId || t.generation !== ack.generation) return;
+      const node = this.store.nodes.get(nodeId);
+      const where = t.subscriptionId ? `, subscription ${t.subscriptionId}` : '';
+      const what = t.resourceCode ? ` of resource ${t.resourceCode}${where}` : where;
+      const message = `node ${node?.name ?? nodeId} (${nodeId}) of ${node?.departmentCode ?? '?'} refused ${t.kind} task ${t.id}${what} at generation ${t.generation}: ${ack.reason}`;
+      if (!this.store.sharing.raiseAlert({ kind: TASK_REFUSED_ALERT, entityId: `${t.id}@${t.generation}`, departmentCode: node?.departmentCode ?? '', message, at: now })) return;
+      this.audit.record(
+        `node:${nodeId}`,
+        { action: 'task.refused', entityType: 'task', entityId: t.id, ...this.parties(t, undefined), details: { generation: t.generation, nodeId, reason: ack.reason, subscriptionId: t.subscriptionId } },
+        now,
+      );
+    });
+  }
+
+  /** The task with what its node made of the current generation (TaskState) and the refusal, if any. */
+  view(t: TaskRecord): TaskView {
+    const ack = this.store.nodes.ack(t.nodeId, t.id);
+    const current = ack !== undefined && ack.generation === t.generation;
+    const refused = current && ack.outcome === 'rejected';
+    const state: TaskState = !t.enabled ? 'disabled' : refused ? 'refused' : current ? 'applied' : 'pending';
+    const refusal: TaskRefusal | null = refused && t.enabled ? { taskId: t.id, kind: t.kind, nodeId: t.nodeId, generation: ack.generation, reason: ack.reason, at: ack.at } : null;
+    return { ...t, state, refusal };
   }
 
   acks(nodeId: string): ReturnType<Store['nodes']['acks']> {

@@ -10,6 +10,7 @@ import { CatalogService } from './catalog.js';
 import { EvaluationService } from './evaluation.js';
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
+import { RecordAccessService } from './record-access.js';
 import { RegistryService } from './registry.js';
 import { ReportService } from './reports.js';
 import { SharingService } from './sharing.js';
@@ -31,6 +32,8 @@ export interface Services {
   assignments: AssignmentService;
   registry: RegistryService;
   reports: ReportService;
+  /** Reads of record values (quarantine, report bodies, run errors) by the caller's role, scope and grants. */
+  records: RecordAccessService;
   users: UserService;
   sharing: SharingService;
   catalog: CatalogService;
@@ -71,12 +74,14 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     },
     parkedPolls: () => assignments.parkedPolls,
   });
+  const reports = new ReportService(store, clock, audit);
   return {
     audit,
     nodes,
     assignments,
     registry: new RegistryService(store, clock, audit),
-    reports: new ReportService(store, clock, audit),
+    reports,
+    records: new RecordAccessService(store, audit, reports),
     users: new UserService(store, clock, audit),
     sharing,
     catalog: new CatalogService(store, clock, audit, sharing),

@@ -4,7 +4,7 @@
 // pending application moves nothing; a subscription's tasks carry only the fields its grant covers; an
 // agreement that ends (revoked or expired) disables its subscriptions' tasks in the same transaction, so
 // the agents stop the flow with their next poll.
-import type { AgreementView, ApplicationView } from '../api-types.js';
+import type { AgreementView, ApplicationView, SubscriptionView } from '../api-types.js';
 import type { WorkingCalendar } from '../domain/calendar.js';
 import { taskFields, unknownFields } from '../domain/catalog.js';
 import { actForProblem, Role, SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
@@ -206,11 +206,11 @@ export class SharingService {
 
   // --- agreements
 
-  getAgreement(id: string, actor: Actor): AgreementView & { subscriptions: Subscription[] } {
+  getAgreement(id: string, actor: Actor): AgreementView & { subscriptions: SubscriptionView[] } {
     const ag = this.store.sharing.getAgreement(id);
     if (!ag) throw notFound('agreement', id);
     mayRead(actor, ag);
-    return { ...ag, state: agreementStateAt(ag, this.clock()), subscriptions: this.store.sharing.listSubscriptions({ agreementId: id }) };
+    return { ...ag, state: agreementStateAt(ag, this.clock()), subscriptions: this.store.sharing.listSubscriptions({ agreementId: id }).map((s) => this.subscriptionView(s)) };
   }
 
   listAgreements(filter: PartyFilter & { status?: AgreementState }, actor: Actor): AgreementView[] {
@@ -237,7 +237,7 @@ export class SharingService {
   // --- subscriptions
 
   /** Subscribes a consumer node to a resource: two tasks (sync at the provider, exchange at the consumer). */
-  subscribe(input: SubscribeInput, actor: Actor): Subscription {
+  subscribe(input: SubscribeInput, actor: Actor): SubscriptionView {
     const now = this.clock();
     return this.store.tx(() => {
       let ag: Agreement | undefined;
@@ -327,12 +327,12 @@ export class SharingService {
         },
         now,
       );
-      return s;
+      return this.subscriptionView(s);
     });
   }
 
   /** Ends a subscription at the consumer's wish: its tasks are deleted. */
-  unsubscribe(id: string, actor: Actor): Subscription {
+  unsubscribe(id: string, actor: Actor): SubscriptionView {
     const now = this.clock();
     return this.store.tx(() => {
       const s = this.store.sharing.getSubscription(id);
@@ -347,19 +347,33 @@ export class SharingService {
         { action: 'subscription.delete', entityType: 'subscription', entityId: id, departmentCode: s.providerDepartmentCode, peerDepartmentCode: s.consumerDepartmentCode, resourceCode: s.resourceCode, details: { deletedTasks: tasks } },
         now,
       );
-      return this.store.sharing.getSubscription(id)!;
+      return this.subscriptionView(this.store.sharing.getSubscription(id)!);
     });
   }
 
-  getSubscription(id: string, actor: Actor): Subscription {
+  getSubscription(id: string, actor: Actor): SubscriptionView {
     const s = this.store.sharing.getSubscription(id);
     if (!s) throw notFound('subscription', id);
     mayRead(actor, s);
-    return s;
+    return this.subscriptionView(s);
   }
 
-  listSubscriptions(filter: PartyFilter & { status?: 'active' | 'stopped'; agreementId?: string }, actor: Actor): Subscription[] {
-    return this.store.sharing.listSubscriptions(readFilter(filter, actor));
+  listSubscriptions(filter: PartyFilter & { status?: 'active' | 'stopped'; agreementId?: string }, actor: Actor): SubscriptionView[] {
+    return this.store.sharing.listSubscriptions(readFilter(filter, actor)).map((s) => this.subscriptionView(s));
+  }
+
+  /**
+   * The subscription with the state of its flow: stopped by its status; else refused while a node refuses
+   * the current generation of one of its tasks (the refusals name node, task and reason), pending while one
+   * is not acknowledged yet, active when both are applied.
+   */
+  subscriptionView(s: Subscription): SubscriptionView {
+    if (s.status === 'stopped') return { ...s, state: 'stopped', refusals: [] };
+    const tasks = [s.syncTaskId, s.exchangeTaskId].map((id) => this.store.tasks.get(id)).filter((t) => t !== undefined);
+    const views = tasks.map((t) => this.assignments.view(t));
+    const refusals = views.flatMap((v) => (v.refusal ? [v.refusal] : []));
+    const state = refusals.length ? 'refused' : views.some((v) => v.state === 'pending') ? 'pending' : 'active';
+    return { ...s, state, refusals };
   }
 
   alerts(filter: { kind?: string; departmentCode?: string; limit?: number } = {}): Alert[] {

@@ -132,6 +132,15 @@ export class NodeStore {
       .run(a.nodeId, a.assignmentId, a.generation, a.outcome, a.reason, a.at);
   }
 
+  /** The latest acknowledgement of one assignment by a node, if any. */
+  ack(nodeId: string, assignmentId: string): AssignmentAck | undefined {
+    return this.db
+      .prepare(
+        'SELECT node_id AS nodeId, assignment_id AS assignmentId, generation, outcome, reason, at FROM assignment_acks WHERE node_id = ? AND assignment_id = ?',
+      )
+      .get(nodeId, assignmentId) as AssignmentAck | undefined;
+  }
+
   acks(nodeId: string): AssignmentAck[] {
     return this.db
       .prepare(

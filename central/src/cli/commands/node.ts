@@ -85,7 +85,7 @@ function renderNode(n: NodeDetail, dir: Directory, nowMs: number): string {
           { header: 'gen', value: (a) => a.generation, align: 'right' },
           { header: 'outcome', value: (a) => a.outcome },
           { header: 'at', value: (a) => formatTime(a.at) },
-          { header: 'reason', value: (a) => a.reason || '-', maxWidth: 60 },
+          { header: 'reason', value: (a) => a.reason || '-' },
         ]),
       ),
     );

@@ -70,7 +70,7 @@ const ALERT_COLUMNS: readonly Column<Alert>[] = [
   { header: 'kind', value: (a) => a.kind },
   { header: 'entity', value: (a) => a.entityId },
   { header: 'department', value: (a) => a.departmentCode || '-' },
-  { header: 'message', value: (a) => a.message, maxWidth: 80 },
+  { header: 'message', value: (a) => a.message },
 ];
 
 export const share: Noun = {
@@ -196,11 +196,12 @@ export const share: Noun = {
 
     cmd
       .command('alerts')
-      .description('Alarms of applications past their answer deadline, newest first')
-      .option('--dept <code>', 'only alarms of this (provider) department')
+      .description('Alarms, newest first: applications past their answer deadline (application_overdue), tasks a node refused (task_refused)')
+      .option('--dept <code>', 'only alarms of this department (the provider for overdue applications, the refusing node\'s for refused tasks)')
+      .option('--kind <kind>', 'only alarms of this kind: application_overdue, task_refused')
       .action(
-        action<{ dept?: string }>(async (ctx, o) => {
-          ctx.list(await ctx.api.get<Alert[]>('/alerts', { department: o.dept }), ALERT_COLUMNS, 'alerts');
+        action<{ dept?: string; kind?: string }>(async (ctx, o) => {
+          ctx.list(await ctx.api.get<Alert[]>('/alerts', { department: o.dept, kind: o.kind }), ALERT_COLUMNS, 'alerts');
         }),
       );
   },

@@ -2,13 +2,14 @@
 // directly, on a conditional one through its agreement. Each creates a sync task at the provider and an
 // exchange task at the consumer carrying only the granted fields.
 import { Option, type Command } from 'commander';
-import type { Subscription } from '../../api-types.js';
+import type { SubscriptionView as Subscription } from '../../api-types.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
 import { parseDuration } from '../parse.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
+import { refusalText } from './task.js';
 
 const columns = (dir: Directory): readonly Column<Subscription>[] => [
   { header: 'id', value: (s) => s.id },
@@ -18,8 +19,9 @@ const columns = (dir: Directory): readonly Column<Subscription>[] => [
   { header: 'sink', value: (s) => s.sinkBinding },
   { header: 'agreement', value: (s) => s.agreementId ?? '-' },
   { header: 'status', value: (s) => s.status },
+  { header: 'state', value: (s) => s.state },
   { header: 'created', value: (s) => formatTime(s.createdAt) },
-  { header: 'stopped because', value: (s) => s.stopReason || '-', maxWidth: 50 },
+  { header: 'stopped or refused because', value: (s) => s.stopReason || s.refusals.map((r) => `${r.nodeId}: ${r.reason}`).join('; ') || '-', maxWidth: 60 },
 ];
 
 const fields = (s: Subscription, dir: Directory): string =>
@@ -34,6 +36,8 @@ const fields = (s: Subscription, dir: Directory): string =>
     ['Fields', s.fields.join(', ')],
     ['Tasks', `sync ${s.syncTaskId}, exchange ${s.exchangeTaskId}`],
     ['Status', s.status],
+    ['State', s.state],
+    ...s.refusals.map((r): [string, string] => ['Refused', `${r.kind} task ${r.taskId} ${refusalText(r)}`]),
     ['Created', `${formatTime(s.createdAt)} by ${s.createdBy}`],
     ['Stopped', s.stoppedAt ? `${formatTime(s.stoppedAt)}: ${s.stopReason}` : '-'],
   ]);

@@ -1,15 +1,18 @@
 // xchg task: exchange tasks (交换任务) delivered to nodes as assignments — sync tasks on the provider's node,
 // exchange tasks on the consumer's — and the runs the nodes report.
 import { Option, type Command } from 'commander';
-import type { QuarantinedRecord, Task, TaskRun } from '../../api-types.js';
+import type { QuarantineView, TaskRefusal, TaskRun, TaskView as Task } from '../../api-types.js';
 import { action } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';
-import { renderFields, type Column } from '../output.js';
+import { renderFields, writeNote, type Column } from '../output.js';
 import { parseBoolean, parseDuration, parseJsonObject } from '../parse.js';
 import type { Noun } from './noun.js';
 
 const every = (ms: number): string => (ms > 0 ? formatDuration(ms) : '-');
+
+/** "refused by node nd-… at generation 2: <reason>" (the whole reason: it is what the operator must fix). */
+export const refusalText = (r: TaskRefusal): string => `refused by node ${r.nodeId} at generation ${r.generation} (${formatTime(r.at)}): ${r.reason}`;
 
 const COLUMNS: readonly Column<Task>[] = [
   { header: 'id', value: (t) => t.id },
@@ -21,7 +24,9 @@ const COLUMNS: readonly Column<Task>[] = [
   { header: 'every', value: (t) => every(t.intervalMs), align: 'right' },
   { header: 'enabled', value: (t) => yesNo(t.enabled) },
   { header: 'gen', value: (t) => t.generation, align: 'right' },
+  { header: 'state', value: (t) => t.state },
   { header: 'updated', value: (t) => formatTime(t.updatedAt) },
+  { header: 'refused because', value: (t) => t.refusal?.reason ?? '-', maxWidth: 60 },
 ];
 
 const fields = (t: Task): string =>
@@ -38,6 +43,7 @@ const fields = (t: Task): string =>
     ['Every', every(t.intervalMs)],
     ['Enabled', yesNo(t.enabled)],
     ['Generation', t.generation],
+    ['State', t.refusal ? `refused — ${refusalText(t.refusal)}` : t.state],
     ['Created', formatTime(t.createdAt)],
     ['Updated', formatTime(t.updatedAt)],
   ]);
@@ -187,18 +193,27 @@ export const task: Noun = {
       .argument('<id>', 'task id')
       .action(
         action(async (ctx, _o, id) => {
-          ctx.list(await ctx.api.get<TaskRun[]>(`/tasks/${encodeURIComponent(id)}/runs`), RUN_COLUMNS, 'runs');
+          const runs = await ctx.api.get<TaskRun[]>(`/tasks/${encodeURIComponent(id)}/runs`);
+          // No runs of a task its node refuses is not "nothing happened yet": say why, beside the data.
+          if (runs.length === 0 && ctx.output === 'table') {
+            const t = await ctx.api.get<Task>(`/tasks/${encodeURIComponent(id)}`);
+            if (t.refusal) writeNote(`task ${t.id} does not run: ${refusalText(t.refusal)}`);
+          }
+          ctx.list(runs, RUN_COLUMNS, 'runs');
         }),
       );
 
     cmd
       .command('quarantine')
-      .description('Records of a task held in quarantine (隔离): the reason and the original values')
+      .description(
+        'Records of a task held in quarantine (隔离): the reason and the values you may see — raw for the provider\'s officers, province admins and auditors ' +
+          '(audited), your grant\'s fields masked on your own consumer side, none (withheld) for operators and city admins',
+      )
       .argument('<id>', 'task id')
       .option('--all', 'include records already re-sent')
       .action(
         action<{ all?: boolean }>(async (ctx, o, id) => {
-          const rows = await ctx.api.get<QuarantinedRecord[]>(`/tasks/${encodeURIComponent(id)}/quarantine`, { all: o.all ? 'true' : undefined });
+          const rows = await ctx.api.get<QuarantineView[]>(`/tasks/${encodeURIComponent(id)}/quarantine`, { all: o.all ? 'true' : undefined });
           ctx.list(rows, QUARANTINE_COLUMNS, 'quarantined records');
         }),
       );
@@ -216,11 +231,12 @@ export const task: Noun = {
   },
 };
 
-const QUARANTINE_COLUMNS: readonly Column<QuarantinedRecord>[] = [
+const QUARANTINE_COLUMNS: readonly Column<QuarantineView>[] = [
   { header: 'when', value: (q) => formatTime(q.createdAt) },
   { header: 'node', value: (q) => q.nodeId },
   { header: 'side', value: (q) => q.side },
   { header: 'reason', value: (q) => q.reason, maxWidth: 60 },
-  { header: 'record', value: (q) => JSON.stringify(q.record), maxWidth: 60 },
+  { header: 'view', value: (q) => q.view },
+  { header: 'record', value: (q) => (q.record ? JSON.stringify(q.record) : `withheld (${q.columns.join(', ')})`), maxWidth: 60 },
   { header: 'resent', value: (q) => (q.resentAt ? formatTime(q.resentAt) : '-') },
 ];

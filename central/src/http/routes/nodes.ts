@@ -1,7 +1,7 @@
 // /api/v1/nodes, /api/v1/tokens (enrollment) and /api/v1/reports.
 import { Type } from 'typebox';
 import { REPORT_KINDS } from '../../api-types.js';
-import { requireRole, WRITERS } from '../auth.js';
+import { principal, requireRole, WRITERS } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 import { Code, Name } from './registry.js';
 import { scopeOf } from './scope.js';
@@ -132,7 +132,11 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
     {
       schema: {
         tags: ['reports'],
-        summary: 'Reports from agents, newest first (in the order central received them); page back with before=<last reportId>',
+        summary:
+          'Reports from agents, newest first (in the order central received them); page back with before=<last reportId>. An officer sees the reports of its ' +
+          "department's nodes, a city admin those of its region's. Bodies hold record values as reported for province administrators and auditors only " +
+          '(a page holding quarantined records is written to the audit log); for everyone else quarantined records carry their reason without quoted values ' +
+          'and their column names (values: withheld), and run errors and event messages lose quoted values. Read record values per task: GET /tasks/:id/quarantine.',
         querystring: Type.Object(
           {
             node: Type.Optional(NodeId),
@@ -153,14 +157,14 @@ export function registerNodeRoutes(app: App, deps: HttpDeps): void {
       // A city admin sees the reports of the nodes in its region subtree only; the scope is part of the query
       // so that a page holds `limit` visible reports and the cursor pages through visible ones.
       const scope = scopeOf(req, deps);
-      return deps.reports.list({
+      return deps.records.listReports({
         ...(q.node && { nodeId: q.node }),
         ...(scope && { nodeIds: deps.nodes.list({ regionCodes: scope }).map((n) => n.id) }),
         ...(q.kind && { kind: q.kind }),
         ...(q.afterSeq !== undefined && { afterSeq: q.afterSeq }),
         ...(q.before !== undefined && { before: q.before }),
         limit: q.limit ?? REPORTS_DEFAULT_LIMIT,
-      });
+      }, principal(req));
     },
   );
 }

@@ -1,13 +1,15 @@
 // /api/v1/applications (共享申请), /api/v1/agreements (共享协议), /api/v1/subscriptions (订阅) and
-// /api/v1/alerts (alarms of the governance sweep, e.g. applications past their deadline).
+// /api/v1/alerts (alarms: applications past their deadline, tasks a node refused).
 import { Type } from 'typebox';
 import { SHARE_METHODS } from '../../domain/catalog.js';
 import { AGREEMENT_STATES, APPLICATION_STATES } from '../../domain/sharing.js';
+import { SUBSCRIPTION_FLOW_STATES } from '../../api-types.js';
 import { principal } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 import { ResourceCode } from './catalog.js';
 import { Code } from './registry.js';
 import { scopeOf } from './scope.js';
+import { TaskRefusal } from './tasks.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const FieldNames = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 500 });
@@ -66,6 +68,10 @@ const Subscription = Type.Object({
   createdBy: Type.String(),
   stoppedAt: Type.Union([Type.Integer(), Type.Null()]),
   stopReason: Type.String(),
+  state: Type.Enum([...SUBSCRIPTION_FLOW_STATES], {
+    description: 'where the flow stands: stopped (status), refused (a node refuses one of its tasks, see refusals), pending (not acknowledged yet), active',
+  }),
+  refusals: Type.Array(TaskRefusal, { description: "its tasks' current generations that a node refuses, with the node's reason" }),
 });
 const Alert = Type.Object({ id: Type.Integer(), kind: Type.String(), entityId: Type.String(), departmentCode: Type.String(), message: Type.String(), at: Type.Integer() });
 
@@ -267,7 +273,7 @@ export function registerSharingRoutes(app: App, deps: HttpDeps): void {
     {
       schema: {
         tags: ['sharing'],
-        summary: 'Alarms raised by the governance sweep (application_overdue), newest first',
+        summary: 'Alarms, newest first: application_overdue (raised by the governance sweep), task_refused (a node refused a task generation; entityId is <task>@<generation>)',
         querystring: Type.Object({ kind: Type.Optional(Type.String({ maxLength: 64 })), department: Type.Optional(Code), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
         response: { 200: Type.Array(Alert) },
       },
