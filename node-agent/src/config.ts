@@ -9,7 +9,7 @@ const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-
 
 /** A named source or sink of department data; connector-specific settings are checked by the connector. */
 const Binding = Type.Object(
-  { type: Type.Enum(['sqlite', 'postgres', 'csv', 'jsonl', 'files']) },
+  { type: Type.Enum(['sqlite', 'postgres', 'mariadb', 'mysql', 'csv', 'jsonl', 'files']) },
   { additionalProperties: true },
 );
 

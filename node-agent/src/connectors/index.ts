@@ -1,5 +1,6 @@
 // Opens the connector a binding names. Connector-specific settings are checked here, with the binding
 // named in every error.
+import { MariadbSink, MariadbSource, type MariadbSinkConfig, type MariadbSourceConfig } from './mariadb.js';
 import { PostgresSink, PostgresSource, type PostgresSinkConfig, type PostgresSourceConfig } from './postgres.js';
 import { FileRecordSink, FileRecordSource, type FileRecordSinkConfig, type FileRecordSourceConfig } from './files-records.js';
 import { SqliteSink, SqliteSource, type SqliteSinkConfig, type SqliteSourceConfig } from './sqlite.js';
@@ -17,6 +18,9 @@ export function openSource(name: string, cfg: BindingConfig | undefined): Record
       return new FileRecordSource(name, cfg as unknown as FileRecordSourceConfig);
     case 'postgres':
       return new PostgresSource(name, cfg as unknown as PostgresSourceConfig);
+    case 'mariadb':
+    case 'mysql':
+      return new MariadbSource(name, cfg as unknown as MariadbSourceConfig);
     default:
       throw new ConnectorError(name, `source type ${cfg.type} is not supported for records`);
   }
@@ -32,6 +36,9 @@ export function openSink(name: string, cfg: BindingConfig | undefined, hint: Sin
       return new FileRecordSink(name, cfg as unknown as FileRecordSinkConfig);
     case 'postgres':
       return new PostgresSink(name, cfg as unknown as PostgresSinkConfig, hint);
+    case 'mariadb':
+    case 'mysql':
+      return new MariadbSink(name, cfg as unknown as MariadbSinkConfig, hint);
     default:
       throw new ConnectorError(name, `sink type ${cfg.type} is not supported for records`);
   }
