@@ -91,6 +91,16 @@ export const CentralConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Reconciliation (对账) of subscriptions on a schedule. */
+    reconcile: Type.Object(
+      {
+        /** Default interval between verifications of a subscription (a subscription may set its own); 0: only on demand. */
+        verifyIntervalMs: Type.Integer({ minimum: 0, maximum: 366 * 24 * 3_600_000 }),
+        /** How often central looks for subscriptions due for verification. */
+        sweepIntervalMs: Type.Integer({ minimum: 20, maximum: 3_600_000 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -114,6 +124,7 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     agreementValidityDays: 365,
     sweepIntervalMs: 60_000,
   },
+  reconcile: { verifyIntervalMs: 24 * 3_600_000, sweepIntervalMs: 60_000 },
 };
 
 /** Environment variables and the config path each one sets. */
@@ -133,6 +144,8 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_CENTRAL_HOLIDAYS', path: 'governance.holidays', kind: 'list' },
   { env: 'XCHG_CENTRAL_WORKDAYS', path: 'governance.workdays', kind: 'list' },
   { env: 'XCHG_CENTRAL_GOVERNANCE_SWEEP_INTERVAL_MS', path: 'governance.sweepIntervalMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_VERIFY_INTERVAL_MS', path: 'reconcile.verifyIntervalMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_VERIFY_SWEEP_INTERVAL_MS', path: 'reconcile.sweepIntervalMs', kind: 'int' },
 ];
 
 export { ConfigError };

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     calendar: gov,
     approvalWorkingDays: gov.approvalWorkingDays,
     agreementValidityDays: gov.agreementValidityDays,
+    verifyIntervalMs: config.reconcile.verifyIntervalMs,
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     logger,
     pollTimeoutMs: config.pollTimeoutMs,
     dataPlane: config.dataPlane,
+    reconcile: services.reconcile,
   });
   const app = await buildApp({
     ...services,
@@ -109,6 +111,15 @@ async function main(): Promise<void> {
   };
   governanceSweep();
   const governanceSweeper = setInterval(governanceSweep, gov.sweepIntervalMs);
+  // Scheduled reconciliation (对账): due verification runs are requested; their results raise drift alerts.
+  const reconcileLog = logger.child({ component: 'reconcile' });
+  const reconcileSweeper = setInterval(() => {
+    try {
+      for (const id of services.reconcile.sweep()) reconcileLog.info({ runId: id }, 'scheduled verification requested');
+    } catch (err) {
+      reconcileLog.error({ err }, 'reconciliation sweep failed');
+    }
+  }, config.reconcile.sweepIntervalMs);
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'central stopping');
     clearInterval(sweeper);
     clearInterval(governanceSweeper);
+    clearInterval(reconcileSweeper);
     assignments.wakeAll();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {

@@ -7,6 +7,7 @@ import { openSink, openSource, type BindingConfig } from './connectors/index.js'
 import { createExchangeRunner } from './exchange/exchange-runner.js';
 import { createFileExchangeRunner, createFileSyncRunner, type FilesBinding } from './exchange/file-runners.js';
 import { createSyncRunner } from './exchange/sync-runner.js';
+import { createVerifyRunner } from './reconcile/consumer.js';
 import type { PipelineSpec } from './pipeline/index.js';
 import type { RunnerContext, RunnerFactory } from './tasks/supervisor.js';
 
@@ -26,7 +27,15 @@ export function defaultRunners(config: AgentConfig, _logger: Logger): Record<str
       }
       const source = openSource(task.binding, config.sources[task.binding] as BindingConfig | undefined);
       try {
-        return createSyncRunner(task, ctx, { dataPlane, spool: dataSpool, source, settings: config.dataPlane, requireAgreement: binding?.['requireAgreement'] === true });
+        return createSyncRunner(task, ctx, {
+          dataPlane,
+          spool: dataSpool,
+          source,
+          settings: config.dataPlane,
+          requireAgreement: binding?.['requireAgreement'] === true,
+          // Reconciliation reads the same binding in full key order (no cursor).
+          openScanSource: () => openSource(task.binding, { ...binding!, cursor: undefined }),
+        });
       } catch (err) {
         void source.close();
         throw err;
@@ -45,6 +54,18 @@ export function defaultRunners(config: AgentConfig, _logger: Logger): Record<str
         keyColumns: [],
       });
       return createExchangeRunner(task, ctx, { dataPlane, spool: dataSpool, sink, runReportIntervalMs: config.dataPlane.runReportIntervalMs });
+    },
+    // Reconciliation (对账) of a subscription: compares the exchange task's sink with the provider's source.
+    verify: (task, ctx) => {
+      const { dataPlane } = dataPlaneOf(ctx);
+      const fields = (task.params as PipelineSpec).fields ?? [];
+      const sink = openSink(task.binding, config.sinks[task.binding] as BindingConfig | undefined, { columns: fields.map((f) => ({ name: f.as ?? f.name, type: f.type })), keyColumns: [] });
+      try {
+        return createVerifyRunner(task, ctx, { dataPlane, sink });
+      } catch (err) {
+        void sink.close();
+        throw err;
+      }
     },
   };
 }

@@ -34,6 +34,9 @@ export class ApiClient {
   post<T>(path: string, body: unknown = {}, flags?: FieldFlags): Promise<T> {
     return this.request<T>('POST', path, { body, ...(flags && { flags }) });
   }
+  put<T>(path: string, body: unknown, flags?: FieldFlags): Promise<T> {
+    return this.request<T>('PUT', path, { body, ...(flags && { flags }) });
+  }
   patch<T>(path: string, body: unknown, flags?: FieldFlags): Promise<T> {
     return this.request<T>('PATCH', path, { body, ...(flags && { flags }) });
   }

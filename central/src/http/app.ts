@@ -10,6 +10,7 @@ import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerObjectionRoutes } from './routes/objections.js';
+import { registerReconcileRoutes } from './routes/reconcile.js';
 import { registerSharingRoutes } from './routes/sharing.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerRegistryRoutes } from './routes/registry.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
     registerCatalogRoutes(api as App, deps);
     registerSharingRoutes(api as App, deps);
     registerObjectionRoutes(api as App, deps);
+    registerReconcileRoutes(api as App, deps);
     registerAuditRoutes(api as App, deps);
     registerEvaluationRoutes(api as App, deps);
   }, { prefix: '/api/v1' });

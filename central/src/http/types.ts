@@ -14,6 +14,7 @@ import type { UserService } from '../services/users.js';
 import type { NodeService } from '../services/nodes.js';
 import type { RegistryService } from '../services/registry.js';
 import type { ReportService } from '../services/reports.js';
+import type { ReconcileService } from '../services/reconcile.js';
 
 export interface HttpDeps {
   registry: RegistryService;
@@ -27,6 +28,7 @@ export interface HttpDeps {
   objections: ObjectionService;
   audit: AuditTrail;
   evaluation: EvaluationService;
+  reconcile: ReconcileService;
   metrics: CentralMetrics;
   logger: Logger;
   adminToken: string;

@@ -257,6 +257,11 @@ export class AssignmentService {
     for (const id of [...this.waiters.keys()]) this.wake(id);
   }
 
+  /** Wakes a node's parked polls after a change to its set committed elsewhere (verification runs, services/reconcile.ts). */
+  wakeNode(nodeId: string): void {
+    this.wake(nodeId);
+  }
+
   private wake(nodeId: string): void {
     for (const w of [...(this.waiters.get(nodeId) ?? [])]) w();
   }

@@ -10,6 +10,7 @@ import { CatalogService } from './catalog.js';
 import { EvaluationService } from './evaluation.js';
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
+import { ReconcileService } from './reconcile.js';
 import { RecordAccessService } from './record-access.js';
 import { RegistryService } from './registry.js';
 import { ReportService } from './reports.js';
@@ -22,6 +23,8 @@ export interface ServiceOptions {
   calendar: CalendarSpec;
   approvalWorkingDays: number;
   agreementValidityDays: number;
+  /** Central's default verification (对账) interval of a subscription; 0 or absent: only on demand. */
+  verifyIntervalMs?: number;
   /** Called after each stored liveness transition (after the metric is counted). */
   onTransition?: (t: LivenessTransition) => void;
 }
@@ -41,6 +44,7 @@ export interface Services {
   evaluation: EvaluationService;
   calendar: WorkingCalendar;
   metrics: CentralMetrics;
+  reconcile: ReconcileService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -75,6 +79,8 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     parkedPolls: () => assignments.parkedPolls,
   });
   const reports = new ReportService(store, clock, audit);
+  const reconcile = new ReconcileService(store, clock, audit, assignments, { defaultIntervalMs: opts.verifyIntervalMs ?? 0 });
+  reports.onReconcile = (nodeId, body) => reconcile.ingest(nodeId, body);
   return {
     audit,
     nodes,
@@ -89,5 +95,6 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     evaluation: new EvaluationService(store, clock),
     calendar,
     metrics,
+    reconcile,
   };
 }

@@ -22,6 +22,9 @@ export interface IngestResult {
 }
 
 export class ReportService {
+  /** Receives reconciliation reports inside the ingest transaction (set by createServices: ReconcileService.ingest). */
+  onReconcile: ((nodeId: string, body: Record<string, unknown>) => void) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
@@ -50,6 +53,7 @@ export class ReportService {
         freshKinds.push(it.kind);
         if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body, now);
         else if (it.kind === 'quarantine') this.applyQuarantine(nodeId, it.body, now);
+        else if (it.kind === 'reconcile') this.onReconcile?.(nodeId, it.body);
       }
       return { acked: items.map((i) => i.reportId), freshKinds, duplicates: items.length - freshKinds.length };
     });

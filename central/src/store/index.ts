@@ -10,6 +10,7 @@ import { NodeStore } from './nodes.js';
 import { RegionStore } from './regions.js';
 import { ReportStore } from './reports.js';
 import { TaskStore } from './tasks.js';
+import { VerificationStore } from './verifications.js';
 
 export type * from './nodes.js';
 export type * from './regions.js';
@@ -21,6 +22,7 @@ export type * from './sharing.js';
 export type * from './objections.js';
 export type * from './audit.js';
 export type * from './evaluation.js';
+export type * from './verifications.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -33,6 +35,7 @@ export class Store {
   readonly objections: ObjectionStore;
   readonly audit: AuditStore;
   readonly evaluation: EvaluationStore;
+  readonly verifications: VerificationStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -45,6 +48,7 @@ export class Store {
     this.objections = new ObjectionStore(db);
     this.audit = new AuditStore(db);
     this.evaluation = new EvaluationStore(db);
+    this.verifications = new VerificationStore(db);
   }
 
   static open(file: string): Store {

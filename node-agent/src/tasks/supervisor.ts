@@ -36,7 +36,7 @@ export interface RunnerContext {
   dataSpool?: DataSpool | undefined;
   fileSpool?: FileSpool | undefined;
   /** Records an observation in the outbox for central (task runs, events). */
-  report(kind: 'task_run' | 'event' | 'traffic' | 'quarantine', body: Record<string, unknown>): void;
+  report(kind: 'task_run' | 'event' | 'traffic' | 'quarantine' | 'reconcile', body: Record<string, unknown>): void;
 }
 
 /** Creates a runner or throws with the reason the assignment is rejected (unknown binding, bad params). */

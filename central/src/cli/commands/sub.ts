@@ -3,8 +3,10 @@
 // exchange task at the consumer carrying only the granted fields.
 import { Option, type Command } from 'commander';
 import type { SubscriptionView as Subscription } from '../../api-types.js';
-import { action } from '../context.js';
-import { formatTime } from '../format.js';
+import { action, type Context } from '../context.js';
+import { CliError } from '../errors.js';
+import { formatDuration, formatTime } from '../format.js';
+import type { Verification, VerifySchedule } from '../../reconcile-types.js';
 import { renderFields, type Column } from '../output.js';
 import { parseDuration } from '../parse.js';
 import { Directory } from './directory.js';
@@ -41,6 +43,60 @@ const fields = (s: Subscription, dir: Directory): string =>
     ['Created', `${formatTime(s.createdAt)} by ${s.createdBy}`],
     ['Stopped', s.stoppedAt ? `${formatTime(s.stoppedAt)}: ${s.stopReason}` : '-'],
   ]);
+
+const keyText = (k: Record<string, unknown>): string => Object.values(k).map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))).join('/');
+
+const runColumns: readonly Column<Verification>[] = [
+  { header: 'run', value: (v) => v.id },
+  { header: 'subscription', value: (v) => v.subscriptionId },
+  { header: 'trigger', value: (v) => v.trigger },
+  { header: 'repair', value: (v) => (v.repair ? 'yes' : 'no') },
+  { header: 'state', value: (v) => v.state },
+  { header: 'requested', value: (v) => formatTime(v.requestedAt) },
+  { header: 'rows', value: (v) => v.result?.rowsCompared ?? '-' },
+  { header: 'missing', value: (v) => v.result?.missing ?? '-' },
+  { header: 'extra', value: (v) => v.result?.extra ?? '-' },
+  { header: 'different', value: (v) => v.result?.different ?? '-' },
+  { header: 'error', value: (v) => v.error || '-', maxWidth: 50 },
+];
+
+const runFields = (v: Verification): string => {
+  const r = v.result;
+  const sample = (keys: Record<string, unknown>[], n: number): string => (n === 0 ? '0' : `${n}: ${keys.map(keyText).join(', ')}${n > keys.length ? ', …' : ''}`);
+  const rows: [string, string][] = [
+    ['Run', v.id],
+    ['Subscription', v.subscriptionId],
+    ['Nodes', `provider ${v.providerNodeId} → consumer ${v.consumerNodeId}`],
+    ['Trigger', `${v.trigger}${v.repair ? ', with repair' : ''} (by ${v.requestedBy})`],
+    ['State', v.state],
+    ['Requested', formatTime(v.requestedAt)],
+    ['Finished', v.finishedAt ? formatTime(v.finishedAt) : '-'],
+  ];
+  if (v.error) rows.push(['Error', v.error]);
+  if (r) {
+    rows.push(
+      ['Rows', `source ${r.rowsSource}, sink ${r.rowsSink}${r.sourceRejected ? `, ${r.sourceRejected} refused by the pipeline (in quarantine)` : ''}`],
+      ['Missing', sample(r.samples.missing, r.missing)],
+      ['Extra', sample(r.samples.extra, r.extra)],
+      ['Different', sample(r.samples.different, r.different)],
+      ['Took', `${formatDuration(r.durationMs)} (${r.rowsPerSecond} rows/s)`],
+    );
+    if (r.repair) rows.push(['Repair', `${r.repair.upserts} re-sent, ${r.repair.tombstones} deleted${r.repair.rejected ? `, ${r.repair.rejected} refused by the pipeline` : ''}`]);
+  }
+  return renderFields(rows);
+};
+
+/** Polls a run until it ends (the consumer's agent reports it) or `timeoutMs` passes. */
+async function waitForRun(ctx: Context, id: string, timeoutMs: number): Promise<Verification> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await ctx.api.get<Verification>(`/verifications/${encodeURIComponent(id)}`);
+    if (v.state === 'done' || v.state === 'failed') return v;
+    if (Date.now() > deadline)
+      throw new CliError(`verification ${id} is still ${v.state} after ${formatDuration(timeoutMs)} (is the consumer node ${v.consumerNodeId} online?); follow it with xchg sub verify-status ${id}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 export const sub: Noun = {
   name: 'sub',
@@ -102,6 +158,68 @@ export const sub: Noun = {
         action(async (ctx, _o, id) => {
           const [s, dir] = await Promise.all([ctx.api.get<Subscription>(`/subscriptions/${encodeURIComponent(id)}`), Directory.load(ctx, { departments: true })]);
           ctx.show(s, () => fields(s, dir));
+        }),
+      );
+
+    cmd
+      .command('verify')
+      .description("Reconcile (对账): compare the consumer's sink with the provider's source by digests and list missing, extra and different rows by key")
+      .argument('<id>', 'subscription id')
+      .option('--repair', 'also make the sink equal to the source: re-send missing and different rows, delete extra ones')
+      .option('--no-wait', 'print the run id and return at once (xchg sub verify-status <run>)')
+      .option('--timeout <duration>', 'how long to wait for the result (default 30m)', parseDuration, 30 * 60_000)
+      .action(
+        action<{ repair?: boolean; wait: boolean; timeout: number }>(async (ctx, o, id) => {
+          const run = await ctx.api.post<Verification>(`/subscriptions/${encodeURIComponent(id)}/verify`, { repair: o.repair ?? false });
+          const v = o.wait ? await waitForRun(ctx, run.id, o.timeout) : run;
+          ctx.show(v, () => runFields(v));
+          if (v.state === 'failed') throw new CliError(`verification ${v.id} failed: ${v.error}`);
+        }),
+      );
+
+    cmd
+      .command('verify-status')
+      .description('Show one verification run')
+      .argument('<run>', 'run id')
+      .action(
+        action(async (ctx, _o, id) => {
+          const v = await ctx.api.get<Verification>(`/verifications/${encodeURIComponent(id)}`);
+          ctx.show(v, () => runFields(v));
+        }),
+      );
+
+    cmd
+      .command('verifications')
+      .description('List the verification runs of a subscription, newest first')
+      .argument('<id>', 'subscription id')
+      .option('--limit <n>', 'at most this many (default 100)', (s) => Number(s), 100)
+      .action(
+        action<{ limit: number }>(async (ctx, o, id) => {
+          ctx.list(await ctx.api.get<Verification[]>(`/subscriptions/${encodeURIComponent(id)}/verifications`, { limit: o.limit }), runColumns, 'verification runs');
+        }),
+      );
+
+    cmd
+      .command('verify-schedule')
+      .description("Show or set how often a subscription is verified (central's default unless set)")
+      .argument('<id>', 'subscription id')
+      .option('--every <duration>', 'verify this often, e.g. 1d or 6h; 0 turns scheduled verification off', parseDuration)
+      .option('--default', "use central's default again")
+      .action(
+        action<{ every?: number; default?: boolean }>(async (ctx, o, id) => {
+          const path = `/subscriptions/${encodeURIComponent(id)}/verify-schedule`;
+          if (o.every !== undefined && o.default) throw new CliError('give --every or --default, not both', 2);
+          const s =
+            o.every !== undefined || o.default
+              ? await ctx.api.put<VerifySchedule>(path, { intervalMs: o.default ? null : o.every }, { intervalMs: '--every' })
+              : await ctx.api.get<VerifySchedule>(path);
+          ctx.show(s, () =>
+            renderFields([
+              ['Subscription', s.subscriptionId],
+              ['Verified every', s.intervalMs ? formatDuration(s.intervalMs) : 'never (on demand only)'],
+              ['Set by', s.source === 'default' ? "central's default" : 'this subscription'],
+            ]),
+          );
         }),
       );
 
