@@ -10,6 +10,10 @@
 //                           done on either side — the transport's own ceiling for a file transfer
 //   file_mb_per_s           one file end to end (hash, chunks, resume bookkeeping, hash, rename)
 //   latency_p50_ms/p99_ms   one-row changes at a trickle, commit at the source → commit at the sink
+//   e2e_mariadb_records_per_s MariaDB → agent → JetStream → agent → MariaDB, the same 200-byte records
+//                           and bench shape as e2e_records_per_s (median of three subscriptions, each into
+//                           a table of its own that the sink creates), but 200,000 records (20,000 with
+//                           --quick, at most --rows): the bench's own mariadbd on a temp data dir
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +27,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { findNatsServer, freePort, requireBuilt, ROOT, startChild, type Child } from './lib.js';
+import * as mariadb from 'mariadb';
+import { startMariadb, type MariadbProcess } from './mariadb-server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,8 +47,11 @@ const { values: args } = parseArgs({
 const ROWS = Number(args.rows ?? (args.quick ? 50_000 : 1_000_000));
 const FILE_MB = Number(args['file-mb'] ?? (args.quick ? 64 : 1024));
 const BATCH = 1000;
-/** --only e2e,latency,file runs a subset (for investigation; the full run is the one to report). */
-const ONLY = new Set((args.only ?? 'e2e,latency,file').split(','));
+/** --only e2e,latency,file,mariadb runs a subset (for investigation; the full run is the one to report). */
+const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb').split(','));
+/** Records of the MariaDB → MariaDB figure (fewer than ROWS: MariaDB's inserts are the slow part of seeding and sinking). */
+const MARIADB_ROWS = Math.min(ROWS, args.quick ? 20_000 : 200_000);
+let mariadbServer: MariadbProcess | undefined;
 /**
  * File chunk size. The exchange center runs with max_payload 8 MiB as in deploy/nats-server.conf, and
  * chunks of 4 MiB less 16 KiB; the raw JetStream figure is measured with messages of the same size.
@@ -194,6 +203,39 @@ function count(path: string, table: string): number {
   }
 }
 
+/**
+ * Starts the bench's mariadbd (data dir under DIR) with databases bench_src and bench_dst, and seeds
+ * bench_src.rec with MARIADB_ROWS records shaped like seedRecords' (id, 170-character payload, district,
+ * updated_at), indexed for the cursor. count() polls a sink table (0 until it exists).
+ */
+async function startBenchMariadb(): Promise<{ conn: { host: string; port: number; user: string }; count: (table: string) => Promise<number>; close: () => Promise<void> }> {
+  say(`mariadb: starting a server and seeding ${MARIADB_ROWS} records`);
+  mariadbServer = await startMariadb(join(DIR, 'mariadb'), await freePort(), ['bench_src', 'bench_dst']);
+  const conn = { host: '127.0.0.1', port: mariadbServer.port, user: 'root' };
+  const c = await mariadb.createConnection({ ...conn, bigIntAsNumber: true });
+  c.on('error', () => {}); // the server stopping under a failed run must not crash the report of why
+  const base = randomBytes(128).toString('base64').slice(0, 170);
+  await c.query('CREATE TABLE bench_src.rec (id BIGINT PRIMARY KEY, payload VARCHAR(200) NOT NULL, district VARCHAR(6) NOT NULL, updated_at BIGINT NOT NULL, KEY (updated_at, id))');
+  for (let from = 1; from <= MARIADB_ROWS; from += 50_000) {
+    const to = Math.min(MARIADB_ROWS, from + 49_999);
+    await c.query(
+      `INSERT INTO bench_src.rec SELECT seq, CONCAT(SUBSTR(?, seq % 10 + 1), SUBSTR(?, 1, seq % 10)), CONCAT('3601', LPAD(seq % 100, 2, '0')), 1700000000000 + seq FROM bench_src.seq_${from}_to_${to}`,
+      [base, base],
+    );
+  }
+  return {
+    conn,
+    count: async (table) => {
+      try {
+        return Number(((await c.query(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }[])[0]?.n ?? 0);
+      } catch {
+        return 0; // the sink has not created it yet
+      }
+    },
+    close: () => c.end(),
+  };
+}
+
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
@@ -297,9 +339,12 @@ async function main(): Promise<void> {
     children.push(a);
     return String((await a.waitFor((x) => x['msg'] === 'agent running'))['nodeId']);
   };
+  // The MariaDB figure's server and source table, before the agents that are configured with them.
+  const mdb = ONLY.has('mariadb') ? await startBenchMariadb() : undefined;
   const provider = await startAgent('provider', 'src', {
     sources: {
       records: { type: 'sqlite', path: src, table: 'rec', key: 'id', cursor: 'updated_at' },
+      ...(mdb && { mdb_records: { type: 'mariadb', ...mdb.conn, database: 'bench_src', table: 'rec', key: 'id', cursor: 'updated_at' } }),
       trickle: { type: 'sqlite', path: trickleSrc, table: 'tick', key: 'id', cursor: 'updated_at' },
       files: { type: 'files', dir: filesSrc, stableMs: 100 },
     },
@@ -307,6 +352,7 @@ async function main(): Promise<void> {
   const consumer = await startAgent('consumer', 'dst', {
     sinks: {
       ...Object.fromEntries(Array.from({ length: E2E_RUNS }, (_, i) => [`records${i + 1}`, { type: 'sqlite', path: sinkOf(i + 1), table: 'rec', key: 'id' }])),
+      ...(mdb && Object.fromEntries(Array.from({ length: E2E_RUNS }, (_, i) => [`mdb_records${i + 1}`, { type: 'mariadb', ...mdb.conn, database: 'bench_dst', table: `rec${i + 1}`, key: 'id' }]))),
       trickle: { type: 'sqlite', path: trickleSink, table: 'tick', key: 'id' },
       files: { type: 'files', dir: filesDst },
     },
@@ -332,6 +378,26 @@ async function main(): Promise<void> {
   result['e2e_records_per_s'] = Math.round(ROWS / e2eS);
   result['e2e_records_per_s_runs'] = e2eRuns.map((t) => Math.round(ROWS / t)).join(' ');
   result['e2e_seconds'] = Math.round(e2eS * 10) / 10;
+  }
+
+  if (mdb) {
+    say(`end to end: ${MARIADB_ROWS} records MariaDB → JetStream → MariaDB`);
+    const recordFields = { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'payload', type: 'string' }, { name: 'district', type: 'string' }, { name: 'updated_at', type: 'integer' }] };
+    const runs: number[] = [];
+    try {
+      for (let i = 1; i <= E2E_RUNS; i++) {
+        settle();
+        const t0 = performance.now();
+        await subscribe(`bench-mdb-records-${i}`, 'mdb_records', recordFields, `mdb_records${i}`);
+        await waitUntil(async () => (await mdb.count(`bench_dst.rec${i}`)) >= MARIADB_ROWS, 30 * 60_000, 'all records at the MariaDB sink', 250);
+        runs.push((performance.now() - t0) / 1000);
+      }
+    } finally {
+      await mdb.close();
+    }
+    result['e2e_mariadb_rows'] = MARIADB_ROWS;
+    result['e2e_mariadb_records_per_s'] = Math.round(MARIADB_ROWS / median(runs));
+    result['e2e_mariadb_records_per_s_runs'] = runs.map((t) => Math.round(MARIADB_ROWS / t)).join(' ');
   }
 
   if (ONLY.has('latency')) {
@@ -390,6 +456,7 @@ async function main(): Promise<void> {
   result['cpus'] = (await import('node:os')).cpus().length;
 
   for (const c of children.reverse()) await c.stop();
+  await mariadbServer?.stop();
   if (!args.keep) rmSync(DIR, { recursive: true, force: true });
   if (args.json) console.log(JSON.stringify(result));
   else console.log(JSON.stringify(result, null, 2));
@@ -398,6 +465,7 @@ async function main(): Promise<void> {
 const fail = async (err: unknown): Promise<void> => {
   console.error(`bench: FAILED: ${err instanceof Error ? err.message : String(err)}`);
   for (const c of children.reverse()) await c.stop().catch(() => undefined);
+  await mariadbServer?.stop().catch(() => undefined);
   process.exit(1);
 };
 
