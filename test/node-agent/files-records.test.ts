@@ -4,12 +4,14 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import iconv from 'iconv-lite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileRecordSink, FileRecordSource, type RecordFileFormat } from '../../node-agent/src/connectors/files-records.js';
 import { openSink, openSource } from '../../node-agent/src/connectors/index.js';
 import type { Cursor, RecordSink, RecordSource, SinkBatch } from '../../node-agent/src/connectors/types.js';
 import { compilePipeline } from '../../node-agent/src/pipeline/index.js';
 import { mask, type MaskRule } from '../../node-agent/src/pipeline/mask.js';
+import { Decimal, JsonText, Temporal } from '../../node-agent/src/values/value.js';
 import { PERSON_FIELDS, seedPopulation } from '../../scripts/synthetic.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { Api } from '../helpers/api.js';
@@ -31,8 +33,8 @@ function source(fmt: RecordFileFormat, dir: string, extra: Record<string, unknow
   return s;
 }
 
-function sink(fmt: RecordFileFormat, dir: string): FileRecordSink {
-  const s = new FileRecordSink('out', { type: fmt, dir, key: 'id' });
+function sink(fmt: RecordFileFormat, dir: string, extra: Record<string, unknown> = {}): FileRecordSink {
+  const s = new FileRecordSink('out', { type: fmt, dir, key: 'id', ...extra });
   opened.push(s);
   return s;
 }
@@ -50,8 +52,9 @@ function people(from: number, count: number): Person[] {
   return Array.from({ length: count }, (_, i) => ({ id: from + i, name: `张${from + i}`, note: notes[(from + i) % notes.length]!, score: (from + i) * 1.5 }));
 }
 
+/** A CSV field for text (never NULL): '' is written "" (PostgreSQL COPY's convention: an unquoted empty field is NULL). */
 function csvQuote(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return s === '' || /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** Writes people as the given format; CSV with `eol` line ends; extra raw lines appended as they are. */
@@ -228,7 +231,7 @@ describe('csv - parsing', () => {
     expect(all.errors).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(all.rows).toEqual([
       { id: '1', 姓名: '张三', 地址: '南昌市, 东湖区', 备注: '他说"你好"' },
-      { id: '2', 姓名: '李四', 地址: '第一行\r\n第二行', 备注: '' },
+      { id: '2', 姓名: '李四', 地址: '第一行\r\n第二行', 备注: null },
       { id: '3', 姓名: '王五', 地址: '', 备注: 'a "quoted" word, and more' },
       { id: '4', 姓名: '赵六', 地址: 'line1\nline2\n\nline4', 备注: 'x' },
       { id: '5', 姓名: '5\'11"', 地址: 'plain "inner" quotes', 备注: '  spaced  ' },
@@ -247,7 +250,14 @@ describe('csv - parsing', () => {
     expect(() => new FileRecordSource('people', { type: 'csv', dir, key: 'id', delimiter: ';' } as never)).toThrow(/binding people: csv source: unknown setting delimiter/);
     expect(() => new FileRecordSource('people', { type: 'csv', dir: join(dir, 'missing'), key: 'id' })).toThrow(/binding people: cannot read directory/);
     expect(() => new FileRecordSource('people', { type: 'csv', dir, key: [] } as never)).toThrow(/key is required/);
-    expect(() => new FileRecordSource('people', { type: 'csv', dir, key: 'id', encoding: 'gbk' } as never)).toThrow(/encoding gbk is not supported/);
+    expect(() => new FileRecordSource('people', { type: 'csv', dir, key: 'id', encoding: 'ebcdic' })).toThrow(
+      'binding people: csv source: encoding "ebcdic" is not supported (use one of utf-8, gbk, gb18030, big5, utf-16le, utf-16be, utf-16)',
+    );
+    expect(() => new FileRecordSink('out', { type: 'jsonl', dir, key: 'id', encoding: 'latin1' })).toThrow(
+      'binding out: jsonl sink: encoding "latin1" is not supported (use one of utf-8, gbk, gb18030, big5, utf-16le, utf-16be, utf-16)',
+    );
+    expect(() => new FileRecordSource('people', { type: 'jsonl', dir, key: 'id', nullString: '\\N' })).toThrow('binding people: jsonl source: nullString applies to csv only (JSON has null)');
+    expect(() => new FileRecordSink('out', { type: 'csv', dir, key: 'id', nullString: 'a,b' })).toThrow(/binding out: csv sink: nullString must be text of at most 64 characters without/);
     expect(() => new FileRecordSink('out', { type: 'jsonl', dir: '', key: 'id' })).toThrow(/binding out: jsonl sink: dir is required/);
     const s = openSource('people', { type: 'csv', dir, key: 'id' });
     const k = openSink('out', { type: 'jsonl', dir, key: 'id' }, { columns: [], keyColumns: [] });
@@ -400,7 +410,7 @@ for (const fmt of FORMATS) {
       await out.apply(STREAM, 2, batch(['id', 'name', 'addr', 'score', 'ok'], [[2, '他说"你好"', '', null, false]], ['d']));
       const back = await readAll(source(fmt, dir), 2);
       expect(back.ops).toEqual(['u', 'u', 'u', 'd']);
-      const text = (v: unknown): unknown => (v === null ? '' : String(v));
+      const text = (v: unknown): unknown => (v === null ? null : String(v));
       const want = [...rows, [2, '他说"你好"', '', null, false]].map((r) => {
         const values = fmt === 'csv' ? r.map(text) : r;
         return Object.fromEntries(['id', 'name', 'addr', 'score', 'ok'].map((c, i) => [c, values[i]]));
@@ -412,13 +422,13 @@ for (const fmt of FORMATS) {
 }
 
 describe('files - sink formats', () => {
-  it('csv - sink output is a header row and RFC 4180 records with CRLF, in UTF-8, with an _op column when the batch deletes', async () => {
+  it('csv - sink output is a header row and RFC 4180 records with CRLF, in UTF-8, with an _op column when the batch deletes; NULL unquoted empty, \'\' as ""', async () => {
     const dir = tmpDir('xchg-files-out-');
     const out = sink('csv', dir);
     await out.apply('s/t/e', 1, batch(['id', '姓名', 'note'], [[1, '张三', 'a,b'], [2, '李"四"', 'x\ny'], [3, null, { k: 1 }]]));
     await out.apply('s/t/e', 2, batch(['id', '姓名', 'note'], [[4, '赵', ''], [2, '李"四"', 'x\ny']], ['u', 'd']));
     expect(readFileSync(join(dir, 's.t.e.000000000001.csv'), 'utf8')).toBe('id,姓名,note\r\n1,张三,"a,b"\r\n2,"李""四""","x\ny"\r\n3,,"{""k"":1}"\r\n');
-    expect(readFileSync(join(dir, 's.t.e.000000000002.csv'), 'utf8')).toBe('id,姓名,note,_op\r\n4,赵,,u\r\n2,"李""四""","x\ny",d\r\n');
+    expect(readFileSync(join(dir, 's.t.e.000000000002.csv'), 'utf8')).toBe('id,姓名,note,_op\r\n4,赵,"",u\r\n2,"李""四""","x\ny",d\r\n');
   });
 
   it('jsonl - sink writes one object per line, with _op "d" on tombstones; stream names are encoded injectively', async () => {
@@ -429,6 +439,300 @@ describe('files - sink formats', () => {
     expect(readFileSync(join(dir, 'n%2E1.t%202.e.000000000001.jsonl'), 'utf8')).toBe('{"id":1,"name":"张三"}\n{"id":2,"name":null,"_op":"d"}\n');
     expect(await out.lastSequence('n_1/t 2/e')).toBe(0);
     expect(await out.lastSequence('n.1/t 2/e')).toBe(1);
+  });
+});
+
+describe('csv - NULL convention (PostgreSQL COPY CSV)', () => {
+  it("csv - an unquoted empty field is NULL, \"\" is '', and 'NULL' and whitespace stay text, through the source", async () => {
+    const dir = tmpDir('xchg-files-');
+    writeFileSync(join(dir, 'a.csv'), 'id,a,b,c,d,e,f\n1,,"",NULL,"  ",  ,"NULL"\n2,"",,"",x,\\N,"\\N"\n3,,,,,,\n');
+    const all = await readAll(source('csv', dir), 10);
+    expect(all.errors).toEqual([undefined, undefined, undefined]);
+    expect(all.rows).toEqual([
+      { id: '1', a: null, b: '', c: 'NULL', d: '  ', e: '  ', f: 'NULL' },
+      { id: '2', a: '', b: null, c: '', d: 'x', e: '\\N', f: '\\N' },
+      { id: '3', a: null, b: null, c: null, d: null, e: null, f: null },
+    ]);
+    // nullString \N (COPY's NULL '\N'): that unquoted text is NULL, an unquoted empty field is ''.
+    const marked = await readAll(source('csv', dir, { nullString: '\\N' }), 10);
+    expect(marked.rows).toEqual([
+      { id: '1', a: '', b: '', c: 'NULL', d: '  ', e: '  ', f: 'NULL' },
+      { id: '2', a: '', b: '', c: '', d: 'x', e: null, f: '\\N' },
+      { id: '3', a: '', b: '', c: '', d: '', e: '', f: '' },
+    ]);
+  });
+
+  for (const nullString of [undefined, '\\N']) {
+    it(`csv - NULL, '', 'NULL', whitespace and the marker text round-trip sink → source exactly (nullString ${JSON.stringify(nullString ?? '')})`, async () => {
+      const dir = tmpDir('xchg-files-out-');
+      const extra = nullString === undefined ? {} : { nullString };
+      const cols = ['id', 'a', 'b', 'c', 'd', 'e', 'f'];
+      const rows = [
+        ['1', null, '', 'NULL', '  ', ' x ', '\\N'],
+        ['2', '', null, 'null', '\t', '""', ','],
+      ];
+      await sink('csv', dir, extra).apply(STREAM, 1, batch(cols, rows));
+      const text = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
+      expect(text).toBe(
+        nullString === undefined
+          ? 'id,a,b,c,d,e,f\r\n1,,"",NULL,  , x ,\\N\r\n2,"",,null,\t,"""""",","\r\n'
+          : 'id,a,b,c,d,e,f\r\n1,\\N,"",NULL,  , x ,"\\N"\r\n2,"",\\N,null,\t,"""""",","\r\n',
+      );
+      const back = await readAll(source('csv', dir, { pattern: '*.csv', ...extra }), 10);
+      expect(back.rows).toEqual(rows.map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i]]))));
+    });
+  }
+});
+
+describe('files - records are matched by column name', () => {
+  it('jsonl - keys in another order arrive under their names; the pipeline selects by name', async () => {
+    const dir = tmpDir('xchg-files-');
+    writeFileSync(join(dir, 'a.jsonl'), '{"id":1,"name":"a"}\n{"name":"b","id":2}\n');
+    const all = await readAll(source('jsonl', dir), 10);
+    expect(all.rows).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+    const pipe = compilePipeline({ fields: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }] });
+    expect(all.rows.map((r) => pipe.process(r))).toEqual([{ ok: true, values: [1, 'a'] }, { ok: true, values: [2, 'b'] }]);
+  });
+
+  it('csv - two files whose headers differ in order give rows keyed by name; headers may be any text', async () => {
+    const dir = tmpDir('xchg-files-');
+    writeFileSync(join(dir, 'a.csv'), 'id,姓名,2024 人口,"first name"\n1,张三,5,Ann\n');
+    writeFileSync(join(dir, 'b.csv'), '"first name",2024 人口,姓名,id\nBob,6,李四,2\n');
+    const all = await readAll(source('csv', dir), 10);
+    expect(all.errors).toEqual([undefined, undefined]);
+    expect(all.rows).toEqual([
+      { id: '1', 姓名: '张三', '2024 人口': '5', 'first name': 'Ann' },
+      { id: '2', 姓名: '李四', '2024 人口': '6', 'first name': 'Bob' },
+    ]);
+    // The sink writes such names as they are (quoted only when CSV needs it).
+    const out = tmpDir('xchg-files-out-');
+    await sink('csv', out).apply(STREAM, 1, batch(['id', '姓名', '2024 人口', 'a,b'], [[1, '张三', 5, 'x']]));
+    expect(readFileSync(join(out, readdirSync(out)[0]!), 'utf8')).toBe('id,姓名,2024 人口,"a,b"\r\n1,张三,5,x\r\n');
+  });
+});
+
+describe('jsonl - exact numbers and nested JSON', () => {
+  it('jsonl - integers beyond 2^53 and int64 min/max arrive as bigint, 38-digit decimals as Decimal, nested objects as JsonText', async () => {
+    const dir = tmpDir('xchg-files-');
+    const lines = [
+      '{"id":9007199254740992,"v":"a"}',
+      '{"id":9007199254740993,"v":"b"}',
+      '{"id":1,"max":9223372036854775807,"min":-9223372036854775808,"safe":9007199254740991,"unsafe":-9007199254740992}',
+      '{"id":2,"d38":12345678901234567890.123456789012345678,"i38":99999999999999999999999999999999999999,"frac":0.12345678901234567890123456789012345678}',
+      '{"id":3,"f":0.1,"g":1.5e-7,"h":123456789012345,"neg0":-0,"huge":1e400,"tiny":5e-324,"t":true,"n":null}',
+      '{"id":4,"o":{"a":9007199254740993,"b":[1.50,{"c":null}],"s":"x\\"y"},"arr":[1, 2],"empty":{}}',
+      '{"id":5,"s":"12345678901234567890","x":123456789012345}',
+    ];
+    writeFileSync(join(dir, 'a.jsonl'), lines.join('\n') + '\n');
+    const all = await readAll(source('jsonl', dir), 100);
+    expect(all.errors.every((e) => e === undefined)).toBe(true);
+    expect(all.rows).toEqual([
+      { id: 9007199254740992n, v: 'a' },
+      { id: 9007199254740993n, v: 'b' },
+      { id: 1, max: 9223372036854775807n, min: -9223372036854775808n, safe: 9007199254740991, unsafe: -9007199254740992n },
+      { id: 2, d38: new Decimal('12345678901234567890.123456789012345678'), i38: new Decimal('99999999999999999999999999999999999999'), frac: new Decimal('0.12345678901234567890123456789012345678') },
+      { id: 3, f: 0.1, g: 1.5e-7, h: 123456789012345, neg0: -0, huge: new Decimal('1' + '0'.repeat(400)), tiny: 5e-324, t: true, n: null },
+      { id: 4, o: new JsonText('{"a":9007199254740993,"b":[1.50,{"c":null}],"s":"x\\"y"}'), arr: new JsonText('[1,2]'), empty: new JsonText('{}') },
+      { id: 5, s: '12345678901234567890', x: 123456789012345 },
+    ]);
+    expect(Object.is(all.rows[4]!['neg0'], -0)).toBe(true);
+    // Both rows stay two (the old JSON.parse path merged them into one id).
+    expect(new Set(all.rows.slice(0, 2).map((r) => r['id'])).size).toBe(2);
+    // A number no decimal can hold without an absurd exponent is a bad line, not a wrong value.
+    writeFileSync(join(dir, 'b.jsonl'), '{"id":6,"x":1e99999}\n{"id":7}\n');
+    const more = await readAll(source('jsonl', dir), 100, all.cursor);
+    expect(more.errors).toEqual(['malformed JSON at b.jsonl:1: number 1e99999 is out of range', undefined]);
+    expect(more.rows[1]).toEqual({ id: 7 });
+  });
+
+  it('jsonl - the sink writes model values exactly: bigint and Decimal as number literals, Temporal as text, binary as base64, JSON embedded', async () => {
+    const dir = tmpDir('xchg-files-out-');
+    const cols = ['id', 'big', 'min', 'dec', 'ts', 'tz', 'd', 'bin', 'doc', 'f', 'nan', 'inf', 'neg0', 'dnan', 'nul', 'empty', 's'];
+    const row = [
+      9007199254740993n,
+      9223372036854775807n,
+      -9223372036854775808n,
+      new Decimal('12345678901234567890.123456789012345678'),
+      new Temporal('timestamp', '2024-05-01T10:00:00.123456'),
+      new Temporal('timestamptz', '1900-01-01T00:00:00Z'),
+      new Temporal('date', '0001-01-01'),
+      Buffer.from([0, 255, 16, 10]),
+      new JsonText('{"a": 9007199254740993,\n "b": [1.50]}'),
+      0.1,
+      NaN,
+      -Infinity,
+      -0,
+      new Decimal('NaN'),
+      null,
+      '',
+      '𠀀 "q"\n',
+    ];
+    await sink('jsonl', dir).apply(STREAM, 1, batch(cols, [row]));
+    const text = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
+    expect(text).toBe(
+      '{"id":9007199254740993,"big":9223372036854775807,"min":-9223372036854775808,"dec":12345678901234567890.123456789012345678,' +
+        '"ts":"2024-05-01T10:00:00.123456","tz":"1900-01-01T00:00:00Z","d":"0001-01-01","bin":"AP8QCg==","doc":{"a": 9007199254740993,  "b": [1.50]},' +
+        '"f":0.1,"nan":"NaN","inf":"-Infinity","neg0":-0,"dnan":"NaN","nul":null,"empty":"","s":"𠀀 \\"q\\"\\n"}\n',
+    );
+    // Read back: numbers exact; temporal and binary as the text they were written as (typed fields coerce them).
+    const back = await readAll(source('jsonl', dir), 10);
+    expect(back.rows).toEqual([
+      {
+        id: 9007199254740993n,
+        big: 9223372036854775807n,
+        min: -9223372036854775808n,
+        dec: new Decimal('12345678901234567890.123456789012345678'),
+        ts: '2024-05-01T10:00:00.123456',
+        tz: '1900-01-01T00:00:00Z',
+        d: '0001-01-01',
+        bin: 'AP8QCg==',
+        doc: new JsonText('{"a":9007199254740993,"b":[1.50]}'),
+        f: 0.1,
+        nan: 'NaN',
+        inf: '-Infinity',
+        neg0: -0,
+        dnan: 'NaN',
+        nul: null,
+        empty: '',
+        s: '𠀀 "q"\n',
+      },
+    ]);
+  });
+
+  it('csv - the sink writes model values exactly: digits of bigint and Decimal, ISO text of Temporal, bytea hex of binary, JSON text', async () => {
+    const dir = tmpDir('xchg-files-out-');
+    const cols = ['id', 'dec', 'ts', 'tz', 'bin', 'empty_bin', 'doc', 'b', 'neg0', 'nan'];
+    const row = [-9223372036854775808n, new Decimal('-0.000000000000000000000000000000000001'), new Temporal('timestamp', '1900-12-31T23:59:59.999999'), new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'), Buffer.from([0xde, 0xad, 0xbe, 0xef]), Buffer.alloc(0), new JsonText('{"k":[1,"a,b"]}'), true, -0, NaN];
+    await sink('csv', dir).apply(STREAM, 1, batch(cols, [row]));
+    expect(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')).toBe(
+      'id,dec,ts,tz,bin,empty_bin,doc,b,neg0,nan\r\n-9223372036854775808,-0.000000000000000000000000000000000001,1900-12-31T23:59:59.999999,2024-05-01T10:00:00.123456Z,\\xdeadbeef,\\x,"{""k"":[1,""a,b""]}",true,-0,NaN\r\n',
+    );
+  });
+});
+
+describe('files - encodings', () => {
+  const people = [
+    ['1', '张三', '南昌市东湖区'],
+    ['2', '欧阳娜娜', '赣州市, 章贡区'],
+    ['3', '', '"引号"'],
+  ];
+  const csvText = (rows: string[][], header = '编号,姓名,地址'): string => header + '\r\n' + rows.map((r) => r.map(csvQuote).join(',')).join('\r\n') + '\r\n';
+  const asRows = (rows: string[][]): Record<string, unknown>[] => rows.map((r) => ({ 编号: r[0], 姓名: r[1], 地址: r[2] }));
+
+  it('csv - a GBK file (as a Chinese spreadsheet saves it) reads exactly with encoding gbk; an invalid byte sequence quarantines that row only', async () => {
+    const dir = tmpDir('xchg-files-');
+    const bytes = iconv.encode(csvText(people), 'gbk');
+    expect(bytes.includes(Buffer.from('张三', 'utf8'))).toBe(false);
+    const broken = Buffer.concat([iconv.encode('4,', 'gbk'), Buffer.from([0x81, 0x20]), iconv.encode('王,x\r\n5,赵六,九江\r\n', 'gbk')]);
+    writeFileSync(join(dir, 'a.csv'), Buffer.concat([bytes, broken]));
+    const all = await readAll(source('csv', dir, { encoding: 'GBK' }), 2);
+    expect(all.rows.slice(0, 3)).toEqual(asRows(people));
+    expect(all.errors).toEqual([undefined, undefined, undefined, 'invalid GBK at a.csv:5', undefined]);
+    expect(all.rows[3]).toEqual({ 编号: '4', 姓名: '\uFFFD 王', 地址: 'x' });
+    expect(all.rows[4]).toEqual({ 编号: '5', 姓名: '赵六', 地址: '九江' });
+    // The same file read as UTF-8 (the default) is every row invalid, as before: the option is what fixes it.
+    const asUtf8 = await readAll(source('csv', dir), 10);
+    expect(asUtf8.errors.every((e) => e !== undefined)).toBe(true);
+  });
+
+  it('csv - a GB18030 file with four-byte characters (𠀀, 㐀) reads exactly, also when one straddles a 64 KiB read boundary, and resumes from a cursor', async () => {
+    const dir = tmpDir('xchg-files-');
+    const header = iconv.encode('id,name,note\n', 'gb18030');
+    const before = iconv.encode('1,𠀀㐀€,', 'gb18030');
+    // Pad so that the four bytes of 𠀀 in the long note start at 65534: two bytes in each read chunk.
+    const pad = 65534 - header.length - before.length;
+    const note = 'a'.repeat(pad) + '𠀀尾';
+    const rest = iconv.encode(`2,"多行\n𠀀",x\n3,林,${'𠀀'.repeat(20000)}\n`, 'gb18030');
+    const body = Buffer.concat([header, before, iconv.encode(note + '\n', 'gb18030'), rest]);
+    expect(body.subarray(65534, 65538)).toEqual(Buffer.from([0x95, 0x32, 0x82, 0x36]));
+    writeFileSync(join(dir, 'a.csv'), body);
+    const want = [
+      { id: '1', name: '𠀀㐀€', note },
+      { id: '2', name: '多行\n𠀀', note: 'x' },
+      { id: '3', name: '林', note: '𠀀'.repeat(20000) },
+    ];
+    const all = await readAll(source('csv', dir, { encoding: 'gb18030' }), 1);
+    expect(all.errors).toEqual([undefined, undefined, undefined]);
+    expect(all.rows).toEqual(want);
+    const first = await source('csv', dir, { encoding: 'gb18030' }).read(null, 1);
+    expect((await readAll(source('csv', dir, { encoding: 'gb18030' }), 5, first.cursor)).rows).toEqual(want.slice(1));
+  });
+
+  it('files - UTF-16 with a BOM (LE and BE) reads exactly, code units holding 0x0A bytes included; the BOM decides the byte order; restarts seek by offset', async () => {
+    const dir = tmpDir('xchg-files-');
+    // In UTF-16LE U+0A0A (ਊ) is 0A 0A, U+010A (Ċ) 0A 01, U+0D0A 0A 0D, and U+0A41 U+4E00 (ੁ一) 41 0A 00 4E (a
+    // 0A 00 at an odd offset): none of them ends a line.
+    const names = ['ਊĊ\u0a41一', '𠀀張', 'ഊ\u0a0d'];
+    const csv = 'id,name\r\n' + names.map((n, i) => `${i + 1},${n}`).join('\r\n') + '\r\n';
+    writeFileSync(join(dir, 'a.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]));
+    const be = Buffer.from('id,name\n4,大\n', 'utf16le').swap16();
+    writeFileSync(join(dir, 'b.csv'), Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
+    const want = [...names.map((n, i) => ({ id: String(i + 1), name: n })), { id: '4', name: '大' }];
+    for (const encoding of ['utf-16', 'utf-16le', 'utf-8']) {
+      const all = await readAll(source('csv', dir, { encoding }), 1);
+      expect(all.rows, encoding).toEqual(want);
+      expect(all.errors.every((e) => e === undefined)).toBe(true);
+    }
+    const page = await source('csv', dir, { encoding: 'utf-16' }).read(null, 2);
+    const k = (page.cursor as { k: [string, number, number] }).k;
+    expect(k[2] % 2).toBe(0);
+    expect((await readAll(source('csv', dir, { encoding: 'utf-16' }), 10, page.cursor)).rows).toEqual(want.slice(2));
+    // JSON-lines in UTF-16LE with a BOM, and a lone last byte (a cut file): that line is quarantined.
+    writeFileSync(join(dir, 'c.jsonl'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"id":9007199254740993,"name":"ਊ"}\n{"id":2}\n', 'utf16le'), Buffer.from([0x7b])]));
+    const j = await readAll(source('jsonl', dir, { encoding: 'utf-16le' }), 10);
+    expect(j.rows.slice(0, 2)).toEqual([{ id: 9007199254740993n, name: 'ਊ' }, { id: 2 }]);
+    expect(j.errors[2]).toMatch(/^truncated line at c\.jsonl:3: .* \(and invalid UTF-16LE\)$/);
+  });
+
+  it('jsonl - a UTF-8 BOM is skipped and a GBK JSON-lines file reads with encoding gbk', async () => {
+    const dir = tmpDir('xchg-files-');
+    writeFileSync(join(dir, 'a.jsonl'), '\uFEFF{"id":1,"姓名":"张三"}\n');
+    writeFileSync(join(dir, 'b.jsonl'), iconv.encode('{"id":2,"姓名":"李四"}\n', 'gbk'));
+    const all = await readAll(source('jsonl', dir, { encoding: 'gbk', pattern: 'b.jsonl' }), 10);
+    expect(all.rows).toEqual([{ id: 2, 姓名: '李四' }]);
+    expect((await readAll(source('jsonl', dir, { pattern: 'a.jsonl' }), 10)).rows).toEqual([{ id: 1, 姓名: '张三' }]);
+  });
+
+  it('files - sinks write GBK, GB18030 and UTF-16 (with BOM) bytes exactly, and what they write reads back', async () => {
+    const rows = [
+      [1, '张三', null],
+      [2, '𠀀㐀', ''],
+    ];
+    const cases: [string, string, Buffer][] = [
+      ['gb18030', 'csv', iconv.encode('id,姓名,备注\r\n1,张三,\r\n2,𠀀㐀,""\r\n', 'gb18030')],
+      ['utf-16', 'csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,姓名,备注\r\n1,张三,\r\n2,𠀀㐀,""\r\n', 'utf16le')])],
+      ['utf-16be', 'jsonl', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"id":1,"姓名":"张三","备注":null}\n{"id":2,"姓名":"𠀀㐀","备注":""}\n', 'utf16le').swap16()])],
+    ];
+    for (const [encoding, fmt, bytes] of cases) {
+      const dir = tmpDir('xchg-files-out-');
+      await sink(fmt as RecordFileFormat, dir, { encoding }).apply(STREAM, 1, batch(['id', '姓名', '备注'], rows));
+      expect(readFileSync(join(dir, readdirSync(dir)[0]!)), encoding).toEqual(bytes);
+      const back = await readAll(source(fmt as RecordFileFormat, dir, { encoding }), 10);
+      expect(back.rows, encoding).toEqual(rows.map((r) => ({ id: fmt === 'csv' ? String(r[0]) : r[0], 姓名: r[1], 备注: r[2] })));
+    }
+  });
+
+  it('files - a GBK sink refuses only the record with a character GBK lacks (never writes "?"); without a refusal callback the batch fails', async () => {
+    const dir = tmpDir('xchg-files-out-');
+    const out = sink('csv', dir, { encoding: 'gbk' });
+    const refused: unknown[] = [];
+    const rows = [
+      [1, '张三?'],
+      [2, '𠀀'],
+      [3, '李四'],
+    ];
+    expect(await out.apply(STREAM, 1, batch(['id', 'name'], rows), { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(refused).toEqual([{ index: 1, reason: 'a value: character U+20000 "𠀀" cannot be written in GBK (encoding gb18030 or utf-8 can)' }]);
+    expect(readFileSync(join(dir, readdirSync(dir)[0]!))).toEqual(iconv.encode('id,name\r\n1,张三?\r\n3,李四\r\n', 'gbk'));
+    await expect(out.apply(STREAM, 2, batch(['id', 'name'], rows))).rejects.toThrow('binding out: csv sink: row 2: a value: character U+20000 "𠀀" cannot be written in GBK');
+    expect(await out.lastSequence(STREAM)).toBe(1);
+    await expect(out.apply(STREAM, 2, batch(['id', '名字𠀀'], [[4, 'x']]))).rejects.toThrow('binding out: csv sink: a column name: character U+20000');
+    // JSON text that is not JSON is refused alone too.
+    const jdir = tmpDir('xchg-files-out-');
+    const jrefused: unknown[] = [];
+    await sink('jsonl', jdir).apply(STREAM, 1, batch(['id', 'doc'], [[1, new JsonText('{"a":1}')], [2, new JsonText('{oops')]]), { onRefused: (r) => jrefused.push(...r) });
+    expect(jrefused).toEqual([{ index: 1, reason: 'column doc: a JSON value that is not JSON: "{oops"' }]);
+    expect(readFileSync(join(jdir, readdirSync(jdir)[0]!), 'utf8')).toBe('{"id":1,"doc":{"a":1}}\n');
   });
 });
 
@@ -466,7 +770,8 @@ function publish(dir: string, name: string, content: Buffer | string): void {
 }
 
 function csvResident(r: Resident, extra = 'x'): string {
-  return [String(r.id), r.name, r.city ?? '', String(r.score), r.born, extra].map(csvQuote).join(',');
+  // A NULL city is an unquoted empty field.
+  return [String(r.id), r.name, r.city, String(r.score), r.born, extra].map((v) => (v === null ? '' : csvQuote(v))).join(',');
 }
 
 describe('files - exchanges through the real data plane', () => {
@@ -663,7 +968,7 @@ describe('files - exchanges through the real data plane', () => {
             const out: Record<string, unknown> = {};
             for (const f of PERSON_FIELDS) {
               const v = 'mask' in f ? mask(p[f.name], f.mask as MaskRule) : p[f.name];
-              out['as' in f ? f.as : f.name] = v === null || v === undefined ? '' : String(v);
+              out['as' in f ? f.as : f.name] = v === null || v === undefined ? null : String(v);
             }
             return [String(p['id']), out];
           }),
