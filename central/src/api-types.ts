@@ -261,8 +261,8 @@ export interface Whoami {
 
 // ── The resource catalog (信息资源目录) ──
 
-export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
+export { FIELD_TYPES, type FieldType } from '../../common/src/field-types.js';
+import type { FieldType } from '../../common/src/field-types.js';
 export const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
 /** 无条件共享 · 有条件共享 · 不予共享. */
 export type ShareType = (typeof SHARE_TYPES)[number];

@@ -20,6 +20,8 @@ export function parseMaskRule(rule: string): MaskRule | undefined {
 /** `value` masked by `rule` (as text, counted in code points); null and undefined pass unchanged. */
 export function mask(value: unknown, rule: MaskRule): unknown {
   if (value === null || value === undefined) return value;
+  // '' hides nothing and stays '' (masking must not turn an empty value into a non-empty one).
+  if (value === '') return value;
   if (rule === 'redact') return '***';
   const s = String(value);
   const chars = [...s]; // code points: a CJK name is masked by characters, not UTF-16 units

@@ -5,6 +5,26 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { DataPlane } from './exchange/data-plane.js';
+import { Decimal, JsonText, Temporal } from './values/value.js';
+import { recordFromWire } from './values/wire.js';
+
+/**
+ * A record as plain JSON for the department's systems: integers beyond 2^53 and decimals as strings of
+ * their digits (a JSON number would be rounded by most readers), dates and times as ISO text, binary as
+ * base64, JSON documents embedded as JSON.
+ */
+export function presentRecord(wire: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(recordFromWire(wire))) {
+    if (typeof v === 'bigint') out[k] = v.toString();
+    else if (typeof v === 'number' && !Number.isFinite(v)) out[k] = String(v);
+    else if (v instanceof Decimal || v instanceof Temporal) out[k] = v.text;
+    else if (v instanceof JsonText) out[k] = JSON.parse(v.text) as unknown;
+    else if (Buffer.isBuffer(v)) out[k] = v.toString('base64');
+    else out[k] = v;
+  }
+  return out;
+}
 
 export async function startQueryApi(listen: string, dataPlane: DataPlane, logger: Logger, timeoutMs = 5_000): Promise<Server> {
   const [host, portText] = [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)];
@@ -24,7 +44,7 @@ export async function startQueryApi(listen: string, dataPlane: DataPlane, logger
       (reply) => {
         const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
         if (!reply.ok) return send(502, { error: reply.error, elapsedMs });
-        send(200, { found: reply.found, record: reply.record ?? null, elapsedMs });
+        send(200, { found: reply.found, record: reply.record ? presentRecord(reply.record) : null, elapsedMs });
       },
       (err: unknown) => send(500, { error: (err as Error).message }),
     );

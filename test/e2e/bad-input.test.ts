@@ -1,5 +1,5 @@
-// Bad input never vanishes and never stops the rest: records of the wrong type, without a required
-// field, oversized, or with invalid UTF-8 are quarantined with the reason and the original values,
+// Bad input never vanishes and never stops the rest: records of the wrong type, oversized, or with
+// invalid UTF-8 are quarantined with the reason and the original values,
 // counted in reports, listed centrally, and re-sent after a fix; every other record arrives.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait-for.js';
 const ROWS = 5_000;
 const BAD = {
   notADate: ROWS + 1,
-  noName: ROWS + 2,
+  emptyName: ROWS + 2,
   oversized: ROWS + 3,
   badUtf8: ROWS + 4,
   binaryId: ROWS + 5,
@@ -37,7 +37,8 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
     );
     const at = 1_700_000_000_000 + ROWS / 2; // in the middle of the others: batches mix good and bad rows
     ins.run(BAD.notADate, '360102199001011234', '李四', '1990-13-45', '地址', at);
-    ins.run(BAD.noName, '360102199001011235', '', '1990-01-01', '地址', at);
+    // '' is a value, not a missing one ('' ≠ NULL): a required text field holding '' arrives as ''.
+    ins.run(BAD.emptyName, '360102199001011235', '', '1990-01-01', '地址', at);
     ins.run(BAD.oversized, '360102199001011236', '王五', '1990-01-01', '长'.repeat(40_000), at);
     db.prepare("INSERT INTO person (id, id_no, name, gender, birth_date, phone, district, address, updated_at, deleted) VALUES (?, '360102199001011237', CAST(x'E5BCA0C328' AS TEXT), '男', '1990-01-01', '138', '区', '址', ?, 0)").run(BAD.badUtf8, at);
     db.prepare("INSERT INTO person (id, id_no, name, gender, birth_date, phone, district, address, updated_at, deleted) VALUES (?, x'00FF', '赵六', '男', '1990-01-01', '138', '区', '址', ?, 0)").run(BAD.binaryId, at);
@@ -52,19 +53,21 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
   });
 
   it('bad input - every good record arrives; each bad one is quarantined at the provider with its reason', async () => {
-    const bad = new Set(Object.values(BAD));
-    await waitFor(() => x.sinkCount() === ROWS, 60_000, 100, 'good rows at the sink');
+    const bad = new Set([BAD.notADate, BAD.oversized, BAD.badUtf8, BAD.binaryId]);
+    await waitFor(() => x.sinkCount() === ROWS + 1, 60_000, 100, 'good rows at the sink');
     const c = x.compare({ exclude: bad });
     expect(c.problems).toEqual([]);
-    expect(c.rows).toBe(ROWS);
+    expect(c.rows).toBe(ROWS + 1);
+    const sink = new Database(x.sinkPath, { readonly: true });
+    expect(sink.prepare('SELECT xm FROM person WHERE id = ?').get(BAD.emptyName)).toEqual({ xm: '' });
+    sink.close();
 
     const spool = new Database(`${x.provider.dataDir}/spool.db`, { readonly: true });
     const q = spool.prepare("SELECT reason, record FROM quarantine WHERE side = 'provider' ORDER BY id").all() as { reason: string; record: string }[];
     spool.close();
     const reasonOf = (id: number): string | undefined => q.find((r) => (JSON.parse(r.record) as { id: number }).id === id)?.reason;
-    expect(q).toHaveLength(5);
-    expect(reasonOf(BAD.notADate)).toBe('field csrq: expected a date YYYY-MM-DD, got string "1990-13-45"');
-    expect(reasonOf(BAD.noName)).toBe('missing required field xm');
+    expect(q).toHaveLength(4);
+    expect(reasonOf(BAD.notADate)).toBe('field csrq: expected a date YYYY-MM-DD, got string "1990-13-45": no month 13 in 1990-13-45');
     expect(reasonOf(BAD.oversized)).toBe('record larger than 65536 bytes');
     expect(reasonOf(BAD.badUtf8)).toBe('field xm: invalid UTF-8 text');
     expect(reasonOf(BAD.binaryId)).toBe('field sfzh: expected text, got 2 bytes of binary');
@@ -75,16 +78,16 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
   it('bad input - quarantine counts reach central in task runs, and the records are listed by the CLI', async () => {
     await waitFor(async () => {
       const runs = await x.api.ok<{ body: { taskId: string; quarantined: number } }[]>('GET', `/reports?node=${x.providerId}&kind=task_run&limit=10000`);
-      return runs.filter((r) => r.body.taskId === syncTaskId).reduce((n, r) => n + r.body.quarantined, 0) === 5;
+      return runs.filter((r) => r.body.taskId === syncTaskId).reduce((n, r) => n + r.body.quarantined, 0) === 4;
     }, 30_000, 200, 'quarantined count in task runs');
     const listed = await waitFor(async () => {
       const rows = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', syncTaskId]);
-      return rows.length === 5 && rows;
+      return rows.length === 4 && rows;
     }, 30_000, 200, 'quarantine listed centrally');
     expect(listed.map((r) => r.reason).sort()[0]).toMatch(/^field csrq|^field sfzh|^field xm|^missing|^record larger/);
     const table = await runCli(['task', 'quarantine', syncTaskId], { XCHG_SERVER: x.central.url, XCHG_TOKEN: x.central.adminToken });
     expect(table.code).toBe(0);
-    expect(table.stdout).toContain('missing required field xm');
+    expect(table.stdout).toContain('record larger than 65536 bytes');
   });
 
   it('bad input - after a fix (the date field relaxed to text) a re-send delivers the record that now passes', async () => {
@@ -99,11 +102,11 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
       db.close();
       return row?.csrq === '1990-13-45';
     }, 30_000, 200, 'the fixed record at the sink');
-    expect(x.sinkCount()).toBe(ROWS + 1); // the other four still fail and stay quarantined
+    expect(x.sinkCount()).toBe(ROWS + 2); // the other three still fail and stay quarantined
     const left = await waitFor(async () => {
       const rows = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', syncTaskId]);
-      return rows.length === 4 && rows;
-    }, 30_000, 200, 'four left in quarantine');
+      return rows.length === 3 && rows;
+    }, 30_000, 200, 'three left in quarantine');
     expect(left.some((q) => q.reason.startsWith('field csrq'))).toBe(false);
   });
 });

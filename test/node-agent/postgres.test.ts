@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSink, PostgresSource, type PostgresSinkConfig, type PostgresSourceConfig } from '../../node-agent/src/connectors/postgres.js';
-import type { Cursor, SinkBatch, SinkSchemaHint } from '../../node-agent/src/connectors/types.js';
+import type { Cursor, RefusedRecord, SinkBatch, SinkSchemaHint } from '../../node-agent/src/connectors/types.js';
+import { Decimal, JsonText, Temporal } from '../../node-agent/src/values/value.js';
 import { mask, type MaskRule } from '../../node-agent/src/pipeline/mask.js';
 import { PERSON_FIELDS, seedPopulation } from '../../scripts/synthetic.js';
 import { AgentProcess } from '../helpers/agent.js';
@@ -109,9 +110,9 @@ describe('postgres - source', () => {
       expect(ids(more.rows), cursor).toEqual([1000]);
     }
     const row = (await source({ table: 'micro', key: 'id' }).lookup({ id: 5 }))!;
-    expect(row['ts']).toBe('2024-05-01 10:00:00.123001');
-    expect(row['tstz']).toBeInstanceOf(Date);
-    expect((row['tstz'] as Date).toISOString()).toBe('2024-05-01T02:00:00.123Z');
+    // Exact to the microsecond; the timestamp without zone is wall-clock text, the timestamptz an instant in UTC.
+    expect(row['ts']).toEqual(new Temporal('timestamp', '2024-05-01T10:00:00.123001'));
+    expect(row['tstz']).toEqual(new Temporal('timestamptz', '2024-05-01T02:00:00.123001Z'));
   });
 
   it('postgres - full mode pages by key order and starts over from null', async () => {
@@ -129,7 +130,7 @@ describe('postgres - source', () => {
     expect(again.exhausted).toBe(false);
   });
 
-  it('postgres - tombstones come from the deleted column, lookup hides them, values are JSON-friendly', async () => {
+  it('postgres - tombstones come from the deleted column, lookup hides them, values are exact model values', async () => {
     await server.query(`CREATE TABLE people (id bigint PRIMARY KEY, name text, birth date, score numeric(8, 2), big bigint, tags jsonb,
       updated_at bigint NOT NULL, deleted boolean NOT NULL DEFAULT false)`);
     await server.query(`INSERT INTO people VALUES
@@ -139,18 +140,18 @@ describe('postgres - source', () => {
     const src = source({ table: 'people', key: 'id', cursor: 'updated_at', deleted: 'deleted' });
     const page = await src.read(null, 10);
     expect(page.ops).toEqual(['u', 'd', 'u']);
-    expect(page.rows[0]).toEqual({ id: 1, name: '张三', birth: '1990-02-28', score: '12.50', big: '9007199254740993', tags: { a: 1 }, updated_at: 10 });
+    expect(page.rows[0]).toEqual({ id: 1, name: '张三', birth: new Temporal('date', '1990-02-28'), score: new Decimal('12.50'), big: 9007199254740993n, tags: new JsonText('{"a": 1}'), updated_at: 10 });
     expect(page.rows.every((r) => !('deleted' in r))).toBe(true);
     expect(page.cursor).toEqual({ c: '12', k: '3' });
     expect(JSON.parse(JSON.stringify(page.rows[1]))).toEqual({ id: 2, name: '李四', birth: null, score: null, big: 42, tags: null, updated_at: 11 });
 
-    expect(await src.lookup({ id: 3 })).toEqual({ id: 3, name: '王五', birth: '2000-01-01', score: '0.00', big: null, tags: null, updated_at: 12 });
+    expect(await src.lookup({ id: 3 })).toEqual({ id: 3, name: '王五', birth: new Temporal('date', '2000-01-01'), score: new Decimal('0.00'), big: null, tags: null, updated_at: 12 });
     expect(await src.lookup({ id: '1' })).toMatchObject({ id: 1, name: '张三' });
     expect(await src.lookup({ id: 2 })).toBeUndefined();
     expect(await src.lookup({ id: 99 })).toBeUndefined();
     await expect(src.lookup({ name: '张三' })).rejects.toThrow(/binding src: cannot look up by "name" \(query keys: id\)/);
     const byName = source({ table: 'people', key: 'id', deleted: 'deleted', queryKeys: ['id', 'name'] });
-    expect(await byName.lookup({ name: '王五' })).toMatchObject({ id: 3, birth: '2000-01-01' });
+    expect(await byName.lookup({ name: '王五' })).toMatchObject({ id: 3, birth: new Temporal('date', '2000-01-01') });
     expect(await byName.lookup({ name: '李四' })).toBeUndefined();
 
     await server.query('UPDATE people SET deleted = true, updated_at = 13 WHERE id = 3');
@@ -160,7 +161,11 @@ describe('postgres - source', () => {
   });
 
   it('postgres - bad config and an unreachable server are reported with the binding named', async () => {
-    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: 'x; drop table people', key: 'id' })).toThrow(/binding src: invalid identifier/);
+    // Any name is quoted, so a hostile one is only a table that does not exist.
+    await expect(source({ table: 'x"; drop table people; --', key: 'id' }).read(null, 10)).rejects.toThrow(/binding src: table public\.x"; drop table people; -- does not exist/);
+    expect(await server.query("SELECT to_regclass('public.people')::text AS t")).toEqual([{ t: 'people' }]);
+    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: 't', key: '' })).toThrow(/binding src: an identifier is empty/);
+    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: '表'.repeat(22), key: 'id' })).toThrow(/longer than 63 bytes/);
     expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: 'people', key: ['a', 'b'] })).toThrow(/exactly one key column/);
     await expect(source({ table: 'no_such_table', key: 'id' }).read(null, 10)).rejects.toThrow(/binding src: table public\.no_such_table does not exist/);
     await server.query('CREATE TABLE cfgcheck (id int PRIMARY KEY)');
@@ -213,7 +218,7 @@ describe('postgres - sink', () => {
       ['score', 'double precision'],
       ['active', 'boolean'],
       ['birth', 'date'],
-      ['seen_at', 'timestamp with time zone'],
+      ['seen_at', 'timestamp without time zone'],
       ['extra', 'text'],
     ]);
     const pk = await server.query<{ attname: string }>(
@@ -222,9 +227,10 @@ describe('postgres - sink', () => {
     expect(pk.map((r) => r.attname)).toEqual(['id']);
     expect(await server.query("SELECT to_regclass('public._xchg_ledger')::text AS t")).toEqual([{ t: '_xchg_ledger' }]);
 
-    expect(await s.apply('n/t/1', 1, batch('b1', [[1, '张三', 1.5, true, '1990-02-28', '2024-05-01T02:00:00.123Z', { note: 'x' }]]))).toBe('applied');
-    const rows = await server.query("SELECT id, name, score, active, birth, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS seen, extra FROM created");
-    expect(rows).toEqual([{ id: 1, name: '张三', score: 1.5, active: true, birth: '1990-02-28', seen: '2024-05-01 02:00:00.123', extra: '{"note":"x"}' }]);
+    const b1 = [[1, '张三', 1.5, true, new Temporal('date', '1990-02-28'), new Temporal('timestamp', '2024-05-01T02:00:00.123456'), new JsonText('{"note": "x"}')]];
+    expect(await s.apply('n/t/1', 1, batch('b1', b1))).toBe('applied');
+    const rows = await server.query("SELECT id, name, score, active, birth::text AS birth, seen_at::text AS seen, extra FROM created");
+    expect(rows).toEqual([{ id: 1, name: '张三', score: 1.5, active: true, birth: '1990-02-28', seen: '2024-05-01 02:00:00.123456', extra: '{"note": "x"}' }]);
 
     const bare = sink({ table: 'never_described', key: 'id' });
     await expect(bare.lastSequence('s')).rejects.toThrow(/binding dst: table public\.never_described does not exist and the task names no fields/);
@@ -286,7 +292,7 @@ describe('postgres - sink', () => {
     expect(await a.lastSequence('r/t/1')).toBe(10);
   });
 
-  it('postgres - a failing batch rolls back its rows and the ledger together', async () => {
+  it('postgres - a record the database refuses is handed back with its reason; the rest of the batch and the ledger commit', async () => {
     await server.query('CREATE TABLE strict_nn (id bigint PRIMARY KEY, name text NOT NULL, note text)');
     const s = sink({ table: 'strict_nn', key: 'id' }, HINT);
     const cols = ['id', 'name', 'note'];
@@ -295,23 +301,32 @@ describe('postgres - sink', () => {
     const ledgerBefore = await ledger();
     // Statements that succeed (an upsert run, a delete) precede the one that violates NOT NULL.
     const bad = batch('b-2', [[1, 'A', 'x'], [4, 'd', null], [2, '', null], [5, null, 'no name']], ['u', 'u', 'd', 'u'], cols);
-    const err = await s.apply('f/t/1', 2, bad).then(
-      () => undefined,
-      (e: unknown) => e as Error & { cause?: { code?: string } },
-    );
-    expect(err?.message).toMatch(/^binding dst: writing public\.strict_nn: .*not-null/);
-    expect(err?.cause?.code).toBe('23502');
-    expect(await server.query('SELECT * FROM strict_nn ORDER BY id')).toEqual(before);
-    expect(await ledger()).toEqual(ledgerBefore);
-    expect(await s.lastSequence('f/t/1')).toBe(1);
-    // Redelivered after the provider fixes it: the same sequence applies on the same pool.
-    const fixed = batch('b-2', [[1, 'A', 'x'], [4, 'd', null], [2, '', null], [5, 'e', 'named']], ['u', 'u', 'd', 'u'], cols);
-    expect(await s.apply('f/t/1', 2, fixed)).toBe('applied');
-    expect(await server.query('SELECT id, name FROM strict_nn ORDER BY id')).toEqual([
-      { id: 1, name: 'A' },
-      { id: 3, name: 'c' },
-      { id: 4, name: 'd' },
-      { id: 5, name: 'e' },
+    const refused: RefusedRecord[] = [];
+    expect(await s.apply('f/t/1', 2, bad, { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.index).toBe(3);
+    expect(refused[0]!.reason).toMatch(/null value in column "name".*not-null.*\(23502\)/);
+    expect(await server.query('SELECT id, name, note FROM strict_nn ORDER BY id')).toEqual([
+      { id: 1, name: 'A', note: 'x' },
+      { id: 3, name: 'c', note: null },
+      { id: 4, name: 'd', note: null },
+    ]);
+    expect(before).toHaveLength(3);
+    expect(ledgerBefore.filter((l) => l['stream'] === 'f/t/1')).toEqual([{ stream: 'f/t/1', last_seq: 1, last_batch: 'b-1' }]);
+    expect(await s.lastSequence('f/t/1')).toBe(2);
+    // NUL in text, an out-of-range integer, '' in a NOT NULL column: only the NUL and the range are refused.
+    await server.query('CREATE TABLE poison (id bigint PRIMARY KEY, name text NOT NULL, n int)');
+    const p = sink({ table: 'poison', key: 'id' }, HINT);
+    const pr: RefusedRecord[] = [];
+    const prow = [[1, 'a\u0000b', 1], [2, 'ok', 2], [3, '', 3], [4, 'big', 2 ** 40], [5, 'last', 5]];
+    expect(await p.apply('p/t/1', 1, batch('p-1', prow, undefined, ['id', 'name', 'n']), { onRefused: (r) => pr.push(...r) })).toBe('applied');
+    expect(pr.map((r) => r.index)).toEqual([0, 3]);
+    expect(pr[0]!.reason).toMatch(/0x00.*\(22021\)/);
+    expect(pr[1]!.reason).toMatch(/out of range.*\(22003\)/);
+    expect(await server.query('SELECT id, name, n FROM poison ORDER BY id')).toEqual([
+      { id: 2, name: 'ok', n: 2 },
+      { id: 3, name: '', n: 3 },
+      { id: 5, name: 'last', n: 5 },
     ]);
   });
 
@@ -340,7 +355,7 @@ describe('postgres - sink', () => {
     opened.push(down);
     await expect(down.lastSequence('s')).rejects.toThrow(new RegExp(`^binding dst: cannot connect to postgres at 127\\.0\\.0\\.1:${port}: `));
     await expect(down.apply('s', 1, batch('b', []))).rejects.toThrow(/cannot connect to postgres/);
-    expect(() => new PostgresSink('dst', { type: 'postgres', url: server.url, table: 'ok', key: 'id"; --' }, HINT)).toThrow(/invalid identifier/);
+    expect(() => new PostgresSink('dst', { type: 'postgres', url: server.url, table: 'ok', key: 'id\u0000' }, HINT)).toThrow(/binding dst: identifier "id\\u0000" contains NUL/);
   });
 });
 
@@ -427,7 +442,7 @@ describe('postgres - end to end through the data plane', () => {
   /** PostgreSQL citizen rows (live ones) as the SQLite sink should hold them, against what it holds. */
   async function compareCitizens(): Promise<{ problems: string[]; rows: number }> {
     const want = await server.query(`SELECT id, name, birth_date, score::text AS score, CASE WHEN active THEN 1 ELSE 0 END AS active,
-      to_char(registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS registered_at, updated_at::text AS updated_at
+      to_json(registered_at AT TIME ZONE 'UTC') #>> '{}' || 'Z' AS registered_at, to_json(updated_at) #>> '{}' AS updated_at
       FROM citizen WHERE NOT deleted ORDER BY id`);
     let got: Record<string, unknown>[] = [];
     try {
@@ -467,7 +482,8 @@ describe('postgres - end to end through the data plane', () => {
     // Spot checks of the conversions, beyond "equal to the expectation computed above".
     const dst = new Database(citizenSinkPath, { readonly: true });
     expect(dst.prepare('SELECT * FROM citizen WHERE id = 10').get()).toEqual({
-      id: 10, name: '居民10', birth_date: '1950-06-20', score: 13.7, active: 1, registered_at: '2024-01-01T00:00:10.010Z', updated_at: '2024-05-01 08:00:00.000001',
+      // ISO 8601 text: the instant in UTC (PostgreSQL's own trailing-zero-free fraction), the wall clock unshifted.
+      id: 10, name: '居民10', birth_date: '1950-06-20', score: 13.7, active: 1, registered_at: '2024-01-01T00:00:10.01Z', updated_at: '2024-05-01T08:00:00.000001',
     });
     dst.close();
     const ledgers = await server.query<{ stream: string; last_seq: number }>('SELECT stream, last_seq FROM mzj._xchg_ledger');

@@ -2,7 +2,8 @@
 // column (ties broken by the key) or full by key order, tombstones from a "deleted" column. Sink: upsert
 // by key in one transaction per batch together with the stream ledger (_xchg_ledger).
 import pg from 'pg';
-import { ConnectorError, asList, ident, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SourcePage } from './types.js';
+import { canonical, Decimal, JsonText, normInt, parseDateTime, Temporal } from '../values/value.js';
+import { ConnectorError, asList, ident as anyIdent, writeBisecting, type ApplyOptions, type ApplyOutcome, type RefusedRecord, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
 
 /** Where the database is. `url` wins over the separate fields; the password never appears in errors. */
 export interface PostgresConnectionConfig {
@@ -47,19 +48,26 @@ const MAX_PARAMS = 65_535;
 const CURSOR_TEXT = '__xchg_c';
 const KEY_TEXT = '__xchg_k';
 
-// Values as JSON-friendly as possible without losing anything: int8 as a number when it is safe (else the
-// digits), numeric as its digits, date as 'YYYY-MM-DD' (what the pipeline's `date` expects, with no time
-// zone shift), timestamp without time zone and interval as PostgreSQL prints them. timestamptz stays a
-// Date (an instant; the pipeline prints it as ISO text). Per pool, so other users of pg are not affected.
+// Values in the model (values/value.ts), exact: int8 as a number when safe else a bigint, numeric as a
+// Decimal (its digits), date/time/timestamp as Temporal text exactly as PostgreSQL prints it in ISO style
+// (never a JS Date: that would lose microseconds and shift wall-clock values into the agent's zone),
+// timestamptz as an instant in UTC (the session's TimeZone is UTC, set on connect), json/jsonb as their
+// text (big numbers inside stay exact), bytea as a Buffer (pg's default). Per pool, so other users of pg
+// are not affected. BC dates and values beyond year 9999 keep PostgreSQL's text.
 const TYPES = new pg.TypeOverrides();
-TYPES.setTypeParser(pg.types.builtins.INT8, (v: string) => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : v;
+const B = pg.types.builtins;
+TYPES.setTypeParser(B.INT8, (v: string) => normInt(BigInt(v)));
+TYPES.setTypeParser(B.NUMERIC, (v: string) => new Decimal(v));
+TYPES.setTypeParser(B.DATE, (v: string) => new Temporal('date', v));
+TYPES.setTypeParser(B.TIME, (v: string) => new Temporal('time', v));
+TYPES.setTypeParser(B.TIMESTAMP, (v: string) => new Temporal('timestamp', v.replace(' ', 'T')));
+TYPES.setTypeParser(B.TIMESTAMPTZ, (v: string) => {
+  const p = parseDateTime(v);
+  return p.ok && p.value.kind === 'timestamptz' ? p.value : new Temporal('timestamptz', v);
 });
-TYPES.setTypeParser(pg.types.builtins.NUMERIC, (v: string) => v);
-TYPES.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
-TYPES.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => v);
-TYPES.setTypeParser(pg.types.builtins.INTERVAL, (v: string) => v);
+TYPES.setTypeParser(B.INTERVAL, (v: string) => v);
+TYPES.setTypeParser(B.JSON, (v: string) => new JsonText(v));
+TYPES.setTypeParser(B.JSONB, (v: string) => new JsonText(v));
 
 interface Column {
   /** Type to cast a text parameter to, e.g. "pg_catalog"."timestamptz". */
@@ -94,9 +102,10 @@ class PostgresConnection {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       application_name: 'xchg-agent',
       types: TYPES,
-      // The DATE parser above and the cursor texts rely on ISO output, whatever the server's default.
+      // The parsers above and the cursor texts rely on ISO output and UTC for timestamptz, whatever the
+      // server's defaults; extra_float_digits 3 prints doubles in their shortest exact form.
       onConnect: async (client) => {
-        await client.query(`SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'`);
+        await client.query(`SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; SET extra_float_digits = 3`);
       },
     });
     // An idle connection dropped by the server must not crash the agent; the next checkout reconnects.
@@ -137,6 +146,7 @@ interface SourcePlan {
 export class PostgresSource implements RecordSource {
   readonly keyColumns: string[];
   readonly mode: 'incremental' | 'full';
+  readonly cursorColumn: string | undefined;
   private readonly conn: PostgresConnection;
   private readonly table: string;
   private readonly deleted: string | undefined;
@@ -155,6 +165,7 @@ export class PostgresSource implements RecordSource {
     for (const col of cfg.queryKeys ?? []) ident(col, binding);
     this.deleted = cfg.deleted;
     this.mode = cfg.cursor ? 'incremental' : 'full';
+    this.cursorColumn = cfg.cursor;
     this.conn = new PostgresConnection(binding, cfg);
     this.table = `${this.conn.schema}.${ident(cfg.table, binding)}`;
   }
@@ -232,7 +243,8 @@ export class PostgresSource implements RecordSource {
     const sql = col === undefined ? undefined : plan.byColumn.get(col);
     if (!sql) throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...plan.byColumn.keys()].join(', ')})`);
     if (value === undefined || value === null) return undefined;
-    const row = (await this.query(sql, [typeof value === 'object' ? JSON.stringify(value) : String(value)])).rows[0];
+    const param = value instanceof Decimal || value instanceof Temporal || value instanceof JsonText || typeof value !== 'object' ? String(value) : JSON.stringify(value);
+    const row = (await this.query(sql, [param])).rows[0];
     if (row && this.deleted) {
       if (isSet(row[this.deleted])) return undefined;
       delete row[this.deleted];
@@ -259,10 +271,15 @@ export class PostgresSource implements RecordSource {
 const PG_TYPES: Record<string, string> = {
   integer: 'bigint',
   number: 'double precision',
+  decimal: 'numeric',
   boolean: 'boolean',
   string: 'text',
   date: 'date',
-  datetime: 'timestamptz',
+  time: 'time',
+  datetime: 'timestamp',
+  timestamptz: 'timestamptz',
+  binary: 'bytea',
+  json: 'jsonb',
 };
 const NUMERIC_UDTS = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8']);
 
@@ -325,8 +342,8 @@ export class PostgresSink implements RecordSink {
     }
   }
 
-  async apply(stream: string, seq: number, batch: SinkBatch): Promise<ApplyOutcome> {
-    const cols = await this.ready();
+  async apply(stream: string, seq: number, batch: SinkBatch, opts?: ApplyOptions): Promise<ApplyOutcome> {
+    let cols = await this.ready();
     const client = await this.conn.connect();
     let broken: Error | undefined;
     try {
@@ -340,7 +357,40 @@ export class PostgresSink implements RecordSink {
         await client.query('ROLLBACK');
         return seq <= last ? 'duplicate' : 'gap';
       }
-      await this.write(client, cols, batch);
+      if (batch.rows.length) {
+        let missing = batch.columns.filter((c) => !cols.has(c));
+        if (missing.length) {
+          // The table may have been altered since it was first read.
+          cols = await this.conn.columns(client, this.cfg.table);
+          this.started = Promise.resolve(cols);
+          missing = batch.columns.filter((c) => !cols.has(c));
+        }
+        let refused: RefusedRecord[];
+        if (missing.length) {
+          const reason = `table ${this.conn.schemaName}.${this.cfg.table} has no column ${missing.map((c) => JSON.stringify(c)).join(', ')}`;
+          refused = batch.rows.map((_, index) => ({ index, reason }));
+        } else {
+          // Each part inside a savepoint, so a record PostgreSQL refuses undoes only its part; the
+          // bisection finds it and the rest of the batch commits with the ledger.
+          const current = cols;
+          refused = await writeBisecting(
+            batch.rows.length,
+            async (lo, hi) => {
+              await client.query('SAVEPOINT xchg_part');
+              try {
+                await this.write(client, current, lo === 0 && hi === batch.rows.length ? batch : { ...batch, rows: batch.rows.slice(lo, hi), ops: batch.ops.slice(lo, hi) });
+              } catch (err) {
+                await client.query('ROLLBACK TO SAVEPOINT xchg_part');
+                throw err;
+              } finally {
+                await client.query('RELEASE SAVEPOINT xchg_part').catch(() => undefined);
+              }
+            },
+            isRecordError,
+          );
+        }
+        if (refused.length) opts?.onRefused?.(refused);
+      }
       await client.query(`UPDATE ${this.ledger} SET last_seq = $2, last_batch = $3, updated_at = $4 WHERE stream = $1`, [stream, seq, batch.batchId, Date.now()]);
       await client.query('COMMIT');
       return 'applied';
@@ -373,7 +423,7 @@ export class PostgresSink implements RecordSink {
         // One INSERT … ON CONFLICT cannot touch a row twice: within a run the last version of a key wins,
         // which is what applying them one by one would leave.
         const byKey = new Map<string, unknown[]>();
-        for (const row of run) byKey.set(JSON.stringify(keyIdx.map((x) => String(row[x]))), row.map((v, x) => convert[x]!(v)));
+        for (const row of run) byKey.set(keyIdx.map((x) => canonical(row[x])).join('\u0000'), row.map((v, x) => convert[x]!(v)));
         await this.upsertRows(client, b.columns, [...byKey.values()]);
       }
       i = j;
@@ -420,6 +470,34 @@ export class PostgresSink implements RecordSink {
   async close(): Promise<void> {
     await this.conn.end();
   }
+
+  /**
+   * Reconciliation: rows in key order after `afterKey`. The key is also read as text (lastKey) and cast
+   * back to the column's type for the next page, so no value loses digits or microseconds on the way.
+   */
+  async scan(afterKey: unknown[] | null, limit: number): Promise<SinkScanPage> {
+    const cols = await this.ready();
+    const keys = this.keyColumns.map((k) => ident(k, this.binding));
+    const texts = keys.map((k, i) => `${k}::text AS "__xchg_k${i}"`).join(', ');
+    const params: unknown[] = [];
+    const where = afterKey
+      ? `WHERE (${keys.join(', ')}) > (${this.keyColumns.map((k, i) => (params.push(afterKey[i] === null ? null : String(afterKey[i])), `$${params.length}::${cols.get(k)!.cast}`)).join(', ')})`
+      : '';
+    params.push(limit);
+    const client = await this.conn.connect();
+    let r: pg.QueryResult<unknown[]>;
+    try {
+      r = await client.query<unknown[]>({ text: `SELECT *, ${texts} FROM ${this.table} ${where} ORDER BY ${keys.join(', ')} LIMIT $${params.length}`, values: params, rowMode: 'array' });
+    } catch (err) {
+      throw wrap(this.binding, `reading ${this.conn.schemaName}.${this.cfg.table}`, err);
+    } finally {
+      client.release();
+    }
+    const n = r.fields.length - keys.length;
+    const rows = r.rows.map((row) => row.slice(0, n));
+    const last = r.rows.at(-1);
+    return { columns: r.fields.slice(0, n).map((f) => f.name), keyColumns: this.keyColumns, rows, lastKey: last ? last.slice(n) : null, exhausted: r.rows.length < limit };
+  }
 }
 
 /** How a batch value is sent for a column of the given type (undefined: the column is unknown to us). */
@@ -430,11 +508,29 @@ function converter(udt: string | undefined): (v: unknown) => unknown {
   return (v) => {
     if (v === undefined || v === null) return null;
     if (typeof v === 'boolean') return numeric ? (v ? 1 : 0) : v;
-    if (typeof v === 'number') return bool ? v !== 0 : v;
+    if (typeof v === 'number') return bool ? v !== 0 : Object.is(v, -0) ? '-0' : v;
     if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Decimal || v instanceof Temporal || v instanceof JsonText) return v.text;
     if (typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v) && !(array && Array.isArray(v))) return JSON.stringify(v);
     return v;
   };
+}
+
+/**
+ * Errors that belong to a record, so the rest of its batch can be written: SQLSTATE class 22 (data
+ * exception: NUL in text, out of range, invalid input), 23 (integrity: NOT NULL, unique, check, foreign
+ * key), 42804 (datatype mismatch), 54000 (a value too large). Anything else (connection, disk, locks) is
+ * the database's, and the batch is retried whole later.
+ */
+function isRecordError(err: unknown): boolean {
+  if (err instanceof ConnectorError || err instanceof RangeError || err instanceof TypeError) return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^2[23]/.test(code) || code === '42804' || code === '54000');
+}
+
+/** PostgreSQL identifiers: quoted, and refused beyond 63 bytes (the server would silently cut them). */
+function ident(name: string, binding: string): string {
+  return anyIdent(name, binding, 63);
 }
 
 /** Truthiness of a deleted marker as PostgreSQL would read it: false, 0, '0', 'f', '' are not set. */

@@ -2,7 +2,9 @@
 // full by key order; tombstones where a "deleted" column marks them. Sink: upsert by key in one
 // transaction per batch together with the stream ledger (_xchg_ledger).
 import Database from 'better-sqlite3';
-import { ConnectorError, asList, ident, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SourcePage } from './types.js';
+import { Decimal, JsonText, Temporal, normInt } from '../values/value.js';
+import { fromWire, toWire } from '../values/wire.js';
+import { ConnectorError, asList, ident, writeBisectingSync, type ApplyOptions, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
 
 export interface SqliteSourceConfig {
   type: 'sqlite';
@@ -47,32 +49,39 @@ export class SqliteSource implements RecordSource {
       if (cfg.cursor) {
         const c = ident(cfg.cursor, binding);
         this.mode = 'incremental';
-        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${c}, ${k} LIMIT ?`).raw(true);
-        this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} > @c OR (${c} = @c AND ${k} > @k) ORDER BY ${c}, ${k} LIMIT @limit`).raw(true);
+        // Integers are read as bigints (safeIntegers) and put in the model's form: a plain read would
+        // round every integer beyond 2^53 to a double, silently merging rows whose keys differ past it.
+        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${c}, ${k} LIMIT ?`).raw(true).safeIntegers(true);
+        this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} > @c OR (${c} = @c AND ${k} > @k) ORDER BY ${c}, ${k} LIMIT @limit`).raw(true).safeIntegers(true);
         this.cursorCol = cfg.cursor;
+        this.cursorColumn = cfg.cursor;
       } else {
         this.mode = 'full';
-        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${k} LIMIT ?`).raw(true);
-        this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} > @k ORDER BY ${k} LIMIT @limit`).raw(true);
+        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${k} LIMIT ?`).raw(true).safeIntegers(true);
+        this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} > @k ORDER BY ${k} LIMIT @limit`).raw(true).safeIntegers(true);
       }
-      for (const col of cfg.queryKeys ?? this.keyColumns) this.byColumn.set(col, this.db.prepare(`SELECT * FROM ${t} WHERE ${ident(col, binding)} = ? LIMIT 1`));
+      for (const col of cfg.queryKeys ?? this.keyColumns) this.byColumn.set(col, this.db.prepare(`SELECT * FROM ${t} WHERE ${ident(col, binding)} = ? LIMIT 1`).safeIntegers(true));
     } catch (err) {
       throw new ConnectorError(binding, `table ${cfg.table}: ${(err as Error).message}`);
     }
   }
 
   private readonly cursorCol: string | undefined;
+  readonly cursorColumn: string | undefined;
 
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
     const st = cursor ? this.after : this.first;
-    const values = (cursor ? st.all({ c: cursor.c ?? null, k: cursor.k ?? null, limit }) : st.all(limit)) as unknown[][];
+    const values = (cursor ? st.all({ c: bindable(fromWire(cursor.c ?? null)), k: bindable(fromWire(cursor.k ?? null)), limit }) : st.all(limit)) as unknown[][];
     // Rows come as arrays (raw mode) and are shaped here: measured ~30 % cheaper than the driver building
     // each object, the largest cost of reading. Column names are taken per read, so a table altered
     // while the agent runs is still read right.
     const names = st.columns().map((c) => c.name);
     const rows = values.map((v) => {
       const r: Record<string, unknown> = {};
-      for (let i = 0; i < names.length; i++) r[names[i]!] = v[i];
+      for (let i = 0; i < names.length; i++) {
+        const x = v[i];
+        r[names[i]!] = typeof x === 'bigint' ? normInt(x) : x;
+      }
       return r;
     });
     const last = rows.at(-1);
@@ -82,7 +91,8 @@ export class SqliteSource implements RecordSource {
     return {
       rows,
       ops,
-      cursor: last ? { ...(this.cursorCol && { c: last[this.cursorCol] }), k: last[key] } : cursor,
+      // Cursor parts in wire form: JSON-safe in the spool, exact for integers beyond 2^53 and for blobs.
+      cursor: last ? { ...(this.cursorCol && { c: toWire(last[this.cursorCol]) }), k: toWire(last[key]) } : cursor,
       exhausted: rows.length < limit,
     };
   }
@@ -91,7 +101,8 @@ export class SqliteSource implements RecordSource {
     const [col, value] = Object.entries(key)[0] ?? [];
     const st = col === undefined ? undefined : this.byColumn.get(col);
     if (!st) throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...this.byColumn.keys()].join(', ')})`);
-    const row = st.get(value) as Record<string, unknown> | undefined;
+    const row = st.get(bindable(value)) as Record<string, unknown> | undefined;
+    if (row) for (const [c, x] of Object.entries(row)) if (typeof x === 'bigint') row[c] = normInt(x);
     if (row && this.deleted) {
       if (row[this.deleted]) return undefined;
       delete row[this.deleted];
@@ -113,7 +124,20 @@ export interface SqliteSinkConfig {
   synchronous?: 'FULL' | 'NORMAL';
 }
 
-const SQL_TYPES: Record<string, string> = { integer: 'INTEGER', number: 'REAL', boolean: 'INTEGER', string: 'TEXT', date: 'TEXT', datetime: 'TEXT' };
+// Column types of a table the sink creates. Decimals, dates and times are TEXT: NUMERIC affinity would turn
+// '1.50' or a 20-digit decimal into a rounded REAL.
+const SQL_TYPES: Record<string, string> = {
+  integer: 'INTEGER',
+  number: 'REAL',
+  decimal: 'TEXT',
+  boolean: 'INTEGER',
+  string: 'TEXT',
+  date: 'TEXT',
+  time: 'TEXT',
+  datetime: 'TEXT',
+  binary: 'BLOB',
+  json: 'TEXT',
+};
 
 export class SqliteSink implements RecordSink {
   private readonly db: Database.Database;
@@ -123,7 +147,7 @@ export class SqliteSink implements RecordSink {
   private readonly deletes: Database.Statement | undefined;
   private readonly getLedger: Database.Statement;
   private readonly setLedger: Database.Statement;
-  private readonly applyTx: (stream: string, seq: number, b: SinkBatch) => ApplyOutcome;
+  private readonly applyTx: (stream: string, seq: number, b: SinkBatch, opts?: ApplyOptions) => ApplyOutcome;
 
   constructor(
     readonly binding: string,
@@ -157,18 +181,24 @@ export class SqliteSink implements RecordSink {
       `INSERT INTO _xchg_ledger (stream, last_seq, last_batch, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq, last_batch = excluded.last_batch, updated_at = excluded.updated_at`,
     );
-    this.applyTx = this.db.transaction((stream: string, seq: number, b: SinkBatch): ApplyOutcome => {
+    // Rows [lo, hi) of a batch inside a savepoint (a nested better-sqlite3 transaction): a refused row
+    // undoes only its part, and writeBisectingSync finds it.
+    const writeRange = this.db.transaction((b: SinkBatch, lo: number, hi: number): void => {
+      const upsert = this.upsertFor(b.columns);
+      const keyIdx = this.keyColumns.map((k) => b.columns.indexOf(k));
+      for (let i = lo; i < hi; i++) {
+        const row = b.rows[i]!;
+        if (b.ops[i] === 'd') this.deletes!.run(...keyIdx.map((j) => toSqlite(row[j])));
+        else upsert.run(...row.map(toSqlite));
+      }
+    });
+    this.applyTx = this.db.transaction((stream: string, seq: number, b: SinkBatch, opts?: ApplyOptions): ApplyOutcome => {
       const last = (this.getLedger.get(stream) as { last_seq: number } | undefined)?.last_seq ?? 0;
       if (seq <= last) return 'duplicate';
       if (seq !== last + 1) return 'gap';
       if (b.rows.length) {
-        const upsert = this.upsertFor(b.columns);
-        const keyIdx = this.keyColumns.map((k) => b.columns.indexOf(k));
-        for (let i = 0; i < b.rows.length; i++) {
-          const row = b.rows[i]!;
-          if (b.ops[i] === 'd') this.deletes!.run(...keyIdx.map((j) => toSqlite(row[j])));
-          else upsert.run(...row.map(toSqlite));
-        }
+        const refused = writeBisectingSync(b.rows.length, (lo, hi) => writeRange(b, lo, hi), isRecordError);
+        if (refused.length) opts?.onRefused?.(refused);
       }
       this.setLedger.run(stream, seq, b.batchId, Date.now());
       return 'applied';
@@ -192,8 +222,8 @@ export class SqliteSink implements RecordSink {
     return st;
   }
 
-  async apply(stream: string, seq: number, batch: SinkBatch): Promise<ApplyOutcome> {
-    return this.applyTx(stream, seq, batch);
+  async apply(stream: string, seq: number, batch: SinkBatch, opts?: ApplyOptions): Promise<ApplyOutcome> {
+    return this.applyTx(stream, seq, batch, opts);
   }
 
   async lastSequence(stream: string): Promise<number> {
@@ -203,10 +233,52 @@ export class SqliteSink implements RecordSink {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+
+  private scanFirst: Database.Statement | undefined;
+  private scanAfter: Database.Statement | undefined;
+
+  /** Reconciliation: rows in key order after `afterKey` (a row-value comparison, so composite keys page right). */
+  async scan(afterKey: unknown[] | null, limit: number): Promise<SinkScanPage> {
+    const keys = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
+    this.scanFirst ??= this.db.prepare(`SELECT * FROM ${this.table} ORDER BY ${keys} LIMIT ?`).raw(true);
+    this.scanAfter ??= this.db
+      .prepare(`SELECT * FROM ${this.table} WHERE (${keys}) > (${this.keyColumns.map(() => '?').join(', ')}) ORDER BY ${keys} LIMIT ?`)
+      .raw(true);
+    const st = afterKey ? this.scanAfter : this.scanFirst;
+    const rows = (afterKey ? st.all(...afterKey, limit) : st.all(limit)) as unknown[][];
+    const columns = st.columns().map((c) => c.name);
+    const keyIdx = this.keyColumns.map((k) => columns.indexOf(k));
+    const last = rows.at(-1);
+    return { columns, keyColumns: this.keyColumns, rows, lastKey: last ? keyIdx.map((i) => last[i]) : null, exhausted: rows.length < limit };
+  }
 }
 
+/** Refused by SQLite for this record alone (the rest of the batch can be written). */
+class ValueRefused extends Error {}
+
+/** A model value as SQLite stores it without loss: integers as INTEGER (bigint binds as int64), text forms for decimals, dates and JSON. */
 function toSqlite(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v !== null && typeof v === 'object') return JSON.stringify(v);
-  return v === undefined ? null : v;
+  if (typeof v === 'number') {
+    // SQLite has no NaN: it would store NULL.
+    if (Number.isNaN(v)) throw new ValueRefused('SQLite cannot store NaN');
+    return v;
+  }
+  if (v instanceof Decimal || v instanceof Temporal || v instanceof JsonText) return v.text;
+  if (typeof v === 'string' || typeof v === 'bigint' || Buffer.isBuffer(v)) return v;
+  return JSON.stringify(v);
+}
+
+/** A value from a stored cursor or a query as better-sqlite3 binds it. */
+function bindable(v: unknown): unknown {
+  if (v instanceof Decimal || v instanceof Temporal || v instanceof JsonText) return v.text;
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+/** Errors that belong to a record (constraint, type, size, a value SQLite cannot hold), not to the database as a whole. */
+function isRecordError(err: unknown): boolean {
+  if (err instanceof ValueRefused || err instanceof RangeError || err instanceof TypeError || err instanceof ConnectorError) return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
 }

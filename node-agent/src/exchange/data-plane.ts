@@ -23,7 +23,7 @@
 //    has no exchange task for (yet) is nak'ed for redelivery a little later, never dropped.
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { sleep } from '../backoff.js';
+import { Backoff, sleep } from '../backoff.js';
 import type { NodeIdentity } from '../identity.js';
 import type { DataSpool, OutboxBatch } from '../spool/data-spool.js';
 import {
@@ -121,6 +121,8 @@ export class DataPlane {
   private querySubscribed = false;
   private dataConsumerStarted = false;
   private lastUnknownLog = 0;
+  /** Per subscription: consecutive sink failures and the redelivery delay they have grown to. */
+  private readonly sinkBackoff = new Map<string, { backoff: Backoff; failures: number }>();
   private receiptConsumerStarted = false;
   private publisherStarted = false;
   private kick: (() => void) | undefined;
@@ -271,7 +273,11 @@ export class DataPlane {
         } catch (err) {
           reply = { ok: false, error: `bad query: ${(err as Error).message}` };
         }
-        m.respond(Buffer.from(JSON.stringify(reply)));
+        let bytes = Buffer.from(JSON.stringify(reply));
+        // An answer the broker cannot carry would never arrive and the asker would only see a timeout.
+        const max = this.maxPayload() - 1024;
+        if (bytes.length > max) bytes = Buffer.from(JSON.stringify({ ok: false, error: `the record is too large to send: ${bytes.length} bytes, the exchange center carries at most ${max}` }));
+        m.respond(bytes);
       }),
     );
   }
@@ -301,6 +307,42 @@ export class DataPlane {
     } catch (err) {
       return { ok: false, error: `provider ${provider} did not answer: ${(err as Error).message}` };
     }
+  }
+
+  // --- reconciliation (对账): JSON questions from a consumer's agent to the provider's, on <p>.rc.<node>
+  // (see reconcile/protocol.ts); one subscription per node, dispatched by subscription id.
+  private readonly reconcileHandlers = new Map<string, (q: Record<string, unknown>) => Promise<unknown>>();
+  private reconcileSubscribed = false;
+
+  /** Provider: answers reconciliation questions about a subscription. */
+  registerReconcile(subscriptionId: string, h: (q: Record<string, unknown>) => Promise<unknown>): void {
+    this.reconcileHandlers.set(subscriptionId, h);
+    if (this.reconcileSubscribed) return;
+    this.reconcileSubscribed = true;
+    void this.connected().then((t) =>
+      t.subscribe(`${this.subjects.prefix}.rc.${this.nodeId}`, async (m) => {
+        let reply: unknown;
+        try {
+          const q = JSON.parse(Buffer.from(m.data).toString('utf8')) as Record<string, unknown>;
+          const h = this.reconcileHandlers.get(String(q['subscriptionId']));
+          reply = h ? await h(q) : { ok: false, error: `no sync task of subscription ${String(q['subscriptionId'])} on node ${this.nodeId}` };
+        } catch (err) {
+          reply = { ok: false, error: `bad reconciliation question: ${(err as Error).message}` };
+        }
+        m.respond(Buffer.from(JSON.stringify(reply)));
+      }),
+    );
+  }
+
+  unregisterReconcile(subscriptionId: string): void {
+    this.reconcileHandlers.delete(subscriptionId);
+  }
+
+  /** Consumer: asks the provider node one reconciliation question; throws when it does not answer in time. */
+  async askReconcile(providerNodeId: string, q: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    const t = await this.connected();
+    const m = await t.request(`${this.subjects.prefix}.rc.${providerNodeId}`, Buffer.from(JSON.stringify({ ...q, requester: this.nodeId })), timeoutMs);
+    return JSON.parse(Buffer.from(m.data).toString('utf8')) as Record<string, unknown>;
   }
 
   /** New batches are in the outbox. */
@@ -517,10 +559,18 @@ export class DataPlane {
     try {
       res = await h.handle(env);
     } catch (err) {
-      this.log.warn({ batchId: env.batchId, err: (err as Error).message }, 'sink write failed; batch will be redelivered');
-      m.nak(1_000);
+      // The sink itself is failing (down, full, locked), not one record (those are quarantined by the
+      // sink): redeliver after a growing delay (1 s × 1.6 up to 1 min), never a hot loop.
+      let b = this.sinkBackoff.get(env.subscriptionId);
+      if (!b) this.sinkBackoff.set(env.subscriptionId, (b = { backoff: new Backoff({ initialMs: 1_000, factor: 1.6, maxMs: 60_000, jitter: 0.2 }), failures: 0 }));
+      b.failures++;
+      const delayMs = b.backoff.next();
+      if (b.failures === 1 || b.failures % 10 === 0)
+        this.log.warn({ batchId: env.batchId, failures: b.failures, retryInMs: delayMs, err: (err as Error).message }, 'sink write failed; batch will be redelivered');
+      m.nak(delayMs);
       return;
     }
+    this.sinkBackoff.delete(env.subscriptionId);
     m.ack();
     const gap = res.status === 'refused' && res.reason === 'gap';
     const receipt: ReceiptData = {

@@ -2,7 +2,7 @@
 // its subscription; each arriving batch is verified against the task's field types (failures are
 // quarantined with the reason), then written to the sink together with its sequence in one transaction.
 import type { Logger } from 'pino';
-import type { RecordSink } from '../connectors/types.js';
+import type { RecordSink, RefusedRecord } from '../connectors/types.js';
 import { compilePipeline, type PipelineSpec } from '../pipeline/index.js';
 import type { DataSpool } from '../spool/data-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
@@ -11,6 +11,7 @@ import { sleep } from '../backoff.js';
 import { streamKey, type DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
 import { checkInbound, termsOf } from '../policy/agreement.js';
+import { recordFromWire } from '../values/wire.js';
 
 export function createExchangeRunner(
   task: TaskAssignment,
@@ -28,6 +29,8 @@ export function createExchangeRunner(
   let lastLagMs = 0;
   const terms = termsOf(task.params);
   let lastRefusalAt = 0;
+  let lastSinkRefusalAt = 0;
+  let lastSinkErrorAt = 0;
 
   dataPlane.registerInbound(task.subscriptionId, {
     lastSequence: (stream) => sink.lastSequence(stream),
@@ -39,7 +42,7 @@ export function createExchangeRunner(
       } catch (err) {
         // The checksum matched, so this is what the provider sent: re-sending cannot fix it. Keep it in
         // quarantine whole and move the stream on, so one bad batch does not block the ones after it.
-        spool.addQuarantine(task.id, 'consumer', { origin: env.batchId, rowIndex: -1, reason: `undecodable batch: ${(err as Error).message}`, record: { payloadBase64: env.payload.toString('base64') } }, Date.now());
+        spool.addQuarantine(task.id, 'consumer', { origin: env.batchId, rowIndex: -1, reason: `undecodable batch: ${(err as Error).message}`, record: { payload: env.payload } }, Date.now());
         const outcome = await sink.apply(stream, env.sequence, { batchId: env.batchId, columns: [], rows: [], ops: [] });
         counters.quarantined += env.recordCount;
         return outcome === 'gap' ? { status: 'refused', written: 0, quarantined: 0, reason: 'gap' } : { status: outcome === 'applied' ? 'committed' : 'duplicate', written: 0, quarantined: env.recordCount };
@@ -57,6 +60,8 @@ export function createExchangeRunner(
       }
       const good: unknown[][] = [];
       const ops: ('u' | 'd')[] = [];
+      /** Index in the payload of each row of `good`. */
+      const origIndex: number[] = [];
       let quarantined = 0;
       const now = Date.now();
       for (let i = 0; i < payload.rows.length; i++) {
@@ -72,18 +77,50 @@ export function createExchangeRunner(
           good.push(v.values);
         } else good.push(row);
         ops.push(op);
+        origIndex.push(i);
       }
-      const outcome = await sink.apply(stream, env.sequence, { batchId: env.batchId, columns: payload.columns, rows: good, ops });
+      // Records the sink's database refuses (NUL in text, NOT NULL, out of range…) are quarantined here,
+      // with the database's reason, before the sink commits the rest of the batch; the stream goes on.
+      let refusedCount = 0;
+      const onRefused = (refused: RefusedRecord[]): void => {
+        refusedCount = refused.length;
+        const at = Date.now();
+        for (const r of refused) {
+          const i = origIndex[r.index]!;
+          const row = payload.rows[i]!;
+          spool.addQuarantine(task.id, 'consumer', { origin: env.batchId, rowIndex: i, reason: `sink refused the record: ${r.reason}`, record: Object.fromEntries(payload.columns.map((c, j) => [c, row[j]])) }, at);
+        }
+        if (at - lastSinkRefusalAt > 10_000) {
+          lastSinkRefusalAt = at;
+          const message = `the sink refused ${refused.length} record(s) of batch ${env.batchId}; quarantined: ${refused[0]!.reason}`;
+          log.warn({ batchId: env.batchId, refused: refused.length, reason: refused[0]!.reason }, 'sink refused records; quarantined, the rest written');
+          ctx.report('event', { severity: 'warn', code: 'SINK_REFUSED_RECORDS', message, taskId: task.id });
+        }
+      };
+      let outcome: Awaited<ReturnType<RecordSink['apply']>>;
+      try {
+        outcome = await sink.apply(stream, env.sequence, { batchId: env.batchId, columns: payload.columns, rows: good, ops }, { onRefused });
+      } catch (err) {
+        // The sink as a whole fails (down, full): the data plane redelivers with a growing delay.
+        counters.errors++;
+        counters.lastError = (err as Error).message;
+        if (Date.now() - lastSinkErrorAt > 60_000) {
+          lastSinkErrorAt = Date.now();
+          ctx.report('event', { severity: 'error', code: 'SINK_FAILING', message: `writing to the sink fails: ${(err as Error).message}`, taskId: task.id });
+        }
+        throw err;
+      }
+      quarantined += refusedCount;
       if (outcome === 'gap') return { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
       if (outcome === 'duplicate') return { status: 'duplicate', written: 0, quarantined: 0 };
       const at = Date.now();
-      counters.records += good.length;
+      counters.records += good.length - refusedCount;
       counters.batches++;
       counters.bytes += env.payload.length;
       counters.quarantined += quarantined;
       lastLagMs = at - env.createdAtMs;
       deps.onApplied?.(env, at);
-      return { status: 'committed', written: good.length, quarantined };
+      return { status: 'committed', written: good.length - refusedCount, quarantined };
     },
   });
   if (task.peerNodeId) dataPlane.registerQueryTarget(task.subscriptionId, task.peerNodeId);
@@ -97,8 +134,9 @@ export function createExchangeRunner(
       const rows = spool.quarantined(task.id, { limit: 100_000 }).filter((q) => q.side === 'consumer' && q.rowIndex >= 0);
       const byColumns = new Map<string, { columns: string[]; rows: unknown[][]; ids: number[] }>();
       for (const q of rows) {
-        const columns = Object.keys(q.record);
-        const v = verifier.verify(columns, Object.values(q.record));
+        const record = recordFromWire(q.record);
+        const columns = Object.keys(record);
+        const v = verifier.verify(columns, Object.values(record));
         if (!v.ok) continue;
         const key = columns.join('\u0000');
         const g = byColumns.get(key) ?? { columns, rows: [], ids: [] };
@@ -110,8 +148,10 @@ export function createExchangeRunner(
       const resent: number[] = [];
       for (const g of byColumns.values()) {
         const seq = (await sink.lastSequence(stream)) + 1;
-        await sink.apply(stream, seq, { batchId: `requeue-${task.id}-${seq}`, columns: g.columns, rows: g.rows, ops: g.rows.map(() => 'u' as const) });
-        resent.push(...g.ids);
+        // A record the sink still refuses stays in quarantine (not marked re-sent).
+        const still = new Set<number>();
+        await sink.apply(stream, seq, { batchId: `requeue-${task.id}-${seq}`, columns: g.columns, rows: g.rows, ops: g.rows.map(() => 'u' as const) }, { onRefused: (r) => r.forEach((x) => still.add(x.index)) });
+        resent.push(...g.ids.filter((_, i) => !still.has(i)));
       }
       spool.transaction(() => {
         spool.markResent(resent, Date.now());

@@ -11,6 +11,9 @@ import { encodeEnvelope, packRecords, sha256, type EnvelopeData } from '../trans
 import { addressing, type DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
 import { checkOutbound, expired, termsOf } from '../policy/agreement.js';
+import { ReconcileProvider, type RepairRows } from '../reconcile/provider.js';
+import { fromDriver, parseDateTime, Temporal, temporalEpochMs, type Value } from '../values/value.js';
+import { recordFromWire, recordToWire } from '../values/wire.js';
 
 /** Batches read and committed per step of a sync task. */
 const STEP_BATCHES = 8;
@@ -22,6 +25,8 @@ export interface SyncSettings {
   outboxMaxBatches: number;
   outboxMaxBytes: number;
   runReportIntervalMs: number;
+  /** How far a cursor date-time may lie ahead of this machine's clock before its row is held (default 5 min). */
+  cursorSkewMs?: number;
 }
 
 export interface SyncParams extends PipelineSpec {
@@ -32,7 +37,7 @@ export interface SyncParams extends PipelineSpec {
 export function createSyncRunner(
   task: TaskAssignment,
   ctx: RunnerContext,
-  deps: { dataPlane: DataPlane; spool: DataSpool; source: RecordSource; settings: SyncSettings; requireAgreement?: boolean },
+  deps: { dataPlane: DataPlane; spool: DataSpool; source: RecordSource; settings: SyncSettings; requireAgreement?: boolean; openScanSource?: () => RecordSource },
 ): TaskRunner {
   if (!task.peerNodeId) throw new Error('sync task has no destination node (peerNodeId)');
   if (!task.subscriptionId) throw new Error('sync task has no subscription id');
@@ -68,7 +73,8 @@ export function createSyncRunner(
     if (r.ok === 'skip') return { ok: true, found: false };
     if (r.ok === false) return { ok: false, error: `record fails validation: ${r.reason}` };
     const columns = pipeline.columns ?? Object.keys(row);
-    return { ok: true, found: true, record: Object.fromEntries(columns.map((c, i) => [c, r.values[i]])) };
+    const names = r.columns ?? columns;
+    return { ok: true, found: true, record: recordToWire(Object.fromEntries(names.map((c, i) => [c, r.values[i]]))) };
   });
 
   const buildBatches = (state: TaskState, columns: string[], rows: unknown[][], ops: ('u' | 'd')[]) => {
@@ -102,6 +108,34 @@ export function createSyncRunner(
     return out;
   };
 
+  const cursorSkewMs = settings.cursorSkewMs ?? 5 * 60_000;
+  let lastFutureReportAt = 0;
+  const reportFuture = (row: Record<string, unknown>): void => {
+    counters.lastError = `a row's cursor value lies in the future; held until then`;
+    if (Date.now() - lastFutureReportAt < 60_000) return;
+    lastFutureReportAt = Date.now();
+    const key = Object.fromEntries(source.keyColumns.map((k) => [k, String(fromDriver(row[k]))]));
+    const value = String(fromDriver(row[source.cursorColumn!]));
+    const message = `row ${JSON.stringify(key)} has cursor ${source.cursorColumn} = ${value}, later than now plus ${Math.round(cursorSkewMs / 1000)} s: it and the rows after it are held until then (check the source's clock or the value)`;
+    log.warn({ key, cursor: value }, 'cursor value in the future: row held');
+    ctx.report('event', { severity: 'warn', code: 'CURSOR_IN_FUTURE', message, taskId: task.id });
+  };
+
+  // Reconciliation (对账): the consumer's digest and row questions are answered from a key-order read of
+  // the source; the repairs it asks for are committed by this loop into this task's stream (see
+  // reconcile/provider.ts for why here).
+  const reconcile = deps.openScanSource && new ReconcileProvider({ task: { id: task.id, subscriptionId: task.subscriptionId, peerNodeId: task.peerNodeId }, params, pipeline, source, openScan: deps.openScanSource, dataPlane, log });
+  const commitRepair = (state: TaskState, part: RepairRows): TaskState => {
+    const batches: ReturnType<typeof buildBatches> = [];
+    for (let i = 0; i < part.rows.length; i += batchRecords)
+      batches.push(...buildBatches({ ...state, nextSequence: state.nextSequence + batches.length }, part.columns, part.rows.slice(i, i + batchRecords), part.ops.slice(i, i + batchRecords)));
+    const next = spool.commitStep(state, { cursor: state.cursor, batches, quarantine: [] }, Date.now());
+    counters.records += part.rows.length;
+    counters.batches += batches.length;
+    dataPlane.notify();
+    return next;
+  };
+
   let full = false;
   const outboxFull = (): boolean => {
     const d = spool.depth();
@@ -117,18 +151,21 @@ export function createSyncRunner(
     const requested = Number((task.params as { _resendQuarantine?: unknown })._resendQuarantine ?? 0);
     if (!requested || requested <= spool.resendMark(task.id)) return state;
     const rows = spool.quarantined(task.id, { limit: 100_000 }).filter((q) => q.side === 'provider');
-    const values: unknown[][] = [];
+    const groups = new Map<string, { columns: string[]; values: Value[][] }>();
     const ids: number[] = [];
-    let columns = pipeline.columns;
     for (const q of rows) {
-      const r = pipeline.process(q.record);
+      const r = pipeline.process(recordFromWire(q.record));
       if (r.ok !== true) continue;
-      columns ??= Object.keys(q.record);
-      values.push(r.values);
+      const columns = r.columns ?? pipeline.columns ?? [];
+      const sig = columns.join('\u0000');
+      const g = groups.get(sig) ?? { columns, values: [] };
+      g.values.push(r.values);
+      groups.set(sig, g);
       ids.push(q.id);
     }
     const next = spool.transaction(() => {
-      const batches = buildBatches(state, columns ?? [], values, values.map(() => 'u' as const));
+      const batches: ReturnType<typeof buildBatches> = [];
+      for (const g of groups.values()) batches.push(...buildBatches({ ...state, nextSequence: state.nextSequence + batches.length }, g.columns, g.values, g.values.map(() => 'u' as const)));
       const s2 = spool.commitStep(state, { cursor: state.cursor, batches, quarantine: [] }, Date.now());
       spool.markResent(ids, Date.now());
       spool.setResendMark(task.id, requested);
@@ -175,14 +212,24 @@ export function createSyncRunner(
         ctx.report('event', { severity: 'info', code: 'SPOOL_RESUMED', message: 'spool below quota; reading resumed', taskId: task.id });
       }
       try {
+        if (reconcile) state = await reconcile.commitRepairs(state, commitRepair);
         // One step reads several batches' worth and commits them together: one fsync per step, not per
         // batch. A trickle still goes out at once (a short page is a short step).
-        const page = await source.read(state.cursor, batchRecords * STEP_BATCHES);
-        const rows: unknown[][] = [];
-        const ops: ('u' | 'd')[] = [];
+        let page = await source.read(state.cursor, batchRecords * STEP_BATCHES);
+        // A row whose cursor value lies in the future (a wrong clock, a typo) must not move the cursor
+        // past rows that will later be written with correct values: read only up to it and hold it until
+        // its time has come, reported meanwhile.
+        const held = futureRow(page.rows, source.cursorColumn, Date.now() + cursorSkewMs);
+        if (held !== undefined) {
+          reportFuture(page.rows[held]!);
+          page = held === 0 ? { rows: [], ops: [], cursor: state.cursor, exhausted: true } : { ...(await source.read(state.cursor, held)), exhausted: true };
+        }
         const quarantine: NewQuarantine[] = [];
         const origin = `cursor:${JSON.stringify(state.cursor)}`;
-        let columns = pipeline.columns;
+        // Consecutive rows with the same columns form one run; a batch never mixes column sets, so every
+        // value is matched to its column by name at the sink whatever order or set a source row has.
+        const runs: { columns: string[]; rows: Value[][]; ops: ('u' | 'd')[] }[] = [];
+        let kept = 0;
         for (let i = 0; i < page.rows.length; i++) {
           const row = page.rows[i]!;
           const error = page.errors?.[i];
@@ -196,31 +243,35 @@ export function createSyncRunner(
             quarantine.push({ origin, rowIndex: i, reason: r.reason, field: r.field, record: row });
             continue;
           }
-          columns ??= Object.keys(row);
-          rows.push(r.values);
-          ops.push(page.ops[i] ?? 'u');
+          const columns = r.columns ?? pipeline.columns ?? [];
+          let run = runs.at(-1);
+          if (!run || !sameColumns(run.columns, columns)) runs.push((run = { columns, rows: [], ops: [] }));
+          run.rows.push(r.values);
+          run.ops.push(page.ops[i] ?? 'u');
+          kept++;
         }
         const batches: ReturnType<typeof buildBatches> = [];
-        for (let i = 0; i < rows.length; i += batchRecords) {
-          const part = buildBatches({ ...state, nextSequence: state.nextSequence + batches.length }, columns ?? [], rows.slice(i, i + batchRecords), ops.slice(i, i + batchRecords));
-          batches.push(...part);
-        }
+        for (const run of runs)
+          for (let i = 0; i < run.rows.length; i += batchRecords) {
+            const part = buildBatches({ ...state, nextSequence: state.nextSequence + batches.length }, run.columns, run.rows.slice(i, i + batchRecords), run.ops.slice(i, i + batchRecords));
+            batches.push(...part);
+          }
         const exhausted = page.exhausted;
         const restart = exhausted && source.mode === 'full';
         // An idle poll (nothing read) changes nothing: no transaction, no fsync competing with other work.
         if (page.rows.length > 0 || restart)
           state = spool.commitStep(
             state,
-            { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine: quarantine.map((q) => ({ ...q, record: jsonSafe(q.record) })) },
+            { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine },
             Date.now(),
           );
-        counters.records += rows.length;
+        counters.records += kept;
         counters.batches += batches.length;
         counters.bytes += batches.reduce((n, b) => n + b.envelope.byteLength, 0);
         counters.quarantined += quarantine.length;
         if (batches.length) dataPlane.notify();
         failures = 0;
-        if (exhausted) await sleep(pollMs, signal);
+        if (exhausted) await sleep(pollMs, reconcile ? reconcile.wakeSignal(signal) : signal);
         // Reading is synchronous: yield to the event loop so publishes and receipts interleave with it.
         else await new Promise((r) => setImmediate(r));
       } catch (err) {
@@ -254,15 +305,36 @@ export function createSyncRunner(
       report();
       dataPlane.unregisterOutbound(task.id);
       dataPlane.unregisterQuery(task.subscriptionId);
+      reconcile?.close();
       await source.close();
     },
   };
 }
 
-/** Source rows may hold bigint or binary values; quarantine keeps them as JSON-safe text. */
-function jsonSafe(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row))
-    out[k] = typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? { base64: v.toString('base64') } : v;
-  return out;
+function sameColumns(a: string[], b: string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Index of the first row whose cursor value is a date-time later than `limitMs` (epoch ms; a wall-clock
+ * timestamp without zone is compared as the agent's local time), or undefined. Cursor values that are not
+ * date-times (sequences, numbers) are never held.
+ */
+export function futureRow(rows: Record<string, unknown>[], cursorColumn: string | undefined, limitMs: number): number | undefined {
+  if (!cursorColumn || rows.length === 0) return undefined;
+  const localLimit = limitMs - new Date(limitMs).getTimezoneOffset() * 60_000;
+  const after = (v: unknown): boolean => {
+    const t = v instanceof Temporal ? v : typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? (parseDateTime(v).ok ? (parseDateTime(v) as { value: Temporal }).value : undefined) : undefined;
+    if (!t || t.kind === 'time') return false;
+    const ms = temporalEpochMs(t);
+    if (ms === undefined) return t.text === 'infinity';
+    return ms > (t.kind === 'timestamptz' ? limitMs : localLimit);
+  };
+  // Rows come in cursor order: once the last is not in the future, none is.
+  if (!after(rows.at(-1)![cursorColumn])) return undefined;
+  for (let i = 0; i < rows.length; i++) if (after(rows[i]![cursorColumn])) return i;
+  return undefined;
 }

@@ -1,10 +1,12 @@
 // The processing pipeline of one subscription (数据处理组件): row filters, field selection and renaming,
 // type coercion, validation against the resource's field types, and masking of sensitive fields. Pure
 // and synchronous; a record that fails is returned with the reason, never dropped silently.
+import { FIELD_TYPES, type FieldType } from '../../../common/src/field-types.js';
+import { canonicalDecimal, Decimal, decimalParts, describeValue, doubleHolds, fromDriver, inInt64, instantOf, JsonText, normInt, parseDateTime, parseTime, Temporal, type Value } from '../values/value.js';
+import { rowToWire } from '../values/wire.js';
 import { mask, parseMaskRule, type MaskRule } from './mask.js';
 
-export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
+export { FIELD_TYPES, type FieldType };
 
 export interface FieldSpec {
   /** Column in the source. */
@@ -27,12 +29,13 @@ export interface PipelineSpec {
   /** Selected fields, in output order; empty or absent passes every column through unchecked. */
   fields?: FieldSpec[];
   filters?: FilterSpec[];
-  /** Largest record accepted, as JSON bytes (default 64 KiB). */
+  /** Largest record accepted, as bytes of its JSON wire form (default 64 KiB). */
   maxRecordBytes?: number;
 }
 
 export type ProcessResult =
-  | { ok: true; values: unknown[] }
+  /** `columns`: the row's own column names, set only when the pipeline passes columns through. */
+  | { ok: true; values: Value[]; columns?: string[] }
   | { ok: false; reason: string; field?: string }
   | { ok: 'skip' };
 
@@ -42,7 +45,7 @@ export interface Pipeline {
   /** Filters, selects, coerces, validates and masks one source row. */
   process(row: Record<string, unknown>): ProcessResult;
   /** Validation only (consumer side: verify what arrived against the resource's types). */
-  verify(columns: string[], values: unknown[]): { ok: true; values: unknown[] } | { ok: false; reason: string; field?: string };
+  verify(columns: string[], values: unknown[]): { ok: true; values: Value[] } | { ok: false; reason: string; field?: string };
 }
 
 interface CompiledField {
@@ -68,8 +71,10 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
   if (new Set(outNames).size !== outNames.length) throw new Error('fields: two fields map to the same output name');
   const filters = (spec.filters ?? []).map((f, i) => compileFilter(f, i));
 
-  const check = (f: CompiledField, raw: unknown): { ok: true; value: unknown } | { ok: false; reason: string; field: string } => {
-    if (raw === null || raw === undefined || raw === '') {
+  const check = (f: CompiledField, raw: unknown): { ok: true; value: Value } | { ok: false; reason: string; field: string } => {
+    // NULL is no value; '' is a value of a text field (and of an untyped one), and no value of any other
+    // type (an empty CSV cell in a number column): "required" means not NULL.
+    if (raw === null || raw === undefined || (raw === '' && f.type !== undefined && f.type !== 'string')) {
       if (f.required) return { ok: false, reason: `missing required field ${f.to}`, field: f.to };
       return { ok: true, value: null };
     }
@@ -77,22 +82,26 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
     if (!c.ok) return { ok: false, reason: `field ${f.to}: ${c.reason}`, field: f.to };
     if (f.maxLength !== undefined && typeof c.value === 'string' && [...c.value].length > f.maxLength)
       return { ok: false, reason: `field ${f.to}: longer than ${f.maxLength} characters`, field: f.to };
-    return { ok: true, value: f.mask ? mask(c.value, f.mask) : c.value };
+    return { ok: true, value: f.mask ? (mask(c.value, f.mask) as Value) : c.value };
   };
 
   return {
     columns: fields.length ? outNames : undefined,
     process(row) {
       for (const flt of filters) if (!flt(row)) return { ok: 'skip' };
-      let values: unknown[];
+      let values: Value[];
+      let columns: string[] | undefined;
       if (fields.length === 0) {
-        values = Object.values(row);
-        for (const [i, v] of values.entries()) {
-          const c = passthrough(v);
-          if (!c.ok) return { ok: false, reason: `field ${Object.keys(row)[i]}: ${c.reason}` };
+        // Untyped: the row's own columns, by name (rows of one source need not share an order or a set).
+        columns = Object.keys(row);
+        values = new Array<Value>(columns.length);
+        for (let i = 0; i < columns.length; i++) {
+          const c = passthrough(row[columns[i]!]);
+          if (!c.ok) return { ok: false, reason: `field ${columns[i]}: ${c.reason}`, field: columns[i]! };
+          values[i] = c.value;
         }
       } else {
-        values = new Array<unknown>(fields.length);
+        values = new Array<Value>(fields.length);
         for (let i = 0; i < fields.length; i++) {
           const f = fields[i]!;
           const r = check(f, row[f.from]);
@@ -101,11 +110,11 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
         }
       }
       if (maxRecordBytes && approxBytes(values) > maxRecordBytes) return { ok: false, reason: `record larger than ${maxRecordBytes} bytes` };
-      return { ok: true, values };
+      return columns ? { ok: true, values, columns } : { ok: true, values };
     },
     verify(columns, values) {
-      if (fields.length === 0) return { ok: true, values };
-      const out = values.slice();
+      if (fields.length === 0) return { ok: true, values: values as Value[] };
+      const out = values.slice() as Value[];
       for (const f of fields) {
         const i = columns.indexOf(f.to);
         const r = check({ ...f, mask: undefined }, i < 0 ? undefined : values[i]);
@@ -117,78 +126,172 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
   };
 }
 
-function approxBytes(values: unknown[]): number {
+function approxBytes(values: Value[]): number {
   let n = 0;
-  for (const v of values) n += typeof v === 'string' ? v.length * 3 : 8;
-  return n > 16 * 1024 ? Buffer.byteLength(JSON.stringify(values)) : n;
+  for (const v of values) n += typeof v === 'string' ? v.length * 3 : Buffer.isBuffer(v) ? v.length * 2 : v !== null && typeof v === 'object' ? v.text.length * 3 : 8;
+  return n > 16 * 1024 ? Buffer.byteLength(JSON.stringify(rowToWire(values))) : n;
 }
 
-type Coerced = { ok: true; value: unknown } | { ok: false; reason: string };
+type Coerced = { ok: true; value: Value } | { ok: false; reason: string };
 
+/** Text the decoders produced from bytes that were not valid UTF-8 (U+FFFD) or with unpaired surrogates. */
 function wellFormed(s: string): boolean {
   return s.isWellFormed() && !s.includes('\uFFFD');
 }
 
+/** An untyped value as the model holds it; text must be well-formed. */
 function passthrough(v: unknown): Coerced {
-  if (typeof v === 'string' && !wellFormed(v)) return { ok: false, reason: 'invalid UTF-8 text' };
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? { ok: true, value: Number(v) } : { ok: true, value: v.toString() };
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { ok: false, reason: 'binary value where a record field was expected' };
-  if (v instanceof Date) return { ok: true, value: v.toISOString() };
-  return { ok: true, value: v };
+  if (typeof v === 'string') return wellFormed(v) ? { ok: true, value: v } : { ok: false, reason: 'invalid UTF-8 text' };
+  return { ok: true, value: fromDriver(v) };
 }
 
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INT_RE = /^\s*[+-]?\d+\s*$/;
+const BOOL_TEXT: Record<string, boolean> = { true: true, false: false, t: true, f: false, '1': true, '0': false, yes: true, no: false, y: true, n: false };
 
+/**
+ * Converts a value to a field type without changing what it means; refuses, with the reason, a value
+ * the type cannot hold exactly (an integer beyond 64 bits, a decimal a double would round, 2026-11-31).
+ */
 export function coerce(v: unknown, type: FieldType): Coerced {
+  const no = (what: string): Coerced => ({ ok: false, reason: `expected ${what}, got ${describe(v)}` });
   switch (type) {
     case 'string': {
       if (typeof v === 'string') return wellFormed(v) ? { ok: true, value: v } : { ok: false, reason: 'invalid UTF-8 text' };
-      if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return { ok: true, value: String(v) };
-      if (v instanceof Date) return { ok: true, value: v.toISOString() };
-      return { ok: false, reason: `expected text, got ${describe(v)}` };
+      if (typeof v === 'number') return { ok: true, value: String(v) };
+      if (typeof v === 'bigint' || typeof v === 'boolean') return { ok: true, value: String(v) };
+      if (v instanceof Decimal || v instanceof Temporal || v instanceof JsonText) return { ok: true, value: v.text };
+      if (v instanceof Date) return { ok: true, value: instantOf(v).text };
+      return no('text');
     }
     case 'integer': {
-      if (typeof v === 'number' && Number.isSafeInteger(v)) return { ok: true, value: v };
-      if (typeof v === 'bigint' && Number.isSafeInteger(Number(v))) return { ok: true, value: Number(v) };
-      if (typeof v === 'string' && /^\s*-?\d{1,15}\s*$/.test(v)) return { ok: true, value: Number(v) };
-      return { ok: false, reason: `expected an integer, got ${describe(v)}` };
+      let b: bigint | undefined;
+      if (typeof v === 'number') b = Number.isInteger(v) ? BigInt(v) : undefined;
+      else if (typeof v === 'bigint') b = v;
+      else if (typeof v === 'string' && INT_RE.test(v)) b = BigInt(v.trim());
+      else if (v instanceof Decimal) {
+        const c = canonicalDecimal(v.text);
+        b = c !== undefined && /^-?\d+$/.test(c) ? BigInt(c) : undefined;
+      } else if (typeof v === 'boolean') b = v ? 1n : 0n;
+      if (b === undefined) return no('an integer');
+      if (typeof v === 'number' && !Number.isSafeInteger(v)) return { ok: false, reason: `integer ${v} was already rounded by a double (beyond 2^53)` };
+      if (!inInt64(b)) return { ok: false, reason: `integer ${b} is outside the 64-bit range` };
+      return { ok: true, value: normInt(b) };
     }
     case 'number': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'bigint' ? Number(v) : NaN;
-      return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, reason: `expected a number, got ${describe(v)}` };
+      if (typeof v === 'number') return { ok: true, value: v };
+      if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) || BigInt(Number(v)) === v ? { ok: true, value: Number(v) } : { ok: false, reason: `${v} cannot be held exactly by a double (use decimal or integer)` };
+      const text = typeof v === 'string' ? v.trim() : v instanceof Decimal ? v.text : undefined;
+      if (text === undefined || text === '') return no('a number');
+      if (/^[+-]?(nan|infinity|inf)$/i.test(text)) return { ok: true, value: Number(text.replace(/inf$/i, 'Infinity').replace(/^([+-]?)infinity$/i, '$1Infinity').replace(/^nan$/i, 'NaN')) };
+      if (!decimalParts(text)) return no('a number');
+      const n = doubleHolds(text);
+      return n === undefined ? { ok: false, reason: `${text} cannot be held exactly by a double (use decimal)` } : { ok: true, value: n };
+    }
+    case 'decimal': {
+      if (v instanceof Decimal) return { ok: true, value: v };
+      if (typeof v === 'bigint') return { ok: true, value: new Decimal(v.toString()) };
+      if (typeof v === 'number') return Number.isFinite(v) ? { ok: true, value: new Decimal(canonicalDecimal(String(v)) ?? String(v)) } : { ok: true, value: new Decimal(String(v)) };
+      if (typeof v === 'string' && decimalParts(v)) return { ok: true, value: new Decimal(v.trim()) };
+      return no('a decimal number');
     }
     case 'boolean': {
       if (typeof v === 'boolean') return { ok: true, value: v };
-      if (v === 1 || v === '1' || v === 'true') return { ok: true, value: true };
-      if (v === 0 || v === '0' || v === 'false') return { ok: true, value: false };
-      return { ok: false, reason: `expected true/false, got ${describe(v)}` };
+      if (v === 1 || v === 0 || v === 1n || v === 0n) return { ok: true, value: v === 1 || v === 1n };
+      if (typeof v === 'string') {
+        const b = BOOL_TEXT[v.trim().toLowerCase()];
+        if (b !== undefined) return { ok: true, value: b };
+      }
+      return no('true/false');
     }
     case 'date': {
-      const s = v instanceof Date ? v.toISOString().slice(0, 10) : String(v);
-      const m = DATE_RE.exec(s);
-      if (m) {
-        const d = new Date(`${s}T00:00:00Z`);
-        if (!Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s) return { ok: true, value: s };
+      if (v instanceof Temporal && v.kind === 'date') return { ok: true, value: v };
+      if (typeof v === 'string' && DATE_RE.test(v.trim())) {
+        const p = parseDateTime(v);
+        return p.ok ? p : { ok: false, reason: `expected a date YYYY-MM-DD, got ${describe(v)}: ${p.reason}` };
       }
-      return { ok: false, reason: `expected a date YYYY-MM-DD, got ${describe(v)}` };
+      return no('a date YYYY-MM-DD');
+    }
+    case 'time': {
+      if (v instanceof Temporal && v.kind === 'time') return { ok: true, value: v };
+      if (typeof v === 'string') {
+        const p = parseTime(v);
+        return p.ok ? p : { ok: false, reason: `expected a time of day, got ${describe(v)}: ${p.reason}` };
+      }
+      return no('a time of day HH:MM:SS');
     }
     case 'datetime': {
-      const d = v instanceof Date ? v : typeof v === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v) ? new Date(v.replace(' ', 'T')) : typeof v === 'number' ? new Date(v) : undefined;
-      return d && !Number.isNaN(d.getTime()) ? { ok: true, value: d.toISOString() } : { ok: false, reason: `expected a date-time, got ${describe(v)}` };
+      if (v instanceof Temporal) return v.kind === 'timestamp' || v.kind === 'timestamptz' ? { ok: true, value: v } : v.kind === 'date' ? { ok: true, value: new Temporal('timestamp', `${v.text}T00:00:00`) } : no('a date-time');
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? no('a date-time') : { ok: true, value: instantOf(v) };
+      if (typeof v === 'string') {
+        const p = parseDateTime(v);
+        if (!p.ok) return { ok: false, reason: `expected a date-time, got ${describe(v)}: ${p.reason}` };
+        return p.value.kind === 'date' ? { ok: true, value: new Temporal('timestamp', `${p.value.text}T00:00:00`) } : p;
+      }
+      return no('a date-time');
+    }
+    case 'timestamptz': {
+      if (v instanceof Temporal) return v.kind === 'timestamptz' ? { ok: true, value: v } : { ok: false, reason: `expected an instant (a date-time with a time zone), got ${describe(v)}` };
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? no('an instant') : { ok: true, value: instantOf(v) };
+      if (typeof v === 'number' && Number.isFinite(v)) return { ok: true, value: instantOf(new Date(v)) };
+      if (typeof v === 'string') {
+        const p = parseDateTime(v);
+        if (!p.ok) return { ok: false, reason: `expected an instant, got ${describe(v)}: ${p.reason}` };
+        return p.value.kind === 'timestamptz' ? p : { ok: false, reason: `expected an instant, got ${describe(v)} without a time zone (ambiguous)` };
+      }
+      return no('an instant (a date-time with a time zone)');
+    }
+    case 'binary': {
+      if (Buffer.isBuffer(v)) return { ok: true, value: v };
+      if (v instanceof Uint8Array) return { ok: true, value: Buffer.from(v) };
+      if (typeof v === 'string') {
+        // Text sources carry bytes as PostgreSQL's hex form (\x…) or base64; anything else is refused.
+        const t = v.trim();
+        if (/^\\x([0-9a-fA-F]{2})*$/.test(t)) return { ok: true, value: Buffer.from(t.slice(2), 'hex') };
+        if (/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(t)) return { ok: true, value: Buffer.from(t, 'base64') };
+      }
+      return no('binary (bytes, or text as \\x-hex or base64)');
+    }
+    case 'json': {
+      if (v instanceof JsonText) return { ok: true, value: v };
+      if (typeof v === 'string') {
+        try {
+          JSON.parse(v);
+          return { ok: true, value: new JsonText(v) };
+        } catch (err) {
+          return { ok: false, reason: `expected a JSON document: ${(err as Error).message}` };
+        }
+      }
+      if (typeof v === 'number' || typeof v === 'boolean') return { ok: true, value: new JsonText(JSON.stringify(v)) };
+      if (typeof v === 'bigint' || v instanceof Decimal) return { ok: true, value: new JsonText(String(v)) };
+      if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Temporal)) return { ok: true, value: fromDriver(v) };
+      return no('a JSON document');
     }
   }
 }
 
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
 function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return `${v.length} bytes of binary`;
-  const s = typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : String(v);
-  return `${typeof v} ${s}`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return describeValue(v);
+}
+
+/** A model value as filters compare it: decimals as numbers, temporals and JSON as their text. */
+function scalar(v: unknown): unknown {
+  if (v instanceof Decimal) return Number(v.text);
+  if (v instanceof Temporal || v instanceof JsonText) return v.text;
+  return v;
 }
 
 function compileFilter(f: FilterSpec, i: number): (row: Record<string, unknown>) => boolean {
   if (!f || typeof f.field !== 'string') throw new Error(`filters[${i}].field: required`);
   const { field, value } = f;
+  const test = compileTest(f, i, field, value);
+  return (row) => test({ [field]: scalar(row[field]) });
+}
+
+function compileTest(f: FilterSpec, i: number, field: string, value: unknown): (row: Record<string, unknown>) => boolean {
   switch (f.op) {
     case '=':
       return (r) => r[field] == value; // eslint-disable-line eqeqeq -- "1" = 1 as an operator expects

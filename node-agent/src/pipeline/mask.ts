@@ -1,28 +1,3 @@
-// Masking (脱敏) of sensitive values: keep a few characters at the ends, star the rest. Pure.
-//   name   张三丰 → 张*丰, 张三 → 张*        (first and last character)
-//   idcard 360102199001011234 → 360***********1234   (first 3, last 4)
-//   phone  13812345678 → 138****5678          (first 3, last 4)
-//   keep:A:B  first A and last B characters kept
-//   redact  → "***"
-export type MaskRule = 'name' | 'idcard' | 'phone' | 'redact' | `keep:${number}:${number}`;
-
-const KEEP: Record<string, [number, number]> = { name: [1, 1], idcard: [3, 4], phone: [3, 4] };
-
-export function parseMaskRule(rule: string): MaskRule | undefined {
-  if (rule in KEEP || rule === 'redact') return rule as MaskRule;
-  return /^keep:\d{1,3}:\d{1,3}$/.test(rule) ? (rule as MaskRule) : undefined;
-}
-
-export function mask(value: unknown, rule: MaskRule): unknown {
-  if (value === null || value === undefined) return value;
-  if (rule === 'redact') return '***';
-  const s = String(value);
-  const chars = [...s]; // code points: a CJK name is masked by characters, not UTF-16 units
-  let [first, last] = KEEP[rule] ?? (rule.split(':').slice(1).map(Number) as [number, number]);
-  if (rule === 'name' && chars.length === 2) last = 0;
-  if (chars.length <= first + last) {
-    // Too short to keep both ends: keep at most the first character.
-    return chars.length <= 1 ? '*' : chars[0] + '*'.repeat(chars.length - 1);
-  }
-  return chars.slice(0, first).join('') + '*'.repeat(chars.length - first - last) + (last ? chars.slice(-last).join('') : '');
-}
+// Masking (脱敏) of sensitive values: the rules live in common/ so that central's views of record values and
+// the agent's pipeline can never disagree.
+export { mask, parseMaskRule, type MaskRule } from '../../../common/src/mask.js';

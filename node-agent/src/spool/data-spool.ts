@@ -20,6 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Cursor } from '../connectors/types.js';
+import { fromDriver } from '../values/value.js';
+import { toWire } from '../values/wire.js';
 
 export interface OutboxBatch {
   id: number;
@@ -52,6 +54,7 @@ export interface QuarantineEntry {
   rowIndex: number;
   reason: string;
   field: string | null;
+  /** The original values in wire form (values/wire.ts); recordFromWire() gives them back as model values. */
   record: Record<string, unknown>;
   createdAt: number;
   resentAt: number | null;
@@ -62,6 +65,7 @@ export interface NewQuarantine {
   rowIndex: number;
   reason: string;
   field?: string | undefined;
+  /** The original values (model or driver values; stored in wire form). */
   record: Record<string, unknown>;
 }
 
@@ -183,7 +187,7 @@ export class DataSpool {
   }
 
   addQuarantine(taskId: string, side: 'provider' | 'consumer', q: NewQuarantine, now: number): void {
-    this.st.insertQ.run(taskId, side, q.origin, q.rowIndex, q.reason, q.field ?? null, JSON.stringify(q.record), now);
+    this.st.insertQ.run(taskId, side, q.origin, q.rowIndex, q.reason, q.field ?? null, JSON.stringify(quarantineRecord(q.record)), now);
   }
 
   /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`, except those of `exceptTasks`. */
@@ -330,3 +334,10 @@ const toEntry = (r: QRow): QuarantineEntry => ({
   createdAt: r.created_at,
   resentAt: r.resent_at,
 });
+
+/** A quarantined record as stored and reported: its original values in wire form (values/wire.ts). */
+function quarantineRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) out[k] = toWire(fromDriver(v));
+  return out;
+}

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { envelopeTypes } from '../../../proto/index.js';
+import type { Value } from '../values/value.js';
+import { RECORDS_ENCODING, rowFromWire, rowToWire } from '../values/wire.js';
 
 export type Compression = 'COMPRESSION_NONE' | 'COMPRESSION_DEFLATE' | 'COMPRESSION_ZSTD';
 export type PayloadKind = 'PAYLOAD_KIND_RECORDS' | 'PAYLOAD_KIND_FILE_CHUNK' | 'PAYLOAD_KIND_PROBE';
@@ -18,6 +20,8 @@ export interface FileChunkInfo {
   modifiedAtMs: number;
   /** sha-256 of the file from its start through this chunk (the per-chunk check). */
   runningSha256: Buffer;
+  /** The provider gave this file version up: no payload; the consumer discards its part (envelope.proto). */
+  abandoned?: boolean;
 }
 
 export interface EnvelopeData {
@@ -57,10 +61,10 @@ export interface ReceiptData {
   chunkIndex: number;
 }
 
-/** Rows of one batch as sent: column names, one value array per row, and per-row ops ("u"/"d"). */
+/** Rows of one batch: column names, one value array per row (model values), and per-row ops ("u"/"d"). */
 export interface RecordsPayload {
   columns: string[];
-  rows: unknown[][];
+  rows: Value[][] | unknown[][];
   ops?: ('u' | 'd')[];
 }
 
@@ -149,6 +153,7 @@ export function decodeEnvelope(bytes: Uint8Array, header?: string): EnvelopeData
           fileSha256: Buffer.from((f['fileSha256'] as Uint8Array | undefined) ?? []),
           modifiedAtMs: num(f['modifiedAtMs']),
           runningSha256: Buffer.from((f['runningSha256'] as Uint8Array | undefined) ?? []),
+          ...(f['abandoned'] === true && { abandoned: true }),
         }
       : undefined,
   };
@@ -227,9 +232,12 @@ export function decodeProgressReply(b: Uint8Array): Required<ProgressReply> {
 /** Below this size compression is not tried (the deflate header and CPU cost outweigh the gain). */
 const COMPRESS_MIN_BYTES = 4096;
 
-/** JSON-encodes records and deflates them when that saves at least 10 %. */
+/**
+ * JSON-encodes records (values in their wire form, values/wire.ts; `enc` names that form) and deflates
+ * them when that saves at least 10 %.
+ */
 export function packRecords(p: RecordsPayload): { payload: Buffer; compression: Compression; rawBytes: number } {
-  const raw = Buffer.from(JSON.stringify(p), 'utf8');
+  const raw = Buffer.from(JSON.stringify({ enc: RECORDS_ENCODING, columns: p.columns, rows: p.rows.map(rowToWire), ...(p.ops && { ops: p.ops }) }), 'utf8');
   if (raw.length >= COMPRESS_MIN_BYTES) {
     const z = deflateRawSync(raw, { level: 1 });
     if (z.length < raw.length * 0.9) return { payload: z, compression: 'COMPRESSION_DEFLATE', rawBytes: raw.length };
@@ -243,7 +251,10 @@ export function unpackRecords(payload: Buffer, compression: Compression): Record
   if (compression === 'COMPRESSION_DEFLATE') raw = inflateRawSync(payload);
   else if (compression === 'COMPRESSION_NONE') raw = payload;
   else throw new Error(`unsupported compression ${compression}`);
-  const p = JSON.parse(raw.toString('utf8')) as RecordsPayload;
+  const p = JSON.parse(raw.toString('utf8')) as RecordsPayload & { enc?: number };
   if (!Array.isArray(p.columns) || !Array.isArray(p.rows)) throw new Error('records payload lacks columns or rows');
-  return p;
+  const enc = p.enc ?? 0;
+  if (enc > RECORDS_ENCODING) throw new Error(`records payload encoding ${enc} is newer than this agent understands (${RECORDS_ENCODING}): upgrade it`);
+  if (enc >= 1) for (const row of p.rows) rowFromWire(row as unknown[]);
+  return { columns: p.columns, rows: p.rows, ...(p.ops && { ops: p.ops }) };
 }

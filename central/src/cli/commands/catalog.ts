@@ -7,12 +7,12 @@ import { usageError } from '../errors.js';
 import { formatTime, yesNo } from '../format.js';
 import { renderFields, renderSection, renderTable, type Column } from '../output.js';
 import { parseList, parseTime } from '../parse.js';
+import { FIELD_TYPES } from '../../../../common/src/field-types.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
 
 const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
 const CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
-const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'];
 const SHARE_LABEL: Record<string, string> = { unconditional: '无条件 unconditional', conditional: '有条件 conditional', not_shared: '不予共享 not_shared' };
 
 const FIELD_HELP =
@@ -23,7 +23,7 @@ const FIELD_HELP =
 export function parseFieldSpec(text: string, previous: Record<string, unknown>[] = []): Record<string, unknown>[] {
   const [name, type, ...rest] = text.split(':');
   if (!name || !type) throw new InvalidArgumentError('expected NAME:TYPE[:FLAGS], e.g. id:integer:required');
-  if (!FIELD_TYPES.includes(type)) throw new InvalidArgumentError(`type ${JSON.stringify(type)} is not one of ${FIELD_TYPES.join(', ')}`);
+  if (!(FIELD_TYPES as readonly string[]).includes(type)) throw new InvalidArgumentError(`type ${JSON.stringify(type)} is not one of ${FIELD_TYPES.join(', ')}`);
   const field: Record<string, unknown> = { name, type };
   let flags = rest.join(':');
   while (flags) {
