@@ -1,7 +1,7 @@
 // CSV and JSON-lines directory connectors on real files: paging and restarts of the source, bad lines
 // reaching quarantine, the sink's atomic commits and ledger; then exchanges through the real data plane
 // (nats-server, central and two agents as child processes).
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import iconv from 'iconv-lite';
@@ -259,6 +259,8 @@ describe('csv - parsing', () => {
     expect(() => new FileRecordSource('people', { type: 'jsonl', dir, key: 'id', nullString: '\\N' })).toThrow('binding people: jsonl source: nullString applies to csv only (JSON has null)');
     expect(() => new FileRecordSink('out', { type: 'csv', dir, key: 'id', nullString: 'a,b' })).toThrow(/binding out: csv sink: nullString must be text of at most 64 characters without/);
     expect(() => new FileRecordSink('out', { type: 'jsonl', dir: '', key: 'id' })).toThrow(/binding out: jsonl sink: dir is required/);
+    // A setting spread in as undefined is absent (reconciliation opens the binding with cursor: undefined).
+    opened.push(openSource('people', { type: 'csv', dir, key: 'id', cursor: undefined }));
     const s = openSource('people', { type: 'csv', dir, key: 'id' });
     const k = openSink('out', { type: 'jsonl', dir, key: 'id' }, { columns: [], keyColumns: [] });
     opened.push(s, k);
@@ -781,6 +783,10 @@ describe('files - exchanges through the real data plane', () => {
   const csvOut = join(dir, 'csv-out');
   const populationDb = join(dir, 'population.db');
   const receivedDb = join(dir, 'received.db');
+  const exactIn = join(dir, 'exact-in');
+  const exactOut = join(dir, 'exact-out');
+  const gbkIn = join(dir, 'gbk-in');
+  const gbkOut = join(dir, 'gbk-out');
   let nats: NatsServer | undefined;
   let central: CentralProcess | undefined;
   let provider: AgentProcess | undefined;
@@ -795,6 +801,17 @@ describe('files - exchanges through the real data plane', () => {
   beforeAll(async () => {
     mkdirSync(jsonlIn);
     mkdirSync(csvIn);
+    mkdirSync(exactIn);
+    mkdirSync(gbkIn);
+    // Big integers, int64 bounds, a 38-digit decimal, nested JSON and keys in another order; no field list.
+    publish(
+      exactIn,
+      'a.jsonl',
+      '{"id":9007199254740992,"v":"a"}\n{"id":9007199254740993,"v":"b"}\n{"v":"c","id":9223372036854775807}\n' +
+        '{"id":-9223372036854775808,"v":null,"d":12345678901234567890.123456789012345678,"o":{"x":[1.50,9007199254740993]}}\n',
+    );
+    // A GBK spreadsheet export with NULL, '', 'NULL' and whitespace.
+    publish(gbkIn, 'a.csv', iconv.encode('编号,姓名,备注\r\n1,张三,\r\n2,"",欧阳\r\n3,NULL,"  "\r\n', 'gbk'));
     // JSONL: 90 good records in three files, with bad lines among them.
     const j = residents(1, 90);
     for (const r of j) jsonlWant.set(r.id, r);
@@ -842,6 +859,8 @@ describe('files - exchanges through the real data plane', () => {
           residents_jsonl: { type: 'jsonl', dir: jsonlIn, key: 'id' },
           residents_csv: { type: 'csv', dir: csvIn, key: 'id' },
           population: { type: 'sqlite', path: populationDb, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' },
+          exact_jsonl: { type: 'jsonl', dir: exactIn, key: 'id' },
+          gbk_csv: { type: 'csv', dir: gbkIn, key: '编号', encoding: 'gbk' },
         },
       },
     });
@@ -854,6 +873,8 @@ describe('files - exchanges through the real data plane', () => {
           from_jsonl: { type: 'sqlite', path: receivedDb, table: 'from_jsonl', key: 'id', synchronous: 'NORMAL' },
           from_csv: { type: 'sqlite', path: receivedDb, table: 'from_csv', key: 'id', synchronous: 'NORMAL' },
           population_csv: { type: 'csv', dir: csvOut, key: 'id' },
+          exact_out: { type: 'jsonl', dir: exactOut, key: 'id' },
+          gbk_out: { type: 'csv', dir: gbkOut, key: '编号', encoding: 'gb18030', nullString: '\\N' },
         },
       },
     });
@@ -868,6 +889,8 @@ describe('files - exchanges through the real data plane', () => {
     await pair('sub-jsonl', 'residents_jsonl', 'from_jsonl', JSONL_FIELDS);
     await pair('sub-csv', 'residents_csv', 'from_csv', JSONL_FIELDS);
     await pair('sub-population', 'population', 'population_csv', PERSON_FIELDS);
+    await pair('sub-exact', 'exact_jsonl', 'exact_out', undefined);
+    await pair('sub-gbk', 'gbk_csv', 'gbk_out', undefined);
   });
 
   afterAll(async () => {
@@ -1005,5 +1028,42 @@ describe('files - exchanges through the real data plane', () => {
     expect(readdirSync(csvOut).filter((n) => n.startsWith('.'))).toEqual([]);
     const last = readdirSync(csvOut).sort().at(-1)!;
     expect(readFileSync(join(csvOut, last), 'utf8').split('\r\n')[0]).toBe('id,sfzh,xm,xb,csrq,lxdh,xzqh,dz,gxsj,_op');
+  });
+
+  it('jsonl - big integers, int64 bounds, a 38-digit decimal, nested JSON and reordered keys arrive exactly at a JSON-lines sink (no field list)', async () => {
+    const want = [
+      { id: 9007199254740992n, v: 'a' },
+      { id: 9007199254740993n, v: 'b' },
+      { id: 9223372036854775807n, v: 'c' },
+      { id: -9223372036854775808n, v: null, d: new Decimal('12345678901234567890.123456789012345678'), o: new JsonText('{"x":[1.50,9007199254740993]}') },
+    ];
+    const got = async (): Promise<Record<string, unknown>[]> => {
+      const reader = new FileRecordSource('check', { type: 'jsonl', dir: exactOut, key: 'id' });
+      try {
+        return (await readAll(reader, 100)).rows;
+      } finally {
+        await reader.close();
+      }
+    };
+    await waitFor(async () => existsSync(exactOut) && (await got()).length >= want.length, 60_000, 200, 'the exact records at the JSON-lines sink');
+    expect(await got()).toEqual(want);
+  });
+
+  it('csv - a GBK CSV reaches a GB18030 CSV sink with NULL, \'\', \'NULL\' and whitespace as they were (nullString \\N at the sink)', async () => {
+    const files = async (): Promise<string[]> => (existsSync(gbkOut) ? readdirSync(gbkOut).filter((n) => !n.startsWith('.')) : []);
+    await waitFor(async () => (await files()).length > 0, 60_000, 200, 'the GBK records at the CSV sink');
+    const reader = new FileRecordSource('check', { type: 'csv', dir: gbkOut, key: '编号', encoding: 'gb18030', nullString: '\\N' });
+    try {
+      await waitFor(async () => (await readAll(reader, 100)).rows.length >= 3, 30_000, 200, 'all three rows');
+      expect((await readAll(reader, 100)).rows).toEqual([
+        { 编号: '1', 姓名: '张三', 备注: null },
+        { 编号: '2', 姓名: '', 备注: '欧阳' },
+        { 编号: '3', 姓名: 'NULL', 备注: '  ' },
+      ]);
+    } finally {
+      await reader.close();
+    }
+    const bytes = readFileSync(join(gbkOut, (await files()).sort()[0]!));
+    expect(iconv.decode(bytes, 'gb18030')).toBe('编号,姓名,备注\r\n1,张三,\\N\r\n2,"",欧阳\r\n3,NULL,  \r\n');
   });
 });

@@ -115,7 +115,8 @@ interface Common {
 }
 
 function checkCommon(binding: string, cfg: Record<string, unknown>, allowed: string[], what: string): Common {
-  const unknown = Object.keys(cfg).filter((k) => !allowed.includes(k));
+  // A key set to undefined is absent (callers spread a binding and unset what does not apply, e.g. cursor).
+  const unknown = Object.keys(cfg).filter((k) => cfg[k] !== undefined && !allowed.includes(k));
   const problems: string[] = [];
   if (unknown.length) problems.push(`unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
   const format = cfg['type'];
