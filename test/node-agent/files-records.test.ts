@@ -695,6 +695,19 @@ describe('files - encodings', () => {
     expect((await readAll(source('jsonl', dir, { pattern: 'a.jsonl' }), 10)).rows).toEqual([{ id: 1, 姓名: '张三' }]);
   });
 
+  it('csv - a Big5 file reads exactly with encoding big5, and a Big5 sink writes it back byte for byte', async () => {
+    const dir = tmpDir('xchg-files-');
+    const bytes = iconv.encode('編號,姓名,地址\r\n1,張三,臺北市\r\n', 'big5');
+    writeFileSync(join(dir, 'a.csv'), bytes);
+    const all = await readAll(source('csv', dir, { encoding: 'big5' }), 10);
+    expect(all.rows).toEqual([{ 編號: '1', 姓名: '張三', 地址: '臺北市' }]);
+    const out = tmpDir('xchg-files-out-');
+    const big5 = new FileRecordSink('out', { type: 'csv', dir: out, key: '編號', encoding: 'big5' });
+    opened.push(big5);
+    await big5.apply(STREAM, 1, batch(['編號', '姓名', '地址'], [['1', '張三', '臺北市']]));
+    expect(readFileSync(join(out, readdirSync(out)[0]!))).toEqual(bytes);
+  });
+
   it('files - sinks write GBK, GB18030 and UTF-16 (with BOM) bytes exactly, and what they write reads back', async () => {
     const rows = [
       [1, '张三', null],
