@@ -14,6 +14,8 @@
 //                           and bench shape as e2e_records_per_s (median of three subscriptions, each into
 //                           a table of its own that the sink creates), but 200,000 records (20,000 with
 //                           --quick, at most --rows): the bench's own mariadbd on a temp data dir
+//   reconcile_rows_per_s    reconciliation (对账) of the first e2e subscription (all rows, no differences):
+//                           rows compared per second, from the request at central to its reported result
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -378,6 +380,25 @@ async function main(): Promise<void> {
   result['e2e_records_per_s'] = Math.round(ROWS / e2eS);
   result['e2e_records_per_s_runs'] = e2eRuns.map((t) => Math.round(ROWS / t)).join(' ');
   result['e2e_seconds'] = Math.round(e2eS * 10) / 10;
+
+  say(`reconciliation: verify the ${ROWS}-row subscription bench-records-1 (no differences)`);
+  settle();
+  const t0 = performance.now();
+  const run = await api<{ id: string }>('POST', '/subscriptions/bench-records-1/verify', {});
+  type Run = { state: string; error: string; result: { rowsCompared: number; missing: number; extra: number; different: number; rowsPerSecond: number } | null };
+  let done: Run | undefined;
+  await waitUntil(async () => {
+    const v = await api<Run>('GET', `/verifications/${run.id}`);
+    if (v.state === 'done' || v.state === 'failed') done = v;
+    return done !== undefined;
+  }, 30 * 60_000, 'the verification result', 100);
+  const wallS = (performance.now() - t0) / 1000;
+  const r = done!.result;
+  if (done!.state !== 'done' || !r) throw new Error(`verification of bench-records-1 failed: ${done!.error}`);
+  if (r.rowsCompared !== ROWS || r.missing + r.extra + r.different !== 0)
+    throw new Error(`verification of bench-records-1 compared ${r.rowsCompared} rows and found ${r.missing} missing, ${r.extra} extra, ${r.different} different (expected ${ROWS}, none)`);
+  result['reconcile_rows_per_s'] = Math.round(ROWS / wallS);
+  result['reconcile_agent_rows_per_s'] = r.rowsPerSecond;
   }
 
   if (mdb) {
