@@ -11,7 +11,8 @@
 //    Decimal beyond; any other number as a number when a double holds it exactly, else a Decimal. A nested
 //    object or array is JsonText (minified, key order and number text kept). Lines whose numbers cannot
 //    lose anything in a double (no run of 16+ digits or dots, no 3-digit exponent) and that hold no nested
-//    value take JSON.parse; only the others take the lossless parser (lossless-json), which is ~5× slower.
+//    value take JSON.parse; only the others take the lossless parser (lossless-json): reading 100k lines
+//    measured 288 ms (JSON.parse path; 233 ms before this check) and 545 ms when every line has a big integer.
 //  - Sinks write: NULL (CSV: the NULL marker unquoted; '' as ""), bigint and Decimal as their exact digits,
 //    Temporal as its ISO text, binary as base64 text (JSON) or PostgreSQL's bytea hex \x... (CSV, which
 //    COPY loads straight into bytea), JsonText as embedded JSON (JSON) or its text (CSV); JSON-lines
