@@ -5,6 +5,7 @@
 // deletes, ledger, table creation, refusals and 16 MiB values; and MariaDB → MariaDB through real agents.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MariadbSink, MariadbSource, mariadbIdent, type MariadbSinkConfig, type MariadbSourceConfig } from '../../node-agent/src/connectors/mariadb.js';
+import { openSink, openSource } from '../../node-agent/src/connectors/index.js';
 import type { Cursor, RefusedRecord, SinkBatch, SinkSchemaHint } from '../../node-agent/src/connectors/types.js';
 import { Decimal, JsonText, Temporal } from '../../node-agent/src/values/value.js';
 import { AgentProcess } from '../helpers/agent.js';
@@ -246,6 +247,21 @@ describe('mariadb - source paging', () => {
     expect(() => mariadbIdent('x'.repeat(65), 'b')).toThrow(/longer than 64 characters/);
     expect(() => mariadbIdent('trailing ', 'b')).toThrow(/ends with a space/);
     expect(mariadbIdent('字'.repeat(64), 'b')).toBe('`' + '字'.repeat(64) + '`');
+  });
+
+  it('mariadb - bindings of type mariadb and mysql open the connector, by url or by fields', async () => {
+    await server.query("CREATE TABLE opened (id INT PRIMARY KEY, v VARCHAR(5))");
+    await server.query("INSERT INTO opened VALUES (1, 'a'), (2, '')");
+    const byUrl = openSource('by-url', { type: 'mysql', url: `mysql://root@127.0.0.1:${server.port}/${server.database}`, table: 'opened', key: 'id' });
+    opened.push(byUrl);
+    expect((await byUrl.read(null, 10)).rows).toStrictEqual([{ id: 1, v: 'a' }, { id: 2, v: '' }]);
+    const sinkByFields = openSink('by-fields', { type: 'mariadb', ...server.connection, table: 'opened', key: 'id' }, { columns: [], keyColumns: [] });
+    opened.push(sinkByFields);
+    expect(await sinkByFields.apply('o/t/1', 1, batch('o-1', ['id', 'v'], [[3, null]]))).toBe('applied');
+    expect(await server.query('SELECT id, v FROM opened ORDER BY id')).toEqual([{ id: 1, v: 'a' }, { id: 2, v: '' }, { id: 3, v: null }]);
+    expect(() => openSource('bad-url', { type: 'mariadb', url: `postgres://root@127.0.0.1/x`, table: 'opened', key: 'id' })).toThrow(
+      'binding bad-url: url must start with mariadb:// or mysql://, not postgres://',
+    );
   });
 
   it('mariadb - bad config and an unreachable server are reported with the binding named', async () => {
