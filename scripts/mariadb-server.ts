@@ -65,6 +65,10 @@ export async function startMariadb(dir: string, port: number, databases: string[
     '--bind-address=127.0.0.1',
     '--skip-name-resolve',
     ...user,
+    // Like many department servers: in China Standard Time and permissive (no strict mode), so the
+    // connector's own session settings (UTC for TIMESTAMP, strict writes) are what tests rely on.
+    '--default-time-zone=+08:00',
+    '--sql-mode=NO_ENGINE_SUBSTITUTION',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
     // Room for 16 MiB values (and batches of them) in one statement.
