@@ -16,9 +16,11 @@ export interface ExchangeOptions {
   /** Extra agent settings (both agents). */
   agentConfig?: Record<string, unknown>;
   dataPlane?: Record<string, unknown>;
-  /** Extra bindings of the provider and the consumer. */
-  sources?: Record<string, unknown>;
-  sinks?: Record<string, unknown>;
+  /** Extra bindings of the provider and the consumer (or functions of the exchange's temp dir giving them). */
+  sources?: Record<string, unknown> | ((dir: string) => Record<string, unknown>);
+  sinks?: Record<string, unknown> | ((dir: string) => Record<string, unknown>);
+  /** Runs before the agents start, with the exchange's temp dir (to create source files). */
+  prepare?: (dir: string) => void;
 }
 
 export class Exchange {
@@ -40,6 +42,9 @@ export class Exchange {
   static async start(opts: ExchangeOptions): Promise<Exchange> {
     const x = new Exchange();
     seedPopulation(x.sourcePath, opts.rows);
+    opts.prepare?.(x.dir);
+    const extraSources = typeof opts.sources === 'function' ? opts.sources(x.dir) : opts.sources;
+    const extraSinks = typeof opts.sinks === 'function' ? opts.sinks(x.dir) : opts.sinks;
     x.nats = await NatsServer.start();
     x.central = await CentralProcess.start({ natsUrls: [x.nats.url], heartbeatTtlMs: 3_000 });
     x.api = new Api(x.central.url, x.central.adminToken);
@@ -55,7 +60,7 @@ export class Exchange {
         sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'] },
           // The same table behind a binding that shares only under an agreement (enforcement tests).
           guarded: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', requireAgreement: true },
-          ...opts.sources,
+          ...extraSources,
         },
       },
     });
@@ -69,7 +74,7 @@ export class Exchange {
         sinks: {
           people: { type: 'sqlite', path: x.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' },
           people2: { type: 'sqlite', path: x.sink2Path, table: 'person', key: 'id', synchronous: 'NORMAL' },
-          ...opts.sinks,
+          ...extraSinks,
         },
       },
     });
