@@ -8,6 +8,12 @@
 //  - The agent runs its last applied assignment set while central is unreachable, also after a restart
 //    (the set is in the spool).
 //  - The identity is written once, at enrollment; a restart never enrolls again.
+//  - Reports leave in seq order. Every Report call fits central's message limit (the lower of
+//    reportMaxMessageBytes and what central announces): a report too large for it is trimmed in the outbox
+//    first (see control/report-fit.ts). A retryable failure holds the outbox in place (exactly once, in
+//    order); a report central refuses as invalid is set aside in the spool's dead-letter with an event, so
+//    it never holds up the reports after it. Failures about the node itself (unknown, credentials) set
+//    nothing aside.
 import { EventEmitter } from 'node:events';
 import { statfsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,12 +24,13 @@ import type { Assignment__Output, NodeHealth, ReportItem } from '../../proto/ind
 import { Backoff, sleep } from './backoff.js';
 import { enrollTokenOf, type AgentConfig } from './config.js';
 import { CentralClient } from './control/central-client.js';
+import { CALL_HEADROOM_BYTES, QUARANTINE_REPORT_BYTES, fitReport, quarantineReports, reportItemBytes } from './control/report-fit.js';
 import { AgentError, AgentErrorCode, grpcCode, isRetryable } from './errors.js';
 import { loadIdentity, saveIdentity, type NodeIdentity } from './identity.js';
 import { DataPlane } from './exchange/data-plane.js';
 import { DataSpool } from './spool/data-spool.js';
 import { FileSpool } from './spool/file-spool.js';
-import { SqliteSpool } from './spool/sqlite-spool.js';
+import { SqliteSpool, type OutboxReport } from './spool/sqlite-spool.js';
 import { startQueryApi } from './query-api.js';
 import type { Server } from 'node:http';
 import { TaskSupervisor, type RunnerFactory, type TaskAssignment } from './tasks/supervisor.js';
@@ -58,6 +65,12 @@ export class Agent extends EventEmitter {
   private lastCpuAt = process.hrtime.bigint();
   private flushKick: (() => void) | undefined;
   private centralReachable = false;
+  /** Central's message limit as announced in its poll replies (0: not announced yet). */
+  private centralMaxMessageBytes = 0;
+  /** A lower limit learned from central refusing a call as too large (0: none). */
+  private refusedMaxMessageBytes = 0;
+  /** Key columns of each task's binding: kept whole when a quarantined record is trimmed. */
+  private keyColumns = new Map<string, string[]>();
 
   constructor(
     readonly config: AgentConfig,
@@ -110,6 +123,7 @@ export class Agent extends EventEmitter {
       const held = this.spool.loadAssignments<TaskAssignment>();
       if (held) {
         this.log.info({ version: held.version, tasks: held.assignments.length }, 'resuming last assignment set');
+        this.learnKeyColumns(held.assignments);
         await this.supervisor.apply(held.assignments);
         this.assignmentVersionHeld = held.version;
       }
@@ -134,7 +148,7 @@ export class Agent extends EventEmitter {
   }
 
   /** Records an observation for central in the outbox (durable before this returns). */
-  report(kind: 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event', body: Record<string, unknown>): void {
+  report(kind: 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event' | 'reconcile', body: Record<string, unknown>): void {
     if (!this.spool) throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'agent not started');
     const r = this.spool.enqueueReport(kind, body, this.clock());
     this.emit('report', r);
@@ -259,6 +273,10 @@ export class Agent extends EventEmitter {
       try {
         const res = await this.client.pollAssignments(this.assignmentVersionHeld, this.config.pollDeadlineMs, signal);
         if (res.heartbeatTtlMs) this.heartbeatTtlMs = res.heartbeatTtlMs;
+        if (res.maxMessageBytes && res.maxMessageBytes !== this.centralMaxMessageBytes) {
+          this.centralMaxMessageBytes = res.maxMessageBytes;
+          this.log.info({ maxMessageBytes: res.maxMessageBytes }, 'central message limit announced');
+        }
         this.markCentral(true);
         backoff.reset();
         if (res.version !== this.assignmentVersionHeld) await this.applyAssignments(res.version, res.assignments);
@@ -275,6 +293,19 @@ export class Agent extends EventEmitter {
   private async applyAssignments(version: number, assignments: Assignment__Output[]): Promise<void> {
     const tasks: TaskAssignment[] = [];
     for (const a of assignments) {
+      // A verification run (对账) is run like a task of kind "verify" (reconcile/consumer.ts): the supervisor
+      // starts it once, keeps it in the saved set, and stops it when central withdraws it.
+      if (a.spec === 'verify' && a.verify) {
+        const v = a.verify;
+        let params: Record<string, unknown> = {};
+        try {
+          params = v.paramsJson ? (JSON.parse(v.paramsJson) as Record<string, unknown>) : {};
+        } catch {
+          params = { __invalid: v.paramsJson };
+        }
+        tasks.push({ id: a.id, generation: Number(a.generation), kind: 'verify', enabled: true, binding: v.binding, peerNodeId: v.peerNodeId, resourceCode: v.resourceCode, subscriptionId: v.subscriptionId, params: { ...params, _verify: { runId: v.runId, repair: v.repair } }, intervalMs: 0, name: `verify ${v.subscriptionId}` });
+        continue;
+      }
       if (a.spec !== 'task' || !a.task) continue; // policies and routes: later releases
       let params: Record<string, unknown> = {};
       try {
@@ -296,6 +327,7 @@ export class Agent extends EventEmitter {
         name: a.task.name,
       });
     }
+    this.learnKeyColumns(tasks);
     const outcomes = await this.supervisor!.apply(tasks);
     // Persist before acknowledging: after a crash the agent resumes exactly what it told central it applied.
     this.spool!.saveAssignments(version, tasks, this.clock());
@@ -333,27 +365,16 @@ export class Agent extends EventEmitter {
       if (rows.length === 0) return;
       const byTask = new Map<string, typeof rows>();
       for (const r of rows) byTask.set(r.taskId, [...(byTask.get(r.taskId) ?? []), r]);
+      // Records too large for a report are trimmed and many records split into several reports, so that
+      // no quarantine report can outgrow central's message limit (the spool keeps the whole records).
+      const maxReportBytes = Math.min(QUARANTINE_REPORT_BYTES, this.reportCallBudget());
       for (const [taskId, rs] of byTask) {
-        const byReason: Record<string, number> = {};
-        for (const r of rs) {
-          const key = r.reason.replace(/: .*$/, '').slice(0, 80);
-          byReason[key] = (byReason[key] ?? 0) + 1;
-        }
-        this.report('quarantine', {
-          taskId,
-          count: rs.length,
-          byReason,
-          records: rs.map((r) => ({
-            id: r.id,
-            side: r.side,
-            origin: r.origin,
-            rowIndex: r.rowIndex,
-            reason: r.reason,
-            field: r.field ?? '',
-            recordJson: JSON.stringify(r.record),
-            createdAtMs: r.createdAt,
-          })),
+        const bodies = quarantineReports(taskId, rs, {
+          maxRecordBytes: Math.min(this.config.reportMaxRecordBytes, maxReportBytes - 1024),
+          maxReportBytes,
+          keyColumns: this.keyColumns.get(taskId) ?? [],
         });
+        for (const body of bodies) this.report('quarantine', body);
       }
       ds.markReported(rows.map((r) => r.id));
     });
@@ -386,16 +407,106 @@ export class Agent extends EventEmitter {
     }
   }
 
-  /** Sends one batch of the oldest reports; deletes what central acknowledged. Returns how many were sent. */
+  /**
+   * Sends the oldest reports in one call that fits central's message limit (at most reportBatchSize);
+   * deletes what central acknowledged. A report too large for any call is trimmed first; reports central
+   * refuses as invalid are set aside. Returns how many reports were dealt with (0: the outbox is empty).
+   * Throws the call's error when it is worth retrying (the outbox stays as it was).
+   */
   private async flushOnce(deadlineMs: number): Promise<number> {
-    const batch = this.spool!.peekReports(this.config.reportBatchSize);
+    const spool = this.spool!;
+    const batch = spool.peekReports(this.config.reportBatchSize);
     if (batch.length === 0) return 0;
-    // Outbox kinds are the proto's snake_case oneof names; the generated client expects camelCase keys.
-    const items: ReportItem[] = batch.map((r) => ({ reportId: r.reportId, seq: r.seq, observedAtMs: r.observedAt, [camel(r.kind)]: r.body }));
-    const res = await this.client.report(items, deadlineMs);
-    this.spool!.deleteReports(res.ackedReportIds);
+    const budget = this.reportCallBudget();
+    const call: { report: OutboxReport; item: ReportItem }[] = [];
+    let callBytes = 0;
+    for (let r of batch) {
+      let item = toItem(r);
+      let bytes = reportItemBytes(item);
+      if (bytes > budget) {
+        if (call.length > 0) break; // the ones before it go first; it is fitted when it leads
+        const body = fitReport(r.kind, r.body, budget, (b) => toItem({ ...r, body: b }), this.keyColumns.get(String(r.body['taskId'] ?? '')) ?? []);
+        if (!body) {
+          this.setReportAside(r, `its ${bytes} bytes exceed central's message limit (${budget} bytes usable) and trimming cannot bring it below`);
+          return 1;
+        }
+        spool.replaceReportBody(r.reportId, body);
+        r = { ...r, body };
+        item = toItem(r);
+        const was = bytes;
+        bytes = reportItemBytes(item);
+        this.log.warn({ seq: r.seq, kind: r.kind, bytes: was, trimmedBytes: bytes, limitBytes: budget }, 'report trimmed to fit central message limit');
+      }
+      if (call.length > 0 && callBytes + bytes > budget) break;
+      call.push({ report: r, item });
+      callBytes += bytes;
+    }
+    try {
+      const res = await this.client.report(call.map((c) => c.item), deadlineMs);
+      spool.deleteReports(res.ackedReportIds);
+    } catch (err) {
+      const refusal = reportRefusal(err);
+      if (!refusal) throw err;
+      if (refusal.tooLarge && this.lowerMessageLimit(refusal.maxBytes, callBytes)) return call.length; // again, smaller
+      if (call.length === 1) this.setReportAside(call[0]!.report, refusal.reason);
+      else await this.sendOneByOne(call, deadlineMs);
+    }
     this.markCentral(true);
-    return batch.length;
+    return call.length;
+  }
+
+  /** After central refused a call of several reports: each alone, in order, to set aside only the refused ones. */
+  private async sendOneByOne(call: readonly { report: OutboxReport; item: ReportItem }[], deadlineMs: number): Promise<void> {
+    for (const c of call) {
+      try {
+        const res = await this.client.report([c.item], deadlineMs);
+        this.spool!.deleteReports(res.ackedReportIds);
+      } catch (err) {
+        const refusal = reportRefusal(err);
+        if (!refusal) throw err; // the rest stay in the outbox, in order
+        this.setReportAside(c.report, refusal.reason);
+      }
+    }
+  }
+
+  /** Bytes one Report call may hold: the lowest limit known, less a headroom. */
+  private reportCallBudget(): number {
+    const limits = [this.config.reportMaxMessageBytes, this.centralMaxMessageBytes, this.refusedMaxMessageBytes].filter((n) => n > 0);
+    return Math.min(...limits) - CALL_HEADROOM_BYTES;
+  }
+
+  /**
+   * Central refused a call as larger than it accepts although it fitted the limit believed: believe the
+   * limit it named (or half the call). Returns false when the limit cannot usefully go lower.
+   */
+  private lowerMessageLimit(namedMaxBytes: number | undefined, callBytes: number): boolean {
+    const current = this.reportCallBudget() + CALL_HEADROOM_BYTES;
+    const next = Math.max(MIN_MESSAGE_BYTES, namedMaxBytes ?? Math.floor((callBytes + CALL_HEADROOM_BYTES) / 2));
+    if (next >= current) return false;
+    this.refusedMaxMessageBytes = next;
+    this.log.warn({ fromBytes: current, toBytes: next }, 'central refused a report call as too large; message limit lowered');
+    return true;
+  }
+
+  /** Moves a report central refuses to the spool's dead-letter, with an ERROR log and an event for central. */
+  private setReportAside(r: OutboxReport, reason: string): void {
+    const taskId = String(r.body['taskId'] ?? '');
+    const message = `report ${r.seq} (${r.kind}${taskId ? ` of task ${taskId}` : ''}) set aside: central refused it: ${reason.slice(0, 1000)}; it is kept in the spool's report_dead_letter`;
+    const event = this.spool!.setReportAside(r, reason, this.clock(), { severity: 'error', code: 'REPORT_SET_ASIDE', message, taskId });
+    this.log.error({ seq: r.seq, reportId: r.reportId, kind: r.kind, taskId, reason }, 'report set aside: central refused it');
+    this.emit('report', event);
+    this.emit('report-set-aside', r, reason);
+  }
+
+  /** Remembers the key columns of each task's binding (sources for sync tasks, sinks for exchange tasks). */
+  private learnKeyColumns(tasks: readonly TaskAssignment[]): void {
+    this.keyColumns.clear();
+    for (const t of tasks) {
+      const binding = (t.kind === 'sync' ? this.config.sources : this.config.sinks)[t.binding] as { key?: unknown } | undefined;
+      const key = binding?.key;
+      const cols = typeof key === 'string' ? [key] : Array.isArray(key) ? key.filter((k): k is string => typeof k === 'string') : [];
+      if (cols.length) this.keyColumns.set(t.id, cols);
+    }
   }
 
   private markCentral(reachable: boolean): void {
@@ -446,3 +557,25 @@ export class Agent extends EventEmitter {
 }
 
 const camel = (s: string): string => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** Outbox kinds are the proto's snake_case oneof names; the generated client expects camelCase keys. */
+const toItem = (r: OutboxReport): ReportItem => ({ reportId: r.reportId, seq: r.seq, observedAtMs: r.observedAt, [camel(r.kind)]: r.body });
+
+/** Lowest message limit the agent lowers itself to when central refuses calls as too large. */
+const MIN_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * Whether central refused a Report call for what it holds (not retryable: the same call fails again) and
+ * why; undefined for every other failure, retryable or about the node (unknown node, credentials), which
+ * must hold the outbox in place. A too-large refusal names central's limit when grpc-js says it.
+ */
+function reportRefusal(err: unknown): { reason: string; tooLarge: boolean; maxBytes?: number } | undefined {
+  const code = grpcCode(err);
+  const details = String((err as { details?: unknown }).details ?? (err as Error).message ?? '');
+  if (code === GrpcStatus.INVALID_ARGUMENT || code === GrpcStatus.OUT_OF_RANGE) return { reason: `${GrpcStatus[code]}: ${details}`, tooLarge: false };
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED && /message (that decompresses to a size )?larger than/i.test(details)) {
+    const named = /larger than (?:max \(\d+ vs\.? )?(\d+)/i.exec(details);
+    return { reason: `RESOURCE_EXHAUSTED: ${details}`, tooLarge: true, ...(named && { maxBytes: Number(named[1]) }) };
+  }
+  return undefined;
+}

@@ -37,6 +37,17 @@ export const AgentConfigSchema = Type.Object(
     reportIntervalMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
     /** Most reports sent in one Report call. */
     reportBatchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /**
+     * Largest Report call sent to central, in bytes (central's gRPC max receive size: 4 MiB). The lower of
+     * this and the limit central announces in its poll replies is used; larger sets of reports go in
+     * several calls and a single larger report is trimmed.
+     */
+    reportMaxMessageBytes: Type.Integer({ minimum: 64 * 1024, maximum: 256 * 1024 * 1024 }),
+    /**
+     * Largest quarantined record (its values as JSON, bytes) carried in a report to central; past it the
+     * longest values are clipped with a marker naming what was cut (the spool keeps the whole record).
+     */
+    reportMaxRecordBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 }),
     backoff: Type.Object(
       {
         initialMs: Type.Integer({ minimum: 1 }),
@@ -105,6 +116,8 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
   pollDeadlineMs: 45_000,
   reportIntervalMs: 10_000,
   reportBatchSize: 200,
+  reportMaxMessageBytes: 4 * 1024 * 1024,
+  reportMaxRecordBytes: 64 * 1024,
   backoff: { initialMs: 1_000, factor: 1.6, maxMs: 120_000, jitter: 0.2 },
   shutdownGraceMs: 10_000,
   spool: { maxReports: 100_000, synchronous: 'FULL' },

@@ -9,6 +9,7 @@ import type { CentralMetrics } from '../metrics.js';
 import type { AssignmentService } from '../services/assignments.js';
 import type { NodeService } from '../services/nodes.js';
 import type { ReportService } from '../services/reports.js';
+import type { ReconcileService } from '../services/reconcile.js';
 import type { NodeRecord, TaskRecord } from '../store/index.js';
 
 export interface GrpcDeps {
@@ -19,10 +20,12 @@ export interface GrpcDeps {
   logger: Logger;
   pollTimeoutMs: number;
   dataPlane: { natsUrls: readonly string[]; subjectPrefix: string; stream: string; homeCenter: string };
+  /** Open verification runs (对账) join the consumer node's assignment set. */
+  reconcile?: Pick<ReconcileService, 'assignmentsFor'>;
 }
 
-/** Limits that bound what a caller can make central hold. */
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Limits that bound what a caller can make central hold (the message limit is announced in every poll reply). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const MAX_REPORT_ITEMS = 1000;
 
 export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
@@ -108,9 +111,14 @@ export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
       return {
         version: set.version,
         changed: set.version !== known,
-        assignments: set.tasks.map((t) => ({ id: t.id, generation: t.generation, task: toTaskSpec(t), spec: 'task' as const })),
+        assignments: [
+          ...set.tasks.map((t) => ({ id: t.id, generation: t.generation, task: toTaskSpec(t), spec: 'task' as const })),
+          ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
+        ],
         nextPollDelayMs: 0,
         heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
+        // Announced so agents size their Report calls to what this server accepts.
+        maxMessageBytes: MAX_MESSAGE_BYTES,
       };
     }),
 

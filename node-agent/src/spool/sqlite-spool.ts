@@ -8,6 +8,10 @@
 //    point therefore loses nothing; it may resend a report whose ack was lost, which central deduplicates
 //    by report_id.
 //  - report_outbox.seq comes from AUTOINCREMENT: strictly increasing, never reused, also across restarts.
+//  - A report central refuses as invalid (not retryable) moves, in one transaction, from report_outbox to
+//    report_dead_letter with the reason, together with an event report saying so: it is kept, never
+//    silently dropped, and the reports after it are no longer held up. Nothing else leaves the outbox
+//    unacknowledged (thinning of metrics samples aside, see SpoolOptions.maxReports).
 //  - assignment_state holds at most one row: the full set at the version last applied; a restart while
 //    central is down resumes from it.
 import { randomUUID } from 'node:crypto';
@@ -87,6 +91,18 @@ const MIGRATIONS: readonly string[] = [
      finished_at  INTEGER,
      PRIMARY KEY (task_id, rel_path)
    ) STRICT;`,
+  // 4: reports central refused as invalid, set aside so the outbox goes on (kept for the operator).
+  `CREATE TABLE report_dead_letter (
+     seq          INTEGER PRIMARY KEY,       -- the report's seq in report_outbox
+     report_id    TEXT NOT NULL UNIQUE,
+     kind         TEXT NOT NULL,
+     body_json    TEXT NOT NULL,
+     observed_at  INTEGER NOT NULL,
+     reason       TEXT NOT NULL,             -- central's refusal (gRPC status and message)
+     set_aside_at INTEGER NOT NULL
+   ) STRICT;`,
+  // 5: the file version a transfer sends: size, mtime and ctime in ns, inode (see file-spool.ts).
+  `ALTER TABLE file_transfers ADD COLUMN version TEXT NOT NULL DEFAULT '';`,
 ];
 
 export interface OutboxReport {
@@ -95,6 +111,12 @@ export interface OutboxReport {
   kind: string;
   body: Record<string, unknown>;
   observedAt: number;
+}
+
+/** A report central refused as invalid, kept aside (see the invariants). */
+export interface DeadLetterReport extends OutboxReport {
+  reason: string;
+  setAsideAt: number;
 }
 
 export interface SpoolOptions {
@@ -130,6 +152,11 @@ export class SqliteSpool {
       insertReport: this.db.prepare('INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)'),
       peekReports: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at FROM report_outbox ORDER BY seq LIMIT ?'),
       deleteReport: this.db.prepare('DELETE FROM report_outbox WHERE report_id = ?'),
+      replaceReportBody: this.db.prepare('UPDATE report_outbox SET body_json = ? WHERE report_id = ?'),
+      insertDeadLetter: this.db.prepare(
+        'INSERT INTO report_dead_letter (seq, report_id, kind, body_json, observed_at, reason, set_aside_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deadLetters: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at, reason, set_aside_at FROM report_dead_letter ORDER BY seq'),
       countReports: this.db.prepare('SELECT count(*) AS n FROM report_outbox'),
       thinMetrics: this.db.prepare(
         `DELETE FROM report_outbox WHERE seq IN (SELECT seq FROM report_outbox WHERE kind = 'metrics' ORDER BY seq LIMIT ?)`,
@@ -185,6 +212,37 @@ export class SqliteSpool {
     this.db.transaction(() => {
       for (const id of reportIds) this.stmts.deleteReport.run(id);
     })();
+  }
+
+  /** Replaces a queued report's body (a trimmed version that fits central's message limit); same id and seq. */
+  replaceReportBody(reportId: string, body: Record<string, unknown>): void {
+    this.stmts.replaceReportBody.run(JSON.stringify(body), reportId);
+  }
+
+  /**
+   * Moves a report central refused as invalid to report_dead_letter with the reason and, in the same
+   * transaction, queues the event report that tells central; returns that event.
+   */
+  setReportAside(r: OutboxReport, reason: string, at: number, event: Record<string, unknown>): OutboxReport {
+    return this.db.transaction(() => {
+      this.stmts.insertDeadLetter.run(r.seq, r.reportId, r.kind, JSON.stringify(r.body), r.observedAt, reason, at);
+      this.stmts.deleteReport.run(r.reportId);
+      return this.enqueueReport('event', event, at);
+    })();
+  }
+
+  /** Reports set aside, oldest first. */
+  deadLetters(): DeadLetterReport[] {
+    type Row = { seq: number; report_id: string; kind: string; body_json: string; observed_at: number; reason: string; set_aside_at: number };
+    return (this.stmts.deadLetters.all() as Row[]).map((r) => ({
+      seq: r.seq,
+      reportId: r.report_id,
+      kind: r.kind,
+      body: JSON.parse(r.body_json) as Record<string, unknown>,
+      observedAt: r.observed_at,
+      reason: r.reason,
+      setAsideAt: r.set_aside_at,
+    }));
   }
 
   get reportDepth(): number {
