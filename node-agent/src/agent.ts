@@ -124,7 +124,9 @@ export class Agent extends EventEmitter {
       if (held) {
         this.log.info({ version: held.version, tasks: held.assignments.length }, 'resuming last assignment set');
         this.learnKeyColumns(held.assignments);
-        await this.supervisor.apply(held.assignments);
+        // Acknowledged once central answers: a task refused (or applied after a config fix) before a restart
+        // is shown as it is now, not as central last heard.
+        for (const o of await this.supervisor.apply(held.assignments)) this.pendingAcks.set(o.assignmentId, { ...o, version: held.version });
         this.assignmentVersionHeld = held.version;
       }
     } catch (err) {
@@ -280,6 +282,7 @@ export class Agent extends EventEmitter {
         this.markCentral(true);
         backoff.reset();
         if (res.version !== this.assignmentVersionHeld) await this.applyAssignments(res.version, res.assignments);
+        await this.flushAcks();
         if (res.nextPollDelayMs) await sleep(res.nextPollDelayMs, signal);
       } catch (err) {
         if (signal.aborted) break;
@@ -335,10 +338,24 @@ export class Agent extends EventEmitter {
     this.assignmentVersionHeld = version;
     this.log.info({ from: previous, to: version, tasks: tasks.length, changed: outcomes.length }, 'assignments applied');
     this.emit('assignments', version, tasks);
+    for (const o of outcomes) this.pendingAcks.set(o.assignmentId, { ...o, version });
+    await this.flushAcks();
+  }
+
+  /** Outcomes not yet acknowledged to central, by assignment (the newest outcome of each wins). */
+  private readonly pendingAcks = new Map<string, { assignmentId: string; generation: number; applied: boolean; reason: string; version: number }>();
+
+  /** Sends the pending outcomes; those central did not receive stay and go again after the next poll. */
+  private async flushAcks(): Promise<void> {
     await Promise.all(
-      outcomes.map((o) =>
-        this.client.ackAssignment({ ...o, version }).catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'ack not delivered')),
-      ),
+      [...this.pendingAcks.values()].map(async (a) => {
+        try {
+          await this.client.ackAssignment(a);
+          if (this.pendingAcks.get(a.assignmentId) === a) this.pendingAcks.delete(a.assignmentId);
+        } catch (err) {
+          this.log.debug({ err: (err as Error).message, assignmentId: a.assignmentId }, 'ack not delivered; retried after the next poll');
+        }
+      }),
     );
   }
 

@@ -389,7 +389,11 @@ export class PostgresSink implements RecordSink {
             isRecordError,
           );
         }
-        if (refused.length) opts?.onRefused?.(refused);
+        if (refused.length) {
+          // Nobody to hand them to: fail the batch rather than drop records silently.
+          if (!opts?.onRefused) throw new ConnectorError(this.binding, `the database refused ${refused.length} record(s) of batch ${batch.batchId}: ${refused[0]!.reason}`);
+          opts.onRefused(refused);
+        }
       }
       await client.query(`UPDATE ${this.ledger} SET last_seq = $2, last_batch = $3, updated_at = $4 WHERE stream = $1`, [stream, seq, batch.batchId, Date.now()]);
       await client.query('COMMIT');

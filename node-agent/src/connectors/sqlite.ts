@@ -198,7 +198,11 @@ export class SqliteSink implements RecordSink {
       if (seq !== last + 1) return 'gap';
       if (b.rows.length) {
         const refused = writeBisectingSync(b.rows.length, (lo, hi) => writeRange(b, lo, hi), isRecordError);
-        if (refused.length) opts?.onRefused?.(refused);
+        if (refused.length) {
+          // Nobody to hand them to: fail the batch rather than drop records silently.
+          if (!opts?.onRefused) throw new ConnectorError(this.binding, `the database refused ${refused.length} record(s) of batch ${b.batchId}: ${refused[0]!.reason}`);
+          opts.onRefused(refused);
+        }
       }
       this.setLedger.run(stream, seq, b.batchId, Date.now());
       return 'applied';
@@ -240,12 +244,14 @@ export class SqliteSink implements RecordSink {
   /** Reconciliation: rows in key order after `afterKey` (a row-value comparison, so composite keys page right). */
   async scan(afterKey: unknown[] | null, limit: number): Promise<SinkScanPage> {
     const keys = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
-    this.scanFirst ??= this.db.prepare(`SELECT * FROM ${this.table} ORDER BY ${keys} LIMIT ?`).raw(true);
+    this.scanFirst ??= this.db.prepare(`SELECT * FROM ${this.table} ORDER BY ${keys} LIMIT ?`).raw(true).safeIntegers(true);
     this.scanAfter ??= this.db
       .prepare(`SELECT * FROM ${this.table} WHERE (${keys}) > (${this.keyColumns.map(() => '?').join(', ')}) ORDER BY ${keys} LIMIT ?`)
-      .raw(true);
+      .raw(true)
+      .safeIntegers(true);
     const st = afterKey ? this.scanAfter : this.scanFirst;
-    const rows = (afterKey ? st.all(...afterKey, limit) : st.all(limit)) as unknown[][];
+    // Integers as the model holds them (exact past 2^53, so a big key compares equal to its source).
+    const rows = ((afterKey ? st.all(...afterKey.map(bindable), limit) : st.all(limit)) as unknown[][]).map((r) => r.map((x) => (typeof x === 'bigint' ? normInt(x) : x)));
     const columns = st.columns().map((c) => c.name);
     const keyIdx = this.keyColumns.map((k) => columns.indexOf(k));
     const last = rows.at(-1);
