@@ -299,6 +299,8 @@ export class PostgresSink implements RecordSink {
     this.keyColumns = asList(cfg.key);
     if (this.keyColumns.length === 0) throw new ConnectorError(binding, 'postgres sink needs key columns (key: id)');
     for (const k of this.keyColumns) ident(k, binding);
+    // A column name PostgreSQL cannot take is refused when the task starts, not per record later.
+    for (const c of hint?.columns ?? []) ident(c.name, binding);
     this.conn = new PostgresConnection(binding, cfg);
     this.table = `${this.conn.schema}.${ident(cfg.table, binding)}`;
     this.ledger = `${this.conn.schema}._xchg_ledger`;

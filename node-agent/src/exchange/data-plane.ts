@@ -168,6 +168,11 @@ export class DataPlane {
     return this.transport?.nc.info?.max_payload ?? 1024 * 1024;
   }
 
+  /** The broker's max payload once connected, else undefined. */
+  knownMaxPayload(): number | undefined {
+    return this.transport?.nc.info?.max_payload;
+  }
+
   /** Registers a provider task; starts the publisher and receipt consumer on first use. */
   registerOutbound(taskId: string, s: OutboundStream): void {
     this.outbound.set(taskId, s);

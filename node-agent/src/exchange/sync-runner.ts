@@ -47,6 +47,11 @@ export function createSyncRunner(
   const refusal = checkOutbound(task.binding, deps.requireAgreement ?? false, terms, pipeline.columns);
   if (refusal) throw new Error(refusal);
   const { dataPlane, spool, source, settings } = deps;
+  // Knowable in advance: a record limit above what the exchange center carries would let through records
+  // that can never be published.
+  const brokerMax = dataPlane.knownMaxPayload();
+  if (brokerMax !== undefined && (params.maxRecordBytes ?? 64 * 1024) > brokerMax - 16 * 1024)
+    throw new Error(`maxRecordBytes ${params.maxRecordBytes} is above what the exchange center carries (max_payload ${brokerMax} bytes, less 16 KiB for the envelope)`);
   const log = ctx.logger.child({ taskId: task.id });
   const counters = new RunCounters(task.id);
   const abort = new AbortController();
