@@ -11,6 +11,7 @@ describe('files sink - sweep of leftovers', () => {
     const root = tmpDir('xchg-sweep-');
     const partial = join(root, '.xchg-partial');
     mkdirSync(join(partial, 'done'), { recursive: true });
+    mkdirSync(join(partial, 'abandoned'), { recursive: true });
     const now = Date.now();
     const aged = (path: string, ageMs: number, body = 'x'): string => {
       writeFileSync(path, body);
@@ -23,13 +24,17 @@ describe('files sink - sweep of leftovers', () => {
     const livePart = aged(join(partial, 'f-00000000000000a2.part'), PARTIAL_TTL_MS - day);
     const oldMarker = aged(join(partial, 'done', 'f-00000000000000b1'), DONE_MARKER_TTL_MS + day);
     const newMarker = aged(join(partial, 'done', 'f-00000000000000b2'), PARTIAL_TTL_MS + day);
+    // Markers of transfers the provider abandoned are kept as long as done markers.
+    const oldAbandoned = aged(join(partial, 'abandoned', 'f-00000000000000c1'), DONE_MARKER_TTL_MS + day);
+    const newAbandoned = aged(join(partial, 'abandoned', 'f-00000000000000c2'), PARTIAL_TTL_MS + day);
     const foreign = aged(join(partial, 'notes.txt'), DONE_MARKER_TTL_MS + day);
     const delivered = aged(join(root, 'old-report.pdf'), DONE_MARKER_TTL_MS + day);
 
-    expect(await sweepPartials(root, now)).toBe(2);
+    expect(await sweepPartials(root, now)).toBe(3);
     expect(existsSync(stalePart)).toBe(false);
     expect(existsSync(oldMarker)).toBe(false);
-    for (const kept of [livePart, newMarker, foreign, delivered]) expect(existsSync(kept), kept).toBe(true);
+    expect(existsSync(oldAbandoned)).toBe(false);
+    for (const kept of [livePart, newMarker, newAbandoned, foreign, delivered]) expect(existsSync(kept), kept).toBe(true);
     expect(await sweepPartials(root, now), 'a second sweep finds nothing more').toBe(0);
   });
 

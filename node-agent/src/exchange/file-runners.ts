@@ -20,6 +20,26 @@
 //  - Each chunk carries running_sha256 = sha-256 of bytes [0, end of chunk). The running digests of the
 //    chunks not yet committed are kept, so a re-send needs no re-hashing; a re-send from further back
 //    (the consumer lost its part) re-hashes the prefix once.
+//  - Only a consistent snapshot is published (fault 7: a file rewritten in place mid-transfer must not
+//    arrive with the old beginning and the new end). A transfer sends one version (fileVersion(): size,
+//    mtime and ctime in ns, inode), fixed before its first chunk; every chunk read (re-sends too) is
+//    followed by an fstat of the open file, and the last chunk also by a stat of the path (the same
+//    inode must still be there), before it is published. Checking after the read is what makes it safe:
+//    the kernel updates mtime/ctime before a write changes the bytes, and a file is started only once its
+//    mtime is older than the settle time, so any write during the transfer leaves a different stamp. On a
+//    change the transfer is abandoned (row forgotten, an `abandoned` message tells the consumer to discard
+//    its part) and the new version is sent under a new file id once it has settled. The guarantee rests
+//    on the file system keeping mtime/ctime current: on a network share, an attribute cache (NFS actimeo)
+//    shorter than the settle time.
+//  - A file is started only once its mtime is at least `stableMs` (the settle time, 2 s by default) old:
+//    a file still being written is left alone until its writer is done.
+// Deletions and renames at the source (what a department expects of an exchange, not of a mirror):
+//  - A file deleted at the source after delivery stays at the destination: the consumer owns what it
+//    received. Deleted mid-transfer, its transfer is abandoned and nothing appears at the destination.
+//  - A renamed file is a new file: it is delivered under its new name; the copy under the old name stays.
+//    Renamed mid-transfer, the transfer under the old name is abandoned and the file arrives under the new.
+//  - A file changed after delivery is delivered again (same name: the new version replaces the old one
+//    atomically at the destination).
 // Consumer: appends each chunk to <dir>/.xchg-partial/<file id>.part when its offset is the part's
 // current size (earlier offsets are duplicates, later ones gaps), hashing as it writes and comparing its
 // running digest with the chunk's (a mismatch truncates the chunk away and asks for it again), flushing
@@ -28,13 +48,16 @@
 // Parts untouched for a week (a source file that changed mid-transfer leaves its old version's part
 // behind) and done markers older than 30 days are removed at start and hourly, so the front-end
 // machine's disk does not fill up with leftovers; a provider that comes back later simply resends.
+// An `abandoned` message discards the part of that file id at once and leaves a marker (kept like done
+// markers) so that its chunks still in flight are refused instead of starting a new part; a file already
+// complete is left as it is (it is a consistent version).
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, readSync } from 'node:fs';
+import { createReadStream, fstatSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, access, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
-import type { FileSpool, FileTransfer } from '../spool/file-spool.js';
+import { fileVersion, isVersion, type FileSpool, type FileTransfer } from '../spool/file-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { encodeEnvelopeHeader, ENVELOPE_HEADER, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
 import { addressing, type DataPlane, type InboundHandler } from './data-plane.js';
@@ -44,7 +67,10 @@ import { RunCounters } from './run-counters.js';
 export interface FilesBinding {
   type: 'files';
   dir: string;
-  /** A file must be unchanged this long before it is sent (it may still be being written). */
+  /**
+   * Settle time in ms (default 2000): a file whose mtime is younger than this is not started yet (it may
+   * still be being written); a file that changes while it is sent is sent again once it has settled.
+   */
   stableMs?: number;
   /** Send only for tasks carrying an agreement (有条件共享). */
   requireAgreement?: boolean;
@@ -60,6 +86,10 @@ export interface FileSettings {
 }
 
 const PARTIAL = '.xchg-partial';
+/** Default settle time of a files source (FilesBinding.stableMs). */
+export const DEFAULT_SETTLE_MS = 2_000;
+/** Receipt reason for a chunk of a file version the provider abandoned. */
+const ABANDONED = 'abandoned';
 /** Receipt reason for a chunk whose running sha-256 did not match: the provider re-sends from the committed point. */
 const CORRUPT_CHUNK = 'chunk checksum mismatch';
 /** Parts not written to for this long are leftovers (a changed source file, a retired task). */
@@ -81,6 +111,7 @@ export async function sweepPartials(root: string, now: number): Promise<number> 
   };
   await sweep(partial, PARTIAL_TTL_MS, (n) => /^f-[0-9a-f]{16}\.part$/.test(n));
   await sweep(join(partial, 'done'), DONE_MARKER_TTL_MS, (n) => /^f-[0-9a-f]{16}$/.test(n));
+  await sweep(join(partial, 'abandoned'), DONE_MARKER_TTL_MS, (n) => /^f-[0-9a-f]{16}$/.test(n));
   return removed;
 }
 
@@ -96,6 +127,18 @@ async function walk(root: string, dir = root, out: string[] = []): Promise<strin
     else if (e.isFile()) out.push(relative(root, p));
   }
   return out.sort();
+}
+
+/** Feeds the first `bytes` bytes of an open file into `h` (it is the open file that the chunks are read from). */
+async function hashHandle(fh: FileHandle, bytes: number, h: Hash = createHash('sha256')): Promise<Hash> {
+  const buf = Buffer.allocUnsafe(Math.max(1, Math.min(bytes, 4 * 1024 * 1024)));
+  for (let pos = 0; pos < bytes; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, bytes - pos), pos);
+    if (bytesRead === 0) break; // shorter than it was: the version check refuses the transfer
+    h.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  return h;
 }
 
 /** Feeds the first `bytes` bytes of a file into `h` (resuming an incremental hash after a restart). */
@@ -148,7 +191,10 @@ export function createFileSyncRunner(
     p.wake?.();
   });
 
-  const send = async (t: FileTransfer, path: string): Promise<'done' | 'changed' | 'refused'> => {
+  /** How a transfer ended: delivered, the source file changed or went away (abandoned), refused, agent stopping. */
+  type Outcome = 'done' | 'changed' | 'gone' | 'refused' | 'stopped';
+
+  const send = async (t: FileTransfer, path: string): Promise<Outcome> => {
     const transport = await dataPlane.connected();
     while (!dataPlane.isReady(task.id) && !abort.signal.aborted) await sleep(200, abort.signal);
     const chunkBytes = t.chunkBytes;
@@ -165,18 +211,39 @@ export function createFileSyncRunner(
       }
       p.acked = chunksAt(where.committedBytes);
     }
-    if (p.acked > 0) log.info({ file: t.relPath, fileId: t.fileId, fromChunk: p.acked, of: t.chunkCount }, 'resuming file transfer');
-    // The whole-file hash is computed as chunks are read in order (a re-sent chunk is not hashed again:
-    // the file is checked unchanged); only a resume after a restart hashes the prefix already sent.
-    let hash = await hashPrefix(path, p.acked * chunkBytes);
-    let hashedChunks = p.acked;
-    // Running digests of chunks sent and not yet committed (index → sha-256 of the file through it).
-    const digests = new Map<number, Buffer>();
-    // Chunk buffers whose publish was acknowledged: the client holds no reference to them any more.
-    const pool: Buffer[] = [];
-    const windowChunks = Math.max(2, Math.floor(settings.fileWindowBytes / chunkBytes));
-    const fh = await open(path, 'r');
+    const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!fh) return 'gone';
     try {
+      // The version this transfer sends, fixed before the first chunk; every read below is checked against it.
+      const snap = await fh.stat({ bigint: true });
+      if (!isVersion(t, snap)) return 'changed';
+      /** Whether the path still names the open file (not deleted, renamed away or replaced). */
+      const atPath = (): 'changed' | 'gone' | undefined => {
+        const now = statSync(path, { bigint: true, throwIfNoEntry: false });
+        if (!now) return 'gone';
+        return now.ino === snap.ino && now.dev === snap.dev ? undefined : 'changed';
+      };
+      /** Whether the open file is still the version of `snap` (an unlink or rename changes its ctime too). */
+      const changed = (): 'changed' | 'gone' | undefined => {
+        const now = fstatSync(fh.fd, { bigint: true });
+        if (now.size === snap.size && now.mtimeNs === snap.mtimeNs && now.ctimeNs === snap.ctimeNs) return undefined;
+        return atPath() ?? 'changed';
+      };
+      const before = atPath();
+      if (before) return before;
+      if (p.acked > 0) log.info({ file: t.relPath, fileId: t.fileId, fromChunk: p.acked, of: t.chunkCount }, 'resuming file transfer');
+      // The whole-file hash is computed as chunks are read in order (a re-sent chunk is not hashed again:
+      // each read is checked against the version); only a resume after a restart hashes the prefix already sent.
+      let hash = await hashHandle(fh, p.acked * chunkBytes);
+      let hashedChunks = p.acked;
+      // Running digests of chunks sent and not yet committed (index → sha-256 of the file through it).
+      const digests = new Map<number, Buffer>();
+      // Chunk buffers whose publish was acknowledged: the client holds no reference to them any more.
+      const pool: Buffer[] = [];
+      const windowChunks = Math.max(2, Math.floor(settings.fileWindowBytes / chunkBytes));
       let next = p.acked;
       let lastProgressAt = Date.now();
       let lastAcked = p.acked;
@@ -202,10 +269,6 @@ export function createFileSyncRunner(
         }
         // Keep the window full: chunks go out as receipts come back, without waiting for round trips.
         while (next < Math.min(p.acked + windowChunks, t.chunkCount) && inFlight.size < settings.publishWindow) {
-          if (next === p.acked || next % 64 === 0) {
-            const st = await fh.stat();
-            if (st.size !== t.size || Math.trunc(st.mtimeMs) !== t.mtimeMs) return 'changed';
-          }
           const index = next;
           const offset = index * chunkBytes;
           const len = Math.min(chunkBytes, t.size - offset);
@@ -213,10 +276,17 @@ export function createFileSyncRunner(
           const buf = whole.subarray(0, len);
           // Synchronous positional read: from the page cache this beats a thread-pool round trip per chunk.
           const bytesRead = readSync(fh.fd, buf, 0, len, offset);
-          if (bytesRead !== len) return 'changed';
+          const last = index === t.chunkCount - 1;
+          // After the read, never before: bytes a writer changed come with a new mtime/ctime. The last
+          // chunk also checks the path, so what completes the file is the version still under its name.
+          const change = bytesRead !== len ? 'changed' : (changed() ?? (last ? atPath() : undefined));
+          if (change) {
+            pool.push(whole);
+            return change;
+          }
           if (index < hashedChunks && !digests.has(index)) {
             // Sent from further back than the digests kept: hash the prefix again, once.
-            hash = await hashPrefix(path, offset);
+            hash = await hashHandle(fh, offset);
             hashedChunks = index;
             digests.clear();
           }
@@ -226,7 +296,6 @@ export function createFileSyncRunner(
             digests.set(index, hash.copy().digest());
           }
           const running = digests.get(index)!;
-          const last = index === t.chunkCount - 1;
           const env: Omit<EnvelopeData, 'payload'> = {
             ...addressing(task, dataPlane.nodeId, terms.agreementId),
             batchId: `${t.fileId}-${index}`,
@@ -319,31 +388,80 @@ export function createFileSyncRunner(
       }
       await Promise.allSettled([...inFlight]);
       if (p.acked > p.persisted) files.acknowledge(t.fileId, p.acked);
-      return p.acked >= t.chunkCount ? 'done' : 'changed';
+      return p.acked >= t.chunkCount ? 'done' : 'stopped';
     } finally {
       await fh.close();
+    }
+  };
+
+  /**
+   * Gives a transfer up: its file changed or went away while it was sent (or while the agent was down).
+   * The row is forgotten, so the next scan starts whatever is then at that path as a new transfer, and the
+   * consumer is told to discard its part. Best effort: if the message does not get through, the consumer's
+   * sweep removes the part, and the part can never be completed (its last chunk is never sent).
+   */
+  const abandon = async (t: FileTransfer, reason: 'changed' | 'gone'): Promise<void> => {
+    files.forget(t.fileId);
+    log.info({ file: t.relPath, fileId: t.fileId, reason }, 'file transfer abandoned: the source file changed or went away while it was sent');
+    const env: Omit<EnvelopeData, 'payload'> = {
+      ...addressing(task, dataPlane.nodeId, terms.agreementId),
+      batchId: `${t.fileId}-abandoned`,
+      sequence: t.chunkCount,
+      recordCount: 0,
+      compression: 'COMPRESSION_NONE',
+      payloadKind: 'PAYLOAD_KIND_FILE_CHUNK',
+      payloadSha256: Buffer.alloc(0),
+      streamEpoch: t.fileId,
+      file: {
+        fileId: t.fileId,
+        relativePath: t.relPath,
+        fileSize: t.size,
+        offset: 0,
+        chunkIndex: t.chunkCount,
+        chunkCount: t.chunkCount,
+        fileSha256: Buffer.alloc(0),
+        modifiedAtMs: t.mtimeMs,
+        runningSha256: Buffer.alloc(32), // unused; the data plane expects a digest's length on file messages
+        abandoned: true,
+      },
+    };
+    try {
+      const transport = await dataPlane.connected();
+      await transport.publish(subject, Buffer.alloc(0), env.batchId, { [ENVELOPE_HEADER]: encodeEnvelopeHeader(env) });
+    } catch (err) {
+      log.warn({ file: t.relPath, fileId: t.fileId, err: (err as Error).message }, 'could not tell the consumer a file transfer was abandoned; its sweep removes the part');
     }
   };
 
   const loop = async (): Promise<void> => {
     const signal = abort.signal;
     const chunkBytes = Math.min(settings.fileChunkBytes, dataPlane.maxPayload() - 16 * 1024);
+    const settleMs = binding.stableMs ?? DEFAULT_SETTLE_MS;
     while (!signal.aborted) {
       try {
+        const present = new Set<string>();
         for (const rel of await walk(root)) {
           if (signal.aborted) break;
+          const relPath = rel.split(sep).join('/');
+          present.add(relPath);
           const path = join(root, rel);
-          const st = await stat(path);
-          const mtimeMs = Math.trunc(st.mtimeMs);
-          let t = files.get(task.id, rel);
-          if (t && t.state === 'done' && t.size === st.size && t.mtimeMs === mtimeMs) continue;
-          if (Date.now() - mtimeMs < (binding.stableMs ?? 1_000)) continue; // still being written
-          if (!t || t.size !== st.size || t.mtimeMs !== mtimeMs) {
-            const size = st.size;
-            t = files.begin({ taskId: task.id, relPath: rel.split(sep).join('/'), size, mtimeMs, chunkBytes, chunkCount: Math.max(1, Math.ceil(size / chunkBytes)) }, Date.now());
+          const st = await stat(path, { bigint: true }).catch(() => undefined);
+          if (!st) continue; // gone since the walk
+          let t = files.get(task.id, relPath);
+          if (t && t.state === 'done' && isVersion(t, st)) continue;
+          const mtimeMs = Number(st.mtimeNs / 1_000_000n);
+          if (Date.now() - mtimeMs < settleMs) continue; // still being written: not before it has settled
+          if (!t || !isVersion(t, st)) {
+            // A version whose transfer never finished (it changed while the agent was not sending it).
+            if (t?.state === 'sending') await abandon(t, 'changed');
+            const size = Number(st.size);
+            t = files.begin({ taskId: task.id, relPath, size, mtimeMs, chunkBytes, chunkCount: Math.max(1, Math.ceil(size / chunkBytes)), version: fileVersion(st) }, Date.now());
             log.info({ file: t.relPath, bytes: size, chunks: t.chunkCount }, 'sending file');
           }
           const outcome = await send(t, path);
+          const refusal = progress?.refused ?? 'refused';
+          progress = undefined; // late receipts of this transfer are ignored from now on
+          if (outcome === 'stopped') break;
           if (outcome === 'done') {
             files.complete(t.fileId, Date.now());
             counters.records++;
@@ -351,12 +469,14 @@ export function createFileSyncRunner(
             log.info({ file: t.relPath, bytes: t.size, chunks: t.chunkCount }, 'file delivered');
           } else if (outcome === 'refused') {
             counters.errors++;
-            counters.lastError = `${t.relPath}: ${progress?.refused ?? 'refused'}`;
-            log.warn({ file: t.relPath, reason: progress?.refused }, 'consumer refused the file; it will be sent again from the start');
+            counters.lastError = `${t.relPath}: ${refusal}`;
+            log.warn({ file: t.relPath, reason: refusal }, 'consumer refused the file; it will be sent again from the start');
             files.begin({ ...t }, Date.now());
             await sleep(settings.receiptTimeoutMs, signal); // a refusal (policy, checksum) is not retried at once
-          } else if (!signal.aborted) log.info({ file: t.relPath }, 'source file changed while sending; it will be sent again when stable');
+          } else await abandon(t, outcome); // the new version, if any, goes once it has settled
         }
+        // Transfers of files that went away before they were finished (deleted while the agent was down).
+        if (!signal.aborted) for (const t of files.unfinished(task.id)) if (!present.has(t.relPath)) await abandon(t, 'gone');
       } catch (err) {
         counters.errors++;
         counters.lastError = (err as Error).message;
@@ -408,7 +528,10 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
   }
   const parts = new Map<string, Part>();
   const done = new Set<string>();
+  // File ids the provider abandoned (their source changed or went away mid-transfer): chunks refused.
+  const abandoned = new Set<string>();
   const doneMarker = (fileId: string): string => join(partial, 'done', fileId);
+  const abandonedMarker = (fileId: string): string => join(partial, 'abandoned', fileId);
   const closePart = async (fileId: string): Promise<void> => {
     const o = parts.get(fileId);
     if (!o) return;
@@ -436,17 +559,32 @@ export function createFileExchangeRunner(task: TaskAssignment, ctx: RunnerContex
         counters.lastError = refusal;
         return { status: 'refused', written: 0, quarantined: 0, reason: refusal };
       }
-      ready ??= mkdir(join(partial, 'done'), { recursive: true });
+      ready ??= Promise.all([mkdir(join(partial, 'done'), { recursive: true }), mkdir(join(partial, 'abandoned'), { recursive: true })]);
       await ready;
       const target = resolve(root, f.relativePath);
       if (!target.startsWith(root + sep) || !/^f-[0-9a-f]{16}$/.test(f.fileId))
         return { status: 'refused', written: 0, quarantined: 0, reason: `unsafe file name ${JSON.stringify(f.relativePath)}` };
       if (done.has(f.fileId)) return { status: 'duplicate', written: 0, quarantined: 0 };
+      if (f.abandoned) {
+        // A file already complete stays (it is a consistent version); otherwise its part goes.
+        if (await exists(doneMarker(f.fileId))) return { status: 'duplicate', written: 0, quarantined: 0 };
+        await closePart(f.fileId);
+        const discarded = await unlink(join(partial, `${f.fileId}.part`)).then(() => true, () => false);
+        await writeFile(abandonedMarker(f.fileId), `${f.relativePath}\n`);
+        abandoned.add(f.fileId);
+        log.info({ file: f.relativePath, fileId: f.fileId, discarded }, 'file transfer abandoned by the provider; part discarded');
+        return { status: 'committed', written: 0, quarantined: 0 };
+      }
+      if (abandoned.has(f.fileId)) return { status: 'refused', written: 0, quarantined: 0, reason: ABANDONED };
       let open_ = parts.get(f.fileId);
       if (!open_) {
         if (await exists(doneMarker(f.fileId))) {
           done.add(f.fileId);
           return { status: 'duplicate', written: 0, quarantined: 0 };
+        }
+        if (await exists(abandonedMarker(f.fileId))) {
+          abandoned.add(f.fileId);
+          return { status: 'refused', written: 0, quarantined: 0, reason: ABANDONED };
         }
         const part = join(partial, `${f.fileId}.part`);
         const have = (await stat(part).catch(() => undefined))?.size ?? 0;
