@@ -1,7 +1,8 @@
 // A real nats-server with JetStream on a free port and a temp store dir, as nats.js's own tests do.
 // restart() keeps the port (clients reconnect); wipeStore() deletes the JetStream store while stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { findNatsServer, freePort } from '../../scripts/lib.js';
 import { tmpDir } from './tmp.js';
@@ -24,11 +25,18 @@ export class NatsServer {
     readonly storeDir: string,
   ) {}
 
-  static async start(): Promise<NatsServer> {
+  /** `config`: extra nats-server configuration text (e.g. "max_payload: 8MB"), written to a temp file. */
+  static async start(opts: { config?: string } = {}): Promise<NatsServer> {
     const s = new NatsServer(await freePort(), tmpDir('xchg-nats-'));
+    if (opts.config !== undefined) {
+      s.configFile = join(tmpDir('xchg-nats-conf-'), 'nats-server.conf'); // outside the store: wipeStore() keeps it
+      writeFileSync(s.configFile, opts.config);
+    }
     await s.launch();
     return s;
   }
+
+  private configFile: string | undefined;
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -43,7 +51,7 @@ export class NatsServer {
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(natsServerBinary(), [...(this.configFile ? ['-c', this.configFile] : []), '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     live.add(child);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {

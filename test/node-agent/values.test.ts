@@ -79,6 +79,18 @@ describe('values - numbers', () => {
     expect(coerce('12345678901234567890123456789012345678.123', 'decimal')).toEqual(ok(new Decimal('12345678901234567890123456789012345678.123')));
     expect(coerce('1.50', 'decimal')).toEqual(ok(new Decimal('1.50')));
     expect(coerce('abc', 'decimal')).toEqual({ ok: false, reason: 'expected a decimal number, got string "abc"' });
+    expect(Object.is((coerce('-0', 'number') as { value: unknown }).value, -0)).toBe(true);
+    expect(Object.is((coerce('-0.000', 'number') as { value: unknown }).value, -0)).toBe(true);
+  });
+
+  it('values - binary from text: megabytes of hex or base64 decode without exhausting the regex stack; a quoted empty cell is zero bytes', () => {
+    const bytes = Buffer.alloc(12 * 1024 * 1024, 0xab);
+    expect((coerce(bytes.toString('base64'), 'binary') as { value: Buffer }).value.equals(bytes)).toBe(true);
+    expect((coerce('\\x' + bytes.toString('hex'), 'binary') as { value: Buffer }).value.equals(bytes)).toBe(true);
+    expect(coerce('not base64!', 'binary')).toEqual({ ok: false, reason: 'expected binary (bytes, or text as \\x-hex or base64), got string "not base64!"' });
+    const p = compilePipeline({ fields: [{ name: 'b', type: 'binary' }] });
+    expect(p.process({ b: '' })).toEqual({ ok: true, values: [Buffer.alloc(0)] });
+    expect(p.process({ b: null })).toEqual({ ok: true, values: [null] });
   });
 });
 
@@ -129,6 +141,9 @@ describe('values - wire form', () => {
     expect(rowToWire(plain)).toBe(plain); // nothing to tag: no copy
     expect(canonical('1')).not.toBe(canonical(1));
     expect(canonical(new Decimal('1.50'))).toBe(canonical(1.5));
+    // JSON documents compare by meaning with every digit kept: key order and spacing do not matter, digits do.
+    expect(canonical(new JsonText('{"b": 1, "a": 12345678901234567890123}'))).toBe(canonical(new JsonText('{"a":12345678901234567890123,"b":1}')));
+    expect(canonical(new JsonText('{"a": 12345678901234567890123}'))).not.toBe(canonical(new JsonText('{"a": 12345678901234567890124}')));
   });
 });
 

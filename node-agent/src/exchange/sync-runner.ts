@@ -242,7 +242,13 @@ export function createSyncRunner(
             quarantine.push({ origin, rowIndex: i, reason: error, record: row });
             continue;
           }
-          const r = pipeline.process(row);
+          let r: ReturnType<typeof pipeline.process>;
+          try {
+            r = pipeline.process(row);
+          } catch (err) {
+            // Whatever one row does to the pipeline, it is that row's problem: quarantined, not a stuck task.
+            r = { ok: false, reason: `processing failed: ${(err as Error).message}` };
+          }
           if (r.ok === 'skip') continue;
           if (r.ok === false) {
             quarantine.push({ origin, rowIndex: i, reason: r.reason, field: r.field, record: row });
@@ -283,7 +289,10 @@ export function createSyncRunner(
         failures++;
         counters.errors++;
         counters.lastError = (err as Error).message;
-        if (failures === 1 || failures % 30 === 0) log.warn({ err: (err as Error).message }, 'reading the source failed; retrying');
+        if (failures === 1 || failures % 30 === 0) {
+          log.warn({ err: (err as Error).message, failures }, 'reading the source failed; retrying');
+          ctx.report('event', { severity: 'error', code: 'SOURCE_FAILING', message: `reading the source fails (${failures} time(s) in a row): ${(err as Error).message}`, taskId: task.id });
+        }
         await sleep(Math.min(30_000, 500 * failures), signal);
       }
     }

@@ -74,7 +74,7 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
   const check = (f: CompiledField, raw: unknown): { ok: true; value: Value } | { ok: false; reason: string; field: string } => {
     // NULL is no value; '' is a value of a text field (and of an untyped one), and no value of any other
     // type (an empty CSV cell in a number column): "required" means not NULL.
-    if (raw === null || raw === undefined || (raw === '' && f.type !== undefined && f.type !== 'string')) {
+    if (raw === null || raw === undefined || (raw === '' && f.type !== undefined && f.type !== 'string' && f.type !== 'binary')) {
       if (f.required) return { ok: false, reason: `missing required field ${f.to}`, field: f.to };
       return { ok: true, value: null };
     }
@@ -184,6 +184,8 @@ export function coerce(v: unknown, type: FieldType): Coerced {
       if (text === undefined || text === '') return no('a number');
       if (/^[+-]?(nan|infinity|inf)$/i.test(text)) return { ok: true, value: Number(text.replace(/inf$/i, 'Infinity').replace(/^([+-]?)infinity$/i, '$1Infinity').replace(/^nan$/i, 'NaN')) };
       if (!decimalParts(text)) return no('a number');
+      // A negative zero is a double of its own (IEEE 754); canonical decimal text has no sign for zero.
+      if (/^-/.test(text) && decimalParts(text)!.digits === '0') return { ok: true, value: -0 };
       const n = doubleHolds(text);
       return n === undefined ? { ok: false, reason: `${text} cannot be held exactly by a double (use decimal)` } : { ok: true, value: n };
     }
@@ -245,9 +247,10 @@ export function coerce(v: unknown, type: FieldType): Coerced {
       if (v instanceof Uint8Array) return { ok: true, value: Buffer.from(v) };
       if (typeof v === 'string') {
         // Text sources carry bytes as PostgreSQL's hex form (\x…) or base64; anything else is refused.
+        // Flat character-class tests: a grouped, repeated pattern overflows the regex stack on megabytes.
         const t = v.trim();
-        if (/^\\x([0-9a-fA-F]{2})*$/.test(t)) return { ok: true, value: Buffer.from(t.slice(2), 'hex') };
-        if (/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(t)) return { ok: true, value: Buffer.from(t, 'base64') };
+        if (t.startsWith('\\x') && t.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(t.slice(2))) return { ok: true, value: Buffer.from(t.slice(2), 'hex') };
+        if (t.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(t)) return { ok: true, value: Buffer.from(t, 'base64') };
       }
       return no('binary (bytes, or text as \\x-hex or base64)');
     }

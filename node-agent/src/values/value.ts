@@ -15,6 +15,8 @@
 //    normalised to UTC ('Z'); both keep microseconds. Proleptic Gregorian calendar, years 0001–9999; the
 //    special values 'infinity' / '-infinity' (PostgreSQL) are kept as text.
 
+import { isLosslessNumber, parse as losslessParse } from 'lossless-json';
+
 /** An exact decimal number as text: `-?digits[.digits]`, or NaN / ±Infinity for PostgreSQL's numeric. */
 export class Decimal {
   constructor(readonly text: string) {}
@@ -282,6 +284,8 @@ export function instantOf(d: Date): Temporal {
  * numbers, decimals and booleans as canonical decimal text (true = 1), text as itself, binary as hex,
  * temporals as their ISO text, JSON as its text re-serialised with sorted keys. Used to compare a sink
  * with its source (reconciliation, tests); prefixed by a class letter so that '1' (text) ≠ 1 (number).
+ * −0 equals 0 here (IEEE 754 equality): SQLite and MariaDB store −0 as 0, and a reconciliation must not
+ * call that a difference forever.
  */
 export function canonical(v: unknown): string {
   if (v === null || v === undefined) return 'N';
@@ -298,7 +302,8 @@ export function canonical(v: unknown): string {
   if (v instanceof Temporal) return 't' + v.text;
   if (v instanceof JsonText) {
     try {
-      return 'j' + sortedJson(JSON.parse(v.text));
+      // Parsed keeping every digit (JSON.parse would round 12345678901234567890123 and call it equal).
+      return 'j' + sortedJson(losslessParse(v.text));
     } catch {
       return 'j' + v.text;
     }
@@ -307,6 +312,7 @@ export function canonical(v: unknown): string {
 }
 
 function sortedJson(v: unknown): string {
+  if (isLosslessNumber(v)) return canonicalDecimal(v.value) ?? v.value;
   if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
   if (v && typeof v === 'object')
     return `{${Object.keys(v)
