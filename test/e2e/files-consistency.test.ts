@@ -2,7 +2,7 @@
 // is sent never appears mixed or half-sent under its final name; a file still being written waits until it
 // settles; and what deletions and renames at the source do at the destination (README, "Files").
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, linkSync, existsSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Exchange } from '../helpers/exchange.js';
@@ -249,5 +249,17 @@ describe('files - consistent snapshots', () => {
     expect(readFileSync(join(dst, 'old-name.txt'), 'utf8')).toBe('证照目录\n');
     expect(readFileSync(join(dst, 'new-name.txt'), 'utf8')).toBe('证照目录\n');
     expect(logLines(x.provider.proc.output(), 'sending file', 'notice-2026-01.txt')).toHaveLength(1);
+  });
+
+  it('files - a delivered file whose metadata only changes (chmod, a new hard link) is not sent again', async () => {
+    place('permit.pdf', 'permit v1');
+    await waitFor(() => existsSync(join(dst, 'permit.pdf')), 60_000, 50, 'the file');
+    // Both change the inode's ctime, not a byte of the content.
+    chmodSync(join(src, 'permit.pdf'), 0o600);
+    linkSync(join(src, 'permit.pdf'), join(src, 'permit-link.pdf'));
+    await waitFor(() => existsSync(join(dst, 'permit-link.pdf')), 60_000, 50, 'the new link as a file of its own');
+    place('barrier-2.txt', 'b');
+    await waitFor(() => existsSync(join(dst, 'barrier-2.txt')), 60_000, 50, 'the next file');
+    expect(logLines(x.provider.proc.output(), 'sending file', 'permit.pdf')).toHaveLength(1);
   });
 });

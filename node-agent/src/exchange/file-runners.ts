@@ -57,7 +57,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, access
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
-import { fileVersion, isVersion, type FileSpool, type FileTransfer } from '../spool/file-spool.js';
+import { fileVersion, isDeliveredVersion, isVersion, type FileSpool, type FileTransfer } from '../spool/file-spool.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { encodeEnvelopeHeader, ENVELOPE_HEADER, type EnvelopeData, type ReceiptData } from '../transport/envelope.js';
 import { addressing, type DataPlane, type InboundHandler } from './data-plane.js';
@@ -448,7 +448,7 @@ export function createFileSyncRunner(
           const st = await stat(path, { bigint: true }).catch(() => undefined);
           if (!st) continue; // gone since the walk
           let t = files.get(task.id, relPath);
-          if (t && t.state === 'done' && isVersion(t, st)) continue;
+          if (t && t.state === 'done' && isDeliveredVersion(t, st)) continue;
           const mtimeMs = Number(st.mtimeNs / 1_000_000n);
           if (Date.now() - mtimeMs < settleMs) continue; // still being written: not before it has settled
           if (!t || !isVersion(t, st)) {

@@ -45,6 +45,19 @@ export function isVersion(t: FileTransfer, st: VersionStats): boolean {
   return BigInt(t.size) === st.size && BigInt(t.mtimeMs) === st.mtimeNs / 1_000_000n;
 }
 
+/**
+ * Whether a delivered file (a 'done' row) is still that version as far as its content goes: size, mtime
+ * and inode — ctime left out, since chmod, chown and a new hard link change it without changing a byte
+ * (measured: the bench's hard links re-sent every earlier file, halving the rate with each one). This is
+ * rsync's quick check plus the inode; a rewrite that restores the mtime is caught during a transfer (by
+ * ctime, see isVersion), not after delivery.
+ */
+export function isDeliveredVersion(t: FileTransfer, st: VersionStats): boolean {
+  if (!t.version) return isVersion(t, st);
+  const [size, mtime, , ino] = t.version.split(':');
+  return size === String(st.size) && mtime === String(st.mtimeNs) && ino === String(st.ino);
+}
+
 export class FileSpool {
   private readonly st;
 
