@@ -273,7 +273,7 @@ export function registerSharingRoutes(app: App, deps: HttpDeps): void {
     {
       schema: {
         tags: ['sharing'],
-        summary: 'Alarms, newest first: application_overdue (raised by the governance sweep), task_refused (a node refused a task generation; entityId is <task>@<generation>)',
+        summary: 'Alarms, newest first: application_overdue (raised by the governance sweep), task_refused (a node refused a task generation; entityId is <task>@<generation>), reconcile_drift and reconcile_failed (a scheduled verification found differences or failed; entityId is the verification run)',
         querystring: Type.Object({ kind: Type.Optional(Type.String({ maxLength: 64 })), department: Type.Optional(Code), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
         response: { 200: Type.Array(Alert) },
       },
