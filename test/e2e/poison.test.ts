@@ -121,6 +121,27 @@ describe('poison records - refused by the sink, quarantined alone, the rest goes
     expect(events[0]!.body.message).toMatch(/the sink refused \d+ record\(s\) of batch/);
   });
 
+  it('sink down - a PostgreSQL sink stopped for a while: redelivered with a growing delay, SINK_FAILING at central, every row arrives after it is back', async () => {
+    await pg.stop();
+    const db = new Database(join(dir, 'poison.db'));
+    const ins = db.prepare('INSERT INTO poison (id, v, n) VALUES (?, ?, ?)');
+    for (let i = 1; i <= 50; i++) ins.run(2 * N + i, `停机${i}`, i);
+    db.close();
+    await waitFor(async () => {
+      const r = await x.api.ok<{ body: { code?: string } }[]>('GET', `/reports?node=${x.consumerId}&kind=event&limit=1000`);
+      return r.some((e) => e.body.code === 'SINK_FAILING');
+    }, 30_000, 200, 'SINK_FAILING event at central');
+    // Let it fail for a while: with 1 s x 1.6 backoff, 8 s hold about 5 attempts, not thousands.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const failedLines = (x.consumer.proc.output().match(/sink write failed/g) ?? []).length;
+    await pg.restart();
+    await waitFor(async () => (await pg.query('SELECT 1 FROM poison WHERE id > $1', [2 * N])).length === 50, 90_000, 200, 'the 50 rows after the sink is back');
+    expect((await pg.query<{ v: string }>('SELECT v FROM poison WHERE id = $1', [2 * N + 50]))[0]!.v).toBe('停机50');
+    // Logged at the first failure and every tenth: a hot loop would have logged hundreds of lines.
+    expect(failedLines).toBeGreaterThanOrEqual(1);
+    expect(failedLines).toBeLessThanOrEqual(2);
+  });
+
   it('future cursor - a row dated in the future is held; rows written later with correct dates still arrive; an event says why', async () => {
     const db = new Database(join(dir, 'poison.db'));
     const ins = db.prepare('INSERT INTO future (id, v, updated_at) VALUES (?, ?, ?)');

@@ -62,6 +62,8 @@ export class PostgresServer {
     readonly database: string,
   ) {}
 
+  private initialised = false;
+
   /** initdb, start, wait until it accepts connections, create `database`. */
   static async start(database = 'xchg_test'): Promise<PostgresServer> {
     const s = new PostgresServer(await freePort(), tmpDir('xchg-pg-'), database);
@@ -87,7 +89,9 @@ export class PostgresServer {
     const user = serverUser();
     if (user) chownSync(this.dir, user.uid, user.gid);
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', HOME: this.dir };
-    const init = spawnSync(join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+    const first = !this.initialised;
+    this.initialised = true;
+    const init = !first ? { status: 0, stdout: '', stderr: '', error: undefined, signal: null } : spawnSync(join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
       env,
       cwd: this.dir,
       encoding: 'utf8',
@@ -109,7 +113,7 @@ export class PostgresServer {
       const c = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2_000 });
       try {
         await c.connect();
-        await c.query(`CREATE DATABASE ${this.database}`);
+        await c.query(first ? `CREATE DATABASE ${this.database}` : 'SELECT 1');
         await c.end();
         break;
       } catch (err) {
@@ -127,6 +131,11 @@ export class PostgresServer {
   async query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (!this.pool) throw new Error('postgres is not running');
     return (await this.pool.query<T>(sql, params)).rows;
+  }
+
+  /** Starts the server again on the same data directory and port after stop(). */
+  async restart(): Promise<void> {
+    await this.launch();
   }
 
   /** Fast shutdown (SIGINT): running transactions are rolled back, clients disconnected. */
