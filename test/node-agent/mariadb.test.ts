@@ -480,7 +480,7 @@ describe('mariadb - sink', () => {
   });
 
   it('mariadb - scan pages a sink in key order for reconciliation, composite keys included', async () => {
-    await server.query('CREATE TABLE scanned (region CHAR(6), id BIGINT UNSIGNED, v DECIMAL(5, 1), PRIMARY KEY (region, id))');
+    await server.query('CREATE TABLE scanned (region CHAR(6), id BIGINT UNSIGNED, v DECIMAL(5, 1), PRIMARY KEY (region, id)) COLLATE utf8mb4_nopad_bin');
     await server.query(`INSERT INTO scanned VALUES ('360100', 18446744073709551615, 1.5), ('360100', 2, NULL), ('000001', 7, 0.0), ('360200', 1, -2.0)`);
     const s = sink({ table: 'scanned', key: ['region', 'id'] });
     const p1 = await s.scan(null, 2);
@@ -647,5 +647,28 @@ describe('mariadb - end to end through the data plane', () => {
       { id: 3, s: '改名 😀', t: '\t \n', d: '-0.5000000000' },
       { id: 5000, s: '', t: 'NULL', d: null },
     ]);
+  });
+});
+
+describe('mariadb - sink tables the department made', () => {
+  it('mariadb - a unique index besides the key: a clash is refused (1062) instead of overwriting the other row; a truncating value is refused alone', async () => {
+    await server.query("CREATE TABLE pu (id BIGINT PRIMARY KEY, email VARCHAR(50) UNIQUE, n INT, e ENUM('a','b')) COLLATE utf8mb4_nopad_bin");
+    const s = sink({ table: 'pu', key: 'id' });
+    const refused: RefusedRecord[] = [];
+    const rows = [[1, 'e1@x', 10, 'a'], [2, 'e2@x', 20, 'b'], [3, 'e1@x', 30, 'a'], [4, 'e4@x', 40, ''], [1, 'e1@x', 11, 'b']];
+    expect(await s.apply('u/t/1', 1, { batchId: 'u-1', columns: ['id', 'email', 'n', 'e'], rows, ops: rows.map(() => 'u' as const) }, { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(refused.map((r) => r.index)).toEqual([2, 3]);
+    expect(refused[0]!.reason).toMatch(/Duplicate entry 'e1@x' for key 'email'.*1062/);
+    expect(refused[1]!.reason).toMatch(/Data truncated for column 'e'.*1265/);
+    expect(await server.query('SELECT id, email, n, e FROM pu ORDER BY id')).toEqual([
+      { id: 1n, email: 'e1@x', n: 11, e: 'b' },
+      { id: 2n, email: 'e2@x', n: 20, e: 'b' },
+    ]);
+  });
+
+  it('mariadb - a case-insensitive key column is refused when the task starts, naming the fix', async () => {
+    await server.query('CREATE TABLE kt (k VARCHAR(20) PRIMARY KEY, v TEXT) COLLATE utf8mb4_general_ci');
+    const s = sink({ table: 'kt', key: 'k' });
+    await expect(s.lastSequence('k/t/1')).rejects.toThrow(/binding dst: key column k of table \S+kt has the case-insensitive collation utf8mb4_general_ci: keys that differ only in case would merge/);
   });
 });

@@ -330,6 +330,25 @@ describe('postgres - sink', () => {
     ]);
   });
 
+  it('postgres - a value of the wrong kind for bytea or text is refused, not converted; JSON arrays fill array columns exactly', async () => {
+    await server.query('CREATE TABLE kinds (id bigint PRIMARY KEY, b bytea, t text, a int8[], s text[])');
+    const s = sink({ table: 'kinds', key: 'id' });
+    const refused: RefusedRecord[] = [];
+    const rows = [
+      [1, Buffer.from([0xc3, 0x28]), 'ok', new JsonText('[1, null, 9007199254740993]'), new JsonText('["a,b", "NULL", null, ""]')],
+      [2, 42, 'x', null, null],
+      [3, null, Buffer.from('abc'), null, null],
+    ];
+    expect(await s.apply('k/t/1', 1, batch('k-1', rows, undefined, ['id', 'b', 't', 'a', 's']), { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(refused).toEqual([
+      { index: 1, reason: 'number 42 cannot go into a bytea column unchanged (expected binary)' },
+      { index: 2, reason: '3 bytes of binary cannot go into a text column unchanged (expected text)' },
+    ]);
+    expect(await server.query("SELECT id::int AS id, encode(b, 'hex') AS b, t, a::text AS a, s::text AS s FROM kinds")).toEqual([
+      { id: 1, b: 'c328', t: 'ok', a: '{1,NULL,9007199254740993}', s: '{"a,b","NULL",NULL,""}' },
+    ]);
+  });
+
   it('postgres - one batch with more values than the 65535 parameter limit is written whole', async () => {
     const hint: SinkSchemaHint = { columns: [{ name: 'id', type: 'integer' }, { name: 'a', type: 'string' }, { name: 'b', type: 'number' }, { name: 'c', type: 'boolean' }], keyColumns: [] };
     const s = sink({ table: 'big', key: 'id' }, hint);

@@ -180,6 +180,27 @@ describe('values - SQLite source and sink', () => {
     out.close();
   });
 
+  it('values - integers and booleans land in SQLite as INTEGER, never as 7.0 (TEXT or untyped columns too); NULL cursors are not read', async () => {
+    const path = join(dir, 'ints.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b, c REAL)');
+    raw.close();
+    const sink = new SqliteSink('d', { type: 'sqlite', path, table: 't', key: 'id' });
+    opened.push(sink);
+    expect(await sink.apply('s/t/1', 1, { batchId: 'b1', columns: ['id', 'a', 'b', 'c'], rows: [[1, 7, true, 7], [2, -3, 70000, 0.5]], ops: ['u', 'u'] }, { onRefused: () => undefined })).toBe('applied');
+    const db = new Database(path);
+    expect(db.prepare('SELECT id, a, typeof(b) AS tb, b, c, typeof(c) AS tc FROM t ORDER BY id').all()).toEqual([
+      { id: 1, a: '7', tb: 'integer', b: 1, c: 7, tc: 'real' },
+      { id: 2, a: '-3', tb: 'integer', b: 70000, c: 0.5, tc: 'real' },
+    ]);
+    db.exec('CREATE TABLE cn (id INTEGER PRIMARY KEY, v TEXT, updated_at TEXT)');
+    db.exec("INSERT INTO cn VALUES (1, 'a', '2024-05-01'), (2, 'null cursor', NULL), (3, 'b', '2024-05-02')");
+    db.close();
+    const src = new SqliteSource('s', { type: 'sqlite', path, table: 'cn', key: 'id', cursor: 'updated_at' });
+    opened.push(src);
+    expect((await src.read(null, 10)).rows.map((r) => r['id'])).toEqual([1, 3]);
+  });
+
   it('values - the SQLite sink writes every model value and hands back the records SQLite refuses', async () => {
     const path = join(dir, 'typed.db');
     const hint = { columns: [{ name: 'id', type: 'integer' as const }, { name: 'd', type: 'decimal' as const }, { name: 'b', type: 'binary' as const }, { name: 't', type: 'datetime' as const }, { name: 'x', type: 'number' as const }, { name: 'n', type: 'string' as const }], keyColumns: ['id'] };

@@ -591,6 +591,8 @@ export class MariadbSink implements RecordSink {
   private readonly table: string;
   private readonly ledger: string;
   private started: Promise<Map<string, ColumnInfo>> | undefined;
+  /** Unique indexes of the table besides the key (see prepare()). */
+  private otherUniqueIndexes: string[] = [];
 
   constructor(
     readonly binding: string,
@@ -651,6 +653,30 @@ export class MariadbSink implements RecordSink {
         cols = await this.conn.columns(conn, this.cfg.table);
       }
       for (const k of this.keyColumns) if (!findColumn(cols, k)) throw new ConnectorError(this.binding, `table ${this.name} has no key column ${k}`);
+      // A case-insensitive key column would merge keys the source keeps apart ('a' and 'A', an ID number
+      // ending in x and in X): the sink could never equal its source, so the task is refused at start.
+      const keyCollations = (await conn.query(
+        { sql: 'SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', rowsAsArray: true },
+        [this.conn.database, this.cfg.table],
+      )) as unknown[][];
+      for (const [col, collation] of keyCollations) {
+        if (!this.keyColumns.some((k) => k.toLowerCase() === String(col).toLowerCase()) || typeof collation !== 'string') continue;
+        if (/_ci$/i.test(collation))
+          throw new ConnectorError(
+            this.binding,
+            `key column ${String(col)} of table ${this.name} has the case-insensitive collation ${collation}: keys that differ only in case would merge into one row; give it a binary collation (ALTER TABLE … MODIFY ${String(col)} … COLLATE utf8mb4_nopad_bin)`,
+          );
+      }
+      // Unique indexes other than the key: ON DUPLICATE KEY UPDATE would fire on them too and overwrite
+      // another row; such tables get an update-then-insert per row, where a clash is refused (1062).
+      const uniques = (await conn.query(
+        { sql: 'SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX', rowsAsArray: true },
+        [this.conn.database, this.cfg.table],
+      )) as unknown[][];
+      const byIndex = new Map<string, string[]>();
+      for (const [ix, col] of uniques) byIndex.set(String(ix), [...(byIndex.get(String(ix)) ?? []), String(col).toLowerCase()]);
+      const keySet = this.keyColumns.map((k) => k.toLowerCase()).sort().join('\u0000');
+      this.otherUniqueIndexes = [...byIndex.entries()].filter(([, c]) => [...c].sort().join('\u0000') !== keySet).map(([ix]) => ix);
       const engine = ((await conn.query({ sql: 'SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', rowsAsArray: true }, [this.conn.database, this.cfg.table])) as unknown[][])
         .map((r) => String(r[0] ?? ''))[0];
       if (engine && !TRANSACTIONAL_ENGINES.has(engine.toLowerCase()))
@@ -718,13 +744,17 @@ export class MariadbSink implements RecordSink {
               } catch (err) {
                 await conn.query('ROLLBACK TO SAVEPOINT xchg_part');
                 // The reason a refused record is quarantined with: the server's message and code only.
-                throw err instanceof ConnectorError ? err : Object.assign(new Error(errText(err)), { sqlState: (err as { sqlState?: unknown }).sqlState, cause: err });
+                throw err instanceof ConnectorError ? err : Object.assign(new Error(errText(err)), { sqlState: (err as { sqlState?: unknown }).sqlState, errno: (err as { errno?: unknown }).errno, cause: err });
               }
             },
             isRecordError,
           );
         }
-        if (refused.length) opts?.onRefused?.(refused);
+        if (refused.length) {
+          // Nobody to hand them to: fail the batch rather than drop records silently.
+          if (!opts?.onRefused) throw new ConnectorError(this.binding, `the server refused ${refused.length} record(s) of batch ${batch.batchId}: ${refused[0]!.reason}`);
+          opts.onRefused(refused);
+        }
       }
       const ledgerError = await ledgerUpdate;
       if (ledgerError) throw ledgerError;
@@ -768,6 +798,24 @@ export class MariadbSink implements RecordSink {
     // (INSERT IGNORE would turn every error into a warning).
     const k0 = mariadbIdent(this.keyColumns[0]!, this.binding);
     const action = updates.length ? updates.join(', ') : `${k0} = ${k0}`;
+    if (this.otherUniqueIndexes.length) {
+      // Update by the key, insert when there was nothing to update: a clash with another unique index is
+      // then refused (1062) instead of silently overwriting the row that holds the other value.
+      const keyIdx = this.keyColumns.map((k) => columns.indexOf(k));
+      const setCols = columns.map((c, i) => [c, i] as const).filter(([c]) => !keys.has(c));
+      const where = this.keyColumns.map((k) => `${mariadbIdent(k, this.binding)} <=> ?`).join(' AND ');
+      const insert = `INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
+      const update = setCols.length ? `UPDATE ${this.table} SET ${setCols.map(([c]) => `${mariadbIdent(c, this.binding)} = ?`).join(', ')} WHERE ${where}` : undefined;
+      const exists = `SELECT 1 FROM ${this.table} WHERE ${where} FOR UPDATE`;
+      for (const row of rows) {
+        const keyVals = keyIdx.map((i) => row[i]);
+        // affectedRows counts changed rows only, so existence is asked, not inferred from an update.
+        const found = ((await conn.query({ sql: exists, rowsAsArray: true }, keyVals)) as unknown[][]).length > 0;
+        if (!found) await conn.query(insert, row);
+        else if (update) await conn.query(update, [...setCols.map(([, i]) => row[i]), ...keyVals]);
+      }
+      return;
+    }
     const sql = `INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${action}`;
     await conn.batch(sql, rows);
   }
@@ -880,10 +928,16 @@ export class MariadbSink implements RecordSink {
  * foreign key), and values this connector refuses (ConnectorError). Anything else (connection, locks,
  * disk) is the server's, and the batch is retried whole later.
  */
+/**
+ * Server errors that belong to a record: SQLSTATE classes 22 and 23, and the strict-mode errors MariaDB
+ * reports under other states (1265 data truncated is 01000; 1366, 1292, 1406, 1048, 1062, 1364, 1452,
+ * 1451, 1690, 3819/4025 check constraints). Anything else (connection, lock wait, disk) is the server's.
+ */
+const RECORD_ERRNOS = new Set([1048, 1062, 1264, 1265, 1292, 1364, 1366, 1367, 1406, 1411, 1451, 1452, 1690, 3819, 4025, 4078]);
 function isRecordError(err: unknown): boolean {
   if (err instanceof ConnectorError || err instanceof RangeError || err instanceof TypeError) return true;
-  const state = (err as { sqlState?: unknown }).sqlState;
-  return typeof state === 'string' && /^2[23]/.test(state);
+  const { sqlState: state, errno } = err as { sqlState?: unknown; errno?: unknown };
+  return (typeof state === 'string' && /^2[23]/.test(state)) || (typeof errno === 'number' && RECORD_ERRNOS.has(errno));
 }
 
 /** Truthiness of a deleted marker: false, 0, '0', 'f', 'n', '' are not set. */

@@ -2,7 +2,8 @@
 // column (ties broken by the key) or full by key order, tombstones from a "deleted" column. Sink: upsert
 // by key in one transaction per batch together with the stream ledger (_xchg_ledger).
 import pg from 'pg';
-import { canonical, Decimal, JsonText, normInt, parseDateTime, Temporal } from '../values/value.js';
+import { parse as losslessParse } from 'lossless-json';
+import { canonical, Decimal, describeValue, JsonText, normInt, parseDateTime, Temporal } from '../values/value.js';
 import { ConnectorError, asList, ident as anyIdent, writeBisecting, type ApplyOptions, type ApplyOutcome, type RefusedRecord, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
 
 /** Where the database is. `url` wins over the separate fields; the password never appears in errors. */
@@ -511,8 +512,15 @@ function converter(udt: string | undefined): (v: unknown) => unknown {
   const numeric = udt !== undefined && NUMERIC_UDTS.has(udt);
   const bool = udt === 'bool';
   const array = udt?.startsWith('_') ?? false;
+  const bytea = udt === 'bytea';
+  const text = udt === 'text' || udt === 'varchar' || udt === 'bpchar';
   return (v) => {
     if (v === undefined || v === null) return null;
+    // PostgreSQL would take the number's or the bytes' text without complaint: refused, not changed.
+    if (bytea && !Buffer.isBuffer(v)) throw new RangeError(`${describeValue(v)} cannot go into a bytea column unchanged (expected binary)`);
+    if (text && Buffer.isBuffer(v)) throw new RangeError(`${v.length} bytes of binary cannot go into a ${udt} column unchanged (expected text)`);
+    // A JSON array into an array column: PostgreSQL's array literal, each element's text exact.
+    if (array && v instanceof JsonText && v.text.trimStart().startsWith('[')) return losslessParse(v.text, null, (n: string) => n) as unknown[];
     if (typeof v === 'boolean') return numeric ? (v ? 1 : 0) : v;
     if (typeof v === 'number') return bool ? v !== 0 : Object.is(v, -0) ? '-0' : v;
     if (typeof v === 'bigint') return v.toString();

@@ -51,7 +51,9 @@ export class SqliteSource implements RecordSource {
         this.mode = 'incremental';
         // Integers are read as bigints (safeIntegers) and put in the model's form: a plain read would
         // round every integer beyond 2^53 to a double, silently merging rows whose keys differ past it.
-        this.first = this.db.prepare(`SELECT * FROM ${t} ORDER BY ${c}, ${k} LIMIT ?`).raw(true).safeIntegers(true);
+        // Rows whose cursor is NULL are left out from the start, as in the PostgreSQL source: NULL sorts
+        // first, so such a row would be read once and one written later never (reconciliation finds them).
+        this.first = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} IS NOT NULL ORDER BY ${c}, ${k} LIMIT ?`).raw(true).safeIntegers(true);
         this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} > @c OR (${c} = @c AND ${k} > @k) ORDER BY ${c}, ${k} LIMIT @limit`).raw(true).safeIntegers(true);
         this.cursorCol = cfg.cursor;
         this.cursorColumn = cfg.cursor;
@@ -265,11 +267,13 @@ class ValueRefused extends Error {}
 /** A model value as SQLite stores it without loss: integers as INTEGER (bigint binds as int64), text forms for decimals, dates and JSON. */
 function toSqlite(v: unknown): unknown {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'boolean') return v ? 1 : 0;
+  // better-sqlite3 binds every JS number as a double: 7 would land as REAL 7.0 ('7.0' in a TEXT column).
+  // Integers bind as bigint, so they are stored as INTEGER.
+  if (typeof v === 'boolean') return v ? 1n : 0n;
   if (typeof v === 'number') {
     // SQLite has no NaN: it would store NULL.
     if (Number.isNaN(v)) throw new ValueRefused('SQLite cannot store NaN');
-    return v;
+    return Number.isSafeInteger(v) && !Object.is(v, -0) ? BigInt(v) : v;
   }
   if (v instanceof Decimal || v instanceof Temporal || v instanceof JsonText) return v.text;
   if (typeof v === 'string' || typeof v === 'bigint' || Buffer.isBuffer(v)) return v;

@@ -21,6 +21,7 @@
 //    "gap" receipt naming the last sequence applied: the provider, which still holds every batch after
 //    it, re-sends them in order (at most once a second per task). A batch for a subscription the node
 //    has no exchange task for (yet) is nak'ed for redelivery a little later, never dropped.
+import { setMaxListeners } from 'node:events';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { Backoff, sleep } from '../backoff.js';
@@ -104,7 +105,12 @@ export function addressing(
 export class DataPlane {
   private transport: NatsTransport | undefined;
   private connecting: Promise<NatsTransport> | undefined;
-  private readonly abort = new AbortController();
+  // Every registered task waits on this signal (handshakes, stalls): as many listeners as tasks is normal.
+  private readonly abort = (() => {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  })();
   private readonly inbound = new Map<string, InboundHandler>();
   private readonly outbound = new Map<string, OutboundStream>();
   private readonly lastReceiptAt = new Map<string, number>();
@@ -575,7 +581,9 @@ export class DataPlane {
       m.nak(delayMs);
       return;
     }
-    this.sinkBackoff.delete(env.subscriptionId);
+    // Only a written batch ends the failing spell: a later batch answered "gap" (its predecessor is the one
+    // failing) must not reset the delay to 1 s.
+    if (res.status !== 'refused') this.sinkBackoff.delete(env.subscriptionId);
     m.ack();
     const gap = res.status === 'refused' && res.reason === 'gap';
     const receipt: ReceiptData = {

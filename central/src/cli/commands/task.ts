@@ -59,7 +59,7 @@ const RUN_COLUMNS: readonly Column<TaskRun>[] = [
   { header: 'errors', value: (r) => r.errors, align: 'right' },
   { header: 'quarantined', value: (r) => r.quarantined, align: 'right' },
   { header: 'lag', value: (r) => formatDuration(r.lagMs), align: 'right' },
-  { header: 'error', value: (r) => r.error || '-', maxWidth: 50 },
+  { header: 'error', value: (r) => r.error || '-', maxWidth: 100 },
 ];
 
 /** Flags task create and task update share, with the API field each one sets. */
@@ -235,8 +235,21 @@ const QUARANTINE_COLUMNS: readonly Column<QuarantineView>[] = [
   { header: 'when', value: (q) => formatTime(q.createdAt) },
   { header: 'node', value: (q) => q.nodeId },
   { header: 'side', value: (q) => q.side },
-  { header: 'reason', value: (q) => q.reason, maxWidth: 60 },
+  { header: 'reason', value: (q) => q.reason, maxWidth: 120 },
   { header: 'view', value: (q) => q.view },
-  { header: 'record', value: (q) => (q.record ? JSON.stringify(q.record) : `withheld (${q.columns.join(', ')})`), maxWidth: 60 },
+  { header: 'record', value: (q) => (q.record ? JSON.stringify(plainRecord(q.record)) : `withheld (${q.columns.join(', ')})`), maxWidth: 80 },
   { header: 'resent', value: (q) => (q.resentAt ? formatTime(q.resentAt) : '-') },
 ];
+
+/**
+ * A quarantined record for the table: values the agents carry tagged ({"$": "i", "v": "9007199254740993"},
+ * see the README on values) shown as their text; `-o json` keeps the exact tagged form.
+ */
+function plainRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    const t = v as { $?: unknown; v?: unknown } | null;
+    out[k] = t !== null && typeof t === 'object' && typeof t.$ === 'string' && typeof t.v === 'string' ? (t.$ === 'b' ? `base64:${t.v}` : t.v) : v;
+  }
+  return out;
+}
