@@ -5,23 +5,9 @@
 export type VerificationState = 'requested' | 'running' | 'done' | 'failed';
 export type VerificationTrigger = 'manual' | 'scheduled';
 
-/** What the consumer's agent found (node-agent/src/reconcile/consumer.ts VerificationResult). */
-export interface VerificationResult {
-  rowsSource: number;
-  rowsSink: number;
-  rowsCompared: number;
-  sourceRejected: number;
-  buckets: number;
-  bucketsDiffering: number;
-  missing: number;
-  extra: number;
-  different: number;
-  /** Up to 100 keys of each class, as objects of key column → value. */
-  samples: { missing: Record<string, unknown>[]; extra: Record<string, unknown>[]; different: Record<string, unknown>[] };
-  durationMs: number;
-  rowsPerSecond: number;
-  repair?: { upserts: number; tombstones: number; rejected: number };
-}
+/** What the consumer's agent found. */
+export type { VerificationResult } from '../../common/src/verification-result.js';
+import type { VerificationResult } from '../../common/src/verification-result.js';
 
 export interface Verification {
   id: string;

@@ -19,6 +19,7 @@ import { rowFromWire, rowToWire } from '../values/wire.js';
 import { BucketDigest, DEFAULT_BUCKETS, RowHasher, bucketOf, keyText } from './digest.js';
 import { MAX_LISTED_ROWS } from './provider.js';
 import { comparisonPipeline, maskedKeyColumn, type DigestAnswer, type RepairAnswer, type RowsAnswer } from './protocol.js';
+import type { VerificationResult } from '../../../common/src/verification-result.js';
 
 export type VerificationState = 'running' | 'done' | 'failed';
 
@@ -39,23 +40,8 @@ export const SAMPLE_KEYS = 100;
 const PAGE_ROWS = 5_000;
 const REPAIR_CHUNK = 2_000;
 
-/** The result of a run as central stores and shows it. Keys are objects of key column → value (wire form). */
-export interface VerificationResult {
-  rowsSource: number;
-  rowsSink: number;
-  rowsCompared: number;
-  /** Source rows the pipeline refuses (they are in the provider's quarantine, not compared). */
-  sourceRejected: number;
-  buckets: number;
-  bucketsDiffering: number;
-  missing: number;
-  extra: number;
-  different: number;
-  samples: { missing: Record<string, unknown>[]; extra: Record<string, unknown>[]; different: Record<string, unknown>[] };
-  durationMs: number;
-  rowsPerSecond: number;
-  repair?: { upserts: number; tombstones: number; rejected: number };
-}
+/** The result of a run as central stores and shows it (common/src/verification-result.ts). */
+export type { VerificationResult };
 
 type Entry = { key: unknown[]; h1: number; h2: number };
 
