@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Value } from '../../node-agent/src/values/value.js';
 import { AgentProcess } from '../helpers/agent.js';
@@ -202,6 +203,8 @@ function matrixText(results: CellResult[]): string {
 
 /** Distinct WARN/ERROR log lines of both agents (message, task, error), for a failure's output. */
 function agentWarnings(): string {
+  // The whole logs, for a failure that needs more than the warnings (kept in the temp dir's parent).
+  for (const [who, a] of [['provider', provider], ['consumer', consumer]] as const) writeFileSync(join(tmpdir(), `xchg-fidelity-${who}-${process.pid}.log`), a.proc.output());
   const seen = new Map<string, number>();
   for (const [who, a] of [['provider', provider], ['consumer', consumer]] as const)
     for (const line of a.proc.output().split('\n')) {

@@ -70,6 +70,8 @@ interface Clippable {
   jsonBytes: number;
   /** prefix[n]: JSON bytes (UTF-8, escapes included, quotes not) of the first n code points of `text`. */
   prefix?: Int32Array;
+  /** Code points the prefix covers at most (a cap can never exceed the byte budget: one code point is at least one byte). */
+  limit?: number;
 }
 
 const TAG_KINDS: Record<string, string> = { i: 'integer', f: 'float', n: 'decimal', b: 'binary', j: 'json', d: 'date', t: 'time', ts: 'timestamp', tz: 'timestamptz' };
@@ -95,7 +97,7 @@ function jsonPrefix(s: string, chars: number): Int32Array {
   const out = new Int32Array(chars + 1);
   let n = 0;
   let b = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = 0; i < s.length && n < chars; i++) {
     const c = s.charCodeAt(i);
     let w: number;
     if (c === 0x22 || c === 0x5c) w = 2;
@@ -115,8 +117,10 @@ function jsonPrefix(s: string, chars: number): Int32Array {
 
 /** JSON bytes of the value clipped to `keep` code points with its marker. */
 function clippedBytes(c: Clippable, keep: number): number {
-  c.prefix ??= jsonPrefix(c.text, c.chars);
-  const kept = Math.min(keep, c.chars);
+  const covered = Math.min(c.chars, c.limit ?? c.chars);
+  // Only as much prefix as a cap within the budget can use: a 32 MB value no longer costs a 128 MB table.
+  c.prefix ??= jsonPrefix(c.text, covered);
+  const kept = Math.min(keep, covered);
   return 2 + c.prefix[kept]! + Buffer.byteLength(marker(c, kept));
 }
 
@@ -176,7 +180,7 @@ export function trimRecord(record: Record<string, unknown>, maxBytes: number, ke
   const cache = new Map<string, Clippable>();
   const info = (k: string, v: unknown): Clippable => {
     let c = cache.get(k);
-    if (!c) cache.set(k, (c = clippable(v)));
+    if (!c) cache.set(k, (c = { ...clippable(v), limit: maxBytes + 1 }));
     return c;
   };
   const canClip = (k: string, v: unknown, protect: ReadonlySet<string>): boolean =>
@@ -209,7 +213,7 @@ export function trimRecord(record: Record<string, unknown>, maxBytes: number, ke
     };
     if (sizeAt(0) > maxBytes) return undefined;
     let lo = 0;
-    let hi = Math.max(0, ...clippable.map(([k, v]) => info(k, v).chars));
+    let hi = Math.min(maxBytes, Math.max(0, ...clippable.map(([k, v]) => info(k, v).chars)));
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
       if (sizeAt(mid) <= maxBytes) lo = mid;

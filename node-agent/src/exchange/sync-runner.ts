@@ -9,6 +9,7 @@ import type { DataSpool, NewQuarantine, TaskState } from '../spool/data-spool.js
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { encodeEnvelope, packRecords, sha256, type EnvelopeData } from '../transport/envelope.js';
 import { addressing, type DataPlane } from './data-plane.js';
+import { readSlots } from './read-slots.js';
 import { RunCounters } from './run-counters.js';
 import { checkOutbound, expired, termsOf } from '../policy/agreement.js';
 import { ReconcileProvider, type RepairRows } from '../reconcile/provider.js';
@@ -216,8 +217,13 @@ export function createSyncRunner(
         log.info('spool has room again: reading resumed');
         ctx.report('event', { severity: 'info', code: 'SPOOL_RESUMED', message: 'spool below quota; reading resumed', taskId: task.id });
       }
+      let release: (() => void) | undefined;
       try {
         if (reconcile) state = await reconcile.commitRepairs(state, commitRepair);
+        // At most two tasks of this agent hold a page at once (read-slots.ts): memory stays bounded with
+        // many subscriptions of large records.
+        release = await readSlots.acquire(signal);
+        if (!release) break;
         // One step reads several batches' worth and commits them together: one fsync per step, not per
         // batch. A trickle still goes out at once (a short page is a short step).
         let page = await source.read(state.cursor, batchRecords * STEP_BATCHES);
@@ -276,6 +282,8 @@ export function createSyncRunner(
             { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine },
             Date.now(),
           );
+        release();
+        release = undefined;
         counters.records += kept;
         counters.batches += batches.length;
         counters.bytes += batches.reduce((n, b) => n + b.envelope.byteLength, 0);
@@ -293,7 +301,11 @@ export function createSyncRunner(
           log.warn({ err: (err as Error).message, failures }, 'reading the source failed; retrying');
           ctx.report('event', { severity: 'error', code: 'SOURCE_FAILING', message: `reading the source fails (${failures} time(s) in a row): ${(err as Error).message}`, taskId: task.id });
         }
+        release?.();
+        release = undefined;
         await sleep(Math.min(30_000, 500 * failures), signal);
+      } finally {
+        release?.();
       }
     }
   };
