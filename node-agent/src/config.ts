@@ -95,6 +95,8 @@ export const AgentConfigSchema = Type.Object(
         outboxMaxBytes: Type.Integer({ minimum: 1024 }),
         /** How often each task reports its run counters to central. */
         runReportIntervalMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
+        /** How far a cursor date-time may lie ahead of this machine's clock before its row is held (and reported). */
+        cursorSkewMs: Type.Integer({ minimum: 0, maximum: 31 * 24 * 3_600_000 }),
       },
       { additionalProperties: false },
     ),
@@ -134,6 +136,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     outboxMaxBatches: 20_000,
     outboxMaxBytes: 2 * 1024 ** 3,
     runReportIntervalMs: 10_000,
+    cursorSkewMs: 5 * 60_000,
   },
   queryListen: '',
   sources: {},

@@ -26,8 +26,8 @@ export interface SyncSettings {
   outboxMaxBatches: number;
   outboxMaxBytes: number;
   runReportIntervalMs: number;
-  /** How far a cursor date-time may lie ahead of this machine's clock before its row is held (default 5 min). */
-  cursorSkewMs?: number;
+  /** How far a cursor date-time may lie ahead of this machine's clock before its row is held. */
+  cursorSkewMs: number;
 }
 
 export interface SyncParams extends PipelineSpec {
@@ -114,7 +114,7 @@ export function createSyncRunner(
     return out;
   };
 
-  const cursorSkewMs = settings.cursorSkewMs ?? 5 * 60_000;
+  const { cursorSkewMs } = settings;
   let lastFutureReportAt = 0;
   const reportFuture = (row: Record<string, unknown>): void => {
     counters.lastError = `a row's cursor value lies in the future; held until then`;
