@@ -273,6 +273,8 @@ export class Agent extends EventEmitter {
     const backoff = new Backoff(this.config.backoff);
     while (!signal.aborted) {
       try {
+        // Outcomes central has not heard (resumed at start, or an ack lost) go now, not after a long-poll.
+        if (this.pendingAcks.size) void this.flushAcks();
         const res = await this.client.pollAssignments(this.assignmentVersionHeld, this.config.pollDeadlineMs, signal);
         if (res.heartbeatTtlMs) this.heartbeatTtlMs = res.heartbeatTtlMs;
         if (res.maxMessageBytes && res.maxMessageBytes !== this.centralMaxMessageBytes) {
@@ -282,7 +284,6 @@ export class Agent extends EventEmitter {
         this.markCentral(true);
         backoff.reset();
         if (res.version !== this.assignmentVersionHeld) await this.applyAssignments(res.version, res.assignments);
-        await this.flushAcks();
         if (res.nextPollDelayMs) await sleep(res.nextPollDelayMs, signal);
       } catch (err) {
         if (signal.aborted) break;
@@ -345,8 +346,15 @@ export class Agent extends EventEmitter {
   /** Outcomes not yet acknowledged to central, by assignment (the newest outcome of each wins). */
   private readonly pendingAcks = new Map<string, { assignmentId: string; generation: number; applied: boolean; reason: string; version: number }>();
 
-  /** Sends the pending outcomes; those central did not receive stay and go again after the next poll. */
-  private async flushAcks(): Promise<void> {
+  private flushing: Promise<void> | undefined;
+
+  /** Sends the pending outcomes (one flush at a time); those central did not receive stay for the next poll. */
+  private flushAcks(): Promise<void> {
+    this.flushing ??= this.sendAcks().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async sendAcks(): Promise<void> {
     await Promise.all(
       [...this.pendingAcks.values()].map(async (a) => {
         try {

@@ -33,7 +33,7 @@
 // (FOR UPDATE) before the sequence is checked, so concurrent applies of one stream serialise.
 import * as mariadb from 'mariadb';
 import { Decimal, JsonText, Temporal, canonicalDecimal, fromDriver, normInt, parseDateTime, parseTime, type Value } from '../values/value.js';
-import { ConnectorError, asList, writeBisecting, type ApplyOptions, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type RefusedRecord, type SinkBatch, type SinkScanPage, type SinkSchemaHint, type SourcePage } from './types.js';
+import { ConnectorError, asList, isDeletedMark, writeBisecting, type ApplyOptions, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type RefusedRecord, type SinkBatch, type SinkScanPage, type SinkSchemaHint, type SourcePage } from './types.js';
 
 /** Where the server is. `url` (mariadb:// or mysql://user:password@host:port/database) wins over the separate fields; the password never appears in errors. */
 export interface MariadbConnectionConfig {
@@ -429,6 +429,7 @@ const SOURCE_INIT = ["SET time_zone = '+00:00'", "SET sql_mode = 'NO_ENGINE_SUBS
 export class MariadbSource implements RecordSource {
   readonly keyColumns: string[];
   readonly mode: 'incremental' | 'full';
+  readonly cursorColumn: string | undefined;
   private readonly conn: MariadbConnection;
   private readonly table: string;
   private plan: Promise<SourcePlan> | undefined;
@@ -442,6 +443,7 @@ export class MariadbSource implements RecordSource {
     if (this.keyColumns.length !== 1) throw new ConnectorError(binding, 'mariadb source needs exactly one key column (key: id)');
     for (const c of [this.keyColumns[0]!, cfg.cursor, cfg.deleted, ...(cfg.queryKeys ?? [])]) if (c !== undefined) mariadbIdent(c, binding);
     this.mode = cfg.cursor ? 'incremental' : 'full';
+    this.cursorColumn = cfg.cursor;
     this.conn = new MariadbConnection(binding, cfg, SOURCE_INIT);
     this.table = `${mariadbIdent(this.conn.database, binding)}.${mariadbIdent(cfg.table, binding)}`;
   }
@@ -514,7 +516,7 @@ export class MariadbSource implements RecordSource {
     const { rows, errors, extras } = decodeRows(res, plan.extra);
     const last = extras.at(-1);
     const next: Cursor = last ? (plan.extra === 2 ? { c: textOf(last[0]), k: textOf(last[1]) } : { k: textOf(last[0]) }) : cursor;
-    const ops = rows.map((r) => (plan.deleted && isSet(r[plan.deleted]) ? 'd' : 'u') as 'u' | 'd');
+    const ops = rows.map((r) => (plan.deleted && isDeletedMark(r[plan.deleted]) ? 'd' : 'u') as 'u' | 'd');
     if (plan.deleted) for (const r of rows) delete r[plan.deleted];
     return { rows, ops, cursor: next, exhausted: res.length < limit, ...(errors && { errors }) };
   }
@@ -531,7 +533,7 @@ export class MariadbSource implements RecordSource {
     if (!row) return undefined;
     if (errors?.[0]) throw new ConnectorError(this.binding, `the row found cannot be sent: ${errors[0]}`);
     if (plan.deleted) {
-      if (isSet(row[plan.deleted])) return undefined;
+      if (isDeletedMark(row[plan.deleted])) return undefined;
       delete row[plan.deleted];
     }
     return row;
@@ -725,8 +727,10 @@ export class MariadbSink implements RecordSink {
           missing = batch.columns.filter((c) => !cols.has(c.toLowerCase()));
         }
         let refused: RefusedRecord[];
-        if (missing.length) {
-          const reason = `table ${this.name} has no column ${missing.map((c) => JSON.stringify(c)).join(', ')}`;
+        const lacking = this.keyColumns.filter((k) => !batch.columns.includes(k));
+        if (missing.length || lacking.length) {
+          // Every record of the batch, at once (bisecting would only find them all one by one).
+          const reason = lacking.length ? `batch lacks key column ${lacking.join(', ')}` : `table ${this.name} has no column ${missing.map((c) => JSON.stringify(c)).join(', ')}`;
           refused = batch.rows.map((_, index) => ({ index, reason }));
         } else {
           // Each part inside a savepoint, so a record the server refuses undoes only its part; the
@@ -940,14 +944,6 @@ function isRecordError(err: unknown): boolean {
   return (typeof state === 'string' && /^2[23]/.test(state)) || (typeof errno === 'number' && RECORD_ERRNOS.has(errno));
 }
 
-/** Truthiness of a deleted marker: false, 0, '0', 'f', 'n', '' are not set. */
-function isSet(v: unknown): boolean {
-  if (typeof v === 'string') return v.trim() !== '' && !/^(0+(\.0*)?|f|false|n|no)$/i.test(v.trim());
-  if (typeof v === 'bigint') return v !== 0n;
-  if (v instanceof Decimal) return !/^-?0*(\.0*)?$/.test(v.text);
-  if (Buffer.isBuffer(v)) return v.some((b) => b !== 0);
-  return Boolean(v);
-}
 
 /** A ConnectorError naming the binding, with the server's code and message (never the SQL or its values); the driver's error as cause. */
 function wrap(binding: string, what: string, err: unknown): ConnectorError {

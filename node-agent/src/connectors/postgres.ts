@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { parse as losslessParse } from 'lossless-json';
 import { canonical, Decimal, describeValue, JsonText, normInt, parseDateTime, Temporal } from '../values/value.js';
-import { ConnectorError, asList, ident as anyIdent, writeBisecting, type ApplyOptions, type ApplyOutcome, type RefusedRecord, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
+import { ConnectorError, asList, isDeletedMark, ident as anyIdent, writeBisecting, type ApplyOptions, type ApplyOutcome, type RefusedRecord, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
 
 /** Where the database is. `url` wins over the separate fields; the password never appears in errors. */
 export interface PostgresConnectionConfig {
@@ -229,7 +229,7 @@ export class PostgresSource implements RecordSource {
     const { rows } = await this.query(resume ? plan.after : plan.first, resume ? [...from.map(String), limit] : [limit]);
     const last = rows.at(-1);
     const next: Cursor = last ? { ...(this.mode === 'incremental' && { c: last[CURSOR_TEXT] }), k: last[KEY_TEXT] } : cursor;
-    const ops = rows.map((r) => (this.deleted && isSet(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
+    const ops = rows.map((r) => (this.deleted && isDeletedMark(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
     for (const r of rows) {
       delete r[CURSOR_TEXT];
       delete r[KEY_TEXT];
@@ -247,7 +247,7 @@ export class PostgresSource implements RecordSource {
     const param = value instanceof Decimal || value instanceof Temporal || value instanceof JsonText || typeof value !== 'object' ? String(value) : JSON.stringify(value);
     const row = (await this.query(sql, [param])).rows[0];
     if (row && this.deleted) {
-      if (isSet(row[this.deleted])) return undefined;
+      if (isDeletedMark(row[this.deleted])) return undefined;
       delete row[this.deleted];
     }
     return row;
@@ -369,8 +369,10 @@ export class PostgresSink implements RecordSink {
           missing = batch.columns.filter((c) => !cols.has(c));
         }
         let refused: RefusedRecord[];
-        if (missing.length) {
-          const reason = `table ${this.conn.schemaName}.${this.cfg.table} has no column ${missing.map((c) => JSON.stringify(c)).join(', ')}`;
+        const lacking = this.keyColumns.filter((k) => !batch.columns.includes(k));
+        if (missing.length || lacking.length) {
+          // Every record of the batch, at once (bisecting would only find them all one by one).
+          const reason = lacking.length ? `batch lacks key column ${lacking.join(', ')}` : `table ${this.conn.schemaName}.${this.cfg.table} has no column ${missing.map((c) => JSON.stringify(c)).join(', ')}`;
           refused = batch.rows.map((_, index) => ({ index, reason }));
         } else {
           // Each part inside a savepoint, so a record PostgreSQL refuses undoes only its part; the
@@ -547,11 +549,6 @@ function ident(name: string, binding: string): string {
   return anyIdent(name, binding, 63);
 }
 
-/** Truthiness of a deleted marker as PostgreSQL would read it: false, 0, '0', 'f', '' are not set. */
-function isSet(v: unknown): boolean {
-  if (typeof v === 'string') return v.trim() !== '' && !/^(0+(\.0*)?|f|false|n|no)$/i.test(v.trim());
-  return Boolean(v);
-}
 
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

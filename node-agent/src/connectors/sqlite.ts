@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { Decimal, JsonText, Temporal, normInt } from '../values/value.js';
 import { fromWire, toWire } from '../values/wire.js';
-import { ConnectorError, asList, ident, writeBisectingSync, type ApplyOptions, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
+import { ConnectorError, asList, ident, isDeletedMark, writeBisectingSync, type ApplyOptions, type ApplyOutcome, type Cursor, type RecordSink, type RecordSource, type SinkBatch, type SinkSchemaHint, type SinkScanPage, type SourcePage } from './types.js';
 
 export interface SqliteSourceConfig {
   type: 'sqlite';
@@ -55,7 +55,6 @@ export class SqliteSource implements RecordSource {
         // first, so such a row would be read once and one written later never (reconciliation finds them).
         this.first = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} IS NOT NULL ORDER BY ${c}, ${k} LIMIT ?`).raw(true).safeIntegers(true);
         this.after = this.db.prepare(`SELECT * FROM ${t} WHERE ${c} > @c OR (${c} = @c AND ${k} > @k) ORDER BY ${c}, ${k} LIMIT @limit`).raw(true).safeIntegers(true);
-        this.cursorCol = cfg.cursor;
         this.cursorColumn = cfg.cursor;
       } else {
         this.mode = 'full';
@@ -68,7 +67,6 @@ export class SqliteSource implements RecordSource {
     }
   }
 
-  private readonly cursorCol: string | undefined;
   readonly cursorColumn: string | undefined;
 
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
@@ -88,13 +86,13 @@ export class SqliteSource implements RecordSource {
     });
     const last = rows.at(-1);
     const key = this.keyColumns[0]!;
-    const ops = rows.map((r) => (this.deleted && r[this.deleted] ? 'd' : 'u') as 'u' | 'd');
+    const ops = rows.map((r) => (this.deleted && isDeletedMark(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
     if (this.deleted) for (const r of rows) delete r[this.deleted];
     return {
       rows,
       ops,
       // Cursor parts in wire form: JSON-safe in the spool, exact for integers beyond 2^53 and for blobs.
-      cursor: last ? { ...(this.cursorCol && { c: toWire(last[this.cursorCol]) }), k: toWire(last[key]) } : cursor,
+      cursor: last ? { ...(this.cursorColumn && { c: toWire(last[this.cursorColumn]) }), k: toWire(last[key]) } : cursor,
       exhausted: rows.length < limit,
     };
   }
@@ -106,7 +104,7 @@ export class SqliteSource implements RecordSource {
     const row = st.get(bindable(value)) as Record<string, unknown> | undefined;
     if (row) for (const [c, x] of Object.entries(row)) if (typeof x === 'bigint') row[c] = normInt(x);
     if (row && this.deleted) {
-      if (row[this.deleted]) return undefined;
+      if (isDeletedMark(row[this.deleted])) return undefined;
       delete row[this.deleted];
     }
     return row;
@@ -199,7 +197,11 @@ export class SqliteSink implements RecordSink {
       if (seq <= last) return 'duplicate';
       if (seq !== last + 1) return 'gap';
       if (b.rows.length) {
-        const refused = writeBisectingSync(b.rows.length, (lo, hi) => writeRange(b, lo, hi), isRecordError);
+        const lacking = this.keyColumns.filter((k) => !b.columns.includes(k));
+        // A batch without the key: every record at once (bisecting would only find them all one by one).
+        const refused = lacking.length
+          ? b.rows.map((_, index) => ({ index, reason: `batch lacks key column ${lacking.join(', ')}` }))
+          : writeBisectingSync(b.rows.length, (lo, hi) => writeRange(b, lo, hi), isRecordError);
         if (refused.length) {
           // Nobody to hand them to: fail the batch rather than drop records silently.
           if (!opts?.onRefused) throw new ConnectorError(this.binding, `the database refused ${refused.length} record(s) of batch ${b.batchId}: ${refused[0]!.reason}`);

@@ -1,5 +1,6 @@
 // Connectors (数据源/目标): small interfaces between the data plane and a department's data. A binding
 // in the agent config names one dataset (a table, a directory); credentials stay in that config.
+import { Decimal } from '../values/value.js';
 
 /** Position in a source after the last row read; JSON-serialisable, opaque to the caller. */
 export type Cursor = { c?: unknown; k?: unknown } | null;
@@ -179,6 +180,18 @@ function errorText(err: unknown): string {
   if (e?.code && !parts[0]!.includes(e.code)) parts.push(`(${e.code})`);
   if (e?.detail) parts.push(`— ${e.detail}`);
   return parts.join(' ');
+}
+
+/**
+ * Whether a `deleted` column's value marks a deletion (tombstone), as a database would read it: false, 0,
+ * '0', 'f', 'false', 'n', 'no', '' and NULL are not set; a decimal, bigint or bit string of zeros neither.
+ */
+export function isDeletedMark(v: unknown): boolean {
+  if (typeof v === 'string') return v.trim() !== '' && !/^(0+(\.0*)?|f|false|n|no)$/i.test(v.trim());
+  if (typeof v === 'bigint') return v !== 0n;
+  if (v instanceof Decimal) return !/^[+-]?0*(\.0*)?$/.test(v.text);
+  if (Buffer.isBuffer(v)) return v.some((b) => b !== 0);
+  return Boolean(v);
 }
 
 export function asList(v: unknown): string[] {

@@ -284,13 +284,20 @@ export class DataPlane {
         } catch (err) {
           reply = { ok: false, error: `bad query: ${(err as Error).message}` };
         }
-        let bytes = Buffer.from(JSON.stringify(reply));
-        // An answer the broker cannot carry would never arrive and the asker would only see a timeout.
-        const max = this.maxPayload() - 1024;
-        if (bytes.length > max) bytes = Buffer.from(JSON.stringify({ ok: false, error: `the record is too large to send: ${bytes.length} bytes, the exchange center carries at most ${max}` }));
-        m.respond(bytes);
+        this.respondJson(m, reply, 'the record');
       }),
     );
+  }
+
+  /**
+   * Answers a request with JSON; an answer the broker cannot carry would never arrive and the asker would
+   * only see a timeout, so it is replaced by an error saying how large it was.
+   */
+  private respondJson(m: { respond(data: Uint8Array): boolean }, reply: unknown, what: string): void {
+    let bytes = Buffer.from(JSON.stringify(reply));
+    const max = this.maxPayload() - 1024;
+    if (bytes.length > max) bytes = Buffer.from(JSON.stringify({ ok: false, error: `${what} is too large to send: ${bytes.length} bytes, the exchange center carries at most ${max}` }));
+    m.respond(bytes);
   }
 
   unregisterQuery(subscriptionId: string): void {
@@ -340,7 +347,7 @@ export class DataPlane {
         } catch (err) {
           reply = { ok: false, error: `bad reconciliation question: ${(err as Error).message}` };
         }
-        m.respond(Buffer.from(JSON.stringify(reply)));
+        this.respondJson(m, reply, 'the answer');
       }),
     );
   }

@@ -232,16 +232,20 @@ export class ReconcileProvider {
         if (row) found.set(text, row);
       }
     } else {
-      // No lookup by a composite key: one pass over the source picks the rows.
+      // No lookup by a composite key: one pass over the source picks the rows. Keys are compared as the
+      // pipeline gives them (typed, renamed), like the consumer's, never as the source's raw values: a raw
+      // text date would never equal the consumer's typed one, and the row would be wrongly tombstoned.
       const src = this.deps.openScan();
-      const keyPos = q.keyColumns.map((c) => this.sourceName.get(c) ?? c);
       try {
         let cursor: Parameters<RecordSource['read']>[0] = null;
         for (;;) {
           const page = await src.read(cursor, PAGE_ROWS);
           page.rows.forEach((row, i) => {
             if (page.ops[i] === 'd') return;
-            const text = keyText(keyPos.map((c) => row[c]));
+            const r = pipeline.process(row);
+            if (r.ok !== true) return;
+            const columns = r.columns ?? pipeline.columns ?? [];
+            const text = keyText(q.keyColumns.map((c) => r.values[columns.indexOf(c)]));
             if (byText.has(text)) found.set(text, row);
           });
           cursor = page.cursor;
