@@ -4,10 +4,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isLosslessNumber, parse as losslessParse } from 'lossless-json';
 import { openSource, type BindingConfig } from '../../node-agent/src/connectors/index.js';
 import { coerce, type FieldType } from '../../node-agent/src/pipeline/index.js';
-import { canonical, canonicalDecimal, Decimal, JsonText, Temporal, type Value } from '../../node-agent/src/values/value.js';
+import { canonical, Decimal, JsonText, Temporal, type Value } from '../../node-agent/src/values/value.js';
 import type { MariadbServer } from './mariadb.js';
 import type { PostgresServer } from './postgres.js';
 
@@ -171,31 +170,9 @@ export function heldRow(kind: Kind, row: EdgeRow): Record<Col, Value> {
 
 // ---- exact value text ---------------------------------------------------------------------------------
 
-/**
- * canonical() (values/value.ts) made strict where it is loose: −0 differs from 0, and numbers inside JSON
- * keep every digit (canonical() parses JSON with JSON.parse, which rounds 12345678901234567890123).
- */
+/** canonical() (values/value.ts) made strict where it is loose on purpose: −0 differs from 0. */
 export function exact(v: unknown): string {
-  if (typeof v === 'number' && Object.is(v, -0)) return 'n-0';
-  if (v instanceof JsonText) {
-    try {
-      return 'j' + losslessJson(losslessParse(v.text));
-    } catch {
-      return 'j!' + v.text;
-    }
-  }
-  return canonical(v);
-}
-
-function losslessJson(v: unknown): string {
-  if (isLosslessNumber(v)) return canonicalDecimal(v.value) ?? v.value;
-  if (Array.isArray(v)) return `[${v.map(losslessJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${losslessJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
+  return typeof v === 'number' && Object.is(v, -0) ? 'n-0' : canonical(v);
 }
 
 /** A value shown in a failure message: its exact text, clipped. */

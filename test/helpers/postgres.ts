@@ -91,13 +91,7 @@ export class PostgresServer {
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', HOME: this.dir };
     const first = !this.initialised;
     this.initialised = true;
-    const init = !first ? { status: 0, stdout: '', stderr: '', error: undefined, signal: null } : spawnSync(join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
-      env,
-      cwd: this.dir,
-      encoding: 'utf8',
-      ...user,
-    });
-    if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}):\n${init.stdout}\n${init.stderr}${init.error ? `\n${init.error.message}` : ''}`);
+    if (first) this.initdb(bin, env, user);
     const args = ['-D', this.dataDir, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
     const child = spawn(join(bin, 'postgres'), args, { env, cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'], ...user });
     this.child = child;
@@ -131,6 +125,16 @@ export class PostgresServer {
   async query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (!this.pool) throw new Error('postgres is not running');
     return (await this.pool.query<T>(sql, params)).rows;
+  }
+
+  private initdb(bin: string, env: NodeJS.ProcessEnv, user: { uid: number; gid: number } | undefined): void {
+    const init = spawnSync(join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+      env,
+      cwd: this.dir,
+      encoding: 'utf8',
+      ...user,
+    });
+    if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}):\n${init.stdout}\n${init.stderr}${init.error ? `\n${init.error.message}` : ''}`);
   }
 
   /** Starts the server again on the same data directory and port after stop(). */

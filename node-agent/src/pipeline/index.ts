@@ -108,7 +108,7 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
           values[i] = r.value;
         }
       }
-      if (maxRecordBytes && approxBytes(values) > maxRecordBytes) return { ok: false, reason: `record larger than ${maxRecordBytes} bytes` };
+      if (maxRecordBytes && approxBytes(values, maxRecordBytes) > maxRecordBytes) return { ok: false, reason: `record larger than ${maxRecordBytes} bytes` };
       return columns ? { ok: true, values, columns } : { ok: true, values };
     },
     verify(columns, values) {
@@ -131,7 +131,11 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
  * plus quotes (JSON escapes are not counted: an estimate, exact for text without control characters or
  * quotes), binary as base64, tagged values with their tag.
  */
-function approxBytes(values: Value[]): number {
+function approxBytes(values: Value[], limit: number): number {
+  // A cheap upper bound first (a UTF-16 unit is at most 3 UTF-8 bytes): most records are far below the limit.
+  let bound = 2;
+  for (const v of values) bound += typeof v === 'string' ? v.length * 3 + 3 : Buffer.isBuffer(v) ? v.length * 2 + 16 : v !== null && typeof v === 'object' ? v.text.length * 3 + 16 : 24;
+  if (bound <= limit) return bound;
   let n = 2;
   for (const v of values) {
     if (typeof v === 'string') n += Buffer.byteLength(v, 'utf8') + 3;
@@ -174,6 +178,7 @@ export function coerce(v: unknown, type: FieldType): Coerced {
       return no('text');
     }
     case 'integer': {
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return { ok: true, value: v };
       let b: bigint | undefined;
       if (typeof v === 'number') b = Number.isInteger(v) ? BigInt(v) : undefined;
       else if (typeof v === 'bigint') b = v;
@@ -300,33 +305,34 @@ function scalar(v: unknown): unknown {
 function compileFilter(f: FilterSpec, i: number): (row: Record<string, unknown>) => boolean {
   if (!f || typeof f.field !== 'string') throw new Error(`filters[${i}].field: required`);
   const { field, value } = f;
-  const test = compileTest(f, i, field, value);
-  return (row) => test({ [field]: scalar(row[field]) });
+  const test = compileTest(f, i, value);
+  return (row) => test(scalar(row[field]));
 }
 
-function compileTest(f: FilterSpec, i: number, field: string, value: unknown): (row: Record<string, unknown>) => boolean {
+/** The test of one filter on a field's value (as scalar() gives it). */
+function compileTest(f: FilterSpec, i: number, value: unknown): (v: unknown) => boolean {
   switch (f.op) {
     case '=':
-      return (r) => r[field] == value; // eslint-disable-line eqeqeq -- "1" = 1 as an operator expects
+      return (v) => v == value; // eslint-disable-line eqeqeq -- "1" = 1 as an operator expects
     case '!=':
-      return (r) => r[field] != value; // eslint-disable-line eqeqeq
+      return (v) => v != value; // eslint-disable-line eqeqeq
     case '>':
-      return (r) => (r[field] as number) > (value as number);
+      return (v) => (v as number) > (value as number);
     case '>=':
-      return (r) => (r[field] as number) >= (value as number);
+      return (v) => (v as number) >= (value as number);
     case '<':
-      return (r) => (r[field] as number) < (value as number);
+      return (v) => (v as number) < (value as number);
     case '<=':
-      return (r) => (r[field] as number) <= (value as number);
+      return (v) => (v as number) <= (value as number);
     case 'in': {
       if (!Array.isArray(value)) throw new Error(`filters[${i}].value: "in" needs a list`);
       const set = new Set(value.map(String));
-      return (r) => set.has(String(r[field]));
+      return (v) => set.has(String(v));
     }
     case 'notnull':
-      return (r) => r[field] !== null && r[field] !== undefined;
+      return (v) => v !== null && v !== undefined;
     case 'prefix':
-      return (r) => typeof r[field] === 'string' && (r[field] as string).startsWith(String(value));
+      return (v) => typeof v === 'string' && v.startsWith(String(value));
     default:
       throw new Error(`filters[${i}].op: unknown operator ${JSON.stringify(f.op)}`);
   }

@@ -113,11 +113,6 @@ export interface OutboxReport {
   observedAt: number;
 }
 
-/** A report central refused as invalid, kept aside (see the invariants). */
-export interface DeadLetterReport extends OutboxReport {
-  reason: string;
-  setAsideAt: number;
-}
 
 export interface SpoolOptions {
   synchronous: 'FULL' | 'NORMAL';
@@ -156,7 +151,6 @@ export class SqliteSpool {
       insertDeadLetter: this.db.prepare(
         'INSERT INTO report_dead_letter (seq, report_id, kind, body_json, observed_at, reason, set_aside_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      deadLetters: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at, reason, set_aside_at FROM report_dead_letter ORDER BY seq'),
       countReports: this.db.prepare('SELECT count(*) AS n FROM report_outbox'),
       thinMetrics: this.db.prepare(
         `DELETE FROM report_outbox WHERE seq IN (SELECT seq FROM report_outbox WHERE kind = 'metrics' ORDER BY seq LIMIT ?)`,
@@ -231,19 +225,7 @@ export class SqliteSpool {
     })();
   }
 
-  /** Reports set aside, oldest first. */
-  deadLetters(): DeadLetterReport[] {
-    type Row = { seq: number; report_id: string; kind: string; body_json: string; observed_at: number; reason: string; set_aside_at: number };
-    return (this.stmts.deadLetters.all() as Row[]).map((r) => ({
-      seq: r.seq,
-      reportId: r.report_id,
-      kind: r.kind,
-      body: JSON.parse(r.body_json) as Record<string, unknown>,
-      observedAt: r.observed_at,
-      reason: r.reason,
-      setAsideAt: r.set_aside_at,
-    }));
-  }
+
 
   get reportDepth(): number {
     return (this.stmts.countReports.get() as { n: number }).n;

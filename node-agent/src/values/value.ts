@@ -76,7 +76,7 @@ export function inInt64(b: bigint): boolean {
   return b >= MIN_INT64 && b <= MAX_INT64;
 }
 
-export function isValue(v: unknown): v is Value {
+function isValue(v: unknown): v is Value {
   return (
     v === null ||
     typeof v === 'string' ||
@@ -167,12 +167,12 @@ function leap(y: number): boolean {
 }
 
 /** Days in a month of the proleptic Gregorian calendar. */
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   return month === 2 && leap(year) ? 29 : (DAYS[month - 1] ?? 0);
 }
 
 /** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil, proleptic Gregorian). */
-export function daysFromCivil(y: number, m: number, d: number): number {
+function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
@@ -182,7 +182,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 }
 
 /** Civil date of a day count since 1970-01-01 (inverse of daysFromCivil). */
-export function civilFromDays(z: number): [number, number, number] {
+function civilFromDays(z: number): [number, number, number] {
   z += 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;

@@ -17,7 +17,7 @@ export const RECORDS_ENCODING = 1;
 const TAG_OF: Record<TemporalKind, string> = { date: 'd', time: 't', timestamp: 'ts', timestamptz: 'tz' };
 const KIND_OF: Record<string, TemporalKind> = { d: 'date', t: 'time', ts: 'timestamp', tz: 'timestamptz' };
 
-export interface Tagged {
+interface Tagged {
   $: string;
   v: string;
 }
