@@ -160,6 +160,13 @@ describe('postgres - source', () => {
     expect(next.ops).toEqual(['d']);
   });
 
+  it('postgres - a numeric or text deleted column holding 0 is not a tombstone; 1 is', async () => {
+    await server.query("CREATE TABLE marks (id int PRIMARY KEY, n numeric(1), t text, updated_at int NOT NULL)");
+    await server.query("INSERT INTO marks VALUES (1, 0, '0', 1), (2, 1, 'no', 2), (3, 0.0, 'true', 3)");
+    expect((await source({ table: 'marks', key: 'id', cursor: 'updated_at', deleted: 'n' }).read(null, 10)).ops).toEqual(['u', 'd', 'u']);
+    expect((await source({ table: 'marks', key: 'id', cursor: 'updated_at', deleted: 't' }).read(null, 10)).ops).toEqual(['u', 'u', 'd']);
+  });
+
   it('postgres - bad config and an unreachable server are reported with the binding named', async () => {
     // Any name is quoted, so a hostile one is only a table that does not exist.
     await expect(source({ table: 'x"; drop table people; --', key: 'id' }).read(null, 10)).rejects.toThrow(/binding src: table public\.x"; drop table people; -- does not exist/);
