@@ -2,35 +2,18 @@
 // type coercion, validation against the resource's field types, and masking of sensitive fields. Pure
 // and synchronous; a record that fails is returned with the reason, never dropped silently.
 import { FIELD_TYPES, type FieldType } from '../../../common/src/field-types.js';
+import type { TaskField, TaskFilter, TaskParams } from '../../../common/src/task-params.js';
 import { canonicalDecimal, Decimal, decimalParts, describeValue, doubleHolds, fromDriver, inInt64, instantOf, JsonText, normInt, parseDateTime, parseTime, Temporal, type Value } from '../values/value.js';
 import { mask, parseMaskRule, type MaskRule } from './mask.js';
 
 export { FIELD_TYPES, type FieldType };
 
-export interface FieldSpec {
-  /** Column in the source. */
-  name: string;
-  /** Name at the destination (default: same). */
-  as?: string;
-  type?: FieldType;
-  required?: boolean;
-  maxLength?: number;
-  mask?: string;
-}
-
-export interface FilterSpec {
-  field: string;
-  op: '=' | '!=' | '>' | '>=' | '<' | '<=' | 'in' | 'notnull' | 'prefix';
-  value?: unknown;
-}
-
-export interface PipelineSpec {
-  /** Selected fields, in output order; empty or absent passes every column through unchecked. */
-  fields?: FieldSpec[];
-  filters?: FilterSpec[];
-  /** Largest record accepted, as bytes of its JSON wire form (default 64 KiB). */
-  maxRecordBytes?: number;
-}
+/** One selected field (the task params' field spec, common/src/task-params.ts). */
+export type FieldSpec = TaskField;
+/** One row filter (common/src/task-params.ts). */
+export type FilterSpec = TaskFilter;
+/** The part of a task's params the pipeline reads: fields, filters, maxRecordBytes (default 64 KiB). */
+export type PipelineSpec = Pick<TaskParams, 'fields' | 'filters' | 'maxRecordBytes'>;
 
 export type ProcessResult =
   /** `columns`: the row's own column names, set only when the pipeline passes columns through. */
