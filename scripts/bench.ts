@@ -16,6 +16,9 @@
 //                           --quick, at most --rows): the bench's own mariadbd on a temp data dir
 //   reconcile_rows_per_s    reconciliation (对账) of the first e2e subscription (all rows, no differences):
 //                           rows compared per second, from the request at central to its reported result
+//   agent_rss_mb            the larger peak RSS (MiB) of the two agents during the record phases (SQLite and
+//                           MariaDB e2e) and the file phase; agent_rss_mb_by_phase gives provider/consumer
+//                           peaks per phase (the high-water mark is reset at each phase's start)
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +34,7 @@ import { stringify } from 'yaml';
 import { findNatsServer, freePort, requireBuilt, ROOT, startChild, type Child } from './lib.js';
 import * as mariadb from 'mariadb';
 import { startMariadb, type MariadbProcess } from './mariadb-server.js';
+import { startPeakRss, type PeakRss } from './peak-rss.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -339,7 +343,21 @@ async function main(): Promise<void> {
     const nodeArgs = (process.env['XCHG_BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     const a = startChild(name, process.execPath, [...nodeArgs, requireBuilt('node-agent/src/main.js'), '--config', join(dataDir, 'agent.yaml')], join(DIR, 'logs', `${name}.log`));
     children.push(a);
+    agentPids.push(a.proc.pid!);
     return String((await a.waitFor((x) => x['msg'] === 'agent running'))['nodeId']);
+  };
+  // Peak RSS of the agents (provider, consumer) per phase: agent_rss_mb is the largest of the record and file phases.
+  const agentPids: number[] = [];
+  const rssByPhase: string[] = [];
+  let agentRssMb = 0;
+  let phaseRss: PeakRss | undefined;
+  const rssPhase = (name?: string, counts = true): void => {
+    if (phaseRss && name) {
+      const peaks = phaseRss.stop();
+      rssByPhase.push(`${name} ${peaks.join('/')}`);
+      if (counts) agentRssMb = Math.max(agentRssMb, ...peaks);
+    }
+    phaseRss = startPeakRss(agentPids);
   };
   // The MariaDB figure's server and source table, before the agents that are configured with them.
   const mdb = ONLY.has('mariadb') ? await startBenchMariadb() : undefined;
@@ -369,6 +387,7 @@ async function main(): Promise<void> {
   const recordFields = { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'payload', type: 'string' }, { name: 'district', type: 'string' }, { name: 'updated_at', type: 'integer' }] };
   // Three subscriptions of the same source, one after the other, each into a sink of its own; the median.
   const e2eRuns: number[] = [];
+  rssPhase();
   for (let i = 1; i <= E2E_RUNS; i++) {
     settle();
     const t0 = performance.now();
@@ -380,6 +399,7 @@ async function main(): Promise<void> {
   result['e2e_records_per_s'] = Math.round(ROWS / e2eS);
   result['e2e_records_per_s_runs'] = e2eRuns.map((t) => Math.round(ROWS / t)).join(' ');
   result['e2e_seconds'] = Math.round(e2eS * 10) / 10;
+  rssPhase('records');
 
   say(`reconciliation: verify the ${ROWS}-row subscription bench-records-1 (no differences)`);
   settle();
@@ -399,12 +419,14 @@ async function main(): Promise<void> {
     throw new Error(`verification of bench-records-1 compared ${r.rowsCompared} rows and found ${r.missing} missing, ${r.extra} extra, ${r.different} different (expected ${ROWS}, none)`);
   result['reconcile_rows_per_s'] = Math.round(ROWS / wallS);
   result['reconcile_agent_rows_per_s'] = r.rowsPerSecond;
+  rssPhase('reconcile', false);
   }
 
   if (mdb) {
     say(`end to end: ${MARIADB_ROWS} records MariaDB → JetStream → MariaDB`);
     const recordFields = { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'payload', type: 'string' }, { name: 'district', type: 'string' }, { name: 'updated_at', type: 'integer' }] };
     const runs: number[] = [];
+    rssPhase();
     try {
       for (let i = 1; i <= E2E_RUNS; i++) {
         settle();
@@ -416,6 +438,7 @@ async function main(): Promise<void> {
     } finally {
       await mdb.close();
     }
+    rssPhase('mariadb');
     result['e2e_mariadb_rows'] = MARIADB_ROWS;
     result['e2e_mariadb_records_per_s'] = Math.round(MARIADB_ROWS / median(runs));
     result['e2e_mariadb_records_per_s_runs'] = runs.map((t) => Math.round(MARIADB_ROWS / t)).join(' ');
@@ -454,6 +477,7 @@ async function main(): Promise<void> {
     // Three transfers of the same bytes under new names (hard links), the median: one run swings with
     // the disk's writeback as much as the raw figure does.
     const runs: number[] = [];
+    rssPhase();
     for (let i = 1; i <= 3; i++) {
       settle();
       const name = `big-${i}.bin`;
@@ -464,6 +488,7 @@ async function main(): Promise<void> {
       runs.push(statSync(join(filesDst, name)).size / (1024 * 1024) / s);
       rmSync(join(filesDst, name)); // keep the destination's disk use flat between runs
     }
+    rssPhase('file');
     renameSync(tmp, join(DIR, 'big.bin'));
     result['file_mb_per_s'] = Math.round(median(runs) * 10) / 10;
     result['file_mb_per_s_runs'] = runs.map((r) => Math.round(r)).join(' ');
@@ -471,6 +496,8 @@ async function main(): Promise<void> {
 
   const nodes = await api<{ name: string; health: { memRssBytes?: number } | null }[]>('GET', '/nodes');
   for (const n of nodes) result[`${n.name}_rss_mb`] = Math.round((n.health?.memRssBytes ?? 0) / 1024 / 1024);
+  result['agent_rss_mb'] = agentRssMb;
+  result['agent_rss_mb_by_phase'] = rssByPhase.join(', ');
   result['e2e_vs_sqlite_ratio'] = Math.round(((result['e2e_records_per_s'] as number) / (result['sqlite_insert_rows_per_s'] as number)) * 1000) / 1000;
   result['file_vs_jetstream_ratio'] = Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_publish_mb_per_s'] as number)) * 1000) / 1000;
   result['file_vs_relay_ratio'] = Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_relay_mb_per_s'] as number)) * 1000) / 1000;
