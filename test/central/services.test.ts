@@ -288,6 +288,26 @@ describe('services assignments', () => {
     expect(d.assignments.desired(node.id).version).toBe(1);
   });
 
+  it('assignments - params outside their contract (common/src/task-params.ts) are refused naming each field; nothing is written', () => {
+    const d = deps();
+    const { node } = enrollNode(d);
+    const bad = { table: 'people', fields: [{ name: 'id', type: 'int' }, { name: 'p', mask: 'stars' }], maxRecordBytes: -1 };
+    const err = xchgError(() => d.assignments.createTask({ ...taskInput(node.id), params: bad }));
+    expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(err.field).toBe('params.fields[0].type');
+    expect(err.message).toBe(
+      'params.fields[0].type: must be one of string, integer, number, decimal, boolean, date, time, datetime, timestamptz, binary, json; ' +
+        'params.fields[1].mask: unknown masking rule (name, idcard, phone, redact, keep:A:B); params.maxRecordBytes: must be >= 0',
+    );
+    expect(d.assignments.listTasks()).toEqual([]);
+    expect(d.assignments.desired(node.id).version).toBe(1);
+    const t = d.assignments.createTask({ ...taskInput(node.id), params: { fields: [{ name: 'id', type: 'integer' }], filters: [{ field: 'id', op: 'in', value: [1, 2] }] } });
+    const upd = xchgError(() => d.assignments.updateTask(t.id, { params: { filters: [{ field: 'id', op: 'in', value: 3 }] } }));
+    expect([upd.field, upd.message]).toEqual(['params.filters[0].value', 'params.filters[0].value: "in" needs a list']);
+    expect(d.assignments.getTask(t.id)).toEqual(t);
+    expect(d.assignments.desired(node.id).version).toBe(2);
+  });
+
   it('assignments - a task for a disabled node is FAILED_PRECONDITION', () => {
     const d = deps();
     const { node } = enrollNode(d);

@@ -9,6 +9,7 @@ import { taskGrantProblem } from '../domain/sharing.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { invalid, notFound, XchgError, ErrorCode } from '../errors.js';
 import { newId } from '../ids.js';
+import { parseTaskParams, type TaskParams } from '../../../common/src/task-params.js';
 import type { TaskRefusal, TaskState, TaskView } from '../api-types.js';
 import type { Resource, Store, TaskKind, TaskRecord } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
@@ -45,6 +46,7 @@ export class AssignmentService {
 
   createTask(input: TaskInput, actor: Actor = SYSTEM_ACTOR): TaskRecord {
     const now = this.clock();
+    checkedParams(input.params ?? {});
     const task: TaskRecord = {
       id: newId('tsk'),
       name: input.name,
@@ -80,6 +82,7 @@ export class AssignmentService {
   }
 
   updateTask(id: string, patch: Partial<Pick<TaskRecord, 'name' | 'binding' | 'params' | 'intervalMs' | 'enabled' | 'peerNodeId'>>, actor: Actor = SYSTEM_ACTOR): TaskRecord {
+    if (patch.params !== undefined) checkedParams(patch.params);
     const updated = this.store.tx(() => {
       const cur = this.store.tasks.get(id);
       if (!cur) throw notFound('task', id);
@@ -133,14 +136,11 @@ export class AssignmentService {
         );
     }
     if (!resource) return undefined;
-    const params = t.params as { fields?: unknown; allowedFields?: unknown; agreementId?: unknown };
-    const reads = (Array.isArray(params.fields) ? params.fields : []).map((f) => {
-      const { name, as } = (f ?? {}) as { name?: unknown; as?: unknown };
-      const column = String(name ?? '');
-      return { column, published: typeof as === 'string' && as ? as : column };
-    });
-    const fieldNames = [...reads.map((r) => r.published), ...(Array.isArray(params.allowedFields) ? params.allowedFields.map(String) : [])];
-    const agreementId = typeof params.agreementId === 'string' ? params.agreementId : '';
+    // Checked when written; a task stored before the contract existed is checked here when it would run.
+    const params = checkedParams(t.params);
+    const reads = (params.fields ?? []).map((f) => ({ column: f.name, published: f.as ?? f.name }));
+    const fieldNames = [...reads.map((r) => r.published), ...(params.allowedFields ?? [])];
+    const agreementId = params.agreementId ?? '';
     const dept = (id: string | null): string | null => (id ? (this.store.nodes.get(id)?.departmentCode ?? null) : null);
     const problem = taskGrantProblem(
       { kind: t.kind, nodeId: t.nodeId, binding: t.binding, nodeDepartmentCode: dept(t.nodeId) ?? '', peerDepartmentCode: dept(t.peerNodeId), fieldNames: [...new Set(fieldNames)], reads, agreementId },
@@ -271,4 +271,16 @@ export class AssignmentService {
     if (!n) throw invalid(field, `node ${JSON.stringify(id)} not found`);
     if (!n.enabled) throw new XchgError(ErrorCode.FAILED_PRECONDITION, `${field}: node ${id} is disabled`, { field });
   }
+}
+
+/**
+ * The params checked against their one contract (common/src/task-params.ts), or INVALID_ARGUMENT naming
+ * each bad field (`params.fields[0].type: must be one of ...`).
+ */
+function checkedParams(params: unknown): TaskParams {
+  const r = parseTaskParams(params);
+  if (r.ok) return r.params;
+  const problems = r.errors.map((e) => (e.startsWith('(params)') ? `params${e.slice('(params)'.length)}` : `params.${e}`));
+  const first = problems[0] ?? 'params';
+  throw new XchgError(ErrorCode.INVALID_ARGUMENT, problems.join('; '), { field: first.slice(0, first.indexOf(':')) });
 }
