@@ -55,6 +55,26 @@ export function loadXchgV1(): ProtoGrpcType['xchg']['v1'] {
   return cached.xchg.v1;
 }
 
+let agentTypesCached: AgentTypes | undefined;
+
+/** protobufjs types of control-plane messages whose encoded size the agent measures (gRPC itself uses loadXchgV1). */
+export interface AgentTypes {
+  ReportItem: protobuf.Type;
+  QuarantinedRecord: protobuf.Type;
+}
+
+/** protobufjs types from agent.proto, loaded once. */
+export function agentTypes(): AgentTypes {
+  if (!agentTypesCached) {
+    const root = protobuf.loadSync(join(protoDir(), 'xchg', 'v1', 'agent.proto'));
+    agentTypesCached = {
+      ReportItem: root.lookupType('xchg.v1.ReportItem'),
+      QuarantinedRecord: root.lookupType('xchg.v1.QuarantinedRecord'),
+    };
+  }
+  return agentTypesCached;
+}
+
 let envelopeRoot: protobuf.Root | undefined;
 
 export interface EnvelopeTypes {

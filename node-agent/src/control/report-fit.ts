@@ -3,9 +3,7 @@
 // split of many quarantined records into several reports, and the fitting of one stored report that is
 // still too large. Pure functions: the outbox and the flush loop decide when to call them.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import protobuf from 'protobufjs';
-import { protoDir, type ReportItem } from '../../../proto/index.js';
+import { agentTypes, type ReportItem } from '../../../proto/index.js';
 
 /**
  * Bytes kept free in every Report call below central's limit, in case central counts something this
@@ -23,15 +21,6 @@ const MAX_NAME_CHARS = 512;
 /** Column holding the marker when a record had to lose whole fields (never a real column: `$` prefix). */
 export const TRIMMED_FIELDS_KEY = '$trimmed';
 
-let types: { item: protobuf.Type; record: protobuf.Type } | undefined;
-function protoTypes(): { item: protobuf.Type; record: protobuf.Type } {
-  if (!types) {
-    const root = protobuf.loadSync(join(protoDir(), 'xchg', 'v1', 'agent.proto'));
-    types = { item: root.lookupType('xchg.v1.ReportItem'), record: root.lookupType('xchg.v1.QuarantinedRecord') };
-  }
-  return types;
-}
-
 /** Bytes of a length-delimited field holding `len` bytes (one-byte tag + varint length + payload). */
 const fieldBytes = (len: number): number => 1 + varintBytes(len) + len;
 function varintBytes(n: number): number {
@@ -45,13 +34,13 @@ function varintBytes(n: number): number {
 
 /** Encoded bytes one item adds to a ReportRequest (its `items` tag and length prefix included). */
 export function reportItemBytes(item: ReportItem): number {
-  const t = protoTypes().item;
+  const t = agentTypes().ReportItem;
   return fieldBytes(t.encode(t.fromObject(item as Record<string, unknown>)).finish().length);
 }
 
 /** Encoded bytes one record adds to a QuarantineReport (its `records` tag and length prefix included). */
 function quarantinedRecordBytes(r: QuarantinedRecordBody): number {
-  const t = protoTypes().record;
+  const t = agentTypes().QuarantinedRecord;
   return fieldBytes(t.encode(t.fromObject(r as unknown as Record<string, unknown>)).finish().length);
 }
 

@@ -1,0 +1,62 @@
+// The node's health as heartbeats and metrics reports carry it (proto NodeHealth): uptime, CPU since the
+// previous sample, memory, disk free, spool depth and bytes, lag per task, state and assignment version.
+import { statfsSync } from 'node:fs';
+import { VERSION } from '../../../common/src/version.js';
+import type { NodeHealth } from '../../../proto/index.js';
+
+/** Where a sample's figures come from (read at each sample). */
+export interface HealthSources {
+  /** Directory whose file system's free space is reported. */
+  dataDir: string;
+  clock: () => number;
+  state: () => string;
+  assignmentVersion: () => number;
+  outboxDepth: () => number;
+  /** Bytes of the spool database (0 when closed). */
+  spoolBytes: () => number;
+  /** Data batches waiting in the spool's outbox. */
+  spoolBatches: () => number;
+  lags: () => readonly { taskId: string; lagMs: number; pendingBatches: number }[];
+}
+
+export class HealthSampler {
+  private readonly startedAt: number;
+  private lastCpu = process.cpuUsage();
+  private lastCpuAt = process.hrtime.bigint();
+
+  constructor(private readonly src: HealthSources) {
+    this.startedAt = src.clock();
+  }
+
+  /** A sample; its CPU figure covers the time since the previous sample. */
+  sample(): NodeHealth {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedUs = Number(now - this.lastCpuAt) / 1000;
+    this.lastCpu = process.cpuUsage();
+    this.lastCpuAt = now;
+    const src = this.src;
+    return {
+      agentVersion: VERSION,
+      uptimeS: Math.floor((src.clock() - this.startedAt) / 1000),
+      cpuPercent: elapsedUs > 0 ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
+      memRssBytes: process.memoryUsage.rss(),
+      diskFreeBytes: diskFreeBytes(src.dataDir),
+      spoolDepth: src.spoolBatches(),
+      spoolBytes: src.spoolBytes(),
+      taskLags: src.lags().map((l) => ({ taskId: l.taskId, lagMs: l.lagMs, pendingBatches: l.pendingBatches })),
+      state: src.state(),
+      assignmentVersion: src.assignmentVersion(),
+      outboxDepth: src.outboxDepth(),
+    };
+  }
+}
+
+function diskFreeBytes(dir: string): number {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return 0; // data dir gone: report 0
+  }
+}
