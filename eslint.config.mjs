@@ -1,0 +1,35 @@
+// ESLint flat config (typescript-eslint, type-aware): the house rules STYLE.md asks for that a machine can
+// check. Formatting is Prettier's job (.prettierrc.json), so no stylistic rules here.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'proto/gen/**', '.demo/**', '.bench/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // A promise nobody awaits hides its failure (STYLE.md: every wait takes the shutdown signal).
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-control-regex': 'off',
+      // TypeScript checks these itself (noImplicitReturns, strict); the base rules misread TS constructs.
+      'no-undef': 'off',
+      'no-redeclare': 'off',
+    },
+  },
+  {
+    // Product sources: a file a newcomer can read, functions that fit on a screen (issue 9).
+    files: ['central/src/**/*.ts', 'node-agent/src/**/*.ts', 'common/src/**/*.ts', 'proto/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 80 }],
+    },
+  },
+);
