@@ -4,7 +4,9 @@
 // MariaDB allows (人口信息, 姓名, digits first, spaces, backticks, reserved words); the sink's upserts,
 // deletes, ledger, table creation, refusals and 16 MiB values; and MariaDB → MariaDB through real agents.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MariadbSink, MariadbSource, mariadbIdent, type MariadbSinkConfig, type MariadbSourceConfig } from '../../node-agent/src/connectors/mariadb.js';
+import { mariadbIdent } from '../../node-agent/src/connectors/mariadb/connection.js';
+import { MariadbSink, type MariadbSinkConfig } from '../../node-agent/src/connectors/mariadb/dialect.js';
+import { MariadbSource, type MariadbSourceConfig } from '../../node-agent/src/connectors/mariadb/source.js';
 import { openSink, openSource } from '../../node-agent/src/connectors/index.js';
 import type { Cursor, RefusedRecord, SinkBatch, SinkSchemaHint } from '../../node-agent/src/connectors/types.js';
 import { Decimal, JsonText, Temporal } from '../../node-agent/src/values/value.js';

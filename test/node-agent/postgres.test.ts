@@ -4,7 +4,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresSink, PostgresSource, type PostgresSinkConfig, type PostgresSourceConfig } from '../../node-agent/src/connectors/postgres.js';
+import { PostgresSink, type PostgresSinkConfig } from '../../node-agent/src/connectors/postgres/dialect.js';
+import { PostgresSource, type PostgresSourceConfig } from '../../node-agent/src/connectors/postgres/source.js';
 import type { Cursor, RefusedRecord, SinkBatch, SinkSchemaHint } from '../../node-agent/src/connectors/types.js';
 import { Decimal, JsonText, Temporal } from '../../node-agent/src/values/value.js';
 import { mask, type MaskRule } from '../../node-agent/src/pipeline/mask.js';

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteSource } from '../../node-agent/src/connectors/sqlite.js';
+import { SqliteSource } from '../../node-agent/src/connectors/sqlite/source.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 describe('sqlite source - pages, tombstones, schema changes', () => {

@@ -4,7 +4,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteSink, SqliteSource } from '../../node-agent/src/connectors/sqlite.js';
+import { SqliteSink } from '../../node-agent/src/connectors/sqlite/dialect.js';
+import { SqliteSource } from '../../node-agent/src/connectors/sqlite/source.js';
 import type { RefusedRecord } from '../../node-agent/src/connectors/types.js';
 import { coerce, compilePipeline } from '../../node-agent/src/pipeline/index.js';
 import { canonical, canonicalDecimal, Decimal, doubleHolds, JsonText, parseDateTime, Temporal } from '../../node-agent/src/values/value.js';

@@ -1,9 +1,13 @@
 // Opens the connector a binding names. Connector-specific settings are checked here, with the binding
 // named in every error.
-import { MariadbSink, MariadbSource, type MariadbSinkConfig, type MariadbSourceConfig } from './mariadb.js';
-import { PostgresSink, PostgresSource, type PostgresSinkConfig, type PostgresSourceConfig } from './postgres.js';
+import { MariadbSink, type MariadbSinkConfig } from './mariadb/dialect.js';
+import { MariadbSource, type MariadbSourceConfig } from './mariadb/source.js';
+import { PostgresSink, type PostgresSinkConfig } from './postgres/dialect.js';
+import { PostgresSource, type PostgresSourceConfig } from './postgres/source.js';
 import { FileRecordSink, FileRecordSource, type FileRecordSinkConfig, type FileRecordSourceConfig } from './files-records.js';
-import { SqliteSink, SqliteSource, type SqliteSinkConfig, type SqliteSourceConfig } from './sqlite.js';
+import { SqliteSink } from './sqlite/dialect.js';
+import { SqliteSource, type SqliteSourceConfig } from './sqlite/source.js';
+import type { SqliteSinkConfig } from './sqlite/dialect.js';
 import { ConnectorError, type RecordSink, type RecordSource, type SinkSchemaHint } from './types.js';
 
 export type BindingConfig = { type: string } & Record<string, unknown>;
