@@ -8,6 +8,8 @@ import { compileConfig, ConfigError, type CentralConfig } from './config.js';
 import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
+import { JobRunner } from './jobs/runner.js';
+import { sweepJobs } from './jobs/sweeps.js';
 import { createServices } from './services/index.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
   });
 
   let ready = false;
-  const { nodes, assignments, reports, metrics, sharing } = services;
+  const { nodes, assignments, reports, metrics } = services;
   const grpcServer = buildGrpcServer({
     nodes,
     assignments,
@@ -92,34 +94,9 @@ async function main(): Promise<void> {
   await app.listen({ host: config.http.host, port: config.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
 
-  const sweeper = setInterval(() => {
-    try {
-      nodes.sweep();
-    } catch (err) {
-      logger.error({ err }, 'liveness sweep failed');
-    }
-  }, config.livenessCheckIntervalMs);
-  const governanceLog = logger.child({ component: 'governance' });
-  const governanceSweep = (): void => {
-    try {
-      const done = sharing.sweep();
-      for (const id of done.overdueAlarms) governanceLog.warn({ applicationId: id }, 'application past its answer deadline');
-      for (const id of done.expired) governanceLog.info({ agreementId: id }, 'agreement expired; its flows stopped');
-    } catch (err) {
-      governanceLog.error({ err }, 'governance sweep failed');
-    }
-  };
-  governanceSweep();
-  const governanceSweeper = setInterval(governanceSweep, gov.sweepIntervalMs);
-  // Scheduled reconciliation (对账): due verification runs are requested; their results raise drift alerts.
-  const reconcileLog = logger.child({ component: 'reconcile' });
-  const reconcileSweeper = setInterval(() => {
-    try {
-      for (const id of services.reconcile.sweep()) reconcileLog.info({ runId: id }, 'scheduled verification requested');
-    } catch (err) {
-      reconcileLog.error({ err }, 'reconciliation sweep failed');
-    }
-  }, config.reconcile.sweepIntervalMs);
+  const jobs = new JobRunner(logger.child({ component: 'jobs' }));
+  for (const job of sweepJobs(services, logger, { livenessMs: config.livenessCheckIntervalMs, governanceMs: gov.sweepIntervalMs, reconcileMs: config.reconcile.sweepIntervalMs })) jobs.add(job);
+  jobs.start();
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -129,9 +106,7 @@ async function main(): Promise<void> {
     stopping = true;
     ready = false;
     logger.info({ signal }, 'central stopping');
-    clearInterval(sweeper);
-    clearInterval(governanceSweeper);
-    clearInterval(reconcileSweeper);
+    await jobs.stop();
     assignments.wakeAll();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
