@@ -15,7 +15,7 @@ import { registerSharingRoutes } from './routes/sharing.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerRegistryRoutes } from './routes/registry.js';
 import { registerTaskRoutes } from './routes/tasks.js';
-import { registerWeb } from '../web/index.js';
+import { registerWeb } from './web/index.js';
 import type { App, HttpDeps } from './types.js';
 
 export type { App, HttpDeps };

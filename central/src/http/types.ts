@@ -1,6 +1,12 @@
 // Types shared by the HTTP app and its route modules (kept apart so routes do not import app.ts).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { CentralMetrics } from '../metrics.js';
 import type { AssignmentService } from '../services/assignments.js';
@@ -38,5 +44,12 @@ export interface HttpDeps {
   ping: () => boolean;
 }
 
-export type App = FastifyInstance<any, any, any, FastifyBaseLogger, TypeBoxTypeProvider>;
+/** The fastify instance routes register on: node's HTTP server, pino-compatible logger, TypeBox schemas. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
