@@ -29,7 +29,6 @@
 // are compared after a CAST to the column's type, so microseconds and 20-digit numbers round-trip through
 // the spool's JSON; a batch and its ledger entry commit together or not at all; the ledger row is locked
 // (FOR UPDATE) before the sequence is checked, so concurrent applies of one stream serialise.
-import * as mariadb from 'mariadb';
 import { Type, type Static } from 'typebox';
 import { KeySetting, NameSetting, tableSourceSettings } from '../settings.js';
 import { wrap } from '../sql/errors.js';
