@@ -1,6 +1,6 @@
 // A JSON client of central's HTTP API over Node's global fetch. Every failure becomes a CliError with one
 // readable line: the API's own error message, or why central could not be reached.
-import type { ApiErrorBody } from '../api-types.js';
+import type { ApiErrorBody } from '../api/common.js';
 import { CliError } from './errors.js';
 
 /** How long one request may take before the CLI gives up (30 s). */

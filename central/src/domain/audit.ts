@@ -2,7 +2,7 @@
 // sha-256(previous entry's hash + canonical JSON of the entry), so changing, removing or reordering any
 // entry breaks every link after it; verifyChain names the first entry where the chain breaks.
 import { createHash } from 'node:crypto';
-import type { AuditEntry, AuditVerdict } from '../api-types.js';
+import type { AuditEntry, AuditVerdict } from '../api/audit.js';
 
 export type { AuditEntry };
 

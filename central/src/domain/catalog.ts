@@ -1,11 +1,25 @@
 // The resource catalog's rules (信息资源目录), pure: what a resource must say for its share type, field
 // specs, the draft → published → retired life cycle, which changes a new version records, and the task
 // fields an approved set of fields becomes.
-import { FIELD_TYPES, type FieldType, type ResourceContent, type ResourceField, type ResourceState } from '../api-types.js';
+import {
+  FIELD_TYPES,
+  type FieldType,
+  type ResourceContent,
+  type ResourceField,
+  type ResourceState,
+} from '../api/catalog.js';
 
 // The catalog's vocabularies and records are part of the API, declared with its other records.
-export { FIELD_TYPES, RESOURCE_STATES, SHARE_METHODS, SHARE_TYPES, UPDATE_CYCLES } from '../api-types.js';
-export type { FieldType, ResourceContent, ResourceField, ResourceState, ShareMethod, ShareType, UpdateCycle } from '../api-types.js';
+export { FIELD_TYPES, RESOURCE_STATES, SHARE_METHODS, SHARE_TYPES, UPDATE_CYCLES } from '../api/catalog.js';
+export type {
+  FieldType,
+  ResourceContent,
+  ResourceField,
+  ResourceState,
+  ShareMethod,
+  ShareType,
+  UpdateCycle,
+} from '../api/catalog.js';
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MASK_RULE = /^(name|idcard|phone|redact|keep:\d{1,3}:\d{1,3})$/;

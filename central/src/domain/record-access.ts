@@ -5,10 +5,10 @@
 // the rest are refused. Invariant: every view but raw passes values only through grantedRecord() or
 // withholdValues(), never verbatim.
 import { mask, parseMaskRule, type MaskRule } from '../../../common/src/mask.js';
-import type { TaskKind, ValueView } from '../api-types.js';
+import type { TaskKind, ValueView } from '../api/tasks.js';
 import { Role, type Actor } from './roles.js';
 
-export type { ValueView } from '../api-types.js';
+export type { ValueView } from '../api/tasks.js';
 
 /** A field a consumer's grant covers: its published name and the mask applied to it (none when not sensitive). */
 export interface GrantedField {

@@ -1,5 +1,5 @@
 // Region hierarchy rules (province → city → county), pure.
-import type { RegionLevel } from '../api-types.js';
+import type { RegionLevel } from '../api/registry.js';
 
 export type { RegionLevel };
 

@@ -1,10 +1,10 @@
 // Roles and who may act for whom, pure (DESIGN.md, Security): province_admin sees and does everything;
 // operator runs the exchange for every department; city_admin reads its region subtree; officer (数据专员)
 // acts for its own department only; auditor reads only.
-import { Role } from '../api-types.js';
+import { Role } from '../api/users.js';
 
 // The roles are part of the API's vocabulary, declared with its records.
-export { Role, ROLES } from '../api-types.js';
+export { Role, ROLES } from '../api/users.js';
 
 /** Who does something: an authenticated caller, a node, or central itself. */
 export interface Actor {

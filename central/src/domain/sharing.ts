@@ -1,11 +1,12 @@
 // Sharing rules (共享申请, 协议), pure: who may obtain a resource and how, the application's states
 // (pending → approved | rejected, never approved by the clock), whether it is overdue, and whether an
 // agreement still holds at a given instant.
-import type { AgreementState, ApplicationState, ShareType } from '../api-types.js';
+import type { ShareType } from '../api/catalog.js';
+import type { AgreementState, ApplicationState } from '../api/sharing.js';
 
 // The states are part of the API's vocabulary, declared with its records.
-export { AGREEMENT_STATES, APPLICATION_STATES } from '../api-types.js';
-export type { AgreementState, ApplicationState } from '../api-types.js';
+export { AGREEMENT_STATES, APPLICATION_STATES } from '../api/sharing.js';
+export type { AgreementState, ApplicationState } from '../api/sharing.js';
 
 /** How a consumer obtains a resource of a share type. */
 export type Access =

@@ -10,7 +10,7 @@ import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { invalid, notFound, XchgError, ErrorCode } from '../errors.js';
 import { newId } from '../ids.js';
 import { parseTaskParams, type TaskParams } from '../../../common/src/task-params.js';
-import type { TaskRefusal, TaskState, TaskView } from '../api-types.js';
+import type { TaskRefusal, TaskState, TaskView } from '../api/tasks.js';
 import type { Resource, Store, TaskKind, TaskRecord } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
 

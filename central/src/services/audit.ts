@@ -1,7 +1,7 @@
 // The audit trail (事前审批 · 事中留痕 · 事后追溯): every service records its changes here inside the
 // transaction that makes them, so a change and its entry commit or roll back together. Entries are
 // sealed into the hash chain (domain/audit.ts) against the stored chain head.
-import type { AuditVerdict } from '../api-types.js';
+import type { AuditVerdict } from '../api/audit.js';
 import { entryHash, verifyChain, type AuditBody, type AuditEntry } from '../domain/audit.js';
 import type { Actor } from '../domain/roles.js';
 import type { AuditFilter, Store } from '../store/index.js';

@@ -1,11 +1,11 @@
 // Evaluation (考核) over a period: per department what it published, how it answered applications (and
 // whether on time), the data it provided and used (from its nodes' task runs) and its objections; per
 // region the online rate (联通率) of its nodes computed from their liveness events.
-import type { DepartmentReport, Period, RegionReport } from '../api-types.js';
+import type { DepartmentReport, Period, RegionReport } from '../api/evaluation.js';
 import { nodeUptime, rate } from '../domain/evaluation.js';
 import type { Store } from '../store/index.js';
 
-export type { DepartmentReport, Period, RegionReport } from '../api-types.js';
+export type { DepartmentReport, Period, RegionReport } from '../api/evaluation.js';
 
 export class EvaluationService {
   constructor(

@@ -2,7 +2,7 @@
 // liveness sweep. Invariants: a token enrolls at most one node (marked used in the same transaction that
 // creates the node); every online/offline transition is written to node_events with the status change.
 import { hostname as osHostname } from 'node:os';
-import type { IssuedToken } from '../api-types.js';
+import type { IssuedToken } from '../api/nodes.js';
 import { checkToken } from '../domain/enrollment.js';
 import { expiredNodes, onHeartbeat, type LivenessTransition } from '../domain/liveness.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';

@@ -13,7 +13,7 @@
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { ErrorCode, notFound, XchgError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Verification, VerificationResult, VerifySchedule } from '../reconcile-types.js';
+import type { Verification, VerificationResult, VerifySchedule } from '../api/reconcile.js';
 import type { Store, TaskRecord } from '../store/index.js';
 import type { AssignmentService } from './assignments.js';
 import type { AuditTrail } from './audit.js';

@@ -2,7 +2,8 @@
 // bodies of agents' reports, each shaped by the caller's role, scope and grants (domain/record-access.ts).
 // Invariants: a refused caller gets PERMISSION_DENIED and nothing else; a raw read of quarantined records
 // is written to the audit log in the transaction that reads them, so no raw value leaves unrecorded.
-import type { QuarantineView, Report, TaskRun } from '../api-types.js';
+import type { Report } from '../api/nodes.js';
+import type { QuarantineView, TaskRun } from '../api/tasks.js';
 import { grantedFields, grantedRecord, recordAccess, withholdOrigin, withholdValues, type ValueView } from '../domain/record-access.js';
 import { Role, type Actor } from '../domain/roles.js';
 import { ErrorCode, notFound, XchgError } from '../errors.js';

@@ -4,7 +4,7 @@
 // pending application moves nothing; a subscription's tasks carry only the fields its grant covers; an
 // agreement that ends (revoked or expired) disables its subscriptions' tasks in the same transaction, so
 // the agents stop the flow with their next poll.
-import type { AgreementView, ApplicationView, SubscriptionView } from '../api-types.js';
+import type { AgreementView, ApplicationView, SubscriptionView } from '../api/sharing.js';
 import type { WorkingCalendar } from '../domain/calendar.js';
 import { taskFields, unknownFields } from '../domain/catalog.js';
 import { actForProblem, Role, SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
@@ -23,7 +23,7 @@ export interface SharingOptions {
   agreementValidityDays: number;
 }
 
-export type { AgreementView, ApplicationView } from '../api-types.js';
+export type { AgreementView, ApplicationView } from '../api/sharing.js';
 
 export interface ApplyInput {
   resourceCode: string;

@@ -1,6 +1,6 @@
 // Users of the HTTP API: created by the province administrator with a role and scope; each gets a bearer
 // token shown once (stored as its sha-256); a revoked user's token stops working at once.
-import type { IssuedUser } from '../api-types.js';
+import type { IssuedUser } from '../api/users.js';
 import { RESERVED_NAMES, Role, roleScopeProblem, type Actor } from '../domain/roles.js';
 import { alreadyExists, invalid, notFound, ErrorCode, XchgError } from '../errors.js';
 import { hashSecret, newId, newSecret, secretMatches } from '../ids.js';

@@ -10,10 +10,10 @@ import type {
   ShareMethod,
   ShareType,
   UpdateCycle,
-} from '../api-types.js';
+} from '../api/catalog.js';
 import type { Db } from './db.js';
 
-export type { Notification, Resource, ResourceVersion } from '../api-types.js';
+export type { Notification, Resource, ResourceVersion } from '../api/catalog.js';
 
 export interface ResourceFilter {
   status?: ResourceState;

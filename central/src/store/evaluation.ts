@@ -1,9 +1,9 @@
 // Aggregates for evaluation (考核) over a period [since, until): per department counts of the catalog,
 // applications, data moved (from task runs) and objections; node liveness events for online rates.
-import type { DepartmentCounts } from '../api-types.js';
+import type { DepartmentCounts } from '../api/evaluation.js';
 import type { Db } from './db.js';
 
-export type { DepartmentCounts } from '../api-types.js';
+export type { DepartmentCounts } from '../api/evaluation.js';
 
 type Counter = Exclude<keyof DepartmentCounts, 'departmentCode'>;
 

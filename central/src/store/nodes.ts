@@ -1,8 +1,15 @@
 // Nodes (前置节点), their liveness events, enrollment tokens and assignment acknowledgements.
-import type { AssignmentAck, EnrollmentToken, Node as NodeRecord, NodeEvent, NodeHealth, NodeStatus } from '../api-types.js';
+import type {
+  AssignmentAck,
+  EnrollmentToken,
+  Node as NodeRecord,
+  NodeEvent,
+  NodeHealth,
+  NodeStatus,
+} from '../api/nodes.js';
 import type { Db } from './db.js';
 
-export type { AssignmentAck, EnrollmentToken, Node as NodeRecord, NodeEvent, NodeStatus } from '../api-types.js';
+export type { AssignmentAck, EnrollmentToken, Node as NodeRecord, NodeEvent, NodeStatus } from '../api/nodes.js';
 
 const NODE_SELECT = `SELECT n.*, d.region_code FROM nodes n JOIN departments d ON d.code = n.department_code`;
 

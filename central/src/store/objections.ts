@@ -1,8 +1,8 @@
 // Objections (疑义/纠错): a consumer's report that data it received is wrong, and the provider's answer.
-import type { Objection, ObjectionResult } from '../api-types.js';
+import type { Objection, ObjectionResult } from '../api/objections.js';
 import type { Db } from './db.js';
 
-export type { Objection, ObjectionResult } from '../api-types.js';
+export type { Objection, ObjectionResult } from '../api/objections.js';
 
 export class ObjectionStore {
   constructor(private readonly db: Db) {}

@@ -1,8 +1,8 @@
 // Regions (行政区划) and departments (部门).
-import type { Department, Region, RegionLevel } from '../api-types.js';
+import type { Department, Region, RegionLevel } from '../api/registry.js';
 import type { Db } from './db.js';
 
-export type { Department, Region, RegionLevel } from '../api-types.js';
+export type { Department, Region, RegionLevel } from '../api/registry.js';
 
 export class RegionStore {
   constructor(private readonly db: Db) {}

@@ -1,8 +1,10 @@
 // Reports from agents, stored once per report_id (idempotent delivery), and the task runs they carry.
-import type { QuarantinedRecord, Report as StoredReport, TaskRun } from '../api-types.js';
+import type { Report as StoredReport } from '../api/nodes.js';
+import type { QuarantinedRecord, TaskRun } from '../api/tasks.js';
 import type { Db } from './db.js';
 
-export type { QuarantinedRecord, Report as StoredReport, TaskRun } from '../api-types.js';
+export type { Report as StoredReport } from '../api/nodes.js';
+export type { QuarantinedRecord, TaskRun } from '../api/tasks.js';
 
 export interface ReportFilter {
   nodeId?: string;

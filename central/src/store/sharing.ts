@@ -1,8 +1,17 @@
 // Applications (共享申请), agreements (共享协议), subscriptions (订阅) and the alarms of the governance sweep.
-import type { Agreement, AgreementState, Alert, Application, ApplicationState, Subscription, SubscriptionState } from '../api-types.js';
+import type { Alert } from '../api/alerts.js';
+import type {
+  Agreement,
+  AgreementState,
+  Application,
+  ApplicationState,
+  Subscription,
+  SubscriptionState,
+} from '../api/sharing.js';
 import type { Db } from './db.js';
 
-export type { Agreement, Alert, Application, Subscription, SubscriptionState } from '../api-types.js';
+export type { Alert } from '../api/alerts.js';
+export type { Agreement, Application, Subscription, SubscriptionState } from '../api/sharing.js';
 
 /** Filters shared by the listings: `departmentCode` matches either party. */
 export interface PartyFilter {

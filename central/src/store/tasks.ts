@@ -1,9 +1,9 @@
 // Tasks (交换任务): the desired work of each node, delivered as assignments. A change bumps the task's
 // generation; the caller bumps the node's assignment version in the same transaction.
-import type { Task as TaskRecord, TaskKind } from '../api-types.js';
+import type { Task as TaskRecord, TaskKind } from '../api/tasks.js';
 import type { Db } from './db.js';
 
-export type { Task as TaskRecord, TaskKind } from '../api-types.js';
+export type { Task as TaskRecord, TaskKind } from '../api/tasks.js';
 
 export class TaskStore {
   constructor(private readonly db: Db) {}

@@ -1,8 +1,8 @@
 // Users of the HTTP API and the CLI, with their role and scope; tokens are kept as sha-256 hashes only.
-import type { Role, User } from '../api-types.js';
+import type { Role, User } from '../api/users.js';
 import type { Db } from './db.js';
 
-export type { User } from '../api-types.js';
+export type { User } from '../api/users.js';
 
 export class UserStore {
   constructor(private readonly db: Db) {}

@@ -1,9 +1,15 @@
 // Verification runs (对账) and per-subscription schedules. Invariant: a run's state only moves forward,
 // requested → running → done | failed (finish() refuses to touch a finished run).
-import type { Verification, VerificationResult, VerificationState } from '../reconcile-types.js';
+import type { Verification, VerificationResult, VerificationState } from '../api/reconcile.js';
 import type { Db } from './db.js';
 
-export type { Verification, VerificationResult, VerificationState, VerifySchedule, VerificationTrigger } from '../reconcile-types.js';
+export type {
+  Verification,
+  VerificationResult,
+  VerificationState,
+  VerifySchedule,
+  VerificationTrigger,
+} from '../api/reconcile.js';
 
 interface Row {
   id: string;

@@ -1,7 +1,7 @@
 // xchg audit: the append-only, hash-chained audit log (事前审批 · 事中留痕 · 事后追溯): list entries by
 // department, resource and time; verify recomputes the chain and names the first broken entry.
 import type { Command } from 'commander';
-import type { AuditEntry, AuditVerdict } from '../../api-types.js';
+import type { AuditEntry, AuditVerdict } from '../../api/audit.js';
 import { action } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatTime } from '../format.js';

@@ -1,7 +1,7 @@
 // xchg catalog: the resource catalog (信息资源目录) — cataloging, publishing, maintenance and retirement of
 // the resources departments hold, their versions, and the notices consumers receive when one changes.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Notification, Resource, ResourceDetail, ResourceField, ResourceVersion } from '../../api-types.js';
+import type { Notification, Resource, ResourceDetail, ResourceField, ResourceVersion } from '../../api/catalog.js';
 import { action, type Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatTime, yesNo } from '../format.js';

@@ -1,6 +1,6 @@
 // xchg dept: departments (部门), the providers and consumers of data.
 import type { Command } from 'commander';
-import type { Department } from '../../api-types.js';
+import type { Department } from '../../api/registry.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';

@@ -1,6 +1,6 @@
 // Names beside codes in tables ("公安厅 (gat)"): one fetch of regions and departments per command. Only a
 // decoration: when a lookup fails (a scoped role may not list them) the bare codes are shown.
-import type { Department, Region } from '../../api-types.js';
+import type { Department, Region } from '../../api/registry.js';
 import type { Context } from '../context.js';
 
 export class Directory {

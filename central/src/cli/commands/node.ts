@@ -1,7 +1,7 @@
 // xchg node: nodes (前置节点), the agents at departments' front-end machines: liveness, health, the
 // operator's switch (disable/enable) and the reports each node delivered.
 import { Option, type Command } from 'commander';
-import { REPORT_KINDS, type Node, type NodeDetail, type Report } from '../../api-types.js';
+import { REPORT_KINDS, type Node, type NodeDetail, type Report } from '../../api/nodes.js';
 import { action } from '../context.js';
 import { formatAge, formatBytes, formatDuration, formatTime, formatTimeAndAge, yesNo } from '../format.js';
 import { renderFields, renderSection, renderTable, writeNote, type Column, type Field } from '../output.js';

@@ -1,7 +1,7 @@
 // xchg objection: objections (疑义/纠错) — a consumer flags data it received as wrong; the provider verifies
 // (校核) and answers corrected or confirmed correct. Times of both are kept.
 import { Option, type Command } from 'commander';
-import type { Objection } from '../../api-types.js';
+import type { Objection } from '../../api/objections.js';
 import { action } from '../context.js';
 import { formatDuration, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';

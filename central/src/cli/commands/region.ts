@@ -1,6 +1,6 @@
 // xchg region: regions (行政区划), province → city → county.
 import { Option, type Command } from 'commander';
-import type { Region } from '../../api-types.js';
+import type { Region } from '../../api/registry.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';

@@ -1,7 +1,7 @@
 // xchg report: evaluation (考核) over a period — per department what it published, how it answered
 // applications, the data it provided and used, its objections; per region the nodes' online rate (联通率).
 import type { Command } from 'commander';
-import type { DepartmentReport, Period, RegionReport } from '../../api-types.js';
+import type { DepartmentReport, Period, RegionReport } from '../../api/evaluation.js';
 import { action, type Context } from '../context.js';
 import { formatDuration, formatTime } from '../format.js';
 import { writeNote, type Column } from '../output.js';

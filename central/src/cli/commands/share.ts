@@ -1,7 +1,8 @@
 // xchg share: applications for conditional resources (共享申请) and the agreements (共享协议) their approval
 // creates — apply, list (with overdue ones marked), approve, reject with a reason, revoke.
 import { Option, type Command } from 'commander';
-import type { AgreementView as Agreement, Alert, ApplicationView as Application } from '../../api-types.js';
+import type { Alert } from '../../api/alerts.js';
+import type { AgreementView as Agreement, ApplicationView as Application } from '../../api/sharing.js';
 import { action } from '../context.js';
 import { formatAge, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';

@@ -2,11 +2,11 @@
 // directly, on a conditional one through its agreement. Each creates a sync task at the provider and an
 // exchange task at the consumer carrying only the granted fields.
 import { Option, type Command } from 'commander';
-import type { SubscriptionView as Subscription } from '../../api-types.js';
+import type { SubscriptionView as Subscription } from '../../api/sharing.js';
 import { action, type Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTime } from '../format.js';
-import type { Verification, VerifySchedule } from '../../reconcile-types.js';
+import type { Verification, VerifySchedule } from '../../api/reconcile.js';
 import { renderFields, type Column } from '../output.js';
 import { parseDuration } from '../parse.js';
 import { Directory } from './directory.js';

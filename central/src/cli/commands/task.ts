@@ -1,7 +1,7 @@
 // xchg task: exchange tasks (交换任务) delivered to nodes as assignments — sync tasks on the provider's node,
 // exchange tasks on the consumer's — and the runs the nodes report.
 import { Option, type Command } from 'commander';
-import type { QuarantineView, TaskRefusal, TaskRun, TaskView as Task } from '../../api-types.js';
+import type { QuarantineView, TaskRefusal, TaskRun, TaskView as Task } from '../../api/tasks.js';
 import { action } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';

@@ -1,7 +1,7 @@
 // xchg user: people who use the API and this CLI (用户), each with a role and scope and a bearer token
 // shown once at creation. Created and revoked by the province administrator.
 import { Option, type Command } from 'commander';
-import type { IssuedUser, User, Whoami } from '../../api-types.js';
+import type { IssuedUser, User, Whoami } from '../../api/users.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, writeNote, type Column } from '../output.js';
