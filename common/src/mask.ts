@@ -25,8 +25,8 @@ export function mask(value: unknown, rule: MaskRule): unknown {
   if (rule === 'redact') return '***';
   const s = String(value);
   const chars = [...s]; // code points: a CJK name is masked by characters, not UTF-16 units
-  let [first, last] = KEEP[rule] ?? (rule.split(':').slice(1).map(Number) as [number, number]);
-  if (rule === 'name' && chars.length === 2) last = 0;
+  const [first, keepLast] = KEEP[rule] ?? (rule.split(':').slice(1).map(Number) as [number, number]);
+  const last = rule === 'name' && chars.length === 2 ? 0 : keepLast;
   if (chars.length <= first + last) {
     // Too short to keep both ends: keep at most the first character.
     return chars.length <= 1 ? '*' : chars[0] + '*'.repeat(chars.length - 1);
