@@ -20,6 +20,8 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'error',
+      // == only against null (null or undefined); anything else says exactly which equality it means.
+      eqeqeq: ['error', 'smart'],
       'no-control-regex': 'off',
       // TypeScript checks these itself (noImplicitReturns, strict); the base rules misread TS constructs.
       'no-undef': 'off',
