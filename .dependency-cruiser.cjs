@@ -10,10 +10,21 @@ module.exports = {
     { name: 'common-stands-alone', severity: 'error', from: { path: '^dist/(common|proto)/' }, to: { path: '^dist/(central|node-agent)/' } },
     {
       name: 'domain-is-pure',
-      comment: 'domain/ takes time as an argument and touches no adapter, database, network or file',
+      comment:
+        'domain/ takes time as an argument and touches no adapter, database, network or file, not even through a module it imports (reachability, not only direct imports)',
       severity: 'error',
       from: { path: '^dist/central/src/domain/' },
-      to: { path: ['^dist/central/src/(store|grpc|http|cli|web|services)/', 'better-sqlite3', '@grpc', 'fastify', 'nats', '^node:(fs|net|http|child_process)'] },
+      to: {
+        reachable: true,
+        path: ['^dist/central/src/(store|grpc|http|cli|web|services|jobs)/', 'better-sqlite3', '@grpc', 'fastify', 'nats', '^(node:)?(fs|net|http|https|child_process)$'],
+      },
+    },
+    {
+      name: 'tasks-know-runners-not-exchange',
+      comment: "the agent's task supervisor knows runners, not the data plane or the spools that implement them (issue 9, Build 2)",
+      severity: 'error',
+      from: { path: '^dist/node-agent/src/tasks/' },
+      to: { path: '^dist/node-agent/src/(exchange|spool)/' },
     },
     {
       name: 'sql-only-in-store',

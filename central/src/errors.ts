@@ -1,6 +1,6 @@
-// Central's error catalogue: every failure that reaches a caller carries one of these codes. The adapters
-// (grpc/, http/) map a code to a transport status through ERROR_STATUS and nowhere else.
-import { status as GrpcStatus } from '@grpc/grpc-js';
+// Central's error catalogue: every failure that reaches a caller carries one of these codes. Pure: the
+// adapters map a code to a transport status, each through its own table and nowhere else
+// (grpc/status.ts GRPC_STATUS, http/error-status.ts HTTP_STATUS).
 
 export const ErrorCode = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
@@ -18,23 +18,6 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** The single mapping of error codes to transport statuses. */
-export const ERROR_STATUS: Record<ErrorCode, { http: number; grpc: GrpcStatus }> = {
-  INVALID_ARGUMENT: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
-  ALREADY_EXISTS: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
-  FAILED_PRECONDITION: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
-  UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  PERMISSION_DENIED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  TOKEN_UNKNOWN: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  TOKEN_USED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  TOKEN_EXPIRED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  NODE_UNKNOWN: { http: 404, grpc: GrpcStatus.NOT_FOUND },
-  NODE_DISABLED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
-  INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
-};
 
 export class XchgError extends Error {
   readonly code: ErrorCode;

@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadXchgV1, type AgentServiceHandlers } from '../../../proto/index.js';
 import type { NodeHealth__Output, TaskSpec } from '../../../proto/index.js';
-import { ERROR_STATUS, ErrorCode, XchgError } from '../errors.js';
+import { ErrorCode, XchgError } from '../errors.js';
+import { GRPC_STATUS } from './status.js';
 import type { CentralMetrics } from '../metrics.js';
 import type { AssignmentService } from '../services/assignments.js';
 import type { NodeService } from '../services/nodes.js';
@@ -177,7 +178,7 @@ export function toTaskSpec(t: TaskRecord): TaskSpec {
 function toStatus(err: unknown): grpc.ServiceError {
   if (err instanceof XchgError) {
     const e = new Error(err.message) as grpc.ServiceError;
-    e.code = ERROR_STATUS[err.code].grpc;
+    e.code = GRPC_STATUS[err.code];
     e.details = err.message;
     e.metadata = new grpc.Metadata();
     e.metadata.set('x-xchg-error-code', err.code);

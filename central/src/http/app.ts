@@ -3,7 +3,8 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyBaseLogger } from 'fastify';
-import { ERROR_STATUS, XchgError } from '../errors.js';
+import { XchgError } from '../errors.js';
+import { HTTP_STATUS } from './error-status.js';
 import { authenticate } from './auth.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
@@ -49,7 +50,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
 
   app.setErrorHandler((err: FastifyError | XchgError, req, reply) => {
     if (err instanceof XchgError) {
-      return reply.status(ERROR_STATUS[err.code].http).send({ error: { code: err.code, message: err.message, field: err.field } });
+      return reply.status(HTTP_STATUS[err.code]).send({ error: { code: err.code, message: err.message, field: err.field } });
     }
     const fe = err as FastifyError;
     if (fe.validation) {
