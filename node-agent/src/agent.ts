@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { VERSION } from '../../common/src/version.js';
 import type { NodeHealth } from '../../proto/index.js';
 import type { AgentConfig } from './config.js';
+import { checkingParams } from './control/assignment-decode.js';
 import { AssignmentLoop } from './control/assignments.js';
 import { CentralClient } from './control/central-client.js';
 import { CentralView } from './control/central-view.js';
@@ -202,7 +203,7 @@ export class Agent extends EventEmitter {
       onSetAside: (r, reason) => this.emit('report-set-aside', r, reason),
     });
     const supervisor = (this.supervisor = new TaskSupervisor(
-      this.deps.runners ?? {},
+      checkingParams(this.deps.runners ?? {}),
       {
         logger: this.deps.logger.child({ component: 'task' }),
         report: (kind, body) => this.report(kind, body),
@@ -243,7 +244,10 @@ export class Agent extends EventEmitter {
     return [
       runHeartbeats({ client, central, backoff: config.backoff, health }, signal),
       this.assignments!.run(signal),
-      runMetrics({ intervalMs: config.reportIntervalMs, health, report, reportQuarantine: quarantine, log: this.log }, signal),
+      runMetrics(
+        { intervalMs: config.reportIntervalMs, health, report, reportQuarantine: quarantine, log: this.log },
+        signal,
+      ),
       this.outbox!.run(signal),
     ];
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FIELD_TYPES } from '../../common/src/field-types.js';
 import { Agent, type AgentState } from '../../node-agent/src/agent.js';
 import { compileConfig, type AgentConfig } from '../../node-agent/src/config.js';
 import { AgentError } from '../../node-agent/src/errors.js';
@@ -24,6 +25,12 @@ interface StoredReport {
   kind: string;
   body: Record<string, unknown>;
 }
+interface TaskJson {
+  id: string;
+  generation: number;
+  state: string;
+  refusal: { nodeId: string; generation: number; reason: string } | null;
+}
 interface NodeJson {
   id: string;
   name: string;
@@ -37,7 +44,10 @@ const DEPT = 'dsj';
 /** A logger whose JSON lines the test can read. */
 function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -57,11 +67,19 @@ describe('agent - in-process agents against a real central', () => {
   function config(dataDir: string, token?: string, extra: Record<string, unknown> = {}): AgentConfig {
     return compileConfig({
       env: {},
-      overrides: { ...FAST_AGENT, dataDir, central: { address: central.grpcAddress, ...(token && { enrollToken: token }) }, ...extra },
+      overrides: {
+        ...FAST_AGENT,
+        dataDir,
+        central: { address: central.grpcAddress, ...(token && { enrollToken: token }) },
+        ...extra,
+      },
     });
   }
   function agent(cfg: AgentConfig, opts: { logger?: Logger; runners?: Record<string, RunnerFactory> } = {}): Agent {
-    const a = new Agent(cfg, { logger: opts.logger ?? pino({ level: 'silent' }), ...(opts.runners && { runners: opts.runners }) });
+    const a = new Agent(cfg, {
+      logger: opts.logger ?? pino({ level: 'silent' }),
+      ...(opts.runners && { runners: opts.runners }),
+    });
     agents.push(a);
     return a;
   }
@@ -145,7 +163,9 @@ describe('agent - in-process agents against a real central', () => {
   });
 
   it('agent - reports made while central is down stay in the outbox and arrive exactly once after its restart', async () => {
-    const a = agent(config(tmpDir('xchg-agent-'), await api.enrollToken(DEPT, 'dsj-outage'), { reportIntervalMs: 100 }));
+    const a = agent(
+      config(tmpDir('xchg-agent-'), await api.enrollToken(DEPT, 'dsj-outage'), { reportIntervalMs: 100 }),
+    );
     const made: OutboxReport[] = [];
     a.on('report', (r: OutboxReport) => made.push(r));
     await a.start();
@@ -176,7 +196,9 @@ describe('agent - in-process agents against a real central', () => {
     expect(stored.map((r) => r.reportId).sort()).toEqual(made.map((r) => r.reportId).sort());
     // The listing is newest first; in the order they were made they carry the outage's messages in turn.
     const outageStored = stored.filter((r) => outage.includes(r.reportId)).sort((x, y) => x.seq - y.seq);
-    expect(outageStored.map((r) => r.body['message'])).toEqual([0, 1, 2, 3, 4].map((i) => `made during the outage #${i}`));
+    expect(outageStored.map((r) => r.body['message'])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `made during the outage #${i}`),
+    );
     expect(outageStored.every((r) => r.kind === 'event')).toBe(true);
     expect(stored.filter((r) => r.kind === 'metrics').length).toBeGreaterThanOrEqual(5);
   });
@@ -213,7 +235,9 @@ describe('agent - in-process agents against a real central', () => {
   it('agent - a restart while central is down resumes the last assignment set from the spool', async () => {
     const dataDir = tmpDir('xchg-agent-');
     const firstRun: TaskAssignment[] = [];
-    const a = agent(config(dataDir, await api.enrollToken(DEPT, 'dsj-resume')), { runners: { sync: recordingRunner(firstRun) } });
+    const a = agent(config(dataDir, await api.enrollToken(DEPT, 'dsj-resume')), {
+      runners: { sync: recordingRunner(firstRun) },
+    });
     await a.start();
     await waitFor(() => a.assignmentVersion === 1, 10_000, 20, 'the initial assignment set');
     const created = await api.ok<{ id: string; generation: number }>('POST', '/tasks', {
@@ -252,10 +276,66 @@ describe('agent - in-process agents against a real central', () => {
     // Central was down for the whole run: what it reported is kept in the outbox for the next start.
     const spool = new Database(join(dataDir, 'spool.db'), { readonly: true });
     try {
-      const kept = spool.prepare("SELECT body_json FROM report_outbox WHERE kind = 'event'").all() as { body_json: string }[];
+      const kept = spool.prepare("SELECT body_json FROM report_outbox WHERE kind = 'event'").all() as {
+        body_json: string;
+      }[];
       expect(kept.map((r) => (JSON.parse(r.body_json) as { code: string }).code)).toContain('AGENT_STARTED');
     } finally {
       spool.close();
     }
+  });
+
+  it('agent - a resumed task whose params break the contract is refused with the field named, and central shows why', async () => {
+    const dataDir = tmpDir('xchg-agent-');
+    const firstRun: TaskAssignment[] = [];
+    const a = agent(config(dataDir, await api.enrollToken(DEPT, 'dsj-params')), {
+      runners: { sync: recordingRunner(firstRun) },
+    });
+    await a.start();
+    await waitFor(() => a.assignmentVersion === 1, 10_000, 20, 'the initial assignment set');
+    const created = await api.ok<TaskJson>('POST', '/tasks', {
+      name: 'params-sync',
+      kind: 'sync',
+      nodeId: a.nodeId,
+      binding: 'population',
+      params: { fields: [{ name: 'id', type: 'integer' }] },
+    });
+    await waitFor(() => a.assignmentVersion === 2, 10_000, 20, 'assignment version 2');
+    expect(firstRun.map((t) => t.id)).toEqual([created.id]);
+    await waitFor(
+      async () => (await api.ok<TaskJson>('GET', `/tasks/${created.id}`)).state === 'applied',
+      10_000,
+      50,
+      'the task applied',
+    );
+    await a.shutdown();
+
+    // As an agent saved it before central checked params: the same generation with params central refuses now.
+    const db = new Database(join(dataDir, 'spool.db'));
+    const saved = JSON.parse(
+      (db.prepare('SELECT assignments FROM assignment_state').get() as { assignments: string }).assignments,
+    ) as TaskAssignment[];
+    saved[0]!.params = { fields: [{ name: 'id', type: 'int64' }] };
+    db.prepare('UPDATE assignment_state SET assignments = ?').run(JSON.stringify(saved));
+    db.close();
+
+    const secondRun: TaskAssignment[] = [];
+    const b = agent(config(dataDir), { runners: { sync: recordingRunner(secondRun) } });
+    await b.start();
+    expect(b.assignmentVersion).toBe(2);
+    expect(secondRun).toEqual([]); // no runner for params that break the contract
+    const view = await waitFor(
+      async () => {
+        const t = await api.ok<TaskJson>('GET', `/tasks/${created.id}`);
+        return t.state === 'refused' ? t : undefined;
+      },
+      10_000,
+      50,
+      'central to show the refusal',
+    );
+    expect(view.refusal).toMatchObject({ nodeId: b.nodeId, generation: created.generation });
+    expect(view.refusal!.reason).toBe(
+      `invalid task params: params.fields[0].type: must be one of ${FIELD_TYPES.join(', ')}`,
+    );
   });
 });

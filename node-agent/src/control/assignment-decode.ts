@@ -1,7 +1,18 @@
-// Assignments as central sends them (proto Assignment) turned into the tasks the supervisor runs. Pure:
-// no I/O; the assignment loop decides when.
+// Assignments as central sends them (proto Assignment) turned into the tasks the supervisor runs, and the
+// check of their params against the one contract (common/src/task-params.ts). Pure: no I/O.
+//
+// Invariants
+//  - A runner is only ever created for params that meet the contract: checkingParams() refuses the rest
+//    before the runner's factory runs, so the supervisor rejects the assignment with the reason (each bad
+//    field named, as central names them) and remembers the generation, as for any refused task.
+//  - Params that are not JSON are kept as they came (under UNPARSABLE_PARAMS_KEY), so a saved set resumed
+//    after a restart is refused the same way.
+import { parseTaskParams } from '../../../common/src/task-params.js';
 import type { Assignment__Output } from '../../../proto/index.js';
-import type { TaskAssignment } from '../tasks/supervisor.js';
+import type { TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
+
+/** Where params that are not JSON are kept, as received. */
+export const UNPARSABLE_PARAMS_KEY = '__invalid';
 
 /**
  * The tasks of an assignment set, in order. A verification run (对账) becomes a task of kind "verify"
@@ -53,13 +64,42 @@ function specTask(a: Assignment__Output): TaskAssignment | undefined {
   };
 }
 
-/** A task's params from their JSON; JSON that does not parse is kept as `__invalid`. */
+/** A task's params from their JSON; JSON that does not parse is kept under UNPARSABLE_PARAMS_KEY. */
 function parseParams(json: string): Record<string, unknown> {
   try {
     return json ? (JSON.parse(json) as Record<string, unknown>) : {};
   } catch {
-    return { __invalid: json };
+    return { [UNPARSABLE_PARAMS_KEY]: json };
   }
+}
+
+/**
+ * What is wrong with a task's params (every problem, each naming its field: `params.fields[0].type: must be
+ * one of ...`), or undefined when they meet the contract.
+ */
+export function paramsProblem(params: Readonly<Record<string, unknown>>): string | undefined {
+  const raw = params[UNPARSABLE_PARAMS_KEY];
+  const r = parseTaskParams(typeof raw === 'string' ? raw : params);
+  if (r.ok) return undefined;
+  return r.errors
+    .map((e) => (e.startsWith('(params)') ? `params${e.slice('(params)'.length)}` : `params.${e}`))
+    .join('; ');
+}
+
+/** Runner factories that throw (the supervisor's rejection) for a task whose params break the contract. */
+export function checkingParams<F extends (task: TaskAssignment, ctx: never) => TaskRunner>(
+  factories: Readonly<Record<string, F>>,
+): Record<string, F> {
+  const out: Record<string, F> = {};
+  for (const [kind, factory] of Object.entries(factories)) {
+    const checked = (task: TaskAssignment, ctx: Parameters<F>[1]): TaskRunner => {
+      const problem = paramsProblem(task.params);
+      if (problem) throw new Error(`invalid task params: ${problem}`);
+      return factory(task, ctx);
+    };
+    out[kind] = checked as F;
+  }
+  return out;
 }
 
 /** Key columns of each task's binding (sources for sync tasks, sinks for the others), by task id. */
