@@ -17,7 +17,10 @@ export type { TaskSpec, TaskSpec__Output } from './gen/xchg/v1/TaskSpec.js';
 export type { NodeHealth, NodeHealth__Output } from './gen/xchg/v1/NodeHealth.js';
 export type { ReportItem, ReportItem__Output } from './gen/xchg/v1/ReportItem.js';
 export type { EnrollResponse__Output } from './gen/xchg/v1/EnrollResponse.js';
-export type { PollAssignmentsResponse, PollAssignmentsResponse__Output } from './gen/xchg/v1/PollAssignmentsResponse.js';
+export type {
+  PollAssignmentsResponse,
+  PollAssignmentsResponse__Output,
+} from './gen/xchg/v1/PollAssignmentsResponse.js';
 export type { Envelope } from './gen/xchg/v1/Envelope.js';
 export type { Receipt } from './gen/xchg/v1/Receipt.js';
 export type { FileChunk } from './gen/xchg/v1/FileChunk.js';

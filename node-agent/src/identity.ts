@@ -26,7 +26,11 @@ export function loadIdentity(dataDir: string): NodeIdentity | undefined {
     if (!id.nodeId || !id.nodeSecret) throw new Error('nodeId or nodeSecret missing');
     return id;
   } catch (err) {
-    throw new AgentError(AgentErrorCode.SPOOL_CORRUPT, `identity file ${file} is unreadable (${(err as Error).message}); move it away and enroll with a new token`, { cause: err });
+    throw new AgentError(
+      AgentErrorCode.SPOOL_CORRUPT,
+      `identity file ${file} is unreadable (${(err as Error).message}); move it away and enroll with a new token`,
+      { cause: err },
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-// Reports within central's message limit (control/report-fit.ts): a quarantined record's values clipped
+// Reports within central's message limit (control/report-fit.ts, control/record-trim.ts): a quarantined record's values clipped
 // with a marker that names what was cut, the original size and sha-256, while its key stays whole; many
 // records split into reports that each fit; a stored report too large for any call fitted in place.
 import { createHash } from 'node:crypto';
@@ -7,10 +7,9 @@ import {
   fitReport,
   quarantineReports,
   reportItemBytes,
-  trimRecord,
-  TRIMMED_FIELDS_KEY,
   type QuarantineRow,
 } from '../../node-agent/src/control/report-fit.js';
+import { trimRecord, TRIMMED_FIELDS_KEY } from '../../node-agent/src/control/record-trim.js';
 import type { ReportItem } from '../../proto/index.js';
 
 const sha = (d: string | Buffer): string => createHash('sha256').update(d).digest('hex');
@@ -39,7 +38,13 @@ describe('report fit - trimming a quarantined record', () => {
     expect(Number(size)).toBe(70_000);
     expect(hash).toBe(sha(address));
     // As much as fits is kept: one more character would not fit.
-    const oneMore = JSON.stringify({ ...out, address: String(out['address']).replace(`${kept}…[trimmed: ${cut} of`, `${address.slice(0, kept!.length + 1)}…[trimmed: ${Number(cut) - 1} of`) });
+    const oneMore = JSON.stringify({
+      ...out,
+      address: String(out['address']).replace(
+        `${kept}…[trimmed: ${cut} of`,
+        `${address.slice(0, kept!.length + 1)}…[trimmed: ${Number(cut) - 1} of`,
+      ),
+    });
     expect(bytes(oneMore)).toBeGreaterThan(1024);
   });
 
@@ -57,10 +62,18 @@ describe('report fit - trimming a quarantined record', () => {
   it('report fit - a key column stays whole even when it is long; a binary value is described by its decoded size and hash', () => {
     const code = 'K'.repeat(600);
     const blob = Buffer.alloc(100_000, 7);
-    const out = JSON.parse(trimRecord({ code, photo: { $: 'b', v: blob.toString('base64') }, note: 'x'.repeat(5000) }, 2048, ['code']).json) as Record<string, string>;
+    const out = JSON.parse(
+      trimRecord({ code, photo: { $: 'b', v: blob.toString('base64') }, note: 'x'.repeat(5000) }, 2048, ['code']).json,
+    ) as Record<string, string>;
     expect(out['code']).toBe(code);
-    expect(out['photo']).toMatch(new RegExp(`…\\[trimmed binary: \\d+ of ${blob.toString('base64').length} base64 characters cut; original 100000 bytes, sha-256 ${sha(blob)}\\]$`));
-    expect(out['note']).toMatch(/^x*…\[trimmed: \d+ of 5000 characters cut; original 5000 bytes, sha-256 [0-9a-f]{64}\]$/);
+    expect(out['photo']).toMatch(
+      new RegExp(
+        `…\\[trimmed binary: \\d+ of ${blob.toString('base64').length} base64 characters cut; original 100000 bytes, sha-256 ${sha(blob)}\\]$`,
+      ),
+    );
+    expect(out['note']).toMatch(
+      /^x*…\[trimmed: \d+ of 5000 characters cut; original 5000 bytes, sha-256 [0-9a-f]{64}\]$/,
+    );
   });
 
   it('report fit - a record of thousands of columns keeps its key and names how many fields were cut', () => {
@@ -71,7 +84,9 @@ describe('report fit - trimming a quarantined record', () => {
     const out = JSON.parse(json) as Record<string, string>;
     expect(out['id']).toBe('k-1');
     const kept = Object.keys(out).filter((k) => k !== 'id' && k !== TRIMMED_FIELDS_KEY).length;
-    expect(out[TRIMMED_FIELDS_KEY]).toBe(`[trimmed: ${3000 - kept} more fields cut; original record ${bytes(JSON.stringify(record))} bytes, sha-256 ${sha(JSON.stringify(record))}]`);
+    expect(out[TRIMMED_FIELDS_KEY]).toBe(
+      `[trimmed: ${3000 - kept} more fields cut; original record ${bytes(JSON.stringify(record))} bytes, sha-256 ${sha(JSON.stringify(record))}]`,
+    );
   });
 });
 
@@ -88,14 +103,27 @@ describe('report fit - splitting and fitting reports', () => {
   }));
 
   it('report fit - 70 records of 70,000 characters go in several reports, each within the size, none lost, in order', () => {
-    const bodies = quarantineReports('task-1', rows, { maxRecordBytes: 64 * 1024, maxReportBytes: 1024 * 1024, keyColumns: ['id'] });
+    const bodies = quarantineReports('task-1', rows, {
+      maxRecordBytes: 64 * 1024,
+      maxReportBytes: 1024 * 1024,
+      keyColumns: ['id'],
+    });
     expect(bodies.length).toBeGreaterThan(1);
-    const item = (body: Record<string, unknown>): ReportItem => ({ reportId: 'r', seq: 1, observedAtMs: 1, quarantine: body });
+    const item = (body: Record<string, unknown>): ReportItem => ({
+      reportId: 'r',
+      seq: 1,
+      observedAtMs: 1,
+      quarantine: body,
+    });
     for (const b of bodies) expect(reportItemBytes(item(b))).toBeLessThanOrEqual(1024 * 1024 + 64);
-    const records = bodies.flatMap((b) => b['records'] as { id: number; rowIndex: number; origin: string; reason: string; recordJson: string }[]);
+    const records = bodies.flatMap(
+      (b) => b['records'] as { id: number; rowIndex: number; origin: string; reason: string; recordJson: string }[],
+    );
     expect(records.map((r) => r.id)).toEqual(rows.map((r) => r.id));
     expect(bodies.map((b) => b['count'])).toEqual(bodies.map((b) => (b['records'] as unknown[]).length));
-    expect(bodies.reduce((n, b) => n + (b['byReason'] as Record<string, number>)['record larger than 65536 bytes']!, 0)).toBe(70);
+    expect(
+      bodies.reduce((n, b) => n + (b['byReason'] as Record<string, number>)['record larger than 65536 bytes']!, 0),
+    ).toBe(70);
     for (const [i, r] of records.entries()) {
       expect(bytes(r.recordJson)).toBeLessThanOrEqual(64 * 1024);
       expect(r.origin).toBe(`cursor:${i}`);
@@ -109,19 +137,40 @@ describe('report fit - splitting and fitting reports', () => {
   });
 
   it('report fit - a stored report over the limit is fitted: a quarantine report keeps valid JSON per record, any other its strings clipped', () => {
-    const huge = { taskId: 't', count: 3, byReason: { big: 3 }, records: rows.slice(0, 3).map((r) => ({ ...r, field: '', recordJson: JSON.stringify({ ...r.record, address: longText(r.id, 2_000_000) }), createdAtMs: r.createdAt })) };
-    const wrap = (kind: string) => (body: Record<string, unknown>): ReportItem => ({ reportId: 'r', seq: 9, observedAtMs: 1, [kind]: body });
+    const huge = {
+      taskId: 't',
+      count: 3,
+      byReason: { big: 3 },
+      records: rows.slice(0, 3).map((r) => ({
+        ...r,
+        field: '',
+        recordJson: JSON.stringify({ ...r.record, address: longText(r.id, 2_000_000) }),
+        createdAtMs: r.createdAt,
+      })),
+    };
+    const wrap =
+      (kind: string) =>
+      (body: Record<string, unknown>): ReportItem => ({ reportId: 'r', seq: 9, observedAtMs: 1, [kind]: body });
     expect(reportItemBytes(wrap('quarantine')(huge))).toBeGreaterThan(6_000_000);
     const fitted = fitReport('quarantine', huge, 256 * 1024, wrap('quarantine'), ['id'])!;
     expect(reportItemBytes(wrap('quarantine')(fitted))).toBeLessThanOrEqual(256 * 1024);
-    const recs = (fitted['records'] as { recordJson: string; rowIndex: number }[]).map((r) => ({ ...r, values: JSON.parse(r.recordJson) as { id: number; address: string } }));
-    expect(recs.map((r) => [r.rowIndex, r.values.id])).toEqual([[0, 5000], [1, 5001], [2, 5002]]);
+    const recs = (fitted['records'] as { recordJson: string; rowIndex: number }[]).map((r) => ({
+      ...r,
+      values: JSON.parse(r.recordJson) as { id: number; address: string },
+    }));
+    expect(recs.map((r) => [r.rowIndex, r.values.id])).toEqual([
+      [0, 5000],
+      [1, 5001],
+      [2, 5002],
+    ]);
     expect(MARKER.exec(recs[1]!.values.address)![3]).toBe('2000000');
 
     const event = { severity: 'warn', code: 'SINK_ERROR', message: 'm'.repeat(5_000_000), taskId: 't' };
     const fe = fitReport('event', event, 100_000, wrap('event'))!;
     expect(reportItemBytes(wrap('event')(fe))).toBeLessThanOrEqual(100_000);
     expect(fe['code']).toBe('SINK_ERROR');
-    expect(String(fe['message'])).toMatch(/^m+…\[trimmed: \d+ of 5000000 characters cut; original 5000000 bytes, sha-256 [0-9a-f]{64}\]$/);
+    expect(String(fe['message'])).toMatch(
+      /^m+…\[trimmed: \d+ of 5000000 characters cut; original 5000000 bytes, sha-256 [0-9a-f]{64}\]$/,
+    );
   });
 });

@@ -26,7 +26,10 @@ const DEPT = 'tjj';
 
 function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -36,7 +39,10 @@ describe('report outbox - refused and oversized reports never block the others',
   const agents: Agent[] = [];
 
   function config(dataDir: string, token: string, extra: Record<string, unknown> = {}): AgentConfig {
-    return compileConfig({ env: {}, overrides: { ...FAST_AGENT, dataDir, central: { address: central.grpcAddress, enrollToken: token }, ...extra } });
+    return compileConfig({
+      env: {},
+      overrides: { ...FAST_AGENT, dataDir, central: { address: central.grpcAddress, enrollToken: token }, ...extra },
+    });
   }
   const centralDown = (): boolean => central.proc.child.exitCode !== null || central.proc.child.signalCode !== null;
 
@@ -58,7 +64,9 @@ describe('report outbox - refused and oversized reports never block the others',
     const dataDir = tmpDir('xchg-agent-');
     const { logger, lines } = capturedLogger();
     // Metrics every 5 s only, so the call after the outage holds just what the test made and a few samples.
-    const a = new Agent(config(dataDir, await api.enrollToken(DEPT, 'tjj-refused'), { reportIntervalMs: 5_000 }), { logger });
+    const a = new Agent(config(dataDir, await api.enrollToken(DEPT, 'tjj-refused'), { reportIntervalMs: 5_000 }), {
+      logger,
+    });
     agents.push(a);
     const made: OutboxReport[] = [];
     a.on('report', (r: OutboxReport) => made.push(r));
@@ -68,7 +76,12 @@ describe('report outbox - refused and oversized reports never block the others',
 
     // Made while central is down, so that they go in one call: the refused one in the middle of it.
     await central.stop('SIGKILL');
-    const event = (i: number): Record<string, unknown> => ({ severity: 'info', code: 'ORDER_TEST', message: `#${i}`, taskId: '' });
+    const event = (i: number): Record<string, unknown> => ({
+      severity: 'info',
+      code: 'ORDER_TEST',
+      message: `#${i}`,
+      taskId: '',
+    });
     a.report('event', event(1));
     a.report('event', event(2));
     // A kind this central does not know (as from a newer agent): central refuses it with INVALID_ARGUMENT,
@@ -79,9 +92,16 @@ describe('report outbox - refused and oversized reports never block the others',
     a.report('event', event(4));
     await central.restart();
 
-    const setAside = await waitFor(() => lines.find((l) => l['msg'] === 'report set aside: central refused it'), 30_000, 20, 'the ERROR log of the set-aside report');
+    const setAside = await waitFor(
+      () => lines.find((l) => l['msg'] === 'report set aside: central refused it'),
+      30_000,
+      20,
+      'the ERROR log of the set-aside report',
+    );
     expect(setAside).toMatchObject({ level: 50, seq: refused.seq, reportId: refused.reportId, kind: 'unknown_kind' });
-    expect(String(setAside['reason'])).toBe('INVALID_ARGUMENT: items[0].body: is empty: one of task_run, metrics, traffic, quarantine, event is required');
+    expect(String(setAside['reason'])).toBe(
+      'INVALID_ARGUMENT: items[0].body: is empty: one of task_run, metrics, traffic, quarantine, event is required',
+    );
     await waitFor(() => a.outboxDepth === 0, 30_000, 20, 'the outbox drained past the refused report');
     await a.shutdown();
 
@@ -111,7 +131,8 @@ describe('report outbox - refused and oversized reports never block the others',
         report_id: refused.reportId,
         kind: 'unknown_kind',
         body_json: JSON.stringify({ severity: 'info', code: 'FROM_THE_FUTURE', message: 'x', taskId: '' }),
-        reason: 'INVALID_ARGUMENT: items[0].body: is empty: one of task_run, metrics, traffic, quarantine, event is required',
+        reason:
+          'INVALID_ARGUMENT: items[0].body: is empty: one of task_run, metrics, traffic, quarantine, event is required',
       },
     ]);
     expect(left).toBe(0);
@@ -120,11 +141,22 @@ describe('report outbox - refused and oversized reports never block the others',
   it("report outbox - a quarantine report larger than central's announced limit is trimmed in the outbox and delivered; the next report follows", async () => {
     const { logger, lines } = capturedLogger();
     // The agent's own setting is above central's limit: only what central announces keeps the call small.
-    const a = new Agent(config(tmpDir('xchg-agent-'), await api.enrollToken(DEPT, 'tjj-large'), { reportMaxMessageBytes: 64 * 1024 * 1024, reportIntervalMs: 5_000 }), { logger });
+    const a = new Agent(
+      config(tmpDir('xchg-agent-'), await api.enrollToken(DEPT, 'tjj-large'), {
+        reportMaxMessageBytes: 64 * 1024 * 1024,
+        reportIntervalMs: 5_000,
+      }),
+      { logger },
+    );
     agents.push(a);
     await a.start();
     const nodeId = a.nodeId!;
-    const announced = await waitFor(() => lines.find((l) => l['msg'] === 'central message limit announced'), 15_000, 20, 'the announced limit');
+    const announced = await waitFor(
+      () => lines.find((l) => l['msg'] === 'central message limit announced'),
+      15_000,
+      20,
+      'the announced limit',
+    );
     expect(announced['maxMessageBytes']).toBe(4 * 1024 * 1024);
 
     // As an earlier agent version left it in the outbox: one report of three 2,000,000-character records.
@@ -147,20 +179,34 @@ describe('report outbox - refused and oversized reports never block the others',
     a.report('event', { severity: 'info', code: 'AFTER_THE_LARGE_ONE', message: 'next', taskId: '' });
 
     const after = await waitFor(
-      async () => (await api.ok<StoredReport[]>('GET', `/reports?node=${nodeId}&kind=event&limit=100`)).find((r) => r.body['code'] === 'AFTER_THE_LARGE_ONE'),
+      async () =>
+        (await api.ok<StoredReport[]>('GET', `/reports?node=${nodeId}&kind=event&limit=100`)).find(
+          (r) => r.body['code'] === 'AFTER_THE_LARGE_ONE',
+        ),
       30_000,
       50,
       'the report after the large one',
     );
     const [q] = await api.ok<StoredReport[]>('GET', `/reports?node=${nodeId}&kind=quarantine&limit=100`);
     expect(q!.seq).toBeLessThan(after.seq);
-    const records = q!.body['records'] as { id: number; origin: string; rowIndex: number; reason: string; recordJson: string }[];
-    expect(records.map((r) => [r.id, r.origin, r.rowIndex, r.reason])).toEqual([0, 1, 2].map((i) => [100 + i, `cursor-${i}`, i, 'record larger than 65536 bytes']));
+    const records = q!.body['records'] as {
+      id: number;
+      origin: string;
+      rowIndex: number;
+      reason: string;
+      recordJson: string;
+    }[];
+    expect(records.map((r) => [r.id, r.origin, r.rowIndex, r.reason])).toEqual(
+      [0, 1, 2].map((i) => [100 + i, `cursor-${i}`, i, 'record larger than 65536 bytes']),
+    );
     for (const [i, r] of records.entries()) {
       const v = JSON.parse(r.recordJson) as { id: number; name: string; address: string };
       expect(v.id).toBe(9000 + i);
       expect(v.name).toBe(`名${i}`);
-      const m = /^(.*)…\[trimmed: (\d+) of 2000000 characters cut; original 2000000 bytes, sha-256 ([0-9a-f]{64})\]$/s.exec(v.address)!;
+      const m =
+        /^(.*)…\[trimmed: (\d+) of 2000000 characters cut; original 2000000 bytes, sha-256 ([0-9a-f]{64})\]$/s.exec(
+          v.address,
+        )!;
       expect(values[i]!.startsWith(m[1]!)).toBe(true);
       expect(m[1]!.length + Number(m[2])).toBe(2_000_000);
       expect(m[3]).toBe((await import('node:crypto')).createHash('sha256').update(values[i]!).digest('hex'));

@@ -33,19 +33,32 @@ export class CentralClient {
     this.creds = c;
   }
 
-  enroll(req: { token: string; hostname: string; agentVersion: string; labels: Record<string, string> }, deadlineMs = 15_000): Promise<EnrollResponse__Output> {
+  enroll(
+    req: { token: string; hostname: string; agentVersion: string; labels: Record<string, string> },
+    deadlineMs = 15_000,
+  ): Promise<EnrollResponse__Output> {
     return this.call((md, opts, cb) => this.client.Enroll(req, md, opts, cb), deadlineMs, undefined, false);
   }
 
   heartbeat(health: NodeHealth, deadlineMs = 10_000): Promise<{ ttlMs: number; serverTimeMs: number; status: string }> {
-    return this.call((md, opts, cb) => this.client.Heartbeat({ health, sentAtMs: Date.now() }, md, opts, cb), deadlineMs);
+    return this.call(
+      (md, opts, cb) => this.client.Heartbeat({ health, sentAtMs: Date.now() }, md, opts, cb),
+      deadlineMs,
+    );
   }
 
-  pollAssignments(knownVersion: number, deadlineMs: number, signal?: AbortSignal): Promise<PollAssignmentsResponse__Output> {
+  pollAssignments(
+    knownVersion: number,
+    deadlineMs: number,
+    signal?: AbortSignal,
+  ): Promise<PollAssignmentsResponse__Output> {
     return this.call((md, opts, cb) => this.client.PollAssignments({ knownVersion }, md, opts, cb), deadlineMs, signal);
   }
 
-  ackAssignment(a: { assignmentId: string; generation: number; applied: boolean; reason: string; version: number }, deadlineMs = 10_000): Promise<unknown> {
+  ackAssignment(
+    a: { assignmentId: string; generation: number; applied: boolean; reason: string; version: number },
+    deadlineMs = 10_000,
+  ): Promise<unknown> {
     return this.call(
       (md, opts, cb) =>
         this.client.AckAssignment(
@@ -73,7 +86,11 @@ export class CentralClient {
   }
 
   private call<T>(
-    invoke: (md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: T) => void) => grpc.ClientUnaryCall,
+    invoke: (
+      md: grpc.Metadata,
+      opts: grpc.CallOptions,
+      cb: (err: grpc.ServiceError | null, res?: T) => void,
+    ) => grpc.ClientUnaryCall,
     deadlineMs: number,
     signal?: AbortSignal,
     authenticated = true,

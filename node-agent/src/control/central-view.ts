@@ -82,7 +82,10 @@ export class CentralView {
     const code = grpcCode(err);
     const log = this.opts.log;
     if (code === GrpcStatus.NOT_FOUND)
-      log.error({ what, nodeId: this.opts.nodeId() }, 'central does not know this node; enroll it again with a new token');
+      log.error(
+        { what, nodeId: this.opts.nodeId() },
+        'central does not know this node; enroll it again with a new token',
+      );
     else if (code === GrpcStatus.UNAUTHENTICATED) log.error({ what }, 'central rejected this node credentials');
     else if (code === GrpcStatus.PERMISSION_DENIED)
       log.warn({ what, reason: (err as { details?: string }).details }, 'central refused the call');

@@ -113,7 +113,6 @@ export interface OutboxReport {
   observedAt: number;
 }
 
-
 export interface SpoolOptions {
   synchronous: 'FULL' | 'NORMAL';
   /** Reports kept at most; past it the oldest metrics samples are thinned (never task runs or events). */
@@ -144,8 +143,12 @@ export class SqliteSpool {
     this.hintDb.pragma('synchronous = NORMAL');
     this.hintDb.pragma('busy_timeout = 5000');
     this.stmts = {
-      insertReport: this.db.prepare('INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)'),
-      peekReports: this.db.prepare('SELECT seq, report_id, kind, body_json, observed_at FROM report_outbox ORDER BY seq LIMIT ?'),
+      insertReport: this.db.prepare(
+        'INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)',
+      ),
+      peekReports: this.db.prepare(
+        'SELECT seq, report_id, kind, body_json, observed_at FROM report_outbox ORDER BY seq LIMIT ?',
+      ),
       deleteReport: this.db.prepare('DELETE FROM report_outbox WHERE report_id = ?'),
       replaceReportBody: this.db.prepare('UPDATE report_outbox SET body_json = ? WHERE report_id = ?'),
       insertDeadLetter: this.db.prepare(
@@ -156,7 +159,9 @@ export class SqliteSpool {
         `DELETE FROM report_outbox WHERE seq IN (SELECT seq FROM report_outbox WHERE kind = 'metrics' ORDER BY seq LIMIT ?)`,
       ),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
-      setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      setMeta: this.db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
       getAssignments: this.db.prepare('SELECT version, assignments FROM assignment_state WHERE id = 1'),
       setAssignments: this.db.prepare(
         `INSERT INTO assignment_state (id, version, assignments, updated_at) VALUES (1, ?, ?, ?)
@@ -168,7 +173,9 @@ export class SqliteSpool {
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length)
-      throw new Error(`spool ${this.file} has schema version ${current}, newer than this agent knows (${MIGRATIONS.length})`);
+      throw new Error(
+        `spool ${this.file} has schema version ${current}, newer than this agent knows (${MIGRATIONS.length})`,
+      );
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);
@@ -190,15 +197,21 @@ export class SqliteSpool {
 
   /** The oldest reports, in seq order, without removing them. */
   peekReports(limit: number): OutboxReport[] {
-    return (this.stmts.peekReports.all(limit) as { seq: number; report_id: string; kind: string; body_json: string; observed_at: number }[]).map(
-      (r) => ({
-        seq: r.seq,
-        reportId: r.report_id,
-        kind: r.kind,
-        body: JSON.parse(r.body_json) as Record<string, unknown>,
-        observedAt: r.observed_at,
-      }),
-    );
+    return (
+      this.stmts.peekReports.all(limit) as {
+        seq: number;
+        report_id: string;
+        kind: string;
+        body_json: string;
+        observed_at: number;
+      }[]
+    ).map((r) => ({
+      seq: r.seq,
+      reportId: r.report_id,
+      kind: r.kind,
+      body: JSON.parse(r.body_json) as Record<string, unknown>,
+      observedAt: r.observed_at,
+    }));
   }
 
   /** Removes reports central acknowledged. */
@@ -224,8 +237,6 @@ export class SqliteSpool {
       return this.enqueueReport('event', event, at);
     })();
   }
-
-
 
   get reportDepth(): number {
     return (this.stmts.countReports.get() as { n: number }).n;
