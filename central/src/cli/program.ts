@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../../../common/src/version.js';
 import { NOUNS } from './commands/index.js';
 import { DEFAULT_SERVER } from './config.js';
+import { defaulted, optionDescription } from './help.js';
 import { OUTPUT_FORMATS } from './output.js';
 import { displayWidth } from './text.js';
 
@@ -27,12 +28,12 @@ export function buildProgram(): Command {
   const program = new Command('xchg')
     .description('Operate the data exchange (政务数据共享交换平台) through xchg-central\'s HTTP API.')
     .version(VERSION, '-V, --version', 'print the version')
-    .option('--server <url>', "central's URL (env XCHG_SERVER)")
+    .addOption(defaulted('--server <url>', "central's URL (env XCHG_SERVER)", DEFAULT_SERVER))
     .option('--token <token>', 'API bearer token (env XCHG_TOKEN)')
     .option('--token-file <path>', 'read the API token from a file (e.g. admin.token)')
     .addOption(new Option('-o, --output <format>', 'output').choices(OUTPUT_FORMATS).default('table'))
     // Settings below are inherited by every command created with .command(), so they come before the nouns.
-    .configureHelp({ showGlobalOptions: true, displayWidth })
+    .configureHelp({ showGlobalOptions: true, displayWidth, optionDescription })
     .configureOutput({
       // Help asked for implicitly (a noun without a verb) is still help: stdout, like --help.
       writeErr: (s) => process.stdout.write(s),

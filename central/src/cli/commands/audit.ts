@@ -8,6 +8,7 @@ import { formatTime } from '../format.js';
 import type { Column } from '../output.js';
 import { integerAtLeast, parseTime } from '../parse.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 /** The details worth a glance in a table: a few key=value pairs. */
 function summary(e: AuditEntry): string {
@@ -45,7 +46,7 @@ export const audit: Noun = {
       .option('--since <time>', 'from, e.g. 2025-01-01, "2025-01-01 08:00" or 7d', (v) => parseTime(v))
       .option('--until <time>', 'up to (exclusive), same forms as --since', (v) => parseTime(v))
       .option('--after-seq <n>', 'only entries after this sequence number (to page on)', integerAtLeast(0))
-      .option('--limit <n>', "at most this many entries (central's default 1000)", integerAtLeast(1))
+      .addOption(defaulted('--limit <n>', 'at most this many entries', "1000 (central's)").argParser(integerAtLeast(1)))
       .action(
         action<{ dept?: string; resource?: string; action?: string; since?: number; until?: number; afterSeq?: number; limit?: number }>(async (ctx, o) => {
           const rows = await ctx.api.get<AuditEntry[]>('/audit', {

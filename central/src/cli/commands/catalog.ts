@@ -10,6 +10,7 @@ import { parseList, parseTime } from '../parse.js';
 import { FIELD_TYPES } from '../../../../common/src/field-types.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
 const CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
@@ -173,15 +174,20 @@ function content(o: ContentFlags): Record<string, unknown> {
 
 function contentOptions(c: Command, creating: boolean): Command {
   const shareType = new Option('--share-type <type>', 'unconditional (无条件共享), conditional (有条件共享) or not_shared (不予共享)').choices(SHARE_TYPES);
+  // Creating, central fills in what is left out; updating, what is left out stays as it is.
+  const option = (flags: string, description: string, createDefault: string): Option =>
+    creating ? defaulted(flags, description, createDefault) : new Option(flags, description);
   return c
     .option('--field <spec>', FIELD_HELP, (v: string, prev?: Record<string, unknown>[]) => parseFieldSpec(v, prev))
     .option('--fields-json <json>', 'all fields as a JSON array instead of --field', parseFieldsJson)
     .addOption(creating ? shareType.makeOptionMandatory() : shareType)
     .option('--conditions <text>', 'conditions of use (required for conditional)')
     .option('--legal-basis <text>', 'the law or regulation (required for not_shared)')
-    .option('--methods <list>', 'share methods: database_sync, file_transfer, online_query (comma-separated)', parseList)
-    .addOption(new Option('--cycle <cycle>', 'update cycle').choices(CYCLES))
-    .option('--format <format>', 'data format, e.g. table, csv, pdf (default table)')
+    .addOption(
+      option('--methods <list>', 'share methods: database_sync, file_transfer, online_query (comma-separated)', 'database_sync (none for not_shared)').argParser(parseList),
+    )
+    .addOption(option('--cycle <cycle>', 'update cycle', 'irregular').choices(CYCLES))
+    .addOption(option('--format <format>', 'data format, e.g. table, csv, pdf', 'table'))
     .option('--binding <name>', "source name in the provider agent's config")
     .option('--node <id>', 'provider node that reads the source')
     .option('--description <text>', 'what the resource holds');

@@ -7,6 +7,7 @@ import { formatDuration, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 const took = (o: Objection): string => (o.answeredAt ? formatDuration(o.answeredAt - o.raisedAt) : '-');
 
@@ -48,7 +49,7 @@ export const objection: Noun = {
       .requiredOption('--resource <code>', 'resource code')
       .requiredOption('--note <text>', 'what is wrong')
       .option('--key <key>', 'the record concerned, e.g. id=42')
-      .option('--dept <code>', 'department raising it (default: your own, for an officer)')
+      .addOption(defaulted('--dept <code>', 'department raising it', 'your own, for an officer'))
       .action(
         action<{ resource: string; note: string; key?: string; dept?: string }>(async (ctx, o) => {
           const r = await ctx.api.post<Objection>(

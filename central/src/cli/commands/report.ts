@@ -7,6 +7,7 @@ import { formatDuration, formatTime } from '../format.js';
 import { writeNote, type Column } from '../output.js';
 import { parseTime } from '../parse.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 const pct = (r: number | null): string => (r === null ? '-' : `${(r * 100).toFixed(1)} %`);
 
@@ -41,8 +42,8 @@ interface PeriodFlags {
 
 function periodOptions(c: Command): Command {
   return c
-    .option('--since <time>', 'period start, e.g. 2025-01-01 or 30d (default 30 days before --until)', (v) => parseTime(v))
-    .option('--until <time>', 'period end, exclusive (default now)', (v) => parseTime(v))
+    .addOption(defaulted('--since <time>', 'period start, e.g. 2025-01-01 or 30d', '30 days before --until').argParser((v) => parseTime(v)))
+    .addOption(defaulted('--until <time>', 'period end, exclusive', 'now').argParser((v) => parseTime(v)))
     .option('--region <code>', 'only this region and the regions under it');
 }
 

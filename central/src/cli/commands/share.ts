@@ -9,6 +9,7 @@ import { renderFields, type Column } from '../output.js';
 import { integerAtLeast, parseDate, parseList } from '../parse.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 const appState = (a: Application): string => (a.overdue ? 'pending, OVERDUE' : a.status);
 
@@ -86,8 +87,8 @@ export const share: Noun = {
       .description('Apply for a conditional resource, declaring the purpose')
       .requiredOption('--resource <code>', 'resource code')
       .requiredOption('--purpose <text>', 'what the data is for (申请用途)')
-      .option('--fields <list>', 'fields asked for, comma-separated (default: all)', parseList)
-      .option('--dept <code>', 'department that applies (default: your own, for an officer)')
+      .addOption(defaulted('--fields <list>', 'fields asked for, comma-separated', 'all').argParser(parseList))
+      .addOption(defaulted('--dept <code>', 'department that applies', 'your own, for an officer'))
       .action(
         action<{ resource: string; purpose: string; fields?: string[]; dept?: string }>(async (ctx, o) => {
           const a = await ctx.api.post<Application>(
@@ -132,8 +133,8 @@ export const share: Noun = {
       .command('approve')
       .description('Approve a pending application: creates the agreement (协议)')
       .argument('<id>', 'application id')
-      .option('--fields <list>', 'fields granted, a subset of those requested (default: all requested)', parseList)
-      .option('--valid-days <n>', "days the agreement is valid (central's default 365)", integerAtLeast(1))
+      .addOption(defaulted('--fields <list>', 'fields granted, a subset of those requested', 'all requested').argParser(parseList))
+      .addOption(defaulted('--valid-days <n>', 'days the agreement is valid', "365 (central's)").argParser(integerAtLeast(1)))
       .option('--valid-until <date>', 'last day of validity is the day before, e.g. 2026-12-31', parseDate)
       .option('--note <text>', 'a remark kept with the answer')
       .action(

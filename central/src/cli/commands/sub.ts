@@ -12,6 +12,7 @@ import { parseDuration } from '../parse.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
 import { refusalText } from './task.js';
+import { defaulted } from '../help.js';
 
 const columns = (dir: Directory): readonly Column<Subscription>[] => [
   { header: 'id', value: (s) => s.id },
@@ -112,8 +113,8 @@ export const sub: Noun = {
       .option('--agreement <id>', 'the agreement granting a conditional resource')
       .requiredOption('--node <id>', 'consumer node that receives the data')
       .requiredOption('--sink <name>', "sink name in the consumer agent's config")
-      .addOption(new Option('--method <method>', 'share method (default: the resource\'s first)').choices(['database_sync', 'file_transfer', 'online_query']))
-      .option('--interval <duration>', 'read the source every, e.g. 30s or 5m', parseDuration)
+      .addOption(defaulted('--method <method>', 'share method', "the resource's first").choices(['database_sync', 'file_transfer', 'online_query']))
+      .addOption(defaulted('--interval <duration>', 'read the source every, e.g. 30s or 5m; 0 reads continuously', '0').argParser(parseDuration))
       .action(
         action<{ resource?: string; agreement?: string; node: string; sink: string; method?: string; interval?: number }>(async (ctx, o) => {
           const s = await ctx.api.post<Subscription>(
@@ -167,7 +168,7 @@ export const sub: Noun = {
       .argument('<id>', 'subscription id')
       .option('--repair', 'also make the sink equal to the source: re-send missing and different rows, delete extra ones')
       .option('--no-wait', 'print the run id and return at once (xchg sub verify-status <run>)')
-      .option('--timeout <duration>', 'how long to wait for the result (default 30m)', parseDuration, 30 * 60_000)
+      .addOption(new Option('--timeout <duration>', 'how long to wait for the result').argParser(parseDuration).default(30 * 60_000, '30m'))
       .action(
         action<{ repair?: boolean; wait: boolean; timeout: number }>(async (ctx, o, id) => {
           const run = await ctx.api.post<Verification>(`/subscriptions/${encodeURIComponent(id)}/verify`, { repair: o.repair ?? false });
@@ -192,7 +193,7 @@ export const sub: Noun = {
       .command('verifications')
       .description('List the verification runs of a subscription, newest first')
       .argument('<id>', 'subscription id')
-      .option('--limit <n>', 'at most this many (default 100)', (s) => Number(s), 100)
+      .option('--limit <n>', 'at most this many', (s) => Number(s), 100)
       .action(
         action<{ limit: number }>(async (ctx, o, id) => {
           ctx.list(await ctx.api.get<Verification[]>(`/subscriptions/${encodeURIComponent(id)}/verifications`, { limit: o.limit }), runColumns, 'verification runs');

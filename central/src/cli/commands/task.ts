@@ -8,6 +8,7 @@ import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';
 import { renderFields, writeNote, type Column } from '../output.js';
 import { parseBoolean, parseDuration, parseJsonObject } from '../parse.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 const every = (ms: number): string => (ms > 0 ? formatDuration(ms) : '-');
 
@@ -126,8 +127,8 @@ export const task: Noun = {
       .option('--resource <code>', 'catalog resource the task moves')
       .option('--subscription <id>', 'subscription pairing a sync task with the exchange task that receives it')
       .option('--params <json>', PARAMS_HELP, parseJsonObject)
-      .option('--interval <duration>', INTERVAL_HELP, parseDuration)
-      .option('--enabled <bool>', 'true or false (default true)', parseBoolean)
+      .addOption(defaulted('--interval <duration>', INTERVAL_HELP, '0').argParser(parseDuration))
+      .addOption(defaulted('--enabled <bool>', 'true or false', 'true').argParser(parseBoolean))
       .action(
         action<ChangeFlags & { kind: string; node: string; peer?: string; resource?: string; subscription?: string }>(async (ctx, o) => {
           const t = await ctx.api.post<Task>(

@@ -8,6 +8,7 @@ import { writeNote, type Column } from '../output.js';
 import { parseDuration } from '../parse.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
+import { defaulted } from '../help.js';
 
 /**
  * What became of a token. Used comes first: central also accepts revoking a used token, which does not undo
@@ -54,7 +55,7 @@ export const token: Noun = {
       .description('Issue a token for a new node; prints the secret (on stdout alone, for scripts)')
       .requiredOption('--dept <code>', 'department the node belongs to')
       .requiredOption('--node <name>', 'name of the new node, e.g. gat-01')
-      .option('--ttl <duration>', 'validity, e.g. 24h or 7d (central\'s default: 7d)', parseDuration)
+      .addOption(defaulted('--ttl <duration>', 'validity, e.g. 24h or 7d', "7d (central's)").argParser(parseDuration))
       .action(
         action<{ dept: string; node: string; ttl?: number }>(async (ctx, o) => {
           const issued = await ctx.api.post<IssuedToken>(
