@@ -85,6 +85,8 @@ export interface EnvelopeTypes {
   Receipt: protobuf.Type;
   StreamProgressRequest: protobuf.Type;
   StreamProgressReply: protobuf.Type;
+  QueryRequest: protobuf.Type;
+  QueryReply: protobuf.Type;
 }
 
 /** protobufjs types for the data plane. */
@@ -95,5 +97,7 @@ export function envelopeTypes(): EnvelopeTypes {
     Receipt: envelopeRoot.lookupType('xchg.v1.Receipt'),
     StreamProgressRequest: envelopeRoot.lookupType('xchg.v1.StreamProgressRequest'),
     StreamProgressReply: envelopeRoot.lookupType('xchg.v1.StreamProgressReply'),
+    QueryRequest: envelopeRoot.lookupType('xchg.v1.QueryRequest'),
+    QueryReply: envelopeRoot.lookupType('xchg.v1.QueryReply'),
   };
 }

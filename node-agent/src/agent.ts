@@ -30,6 +30,7 @@ import { reportQuarantine, runMetrics } from './control/metrics.js';
 import { ReportOutbox, type ReportKind } from './control/reports.js';
 import { AgentError, AgentErrorCode } from './errors.js';
 import { DataPlane } from './exchange/data-plane.js';
+import type { DataPathContext } from './exchange/runner-kit.js';
 import type { NodeIdentity } from './identity.js';
 import { startQueryApi } from './query-api.js';
 import { DataSpool } from './spool/data-spool.js';
@@ -42,7 +43,7 @@ export type AgentState = 'INITIALIZED' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'F
 export interface AgentDeps {
   logger: Logger;
   /** Task runners by task kind ("sync", "exchange"); kinds without one are rejected with a reason. */
-  runners?: Readonly<Record<string, RunnerFactory>>;
+  runners?: Readonly<Record<string, RunnerFactory<DataPathContext>>>;
   /** Wall clock (ms since epoch); default Date.now. */
   clock?: () => number;
 }

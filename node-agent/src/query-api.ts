@@ -26,7 +26,12 @@ export function presentRecord(wire: Record<string, unknown>): Record<string, unk
   return out;
 }
 
-export async function startQueryApi(listen: string, dataPlane: DataPlane, logger: Logger, timeoutMs = 5_000): Promise<Server> {
+export async function startQueryApi(
+  listen: string,
+  dataPlane: DataPlane,
+  logger: Logger,
+  timeoutMs = 5_000,
+): Promise<Server> {
   const [host, portText] = [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)];
   const log = logger.child({ component: 'query-api' });
   const server = createServer((req, res) => {

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DONE_MARKER_TTL_MS, PARTIAL_TTL_MS, sweepPartials } from '../../node-agent/src/exchange/file-runners.js';
+import { DONE_MARKER_TTL_MS, PARTIAL_TTL_MS, sweepPartials } from '../../node-agent/src/exchange/file-sweep.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 describe('files sink - sweep of leftovers', () => {

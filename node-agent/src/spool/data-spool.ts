@@ -7,6 +7,8 @@
 //    record is read twice into two batches and none is skipped.
 //  - Sequences of a (task, epoch) are consecutive from 1 with no holes; the consumer applies them strictly
 //    in order, so a receipt for sequence N acknowledges every batch ≤ N (acknowledge() deletes them all).
+//    commitStep() is the only assigner of sequences: it hands each batch its sequence inside the
+//    transaction that stores it (UnsequencedBatch.seal), so a batch's id, envelope and row always agree.
 //  - A batch leaves the outbox only in acknowledge(), i.e. on the consumer's receipt or its reported
 //    progress — never on the JetStream publish ack (the broker may lose what it acked).
 //  - The epoch of a task is drawn once, when its state row is created; a recreated spool is a new epoch.
@@ -20,22 +22,23 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Cursor } from '../connectors/types.js';
-import { fromDriver } from '../values/value.js';
-import { toWire } from '../values/wire.js';
+import {
+  quarantineRecord,
+  toBatch,
+  toEntry,
+  type OutboxBatch,
+  type OutboxRow,
+  type QRow,
+  type QuarantineEntry,
+} from './data-rows.js';
 
-export interface OutboxBatch {
-  id: number;
-  batchId: string;
-  taskId: string;
-  epoch: string;
-  sequence: number;
-  subject: string;
-  envelope: Buffer;
+export type { OutboxBatch, QuarantineEntry } from './data-rows.js';
+
+/** A batch for the outbox, encoded once the spool has assigned its sequence (commitStep). */
+export interface UnsequencedBatch {
   records: number;
-  bytes: number;
-  createdAt: number;
-  publishedAt: number | null;
-  sendCount: number;
+  /** The batch as stored and sent under `sequence` of stream `epoch`. */
+  seal(epoch: string, sequence: number): { batchId: string; subject: string; envelope: Uint8Array };
 }
 
 export interface TaskState {
@@ -44,20 +47,6 @@ export interface TaskState {
   nextSequence: number;
   cursor: Cursor;
   passes: number;
-}
-
-export interface QuarantineEntry {
-  id: number;
-  taskId: string;
-  side: 'provider' | 'consumer';
-  origin: string;
-  rowIndex: number;
-  reason: string;
-  field: string | null;
-  /** The original values in wire form (values/wire.ts); recordFromWire() gives them back as model values. */
-  record: Record<string, unknown>;
-  createdAt: number;
-  resentAt: number | null;
 }
 
 export interface NewQuarantine {
@@ -87,8 +76,12 @@ export class DataSpool {
   ) {
     this.st = {
       state: db.prepare('SELECT task_id, epoch, next_sequence, cursor, passes FROM task_state WHERE task_id = ?'),
-      insertState: db.prepare('INSERT INTO task_state (task_id, epoch, next_sequence, cursor, passes, updated_at) VALUES (?, ?, 1, NULL, 0, ?)'),
-      updateState: db.prepare('UPDATE task_state SET next_sequence = ?, cursor = ?, passes = ?, updated_at = ? WHERE task_id = ?'),
+      insertState: db.prepare(
+        'INSERT INTO task_state (task_id, epoch, next_sequence, cursor, passes, updated_at) VALUES (?, ?, 1, NULL, 0, ?)',
+      ),
+      updateState: db.prepare(
+        'UPDATE task_state SET next_sequence = ?, cursor = ?, passes = ?, updated_at = ? WHERE task_id = ?',
+      ),
       insertBatch: db.prepare(
         `INSERT INTO data_outbox (batch_id, task_id, epoch, sequence, subject, envelope, records, bytes, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -96,12 +89,18 @@ export class DataSpool {
       unpublished: db.prepare(
         'SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? AND task_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?',
       ),
-      markPublished: hintDb.prepare('UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?'),
+      markPublished: hintDb.prepare(
+        'UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?',
+      ),
       ack: hintDb.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ? RETURNING bytes'),
       oldestUnacked: db.prepare('SELECT * FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1'),
-      republish: db.prepare('UPDATE data_outbox SET published_at = NULL WHERE task_id = ? AND epoch = ? AND sequence > ? AND sequence <= ?'),
+      republish: db.prepare(
+        'UPDATE data_outbox SET published_at = NULL WHERE task_id = ? AND epoch = ? AND sequence > ? AND sequence <= ?',
+      ),
       depth: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM data_outbox'),
-      depthOf: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(created_at) AS oldest FROM data_outbox WHERE task_id = ?'),
+      depthOf: db.prepare(
+        'SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(created_at) AS oldest FROM data_outbox WHERE task_id = ?',
+      ),
       tasksWithBatches: db.prepare('SELECT DISTINCT task_id FROM data_outbox'),
       insertQ: db.prepare(
         `INSERT INTO quarantine (task_id, side, origin, row_index, reason, field, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -113,7 +112,9 @@ export class DataSpool {
       unreportedQ: db.prepare('SELECT * FROM quarantine WHERE reported = 0 ORDER BY id LIMIT ?'),
       markReportedQ: db.prepare('UPDATE quarantine SET reported = 1 WHERE id = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
     };
     const d = this.st.depth.get() as { n: number; b: number };
     this.totals = { batches: d.n, bytes: d.b };
@@ -152,42 +153,82 @@ export class DataSpool {
 
   /** The task's state, created with a fresh epoch on first use. */
   taskState(taskId: string, now: number): TaskState {
-    let r = this.st.state.get(taskId) as { task_id: string; epoch: string; next_sequence: number; cursor: string | null; passes: number } | undefined;
+    let r = this.st.state.get(taskId) as
+      { task_id: string; epoch: string; next_sequence: number; cursor: string | null; passes: number } | undefined;
     if (!r) {
       this.st.insertState.run(taskId, randomBytes(6).toString('hex'), now);
       r = this.st.state.get(taskId) as typeof r;
     }
-    return { taskId, epoch: r!.epoch, nextSequence: r!.next_sequence, cursor: r!.cursor ? (JSON.parse(r!.cursor) as Cursor) : null, passes: r!.passes };
+    return {
+      taskId,
+      epoch: r!.epoch,
+      nextSequence: r!.next_sequence,
+      cursor: r!.cursor ? (JSON.parse(r!.cursor) as Cursor) : null,
+      passes: r!.passes,
+    };
   }
 
   /**
-   * Commits one read step atomically: its batches (sequences nextSequence, nextSequence+1, ... in array
-   * order; none when every row was filtered out or quarantined), the quarantined records and the cursor.
+   * Commits one read step atomically: its batches (given sequences nextSequence, nextSequence+1, ... in
+   * array order; none when every row was filtered out or quarantined), the quarantined records and the
+   * cursor. Returns the new state and the bytes of the batches stored.
    */
   commitStep(
     state: TaskState,
-    step: { cursor: Cursor; passes?: number; batches: { batchId: string; subject: string; envelope: Uint8Array; records: number }[]; quarantine: NewQuarantine[] },
+    step: {
+      cursor: Cursor;
+      passes?: number;
+      batches: readonly UnsequencedBatch[];
+      quarantine: readonly NewQuarantine[];
+    },
     now: number,
-  ): TaskState {
+  ): { state: TaskState; bytes: number } {
     return this.db.transaction(() => {
       let next = state.nextSequence;
+      let bytes = 0;
       for (const b of step.batches) {
-        this.st.insertBatch.run(b.batchId, state.taskId, state.epoch, next, b.subject, b.envelope, b.records, b.envelope.byteLength, now);
+        const sealed = b.seal(state.epoch, next);
+        this.st.insertBatch.run(
+          sealed.batchId,
+          state.taskId,
+          state.epoch,
+          next,
+          sealed.subject,
+          sealed.envelope,
+          b.records,
+          sealed.envelope.byteLength,
+          now,
+        );
+        bytes += sealed.envelope.byteLength;
         next++;
       }
-      for (const b of step.batches) {
-        this.totals.batches++;
-        this.totals.bytes += b.envelope.byteLength;
-      }
+      // Counted once the inserts went through (a failed insert rolls the transaction back and throws).
+      this.totals.batches += step.batches.length;
+      this.totals.bytes += bytes;
       for (const q of step.quarantine) this.addQuarantine(state.taskId, 'provider', q, now);
       const passes = step.passes ?? state.passes;
-      this.st.updateState.run(next, step.cursor === null ? null : JSON.stringify(step.cursor), passes, now, state.taskId);
-      return { ...state, nextSequence: next, cursor: step.cursor, passes };
+      this.st.updateState.run(
+        next,
+        step.cursor === null ? null : JSON.stringify(step.cursor),
+        passes,
+        now,
+        state.taskId,
+      );
+      return { state: { ...state, nextSequence: next, cursor: step.cursor, passes }, bytes };
     })();
   }
 
   addQuarantine(taskId: string, side: 'provider' | 'consumer', q: NewQuarantine, now: number): void {
-    this.st.insertQ.run(taskId, side, q.origin, q.rowIndex, q.reason, q.field ?? null, JSON.stringify(quarantineRecord(q.record)), now);
+    this.st.insertQ.run(
+      taskId,
+      side,
+      q.origin,
+      q.rowIndex,
+      q.reason,
+      q.field ?? null,
+      JSON.stringify(quarantineRecord(q.record)),
+      now,
+    );
   }
 
   /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`, except those of `exceptTasks`. */
@@ -280,64 +321,4 @@ export class DataSpool {
       for (const id of ids) this.st.markResent.run(at, id);
     })();
   }
-}
-
-interface OutboxRow {
-  id: number;
-  batch_id: string;
-  task_id: string;
-  epoch: string;
-  sequence: number;
-  subject: string;
-  envelope: Buffer;
-  records: number;
-  bytes: number;
-  created_at: number;
-  published_at: number | null;
-  send_count: number;
-}
-const toBatch = (r: OutboxRow): OutboxBatch => ({
-  id: r.id,
-  batchId: r.batch_id,
-  taskId: r.task_id,
-  epoch: r.epoch,
-  sequence: r.sequence,
-  subject: r.subject,
-  envelope: r.envelope,
-  records: r.records,
-  bytes: r.bytes,
-  createdAt: r.created_at,
-  publishedAt: r.published_at,
-  sendCount: r.send_count,
-});
-interface QRow {
-  id: number;
-  task_id: string;
-  side: 'provider' | 'consumer';
-  origin: string;
-  row_index: number;
-  reason: string;
-  field: string | null;
-  record: string;
-  created_at: number;
-  resent_at: number | null;
-}
-const toEntry = (r: QRow): QuarantineEntry => ({
-  id: r.id,
-  taskId: r.task_id,
-  side: r.side,
-  origin: r.origin,
-  rowIndex: r.row_index,
-  reason: r.reason,
-  field: r.field,
-  record: JSON.parse(r.record) as Record<string, unknown>,
-  createdAt: r.created_at,
-  resentAt: r.resent_at,
-});
-
-/** A quarantined record as stored and reported: its original values in wire form (values/wire.ts). */
-function quarantineRecord(record: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) out[k] = toWire(fromDriver(v));
-  return out;
 }

@@ -74,7 +74,9 @@ export class FileSpool {
            state = 'sending', started_at = excluded.started_at, finished_at = NULL`,
       ),
       ack: hintDb.prepare('UPDATE file_transfers SET acked_chunks = ? WHERE file_id = ? AND acked_chunks < ?'),
-      done: db.prepare("UPDATE file_transfers SET state = 'done', acked_chunks = chunk_count, finished_at = ? WHERE file_id = ?"),
+      done: db.prepare(
+        "UPDATE file_transfers SET state = 'done', acked_chunks = chunk_count, finished_at = ? WHERE file_id = ?",
+      ),
       pending: db.prepare("SELECT count(*) AS n FROM file_transfers WHERE task_id = ? AND state = 'sending'"),
       unfinished: db.prepare("SELECT * FROM file_transfers WHERE task_id = ? AND state = 'sending'"),
       forget: db.prepare('DELETE FROM file_transfers WHERE file_id = ?'),

@@ -1,11 +1,9 @@
 // The task supervisor (前置管理: 任务受理/解析/执行): turns the desired assignment set into running task
 // runners. Level-triggered: apply() takes the full set each time and converges to it: starts new tasks,
 // restarts tasks whose generation changed, stops tasks that left the set or were disabled. Each applied
-// assignment yields an outcome (applied / rejected with reason) for central.
+// assignment yields an outcome (applied / rejected with reason) for central. It knows runners only: what a
+// runner needs beyond its context (the data plane, spools, connectors) its factory brings (runners.ts).
 import type { Logger } from 'pino';
-import type { DataPlane } from '../exchange/data-plane.js';
-import type { DataSpool } from '../spool/data-spool.js';
-import type { FileSpool } from '../spool/file-spool.js';
 
 /** The parts of an assignment the supervisor needs (decoded TaskSpec). */
 export interface TaskAssignment {
@@ -29,18 +27,15 @@ export interface TaskRunner {
   lag?(): { lagMs: number; pendingBatches: number };
 }
 
+/** What every runner is given; a supervisor of runners that need more is created with a wider context type. */
 export interface RunnerContext {
   logger: Logger;
-  /** The agent's data plane; undefined when central gave no exchange center at enrollment. */
-  dataPlane?: DataPlane | undefined;
-  dataSpool?: DataSpool | undefined;
-  fileSpool?: FileSpool | undefined;
   /** Records an observation in the outbox for central (task runs, events). */
   report(kind: 'task_run' | 'event' | 'traffic' | 'quarantine' | 'reconcile', body: Record<string, unknown>): void;
 }
 
 /** Creates a runner or throws with the reason the assignment is rejected (unknown binding, bad params). */
-export type RunnerFactory = (task: TaskAssignment, ctx: RunnerContext) => TaskRunner;
+export type RunnerFactory<C extends RunnerContext = RunnerContext> = (task: TaskAssignment, ctx: C) => TaskRunner;
 
 export interface Outcome {
   assignmentId: string;
@@ -54,14 +49,23 @@ interface Running {
   runner: TaskRunner | undefined;
 }
 
-export class TaskSupervisor {
+export class TaskSupervisor<C extends RunnerContext = RunnerContext> {
   private readonly running = new Map<string, Running>();
+  private readonly log: Logger;
+  /** The factory of a task's kind bound to the context, or undefined for a kind without one. */
+  private readonly factoryOf: (kind: string) => ((task: TaskAssignment) => TaskRunner) | undefined;
 
   constructor(
-    private readonly factories: Readonly<Record<string, RunnerFactory>>,
-    private readonly ctx: RunnerContext,
+    factories: Readonly<Record<string, RunnerFactory<C>>>,
+    ctx: C,
     private readonly stopGraceMs: number,
-  ) {}
+  ) {
+    this.log = ctx.logger;
+    this.factoryOf = (kind) => {
+      const f = factories[kind];
+      return f && ((task) => f(task, ctx));
+    };
+  }
 
   /** Converges to `desired`; returns an outcome for every assignment that is new or changed. */
   async apply(desired: readonly TaskAssignment[]): Promise<Outcome[]> {
@@ -72,7 +76,7 @@ export class TaskSupervisor {
       if (!next || next.generation !== r.task.generation) {
         await this.stopOne(id, r);
         this.running.delete(id);
-        if (!next) this.ctx.logger.info({ taskId: id }, 'task removed');
+        if (!next) this.log.info({ taskId: id }, 'task removed');
       }
     }
     for (const task of desired) {
@@ -86,24 +90,24 @@ export class TaskSupervisor {
     const base = { assignmentId: task.id, generation: task.generation };
     if (!task.enabled) {
       this.running.set(task.id, { task, runner: undefined });
-      this.ctx.logger.info({ taskId: task.id }, 'task disabled');
+      this.log.info({ taskId: task.id }, 'task disabled');
       return { ...base, applied: true, reason: 'disabled' };
     }
-    const factory = this.factories[task.kind];
+    const factory = this.factoryOf(task.kind);
     if (!factory) {
       this.running.set(task.id, { task, runner: undefined });
       return { ...base, applied: false, reason: `this agent has no runner for task kind ${JSON.stringify(task.kind)}` };
     }
     try {
-      const runner = factory(task, this.ctx);
+      const runner = factory(task);
       this.running.set(task.id, { task, runner });
-      this.ctx.logger.info({ taskId: task.id, kind: task.kind, generation: task.generation }, 'task started');
+      this.log.info({ taskId: task.id, kind: task.kind, generation: task.generation }, 'task started');
       return { ...base, applied: true, reason: '' };
     } catch (err) {
       // Remember the rejected generation so it is not retried on every poll; a new generation retries.
       this.running.set(task.id, { task, runner: undefined });
       const reason = err instanceof Error ? err.message : String(err);
-      this.ctx.logger.warn({ taskId: task.id, reason }, 'task rejected');
+      this.log.warn({ taskId: task.id, reason }, 'task rejected');
       return { ...base, applied: false, reason };
     }
   }
@@ -132,7 +136,7 @@ export class TaskSupervisor {
       await r.runner?.stop(this.stopGraceMs);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      this.ctx.logger.error({ taskId: id, reason }, 'task runner failed to stop');
+      this.log.error({ taskId: id, reason }, 'task runner failed to stop');
     }
   }
 }

@@ -1,5 +1,5 @@
-// Encoding of data-plane messages: Envelope (records or a file chunk), Receipt and stream-progress
-// control messages, plus the payload codecs (JSON records, deflate when it pays, sha-256).
+// Encoding of data-plane messages: Envelope (records or a file chunk), Receipt, stream-progress and
+// online-query request/reply messages, plus the payload codecs (JSON records, deflate when it pays, sha-256).
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { envelopeTypes } from '../../../proto/index.js';
@@ -72,12 +72,26 @@ const T = envelopeTypes();
 
 /** A Buffer over the same memory (no copy: payloads are up to megabytes). */
 const view = (u: unknown): Buffer =>
-  Buffer.isBuffer(u) ? u : u instanceof Uint8Array ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : Buffer.from((u as number[] | undefined) ?? []);
+  Buffer.isBuffer(u)
+    ? u
+    : u instanceof Uint8Array
+      ? Buffer.from(u.buffer, u.byteOffset, u.byteLength)
+      : Buffer.from((u as number[] | undefined) ?? []);
 
 /** Numbers from protobufjs 64-bit fields (Long objects when long.js is present). */
-const num = (v: unknown): number => (typeof v === 'number' ? v : v && typeof v === 'object' && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : Number(v ?? 0));
+const num = (v: unknown): number =>
+  typeof v === 'number'
+    ? v
+    : v && typeof v === 'object' && 'toNumber' in v
+      ? (v as { toNumber(): number }).toNumber()
+      : Number(v ?? 0);
 const ENUM_COMPRESSION: Compression[] = ['COMPRESSION_NONE', 'COMPRESSION_DEFLATE', 'COMPRESSION_ZSTD'];
-const ENUM_KIND: (PayloadKind | 'PAYLOAD_KIND_UNSPECIFIED')[] = ['PAYLOAD_KIND_UNSPECIFIED', 'PAYLOAD_KIND_RECORDS', 'PAYLOAD_KIND_FILE_CHUNK', 'PAYLOAD_KIND_PROBE'];
+const ENUM_KIND: (PayloadKind | 'PAYLOAD_KIND_UNSPECIFIED')[] = [
+  'PAYLOAD_KIND_UNSPECIFIED',
+  'PAYLOAD_KIND_RECORDS',
+  'PAYLOAD_KIND_FILE_CHUNK',
+  'PAYLOAD_KIND_PROBE',
+];
 
 export const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
@@ -99,7 +113,6 @@ export const ENVELOPE_HEADER = 'Xchg-Envelope';
 export function encodeEnvelopeHeader(e: Omit<EnvelopeData, 'payload'>): string {
   return Buffer.from(encodeEnvelope({ ...e, payload: EMPTY })).toString('base64');
 }
-
 
 export function encodeEnvelope(e: EnvelopeData): Uint8Array {
   return T.Envelope.encode(
@@ -229,6 +242,48 @@ export function decodeProgressReply(b: Uint8Array): Required<ProgressReply> {
   };
 }
 
+/** Online query (联机查询): a keyed question from a consumer's agent to the provider's agent. */
+export interface QueryRequest {
+  subscriptionId: string;
+  requester: string;
+  /** One field (by its name at the consumer) and the value looked for. */
+  key: Record<string, string>;
+}
+
+/** The answer; `record` is in wire form (values/wire.ts). */
+export type QueryReply = { ok: true; found: boolean; record?: Record<string, unknown> } | { ok: false; error: string };
+
+export function encodeQueryRequest(q: QueryRequest): Uint8Array {
+  return T.QueryRequest.encode(
+    T.QueryRequest.fromObject({ subscriptionId: q.subscriptionId, requesterNodeId: q.requester, key: q.key }),
+  ).finish();
+}
+
+export function decodeQueryRequest(b: Uint8Array): QueryRequest {
+  const m = T.QueryRequest.decode(b) as unknown as Record<string, unknown>;
+  const key = (m['key'] ?? {}) as Record<string, unknown>;
+  return {
+    subscriptionId: String(m['subscriptionId'] ?? ''),
+    requester: String(m['requesterNodeId'] ?? ''),
+    key: Object.fromEntries(Object.entries(key).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+export function encodeQueryReply(r: QueryReply): Uint8Array {
+  const fields = r.ok
+    ? { ok: true, found: r.found, recordJson: r.record ? JSON.stringify(r.record) : '' }
+    : { ok: false, error: r.error };
+  return T.QueryReply.encode(T.QueryReply.fromObject(fields)).finish();
+}
+
+/** Throws when the bytes are not a QueryReply. */
+export function decodeQueryReply(b: Uint8Array): QueryReply {
+  const m = T.QueryReply.decode(b) as unknown as Record<string, unknown>;
+  if (!m['ok']) return { ok: false, error: String(m['error'] ?? '') };
+  const json = String(m['recordJson'] ?? '');
+  return { ok: true, found: Boolean(m['found']), ...(json && { record: JSON.parse(json) as Record<string, unknown> }) };
+}
+
 /** Below this size compression is not tried (the deflate header and CPU cost outweigh the gain). */
 const COMPRESS_MIN_BYTES = 4096;
 
@@ -237,7 +292,15 @@ const COMPRESS_MIN_BYTES = 4096;
  * them when that saves at least 10 %.
  */
 export function packRecords(p: RecordsPayload): { payload: Buffer; compression: Compression; rawBytes: number } {
-  const raw = Buffer.from(JSON.stringify({ enc: RECORDS_ENCODING, columns: p.columns, rows: p.rows.map(rowToWire), ...(p.ops && { ops: p.ops }) }), 'utf8');
+  const raw = Buffer.from(
+    JSON.stringify({
+      enc: RECORDS_ENCODING,
+      columns: p.columns,
+      rows: p.rows.map(rowToWire),
+      ...(p.ops && { ops: p.ops }),
+    }),
+    'utf8',
+  );
   if (raw.length >= COMPRESS_MIN_BYTES) {
     const z = deflateRawSync(raw, { level: 1 });
     if (z.length < raw.length * 0.9) return { payload: z, compression: 'COMPRESSION_DEFLATE', rawBytes: raw.length };
@@ -254,7 +317,10 @@ export function unpackRecords(payload: Buffer, compression: Compression): Record
   const p = JSON.parse(raw.toString('utf8')) as RecordsPayload & { enc?: number };
   if (!Array.isArray(p.columns) || !Array.isArray(p.rows)) throw new Error('records payload lacks columns or rows');
   const enc = p.enc ?? 0;
-  if (enc > RECORDS_ENCODING) throw new Error(`records payload encoding ${enc} is newer than this agent understands (${RECORDS_ENCODING}): upgrade it`);
+  if (enc > RECORDS_ENCODING)
+    throw new Error(
+      `records payload encoding ${enc} is newer than this agent understands (${RECORDS_ENCODING}): upgrade it`,
+    );
   if (enc >= 1) for (const row of p.rows) rowFromWire(row as unknown[]);
   return { columns: p.columns, rows: p.rows, ...(p.ops && { ops: p.ops }) };
 }

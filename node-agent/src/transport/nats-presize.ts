@@ -20,7 +20,12 @@ export function presizeLargeMessages(): boolean {
   if (installed) return true;
   const proto = Parser.prototype as unknown as { parse?: (this: ParserState, buf: Uint8Array) => void };
   const parse = proto.parse;
-  if (typeof parse !== 'function' || typeof DenoBuffer.prototype.grow !== 'function' || !('capacity' in DenoBuffer.prototype)) return false;
+  if (
+    typeof parse !== 'function' ||
+    typeof DenoBuffer.prototype.grow !== 'function' ||
+    !('capacity' in DenoBuffer.prototype)
+  )
+    return false;
   proto.parse = function (this: ParserState, buf: Uint8Array): void {
     parse.call(this, buf);
     const pending = this.msgBuf;

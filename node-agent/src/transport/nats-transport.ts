@@ -8,6 +8,7 @@
 //   <p>.f.<node>.<task>     file chunks addressed to <node> (stream <S>_FILES, memory, work queue)
 //   <p>.ctl.<node>          stream-progress questions to <node> (core request/reply)
 //   <p>.q.<node>            online queries (联机查询) to <node> (core request/reply)
+//   <p>.rc.<node>           reconciliation (对账) questions to <node> (core request/reply)
 //
 // File chunks have their own stream in memory: the source file is their spool (the provider re-sends
 // from the consumer's committed point whatever the broker loses), the provider keeps at most a small
@@ -15,7 +16,19 @@
 // only to delete them a moment later would cost its disk what every department shares. The stream's
 // byte limit refuses new chunks when full (discard new): the provider backs off and retries.
 import { connect } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg, type PubAck } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type PubAck,
+} from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos, type NatsConnection, type Msg, type Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
@@ -49,6 +62,9 @@ export class Subjects {
   }
   query(node: string): string {
     return `${this.prefix}.q.${node}`;
+  }
+  reconcile(node: string): string {
+    return `${this.prefix}.rc.${node}`;
   }
   streamSubjects(): string[] {
     return [`${this.prefix}.n.>`];
@@ -88,7 +104,10 @@ export class NatsTransport {
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
-    if (!presizeLargeMessages()) opts.logger.warn('NATS client internals changed: large messages are received without pre-sizing (slower, still correct)');
+    if (!presizeLargeMessages())
+      opts.logger.warn(
+        'NATS client internals changed: large messages are received without pre-sizing (slower, still correct)',
+      );
     const nc = await connect({
       servers: opts.servers,
       name: `xchg-agent ${opts.nodeId}`,
@@ -149,13 +168,22 @@ export class NatsTransport {
     this.streamReady = true;
   }
 
-  private async addStream(name: string, cfg: { subjects: string[]; storage: StorageType; max_bytes?: number; discard?: DiscardPolicy }): Promise<void> {
+  private async addStream(
+    name: string,
+    cfg: { subjects: string[]; storage: StorageType; max_bytes?: number; discard?: DiscardPolicy },
+  ): Promise<void> {
     const jsm = await this.manager();
     try {
       await jsm.streams.info(name);
     } catch {
       try {
-        await jsm.streams.add({ name, retention: RetentionPolicy.Workqueue, duplicate_window: nanos(120_000), max_msg_size: -1, ...cfg });
+        await jsm.streams.add({
+          name,
+          retention: RetentionPolicy.Workqueue,
+          duplicate_window: nanos(120_000),
+          max_msg_size: -1,
+          ...cfg,
+        });
         this.log.info({ stream: name }, 'stream created');
       } catch (err) {
         // Another agent created it first: fine if it now exists.
@@ -228,7 +256,11 @@ export class NatsTransport {
         while (!signal.aborted) {
           // A long-lived pull with slow heartbeats: a loaded machine (an fsync stalling the event loop for
           // a second) must not abort a fetch whose messages would then wait out the ack wait.
-          const iter = await consumer.fetch({ max_messages: opts.batch ?? 64, expires: 30_000, idle_heartbeat: 10_000 });
+          const iter = await consumer.fetch({
+            max_messages: opts.batch ?? 64,
+            expires: 30_000,
+            idle_heartbeat: 10_000,
+          });
           const stop = (): void => void iter.stop();
           signal.addEventListener('abort', stop, { once: true });
           try {
@@ -245,7 +277,8 @@ export class NatsTransport {
         this.consumersReady.delete(durable);
         this.streamReady = false;
         failures++;
-        if (failures === 1 || failures % 20 === 0) this.log.warn({ durable, err: (err as Error).message }, 'consumer interrupted; retrying');
+        if (failures === 1 || failures % 20 === 0)
+          this.log.warn({ durable, err: (err as Error).message }, 'consumer interrupted; retrying');
         await sleep(Math.min(2_000, 100 * failures), signal);
       }
     }
@@ -256,7 +289,9 @@ export class NatsTransport {
       queue: subject,
       callback: (err, m) => {
         if (err) return this.log.warn({ subject, err: err.message }, 'subscription error');
-        Promise.resolve(handler(m)).catch((e: unknown) => this.log.warn({ subject, err: (e as Error).message }, 'request handler failed'));
+        Promise.resolve(handler(m)).catch((e: unknown) =>
+          this.log.warn({ subject, err: (e as Error).message }, 'request handler failed'),
+        );
       },
     });
   }

@@ -1,0 +1,89 @@
+// The one publish path of the data plane: every unit a provider sends — a record batch from the outbox,
+// a file chunk from its source file — goes to JetStream through send(): one window of async publishes
+// shared by all streams, one message-id rule, one failure log.
+//
+// Invariants
+//  - At most `window` publishes are in flight; room() says how many more may start now.
+//  - The first send of a unit uses its id as Nats-Msg-Id; re-send n uses "<id>~<n>", so the broker's
+//    dedup window cannot swallow a re-send of a unit the broker itself lost. A retry after a failed
+//    publish keeps the id it had, so a copy the broker did store is deduplicated instead of doubled.
+//  - The NATS client references `body` until the publish settles: a caller reuses a buffer only after
+//    send() resolved (after a rejection the client may still hold it).
+//  - Failures are logged at most every 5 s (a broker that is down fails every publish); callers retry.
+//  - The publisher never marks anything delivered: only receipts do (receipts.ts).
+import type { Logger } from 'pino';
+import type { NatsTransport } from '../transport/nats-transport.js';
+
+/** One unit to publish. */
+export interface Outgoing {
+  subject: string;
+  body: Uint8Array;
+  /** The unit's id (batch id, or "<file id>-<chunk>"). */
+  id: string;
+  /** How many times it was sent before and marked for re-sending (0 on the first send). */
+  sendCount: number;
+  /** Headers (a file chunk's envelope in split form). */
+  headers?: Record<string, string> | undefined;
+  /** What it is, for the failure log: an outbox batch (default) or a file chunk. */
+  kind?: 'batch' | 'chunk';
+}
+
+/** Failure log phrases by unit kind (operators and tests look for them). */
+const FAILED = {
+  batch: 'publish failed; batches stay in the outbox',
+  chunk: 'chunk publish failed; retrying',
+} as const;
+
+/** The JetStream message id of a unit's send number `sendCount`. */
+export const messageId = (id: string, sendCount: number): string => (sendCount === 0 ? id : `${id}~${sendCount}`);
+
+export class Publisher {
+  private inFlight = 0;
+  private failedAt = 0;
+  private lastFailureLog = 0;
+  private readonly listeners = new Set<() => void>();
+
+  /** @param window publishes kept in flight at most (dataPlane.publishWindow, default 32) */
+  constructor(
+    private readonly window: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Publishes that may start now. */
+  room(): number {
+    return this.window - this.inFlight;
+  }
+
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  /** Whether a publish failed within the last `ms` (the broker is down or its stream full). */
+  failedWithin(ms: number): boolean {
+    return Date.now() - this.failedAt < ms;
+  }
+
+  /** Calls `fn` whenever a publish settles (pumps refill the window). Returns the unsubscribe. */
+  onSettled(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Publishes one unit; resolves on the broker's ack, rejects (after logging, at most every 5 s) on failure. */
+  async send(t: NatsTransport, m: Outgoing): Promise<void> {
+    this.inFlight++;
+    try {
+      await t.publish(m.subject, m.body, messageId(m.id, m.sendCount), m.headers);
+    } catch (err) {
+      this.failedAt = Date.now();
+      if (this.failedAt - this.lastFailureLog > 5_000) {
+        this.lastFailureLog = this.failedAt;
+        this.log.warn({ err: (err as Error).message, id: m.id }, FAILED[m.kind ?? 'batch']);
+      }
+      throw err;
+    } finally {
+      this.inFlight--;
+      for (const fn of this.listeners) fn();
+    }
+  }
+}
