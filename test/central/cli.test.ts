@@ -59,13 +59,21 @@ interface ReportJson {
 /** Terminal columns of a string: CJK and fullwidth characters take two. */
 function columns(s: string): number {
   let w = 0;
-  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1;
+  for (const ch of s)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch)
+      ? 2
+      : 1;
   return w;
 }
 
 /** The table's rows keyed by the value in their first column. */
 function rowsByFirstCell(table: string): Map<string, string> {
-  return new Map(table.trimEnd().split('\n').map((line) => [line.split(/\s+/)[0]!, line]));
+  return new Map(
+    table
+      .trimEnd()
+      .split('\n')
+      .map((line) => [line.split(/\s+/)[0]!, line]),
+  );
 }
 
 /** A port nothing listens on. */
@@ -134,7 +142,9 @@ describe('cli - the xchg command against a real central', () => {
     const health = { agentVersion: '9.9.9', outboxDepth: 7, spoolDepth: 2, state: 'RUNNING' };
     await unary((cb) => agent.Heartbeat({ health, sentAtMs: Date.now() }, md, cb));
     const event = { severity: 'warn', code: 'SINK_SLOW', message: '写入较慢' };
-    await unary((cb) => agent.Report({ items: [{ reportId: 'cli-r1', seq: 1, observedAtMs: Date.now(), event }] }, md, cb));
+    await unary((cb) =>
+      agent.Report({ items: [{ reportId: 'cli-r1', seq: 1, observedAtMs: Date.now(), event }] }, md, cb),
+    );
   });
 
   afterAll(async () => {
@@ -185,7 +195,16 @@ describe('cli - the xchg command against a real central', () => {
       ['360000', '江西省', 'province', null],
       ['360100', '南昌市', 'city', '360000'],
     ]);
-    const created = await json<DepartmentJson>(['dept', 'create', '--code', 'nc-gaj', '--name', '南昌市公安局', '--region', '360100']);
+    const created = await json<DepartmentJson>([
+      'dept',
+      'create',
+      '--code',
+      'nc-gaj',
+      '--name',
+      '南昌市公安局',
+      '--region',
+      '360100',
+    ]);
     expect(created).toMatchObject({ code: 'nc-gaj', name: '南昌市公安局', regionCode: '360100' });
     const inCity = await json<DepartmentJson[]>(['dept', 'list', '--region', '360100']);
     expect(inCity.map((d) => d.code)).toEqual(['nc-gaj']);
@@ -217,7 +236,14 @@ describe('cli - the xchg command against a real central', () => {
     // The token that enrolled the node of beforeAll is used, by that node.
     expect(tokens.find((t) => t.nodeName === '省厅前置机-01')).toMatchObject({ usedByNodeId: node.nodeId });
     // -o json gives the whole answer: the secret and its record.
-    const whole = await json<{ token: string; record: TokenJson }>(['token', 'create', '--dept', 'gat', '--node', 'gat-03']);
+    const whole = await json<{ token: string; record: TokenJson }>([
+      'token',
+      'create',
+      '--dept',
+      'gat',
+      '--node',
+      'gat-03',
+    ]);
     expect(whole.token).toMatch(/^xet_/);
     expect(whole.record).toMatchObject({ nodeName: 'gat-03', departmentCode: 'gat', usedAt: null });
   });
@@ -240,7 +266,9 @@ describe('cli - the xchg command against a real central', () => {
     const create = ['task', 'create', '--name', 'n', '--kind', 'sync', '--node', node.nodeId, '--binding', 'b'];
     expect(expectFailure(await xchg([...create, '--interval', 'soon']), 2)).toContain("'--interval <duration>'");
     expect(expectFailure(await xchg([...create, '--params', '[1]']), 2)).toContain("'--params <json>'");
-    expect(expectFailure(await xchg(['regoin', 'list']), 2)).toBe("xchg: unknown command 'regoin' (Did you mean region?)");
+    expect(expectFailure(await xchg(['regoin', 'list']), 2)).toBe(
+      "xchg: unknown command 'regoin' (Did you mean region?)",
+    );
     expect(expectFailure(await xchg(['region', 'list', '-o', 'yaml']), 2)).toContain('Allowed choices are table, json');
     const incomplete = await xchg(['region', 'create', '--code', '360200']);
     expect(expectFailure(incomplete, 2)).toContain("required option '--name <name>' not specified");
@@ -281,7 +309,16 @@ describe('cli - the xchg command against a real central', () => {
     const [header, row, ...rest] = r.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^ID\s+NAME\s+DEPARTMENT\s+REGION\s+STATUS\s+HEARTBEAT\s+VERSION\s+OUTBOX$/);
     expect(rest).toEqual([]);
-    const cells = [node.nodeId, '省厅前置机-01', '公安厅 \\(gat\\)', '江西省 \\(360000\\)', 'online', '(\\d+[smhd])+ ago', '9\\.9\\.9', '7'];
+    const cells = [
+      node.nodeId,
+      '省厅前置机-01',
+      '公安厅 \\(gat\\)',
+      '江西省 \\(360000\\)',
+      'online',
+      '(\\d+[smhd])+ ago',
+      '9\\.9\\.9',
+      '7',
+    ];
     expect(row).toMatch(new RegExp(`^${cells.join('\\s+')}$`));
     // The outbox column is right-aligned: its last digit ends where the header ends.
     expect(columns(row!)).toBe(columns(header!));
@@ -306,44 +343,95 @@ describe('cli - the xchg command against a real central', () => {
   });
 
   it('cli - node reports shows the newest first; --limit takes the newest, --before pages back; bad values name the flag', async () => {
-    const items = [2, 3].map((seq) => ({ reportId: `cli-r${seq}`, seq, observedAtMs: Date.now(), event: { severity: 'info', code: `C${seq}`, message: 'm' } }));
+    const items = [2, 3].map((seq) => ({
+      reportId: `cli-r${seq}`,
+      seq,
+      observedAtMs: Date.now(),
+      event: { severity: 'info', code: `C${seq}`, message: 'm' },
+    }));
     await unary((cb) => agent.Report({ items }, md, cb));
-    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId])).map((r) => r.reportId)).toEqual(['cli-r3', 'cli-r2', 'cli-r1']);
+    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId])).map((r) => r.reportId)).toEqual([
+      'cli-r3',
+      'cli-r2',
+      'cli-r1',
+    ]);
 
     // A full page says how to get the older ones (on stderr: stdout stays the table).
     const page = await xchg(['node', 'reports', node.nodeId, '--limit', '2']);
     expect(page.code).toBe(0);
-    expect(page.stdout.trimEnd().split('\n').map((l) => l.trim().split(/\s+/)[0])).toEqual(['SEQ', '3', '2']);
+    expect(
+      page.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0]),
+    ).toEqual(['SEQ', '3', '2']);
     expect(page.stderr).toBe('2 reports shown; older ones: --before cli-r2\n');
     const last = await xchg(['node', 'reports', node.nodeId, '--limit', '2', '--before', 'cli-r2']);
-    expect(last.stdout.trimEnd().split('\n').map((l) => l.trim().split(/\s+/)[0])).toEqual(['SEQ', '1']);
+    expect(
+      last.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0]),
+    ).toEqual(['SEQ', '1']);
     expect(last.stderr).toBe('');
-    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId, '--before', 'cli-r1'])).map((r) => r.reportId)).toEqual([]);
+    expect(
+      (await json<ReportJson[]>(['node', 'reports', node.nodeId, '--before', 'cli-r1'])).map((r) => r.reportId),
+    ).toEqual([]);
 
     const zero = expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', '0']), 2);
     expect(zero).toContain("'--limit <n>'");
     expect(zero).toContain("'0' is invalid");
-    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', 'ten']), 2)).toContain("'ten' is invalid");
-    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', '10001']), 1)).toBe('xchg: --limit: must be <= 10000');
-    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--before', 'nope']), 1)).toBe('xchg: --before: report "nope" not found');
+    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', 'ten']), 2)).toContain(
+      "'ten' is invalid",
+    );
+    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--limit', '10001']), 1)).toBe(
+      'xchg: --limit: must be <= 10000',
+    );
+    expect(expectFailure(await xchg(['node', 'reports', node.nodeId, '--before', 'nope']), 1)).toBe(
+      'xchg: --before: report "nope" not found',
+    );
     // The refused commands changed nothing.
-    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId])).map((r) => r.reportId)).toEqual(['cli-r3', 'cli-r2', 'cli-r1']);
+    expect((await json<ReportJson[]>(['node', 'reports', node.nodeId])).map((r) => r.reportId)).toEqual([
+      'cli-r3',
+      'cli-r2',
+      'cli-r1',
+    ]);
   });
 
   it('cli - task create, update, list, get and delete', async () => {
     const t = await json<TaskJson>([
-      'task', 'create', '--name', '人口基础信息同步', '--kind', 'sync', '--node', node.nodeId,
-      '--binding', 'people_db', '--params', '{"table":"people"}', '--interval', '1m30s',
+      'task',
+      'create',
+      '--name',
+      '人口基础信息同步',
+      '--kind',
+      'sync',
+      '--node',
+      node.nodeId,
+      '--binding',
+      'people_db',
+      '--params',
+      '{"table":"people"}',
+      '--interval',
+      '1m30s',
     ]);
     expect(t).toMatchObject({ name: '人口基础信息同步', kind: 'sync', nodeId: node.nodeId, binding: 'people_db' });
     expect([t.params, t.intervalMs, t.enabled, t.generation]).toEqual([{ table: 'people' }, 90_000, true, 1]);
 
     const u = await json<TaskJson>(['task', 'update', t.id, '--enabled', 'false', '--interval', '5m']);
-    expect([u.id, u.enabled, u.intervalMs, u.generation, u.params]).toEqual([t.id, false, 300_000, 2, { table: 'people' }]);
+    expect([u.id, u.enabled, u.intervalMs, u.generation, u.params]).toEqual([
+      t.id,
+      false,
+      300_000,
+      2,
+      { table: 'people' },
+    ]);
     expect(expectFailure(await xchg(['task', 'update', t.id]), 2)).toContain('nothing to change');
 
     const list = await xchg(['task', 'list', '--node', node.nodeId]);
-    expect(rowsByFirstCell(list.stdout).get(t.id)).toMatch(/人口基础信息同步\s+sync\s+\S+\s+-\s+people_db\s+5m\s+no\s+2\s/);
+    expect(rowsByFirstCell(list.stdout).get(t.id)).toMatch(
+      /人口基础信息同步\s+sync\s+\S+\s+-\s+people_db\s+5m\s+no\s+2\s/,
+    );
     const get = await xchg(['task', 'get', t.id]);
     expect(get.stdout).toMatch(/^Params\s+\{"table":"people"\}$/m);
     expect(get.stdout).toMatch(/^Every\s+5m$/m);

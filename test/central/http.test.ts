@@ -54,8 +54,12 @@ async function call<T = unknown>(
 }
 
 async function seedRegions(app: App): Promise<void> {
-  expect((await call(app, 'POST', '/api/v1/regions', { code: '360000', name: '江西省', level: 'province' })).status).toBe(201);
-  expect((await call(app, 'POST', '/api/v1/departments', { code: 'gat', name: '公安厅', regionCode: '360000' })).status).toBe(201);
+  expect(
+    (await call(app, 'POST', '/api/v1/regions', { code: '360000', name: '江西省', level: 'province' })).status,
+  ).toBe(201);
+  expect(
+    (await call(app, 'POST', '/api/v1/departments', { code: 'gat', name: '公安厅', regionCode: '360000' })).status,
+  ).toBe(201);
 }
 
 /** Asserts the request was refused with 400 naming `field`, and that the listing at `listUrl` did not change. */
@@ -89,7 +93,13 @@ describe('http auth', () => {
   it('auth - a wrong token is 401 and a write with it creates nothing', async () => {
     const { app, d } = await start();
     for (const token of ['wrong', TEST_ADMIN_TOKEN + 'x', TEST_ADMIN_TOKEN.slice(0, -1) + 'X']) {
-      const res = await call<ErrorBody>(app, 'POST', '/api/v1/regions', { code: '360000', name: '江西省', level: 'province' }, { token });
+      const res = await call<ErrorBody>(
+        app,
+        'POST',
+        '/api/v1/regions',
+        { code: '360000', name: '江西省', level: 'province' },
+        { token },
+      );
       expect(res.status).toBe(401);
       expect(res.body.error.message).toMatch(/unknown or revoked token/);
     }
@@ -107,13 +117,25 @@ describe('http auth', () => {
 describe('http regions and departments', () => {
   it('regions - create, get, list and delete a province/city tree', async () => {
     const { app } = await start();
-    const p = await call<{ code: string; parentCode: null; createdAt: number }>(app, 'POST', '/api/v1/regions', { code: '360000', name: '江西省', level: 'province' });
+    const p = await call<{ code: string; parentCode: null; createdAt: number }>(app, 'POST', '/api/v1/regions', {
+      code: '360000',
+      name: '江西省',
+      level: 'province',
+    });
     expect(p.status).toBe(201);
     expect(p.body).toMatchObject({ code: '360000', name: '江西省', level: 'province', parentCode: null });
     expect(typeof p.body.createdAt).toBe('number');
-    const c = await call(app, 'POST', '/api/v1/regions', { code: '360100', name: '南昌市', level: 'city', parentCode: '360000' });
+    const c = await call(app, 'POST', '/api/v1/regions', {
+      code: '360100',
+      name: '南昌市',
+      level: 'city',
+      parentCode: '360000',
+    });
     expect(c.status).toBe(201);
-    expect((await call(app, 'GET', '/api/v1/regions/360100')).body).toMatchObject({ name: '南昌市', parentCode: '360000' });
+    expect((await call(app, 'GET', '/api/v1/regions/360100')).body).toMatchObject({
+      name: '南昌市',
+      parentCode: '360000',
+    });
     const list = await call<{ code: string }[]>(app, 'GET', '/api/v1/regions');
     expect(list.body.map((r) => r.code)).toEqual(['360000', '360100']);
 
@@ -128,7 +150,11 @@ describe('http regions and departments', () => {
   it('regions - a duplicate region is 409 and the list keeps the first', async () => {
     const { app } = await start();
     await call(app, 'POST', '/api/v1/regions', { code: '360000', name: '江西省', level: 'province' });
-    const dup = await call<ErrorBody>(app, 'POST', '/api/v1/regions', { code: '360000', name: 'other', level: 'province' });
+    const dup = await call<ErrorBody>(app, 'POST', '/api/v1/regions', {
+      code: '360000',
+      name: 'other',
+      level: 'province',
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.error).toMatchObject({ code: 'ALREADY_EXISTS', field: 'region' });
     expect(dup.body.error.message).toContain('360000');
@@ -140,7 +166,11 @@ describe('http regions and departments', () => {
     await call(app, 'POST', '/api/v1/regions', { code: '360000', name: '江西省', level: 'province' });
     await expectRejected(
       app,
-      { method: 'POST', url: '/api/v1/regions', body: { code: '360102', name: '东湖区', level: 'county', parentCode: '360000' } },
+      {
+        method: 'POST',
+        url: '/api/v1/regions',
+        body: { code: '360102', name: '东湖区', level: 'county', parentCode: '360000' },
+      },
       '/api/v1/regions',
       'parentCode',
       /must be a city/,
@@ -160,8 +190,14 @@ describe('http regions and departments', () => {
     const { app } = await start();
     await seedRegions(app);
     await call(app, 'POST', '/api/v1/regions', { code: '360100', name: '南昌市', level: 'city', parentCode: '360000' });
-    expect((await call(app, 'POST', '/api/v1/departments', { code: 'nc-gaj', name: '南昌市公安局', regionCode: '360100' })).status).toBe(201);
-    expect((await call(app, 'GET', '/api/v1/departments/nc-gaj')).body).toMatchObject({ code: 'nc-gaj', regionCode: '360100' });
+    expect(
+      (await call(app, 'POST', '/api/v1/departments', { code: 'nc-gaj', name: '南昌市公安局', regionCode: '360100' }))
+        .status,
+    ).toBe(201);
+    expect((await call(app, 'GET', '/api/v1/departments/nc-gaj')).body).toMatchObject({
+      code: 'nc-gaj',
+      regionCode: '360100',
+    });
     const all = await call<{ code: string }[]>(app, 'GET', '/api/v1/departments');
     expect(all.body.map((x) => x.code)).toEqual(['gat', 'nc-gaj']);
     const city = await call<{ code: string }[]>(app, 'GET', '/api/v1/departments?region=360100');
@@ -175,7 +211,11 @@ describe('http regions and departments', () => {
   it('departments - a duplicate department is 409 and an unknown region is 400 naming regionCode', async () => {
     const { app } = await start();
     await seedRegions(app);
-    const dup = await call<ErrorBody>(app, 'POST', '/api/v1/departments', { code: 'gat', name: 'x', regionCode: '360000' });
+    const dup = await call<ErrorBody>(app, 'POST', '/api/v1/departments', {
+      code: 'gat',
+      name: 'x',
+      regionCode: '360000',
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('ALREADY_EXISTS');
     await expectRejected(
@@ -193,7 +233,11 @@ describe('http validation', () => {
     const { app } = await start();
     const err = await expectRejected(
       app,
-      { method: 'POST', url: '/api/v1/regions', body: { code: '360000', name: '江西省', level: 'province', colour: 'red' } },
+      {
+        method: 'POST',
+        url: '/api/v1/regions',
+        body: { code: '360000', name: '江西省', level: 'province', colour: 'red' },
+      },
       '/api/v1/regions',
       'body.colour',
       /unknown field/,
@@ -203,7 +247,13 @@ describe('http validation', () => {
 
   it('validation - a missing required field is 400 naming it', async () => {
     const { app } = await start();
-    await expectRejected(app, { method: 'POST', url: '/api/v1/regions', body: { code: '360000', level: 'province' } }, '/api/v1/regions', 'body.name', /name/);
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/regions', body: { code: '360000', level: 'province' } },
+      '/api/v1/regions',
+      'body.name',
+      /name/,
+    );
   });
 
   it('validation - a wrong type is 400 naming the field', async () => {
@@ -219,23 +269,49 @@ describe('http validation', () => {
 
   it('validation - a value outside its enum or pattern is 400 naming the field', async () => {
     const { app } = await start();
-    await expectRejected(app, { method: 'POST', url: '/api/v1/regions', body: { code: '360000', name: '江西省', level: 'planet' } }, '/api/v1/regions', 'body.level', /./);
-    await expectRejected(app, { method: 'POST', url: '/api/v1/regions', body: { code: 'has space', name: 'x', level: 'province' } }, '/api/v1/regions', 'body.code', /pattern/);
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/regions', body: { code: '360000', name: '江西省', level: 'planet' } },
+      '/api/v1/regions',
+      'body.level',
+      /./,
+    );
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/regions', body: { code: 'has space', name: 'x', level: 'province' } },
+      '/api/v1/regions',
+      'body.code',
+      /pattern/,
+    );
   });
 
   it('validation - invalid JSON is 400 naming the body', async () => {
     const { app } = await start();
-    const err = await expectRejected(app, { method: 'POST', url: '/api/v1/regions', raw: '{"code": "360000", "name": ' }, '/api/v1/regions', 'body', /JSON/);
+    const err = await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/regions', raw: '{"code": "360000", "name": ' },
+      '/api/v1/regions',
+      'body',
+      /JSON/,
+    );
     expect(err.code).toBe('INVALID_ARGUMENT');
   });
 
   it('validation - an empty body sent as JSON is no body: an optional body is fine, a required one is named', async () => {
     const { app, d } = await start();
     const { node } = enrollNode(d, 'fe-01');
-    const dis = await call<{ enabled: boolean }>(app, 'POST', `/api/v1/nodes/${node.id}/disable`, undefined, { raw: '' });
+    const dis = await call<{ enabled: boolean }>(app, 'POST', `/api/v1/nodes/${node.id}/disable`, undefined, {
+      raw: '',
+    });
     expect(dis.status, dis.text).toBe(200);
     expect(dis.body.enabled).toBe(false);
-    const err = await expectRejected(app, { method: 'POST', url: '/api/v1/regions', raw: '' }, '/api/v1/regions', 'body', /object/);
+    const err = await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/regions', raw: '' },
+      '/api/v1/regions',
+      'body',
+      /object/,
+    );
     expect(err.code).toBe('INVALID_ARGUMENT');
   });
 
@@ -258,9 +334,10 @@ describe('http tokens and nodes', () => {
   it('tokens - issue, list (without the secret) and revoke an enrollment token', async () => {
     const { app, d } = await start();
     await seedRegions(app);
-    const res = await call<{ token: string; record: { id: string; departmentCode: string; nodeName: string; expiresAt: number; createdAt: number } }>(
-      app, 'POST', '/api/v1/tokens', { departmentCode: 'gat', nodeName: 'fe-01', ttlMs: 3_600_000 },
-    );
+    const res = await call<{
+      token: string;
+      record: { id: string; departmentCode: string; nodeName: string; expiresAt: number; createdAt: number };
+    }>(app, 'POST', '/api/v1/tokens', { departmentCode: 'gat', nodeName: 'fe-01', ttlMs: 3_600_000 });
     expect(res.status).toBe(201);
     expect(res.body.token).toMatch(/^xet_/);
     expect(res.body.record).toMatchObject({ departmentCode: 'gat', nodeName: 'fe-01', usedAt: null, revokedAt: null });
@@ -293,7 +370,13 @@ describe('http tokens and nodes', () => {
   it('tokens - a ttl below the minimum is 400 naming body.ttlMs', async () => {
     const { app } = await start();
     await seedRegions(app);
-    await expectRejected(app, { method: 'POST', url: '/api/v1/tokens', body: { departmentCode: 'gat', nodeName: 'fe-01', ttlMs: 10 } }, '/api/v1/tokens', 'body.ttlMs', />= 1000/);
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/tokens', body: { departmentCode: 'gat', nodeName: 'fe-01', ttlMs: 10 } },
+      '/api/v1/tokens',
+      'body.ttlMs',
+      />= 1000/,
+    );
   });
 
   it('tokens - a token for an already enrolled node name is 409', async () => {
@@ -311,7 +394,11 @@ describe('http tokens and nodes', () => {
     enrollNode(d, 'fe-02');
     d.nodes.heartbeat(node, { spoolDepth: 0 }, '0.1.0');
 
-    const list = await call<{ id: string; name: string; status: string; regionCode: string }[]>(app, 'GET', '/api/v1/nodes');
+    const list = await call<{ id: string; name: string; status: string; regionCode: string }[]>(
+      app,
+      'GET',
+      '/api/v1/nodes',
+    );
     expect(list.body.map((n) => [n.name, n.status, n.regionCode])).toEqual([
       ['fe-01', 'online', '360000'],
       ['fe-02', 'offline', '360000'],
@@ -321,11 +408,17 @@ describe('http tokens and nodes', () => {
     const other = await call<unknown[]>(app, 'GET', '/api/v1/nodes?department=other');
     expect(other.body).toEqual([]);
 
-    const one = await call<{ id: string; events: { kind: string }[]; acks: unknown[] }>(app, 'GET', `/api/v1/nodes/${node.id}`);
+    const one = await call<{ id: string; events: { kind: string }[]; acks: unknown[] }>(
+      app,
+      'GET',
+      `/api/v1/nodes/${node.id}`,
+    );
     expect(one.body.events.map((e) => e.kind)).toEqual(['enrolled', 'online']);
     expect(one.body.acks).toEqual([]);
 
-    const dis = await call<{ enabled: boolean }>(app, 'POST', `/api/v1/nodes/${node.id}/disable`, { reason: 'maintenance' });
+    const dis = await call<{ enabled: boolean }>(app, 'POST', `/api/v1/nodes/${node.id}/disable`, {
+      reason: 'maintenance',
+    });
     expect(dis.status).toBe(200);
     expect(dis.body.enabled).toBe(false);
     expect(d.nodes.events(node.id).at(-1)).toMatchObject({ kind: 'disabled', reason: 'maintenance' });
@@ -353,7 +446,13 @@ describe('http tokens and nodes', () => {
     const { app, d } = await start();
     const a = enrollNode(d, 'fe-01').node.id;
     const b = enrollNode(d, 'fe-02').node.id;
-    const ev = (reportId: string, seq: number) => ({ reportId, seq, observedAtMs: seq, kind: 'event', body: { code: reportId } });
+    const ev = (reportId: string, seq: number) => ({
+      reportId,
+      seq,
+      observedAtMs: seq,
+      kind: 'event',
+      body: { code: reportId },
+    });
     // Received in this order; b2 and b3 in one call (the same instant), where the node's sequence decides.
     d.reports.ingest(a, [ev('a1', 1), ev('a2', 2)]);
     d.manual!.advance(1000);
@@ -372,21 +471,47 @@ describe('http tokens and nodes', () => {
     expect(await ids('?limit=2')).toEqual(['b3', 'b2']);
     // Page back with the last id of each page until a page comes back empty.
     const pages: string[][] = [];
-    for (let page = await ids('?limit=2'); page.length; page = await ids(`?limit=2&before=${page.at(-1)}`)) pages.push(page);
-    expect(pages).toEqual([['b3', 'b2'], ['a3', 'b1'], ['a2', 'a1']]);
+    for (let page = await ids('?limit=2'); page.length; page = await ids(`?limit=2&before=${page.at(-1)}`))
+      pages.push(page);
+    expect(pages).toEqual([
+      ['b3', 'b2'],
+      ['a3', 'b1'],
+      ['a2', 'a1'],
+    ]);
     // The cursor combines with the filters: one node, a kind, a sequence floor.
     expect(await ids(`?node=${a}&limit=2`)).toEqual(['a3', 'a2']);
     expect(await ids(`?node=${a}&limit=2&before=a2`)).toEqual(['a1']);
     expect(await ids('?kind=event&before=a3')).toEqual(['b1', 'a2', 'a1']);
     expect(await ids('?afterSeq=1&before=b2')).toEqual(['a3', 'a2']);
-    const first = await call<{ reportId: string; nodeId: string; seq: number; kind: string; observedAt: number; receivedAt: number; body: unknown }[]>(app, 'GET', '/api/v1/reports?limit=1');
-    expect(first.body).toEqual([{ reportId: 'b3', nodeId: b, seq: 3, kind: 'event', observedAt: 3, receivedAt: d.clock(), body: { code: 'b3' } }]);
+    const first = await call<
+      {
+        reportId: string;
+        nodeId: string;
+        seq: number;
+        kind: string;
+        observedAt: number;
+        receivedAt: number;
+        body: unknown;
+      }[]
+    >(app, 'GET', '/api/v1/reports?limit=1');
+    expect(first.body).toEqual([
+      { reportId: 'b3', nodeId: b, seq: 3, kind: 'event', observedAt: 3, receivedAt: d.clock(), body: { code: 'b3' } },
+    ]);
   });
 
   it('reports - without limit a page holds the newest 1000 reports', async () => {
     const { app, d } = await start();
     const { node } = enrollNode(d);
-    d.reports.ingest(node.id, Array.from({ length: 1001 }, (_, i) => ({ reportId: `r${i + 1}`, seq: i + 1, observedAtMs: i, kind: 'metrics', body: {} })));
+    d.reports.ingest(
+      node.id,
+      Array.from({ length: 1001 }, (_, i) => ({
+        reportId: `r${i + 1}`,
+        seq: i + 1,
+        observedAtMs: i,
+        kind: 'metrics',
+        body: {},
+      })),
+    );
     const page = await call<{ seq: number }[]>(app, 'GET', '/api/v1/reports');
     expect(page.body).toHaveLength(1000);
     expect([page.body[0]!.seq, page.body.at(-1)!.seq]).toEqual([1001, 2]);
@@ -395,7 +520,10 @@ describe('http tokens and nodes', () => {
   it('reports - a bad limit, cursor or sequence is refused with 400 naming the parameter, and changes nothing', async () => {
     const { app, d } = await start();
     const { node } = enrollNode(d);
-    d.reports.ingest(node.id, [1, 2, 3].map((seq) => ({ reportId: `r${seq}`, seq, observedAtMs: seq, kind: 'event', body: {} })));
+    d.reports.ingest(
+      node.id,
+      [1, 2, 3].map((seq) => ({ reportId: `r${seq}`, seq, observedAtMs: seq, kind: 'event', body: {} })),
+    );
     const before = await call<{ reportId: string }[]>(app, 'GET', '/api/v1/reports');
     expect(before.body.map((r) => r.reportId)).toEqual(['r3', 'r2', 'r1']);
     for (const [query, field, message] of [
@@ -423,11 +551,29 @@ describe('http tasks', () => {
   it('tasks - create, get, list, patch and delete, with the node version bumped each time', async () => {
     const { app, d } = await start();
     const { node } = enrollNode(d);
-    const created = await call<{ id: string; generation: number; params: unknown; kind: string }>(app, 'POST', '/api/v1/tasks', {
-      name: 'sync people', kind: 'sync', nodeId: node.id, binding: 'hr-db', params: { table: 'people' }, intervalMs: 60_000,
-    });
+    const created = await call<{ id: string; generation: number; params: unknown; kind: string }>(
+      app,
+      'POST',
+      '/api/v1/tasks',
+      {
+        name: 'sync people',
+        kind: 'sync',
+        nodeId: node.id,
+        binding: 'hr-db',
+        params: { table: 'people' },
+        intervalMs: 60_000,
+      },
+    );
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'sync people', kind: 'sync', nodeId: node.id, generation: 1, params: { table: 'people' }, intervalMs: 60_000, enabled: true });
+    expect(created.body).toMatchObject({
+      name: 'sync people',
+      kind: 'sync',
+      nodeId: node.id,
+      generation: 1,
+      params: { table: 'people' },
+      intervalMs: 60_000,
+      enabled: true,
+    });
     const id = created.body.id;
     expect(d.nodes.get(node.id).assignmentVersion).toBe(2);
 
@@ -435,7 +581,12 @@ describe('http tasks', () => {
     expect((await call<unknown[]>(app, 'GET', `/api/v1/tasks?node=${node.id}`)).body).toEqual([created.body]);
     expect((await call<unknown[]>(app, 'GET', '/api/v1/tasks?node=nd-other')).body).toEqual([]);
 
-    const patched = await call<{ generation: number; enabled: boolean; name: string }>(app, 'PATCH', `/api/v1/tasks/${id}`, { enabled: false });
+    const patched = await call<{ generation: number; enabled: boolean; name: string }>(
+      app,
+      'PATCH',
+      `/api/v1/tasks/${id}`,
+      { enabled: false },
+    );
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ generation: 2, enabled: false, name: 'sync people' });
     expect(d.nodes.get(node.id).assignmentVersion).toBe(3);
@@ -463,11 +614,41 @@ describe('http tasks', () => {
     const { app, d } = await start();
     const { node } = enrollNode(d);
     const base = { name: 't', kind: 'sync', nodeId: node.id, binding: 'hr-db' };
-    await expectRejected(app, { method: 'POST', url: '/api/v1/tasks', body: { ...base, intervalMs: 'hourly' } }, '/api/v1/tasks', 'body.intervalMs', /integer/);
-    await expectRejected(app, { method: 'POST', url: '/api/v1/tasks', body: { ...base, params: ['not', 'an', 'object'] } }, '/api/v1/tasks', 'body.params', /object/);
-    await expectRejected(app, { method: 'POST', url: '/api/v1/tasks', body: { ...base, binding: 'a b' } }, '/api/v1/tasks', 'body.binding', /pattern/);
-    await expectRejected(app, { method: 'POST', url: '/api/v1/tasks', body: { ...base, generation: 7 } }, '/api/v1/tasks', 'body.generation', /unknown field/);
-    await expectRejected(app, { method: 'POST', url: '/api/v1/tasks', body: { name: 't', kind: 'sync', nodeId: node.id } }, '/api/v1/tasks', 'body.binding', /binding/);
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/tasks', body: { ...base, intervalMs: 'hourly' } },
+      '/api/v1/tasks',
+      'body.intervalMs',
+      /integer/,
+    );
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/tasks', body: { ...base, params: ['not', 'an', 'object'] } },
+      '/api/v1/tasks',
+      'body.params',
+      /object/,
+    );
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/tasks', body: { ...base, binding: 'a b' } },
+      '/api/v1/tasks',
+      'body.binding',
+      /pattern/,
+    );
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/tasks', body: { ...base, generation: 7 } },
+      '/api/v1/tasks',
+      'body.generation',
+      /unknown field/,
+    );
+    await expectRejected(
+      app,
+      { method: 'POST', url: '/api/v1/tasks', body: { name: 't', kind: 'sync', nodeId: node.id } },
+      '/api/v1/tasks',
+      'body.binding',
+      /binding/,
+    );
     expect(d.nodes.get(node.id).assignmentVersion).toBe(1);
   });
 
@@ -478,7 +659,13 @@ describe('http tasks', () => {
     const empty = await call<ErrorBody>(app, 'PATCH', `/api/v1/tasks/${t.id}`, {});
     expect(empty.status).toBe(400);
     expect(empty.body.error.field).toBe('body');
-    await expectRejected(app, { method: 'PATCH', url: `/api/v1/tasks/${t.id}`, body: { nodeId: 'nd-other' } }, `/api/v1/tasks/${t.id}`, 'body.nodeId', /unknown field/);
+    await expectRejected(
+      app,
+      { method: 'PATCH', url: `/api/v1/tasks/${t.id}`, body: { nodeId: 'nd-other' } },
+      `/api/v1/tasks/${t.id}`,
+      'body.nodeId',
+      /unknown field/,
+    );
     expect(d.assignments.getTask(t.id)).toEqual(t);
   });
 
@@ -487,7 +674,13 @@ describe('http tasks', () => {
     const { node } = enrollNode(d);
     const t = d.assignments.createTask({ name: 't', kind: 'sync', nodeId: node.id, binding: 'hr-db' });
     d.reports.ingest(node.id, [
-      { reportId: 'r1', seq: 1, observedAtMs: 1, kind: 'task_run', body: { runId: 'run-1', taskId: t.id, startedAtMs: 10, finishedAtMs: 20, records: 5 } },
+      {
+        reportId: 'r1',
+        seq: 1,
+        observedAtMs: 1,
+        kind: 'task_run',
+        body: { runId: 'run-1', taskId: t.id, startedAtMs: 10, finishedAtMs: 20, records: 5 },
+      },
     ]);
     const runs = await call<{ runId: string; records: number }[]>(app, 'GET', `/api/v1/tasks/${t.id}/runs`);
     expect(runs.body.map((r) => [r.runId, r.records])).toEqual([['run-1', 5]]);
@@ -498,16 +691,29 @@ describe('http tasks', () => {
 describe('http operations', () => {
   it('operations - GET /api/v1/openapi.json is an OpenAPI 3 document listing the API paths', async () => {
     const { app } = await start();
-    const res = await call<{ openapi: string; info: { title: string; version: string }; paths: Record<string, unknown> }>(app, 'GET', '/api/v1/openapi.json', undefined, { token: null });
+    const res = await call<{
+      openapi: string;
+      info: { title: string; version: string };
+      paths: Record<string, unknown>;
+    }>(app, 'GET', '/api/v1/openapi.json', undefined, { token: null });
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(res.body.info.version).toBe('0.0.0-test');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/nodes', '/api/v1/regions', '/api/v1/departments', '/api/v1/tokens', '/api/v1/tasks', '/api/v1/tasks/{id}']),
+      expect.arrayContaining([
+        '/api/v1/nodes',
+        '/api/v1/regions',
+        '/api/v1/departments',
+        '/api/v1/tokens',
+        '/api/v1/tasks',
+        '/api/v1/tasks/{id}',
+      ]),
     );
     expect(Object.keys(res.body.paths)).not.toContain('/livez');
     // The reports listing documents its paging parameters, with the default and the bounds of limit.
-    const reports = res.body.paths['/api/v1/reports'] as { get: { parameters: { name: string; schema: Record<string, unknown> }[] } };
+    const reports = res.body.paths['/api/v1/reports'] as {
+      get: { parameters: { name: string; schema: Record<string, unknown> }[] };
+    };
     const params = Object.fromEntries(reports.get.parameters.map((p) => [p.name, p.schema]));
     expect(Object.keys(params).sort()).toEqual(['afterSeq', 'before', 'kind', 'limit', 'node']);
     expect(params['limit']).toMatchObject({ type: 'integer', minimum: 1, maximum: 10_000, default: 1000 });

@@ -41,7 +41,13 @@ async function start(): Promise<{ app: App; d: CentralDeps }> {
   return { app, d };
 }
 
-async function call<T>(app: App, method: 'GET' | 'POST', url: string, body?: unknown, token = TEST_ADMIN_TOKEN): Promise<T> {
+async function call<T>(
+  app: App,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: unknown,
+  token = TEST_ADMIN_TOKEN,
+): Promise<T> {
   const res = await app.inject({
     method,
     url: `/api/v1${url}`,
@@ -59,7 +65,9 @@ function undeclared(doc: OpenApi): string[] {
     for (const [method, op] of Object.entries(ops)) {
       const where = `${method.toUpperCase()} ${path}`;
       const responses = Object.entries(op.responses ?? {}).filter(([code]) => /^2\d\d$/.test(code));
-      const declared = responses.some(([code, r]) => code === '204' || r.content?.['application/json']?.schema !== undefined);
+      const declared = responses.some(
+        ([code, r]) => code === '204' || r.content?.['application/json']?.schema !== undefined,
+      );
       if (!declared) problems.push(`${where}: no 2xx response schema`);
       for (const name of path.match(/\{(\w+)\}/g) ?? []) {
         const p = op.parameters?.find((x) => x.in === 'path' && `{${x.name}}` === name);
@@ -80,7 +88,9 @@ describe('openapi - the document declares every route', () => {
     expect(undeclared(doc)).toEqual([]);
     // The two that had none before (issue 9): a node's detail and a task's runs.
     const json = (path: string) => doc.paths[path]?.['get']?.responses?.['200']?.content?.['application/json']?.schema;
-    expect(json('/api/v1/nodes/{id}')).toMatchObject({ properties: { events: { type: 'array' }, acks: { type: 'array' } } });
+    expect(json('/api/v1/nodes/{id}')).toMatchObject({
+      properties: { events: { type: 'array' }, acks: { type: 'array' } },
+    });
     expect(json('/api/v1/tasks/{id}/runs')).toMatchObject({ type: 'array', items: { properties: { runId: {} } } });
   });
 
@@ -91,7 +101,10 @@ describe('openapi - the document declares every route', () => {
         '/api/v1/y': { delete: { responses: { '204': {} } } },
       },
     };
-    expect(undeclared(doc)).toEqual(['GET /api/v1/x/{id}: no 2xx response schema', 'GET /api/v1/x/{id}: no schema for path parameter {id}']);
+    expect(undeclared(doc)).toEqual([
+      'GET /api/v1/x/{id}: no 2xx response schema',
+      'GET /api/v1/x/{id}: no schema for path parameter {id}',
+    ]);
   });
 });
 
@@ -100,15 +113,26 @@ describe('openapi - the document declares every route', () => {
 async function world(): Promise<{ app: App; d: CentralDeps; ids: Record<string, string> }> {
   const { app, d } = await start();
   await call(app, 'POST', '/regions', { code: '360000', name: '江西省', level: 'province' });
-  for (const code of ['gat', 'mzj']) await call(app, 'POST', '/departments', { code, name: code, regionCode: '360000' });
+  for (const code of ['gat', 'mzj'])
+    await call(app, 'POST', '/departments', { code, name: code, regionCode: '360000' });
   const node = async (dept: string): Promise<string> => {
-    const { token } = await call<{ token: string }>(app, 'POST', '/tokens', { departmentCode: dept, nodeName: `${dept}-01` });
+    const { token } = await call<{ token: string }>(app, 'POST', '/tokens', {
+      departmentCode: dept,
+      nodeName: `${dept}-01`,
+    });
     return d.nodes.enroll({ token, hostname: dept, agentVersion: '0.1.0', labels: { zone: 'a' } }).node.id;
   };
   const gat = await node('gat');
   const mzj = await node('mzj');
   // A field this version of central does not know passes through (health is open for newer agents).
-  const health = { agentVersion: '0.1.0', uptimeS: 12, cpuPercent: 1.5, spoolDepth: 3, taskLags: [{ taskId: 't', lagMs: 4, pendingBatches: 1 }], futureField: 'kept' };
+  const health = {
+    agentVersion: '0.1.0',
+    uptimeS: 12,
+    cpuPercent: 1.5,
+    spoolDepth: 3,
+    taskLags: [{ taskId: 't', lagMs: 4, pendingBatches: 1 }],
+    futureField: 'kept',
+  };
   d.nodes.heartbeat(d.nodes.get(gat), health, '0.1.0');
   await call(app, 'POST', '/resources', {
     code: 'R-POP',
@@ -125,18 +149,67 @@ async function world(): Promise<{ app: App; d: CentralDeps; ids: Record<string, 
     providerNodeId: gat,
   });
   await call(app, 'POST', '/resources/R-POP/publish');
-  const officer = await call<{ token: string }>(app, 'POST', '/users', { name: 'wang', role: 'officer', departmentCode: 'mzj' });
+  const officer = await call<{ token: string }>(app, 'POST', '/users', {
+    name: 'wang',
+    role: 'officer',
+    departmentCode: 'mzj',
+  });
   const apply = { resourceCode: 'R-POP', purpose: '低保核查' };
   const application = await call<{ id: string }>(app, 'POST', '/applications', apply, officer.token);
-  const { agreement } = await call<{ agreement: { id: string } }>(app, 'POST', `/applications/${application.id}/approve`, {});
-  const sub = await call<{ id: string; syncTaskId: string }>(app, 'POST', '/subscriptions', { agreementId: agreement.id, consumerNodeId: mzj, sinkBinding: 'people' });
+  const { agreement } = await call<{ agreement: { id: string } }>(
+    app,
+    'POST',
+    `/applications/${application.id}/approve`,
+    {},
+  );
+  const sub = await call<{ id: string; syncTaskId: string }>(app, 'POST', '/subscriptions', {
+    agreementId: agreement.id,
+    consumerNodeId: mzj,
+    sinkBinding: 'people',
+  });
   const at = d.clock();
-  const record = { id: 1, side: 'provider', origin: 'cursor:1', rowIndex: 0, reason: 'field name: bad "x"', field: 'name', recordJson: '{"id":1,"name":"x"}', createdAtMs: at };
+  const record = {
+    id: 1,
+    side: 'provider',
+    origin: 'cursor:1',
+    rowIndex: 0,
+    reason: 'field name: bad "x"',
+    field: 'name',
+    recordJson: '{"id":1,"name":"x"}',
+    createdAtMs: at,
+  };
   d.reports.ingest(gat, [
-    { reportId: 'r1', seq: 1, observedAtMs: at, kind: 'task_run', body: { runId: 'run-1', taskId: sub.syncTaskId, startedAtMs: at - 1000, finishedAtMs: at, status: 'ok', records: 5, bytes: 100, batches: 1, errors: 0, error: '' } },
-    { reportId: 'r2', seq: 2, observedAtMs: at, kind: 'quarantine', body: { taskId: sub.syncTaskId, count: 1, byReason: { 'field name': 1 }, records: [record] } },
+    {
+      reportId: 'r1',
+      seq: 1,
+      observedAtMs: at,
+      kind: 'task_run',
+      body: {
+        runId: 'run-1',
+        taskId: sub.syncTaskId,
+        startedAtMs: at - 1000,
+        finishedAtMs: at,
+        status: 'ok',
+        records: 5,
+        bytes: 100,
+        batches: 1,
+        errors: 0,
+        error: '',
+      },
+    },
+    {
+      reportId: 'r2',
+      seq: 2,
+      observedAtMs: at,
+      kind: 'quarantine',
+      body: { taskId: sub.syncTaskId, count: 1, byReason: { 'field name': 1 }, records: [record] },
+    },
   ]);
-  return { app, d, ids: { gat, application: application.id, agreement: agreement.id, sub: sub.id, task: sub.syncTaskId } };
+  return {
+    app,
+    d,
+    ids: { gat, application: application.id, agreement: agreement.id, sub: sub.id, task: sub.syncTaskId },
+  };
 }
 
 /** JSON as the service's value would be written without a schema. */
@@ -150,16 +223,32 @@ describe('openapi - answers are what the services return, and match their schema
     const period = d.evaluation.period();
     const cases: [string, TSchema, () => unknown][] = [
       ['/nodes', Type.Array(Node), () => d.nodes.list({})],
-      [`/nodes/${ids['gat']}`, NodeDetail, () => ({ ...node, events: d.nodes.events(node.id), acks: d.assignments.acks(node.id) })],
+      [
+        `/nodes/${ids['gat']}`,
+        NodeDetail,
+        () => ({ ...node, events: d.nodes.events(node.id), acks: d.assignments.acks(node.id) }),
+      ],
       [`/tasks/${ids['task']}`, TaskView, () => d.assignments.view(d.assignments.getTask(ids['task']!))],
       [`/tasks/${ids['task']}/runs`, Type.Array(TaskRun), () => records.taskRuns(ids['task']!, ADMIN)],
-      [`/tasks/${ids['task']}/quarantine`, Type.Array(QuarantineView), () => records.quarantine(ids['task']!, ADMIN, { includeResent: false, limit: 1000 })],
+      [
+        `/tasks/${ids['task']}/quarantine`,
+        Type.Array(QuarantineView),
+        () => records.quarantine(ids['task']!, ADMIN, { includeResent: false, limit: 1000 }),
+      ],
       ['/resources/R-POP', ResourceDetail, () => d.catalog.get('R-POP')],
-      [`/applications/${ids['application']}`, ApplicationView, () => d.sharing.getApplication(ids['application']!, ADMIN)],
+      [
+        `/applications/${ids['application']}`,
+        ApplicationView,
+        () => d.sharing.getApplication(ids['application']!, ADMIN),
+      ],
       [`/agreements/${ids['agreement']}`, AgreementDetail, () => d.sharing.getAgreement(ids['agreement']!, ADMIN)],
       [`/subscriptions/${ids['sub']}`, SubscriptionView, () => d.sharing.getSubscription(ids['sub']!, ADMIN)],
       ['/reports', Type.Array(Report), () => records.listReports({ limit: 1000 }, ADMIN)],
-      ['/reports/departments', DepartmentsAnswer, () => ({ period, departments: d.evaluation.departments(period, undefined) })],
+      [
+        '/reports/departments',
+        DepartmentsAnswer,
+        () => ({ period, departments: d.evaluation.departments(period, undefined) }),
+      ],
       ['/audit', Type.Array(AuditEntry), () => d.audit.list({})],
     ];
     for (const [url, schema, expected] of cases) {
@@ -167,10 +256,21 @@ describe('openapi - answers are what the services return, and match their schema
       const want = plain(expected());
       const body = await call<unknown>(app, 'GET', url);
       expect(body, url).toEqual(want);
-      expect([...Value.Errors(schema, body)].map((e) => `${e.instancePath} ${e.message}`), url).toEqual([]);
+      expect(
+        [...Value.Errors(schema, body)].map((e) => `${e.instancePath} ${e.message}`),
+        url,
+      ).toEqual([]);
     }
-    const detail = await call<{ health: Record<string, unknown>; labels: Record<string, string> }>(app, 'GET', `/nodes/${ids['gat']}`);
-    expect(detail.health).toMatchObject({ cpuPercent: 1.5, futureField: 'kept', taskLags: [{ taskId: 't', lagMs: 4, pendingBatches: 1 }] });
+    const detail = await call<{ health: Record<string, unknown>; labels: Record<string, string> }>(
+      app,
+      'GET',
+      `/nodes/${ids['gat']}`,
+    );
+    expect(detail.health).toMatchObject({
+      cpuPercent: 1.5,
+      futureField: 'kept',
+      taskLags: [{ taskId: 't', lagMs: 4, pendingBatches: 1 }],
+    });
     expect(detail.labels).toEqual({ zone: 'a' });
   });
 });

@@ -20,7 +20,12 @@ afterAll(removeTmpDirs);
 async function ok<T = unknown>(app: App, method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await app.inject({ method, url: `/api/v1${url}`, headers, ...(body !== undefined && { payload: JSON.stringify(body) }) });
+  const res = await app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers,
+    ...(body !== undefined && { payload: JSON.stringify(body) }),
+  });
   if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode} ${res.body}`);
   return JSON.parse(res.body) as T;
 }
@@ -58,17 +63,33 @@ async function world(): Promise<{ app: App; d: CentralDeps; gat: string; mzj: st
   await ok(app, 'POST', '/departments', { code: 'gat', name: '公安厅', regionCode: '360000' });
   await ok(app, 'POST', '/departments', { code: 'mzj', name: '民政厅', regionCode: '360000' });
   const node = async (dept: string): Promise<string> => {
-    const { token } = await ok<{ token: string }>(app, 'POST', '/tokens', { departmentCode: dept, nodeName: `${dept}-01` });
+    const { token } = await ok<{ token: string }>(app, 'POST', '/tokens', {
+      departmentCode: dept,
+      nodeName: `${dept}-01`,
+    });
     return d.nodes.enroll({ token, hostname: dept, agentVersion: '0.1.0', labels: {} }).node.id;
   };
   const gat = await node('gat');
   const mzj = await node('mzj');
   await ok(app, 'POST', '/resources', {
-    code: 'R-DIST', name: '人口分布', providerDepartmentCode: 'gat', fields: [{ name: 'id', type: 'integer', required: true }, { name: 'district', type: 'string' }],
-    shareType: 'unconditional', shareMethods: ['database_sync'], binding: 'guarded', providerNodeId: gat,
+    code: 'R-DIST',
+    name: '人口分布',
+    providerDepartmentCode: 'gat',
+    fields: [
+      { name: 'id', type: 'integer', required: true },
+      { name: 'district', type: 'string' },
+    ],
+    shareType: 'unconditional',
+    shareMethods: ['database_sync'],
+    binding: 'guarded',
+    providerNodeId: gat,
   });
   await ok(app, 'POST', '/resources/R-DIST/publish');
-  const sub = await ok<SubView>(app, 'POST', '/subscriptions', { resourceCode: 'R-DIST', consumerNodeId: mzj, sinkBinding: 'people' });
+  const sub = await ok<SubView>(app, 'POST', '/subscriptions', {
+    resourceCode: 'R-DIST',
+    consumerNodeId: mzj,
+    sinkBinding: 'people',
+  });
   return { app, d, gat, mzj, sub };
 }
 
@@ -98,9 +119,23 @@ describe('task refusals - visible on the task, the subscription and as an alert'
     expect([task.state, task.refusal]).toEqual(['refused', refusal]);
     const s = await ok<SubView>(app, 'GET', `/subscriptions/${sub.id}`);
     expect([s.status, s.state, s.refusals]).toEqual(['active', 'refused', [refusal]]);
-    expect((await ok<SubView[]>(app, 'GET', '/subscriptions')).map((x) => [x.id, x.state])).toEqual([[sub.id, 'refused']]);
-    const alerts = await ok<{ kind: string; entityId: string; departmentCode: string; message: string; at: number }[]>(app, 'GET', '/alerts');
-    expect(alerts.map(({ kind, entityId, departmentCode, message, at: t }) => ({ kind, entityId, departmentCode, message, at: t }))).toEqual([
+    expect((await ok<SubView[]>(app, 'GET', '/subscriptions')).map((x) => [x.id, x.state])).toEqual([
+      [sub.id, 'refused'],
+    ]);
+    const alerts = await ok<{ kind: string; entityId: string; departmentCode: string; message: string; at: number }[]>(
+      app,
+      'GET',
+      '/alerts',
+    );
+    expect(
+      alerts.map(({ kind, entityId, departmentCode, message, at: t }) => ({
+        kind,
+        entityId,
+        departmentCode,
+        message,
+        at: t,
+      })),
+    ).toEqual([
       {
         kind: 'task_refused',
         entityId: `${sub.syncTaskId}@1`,
@@ -109,13 +144,22 @@ describe('task refusals - visible on the task, the subscription and as an alert'
         at,
       },
     ]);
-    const audit = await ok<{ actor: string; entityId: string; details: Record<string, unknown> }[]>(app, 'GET', '/audit?action=task.refused');
-    expect(audit.map((e) => [e.actor, e.entityId, e.details])).toEqual([[`node:${gat}`, sub.syncTaskId, { generation: 1, nodeId: gat, reason: REASON, subscriptionId: sub.id }]]);
+    const audit = await ok<{ actor: string; entityId: string; details: Record<string, unknown> }[]>(
+      app,
+      'GET',
+      '/audit?action=task.refused',
+    );
+    expect(audit.map((e) => [e.actor, e.entityId, e.details])).toEqual([
+      [`node:${gat}`, sub.syncTaskId, { generation: 1, nodeId: gat, reason: REASON, subscriptionId: sub.id }],
+    ]);
 
     // A later acknowledgement that applies the same generation (the binding was fixed and the agent restarted) clears it.
     d.manual!.advance(60_000);
     d.assignments.recordAck(gat, { assignmentId: sub.syncTaskId, generation: 1, outcome: 'applied', reason: '' });
-    expect(await ok<TaskView>(app, 'GET', `/tasks/${sub.syncTaskId}`)).toMatchObject({ state: 'applied', refusal: null });
+    expect(await ok<TaskView>(app, 'GET', `/tasks/${sub.syncTaskId}`)).toMatchObject({
+      state: 'applied',
+      refusal: null,
+    });
     expect(await ok<SubView>(app, 'GET', `/subscriptions/${sub.id}`)).toMatchObject({ state: 'active', refusals: [] });
     expect((await ok<unknown[]>(app, 'GET', '/alerts?kind=task_refused')).length).toBe(1); // the alarm stays as what happened
   });
@@ -129,8 +173,16 @@ describe('task refusals - visible on the task, the subscription and as an alert'
     // The refusal of generation 1 arriving late (after the change) is no refusal of the current one.
     d.assignments.recordAck(gat, { assignmentId: sub.syncTaskId, generation: 1, outcome: 'rejected', reason: 'late' });
     expect((await ok<TaskView>(app, 'GET', `/tasks/${sub.syncTaskId}`)).state).toBe('pending');
-    d.assignments.recordAck(gat, { assignmentId: sub.syncTaskId, generation: 2, outcome: 'rejected', reason: `${REASON} (2)` });
-    expect((await ok<{ entityId: string }[]>(app, 'GET', '/alerts?kind=task_refused')).map((a) => a.entityId)).toEqual([`${sub.syncTaskId}@2`, `${sub.syncTaskId}@1`]);
+    d.assignments.recordAck(gat, {
+      assignmentId: sub.syncTaskId,
+      generation: 2,
+      outcome: 'rejected',
+      reason: `${REASON} (2)`,
+    });
+    expect((await ok<{ entityId: string }[]>(app, 'GET', '/alerts?kind=task_refused')).map((a) => a.entityId)).toEqual([
+      `${sub.syncTaskId}@2`,
+      `${sub.syncTaskId}@1`,
+    ]);
     const disabled = await ok<TaskView>(app, 'PATCH', `/tasks/${sub.syncTaskId}`, { enabled: false });
     expect([disabled.state, disabled.refusal]).toEqual(['disabled', null]);
   });

@@ -39,7 +39,9 @@ export const AuditQuery = Type.Object(
   {
     department: Type.Optional(Code),
     resource: Type.Optional(ResourceCode),
-    action: Type.Optional(Type.String({ maxLength: 64, description: 'an action (task.create) or a prefix of actions (task)' })),
+    action: Type.Optional(
+      Type.String({ maxLength: 64, description: 'an action (task.create) or a prefix of actions (task)' }),
+    ),
     entity: Type.Optional(Type.String({ maxLength: 64 })),
     since: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since epoch, inclusive' })),
     until: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since epoch, exclusive' })),

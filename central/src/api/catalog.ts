@@ -12,13 +12,24 @@ export type ShareType = (typeof SHARE_TYPES)[number];
 export const SHARE_METHODS = ['database_sync', 'file_transfer', 'online_query'] as const;
 /** 库表同步 · 文件传输 · 联机查询. */
 export type ShareMethod = (typeof SHARE_METHODS)[number];
-export const UPDATE_CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
+export const UPDATE_CYCLES = [
+  'realtime',
+  'hourly',
+  'daily',
+  'weekly',
+  'monthly',
+  'quarterly',
+  'yearly',
+  'irregular',
+] as const;
 export type UpdateCycle = (typeof UPDATE_CYCLES)[number];
 export const RESOURCE_STATES = ['draft', 'published', 'retired'] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
 
 const FieldTypeSchema = Type.Enum([...FIELD_TYPES]);
-const ShareTypeSchema = Type.Enum([...SHARE_TYPES], { description: 'unconditional 无条件共享 | conditional 有条件共享 | not_shared 不予共享' });
+const ShareTypeSchema = Type.Enum([...SHARE_TYPES], {
+  description: 'unconditional 无条件共享 | conditional 有条件共享 | not_shared 不予共享',
+});
 const ShareMethodSchema = Type.Enum([...SHARE_METHODS]);
 const UpdateCycleSchema = Type.Enum([...UPDATE_CYCLES]);
 const ResourceStateSchema = Type.Enum([...RESOURCE_STATES]);
@@ -108,13 +119,24 @@ export type Notification = Static<typeof Notification>;
 /** A field as an officer describes it (defaults: description '', required and sensitive false). */
 export const ResourceFieldInput = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 64, description: 'the name consumers receive (e.g. a standard data element name)' }),
-    column: Type.Optional(Type.String({ maxLength: 64, description: "the provider's source column, when it differs from name" })),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'the name consumers receive (e.g. a standard data element name)',
+    }),
+    column: Type.Optional(
+      Type.String({ maxLength: 64, description: "the provider's source column, when it differs from name" }),
+    ),
     type: FieldTypeSchema,
     description: Type.Optional(Type.String({ maxLength: 200 })),
     required: Type.Optional(Type.Boolean()),
     sensitive: Type.Optional(Type.Boolean({ description: 'masked on the way out' })),
-    mask: Type.Optional(Type.String({ maxLength: 32, description: 'rule for a sensitive field: name, idcard, phone, redact, keep:A:B (default redact)' })),
+    mask: Type.Optional(
+      Type.String({
+        maxLength: 32,
+        description: 'rule for a sensitive field: name, idcard, phone, redact, keep:A:B (default redact)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -131,7 +153,11 @@ const contentInput = {
   legalBasis: Type.String({ maxLength: 2000, description: 'law or regulation; required for not_shared' }),
   shareMethods: Type.Array(ShareMethodSchema, { maxItems: 3 }),
   updateCycle: UpdateCycleSchema,
-  binding: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]*$', description: "source name in the provider agent's config" }),
+  binding: Type.String({
+    maxLength: 64,
+    pattern: '^[A-Za-z0-9_.-]*$',
+    description: "source name in the provider agent's config",
+  }),
   providerNodeId: Nullable(Type.String({ minLength: 1, maxLength: 64 })),
 };
 
@@ -181,12 +207,21 @@ export const ResourceCodeParams = Type.Object({ code: ResourceCode });
 
 /** GET /resources. */
 export const ResourceQuery = Type.Object(
-  { status: Type.Optional(ResourceStateSchema), provider: Type.Optional(Code), shareType: Type.Optional(Type.Enum([...SHARE_TYPES])) },
+  {
+    status: Type.Optional(ResourceStateSchema),
+    provider: Type.Optional(Code),
+    shareType: Type.Optional(Type.Enum([...SHARE_TYPES])),
+  },
   { additionalProperties: false },
 );
 
 /** GET /notifications. */
 export const NotificationQuery = Type.Object(
-  { department: Type.Optional(Code), resource: Type.Optional(ResourceCode), since: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Limit) },
+  {
+    department: Type.Optional(Code),
+    resource: Type.Optional(ResourceCode),
+    since: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Limit),
+  },
   { additionalProperties: false },
 );

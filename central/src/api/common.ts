@@ -5,7 +5,12 @@
 import { Type, type Static, type TNull, type TSchema, type TUnion } from 'typebox';
 
 /** A region or department code (行政区划代码, 部门代码): letters, digits, - and _, at most 32. */
-export const Code = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$', description: 'stable code, letters, digits, - and _' });
+export const Code = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'stable code, letters, digits, - and _',
+});
 /** A display name: 1 to 100 characters. */
 export const Name = Type.String({ minLength: 1, maxLength: 100 });
 /** The id of a record central made (node, task, application, agreement, subscription, run). */
@@ -42,4 +47,6 @@ export type ApiErrorBody = Static<typeof ApiErrorBody>;
 export const NoContent = Type.Null({ description: 'done; no body' });
 
 /** The optional body `{ reason? }` of enable/disable and similar actions (an absent body means no reason). */
-export const OptionalReasonBody = Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }));
+export const OptionalReasonBody = Type.Optional(
+  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+);

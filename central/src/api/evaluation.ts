@@ -66,7 +66,9 @@ export type RegionsAnswer = Static<typeof RegionsAnswer>;
 /** The period asked for (defaults: until now, since 30 days before until) and the region to narrow to. */
 export const PeriodQuery = Type.Object(
   {
-    since: Type.Optional(Type.Integer({ minimum: 0, description: 'start, ms since epoch (default 30 days before until)' })),
+    since: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'start, ms since epoch (default 30 days before until)' }),
+    ),
     until: Type.Optional(Type.Integer({ minimum: 0, description: 'end, ms since epoch, exclusive (default now)' })),
     region: Type.Optional(Code),
   },

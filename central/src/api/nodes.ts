@@ -20,7 +20,9 @@ export const NodeHealth = Type.Object(
     diskFreeBytes: Type.Optional(Type.Number()),
     spoolDepth: Type.Optional(Type.Number()),
     spoolBytes: Type.Optional(Type.Number()),
-    taskLags: Type.Optional(Type.Array(Type.Object({ taskId: Type.String(), lagMs: Type.Number(), pendingBatches: Type.Number() }))),
+    taskLags: Type.Optional(
+      Type.Array(Type.Object({ taskId: Type.String(), lagMs: Type.Number(), pendingBatches: Type.Number() })),
+    ),
     state: Type.Optional(Type.String()),
     assignmentVersion: Type.Optional(Type.Number()),
     outboxDepth: Type.Optional(Type.Number()),
@@ -100,7 +102,11 @@ export type IssuedToken = Static<typeof IssuedToken>;
 
 /** POST /tokens. */
 export const CreateTokenBody = Type.Object(
-  { departmentCode: Code, nodeName: Name, ttlMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 366 * 24 * 3600_000 })) },
+  {
+    departmentCode: Code,
+    nodeName: Name,
+    ttlMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 366 * 24 * 3600_000 })),
+  },
   { additionalProperties: false },
 );
 export type CreateTokenBody = Static<typeof CreateTokenBody>;
@@ -130,12 +136,23 @@ export const ReportQuery = Type.Object(
   {
     node: Type.Optional(Id),
     kind: Type.Optional(Type.Enum([...REPORT_KINDS])),
-    afterSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'only reports whose per-node sequence number is above this' })),
+    afterSeq: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'only reports whose per-node sequence number is above this' }),
+    ),
     before: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 128, description: 'a report id: only reports older than it in this order (the last report of the previous page)' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'a report id: only reports older than it in this order (the last report of the previous page)',
+      }),
     ),
     limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: REPORTS_MAX_LIMIT, default: REPORTS_DEFAULT_LIMIT, description: 'at most this many reports' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: REPORTS_MAX_LIMIT,
+        default: REPORTS_DEFAULT_LIMIT,
+        description: 'at most this many reports',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -26,7 +26,11 @@ export type Objection = Static<typeof Objection>;
 
 /** GET /objections; `department` matches the consumer or the provider. */
 export const ObjectionQuery = Type.Object(
-  { resource: Type.Optional(ResourceCode), department: Type.Optional(Code), status: Type.Optional(Type.Enum([...OBJECTION_STATES])) },
+  {
+    resource: Type.Optional(ResourceCode),
+    department: Type.Optional(Code),
+    status: Type.Optional(Type.Enum([...OBJECTION_STATES])),
+  },
   { additionalProperties: false },
 );
 

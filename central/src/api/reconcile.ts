@@ -64,11 +64,16 @@ export const VerifySchedule = Type.Object({
 export type VerifySchedule = Static<typeof VerifySchedule>;
 
 /** POST /subscriptions/:id/verify (the body is optional: no repair). */
-export const VerifyBody = Type.Optional(Type.Object({ repair: Type.Optional(Type.Boolean()) }, { additionalProperties: false }));
+export const VerifyBody = Type.Optional(
+  Type.Object({ repair: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+);
 /** PUT /subscriptions/:id/verify-schedule: 0 never, null central's default. */
 export const VerifyScheduleBody = Type.Object(
   { intervalMs: Type.Union([Type.Integer({ minimum: 0, maximum: 366 * 24 * 3_600_000 }), Type.Null()]) },
   { additionalProperties: false },
 );
 /** GET /subscriptions/:id/verifications. */
-export const VerificationQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
+export const VerificationQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  { additionalProperties: false },
+);

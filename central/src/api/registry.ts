@@ -27,7 +27,10 @@ export const CreateRegionBody = Type.Object(
 export type CreateRegionBody = Static<typeof CreateRegionBody>;
 
 /** POST /departments. */
-export const CreateDepartmentBody = Type.Object({ code: Code, name: Name, regionCode: Code }, { additionalProperties: false });
+export const CreateDepartmentBody = Type.Object(
+  { code: Code, name: Name, regionCode: Code },
+  { additionalProperties: false },
+);
 export type CreateDepartmentBody = Static<typeof CreateDepartmentBody>;
 
 /** GET /departments. */

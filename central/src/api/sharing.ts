@@ -42,7 +42,10 @@ export const Application = Type.Object(applicationProperties);
 export type Application = Static<typeof Application>;
 
 /** An application as the API returns it: with whether it is pending past its deadline. */
-export const ApplicationView = Type.Object({ ...applicationProperties, overdue: Type.Boolean({ description: 'pending and past its deadline' }) });
+export const ApplicationView = Type.Object({
+  ...applicationProperties,
+  overdue: Type.Boolean({ description: 'pending and past its deadline' }),
+});
 export type ApplicationView = Static<typeof ApplicationView>;
 
 // An agreement's properties in two parts, so the view can put its state right after its status.
@@ -70,7 +73,9 @@ export type Agreement = Static<typeof Agreement>;
 /** An agreement as the API returns it: with its state at this instant (active past validUntil reads expired). */
 export const AgreementView = Type.Object({
   ...agreementHead,
-  state: Type.Enum([...AGREEMENT_STATES], { description: 'status at this instant (active past validUntil reads expired)' }),
+  state: Type.Enum([...AGREEMENT_STATES], {
+    description: 'status at this instant (active past validUntil reads expired)',
+  }),
   ...agreementTail,
 });
 export type AgreementView = Static<typeof AgreementView>;
@@ -101,14 +106,20 @@ export type Subscription = Static<typeof Subscription>;
 export const SubscriptionView = Type.Object({
   ...subscriptionProperties,
   state: Type.Enum([...SUBSCRIPTION_FLOW_STATES], {
-    description: 'where the flow stands: stopped (status), refused (a node refuses one of its tasks, see refusals), pending (not acknowledged yet), active',
+    description:
+      'where the flow stands: stopped (status), refused (a node refuses one of its tasks, see refusals), pending (not acknowledged yet), active',
   }),
-  refusals: Type.Array(TaskRefusal, { description: "its tasks' current generations that a node refuses, with the node's reason" }),
+  refusals: Type.Array(TaskRefusal, {
+    description: "its tasks' current generations that a node refuses, with the node's reason",
+  }),
 });
 export type SubscriptionView = Static<typeof SubscriptionView>;
 
 /** GET /agreements/:id: one agreement with its subscriptions. */
-export const AgreementDetail = Type.Object({ ...AgreementView.properties, subscriptions: Type.Array(SubscriptionView) });
+export const AgreementDetail = Type.Object({
+  ...AgreementView.properties,
+  subscriptions: Type.Array(SubscriptionView),
+});
 export type AgreementDetail = Static<typeof AgreementDetail>;
 
 /** POST /applications/:id/approve: the application, now approved, and the agreement it created. */
@@ -129,7 +140,10 @@ export const ApplicationQuery = Type.Object(
   { additionalProperties: false },
 );
 /** GET /agreements. */
-export const AgreementQuery = Type.Object({ ...partyQuery, status: Type.Optional(Type.Enum([...AGREEMENT_STATES])) }, { additionalProperties: false });
+export const AgreementQuery = Type.Object(
+  { ...partyQuery, status: Type.Optional(Type.Enum([...AGREEMENT_STATES])) },
+  { additionalProperties: false },
+);
 /** GET /subscriptions. */
 export const SubscriptionQuery = Type.Object(
   { ...partyQuery, status: Type.Optional(Type.Enum([...SUBSCRIPTION_STATES])), agreement: Type.Optional(Id) },
@@ -181,7 +195,12 @@ export const SubscribeBody = Type.Object(
     resourceCode: Type.Optional(ResourceCode),
     agreementId: Type.Optional(Id),
     consumerNodeId: Id,
-    sinkBinding: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: "sink name in the consumer agent's config" }),
+    sinkBinding: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: "sink name in the consumer agent's config",
+    }),
     method: Type.Optional(Type.Enum([...SHARE_METHODS])),
     intervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600_000 })),
     filters: Type.Optional(Type.Array(FlowFilter, { maxItems: 50 })),

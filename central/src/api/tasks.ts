@@ -11,7 +11,12 @@ export type TaskKind = Static<typeof TaskKind>;
 export const TaskParams = Details;
 /** How often a task runs, in ms (0: continuously); at most 7 days. */
 export const IntervalMs = Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600_000 });
-const Binding = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'source/sink name in the agent config' });
+const Binding = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  description: 'source/sink name in the agent config',
+});
 
 const taskProperties = {
   id: Id,
@@ -55,14 +60,18 @@ export type TaskRefusal = Static<typeof TaskRefusal>;
 export const TaskView = Type.Object({
   ...taskProperties,
   state: Type.Enum([...TASK_STATES], {
-    description: 'what the node made of the current generation: pending (not acknowledged yet), applied, refused (see refusal), disabled',
+    description:
+      'what the node made of the current generation: pending (not acknowledged yet), applied, refused (see refusal), disabled',
   }),
   refusal: Type.Union([TaskRefusal, Type.Null()], { description: 'set while the node refuses the current generation' }),
 });
 export type TaskView = Static<typeof TaskView>;
 
 /** GET /tasks. */
-export const TaskQuery = Type.Object({ node: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });
+export const TaskQuery = Type.Object(
+  { node: Type.Optional(Type.String({ minLength: 1 })) },
+  { additionalProperties: false },
+);
 
 /** POST /tasks. */
 export const CreateTaskBody = Type.Object(
@@ -73,7 +82,11 @@ export const CreateTaskBody = Type.Object(
     peerNodeId: Type.Optional(Type.String({ minLength: 1 })),
     resourceCode: Type.Optional(Type.String({ maxLength: 64 })),
     subscriptionId: Type.Optional(
-      Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]*$', description: 'pairs a sync task with the exchange task that receives it' }),
+      Type.String({
+        maxLength: 64,
+        pattern: '^[A-Za-z0-9_.-]*$',
+        description: 'pairs a sync task with the exchange task that receives it',
+      }),
     ),
     binding: Binding,
     params: Type.Optional(TaskParams),
@@ -142,7 +155,9 @@ export type ValueView = (typeof VALUE_VIEWS)[number];
 /** GET /tasks/:id/quarantine: a quarantined record as the caller may see it. */
 export const QuarantineView = Type.Object({
   ...quarantineHead,
-  view: Type.Enum([...VALUE_VIEWS], { description: 'raw, granted (the fields of your grant, masked) or withheld (no values)' }),
+  view: Type.Enum([...VALUE_VIEWS], {
+    description: 'raw, granted (the fields of your grant, masked) or withheld (no values)',
+  }),
   columns: Type.Array(Type.String(), { description: 'the columns of the record you may know of' }),
   record: Type.Union([Details, Type.Null()], { description: 'the values in your view; null when withheld' }),
   ...quarantineTail,

@@ -14,7 +14,8 @@ export type Role = (typeof Role)[keyof typeof Role];
 export const ROLES: readonly Role[] = Object.values(Role);
 
 export const RoleSchema = Type.Enum([Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.OPERATOR, Role.OFFICER, Role.AUDITOR], {
-  description: 'province_admin | city_admin (needs regionCode) | operator | officer (needs departmentCode) | auditor (read-only)',
+  description:
+    'province_admin | city_admin (needs regionCode) | operator | officer (needs departmentCode) | auditor (read-only)',
 });
 
 export const User = Type.Object({

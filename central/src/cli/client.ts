@@ -75,10 +75,13 @@ export class ApiClient {
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new CliError(`central at ${this.opts.server} answered HTTP ${res.status} with a body that is not JSON (is --server right?)`);
+        throw new CliError(
+          `central at ${this.opts.server} answered HTTP ${res.status} with a body that is not JSON (is --server right?)`,
+        );
       }
     }
-    if (!res.ok) throw new CliError(apiMessage(parsed, flags) ?? `central answered HTTP ${res.status} ${res.statusText}`.trim());
+    if (!res.ok)
+      throw new CliError(apiMessage(parsed, flags) ?? `central answered HTTP ${res.status} ${res.statusText}`.trim());
     return parsed as T;
   }
 }

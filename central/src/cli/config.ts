@@ -21,7 +21,8 @@ export interface Connection {
 
 export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Connection {
   const server = checkServer(flags.server ?? nonEmpty(env['XCHG_SERVER']) ?? DEFAULT_SERVER);
-  if (flags.token !== undefined && flags.tokenFile !== undefined) throw usageError('give either --token or --token-file, not both');
+  if (flags.token !== undefined && flags.tokenFile !== undefined)
+    throw usageError('give either --token or --token-file, not both');
   let token = nonEmpty(flags.token);
   if (token === undefined && flags.tokenFile !== undefined) token = readTokenFile(flags.tokenFile);
   token ??= nonEmpty(env['XCHG_TOKEN']);

@@ -72,7 +72,9 @@ export function parseTime(text: string, nowMs: number = Date.now()): number {
   try {
     return nowMs - parseDuration(s);
   } catch {
-    throw new InvalidArgumentError('expected a date (2025-01-01), a date and time (2025-01-01 08:30), now, or a time back from now (7d, 12h)');
+    throw new InvalidArgumentError(
+      'expected a date (2025-01-01), a date and time (2025-01-01 08:30), now, or a time back from now (7d, 12h)',
+    );
   }
 }
 

@@ -26,7 +26,7 @@ Examples:
 
 export function buildProgram(): Command {
   const program = new Command('xchg')
-    .description('Operate the data exchange (政务数据共享交换平台) through xchg-central\'s HTTP API.')
+    .description("Operate the data exchange (政务数据共享交换平台) through xchg-central's HTTP API.")
     .version(VERSION, '-V, --version', 'print the version')
     .addOption(defaulted('--server <url>', "central's URL (env XCHG_SERVER)", DEFAULT_SERVER))
     .option('--token <token>', 'API bearer token (env XCHG_TOKEN)')
@@ -41,6 +41,7 @@ export function buildProgram(): Command {
     })
     .exitOverride()
     .addHelpText('after', HELP_AFTER);
-  for (const noun of NOUNS) noun.register(program.command(noun.name).summary(noun.summary).description(noun.description));
+  for (const noun of NOUNS)
+    noun.register(program.command(noun.name).summary(noun.summary).description(noun.description));
   return program;
 }

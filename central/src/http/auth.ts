@@ -47,7 +47,8 @@ export function authenticate(opts: AuthOptions) {
 /** Throws PERMISSION_DENIED unless the caller holds one of `roles`. */
 export function requireRole(req: FastifyRequest, ...roles: Role[]): Principal {
   const p = principal(req);
-  if (!roles.includes(p.role)) throw new XchgError(ErrorCode.PERMISSION_DENIED, `role ${p.role} may not do this (needs ${roles.join(' or ')})`);
+  if (!roles.includes(p.role))
+    throw new XchgError(ErrorCode.PERMISSION_DENIED, `role ${p.role} may not do this (needs ${roles.join(' or ')})`);
   return p;
 }
 

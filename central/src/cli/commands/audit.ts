@@ -25,7 +25,11 @@ const COLUMNS: readonly Column<AuditEntry>[] = [
   { header: 'actor', value: (e) => e.actor, maxWidth: 24 },
   { header: 'action', value: (e) => e.action },
   { header: 'entity', value: (e) => e.entityId, maxWidth: 24 },
-  { header: 'dept', value: (e) => (e.peerDepartmentCode ? `${e.departmentCode || '-'} -> ${e.peerDepartmentCode}` : e.departmentCode || '-') },
+  {
+    header: 'dept',
+    value: (e) =>
+      e.peerDepartmentCode ? `${e.departmentCode || '-'} -> ${e.peerDepartmentCode}` : e.departmentCode || '-',
+  },
   { header: 'resource', value: (e) => e.resourceCode || '-' },
   { header: 'details', value: summary, maxWidth: 60 },
 ];
@@ -48,7 +52,15 @@ export const audit: Noun = {
       .option('--after-seq <n>', 'only entries after this sequence number (to page on)', integerAtLeast(0))
       .addOption(defaulted('--limit <n>', 'at most this many entries', "1000 (central's)").argParser(integerAtLeast(1)))
       .action(
-        action<{ dept?: string; resource?: string; action?: string; since?: number; until?: number; afterSeq?: number; limit?: number }>(async (ctx, o) => {
+        action<{
+          dept?: string;
+          resource?: string;
+          action?: string;
+          since?: number;
+          until?: number;
+          afterSeq?: number;
+          limit?: number;
+        }>(async (ctx, o) => {
           const rows = await ctx.api.get<AuditEntry[]>('/audit', {
             department: o.dept,
             resource: o.resource,

@@ -14,7 +14,11 @@ import { defaulted } from '../help.js';
 
 const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
 const CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
-const SHARE_LABEL: Record<string, string> = { unconditional: '无条件 unconditional', conditional: '有条件 conditional', not_shared: '不予共享 not_shared' };
+const SHARE_LABEL: Record<string, string> = {
+  unconditional: '无条件 unconditional',
+  conditional: '有条件 conditional',
+  not_shared: '不予共享 not_shared',
+};
 
 const FIELD_HELP =
   'a field as NAME:TYPE[:FLAGS], FLAGS comma-separated: required, sensitive, mask=RULE, column=SOURCE_COLUMN (when it differs from NAME), desc=TEXT (last); ' +
@@ -24,7 +28,8 @@ const FIELD_HELP =
 export function parseFieldSpec(text: string, previous: Record<string, unknown>[] = []): Record<string, unknown>[] {
   const [name, type, ...rest] = text.split(':');
   if (!name || !type) throw new InvalidArgumentError('expected NAME:TYPE[:FLAGS], e.g. id:integer:required');
-  if (!(FIELD_TYPES as readonly string[]).includes(type)) throw new InvalidArgumentError(`type ${JSON.stringify(type)} is not one of ${FIELD_TYPES.join(', ')}`);
+  if (!(FIELD_TYPES as readonly string[]).includes(type))
+    throw new InvalidArgumentError(`type ${JSON.stringify(type)} is not one of ${FIELD_TYPES.join(', ')}`);
   const field: Record<string, unknown> = { name, type };
   let flags = rest.join(':');
   while (flags) {
@@ -40,7 +45,10 @@ export function parseFieldSpec(text: string, previous: Record<string, unknown>[]
     else if (flag === 'sensitive') field['sensitive'] = true;
     else if (flag.startsWith('mask=')) field['mask'] = flag.slice(5);
     else if (flag.startsWith('column=')) field['column'] = flag.slice(7);
-    else throw new InvalidArgumentError(`unknown flag ${JSON.stringify(flag)} (required, sensitive, mask=RULE, column=COL, desc=TEXT)`);
+    else
+      throw new InvalidArgumentError(
+        `unknown flag ${JSON.stringify(flag)} (required, sensitive, mask=RULE, column=COL, desc=TEXT)`,
+      );
   }
   return [...previous, field];
 }
@@ -52,7 +60,8 @@ function parseFieldsJson(text: string): Record<string, unknown>[] {
   } catch (err) {
     throw new InvalidArgumentError(`not valid JSON (${(err as Error).message})`);
   }
-  if (!Array.isArray(v)) throw new InvalidArgumentError('expected a JSON array of fields, e.g. [{"name":"id","type":"integer"}]');
+  if (!Array.isArray(v))
+    throw new InvalidArgumentError('expected a JSON array of fields, e.g. [{"name":"id","type":"integer"}]');
   return v as Record<string, unknown>[];
 }
 
@@ -88,7 +97,11 @@ const VERSION_COLUMNS: readonly Column<ResourceVersion>[] = [
 
 function renderResource(r: Resource, dir: Directory, versions?: ResourceVersion[]): string {
   const basis: [string, string][] =
-    r.shareType === 'conditional' ? [['Conditions', r.conditions]] : r.shareType === 'not_shared' ? [['Legal basis', r.legalBasis]] : [];
+    r.shareType === 'conditional'
+      ? [['Conditions', r.conditions]]
+      : r.shareType === 'not_shared'
+        ? [['Legal basis', r.legalBasis]]
+        : [];
   const parts = [
     renderFields([
       ['Code', r.code],
@@ -173,7 +186,10 @@ function content(o: ContentFlags): Record<string, unknown> {
 }
 
 function contentOptions(c: Command, creating: boolean): Command {
-  const shareType = new Option('--share-type <type>', 'unconditional (无条件共享), conditional (有条件共享) or not_shared (不予共享)').choices(SHARE_TYPES);
+  const shareType = new Option(
+    '--share-type <type>',
+    'unconditional (无条件共享), conditional (有条件共享) or not_shared (不予共享)',
+  ).choices(SHARE_TYPES);
   // Creating, central fills in what is left out; updating, what is left out stays as it is.
   const option = (flags: string, description: string, createDefault: string): Option =>
     creating ? defaulted(flags, description, createDefault) : new Option(flags, description);
@@ -184,7 +200,11 @@ function contentOptions(c: Command, creating: boolean): Command {
     .option('--conditions <text>', 'conditions of use (required for conditional)')
     .option('--legal-basis <text>', 'the law or regulation (required for not_shared)')
     .addOption(
-      option('--methods <list>', 'share methods: database_sync, file_transfer, online_query (comma-separated)', 'database_sync (none for not_shared)').argParser(parseList),
+      option(
+        '--methods <list>',
+        'share methods: database_sync, file_transfer, online_query (comma-separated)',
+        'database_sync (none for not_shared)',
+      ).argParser(parseList),
     )
     .addOption(option('--cycle <cycle>', 'update cycle', 'irregular').choices(CYCLES))
     .addOption(option('--format <format>', 'data format, e.g. table, csv, pdf', 'table'))
@@ -205,111 +225,149 @@ export const catalog: Noun = {
     'The resource catalog (信息资源目录): departments catalog what they hold (编目), publish it (发布), maintain it (维护, ' +
     'every change of a published resource is a new version its consumers are told of) and retire it.',
   register(cmd: Command): void {
-    cmd
-      .command('list')
-      .description('List resources')
-      .addOption(new Option('--status <status>', 'only draft, published or retired ones').choices(['draft', 'published', 'retired']))
-      .option('--provider <code>', 'only resources of this department')
-      .addOption(new Option('--share-type <type>', 'only this share type').choices(SHARE_TYPES))
-      .action(
-        action<{ status?: string; provider?: string; shareType?: string }>(async (ctx, o) => {
-          const [rows, dir] = await Promise.all([
-            ctx.api.get<Resource[]>('/resources', { status: o.status, provider: o.provider, shareType: o.shareType }),
-            Directory.load(ctx, { departments: true }),
-          ]);
-          ctx.list(rows, listColumns(dir), 'resources');
-        }),
-      );
-
-    contentOptions(
-      cmd
-        .command('create')
-        .description('Catalog a resource (编目); it starts as a draft')
-        .requiredOption('--code <code>', 'resource code, e.g. 360000-GAT-0001')
-        .requiredOption('--name <name>', 'name, e.g. 人口基础信息')
-        .requiredOption('--dept <code>', 'provider department'),
-      true,
-    ).action(
-      action<ContentFlags & { code: string; dept: string }>(async (ctx, o) => {
-        const body = { code: o.code, providerDepartmentCode: o.dept, ...content(o) };
-        if (!('fields' in body)) throw usageError('catalog create: give the fields with --field (repeat it) or --fields-json');
-        await showResource(ctx, await ctx.api.post<Resource>('/resources', body, FLAGS));
-      }),
-    );
-
-    contentOptions(
-      cmd
-        .command('update')
-        .description('Change a resource (维护); a published one becomes a new version and its consumers are notified')
-        .argument('<code>', 'resource code')
-        .option('--name <name>', 'new name')
-        .option('--note <text>', 'what changed and why (kept with the version)'),
-      false,
-    ).action(
-      action<ContentFlags & { note?: string }>(async (ctx, o, code) => {
-        const patch = { ...content(o), ...(o.note !== undefined && { note: o.note }) };
-        if (Object.keys(patch).length === 0) throw usageError('catalog update: nothing to change; give --name, --field, --share-type, ...');
-        await showResource(ctx, await ctx.api.patch<Resource>(`/resources/${encodeURIComponent(code!)}`, patch, FLAGS));
-      }),
-    );
-
-    cmd
-      .command('publish')
-      .description('Publish a draft (发布): it can then be subscribed to or applied for')
-      .argument('<code>', 'resource code')
-      .action(
-        action(async (ctx, _o, code) => {
-          await showResource(ctx, await ctx.api.post<Resource>(`/resources/${encodeURIComponent(code!)}/publish`));
-        }),
-      );
-
-    cmd
-      .command('retire')
-      .description('Retire a resource: no new applications or subscriptions, its flows stop and its consumers are notified')
-      .argument('<code>', 'resource code')
-      .option('--reason <text>', 'why (told to the consumers)')
-      .action(
-        action<{ reason?: string }>(async (ctx, o, code) => {
-          await showResource(ctx, await ctx.api.post<Resource>(`/resources/${encodeURIComponent(code!)}/retire`, o.reason ? { reason: o.reason } : {}));
-        }),
-      );
-
-    cmd
-      .command('get')
-      .description('Show one resource with its fields and version history')
-      .argument('<code>', 'resource code')
-      .action(
-        action(async (ctx, _o, code) => {
-          const r = await ctx.api.get<ResourceDetail>(`/resources/${encodeURIComponent(code!)}`);
-          const { versions, ...rest } = r;
-          await showResource(ctx, rest, versions);
-        }),
-      );
-
-    cmd
-      .command('versions')
-      .description('List the versions of a resource, oldest first')
-      .argument('<code>', 'resource code')
-      .action(
-        action(async (ctx, _o, code) => {
-          ctx.list(await ctx.api.get<ResourceVersion[]>(`/resources/${encodeURIComponent(code!)}/versions`), VERSION_COLUMNS, 'versions');
-        }),
-      );
-
-    cmd
-      .command('notices')
-      .description('Notices to consumer departments about resources they receive (changed, retired), newest first')
-      .option('--dept <code>', 'only notices to this department')
-      .option('--resource <code>', 'only notices about this resource')
-      .option('--since <time>', 'only notices since, e.g. 2025-01-01 or 7d', (v) => parseTime(v))
-      .action(
-        action<{ dept?: string; resource?: string; since?: number }>(async (ctx, o) => {
-          const [rows, dir] = await Promise.all([
-            ctx.api.get<Notification[]>('/notifications', { department: o.dept, resource: o.resource, since: o.since }),
-            Directory.load(ctx, { departments: true }),
-          ]);
-          ctx.list(rows, NOTICE_COLUMNS(dir), 'notices');
-        }),
-      );
+    catalogList(cmd);
+    catalogCreate(cmd);
+    catalogUpdate(cmd);
+    catalogPublish(cmd);
+    catalogRetire(cmd);
+    catalogGet(cmd);
+    catalogVersions(cmd);
+    catalogNotices(cmd);
   },
 };
+
+function catalogList(cmd: Command): void {
+  cmd
+    .command('list')
+    .description('List resources')
+    .addOption(
+      new Option('--status <status>', 'only draft, published or retired ones').choices([
+        'draft',
+        'published',
+        'retired',
+      ]),
+    )
+    .option('--provider <code>', 'only resources of this department')
+    .addOption(new Option('--share-type <type>', 'only this share type').choices(SHARE_TYPES))
+    .action(
+      action<{ status?: string; provider?: string; shareType?: string }>(async (ctx, o) => {
+        const [rows, dir] = await Promise.all([
+          ctx.api.get<Resource[]>('/resources', { status: o.status, provider: o.provider, shareType: o.shareType }),
+          Directory.load(ctx, { departments: true }),
+        ]);
+        ctx.list(rows, listColumns(dir), 'resources');
+      }),
+    );
+}
+function catalogCreate(cmd: Command): void {
+  contentOptions(
+    cmd
+      .command('create')
+      .description('Catalog a resource (编目); it starts as a draft')
+      .requiredOption('--code <code>', 'resource code, e.g. 360000-GAT-0001')
+      .requiredOption('--name <name>', 'name, e.g. 人口基础信息')
+      .requiredOption('--dept <code>', 'provider department'),
+    true,
+  ).action(
+    action<ContentFlags & { code: string; dept: string }>(async (ctx, o) => {
+      const body = { code: o.code, providerDepartmentCode: o.dept, ...content(o) };
+      if (!('fields' in body))
+        throw usageError('catalog create: give the fields with --field (repeat it) or --fields-json');
+      await showResource(ctx, await ctx.api.post<Resource>('/resources', body, FLAGS));
+    }),
+  );
+}
+function catalogUpdate(cmd: Command): void {
+  contentOptions(
+    cmd
+      .command('update')
+      .description('Change a resource (维护); a published one becomes a new version and its consumers are notified')
+      .argument('<code>', 'resource code')
+      .option('--name <name>', 'new name')
+      .option('--note <text>', 'what changed and why (kept with the version)'),
+    false,
+  ).action(
+    action<ContentFlags & { note?: string }>(async (ctx, o, code) => {
+      const patch = { ...content(o), ...(o.note !== undefined && { note: o.note }) };
+      if (Object.keys(patch).length === 0)
+        throw usageError('catalog update: nothing to change; give --name, --field, --share-type, ...');
+      await showResource(ctx, await ctx.api.patch<Resource>(`/resources/${encodeURIComponent(code!)}`, patch, FLAGS));
+    }),
+  );
+}
+function catalogPublish(cmd: Command): void {
+  cmd
+    .command('publish')
+    .description('Publish a draft (发布): it can then be subscribed to or applied for')
+    .argument('<code>', 'resource code')
+    .action(
+      action(async (ctx, _o, code) => {
+        await showResource(ctx, await ctx.api.post<Resource>(`/resources/${encodeURIComponent(code!)}/publish`));
+      }),
+    );
+}
+function catalogRetire(cmd: Command): void {
+  cmd
+    .command('retire')
+    .description(
+      'Retire a resource: no new applications or subscriptions, its flows stop and its consumers are notified',
+    )
+    .argument('<code>', 'resource code')
+    .option('--reason <text>', 'why (told to the consumers)')
+    .action(
+      action<{ reason?: string }>(async (ctx, o, code) => {
+        await showResource(
+          ctx,
+          await ctx.api.post<Resource>(
+            `/resources/${encodeURIComponent(code!)}/retire`,
+            o.reason ? { reason: o.reason } : {},
+          ),
+        );
+      }),
+    );
+}
+function catalogGet(cmd: Command): void {
+  cmd
+    .command('get')
+    .description('Show one resource with its fields and version history')
+    .argument('<code>', 'resource code')
+    .action(
+      action(async (ctx, _o, code) => {
+        const r = await ctx.api.get<ResourceDetail>(`/resources/${encodeURIComponent(code!)}`);
+        const { versions, ...rest } = r;
+        await showResource(ctx, rest, versions);
+      }),
+    );
+}
+function catalogVersions(cmd: Command): void {
+  cmd
+    .command('versions')
+    .description('List the versions of a resource, oldest first')
+    .argument('<code>', 'resource code')
+    .action(
+      action(async (ctx, _o, code) => {
+        ctx.list(
+          await ctx.api.get<ResourceVersion[]>(`/resources/${encodeURIComponent(code!)}/versions`),
+          VERSION_COLUMNS,
+          'versions',
+        );
+      }),
+    );
+}
+function catalogNotices(cmd: Command): void {
+  cmd
+    .command('notices')
+    .description('Notices to consumer departments about resources they receive (changed, retired), newest first')
+    .option('--dept <code>', 'only notices to this department')
+    .option('--resource <code>', 'only notices about this resource')
+    .option('--since <time>', 'only notices since, e.g. 2025-01-01 or 7d', (v) => parseTime(v))
+    .action(
+      action<{ dept?: string; resource?: string; since?: number }>(async (ctx, o) => {
+        const [rows, dir] = await Promise.all([
+          ctx.api.get<Notification[]>('/notifications', { department: o.dept, resource: o.resource, since: o.since }),
+          Directory.load(ctx, { departments: true }),
+        ]);
+        ctx.list(rows, NOTICE_COLUMNS(dir), 'notices');
+      }),
+    );
+}

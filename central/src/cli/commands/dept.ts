@@ -25,7 +25,8 @@ const fields = (d: Department, dir: Directory): string =>
 export const dept: Noun = {
   name: 'dept',
   summary: 'departments 部门',
-  description: 'Departments (部门): the providers and consumers of data. Each belongs to one region and runs one or more nodes.',
+  description:
+    'Departments (部门): the providers and consumers of data. Each belongs to one region and runs one or more nodes.',
   register(cmd: Command): void {
     cmd
       .command('list')

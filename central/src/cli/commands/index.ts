@@ -16,4 +16,17 @@ import { user } from './user.js';
 
 export type { Noun };
 
-export const NOUNS: readonly Noun[] = [region, dept, node, token, task, catalog, share, sub, objection, audit, report, user];
+export const NOUNS: readonly Noun[] = [
+  region,
+  dept,
+  node,
+  token,
+  task,
+  catalog,
+  share,
+  sub,
+  objection,
+  audit,
+  report,
+  user,
+];

@@ -43,7 +43,8 @@ function nodeFields(n: Node, dir: Directory, nowMs: number): Field[] {
   ];
 }
 
-const num = (v: number | undefined, render: (v: number) => string = String): string => (v === undefined ? '-' : render(v));
+const num = (v: number | undefined, render: (v: number) => string = String): string =>
+  v === undefined ? '-' : render(v);
 
 function healthFields(n: Node): Field[] | undefined {
   const h = n.health;
@@ -136,7 +137,8 @@ const REPORT_COLUMNS: readonly Column<Report>[] = [
 export const node: Noun = {
   name: 'node',
   summary: 'nodes 前置节点',
-  description: 'Nodes (前置节点): xchg-agent instances on departments\' front-end machines. A node enrolls with a token (see xchg token).',
+  description:
+    "Nodes (前置节点): xchg-agent instances on departments' front-end machines. A node enrolls with a token (see xchg token).",
   register(cmd: Command): void {
     cmd
       .command('list')
@@ -171,9 +173,13 @@ export const node: Noun = {
     for (const verb of ['disable', 'enable'] as const) {
       cmd
         .command(verb)
-        .description(verb === 'disable' ? 'Disable a node: central refuses its calls until enabled again' : 'Enable a disabled node')
+        .description(
+          verb === 'disable'
+            ? 'Disable a node: central refuses its calls until enabled again'
+            : 'Enable a disabled node',
+        )
         .argument('<id>', 'node id')
-        .option('--reason <text>', 'why (kept in the node\'s events)')
+        .option('--reason <text>', "why (kept in the node's events)")
         .action(
           action<{ reason?: string }>(async (ctx, o, id) => {
             const [n, dir] = await Promise.all([
@@ -191,16 +197,24 @@ export const node: Noun = {
       .argument('<id>', 'node id')
       .addOption(new Option('--kind <kind>', 'only reports of this kind').choices(REPORT_KINDS))
       .option('--after-seq <n>', 'only reports after this sequence number', integerAtLeast(0))
-      .option('--before <report-id>', 'only reports older than this one (to page back: the last report of the previous page)')
+      .option(
+        '--before <report-id>',
+        'only reports older than this one (to page back: the last report of the previous page)',
+      )
       .option('--limit <n>', 'at most this many reports', integerAtLeast(1), REPORTS_DEFAULT_LIMIT)
       .action(
         action<{ kind?: string; afterSeq?: number; before?: string; limit: number }>(async (ctx, o, id) => {
           const query = { node: id, kind: o.kind, afterSeq: o.afterSeq, before: o.before, limit: o.limit };
-          const reports = await ctx.api.get<Report[]>('/reports', query, { afterSeq: '--after-seq', before: '--before', limit: '--limit' });
+          const reports = await ctx.api.get<Report[]>('/reports', query, {
+            afterSeq: '--after-seq',
+            before: '--before',
+            limit: '--limit',
+          });
           ctx.list(reports, REPORT_COLUMNS, 'reports');
           const last = reports.at(-1);
           // A full page: there may be older reports; say how to get them (stderr, so stdout stays the table).
-          if (ctx.output === 'table' && last && reports.length === o.limit) writeNote(`${reports.length} reports shown; older ones: --before ${last.reportId}`);
+          if (ctx.output === 'table' && last && reports.length === o.limit)
+            writeNote(`${reports.length} reports shown; older ones: --before ${last.reportId}`);
         }),
       );
   },

@@ -41,7 +41,8 @@ const fields = (o: Objection, dir: Directory): string =>
 export const objection: Noun = {
   name: 'objection',
   summary: 'objections 疑义/纠错',
-  description: 'Objections (疑义/纠错): a consumer department reports data it received as wrong; the provider verifies and answers.',
+  description:
+    'Objections (疑义/纠错): a consumer department reports data it received as wrong; the provider verifies and answers.',
   register(cmd: Command): void {
     cmd
       .command('raise')
@@ -54,7 +55,12 @@ export const objection: Noun = {
         action<{ resource: string; note: string; key?: string; dept?: string }>(async (ctx, o) => {
           const r = await ctx.api.post<Objection>(
             '/objections',
-            { resourceCode: o.resource, note: o.note, ...(o.key && { recordKey: o.key }), ...(o.dept && { consumerDepartmentCode: o.dept }) },
+            {
+              resourceCode: o.resource,
+              note: o.note,
+              ...(o.key && { recordKey: o.key }),
+              ...(o.dept && { consumerDepartmentCode: o.dept }),
+            },
             { resourceCode: '--resource', note: '--note', recordKey: '--key', consumerDepartmentCode: '--dept' },
           );
           const dir = await Directory.load(ctx, { departments: true });
@@ -82,11 +88,19 @@ export const objection: Noun = {
       .command('answer')
       .description("The provider's answer after verification (校核)")
       .argument('<id>', 'objection id')
-      .addOption(new Option('--result <result>', 'corrected or confirmed_correct').choices(['corrected', 'confirmed_correct']).makeOptionMandatory())
+      .addOption(
+        new Option('--result <result>', 'corrected or confirmed_correct')
+          .choices(['corrected', 'confirmed_correct'])
+          .makeOptionMandatory(),
+      )
       .requiredOption('--note <text>', 'what was verified or corrected')
       .action(
         action<{ result: string; note: string }>(async (ctx, o, id) => {
-          const r = await ctx.api.post<Objection>(`/objections/${encodeURIComponent(id)}/answer`, { result: o.result, note: o.note }, { result: '--result', note: '--note' });
+          const r = await ctx.api.post<Objection>(
+            `/objections/${encodeURIComponent(id)}/answer`,
+            { result: o.result, note: o.note },
+            { result: '--result', note: '--note' },
+          );
           const dir = await Directory.load(ctx, { departments: true });
           ctx.show(r, () => fields(r, dir));
         }),

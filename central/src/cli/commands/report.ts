@@ -12,7 +12,10 @@ import { defaulted } from '../help.js';
 const pct = (r: number | null): string => (r === null ? '-' : `${(r * 100).toFixed(1)} %`);
 
 const DEPT_COLUMNS: readonly Column<DepartmentReport>[] = [
-  { header: 'department', value: (d) => (d.name && d.name !== d.departmentCode ? `${d.name} (${d.departmentCode})` : d.departmentCode) },
+  {
+    header: 'department',
+    value: (d) => (d.name && d.name !== d.departmentCode ? `${d.name} (${d.departmentCode})` : d.departmentCode),
+  },
   { header: 'published', value: (d) => d.resourcesPublished, align: 'right' },
   { header: 'apps in', value: (d) => d.applicationsReceived, align: 'right' },
   { header: 'answered', value: (d) => d.applicationsAnswered, align: 'right' },
@@ -26,7 +29,10 @@ const DEPT_COLUMNS: readonly Column<DepartmentReport>[] = [
 ];
 
 const REGION_COLUMNS: readonly Column<RegionReport>[] = [
-  { header: 'region', value: (r) => `${r.level === 'province' ? '' : r.level === 'city' ? '  ' : '    '}${r.name} (${r.regionCode})` },
+  {
+    header: 'region',
+    value: (r) => `${r.level === 'province' ? '' : r.level === 'city' ? '  ' : '    '}${r.name} (${r.regionCode})`,
+  },
   { header: 'level', value: (r) => r.level },
   { header: 'nodes', value: (r) => r.nodes, align: 'right' },
   { header: 'online rate', value: (r) => pct(r.onlineRate), align: 'right' },
@@ -42,7 +48,11 @@ interface PeriodFlags {
 
 function periodOptions(c: Command): Command {
   return c
-    .addOption(defaulted('--since <time>', 'period start, e.g. 2025-01-01 or 30d', '30 days before --until').argParser((v) => parseTime(v)))
+    .addOption(
+      defaulted('--since <time>', 'period start, e.g. 2025-01-01 or 30d', '30 days before --until').argParser((v) =>
+        parseTime(v),
+      ),
+    )
     .addOption(defaulted('--until <time>', 'period end, exclusive', 'now').argParser((v) => parseTime(v)))
     .option('--region <code>', 'only this region and the regions under it');
 }
@@ -60,7 +70,11 @@ export const report: Noun = {
   register(cmd: Command): void {
     periodOptions(cmd.command('departments').description('Per department figures')).action(
       action<PeriodFlags>(async (ctx, o) => {
-        const r = await ctx.api.get<{ period: Period; departments: DepartmentReport[] }>('/reports/departments', { since: o.since, until: o.until, region: o.region });
+        const r = await ctx.api.get<{ period: Period; departments: DepartmentReport[] }>('/reports/departments', {
+          since: o.since,
+          until: o.until,
+          region: o.region,
+        });
         periodNote(ctx, r.period);
         ctx.list(r.departments, DEPT_COLUMNS, 'departments', r);
       }),
@@ -68,7 +82,11 @@ export const report: Noun = {
 
     periodOptions(cmd.command('regions').description('Per region: node online rate (联通率)')).action(
       action<PeriodFlags>(async (ctx, o) => {
-        const r = await ctx.api.get<{ period: Period; regions: RegionReport[] }>('/reports/regions', { since: o.since, until: o.until, region: o.region });
+        const r = await ctx.api.get<{ period: Period; regions: RegionReport[] }>('/reports/regions', {
+          since: o.since,
+          until: o.until,
+          region: o.region,
+        });
         periodNote(ctx, r.period);
         ctx.list(r.regions, REGION_COLUMNS, 'regions', r);
       }),

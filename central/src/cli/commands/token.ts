@@ -30,7 +30,10 @@ const columns = (dir: Directory, nowMs: number): readonly Column<EnrollmentToken
   {
     header: 'expires',
     // How long is left matters only while the token can still be used.
-    value: (t) => (tokenState(t, nowMs) === 'unused' ? `${formatTime(t.expiresAt)} (${formatAge(t.expiresAt, nowMs)})` : formatTime(t.expiresAt)),
+    value: (t) =>
+      tokenState(t, nowMs) === 'unused'
+        ? `${formatTime(t.expiresAt)} (${formatAge(t.expiresAt, nowMs)})`
+        : formatTime(t.expiresAt),
   },
   { header: 'used by', value: (t) => t.usedByNodeId ?? '-' },
 ];
@@ -38,14 +41,18 @@ const columns = (dir: Directory, nowMs: number): readonly Column<EnrollmentToken
 export const token: Noun = {
   name: 'token',
   summary: 'enrollment tokens 注册令牌',
-  description: 'Enrollment tokens (注册令牌): a one-time secret that lets one new node of a department enroll with central.',
+  description:
+    'Enrollment tokens (注册令牌): a one-time secret that lets one new node of a department enroll with central.',
   register(cmd: Command): void {
     cmd
       .command('list')
       .description('List enrollment tokens and what became of them (secrets are never shown again)')
       .action(
         action(async (ctx) => {
-          const [tokens, dir] = await Promise.all([ctx.api.get<EnrollmentToken[]>('/tokens'), Directory.load(ctx, { departments: true })]);
+          const [tokens, dir] = await Promise.all([
+            ctx.api.get<EnrollmentToken[]>('/tokens'),
+            Directory.load(ctx, { departments: true }),
+          ]);
           ctx.list(tokens, columns(dir, ctx.nowMs), 'tokens');
         }),
       );

@@ -35,7 +35,10 @@ export const user: Noun = {
       .description('List users (tokens are never shown again)')
       .action(
         action(async (ctx) => {
-          const [users, dir] = await Promise.all([ctx.api.get<User[]>('/users'), Directory.load(ctx, { regions: true, departments: true })]);
+          const [users, dir] = await Promise.all([
+            ctx.api.get<User[]>('/users'),
+            Directory.load(ctx, { regions: true, departments: true }),
+          ]);
           ctx.list(users, columns(dir), 'users');
         }),
       );
@@ -51,17 +54,25 @@ export const user: Noun = {
         action<{ name: string; role: string; dept?: string; region?: string }>(async (ctx, o) => {
           const issued = await ctx.api.post<IssuedUser>(
             '/users',
-            { name: o.name, role: o.role, ...(o.dept !== undefined && { departmentCode: o.dept }), ...(o.region !== undefined && { regionCode: o.region }) },
+            {
+              name: o.name,
+              role: o.role,
+              ...(o.dept !== undefined && { departmentCode: o.dept }),
+              ...(o.region !== undefined && { regionCode: o.region }),
+            },
             { name: '--name', role: '--role', departmentCode: '--dept', regionCode: '--region' },
           );
           ctx.show(issued, () => issued.token);
-          if (ctx.output === 'table') writeNote(`user ${issued.user.name} (${issued.user.role}, id ${issued.user.id}) created; the token is not shown again`);
+          if (ctx.output === 'table')
+            writeNote(
+              `user ${issued.user.name} (${issued.user.role}, id ${issued.user.id}) created; the token is not shown again`,
+            );
         }),
       );
 
     cmd
       .command('revoke')
-      .description("Revoke a user: its token stops working at once")
+      .description('Revoke a user: its token stops working at once')
       .argument('<user>', 'user id or name')
       .action(
         action(async (ctx, _o, id) => {
@@ -75,8 +86,17 @@ export const user: Noun = {
       .description('Show the role and scope of the token in use')
       .action(
         action(async (ctx) => {
-          const [me, dir] = await Promise.all([ctx.api.get<Whoami>('/users/me'), Directory.load(ctx, { regions: true, departments: true })]);
-          ctx.show(me, () => renderFields([['Name', me.name], ['Role', me.role], ['Scope', scope(me, dir)]]));
+          const [me, dir] = await Promise.all([
+            ctx.api.get<Whoami>('/users/me'),
+            Directory.load(ctx, { regions: true, departments: true }),
+          ]);
+          ctx.show(me, () =>
+            renderFields([
+              ['Name', me.name],
+              ['Role', me.role],
+              ['Scope', scope(me, dir)],
+            ]),
+          );
         }),
       );
   },

@@ -131,7 +131,8 @@ function registerResourceWrites(app: App, deps: HttpDeps): void {
     {
       schema: {
         tags: ['catalog'],
-        summary: 'Retire a resource: no new applications or subscriptions, its flows stop and its consumers are notified',
+        summary:
+          'Retire a resource: no new applications or subscriptions, its flows stop and its consumers are notified',
         params: ResourceCodeParams,
         body: OptionalReasonBody,
         response: { 200: Resource },

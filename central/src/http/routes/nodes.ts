@@ -148,7 +148,14 @@ const REPORTS_SUMMARY =
 function registerReportRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/reports',
-    { schema: { tags: ['reports'], summary: REPORTS_SUMMARY, querystring: ReportQuery, response: { 200: Type.Array(Report) } } },
+    {
+      schema: {
+        tags: ['reports'],
+        summary: REPORTS_SUMMARY,
+        querystring: ReportQuery,
+        response: { 200: Type.Array(Report) },
+      },
+    },
     async (req) => {
       const q = req.query;
       // A city admin sees the reports of the nodes in its region subtree only; the scope is part of the query

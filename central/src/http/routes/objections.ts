@@ -1,6 +1,12 @@
 // /api/v1/objections: 疑义/纠错 — a consumer flags received data as wrong, the provider answers.
 import { Type } from 'typebox';
-import { AnswerObjectionBody, Objection, ObjectionParams, ObjectionQuery, RaiseObjectionBody } from '../../api/objections.js';
+import {
+  AnswerObjectionBody,
+  Objection,
+  ObjectionParams,
+  ObjectionQuery,
+  RaiseObjectionBody,
+} from '../../api/objections.js';
 import { principal } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 import { scopeOf } from './scope.js';

@@ -3,7 +3,13 @@
 // is for province-wide roles only: province admin, operator, auditor.
 import { Type } from 'typebox';
 import { IdParams } from '../../api/common.js';
-import { Verification, VerificationQuery, VerifyBody, VerifySchedule, VerifyScheduleBody } from '../../api/reconcile.js';
+import {
+  Verification,
+  VerificationQuery,
+  VerifyBody,
+  VerifySchedule,
+  VerifyScheduleBody,
+} from '../../api/reconcile.js';
 import { Role, requireRole, WRITERS } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 
@@ -54,7 +60,14 @@ function registerVerificationRuns(app: App, deps: HttpDeps): void {
 
   app.get(
     '/verifications/:id',
-    { schema: { tags: ['reconcile'], summary: 'One verification run', params: IdParams, response: { 200: Verification } } },
+    {
+      schema: {
+        tags: ['reconcile'],
+        summary: 'One verification run',
+        params: IdParams,
+        response: { 200: Verification },
+      },
+    },
     async (req) => {
       requireRole(req, ...READERS);
       return deps.reconcile.get(req.params.id);

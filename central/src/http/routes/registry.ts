@@ -62,7 +62,12 @@ function registerDepartmentRoutes(app: App, deps: HttpDeps): void {
   app.post(
     '/departments',
     {
-      schema: { tags: ['departments'], summary: 'Create a department', body: CreateDepartmentBody, response: { 201: Department } },
+      schema: {
+        tags: ['departments'],
+        summary: 'Create a department',
+        body: CreateDepartmentBody,
+        response: { 201: Department },
+      },
     },
     async (req, reply) => {
       const p = requireRole(req, ...WRITERS);

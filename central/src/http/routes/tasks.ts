@@ -1,7 +1,15 @@
 // /api/v1/tasks: tasks (交换任务) delivered to nodes as assignments, their runs and their quarantined records.
 import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../api/common.js';
-import { CreateTaskBody, QuarantineQuery, QuarantineView, TaskQuery, TaskRun, TaskView, UpdateTaskBody } from '../../api/tasks.js';
+import {
+  CreateTaskBody,
+  QuarantineQuery,
+  QuarantineView,
+  TaskQuery,
+  TaskRun,
+  TaskView,
+  UpdateTaskBody,
+} from '../../api/tasks.js';
 import { principal, requireRole, WRITERS } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
@@ -16,7 +24,14 @@ export function registerTaskRoutes(app: App, deps: HttpDeps): void {
 function registerTaskReads(app: App, deps: HttpDeps): void {
   app.get(
     '/tasks',
-    { schema: { tags: ['tasks'], summary: 'List tasks', querystring: TaskQuery, response: { 200: Type.Array(TaskView) } } },
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'List tasks',
+        querystring: TaskQuery,
+        response: { 200: Type.Array(TaskView) },
+      },
+    },
     async (req) => {
       // A city admin sees the tasks of the nodes in its region subtree only.
       const scope = scopeOf(req, deps);
@@ -119,7 +134,8 @@ function registerTaskRecords(app: App, deps: HttpDeps): void {
     {
       schema: {
         tags: ['tasks'],
-        summary: "Re-send a task's quarantined records through its current pipeline (after a fix); those that still fail stay",
+        summary:
+          "Re-send a task's quarantined records through its current pipeline (after a fix); those that still fail stay",
         params: IdParams,
         response: { 200: TaskView },
       },

@@ -7,7 +7,13 @@ import type { App, HttpDeps } from '../types.js';
 export function registerUserRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/users',
-    { schema: { tags: ['users'], summary: 'List users (tokens are never shown again)', response: { 200: Type.Array(User) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'List users (tokens are never shown again)',
+        response: { 200: Type.Array(User) },
+      },
+    },
     async (req) => {
       requireRole(req, Role.PROVINCE_ADMIN, Role.AUDITOR);
       return deps.users.list();

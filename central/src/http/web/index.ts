@@ -4,5 +4,7 @@ import type { App, HttpDeps } from '../types.js';
 import { STATUS_PAGE } from './status-page.js';
 
 export function registerWeb(app: App, _deps: HttpDeps): void {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(STATUS_PAGE));
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(STATUS_PAGE),
+  );
 }
