@@ -17,7 +17,9 @@ export type FieldFlags = Readonly<Record<string, string>>;
 export interface ApiClientOptions {
   /** Central's base URL without a trailing slash. */
   server: string;
+  /** Bearer token sent with every request. */
   token: string;
+  /** How long one request may take, in ms (default 30 000). */
   timeoutMs?: number;
 }
 

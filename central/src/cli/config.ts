@@ -6,9 +6,13 @@ import { usageError } from './errors.js';
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
 /** The connection flags as commander parsed them (all optional). */
+/** The global flags that say where central is and who the caller is (flags win over the environment). */
 export interface ConnectionFlags {
+  /** --server: central's URL (default: XCHG_SERVER, else DEFAULT_SERVER). */
   server?: string;
+  /** --token: the bearer token (not with --token-file; without either, XCHG_TOKEN). */
   token?: string;
+  /** --token-file: a file holding the bearer token, e.g. admin.token. */
   tokenFile?: string;
 }
 

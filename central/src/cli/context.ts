@@ -7,7 +7,9 @@ import { CliError } from './errors.js';
 import { show, showList, writeOut, type Column, type OutputFormat } from './output.js';
 
 /** Flags of the `xchg` program itself, valid before or after the noun and verb. */
+/** Every command's global options. */
 export interface GlobalOptions extends ConnectionFlags {
+  /** -o: table (default) or json. */
   output: OutputFormat;
 }
 

@@ -5,8 +5,11 @@ import { displayWidth, oneLine, padEndTo, padStartTo, truncateTo } from './text.
 export const OUTPUT_FORMATS = ['table', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** One column of a listing. */
 export interface Column<T> {
+  /** Its heading. */
   header: string;
+  /** The cell of a row. */
   value: (row: T) => string | number;
   /** Numbers read better right-aligned. Default left. */
   align?: 'left' | 'right';

@@ -18,7 +18,9 @@ declare module 'fastify' {
 }
 
 export interface AuthOptions {
+  /** The bootstrap province-admin token (generated into dataDir at first start). */
   adminToken: string;
+  /** Looks up users' tokens by their hash. */
   users: UserService;
 }
 
