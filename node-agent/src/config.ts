@@ -4,14 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { compileLayers, ConfigError, type EnvBinding, type LayerSources } from '../../common/src/config-layers.js';
+import { bindingProblems, type BindingConfig, type BindingRole } from './connectors/index.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 
-/** A named source or sink of department data; connector-specific settings are checked by the connector. */
-const Binding = Type.Object(
-  { type: Type.Enum(['sqlite', 'postgres', 'mariadb', 'mysql', 'csv', 'jsonl', 'files']) },
-  { additionalProperties: true },
-);
+/**
+ * A named source or sink of department data: `type` and that connector type's settings. Checked against
+ * the type's schema (connectors/registry.ts) by compileConfig, every binding, all problems at once.
+ */
+const Binding = Type.Unsafe<BindingConfig>(Type.Unknown());
 
 export const AgentConfigSchema = Type.Object(
   {
@@ -158,10 +159,56 @@ const ENV: readonly EnvBinding[] = [
 
 export { ConfigError };
 
+/**
+ * The agent's configuration from its layers, frozen. Throws ConfigError listing every problem: the
+ * schema's, and each source and sink binding checked against its connector type's settings.
+ */
 export function compileConfig(sources: LayerSources = {}): AgentConfig {
-  return compileLayers(AgentConfigSchema, DEFAULTS, ENV, sources, (c) =>
-    c.central.enrollToken && c.central.enrollTokenFile ? ['central: set enrollToken or enrollTokenFile, not both'] : [],
-  );
+  let checked = false;
+  try {
+    return compileLayers(AgentConfigSchema, DEFAULTS, ENV, sources, (c) => {
+      checked = true;
+      const enroll =
+        c.central.enrollToken && c.central.enrollTokenFile
+          ? ['central: set enrollToken or enrollTokenFile, not both']
+          : [];
+      return [...enroll, ...allBindingProblems(c)];
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError) || checked) throw err;
+    // Problems elsewhere stop compileLayers before its own checks: the bindings are checked here too, on
+    // the merged layers, so that every problem is listed at once.
+    const bindings = allBindingProblems(mergedLayers(sources));
+    throw bindings.length
+      ? new ConfigError([...err.problems, ...bindings.filter((p) => !err.problems.includes(p))])
+      : err;
+  }
+}
+
+/** The layers merged without validation (undefined when a file or variable cannot be read at all). */
+function mergedLayers(sources: LayerSources): unknown {
+  let merged: unknown;
+  try {
+    compileLayers(Type.Unknown(), DEFAULTS, ENV, sources, (m) => ((merged = m), []));
+  } catch {
+    /* its problems are already reported */
+  }
+  return merged;
+}
+
+/** Problems of every source and sink binding, each named "sources.<name>.<setting>: …". */
+function allBindingProblems(config: unknown): string[] {
+  const out: string[] = [];
+  const c = config as { sources?: unknown; sinks?: unknown } | undefined;
+  for (const [role, group] of [
+    ['source', c?.sources],
+    ['sink', c?.sinks],
+  ] as [BindingRole, unknown][]) {
+    if (group === null || typeof group !== 'object' || Array.isArray(group)) continue;
+    for (const [name, binding] of Object.entries(group))
+      out.push(...bindingProblems(role, `${role}s.${name}`, binding));
+  }
+  return out;
 }
 
 /** The enrollment token from the config or its file, if any. */

@@ -4,9 +4,13 @@
 import { Type } from 'typebox';
 
 /** Key column(s): one name or a list. */
-export const KeySetting = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-  description: 'Key column(s) of the records: a name or a list of names.',
-});
+export const KeySetting = Type.Union(
+  [Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })],
+  {
+    errorMessage: 'must be a column name or a list of column names',
+    description: 'Key column(s) of the records: a name or a list of names.',
+  },
+);
 
 /** A table or column name (any name the database allows). */
 export const NameSetting = (description: string) => Type.String({ minLength: 1, description });

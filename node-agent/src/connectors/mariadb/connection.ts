@@ -8,7 +8,10 @@ import { wrap } from '../sql/errors.js';
 /** Where the server is. `url` wins over the separate fields; the password never appears in errors. */
 export const mariadbConnectionSettings = {
   url: Type.Optional(
-    Type.String({ minLength: 1, description: 'mariadb:// or mysql://user:password@host:port/database (wins over host and port).' }),
+    Type.String({
+      minLength: 1,
+      description: 'mariadb:// or mysql://user:password@host:port/database (wins over host and port).',
+    }),
   ),
   host: Type.Optional(Type.String({ minLength: 1, default: 'localhost', description: 'Server host name or address.' })),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 3306, description: 'Server port.' })),
@@ -16,7 +19,10 @@ export const mariadbConnectionSettings = {
   user: Type.Optional(Type.String({ description: 'User name.' })),
   password: Type.Optional(Type.String({ description: 'Password; never sent to central or written to logs.' })),
   database: Type.Optional(
-    Type.String({ minLength: 1, description: 'Database (schema) holding the table and a sink\'s ledger; required here or in url.' }),
+    Type.String({
+      minLength: 1,
+      description: "Database (schema) holding the table and a sink's ledger; required here or in url.",
+    }),
   ),
 };
 
@@ -41,7 +47,8 @@ export function mariadbIdent(name: string, binding: string): string {
   if (typeof name !== 'string' || name === '') return bad('empty');
   if (!name.isWellFormed()) bad('not well-formed Unicode');
   if (name.includes('\u0000')) bad('contains NUL');
-  if (/[\u{10000}-\u{10FFFF}]/u.test(name)) bad('characters outside the Basic Multilingual Plane (such as emoji) are not allowed in identifiers');
+  if (/[\u{10000}-\u{10FFFF}]/u.test(name))
+    bad('characters outside the Basic Multilingual Plane (such as emoji) are not allowed in identifiers');
   if ([...name].length > 64) bad('longer than 64 characters');
   if (name.endsWith(' ')) bad('ends with a space');
   return '`' + name.replaceAll('`', '``') + '`';
@@ -87,7 +94,8 @@ export class MariadbConnection {
       } catch {
         throw new ConnectorError(binding, 'url is not a valid URL (mariadb://user:password@host:port/database)');
       }
-      if (!/^(mariadb|mysql):$/.test(u.protocol)) throw new ConnectorError(binding, `url must start with mariadb:// or mysql://, not ${u.protocol}//`);
+      if (!/^(mariadb|mysql):$/.test(u.protocol))
+        throw new ConnectorError(binding, `url must start with mariadb:// or mysql://, not ${u.protocol}//`);
       if (u.hostname) opts.host = u.hostname;
       if (u.port) opts.port = Number(u.port);
       if (u.username) opts.user = decodeURIComponent(u.username);
@@ -157,7 +165,10 @@ export class MariadbConnection {
   /** Columns of database.table in table order (empty when the table does not exist or is not visible). */
   async columns(conn: mariadb.Connection, table: string): Promise<ColumnInfo[]> {
     const rows = (await conn.query(
-      { sql: 'SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', rowsAsArray: true },
+      {
+        sql: 'SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+        rowsAsArray: true,
+      },
       [this.database, table],
     )) as unknown[][];
     const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));

@@ -9,14 +9,22 @@ import type { Convert, SqlDialect } from '../sql/dialect.js';
 import { errText, wrap } from '../sql/errors.js';
 import { SqlSink } from '../sql/sink.js';
 import { ConnectorError, asList, type SinkScanPage, type SinkSchemaHint } from '../types.js';
-import { mariadbIdent, MariadbConnection, mariadbConnectionSettings, type ColumnInfo, type RowsResult } from './connection.js';
+import {
+  mariadbIdent,
+  MariadbConnection,
+  mariadbConnectionSettings,
+  type ColumnInfo,
+  type RowsResult,
+} from './connection.js';
 import { comparable, converter, decodeRows, textOf } from './values.js';
 
 export const MariadbSinkSettings = Type.Object(
   {
     type: Type.Union([Type.Literal('mariadb'), Type.Literal('mysql')]),
     ...mariadbConnectionSettings,
-    table: NameSetting("Table written; created from the task's fields when missing (InnoDB, utf8mb4, binary collation)."),
+    table: NameSetting(
+      "Table written; created from the task's fields when missing (InnoDB, utf8mb4, binary collation).",
+    ),
     key: KeySetting,
   },
   { additionalProperties: false },
@@ -59,7 +67,9 @@ const CREATE_TYPES: Record<string, string> = {
  * reports under other states (1265 data truncated is 01000; 1366, 1292, 1406, 1048, 1062, 1364, 1452,
  * 1451, 1690, 3819/4025 check constraints). Anything else (connection, lock wait, disk) is the server's.
  */
-const RECORD_ERRNOS = new Set([1048, 1062, 1264, 1265, 1292, 1364, 1366, 1367, 1406, 1411, 1451, 1452, 1690, 3819, 4025, 4078]);
+const RECORD_ERRNOS = new Set([
+  1048, 1062, 1264, 1265, 1292, 1364, 1366, 1367, 1406, 1411, 1451, 1452, 1690, 3819, 4025, 4078,
+]);
 
 type Conn = mariadb.Connection;
 type Cols = Map<string, ColumnInfo>;
@@ -104,7 +114,9 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
   }
 
   async ensureLedger(c: Conn): Promise<void> {
-    const version = String(((await c.query({ sql: 'SELECT VERSION()', rowsAsArray: true })) as unknown[][])[0]?.[0] ?? '');
+    const version = String(
+      ((await c.query({ sql: 'SELECT VERSION()', rowsAsArray: true })) as unknown[][])[0]?.[0] ?? '',
+    );
     // A binary collation without trailing-space padding: keys 'a', 'A' and 'a ' stay three keys.
     this.collation = /mariadb/i.test(version) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
     await c.query(
@@ -121,7 +133,9 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
 
   async createTable(c: Conn, columns: SinkSchemaHint['columns']): Promise<void> {
     const typeOf = (t: string | undefined): string => CREATE_TYPES[t ?? 'string'] ?? 'LONGTEXT';
-    const textKeys = columns.filter((col) => this.keyColumns.includes(col.name) && typeOf(col.type) === 'LONGTEXT').length;
+    const textKeys = columns.filter(
+      (col) => this.keyColumns.includes(col.name) && typeOf(col.type) === 'LONGTEXT',
+    ).length;
     const keyChars = Math.floor(MAX_KEY_BYTES / 4 / Math.max(1, textKeys));
     const defs = columns.map((col) => {
       let type = typeOf(col.type);
@@ -141,11 +155,15 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
   /** Refuses case-insensitive keys and tables without transactions; finds other unique indexes. */
   async checkTable(c: Conn): Promise<void> {
     const where = [this.conn.database, this.cfg.table];
-    const rows = async (sql: string): Promise<unknown[][]> => (await c.query({ sql, rowsAsArray: true }, where)) as unknown[][];
+    const rows = async (sql: string): Promise<unknown[][]> =>
+      (await c.query({ sql, rowsAsArray: true }, where)) as unknown[][];
     // A case-insensitive key column would merge keys the source keeps apart ('a' and 'A', an ID number
     // ending in x and in X): the sink could never equal its source, so the task is refused at start.
-    for (const [col, collation] of await rows('SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?')) {
-      if (!this.keyColumns.some((k) => k.toLowerCase() === String(col).toLowerCase()) || typeof collation !== 'string') continue;
+    for (const [col, collation] of await rows(
+      'SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    )) {
+      if (!this.keyColumns.some((k) => k.toLowerCase() === String(col).toLowerCase()) || typeof collation !== 'string')
+        continue;
       if (/_ci$/i.test(collation))
         throw new ConnectorError(
           this.binding,
@@ -158,10 +176,18 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
       'SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX',
     );
     const byIndex = new Map<string, string[]>();
-    for (const [ix, col] of uniques) byIndex.set(String(ix), [...(byIndex.get(String(ix)) ?? []), String(col).toLowerCase()]);
-    const keySet = this.keyColumns.map((k) => k.toLowerCase()).sort().join('\u0000');
-    this.otherUniqueIndexes = [...byIndex.entries()].filter(([, cols]) => [...cols].sort().join('\u0000') !== keySet).map(([ix]) => ix);
-    const engine = (await rows('SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?')).map((r) => String(r[0] ?? ''))[0];
+    for (const [ix, col] of uniques)
+      byIndex.set(String(ix), [...(byIndex.get(String(ix)) ?? []), String(col).toLowerCase()]);
+    const keySet = this.keyColumns
+      .map((k) => k.toLowerCase())
+      .sort()
+      .join('\u0000');
+    this.otherUniqueIndexes = [...byIndex.entries()]
+      .filter(([, cols]) => [...cols].sort().join('\u0000') !== keySet)
+      .map(([ix]) => ix);
+    const engine = (
+      await rows('SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?')
+    ).map((r) => String(r[0] ?? ''))[0];
     if (engine && !TRANSACTIONAL_ENGINES.has(engine.toLowerCase()))
       throw new ConnectorError(
         this.binding,
@@ -178,16 +204,28 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
     // upgrade); it is rolled back unless the batch applies.
     const [, , r] = await Promise.all([
       c.beginTransaction(),
-      c.query(`INSERT INTO ${this.ledger} (stream, last_seq, last_batch, updated_at) VALUES (?, 0, '', 0) ON DUPLICATE KEY UPDATE stream = stream`, [stream]),
-      c.query({ sql: `SELECT last_seq FROM ${this.ledger} WHERE stream = ? FOR UPDATE`, rowsAsArray: true }, [stream]) as Promise<unknown[][]>,
+      c.query(
+        `INSERT INTO ${this.ledger} (stream, last_seq, last_batch, updated_at) VALUES (?, 0, '', 0) ON DUPLICATE KEY UPDATE stream = stream`,
+        [stream],
+      ),
+      c.query({ sql: `SELECT last_seq FROM ${this.ledger} WHERE stream = ? FOR UPDATE`, rowsAsArray: true }, [
+        stream,
+      ]) as Promise<unknown[][]>,
     ]);
     return Number(r[0]?.[0] ?? 0);
   }
   async setLedger(c: Conn, stream: string, seq: number, batchId: string, nowMs: number): Promise<void> {
-    await c.query(`UPDATE ${this.ledger} SET last_seq = ?, last_batch = ?, updated_at = ? WHERE stream = ?`, [seq, batchId, nowMs, stream]);
+    await c.query(`UPDATE ${this.ledger} SET last_seq = ?, last_batch = ?, updated_at = ? WHERE stream = ?`, [
+      seq,
+      batchId,
+      nowMs,
+      stream,
+    ]);
   }
   async readLedger(c: Conn, stream: string): Promise<number> {
-    const r = (await c.query({ sql: `SELECT last_seq FROM ${this.ledger} WHERE stream = ?`, rowsAsArray: true }, [stream])) as unknown[][];
+    const r = (await c.query({ sql: `SELECT last_seq FROM ${this.ledger} WHERE stream = ?`, rowsAsArray: true }, [
+      stream,
+    ])) as unknown[][];
     return Number(r[0]?.[0] ?? 0);
   }
   commit(c: Conn): Promise<void> {
@@ -219,7 +257,10 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
     // (INSERT IGNORE would turn every error into a warning).
     const k0 = q(this.keyColumns[0]!);
     const action = updates.length ? updates.join(', ') : `${k0} = ${k0}`;
-    await c.batch(`INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${action}`, rows);
+    await c.batch(
+      `INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${action}`,
+      rows,
+    );
   }
 
   /**
@@ -232,7 +273,9 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
     const setCols = columns.map((col, i) => [col, i] as const).filter(([col]) => !keys.has(col));
     const where = this.keyColumns.map((k) => `${q(k)} <=> ?`).join(' AND ');
     const insert = `INSERT INTO ${this.table} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-    const update = setCols.length ? `UPDATE ${this.table} SET ${setCols.map(([col]) => `${q(col)} = ?`).join(', ')} WHERE ${where}` : undefined;
+    const update = setCols.length
+      ? `UPDATE ${this.table} SET ${setCols.map(([col]) => `${q(col)} = ?`).join(', ')} WHERE ${where}`
+      : undefined;
     const exists = `SELECT 1 FROM ${this.table} WHERE ${where} FOR UPDATE`;
     for (const row of rows) {
       const keyVals = keyIdx.map((i) => row[i]);
@@ -261,7 +304,9 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
   isRecordError(err: unknown): boolean {
     if (err instanceof ConnectorError || err instanceof RangeError || err instanceof TypeError) return true;
     const { sqlState: state, errno } = err as { sqlState?: unknown; errno?: unknown };
-    return (typeof state === 'string' && /^2[23]/.test(state)) || (typeof errno === 'number' && RECORD_ERRNOS.has(errno));
+    return (
+      (typeof state === 'string' && /^2[23]/.test(state)) || (typeof errno === 'number' && RECORD_ERRNOS.has(errno))
+    );
   }
 
   /** The reason a refused record is quarantined with: the server's message and code only. */
@@ -306,7 +351,13 @@ class MariadbDialect implements SqlDialect<Conn, ColumnInfo> {
     const { rows, extras } = decodeRows(res, keys.length);
     const columns = res.meta.slice(0, res.meta.length - keys.length).map((m) => m.name());
     const last = extras.at(-1);
-    return { columns, keyColumns: this.keyColumns, rows: rows.map((r) => columns.map((col) => r[col])), lastKey: last ? last.map(textOf) : null, exhausted: res.length < limit };
+    return {
+      columns,
+      keyColumns: this.keyColumns,
+      rows: rows.map((r) => columns.map((col) => r[col])),
+      lastKey: last ? last.map(textOf) : null,
+      exhausted: res.length < limit,
+    };
   }
 }
 

@@ -33,7 +33,14 @@ import { Type, type Static } from 'typebox';
 import { KeySetting, NameSetting, tableSourceSettings } from '../settings.js';
 import { wrap } from '../sql/errors.js';
 import { ConnectorError, asList, isDeletedMark, type Cursor, type RecordSource, type SourcePage } from '../types.js';
-import { findColumn, mariadbIdent, MariadbConnection, mariadbConnectionSettings, type ColumnInfo, type RowsResult } from './connection.js';
+import {
+  findColumn,
+  mariadbIdent,
+  MariadbConnection,
+  mariadbConnectionSettings,
+  type ColumnInfo,
+  type RowsResult,
+} from './connection.js';
 import { comparable, decodeRows, paramText, textOf, type Comparable } from './values.js';
 
 export const MariadbSourceSettings = Type.Object(
@@ -78,8 +85,10 @@ export class MariadbSource implements RecordSource {
   ) {
     if (!cfg.table) throw new ConnectorError(binding, 'mariadb source needs table');
     this.keyColumns = asList(cfg.key);
-    if (this.keyColumns.length !== 1) throw new ConnectorError(binding, 'mariadb source needs exactly one key column (key: id)');
-    for (const c of [this.keyColumns[0]!, cfg.cursor, cfg.deleted, ...(cfg.queryKeys ?? [])]) if (c !== undefined) mariadbIdent(c, binding);
+    if (this.keyColumns.length !== 1)
+      throw new ConnectorError(binding, 'mariadb source needs exactly one key column (key: id)');
+    for (const c of [this.keyColumns[0]!, cfg.cursor, cfg.deleted, ...(cfg.queryKeys ?? [])])
+      if (c !== undefined) mariadbIdent(c, binding);
     this.mode = cfg.cursor ? 'incremental' : 'full';
     this.cursorColumn = cfg.cursor;
     this.conn = new MariadbConnection(binding, cfg, SOURCE_INIT);
@@ -106,7 +115,11 @@ export class MariadbSource implements RecordSource {
       await this.conn.release(conn);
     }
     const name = `${this.conn.database}.${this.cfg.table}`;
-    if (cols.length === 0) throw new ConnectorError(this.binding, `table ${name} does not exist at ${this.conn.where} (or this user cannot see it)`);
+    if (cols.length === 0)
+      throw new ConnectorError(
+        this.binding,
+        `table ${name} does not exist at ${this.conn.where} (or this user cannot see it)`,
+      );
     const need = (col: string, role: string): ColumnInfo => {
       const c = findColumn(cols, col);
       if (!c) throw new ConnectorError(this.binding, `table ${name} has no ${role} column ${col}`);
@@ -126,7 +139,13 @@ export class MariadbSource implements RecordSource {
     }
     if (!this.cfg.cursor) {
       const sel = `SELECT ${t}.*, ${kc.text} AS ${KEY_TEXT} FROM ${t}`;
-      return { first: `${sel} ORDER BY ${k} LIMIT ?`, after: `${sel} WHERE ${k} > ${kc.param} ORDER BY ${k} LIMIT ?`, extra: 1, byColumn, deleted };
+      return {
+        first: `${sel} ORDER BY ${k} LIMIT ?`,
+        after: `${sel} WHERE ${k} > ${kc.param} ORDER BY ${k} LIMIT ?`,
+        extra: 1,
+        byColumn,
+        deleted,
+      };
     }
     const curCol = need(this.cfg.cursor, 'cursor');
     const c = mariadbIdent(curCol.name, b);
@@ -149,11 +168,19 @@ export class MariadbSource implements RecordSource {
     // A cursor without the parts this mode needs (e.g. the binding switched from full to incremental) starts over.
     const from = this.mode === 'incremental' ? [cursor?.c, cursor?.k] : [cursor?.k];
     const resume = from.every((v) => v !== undefined && v !== null);
-    const params = !resume ? [limit] : this.mode === 'incremental' ? [String(from[0]), String(from[0]), String(from[1]), limit] : [String(from[0]), limit];
+    const params = !resume
+      ? [limit]
+      : this.mode === 'incremental'
+        ? [String(from[0]), String(from[0]), String(from[1]), limit]
+        : [String(from[0]), limit];
     const res = await this.query(resume ? plan.after : plan.first, params);
     const { rows, errors, extras } = decodeRows(res, plan.extra);
     const last = extras.at(-1);
-    const next: Cursor = last ? (plan.extra === 2 ? { c: textOf(last[0]), k: textOf(last[1]) } : { k: textOf(last[0]) }) : cursor;
+    const next: Cursor = last
+      ? plan.extra === 2
+        ? { c: textOf(last[0]), k: textOf(last[1]) }
+        : { k: textOf(last[0]) }
+      : cursor;
     const ops = rows.map((r) => (plan.deleted && isDeletedMark(r[plan.deleted]) ? 'd' : 'u') as 'u' | 'd');
     if (plan.deleted) for (const r of rows) delete r[plan.deleted];
     return { rows, ops, cursor: next, exhausted: res.length < limit, ...(errors && { errors }) };
@@ -163,7 +190,11 @@ export class MariadbSource implements RecordSource {
     const plan = await this.ready();
     const [col, value] = Object.entries(key)[0] ?? [];
     const q = col === undefined ? undefined : plan.byColumn.get(col);
-    if (!q) throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...plan.byColumn.keys()].join(', ')})`);
+    if (!q)
+      throw new ConnectorError(
+        this.binding,
+        `cannot look up by ${JSON.stringify(col)} (query keys: ${[...plan.byColumn.keys()].join(', ')})`,
+      );
     if (value === undefined || value === null) return undefined;
     const res = await this.query(q.sql, [paramText(value, q.cmp)]);
     const { rows, errors } = decodeRows(res, 0);

@@ -1,15 +1,53 @@
 // MariaDB values read into the model (see the mapping in mariadb/source.ts), and how a key or cursor
 // column is read back as text and compared in its own type, so paging is exact.
 import type * as mariadb from 'mariadb';
-import { canonicalDecimal, Decimal, JsonText, Temporal, fromDriver, normInt, parseDateTime, parseTime, type Value } from '../../values/value.js';
+import {
+  canonicalDecimal,
+  Decimal,
+  JsonText,
+  Temporal,
+  fromDriver,
+  normInt,
+  parseDateTime,
+  parseTime,
+  type Value,
+} from '../../values/value.js';
 import { ConnectorError } from '../types.js';
 import type { ColumnInfo, RowsResult } from './connection.js';
 
 // Column type codes of the protocol (mariadb/lib/const/field-type.js).
 const T = {
-  DECIMAL: 0, TINY: 1, SHORT: 2, LONG: 3, FLOAT: 4, DOUBLE: 5, NULL: 6, TIMESTAMP: 7, LONGLONG: 8, INT24: 9, DATE: 10, TIME: 11, DATETIME: 12, YEAR: 13, NEWDATE: 14,
-  VARCHAR: 15, BIT: 16, TIMESTAMP2: 17, DATETIME2: 18, TIME2: 19, JSON: 245, NEWDECIMAL: 246, ENUM: 247, SET: 248, TINY_BLOB: 249, MEDIUM_BLOB: 250, LONG_BLOB: 251,
-  BLOB: 252, VAR_STRING: 253, STRING: 254, GEOMETRY: 255,
+  DECIMAL: 0,
+  TINY: 1,
+  SHORT: 2,
+  LONG: 3,
+  FLOAT: 4,
+  DOUBLE: 5,
+  NULL: 6,
+  TIMESTAMP: 7,
+  LONGLONG: 8,
+  INT24: 9,
+  DATE: 10,
+  TIME: 11,
+  DATETIME: 12,
+  YEAR: 13,
+  NEWDATE: 14,
+  VARCHAR: 15,
+  BIT: 16,
+  TIMESTAMP2: 17,
+  DATETIME2: 18,
+  TIME2: 19,
+  JSON: 245,
+  NEWDECIMAL: 246,
+  ENUM: 247,
+  SET: 248,
+  TINY_BLOB: 249,
+  MEDIUM_BLOB: 250,
+  LONG_BLOB: 251,
+  BLOB: 252,
+  VAR_STRING: 253,
+  STRING: 254,
+  GEOMETRY: 255,
 } as const;
 
 /** Decodes one driver value of a column into the model; throws a reason for a value that is not one (zero dates). */
@@ -22,7 +60,8 @@ function zeroDate(text: string): boolean {
 }
 
 function decodeDateTime(kind: 'date' | 'timestamp' | 'timestamptz', text: string): Value {
-  if (zeroDate(text)) throw new BadValue(`zero date ${JSON.stringify(text)} (MariaDB's placeholder for "no date") is not a date`);
+  if (zeroDate(text))
+    throw new BadValue(`zero date ${JSON.stringify(text)} (MariaDB's placeholder for "no date") is not a date`);
   const p = parseDateTime(kind === 'timestamptz' ? `${text}Z` : text);
   if (!p.ok) throw new BadValue(p.reason);
   return kind === 'date' ? new Temporal('date', p.value.text.slice(0, 10)) : p.value;
@@ -48,14 +87,19 @@ function decoderFor(m: mariadb.FieldInfo): Decode {
     case T.TIME:
     case T.TIME2:
       return (v) => {
-        const s = String(v).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+        const s = String(v)
+          .replace(/(\.\d*?)0+$/, '$1')
+          .replace(/\.$/, '');
         const t = parseTime(s);
         return t.ok ? t.value : s; // beyond a day (or negative): TIME's own text
       };
     case T.BIT:
       return (v) => {
         if (typeof v === 'boolean') return v;
-        if (Buffer.isBuffer(v)) return m.columnLength === 1 ? v.some((b) => b !== 0) : normInt(v.length ? BigInt('0x' + v.toString('hex')) : 0n);
+        if (Buffer.isBuffer(v))
+          return m.columnLength === 1
+            ? v.some((b) => b !== 0)
+            : normInt(v.length ? BigInt('0x' + v.toString('hex')) : 0n);
         return fromDriver(v);
       };
     case T.JSON:
@@ -166,7 +210,10 @@ export function comparable(col: ColumnInfo, q: string, binding: string, role: st
     case 'longtext':
       return { text: q, param: '?' };
     default:
-      throw new ConnectorError(binding, `column ${col.name} (${col.columnType}) cannot be the ${role}: only integers, decimals, dates and times, text and binary page exactly (not floats, ENUM, SET or JSON)`);
+      throw new ConnectorError(
+        binding,
+        `column ${col.name} (${col.columnType}) cannot be the ${role}: only integers, decimals, dates and times, text and binary page exactly (not floats, ENUM, SET or JSON)`,
+      );
   }
 }
 
@@ -174,7 +221,8 @@ export function comparable(col: ColumnInfo, q: string, binding: string, role: st
 export function paramText(v: unknown, cmp: Comparable): string {
   if (Buffer.isBuffer(v)) return cmp.param === 'UNHEX(?)' ? v.toString('hex') : v.toString('utf8');
   if (v instanceof Temporal) return v.text.replace('T', ' ').replace(/Z$/, '');
-  if (typeof v === 'object' && v !== null && !(v instanceof Decimal) && !(v instanceof JsonText)) return JSON.stringify(v);
+  if (typeof v === 'object' && v !== null && !(v instanceof Decimal) && !(v instanceof JsonText))
+    return JSON.stringify(v);
   return String(v);
 }
 
@@ -190,7 +238,8 @@ export function converter(binding: string, name: string, col: ColumnInfo | undef
   const type = col?.dataType;
   const temporalColumn = type === 'date' || type === 'datetime' || type === 'timestamp' || type === 'time';
   const textColumn = type !== undefined && /char|text|enum|set/.test(type);
-  const fracLimit = type === 'decimal' || type === 'numeric' ? col!.scale : temporalColumn ? (col!.datetimePrecision ?? 0) : undefined;
+  const fracLimit =
+    type === 'decimal' || type === 'numeric' ? col!.scale : temporalColumn ? (col!.datetimePrecision ?? 0) : undefined;
   const refuse = (what: string): never => {
     throw new ConnectorError(binding, `column ${name} (${col?.columnType ?? 'unknown'}): ${what}`);
   };
@@ -206,7 +255,8 @@ export function converter(binding: string, name: string, col: ColumnInfo | undef
     if (v instanceof Decimal) {
       const canon = canonicalDecimal(v.text);
       if (canon === undefined || /[a-z]/.test(canon)) refuse(`decimal ${v.text} cannot be stored in MariaDB`);
-      if (fracLimit !== undefined && (canon!.split('.')[1]?.length ?? 0) > fracLimit) refuse(`decimal ${v.text} has more than ${fracLimit} fractional digits: the column would round it`);
+      if (fracLimit !== undefined && (canon!.split('.')[1]?.length ?? 0) > fracLimit)
+        refuse(`decimal ${v.text} has more than ${fracLimit} fractional digits: the column would round it`);
       return textColumn ? v.text : canon;
     }
     if (v instanceof Temporal) {
@@ -214,8 +264,12 @@ export function converter(binding: string, name: string, col: ColumnInfo | undef
       if (/infinity/.test(v.text)) refuse(`${v.text} cannot be stored in MariaDB`);
       const s = v.text.replace('T', ' ').replace(/Z$/, '');
       const frac = /\.(\d+)$/.exec(s)?.[1]?.length ?? 0;
-      if (type === 'date' && s.length > 10 && !/^.{10} 00:00:00(\.0*)?$/.test(s)) refuse(`${v.kind} ${v.text} has a time of day: a DATE column would drop it`);
-      if (temporalColumn && type !== 'date' && frac > fracLimit!) refuse(`${v.kind} ${v.text} is finer than the column's ${fracLimit} fractional digits: the column would cut it`);
+      if (type === 'date' && s.length > 10 && !/^.{10} 00:00:00(\.0*)?$/.test(s))
+        refuse(`${v.kind} ${v.text} has a time of day: a DATE column would drop it`);
+      if (temporalColumn && type !== 'date' && frac > fracLimit!)
+        refuse(
+          `${v.kind} ${v.text} is finer than the column's ${fracLimit} fractional digits: the column would cut it`,
+        );
       return s;
     }
     if (v instanceof JsonText) return v.text;

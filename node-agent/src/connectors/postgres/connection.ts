@@ -7,13 +7,20 @@ import { ident as anyIdent, wrap } from '../sql/errors.js';
 
 /** Where the database is. `url` wins over the separate fields; the password never appears in errors. */
 export const postgresConnectionSettings = {
-  url: Type.Optional(Type.String({ minLength: 1, description: 'postgres://user:password@host:port/database (wins over the fields below).' })),
+  url: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'postgres://user:password@host:port/database (wins over the fields below).',
+    }),
+  ),
   host: Type.Optional(Type.String({ minLength: 1, default: 'localhost', description: 'Server host name or address.' })),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 5432, description: 'Server port.' })),
-  user: Type.Optional(Type.String({ description: 'User name (default: the agent\'s OS user).' })),
+  user: Type.Optional(Type.String({ description: "User name (default: the agent's OS user)." })),
   password: Type.Optional(Type.String({ description: 'Password; never sent to central or written to logs.' })),
   database: Type.Optional(Type.String({ minLength: 1, description: 'Database (default: the user name).' })),
-  schema: Type.Optional(Type.String({ minLength: 1, default: 'public', description: 'Schema holding the table (and the sink\'s ledger).' })),
+  schema: Type.Optional(
+    Type.String({ minLength: 1, default: 'public', description: "Schema holding the table (and the sink's ledger)." }),
+  ),
 };
 
 export interface PostgresConnectionConfig {
@@ -87,7 +94,9 @@ export class PostgresConnection {
       // The parsers above and the cursor texts rely on ISO output and UTC for timestamptz, whatever the
       // server's defaults; extra_float_digits 3 prints doubles in their shortest exact form.
       onConnect: async (client) => {
-        await client.query(`SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; SET extra_float_digits = 3`);
+        await client.query(
+          `SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; SET extra_float_digits = 3`,
+        );
       },
     });
     // An idle connection dropped by the server must not crash the agent; the next checkout reconnects.
@@ -108,7 +117,9 @@ export class PostgresConnection {
       'SELECT column_name, udt_schema, udt_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
       [this.schemaName, table],
     );
-    return new Map(r.rows.map((c) => [c.column_name, { cast: `${quote(c.udt_schema)}.${quote(c.udt_name)}`, udt: c.udt_name }]));
+    return new Map(
+      r.rows.map((c) => [c.column_name, { cast: `${quote(c.udt_schema)}.${quote(c.udt_name)}`, udt: c.udt_name }]),
+    );
   }
 
   async end(): Promise<void> {

@@ -100,15 +100,28 @@ class PostgresDialect implements SqlDialect<Client, Column> {
     await c.query('BEGIN');
     // The placeholder row makes FOR UPDATE lock something even for a new stream, so two concurrent
     // applies of one stream serialise here instead of both seeing 0; it is rolled back unless applied.
-    await c.query(`INSERT INTO ${this.ledger} (stream, last_seq, last_batch, updated_at) VALUES ($1, 0, '', 0) ON CONFLICT (stream) DO NOTHING`, [stream]);
-    const r = await c.query<{ last_seq: number | string }>(`SELECT last_seq FROM ${this.ledger} WHERE stream = $1 FOR UPDATE`, [stream]);
+    await c.query(
+      `INSERT INTO ${this.ledger} (stream, last_seq, last_batch, updated_at) VALUES ($1, 0, '', 0) ON CONFLICT (stream) DO NOTHING`,
+      [stream],
+    );
+    const r = await c.query<{ last_seq: number | string }>(
+      `SELECT last_seq FROM ${this.ledger} WHERE stream = $1 FOR UPDATE`,
+      [stream],
+    );
     return Number(r.rows[0]?.last_seq ?? 0);
   }
   async setLedger(c: Client, stream: string, seq: number, batchId: string, nowMs: number): Promise<void> {
-    await c.query(`UPDATE ${this.ledger} SET last_seq = $2, last_batch = $3, updated_at = $4 WHERE stream = $1`, [stream, seq, batchId, nowMs]);
+    await c.query(`UPDATE ${this.ledger} SET last_seq = $2, last_batch = $3, updated_at = $4 WHERE stream = $1`, [
+      stream,
+      seq,
+      batchId,
+      nowMs,
+    ]);
   }
   async readLedger(c: Client, stream: string): Promise<number> {
-    const r = await c.query<{ last_seq: number | string }>(`SELECT last_seq FROM ${this.ledger} WHERE stream = $1`, [stream]);
+    const r = await c.query<{ last_seq: number | string }>(`SELECT last_seq FROM ${this.ledger} WHERE stream = $1`, [
+      stream,
+    ]);
     return Number(r.rows[0]?.last_seq ?? 0);
   }
   async commit(c: Client): Promise<void> {
@@ -131,21 +144,38 @@ class PostgresDialect implements SqlDialect<Client, Column> {
     return converter(col?.udt);
   }
 
-  async upsertRun(c: Client, columns: string[], rows: unknown[][], convert: Convert[], keyIdx: number[]): Promise<void> {
+  async upsertRun(
+    c: Client,
+    columns: string[],
+    rows: unknown[][],
+    convert: Convert[],
+    keyIdx: number[],
+  ): Promise<void> {
     // One INSERT … ON CONFLICT cannot touch a row twice: within a run the last version of a key wins,
     // which is what applying them one by one would leave.
     const byKey = new Map<string, unknown[]>();
-    for (const row of rows) byKey.set(keyIdx.map((x) => canonical(row[x])).join('\u0000'), row.map((v, x) => convert[x]!(v)));
+    for (const row of rows)
+      byKey.set(
+        keyIdx.map((x) => canonical(row[x])).join('\u0000'),
+        row.map((v, x) => convert[x]!(v)),
+      );
     const unique = [...byKey.values()];
     const names = columns.map((col) => ident(col, this.binding));
-    const updates = columns.filter((col) => !this.keyColumns.includes(col)).map((col) => `${ident(col, this.binding)} = EXCLUDED.${ident(col, this.binding)}`);
+    const updates = columns
+      .filter((col) => !this.keyColumns.includes(col))
+      .map((col) => `${ident(col, this.binding)} = EXCLUDED.${ident(col, this.binding)}`);
     const conflict = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
     const action = updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING';
     const per = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
     for (let at = 0; at < unique.length; at += per) {
       const params: unknown[] = [];
-      const tuples = unique.slice(at, at + per).map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
-      await c.query(`INSERT INTO ${this.table} (${names.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${conflict}) DO ${action}`, params);
+      const tuples = unique
+        .slice(at, at + per)
+        .map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
+      await c.query(
+        `INSERT INTO ${this.table} (${names.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${conflict}) DO ${action}`,
+        params,
+      );
     }
   }
 
@@ -154,7 +184,9 @@ class PostgresDialect implements SqlDialect<Client, Column> {
     const per = Math.max(1, Math.floor(MAX_PARAMS / this.keyColumns.length));
     for (let at = 0; at < keys.length; at += per) {
       const params: unknown[] = [];
-      const tuples = keys.slice(at, at + per).map((key) => `(${key.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
+      const tuples = keys
+        .slice(at, at + per)
+        .map((key) => `(${key.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
       await c.query(`DELETE FROM ${this.table} WHERE (${names}) IN (${tuples.join(', ')})`, params);
     }
   }
@@ -183,13 +215,20 @@ class PostgresDialect implements SqlDialect<Client, Column> {
     const keys = this.keyColumns.map((k) => ident(k, this.binding));
     const texts = keys.map((k, i) => `${k}::text AS "__xchg_k${i}"`).join(', ');
     const params: unknown[] = [];
-    const after = (k: string, i: number): string => (params.push(afterKey![i] === null ? null : String(afterKey![i])), `$${params.length}::${cols.get(k)!.cast}`);
+    const after = (k: string, i: number): string => (
+      params.push(afterKey![i] === null ? null : String(afterKey![i])),
+      `$${params.length}::${cols.get(k)!.cast}`
+    );
     const where = afterKey ? `WHERE (${keys.join(', ')}) > (${this.keyColumns.map(after).join(', ')})` : '';
     params.push(limit);
     const c = await this.conn.connect();
     let r: pg.QueryResult<unknown[]>;
     try {
-      r = await c.query<unknown[]>({ text: `SELECT *, ${texts} FROM ${this.table} ${where} ORDER BY ${keys.join(', ')} LIMIT $${params.length}`, values: params, rowMode: 'array' });
+      r = await c.query<unknown[]>({
+        text: `SELECT *, ${texts} FROM ${this.table} ${where} ORDER BY ${keys.join(', ')} LIMIT $${params.length}`,
+        values: params,
+        rowMode: 'array',
+      });
     } catch (err) {
       throw wrap(this.binding, `reading ${this.tableName}`, err);
     } finally {
@@ -198,7 +237,13 @@ class PostgresDialect implements SqlDialect<Client, Column> {
     const n = r.fields.length - keys.length;
     const rows = r.rows.map((row) => row.slice(0, n));
     const last = r.rows.at(-1);
-    return { columns: r.fields.slice(0, n).map((f) => f.name), keyColumns: this.keyColumns, rows, lastKey: last ? last.slice(n) : null, exhausted: r.rows.length < limit };
+    return {
+      columns: r.fields.slice(0, n).map((f) => f.name),
+      keyColumns: this.keyColumns,
+      rows,
+      lastKey: last ? last.slice(n) : null,
+      exhausted: r.rows.length < limit,
+    };
   }
 }
 
@@ -219,15 +264,19 @@ function converter(udt: string | undefined): Convert {
   return (v) => {
     if (v === undefined || v === null) return null;
     // PostgreSQL would take the number's or the bytes' text without complaint: refused, not changed.
-    if (bytea && !Buffer.isBuffer(v)) throw new RangeError(`${describeValue(v)} cannot go into a bytea column unchanged (expected binary)`);
-    if (text && Buffer.isBuffer(v)) throw new RangeError(`${v.length} bytes of binary cannot go into a ${udt} column unchanged (expected text)`);
+    if (bytea && !Buffer.isBuffer(v))
+      throw new RangeError(`${describeValue(v)} cannot go into a bytea column unchanged (expected binary)`);
+    if (text && Buffer.isBuffer(v))
+      throw new RangeError(`${v.length} bytes of binary cannot go into a ${udt} column unchanged (expected text)`);
     // A JSON array into an array column: PostgreSQL's array literal, each element's text exact.
-    if (array && v instanceof JsonText && v.text.trimStart().startsWith('[')) return losslessParse(v.text, null, (n: string) => n) as unknown[];
+    if (array && v instanceof JsonText && v.text.trimStart().startsWith('['))
+      return losslessParse(v.text, null, (n: string) => n) as unknown[];
     if (typeof v === 'boolean') return numeric ? (v ? 1 : 0) : v;
     if (typeof v === 'number') return bool ? v !== 0 : Object.is(v, -0) ? '-0' : v;
     if (typeof v === 'bigint') return v.toString();
     if (v instanceof Decimal || v instanceof Temporal || v instanceof JsonText) return v.text;
-    if (typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v) && !(array && Array.isArray(v))) return JSON.stringify(v);
+    if (typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v) && !(array && Array.isArray(v)))
+      return JSON.stringify(v);
     return v;
   };
 }

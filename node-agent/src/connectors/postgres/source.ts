@@ -46,7 +46,8 @@ export class PostgresSource implements RecordSource {
   ) {
     if (!cfg.table) throw new ConnectorError(binding, 'postgres source needs table');
     this.keyColumns = asList(cfg.key);
-    if (this.keyColumns.length !== 1) throw new ConnectorError(binding, 'postgres source needs exactly one key column (key: id)');
+    if (this.keyColumns.length !== 1)
+      throw new ConnectorError(binding, 'postgres source needs exactly one key column (key: id)');
     ident(this.keyColumns[0]!, binding);
     if (cfg.cursor) ident(cfg.cursor, binding);
     if (cfg.deleted) ident(cfg.deleted, binding);
@@ -76,7 +77,11 @@ export class PostgresSource implements RecordSource {
       client.release();
     }
     const name = `${this.conn.schemaName}.${this.cfg.table}`;
-    if (cols.size === 0) throw new ConnectorError(this.binding, `table ${name} does not exist at ${this.conn.where} (or this user cannot see it)`);
+    if (cols.size === 0)
+      throw new ConnectorError(
+        this.binding,
+        `table ${name} does not exist at ${this.conn.where} (or this user cannot see it)`,
+      );
     const need = (col: string, role: string): Column => {
       const c = cols.get(col);
       if (!c) throw new ConnectorError(this.binding, `table ${name} has no ${role} column ${col}`);
@@ -89,10 +94,17 @@ export class PostgresSource implements RecordSource {
     const k = ident(key, this.binding);
     const byColumn = new Map<string, string>();
     for (const col of this.cfg.queryKeys ?? this.keyColumns)
-      byColumn.set(col, `SELECT * FROM ${t} WHERE ${ident(col, this.binding)} = $1::${need(col, 'query key').cast} LIMIT 1`);
+      byColumn.set(
+        col,
+        `SELECT * FROM ${t} WHERE ${ident(col, this.binding)} = $1::${need(col, 'query key').cast} LIMIT 1`,
+      );
     if (!this.cfg.cursor) {
       const sel = `SELECT *, ${k}::text AS ${KEY_TEXT} FROM ${t}`;
-      return { first: `${sel} ORDER BY ${k} LIMIT $1`, after: `${sel} WHERE ${k} > $1::${kt} ORDER BY ${k} LIMIT $2`, byColumn };
+      return {
+        first: `${sel} ORDER BY ${k} LIMIT $1`,
+        after: `${sel} WHERE ${k} > $1::${kt} ORDER BY ${k} LIMIT $2`,
+        byColumn,
+      };
     }
     const ct = need(this.cfg.cursor, 'cursor').cast;
     const c = ident(this.cfg.cursor, this.binding);
@@ -113,9 +125,14 @@ export class PostgresSource implements RecordSource {
     // A cursor without the parts this mode needs (e.g. the binding switched from full to incremental) starts over.
     const from = this.mode === 'incremental' ? [cursor?.c, cursor?.k] : [cursor?.k];
     const resume = from.every((v) => v !== undefined && v !== null);
-    const { rows } = await this.query(resume ? plan.after : plan.first, resume ? [...from.map(String), limit] : [limit]);
+    const { rows } = await this.query(
+      resume ? plan.after : plan.first,
+      resume ? [...from.map(String), limit] : [limit],
+    );
     const last = rows.at(-1);
-    const next: Cursor = last ? { ...(this.mode === 'incremental' && { c: last[CURSOR_TEXT] }), k: last[KEY_TEXT] } : cursor;
+    const next: Cursor = last
+      ? { ...(this.mode === 'incremental' && { c: last[CURSOR_TEXT] }), k: last[KEY_TEXT] }
+      : cursor;
     const ops = rows.map((r) => (this.deleted && isDeletedMark(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
     for (const r of rows) {
       delete r[CURSOR_TEXT];
@@ -129,9 +146,16 @@ export class PostgresSource implements RecordSource {
     const plan = await this.ready();
     const [col, value] = Object.entries(key)[0] ?? [];
     const sql = col === undefined ? undefined : plan.byColumn.get(col);
-    if (!sql) throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...plan.byColumn.keys()].join(', ')})`);
+    if (!sql)
+      throw new ConnectorError(
+        this.binding,
+        `cannot look up by ${JSON.stringify(col)} (query keys: ${[...plan.byColumn.keys()].join(', ')})`,
+      );
     if (value === undefined || value === null) return undefined;
-    const param = value instanceof Decimal || value instanceof Temporal || value instanceof JsonText || typeof value !== 'object' ? String(value) : JSON.stringify(value);
+    const param =
+      value instanceof Decimal || value instanceof Temporal || value instanceof JsonText || typeof value !== 'object'
+        ? String(value)
+        : JSON.stringify(value);
     const row = (await this.query(sql, [param])).rows[0];
     if (row && this.deleted) {
       if (isDeletedMark(row[this.deleted])) return undefined;

@@ -45,7 +45,11 @@ export async function runAsync<T>(flow: Flow<T>): Promise<T> {
  * not recognise (the database is down, the disk is full) are rethrown at once.
  * Cost: one attempt when nothing is refused; about 2·log2(n) more per refused row.
  */
-export function* bisect(n: number, attempt: (lo: number, hi: number) => Flow<void>, isRecordError: (err: unknown) => boolean): Flow<RefusedRecord[]> {
+export function* bisect(
+  n: number,
+  attempt: (lo: number, hi: number) => Flow<void>,
+  isRecordError: (err: unknown) => boolean,
+): Flow<RefusedRecord[]> {
   const refused: RefusedRecord[] = [];
   function* go(lo: number, hi: number): Flow<void> {
     if (lo >= hi) return;
@@ -68,8 +72,10 @@ export function* bisect(n: number, attempt: (lo: number, hi: number) => Flow<voi
 
 /** A call's outcome without rejecting: undefined when it succeeded, else its error (checked later). */
 export function settle(x: MaybePromise<unknown>): MaybePromise<unknown> {
-  return x instanceof Promise ? x.then(
-    () => undefined,
-    (e: unknown) => e ?? new Error('rejected'),
-  ) : undefined;
+  return x instanceof Promise
+    ? x.then(
+        () => undefined,
+        (e: unknown) => e ?? new Error('rejected'),
+      )
+    : undefined;
 }

@@ -5,7 +5,16 @@
 //
 // Invariants: the ledger row is locked before the sequence is checked, so concurrent applies of one stream
 // serialise; a refused record undoes only its savepoint part; the rest of the batch commits with the ledger.
-import { ConnectorError, type ApplyOptions, type ApplyOutcome, type RecordSink, type RefusedRecord, type SinkBatch, type SinkScanPage, type SinkSchemaHint } from '../types.js';
+import {
+  ConnectorError,
+  type ApplyOptions,
+  type ApplyOutcome,
+  type RecordSink,
+  type RefusedRecord,
+  type SinkBatch,
+  type SinkScanPage,
+  type SinkSchemaHint,
+} from '../types.js';
 import type { SqlDialect } from './dialect.js';
 import { bisect, Parallel, runAsync, runSync, settle, type Flow, type MaybePromise } from './flow.js';
 
@@ -48,10 +57,13 @@ export class SqlSink<C, Col> implements RecordSink {
   private ready(): MaybePromise<Map<string, Col>> {
     if (this.table === undefined) {
       const started = this.run(this.prepare());
-      this.table = started instanceof Promise ? started.catch((err: unknown) => {
-        this.table = undefined;
-        throw err;
-      }) : started;
+      this.table =
+        started instanceof Promise
+          ? started.catch((err: unknown) => {
+              this.table = undefined;
+              throw err;
+            })
+          : started;
     }
     return this.table;
   }
@@ -66,10 +78,16 @@ export class SqlSink<C, Col> implements RecordSink {
       if (cols.size === 0) {
         const hint = this.hint;
         if (!hint || hint.columns.length === 0)
-          throw new ConnectorError(this.binding, `table ${d.tableName} does not exist and the task names no fields to create it from`);
+          throw new ConnectorError(
+            this.binding,
+            `table ${d.tableName} does not exist and the task names no fields to create it from`,
+          );
         for (const k of this.keyColumns)
           if (!hint.columns.some((col) => col.name === k))
-            throw new ConnectorError(this.binding, `table ${d.tableName} does not exist and the task's fields lack key column ${k}`);
+            throw new ConnectorError(
+              this.binding,
+              `table ${d.tableName} does not exist and the task's fields lack key column ${k}`,
+            );
         yield d.createTable(c, hint.columns);
         cols = (yield d.readColumns(c)) as Map<string, Col>;
       }
@@ -86,7 +104,12 @@ export class SqlSink<C, Col> implements RecordSink {
     }
   }
 
-  private *applyFlow(stream: string, seq: number, batch: SinkBatch, opts: ApplyOptions | undefined): Flow<ApplyOutcome> {
+  private *applyFlow(
+    stream: string,
+    seq: number,
+    batch: SinkBatch,
+    opts: ApplyOptions | undefined,
+  ): Flow<ApplyOutcome> {
     const d = this.dialect;
     const cols = (yield this.ready()) as Map<string, Col>;
     const c = (yield d.connect()) as C;
@@ -104,7 +127,10 @@ export class SqlSink<C, Col> implements RecordSink {
         if (refused.length) {
           // Nobody to hand them to: fail the batch rather than drop records silently.
           if (!opts?.onRefused)
-            throw new ConnectorError(this.binding, `the ${d.refuser} refused ${refused.length} record(s) of batch ${batch.batchId}: ${refused[0]!.reason}`);
+            throw new ConnectorError(
+              this.binding,
+              `the ${d.refuser} refused ${refused.length} record(s) of batch ${batch.batchId}: ${refused[0]!.reason}`,
+            );
           opts.onRefused(refused);
         }
       }
@@ -147,7 +173,12 @@ export class SqlSink<C, Col> implements RecordSink {
     const whole = batch.rows.length;
     return yield* bisect(
       whole,
-      (lo, hi) => this.attempt(c, cols, lo === 0 && hi === whole ? batch : { ...batch, rows: batch.rows.slice(lo, hi), ops: batch.ops.slice(lo, hi) }),
+      (lo, hi) =>
+        this.attempt(
+          c,
+          cols,
+          lo === 0 && hi === whole ? batch : { ...batch, rows: batch.rows.slice(lo, hi), ops: batch.ops.slice(lo, hi) },
+        ),
       (err) => d.isRecordError(err),
     );
   }
@@ -170,15 +201,20 @@ export class SqlSink<C, Col> implements RecordSink {
   private *writeRuns(c: C, cols: Map<string, Col>, b: SinkBatch): Flow<void> {
     if (b.rows.length === 0) return;
     const d = this.dialect;
-    for (const k of this.keyColumns) if (!b.columns.includes(k)) throw new ConnectorError(this.binding, `batch lacks key column ${k}`);
+    for (const k of this.keyColumns)
+      if (!b.columns.includes(k)) throw new ConnectorError(this.binding, `batch lacks key column ${k}`);
     const keyIdx = this.keyColumns.map((k) => b.columns.indexOf(k));
     const convert = b.columns.map((name) => d.converter(name, d.column(cols, name)));
     const isDelete = (i: number): boolean => b.ops[i] === 'd';
-    for (let i = 0; i < b.rows.length; ) {
+    for (let i = 0; i < b.rows.length;) {
       let j = i + 1;
       while (j < b.rows.length && isDelete(j) === isDelete(i)) j++;
       const run = i === 0 && j === b.rows.length ? b.rows : b.rows.slice(i, j);
-      if (isDelete(i)) yield d.deleteRun(c, run.map((row) => keyIdx.map((x) => convert[x]!(row[x]))));
+      if (isDelete(i))
+        yield d.deleteRun(
+          c,
+          run.map((row) => keyIdx.map((x) => convert[x]!(row[x]))),
+        );
       else yield d.upsertRun(c, b.columns, run, convert, keyIdx);
       i = j;
     }

@@ -14,7 +14,7 @@ export const SqliteSinkSettings = Type.Object(
   {
     type: Type.Literal('sqlite'),
     path: Type.String({ minLength: 1, description: 'Path of the SQLite database file (created when missing).' }),
-    table: NameSetting('Table written; created from the task\'s fields when missing.'),
+    table: NameSetting("Table written; created from the task's fields when missing."),
     key: KeySetting,
     synchronous: Type.Optional(
       Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], {
@@ -56,7 +56,10 @@ class SqliteDialect implements SqlDialect<Db, true> {
   private readonly db: Db;
   private readonly table: string;
   private readonly upserts = new Map<string, Database.Statement>();
-  private readonly st: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackTo' | 'release' | 'getLedger' | 'setLedger', Database.Statement>;
+  private readonly st: Record<
+    'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackTo' | 'release' | 'getLedger' | 'setLedger',
+    Database.Statement
+  >;
   private deletes: Database.Statement | undefined;
   private scanFirst: Database.Statement | undefined;
   private scanAfter: Database.Statement | undefined;
@@ -190,7 +193,13 @@ class SqliteDialect implements SqlDialect<Db, true> {
 
   /** Errors that belong to a record (constraint, type, size, a value SQLite cannot hold), not to the database as a whole. */
   isRecordError(err: unknown): boolean {
-    if (err instanceof ValueRefused || err instanceof RangeError || err instanceof TypeError || err instanceof ConnectorError) return true;
+    if (
+      err instanceof ValueRefused ||
+      err instanceof RangeError ||
+      err instanceof TypeError ||
+      err instanceof ConnectorError
+    )
+      return true;
     const code = (err as { code?: unknown }).code;
     return typeof code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
   }
@@ -204,8 +213,14 @@ class SqliteDialect implements SqlDialect<Db, true> {
   scan(_cols: unknown, afterKey: unknown[] | null, limit: number): SinkScanPage {
     const keys = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
     const marks = this.keyColumns.map(() => '?').join(', ');
-    this.scanFirst ??= this.db.prepare(`SELECT * FROM ${this.table} ORDER BY ${keys} LIMIT ?`).raw(true).safeIntegers(true);
-    this.scanAfter ??= this.db.prepare(`SELECT * FROM ${this.table} WHERE (${keys}) > (${marks}) ORDER BY ${keys} LIMIT ?`).raw(true).safeIntegers(true);
+    this.scanFirst ??= this.db
+      .prepare(`SELECT * FROM ${this.table} ORDER BY ${keys} LIMIT ?`)
+      .raw(true)
+      .safeIntegers(true);
+    this.scanAfter ??= this.db
+      .prepare(`SELECT * FROM ${this.table} WHERE (${keys}) > (${marks}) ORDER BY ${keys} LIMIT ?`)
+      .raw(true)
+      .safeIntegers(true);
     const st = afterKey ? this.scanAfter : this.scanFirst;
     const found = (afterKey ? st.all(...afterKey.map(bindable), limit) : st.all(limit)) as unknown[][];
     // Integers as the model holds them (exact past 2^53, so a big key compares equal to its source).
@@ -213,7 +228,13 @@ class SqliteDialect implements SqlDialect<Db, true> {
     const columns = st.columns().map((c) => c.name);
     const keyIdx = this.keyColumns.map((k) => columns.indexOf(k));
     const last = rows.at(-1);
-    return { columns, keyColumns: this.keyColumns, rows, lastKey: last ? keyIdx.map((i) => last[i]) : null, exhausted: rows.length < limit };
+    return {
+      columns,
+      keyColumns: this.keyColumns,
+      rows,
+      lastKey: last ? keyIdx.map((i) => last[i]) : null,
+      exhausted: rows.length < limit,
+    };
   }
 }
 

@@ -11,7 +11,10 @@ import { ConnectorError, asList, isDeletedMark, type Cursor, type RecordSource, 
 export const SqliteSourceSettings = Type.Object(
   {
     type: Type.Literal('sqlite'),
-    path: Type.String({ minLength: 1, description: 'Path of the SQLite database file (opened read-only; must exist).' }),
+    path: Type.String({
+      minLength: 1,
+      description: 'Path of the SQLite database file (opened read-only; must exist).',
+    }),
     table: NameSetting('Table to read.'),
     key: KeySetting,
     ...tableSourceSettings,
@@ -52,7 +55,10 @@ export class SqliteSource implements RecordSource {
       [this.first, this.after] = this.statements(cfg);
       const t = ident(cfg.table, binding);
       for (const col of cfg.queryKeys ?? this.keyColumns)
-        this.byColumn.set(col, this.db.prepare(`SELECT * FROM ${t} WHERE ${ident(col, binding)} = ? LIMIT 1`).safeIntegers(true));
+        this.byColumn.set(
+          col,
+          this.db.prepare(`SELECT * FROM ${t} WHERE ${ident(col, binding)} = ? LIMIT 1`).safeIntegers(true),
+        );
     } catch (err) {
       if (err instanceof ConnectorError) throw err;
       throw new ConnectorError(binding, `table ${cfg.table}: ${(err as Error).message}`);
@@ -64,7 +70,11 @@ export class SqliteSource implements RecordSource {
     const t = ident(cfg.table, this.binding);
     const k = ident(this.keyColumns[0]!, this.binding);
     const prep = (sql: string): Database.Statement => this.db.prepare(sql).raw(true).safeIntegers(true);
-    if (!cfg.cursor) return [prep(`SELECT * FROM ${t} ORDER BY ${k} LIMIT ?`), prep(`SELECT * FROM ${t} WHERE ${k} > @k ORDER BY ${k} LIMIT @limit`)];
+    if (!cfg.cursor)
+      return [
+        prep(`SELECT * FROM ${t} ORDER BY ${k} LIMIT ?`),
+        prep(`SELECT * FROM ${t} WHERE ${k} > @k ORDER BY ${k} LIMIT @limit`),
+      ];
     const c = ident(cfg.cursor, this.binding);
     // Integers are read as bigints (safeIntegers) and put in the model's form: a plain read would
     // round every integer beyond 2^53 to a double, silently merging rows whose keys differ past it.
@@ -79,7 +89,9 @@ export class SqliteSource implements RecordSource {
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
     const st = cursor ? this.after : this.first;
     const values = (
-      cursor ? st.all({ c: bindable(fromWire(cursor.c ?? null)), k: bindable(fromWire(cursor.k ?? null)), limit }) : st.all(limit)
+      cursor
+        ? st.all({ c: bindable(fromWire(cursor.c ?? null)), k: bindable(fromWire(cursor.k ?? null)), limit })
+        : st.all(limit)
     ) as unknown[][];
     // Rows come as arrays (raw mode) and are shaped here: measured ~30 % cheaper than the driver building
     // each object, the largest cost of reading. Column names are taken per read, so a table altered
@@ -101,7 +113,9 @@ export class SqliteSource implements RecordSource {
       rows,
       ops,
       // Cursor parts in wire form: JSON-safe in the spool, exact for integers beyond 2^53 and for blobs.
-      cursor: last ? { ...(this.cursorColumn && { c: toWire(last[this.cursorColumn]) }), k: toWire(last[key]) } : cursor,
+      cursor: last
+        ? { ...(this.cursorColumn && { c: toWire(last[this.cursorColumn]) }), k: toWire(last[key]) }
+        : cursor,
       exhausted: rows.length < limit,
     };
   }
@@ -110,7 +124,10 @@ export class SqliteSource implements RecordSource {
     const [col, value] = Object.entries(key)[0] ?? [];
     const st = col === undefined ? undefined : this.byColumn.get(col);
     if (!st)
-      throw new ConnectorError(this.binding, `cannot look up by ${JSON.stringify(col)} (query keys: ${[...this.byColumn.keys()].join(', ')})`);
+      throw new ConnectorError(
+        this.binding,
+        `cannot look up by ${JSON.stringify(col)} (query keys: ${[...this.byColumn.keys()].join(', ')})`,
+      );
     const row = st.get(bindable(value)) as Record<string, unknown> | undefined;
     if (row) for (const [c, x] of Object.entries(row)) if (typeof x === 'bigint') row[c] = normInt(x);
     if (row && this.deleted) {
