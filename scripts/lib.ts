@@ -25,7 +25,9 @@ export function findNatsServer(): string {
       /* next */
     }
   }
-  throw new Error('nats-server not found on PATH or in /usr/sbin: run `bash scripts/setup.sh` (installs Debian package nats-server)');
+  throw new Error(
+    'nats-server not found on PATH or in /usr/sbin: run `bash scripts/setup.sh` (installs Debian package nats-server)',
+  );
 }
 
 export function freePort(): Promise<number> {
@@ -48,7 +50,13 @@ export interface Child {
 }
 
 /** Spawns a process whose stdout/stderr go to logFile; JSON lines on stdout can be awaited. */
-export function startChild(name: string, cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Child {
+export function startChild(
+  name: string,
+  cmd: string,
+  args: string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = {},
+): Child {
   const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   const lines: Record<string, unknown>[] = [];
@@ -76,7 +84,10 @@ export function startChild(name: string, cmd: string, args: string[], logFile: s
     name,
     waitFor(match, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`${name}: no matching log line within ${timeoutMs} ms (see ${logFile})`)), timeoutMs);
+        const timer = setTimeout(
+          () => done(new Error(`${name}: no matching log line within ${timeoutMs} ms (see ${logFile})`)),
+          timeoutMs,
+        );
         const check = (): void => {
           const hit = lines.find(match);
           if (hit) done(undefined, hit);

@@ -14,7 +14,13 @@ process.once('exit', () => {
 /** Paths of mariadbd and mariadb-install-db (Debian's mariadb-server package); throws naming the package when missing. */
 export function mariadbBinaries(): { server: string; installDb: string } {
   const find = (names: string[]): string | undefined => {
-    for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', ...(process.env['PATH'] ?? '').split(':')])
+    for (const dir of [
+      '/usr/sbin',
+      '/usr/bin',
+      '/usr/local/sbin',
+      '/usr/local/bin',
+      ...(process.env['PATH'] ?? '').split(':'),
+    ])
       for (const n of names) {
         try {
           accessSync(join(dir, n), constants.X_OK);
@@ -27,7 +33,10 @@ export function mariadbBinaries(): { server: string; installDb: string } {
   };
   const server = find(['mariadbd', 'mysqld']);
   const installDb = find(['mariadb-install-db', 'mysql_install_db']);
-  if (!server || !installDb) throw new Error('MariaDB server binaries (mariadbd, mariadb-install-db) not found: install the mariadb-server package (scripts/setup.sh does)');
+  if (!server || !installDb)
+    throw new Error(
+      'MariaDB server binaries (mariadbd, mariadb-install-db) not found: install the mariadb-server package (scripts/setup.sh does)',
+    );
   return { server, installDb };
 }
 
@@ -54,8 +63,15 @@ export async function startMariadb(dir: string, port: number, databases: string[
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? ['--user=root'] : [];
   const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', HOME: dir };
-  const init = spawnSync(bin.installDb, ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user], { env, cwd: dir, encoding: 'utf8' });
-  if (init.status !== 0) throw new Error(`mariadb-install-db failed (${init.status ?? init.signal}):\n${init.stdout}\n${init.stderr}${init.error ? `\n${init.error.message}` : ''}`);
+  const init = spawnSync(
+    bin.installDb,
+    ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user],
+    { env, cwd: dir, encoding: 'utf8' },
+  );
+  if (init.status !== 0)
+    throw new Error(
+      `mariadb-install-db failed (${init.status ?? init.signal}):\n${init.stdout}\n${init.stderr}${init.error ? `\n${init.error.message}` : ''}`,
+    );
   const args = [
     '--no-defaults',
     `--datadir=${dataDir}`,
@@ -88,11 +104,15 @@ export async function startMariadb(dir: string, port: number, databases: string[
   const deadline = Date.now() + 60_000;
   let last = '';
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`mariadbd exited ${child.exitCode ?? child.signalCode}:\n${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`mariadbd exited ${child.exitCode ?? child.signalCode}:\n${stderr}`);
     let conn: mariadb.Connection | undefined;
     try {
       conn = await mariadb.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 2_000 });
-      for (const db of databases) await conn.query(`CREATE DATABASE IF NOT EXISTS \`${db.replaceAll('`', '``')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      for (const db of databases)
+        await conn.query(
+          `CREATE DATABASE IF NOT EXISTS \`${db.replaceAll('`', '``')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        );
       await conn.end();
       break;
     } catch (err) {

@@ -4,11 +4,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split('');
-const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国文辉玲红梅鑫宇浩然子涵梓萱欣怡俊杰思远雨轩志强海燕晓东'.split('');
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split(
+    '',
+  );
+const GIVEN =
+  '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国文辉玲红梅鑫宇浩然子涵梓萱欣怡俊杰思远雨轩志强海燕晓东'.split(
+    '',
+  );
 const DISTRICTS: [string, string][] = [
-  ['360102', '南昌市东湖区'], ['360103', '南昌市西湖区'], ['360111', '南昌市青山湖区'], ['360112', '南昌市新建区'],
-  ['360702', '赣州市章贡区'], ['360703', '赣州市南康区'], ['360704', '赣州市赣县区'], ['360781', '赣州市瑞金市'],
+  ['360102', '南昌市东湖区'],
+  ['360103', '南昌市西湖区'],
+  ['360111', '南昌市青山湖区'],
+  ['360112', '南昌市新建区'],
+  ['360702', '赣州市章贡区'],
+  ['360703', '赣州市南康区'],
+  ['360704', '赣州市赣县区'],
+  ['360781', '赣州市瑞金市'],
 ];
 const STREETS = ['八一大道', '阳明路', '北京东路', '红谷中大道', '文清路', '章江路', '长征大道', '赣江源大道'];
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -74,7 +86,11 @@ export const PERSON_DDL = `CREATE TABLE IF NOT EXISTS person (
   district TEXT, address TEXT, updated_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0)`;
 
 /** Creates (or extends) a population table with `count` people; returns the database path. */
-export function seedPopulation(path: string, count: number, opts: { seed?: number; firstId?: number; updatedAt?: number } = {}): void {
+export function seedPopulation(
+  path: string,
+  count: number,
+  opts: { seed?: number; firstId?: number; updatedAt?: number } = {},
+): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.exec(PERSON_DDL);
@@ -106,7 +122,15 @@ export const PERSON_FIELDS = [
 ] as const;
 
 const COMPANY_WORDS = ['赣江', '洪城', '红谷', '庐山', '井冈', '章贡', '滕王', '瑞金', '鄱阳', '青云'];
-const COMPANY_KINDS = ['科技有限公司', '商贸有限公司', '建设工程有限公司', '食品有限公司', '物流有限公司', '医药有限公司', '农业发展有限公司'];
+const COMPANY_KINDS = [
+  '科技有限公司',
+  '商贸有限公司',
+  '建设工程有限公司',
+  '食品有限公司',
+  '物流有限公司',
+  '医药有限公司',
+  '农业发展有限公司',
+];
 const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
@@ -183,7 +207,10 @@ export function seedLicenceFiles(dir: string, count: number, seed = 11): string[
       out.push(name);
     } else {
       const name = `营业执照/证照-${String(i).padStart(4, '0')}.txt`;
-      writeFileSync(`${dir}/${name}`, `营业执照\n证照编号: ZZ${String(i).padStart(8, '0')}\n持证人: ${p.name}\n地址: ${p.address}\n发证机关: 赣州市市场监督管理局\n`);
+      writeFileSync(
+        `${dir}/${name}`,
+        `营业执照\n证照编号: ZZ${String(i).padStart(8, '0')}\n持证人: ${p.name}\n地址: ${p.address}\n发证机关: 赣州市市场监督管理局\n`,
+      );
       out.push(name);
     }
   }

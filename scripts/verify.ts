@@ -33,8 +33,12 @@ export function compareTables(
   const note = (p: string): void => void (problems.length < 20 && problems.push(p));
   const outKey = fields.find((f) => f.name === src.key)?.as ?? src.key;
   try {
-    const want = s.prepare(`SELECT * FROM ${src.table} ${src.deleted ? `WHERE ${src.deleted} = 0` : ''} ORDER BY ${src.key}`).iterate() as IterableIterator<Record<string, unknown>>;
-    const got = d.prepare(`SELECT * FROM ${dst.table} ORDER BY ${outKey}`).iterate() as IterableIterator<Record<string, unknown>>;
+    const want = s
+      .prepare(`SELECT * FROM ${src.table} ${src.deleted ? `WHERE ${src.deleted} = 0` : ''} ORDER BY ${src.key}`)
+      .iterate() as IterableIterator<Record<string, unknown>>;
+    const got = d.prepare(`SELECT * FROM ${dst.table} ORDER BY ${outKey}`).iterate() as IterableIterator<
+      Record<string, unknown>
+    >;
     let rows = 0;
     let g = got.next();
     for (const row of want) {
@@ -51,7 +55,8 @@ export function compareTables(
       for (const f of fields) {
         const expected = f.mask ? mask(row[f.name], f.mask as MaskRule) : row[f.name];
         const actual = g.value[f.as ?? f.name];
-        if (expected !== actual) note(`row ${id} field ${f.name}: want ${JSON.stringify(expected)} got ${JSON.stringify(actual)}`);
+        if (expected !== actual)
+          note(`row ${id} field ${f.name}: want ${JSON.stringify(expected)} got ${JSON.stringify(actual)}`);
       }
       rows++;
       g = got.next();

@@ -80,7 +80,11 @@ function envLayer(env: NodeJS.ProcessEnv, table: readonly EnvBinding[], problems
         continue;
       }
       value = Number(raw);
-    } else if (kind === 'list') value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (kind === 'list')
+      value = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     const keys = path.split('.');
     let cur = out;
     for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
@@ -103,10 +107,14 @@ function schemaProblems(errors: readonly SchemaError[], doc: unknown): string[] 
     const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
     if (e.keyword === 'boolean') continue; // reported by its additionalProperties twin
     if (e.keyword === 'additionalProperties') {
-      for (const p of (e.params['additionalProperties'] as string[]) ?? []) out.push(`${key ? key + '.' : ''}${p}: unknown setting`);
+      for (const p of (e.params['additionalProperties'] as string[]) ?? [])
+        out.push(`${key ? key + '.' : ''}${p}: unknown setting`);
       continue;
     }
-    const value = e.instancePath.split('/').slice(1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], doc);
+    const value = e.instancePath
+      .split('/')
+      .slice(1)
+      .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], doc);
     out.push(`${key || '(root)'}: ${e.message} (got ${JSON.stringify(value)})`);
   }
   return [...new Set(out)];
@@ -116,7 +124,8 @@ function merge<T>(base: T, layer: Record<string, unknown>): T {
   const out = base as Record<string, unknown>;
   for (const [k, v] of Object.entries(layer)) {
     const cur = out[k];
-    const bothObjects = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur);
+    const bothObjects =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur);
     out[k] = bothObjects ? merge({ ...(cur as Record<string, unknown>) }, v as Record<string, unknown>) : v;
   }
   return out as T;

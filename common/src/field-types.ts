@@ -14,5 +14,17 @@
 //             refused as ambiguous. Sinks create TIMESTAMPTZ (PostgreSQL), TIMESTAMP (MariaDB, UTC).
 //   binary    bytes (BLOB, bytea): photos, scanned documents
 //   json      a JSON document
-export const FIELD_TYPES = ['string', 'integer', 'number', 'decimal', 'boolean', 'date', 'time', 'datetime', 'timestamptz', 'binary', 'json'] as const;
+export const FIELD_TYPES = [
+  'string',
+  'integer',
+  'number',
+  'decimal',
+  'boolean',
+  'date',
+  'time',
+  'datetime',
+  'timestamptz',
+  'binary',
+  'json',
+] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];

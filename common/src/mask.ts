@@ -31,5 +31,7 @@ export function mask(value: unknown, rule: MaskRule): unknown {
     // Too short to keep both ends: keep at most the first character.
     return chars.length <= 1 ? '*' : chars[0] + '*'.repeat(chars.length - 1);
   }
-  return chars.slice(0, first).join('') + '*'.repeat(chars.length - first - last) + (last ? chars.slice(-last).join('') : '');
+  return (
+    chars.slice(0, first).join('') + '*'.repeat(chars.length - first - last) + (last ? chars.slice(-last).join('') : '')
+  );
 }

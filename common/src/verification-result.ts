@@ -13,7 +13,11 @@ export interface VerificationResult {
   extra: number;
   different: number;
   /** Up to 100 keys of each class, as objects of key column → value (wire form). */
-  samples: { missing: Record<string, unknown>[]; extra: Record<string, unknown>[]; different: Record<string, unknown>[] };
+  samples: {
+    missing: Record<string, unknown>[];
+    extra: Record<string, unknown>[];
+    different: Record<string, unknown>[];
+  };
   durationMs: number;
   rowsPerSecond: number;
   repair?: { upserts: number; tombstones: number; rejected: number };

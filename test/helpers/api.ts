@@ -8,7 +8,10 @@ export class Api {
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.baseUrl}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -24,7 +27,8 @@ export class Api {
   /** Ensures the province and a department in it exist. */
   async seedDepartment(dept: string, region = { code: '360000', name: '江西省' }): Promise<void> {
     const have = await this.call('GET', `/regions/${region.code}`);
-    if (have.status === 404) await this.ok('POST', '/regions', { code: region.code, name: region.name, level: 'province' });
+    if (have.status === 404)
+      await this.ok('POST', '/regions', { code: region.code, name: region.name, level: 'province' });
     const d = await this.call('GET', `/departments/${dept}`);
     if (d.status === 404) await this.ok('POST', '/departments', { code: dept, name: dept, regionCode: region.code });
   }

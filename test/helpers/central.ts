@@ -47,7 +47,9 @@ export class CentralProcess {
       XCHG_LOG_LEVEL: 'info',
       ...(this.opts.heartbeatTtlMs && { XCHG_CENTRAL_HEARTBEAT_TTL_MS: String(this.opts.heartbeatTtlMs) }),
       ...(this.opts.pollTimeoutMs && { XCHG_CENTRAL_POLL_TIMEOUT_MS: String(this.opts.pollTimeoutMs) }),
-      ...(this.opts.livenessCheckIntervalMs && { XCHG_CENTRAL_LIVENESS_CHECK_INTERVAL_MS: String(this.opts.livenessCheckIntervalMs) }),
+      ...(this.opts.livenessCheckIntervalMs && {
+        XCHG_CENTRAL_LIVENESS_CHECK_INTERVAL_MS: String(this.opts.livenessCheckIntervalMs),
+      }),
       ...(this.opts.natsUrls && { XCHG_CENTRAL_NATS_URLS: this.opts.natsUrls.join(',') }),
       ...this.opts.env,
     };

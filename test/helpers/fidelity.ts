@@ -70,7 +70,19 @@ export const EDGE: EdgeRow[] = [
   {
     id: 1,
     what: 'typical values in every column',
-    v: { s: '普通', i: 42, n: 1.5, d: new Decimal('3.14'), b: true, dt: date('2024-05-01'), tm: time('10:00:00'), ts: ts('2024-05-01T10:00:00'), tz: tz('2024-05-01T10:00:00Z'), bin: Buffer.from([1, 2, 3]), j: new JsonText('{"a":1}') },
+    v: {
+      s: '普通',
+      i: 42,
+      n: 1.5,
+      d: new Decimal('3.14'),
+      b: true,
+      dt: date('2024-05-01'),
+      tm: time('10:00:00'),
+      ts: ts('2024-05-01T10:00:00'),
+      tz: tz('2024-05-01T10:00:00Z'),
+      bin: Buffer.from([1, 2, 3]),
+      j: new JsonText('{"a":1}'),
+    },
   },
   { id: 2, what: 'NULL in every column', v: {} },
   { id: 3, what: "'' (not NULL)", v: { s: '' } },
@@ -93,7 +105,11 @@ export const EDGE: EdgeRow[] = [
   { id: 20, what: 'double Infinity', v: { n: Infinity } },
   { id: 21, what: 'double 5e-324', v: { n: 5e-324 } },
   { id: 22, what: '38-digit integer decimal', v: { d: new Decimal('12345678901234567890123456789012345678') } },
-  { id: 23, what: 'negative 38-digit decimal with fraction', v: { d: new Decimal('-1234567890123456789012345678.0123456789') } },
+  {
+    id: 23,
+    what: 'negative 38-digit decimal with fraction',
+    v: { d: new Decimal('-1234567890123456789012345678.0123456789') },
+  },
   { id: 24, what: 'decimal with trailing zero 1.50', v: { d: new Decimal('1.50') } },
   { id: 25, what: 'tiny negative decimal', v: { d: new Decimal('-0.0000000001') } },
   { id: 26, what: 'boolean false', v: { b: false } },
@@ -115,7 +131,15 @@ export const EDGE: EdgeRow[] = [
   { id: 42, what: 'empty binary', v: { bin: Buffer.alloc(0) } },
   { id: 43, what: '4 MiB binary', v: { bin: noise(4 * 1024 * 1024, 43) } },
   { id: BIG_ID, what: '16 MiB binary', v: { bin: noise(16 * 1024 * 1024, 44) } },
-  { id: 45, what: 'JSON with big numbers inside', v: { j: new JsonText('{"big": 12345678901234567890123, "neg": -9223372036854775809, "f": 1.50, "zh": "中文", "a": [1, {"x": null}]}') } },
+  {
+    id: 45,
+    what: 'JSON with big numbers inside',
+    v: {
+      j: new JsonText(
+        '{"big": 12345678901234567890123, "neg": -9223372036854775809, "f": 1.50, "zh": "中文", "a": [1, {"x": null}]}',
+      ),
+    },
+  },
   { id: 46, what: 'JSON empty array', v: { j: new JsonText('[]') } },
 ];
 
@@ -141,10 +165,17 @@ export function held(kind: Kind, col: Col, v: Value | undefined): Value {
     if (Object.is(v, -0)) return 0;
   }
   if (kind === 'postgres' && typeof v === 'string' && v.includes('\u0000')) return null;
-  if ((kind === 'postgres' || kind === 'mariadb') && col === 'ts' && v instanceof Temporal && v.kind === 'timestamptz') return utcWall(v);
+  if ((kind === 'postgres' || kind === 'mariadb') && col === 'ts' && v instanceof Temporal && v.kind === 'timestamptz')
+    return utcWall(v);
   if (kind === 'mariadb' && col === 'n' && typeof v === 'number' && !Number.isFinite(v)) return null;
   if (kind === 'mariadb' && col === 'n' && Object.is(v, -0)) return 0;
-  if (kind === 'mariadb' && col === 'tz' && v instanceof Temporal && (v.text < MARIADB_TS_MIN || v.text > MARIADB_TS_MAX)) return null;
+  if (
+    kind === 'mariadb' &&
+    col === 'tz' &&
+    v instanceof Temporal &&
+    (v.text < MARIADB_TS_MIN || v.text > MARIADB_TS_MAX)
+  )
+    return null;
   return v;
 }
 
@@ -159,7 +190,8 @@ export function utcWall(v: Temporal): Temporal {
  */
 export function landed(kind: Kind, col: Col, v: Value): Value {
   if ((kind === 'sqlite' || kind === 'mariadb') && col === 'n' && Object.is(v, -0)) return 0;
-  if ((kind === 'postgres' || kind === 'mariadb') && col === 'ts' && v instanceof Temporal && v.kind === 'timestamptz') return utcWall(v);
+  if ((kind === 'postgres' || kind === 'mariadb') && col === 'ts' && v instanceof Temporal && v.kind === 'timestamptz')
+    return utcWall(v);
   return v;
 }
 
@@ -183,7 +215,8 @@ export function show(v: unknown): string {
 
 // ---- writing the sources ------------------------------------------------------------------------------
 
-export const SQLITE_DDL = 'CREATE TABLE edge (id INTEGER PRIMARY KEY, s TEXT, i INTEGER, n REAL, d TEXT, b INTEGER, dt TEXT, tm TEXT, ts TEXT, tz TEXT, bin BLOB, j TEXT)';
+export const SQLITE_DDL =
+  'CREATE TABLE edge (id INTEGER PRIMARY KEY, s TEXT, i INTEGER, n REAL, d TEXT, b INTEGER, dt TEXT, tm TEXT, ts TEXT, tz TEXT, bin BLOB, j TEXT)';
 
 function sqliteParam(col: Col, v: Value): unknown {
   if (v === null) return null;
@@ -208,7 +241,19 @@ export function writeSqliteSource(path: string): void {
 
 export const POSTGRES_DDL =
   'CREATE TABLE edge (id bigint PRIMARY KEY, s text, i bigint, n double precision, d numeric, b boolean, dt date, tm time, ts timestamp, tz timestamptz, bin bytea, j json)';
-const PG_CASTS: Record<Col, string> = { s: 'text', i: 'bigint', n: 'float8', d: 'numeric', b: 'boolean', dt: 'date', tm: 'time', ts: 'timestamp', tz: 'timestamptz', bin: 'bytea', j: 'json' };
+const PG_CASTS: Record<Col, string> = {
+  s: 'text',
+  i: 'bigint',
+  n: 'float8',
+  d: 'numeric',
+  b: 'boolean',
+  dt: 'date',
+  tm: 'time',
+  ts: 'timestamp',
+  tz: 'timestamptz',
+  bin: 'bytea',
+  j: 'json',
+};
 
 function textParam(v: Value): unknown {
   if (v === null || Buffer.isBuffer(v) || typeof v === 'string') return v;
@@ -222,7 +267,10 @@ export async function writePostgresSource(pg: PostgresServer): Promise<void> {
   await pg.query(POSTGRES_DDL);
   for (const r of EDGE) {
     const h = heldRow('postgres', r);
-    await pg.query(`INSERT INTO edge (id, ${COLS.join(', ')}) VALUES ($1, ${COLS.map((c, i) => `$${i + 2}::${PG_CASTS[c]}`).join(', ')})`, [r.id, ...COLS.map((c) => textParam(h[c]))]);
+    await pg.query(
+      `INSERT INTO edge (id, ${COLS.join(', ')}) VALUES ($1, ${COLS.map((c, i) => `$${i + 2}::${PG_CASTS[c]}`).join(', ')})`,
+      [r.id, ...COLS.map((c) => textParam(h[c]))],
+    );
   }
 }
 
@@ -241,7 +289,10 @@ export async function writeMariadbSource(db: MariadbServer): Promise<void> {
       if (typeof v === 'bigint') return v.toString();
       return v instanceof Decimal || v instanceof JsonText ? v.text : v;
     });
-    await db.query(`INSERT INTO edge (id, ${COLS.join(', ')}) VALUES (?, ${COLS.map(() => '?').join(', ')})`, [r.id, ...params]);
+    await db.query(`INSERT INTO edge (id, ${COLS.join(', ')}) VALUES (?, ${COLS.map(() => '?').join(', ')})`, [
+      r.id,
+      ...params,
+    ]);
   }
 }
 
@@ -265,7 +316,12 @@ export function writeCsvSource(dir: string): void {
   const lines = [['id', ...COLS].join(',')];
   for (const r of EDGE) {
     const h = heldRow('csv', r);
-    lines.push([String(r.id), ...COLS.map((c) => (h[c] === null ? '' : `"${fileText(c, h[c], 'csv').replaceAll('"', '""')}"`))].join(','));
+    lines.push(
+      [
+        String(r.id),
+        ...COLS.map((c) => (h[c] === null ? '' : `"${fileText(c, h[c], 'csv').replaceAll('"', '""')}"`)),
+      ].join(','),
+    );
   }
   writeWhole(dir, 'edge-0001.csv', lines.join('\n') + '\n');
 }
@@ -281,7 +337,8 @@ export function writeJsonlSource(dir: string): void {
       let text: string;
       if (v === null) text = 'null';
       else if (typeof v === 'bigint' || v instanceof Decimal) text = v.toString();
-      else if (typeof v === 'number') text = Number.isFinite(v) ? (Object.is(v, -0) ? '-0' : String(v)) : JSON.stringify(String(v));
+      else if (typeof v === 'number')
+        text = Number.isFinite(v) ? (Object.is(v, -0) ? '-0' : String(v)) : JSON.stringify(String(v));
       else if (typeof v === 'boolean') text = String(v);
       else if (v instanceof JsonText) text = v.text;
       else text = JSON.stringify(fileText(c, v, 'jsonl'));
@@ -309,7 +366,10 @@ export interface ReadBack {
  * text excepted: bytesOfText): the comparison is of values as a consumer with the field list receives
  * them. A value the type refuses (or a throw while typing it) is a problem, never silently NULL.
  */
-export async function readBack(cfg: BindingConfig, fields: readonly { name: string; type: FieldType }[] = FIELDS): Promise<ReadBack> {
+export async function readBack(
+  cfg: BindingConfig,
+  fields: readonly { name: string; type: FieldType }[] = FIELDS,
+): Promise<ReadBack> {
   const src = openSource('read-back', cfg);
   const rows = new Map<string, Record<string, Value>>();
   const problems: string[] = [];
@@ -363,7 +423,9 @@ export async function readBack(cfg: BindingConfig, fields: readonly { name: stri
 function bytesOfText(x: string): { ok: true; value: Buffer } | { ok: false; reason: string } {
   if (x.startsWith('\\x')) {
     const b = Buffer.from(x.slice(2), 'hex');
-    return b.toString('hex') === x.slice(2).toLowerCase() ? { ok: true, value: b } : { ok: false, reason: `not \\x-hex: ${x.slice(0, 20)}…` };
+    return b.toString('hex') === x.slice(2).toLowerCase()
+      ? { ok: true, value: b }
+      : { ok: false, reason: `not \\x-hex: ${x.slice(0, 20)}…` };
   }
   const b = Buffer.from(x, 'base64');
   return b.toString('base64') === x ? { ok: true, value: b } : { ok: false, reason: `not base64: ${x.slice(0, 20)}…` };

@@ -51,7 +51,20 @@ export class NatsServer {
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(natsServerBinary(), [...(this.configFile ? ['-c', this.configFile] : []), '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      natsServerBinary(),
+      [
+        ...(this.configFile ? ['-c', this.configFile] : []),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        '-js',
+        '-sd',
+        this.storeDir,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     this.child = child;
     live.add(child);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {

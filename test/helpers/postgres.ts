@@ -31,7 +31,9 @@ export function postgresBinDir(): string {
       /* next */
     }
   }
-  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: install the postgresql package');
+  throw new Error(
+    'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: install the postgresql package',
+  );
 }
 
 /** uid/gid to run the server as: PostgreSQL refuses to run as root. */
@@ -41,7 +43,8 @@ function serverUser(): { uid: number; gid: number } | undefined {
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root and there is no `postgres` user to run PostgreSQL as');
+  if (uid === undefined || gid === undefined)
+    throw new Error('running as root and there is no `postgres` user to run PostgreSQL as');
   return { uid: Number(uid), gid: Number(gid) };
 }
 
@@ -92,8 +95,28 @@ export class PostgresServer {
     const first = !this.initialised;
     this.initialised = true;
     if (first) this.initdb(bin, env, user);
-    const args = ['-D', this.dataDir, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
-    const child = spawn(join(bin, 'postgres'), args, { env, cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'], ...user });
+    const args = [
+      '-D',
+      this.dataDir,
+      '-p',
+      String(this.port),
+      '-k',
+      this.dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ];
+    const child = spawn(join(bin, 'postgres'), args, {
+      env,
+      cwd: this.dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...user,
+    });
     this.child = child;
     live.add(child);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -103,8 +126,15 @@ export class PostgresServer {
     const deadline = Date.now() + 30_000;
     let last = '';
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`postgres exited ${child.exitCode ?? child.signalCode}:\n${this.stderr}`);
-      const c = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2_000 });
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`postgres exited ${child.exitCode ?? child.signalCode}:\n${this.stderr}`);
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: this.port,
+        user: 'postgres',
+        database: 'postgres',
+        connectionTimeoutMillis: 2_000,
+      });
       try {
         await c.connect();
         await c.query(first ? `CREATE DATABASE ${this.database}` : 'SELECT 1');
@@ -114,7 +144,10 @@ export class PostgresServer {
         last = (err as Error).message;
         await c.end().catch(() => {});
       }
-      if (Date.now() > deadline) throw new Error(`postgres not accepting connections on ${this.port} after 30 s (last: ${last}):\n${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `postgres not accepting connections on ${this.port} after 30 s (last: ${last}):\n${this.stderr}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
     this.pool = new pg.Pool({ connectionString: this.url, max: 2, types: TYPES });
@@ -122,19 +155,40 @@ export class PostgresServer {
   }
 
   /** Runs one statement in the test database and returns its rows. */
-  async query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async query<T extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
     if (!this.pool) throw new Error('postgres is not running');
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
   private initdb(bin: string, env: NodeJS.ProcessEnv, user: { uid: number; gid: number } | undefined): void {
-    const init = spawnSync(join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
-      env,
-      cwd: this.dir,
-      encoding: 'utf8',
-      ...user,
-    });
-    if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}):\n${init.stdout}\n${init.stderr}${init.error ? `\n${init.error.message}` : ''}`);
+    const init = spawnSync(
+      join(bin, 'initdb'),
+      [
+        '-D',
+        this.dataDir,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+        '--no-instructions',
+      ],
+      {
+        env,
+        cwd: this.dir,
+        encoding: 'utf8',
+        ...user,
+      },
+    );
+    if (init.status !== 0)
+      throw new Error(
+        `initdb failed (${init.status ?? init.signal}):\n${init.stdout}\n${init.stderr}${init.error ? `\n${init.error.message}` : ''}`,
+      );
   }
 
   /** Starts the server again on the same data directory and port after stop(). */

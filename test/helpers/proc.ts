@@ -83,7 +83,11 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
             resolve(hit);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             cleanup();
-            reject(new Error(`process exited (${child.exitCode ?? child.signalCode}) before the expected log line:\n${out.slice(-4000)}`));
+            reject(
+              new Error(
+                `process exited (${child.exitCode ?? child.signalCode}) before the expected log line:\n${out.slice(-4000)}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {

@@ -14,11 +14,17 @@ describe('agreement - enforcement rules on the agent', () => {
   });
 
   it('agreement - a binding that requires one refuses a task without it, or with fields it does not cover', () => {
-    expect(checkOutbound('population', true, termsOf({}), ['id'])).toBe('binding population shares only under an agreement, and this task carries none');
+    expect(checkOutbound('population', true, termsOf({}), ['id'])).toBe(
+      'binding population shares only under an agreement, and this task carries none',
+    );
     expect(checkOutbound('population', true, terms, undefined)).toMatch(/requires the task to select fields/);
-    expect(checkOutbound('population', true, terms, ['id', 'xm', 'sfzh'])).toBe('field(s) sfzh not covered by agreement agr-1');
+    expect(checkOutbound('population', true, terms, ['id', 'xm', 'sfzh'])).toBe(
+      'field(s) sfzh not covered by agreement agr-1',
+    );
     expect(checkOutbound('population', true, terms, ['id', 'xm'])).toBeUndefined();
-    expect(checkOutbound('population', true, termsOf({ agreementId: 'a' }), ['id'])).toBe('agreement a names no fields');
+    expect(checkOutbound('population', true, termsOf({ agreementId: 'a' }), ['id'])).toBe(
+      'agreement a names no fields',
+    );
   });
 
   it('agreement - validity ends after validUntil', () => {
@@ -31,7 +37,9 @@ describe('agreement - enforcement rules on the agent', () => {
     expect(checkInbound(terms, 'agr-1', ['id', 'xm'])).toBeUndefined();
     expect(checkInbound(terms, 'agr-2', ['id'])).toBe('batch sent under agreement agr-2, this node holds agr-1');
     expect(checkInbound(terms, '', ['id'])).toBe('batch sent under agreement (none), this node holds agr-1');
-    expect(checkInbound(terms, 'agr-1', ['id', 'sfzh'])).toBe('batch carries field(s) sfzh not covered by agreement agr-1');
+    expect(checkInbound(terms, 'agr-1', ['id', 'sfzh'])).toBe(
+      'batch carries field(s) sfzh not covered by agreement agr-1',
+    );
     expect(checkInbound(termsOf({}), 'agr-9', ['id'])).toMatch(/this node holds none/);
     expect(checkInbound(termsOf({}), '', ['id'])).toBeUndefined();
   });

@@ -19,9 +19,7 @@ export type PipelineSpec = Pick<TaskParams, 'fields' | 'filters' | 'maxRecordByt
 
 export type ProcessResult =
   /** `columns`: the row's own column names, set only when the pipeline passes columns through. */
-  | { ok: true; values: Value[]; columns?: string[] }
-  | { ok: false; reason: string; field?: string }
-  | { ok: 'skip' };
+  { ok: true; values: Value[]; columns?: string[] } | { ok: false; reason: string; field?: string } | { ok: 'skip' };
 
 export interface Pipeline {
   /** Output column names (after renaming); undefined when the pipeline passes columns through. */
@@ -29,7 +27,10 @@ export interface Pipeline {
   /** Filters, selects, coerces, validates and masks one source row. */
   process(row: Record<string, unknown>): ProcessResult;
   /** Validation only (consumer side: verify what arrived against the resource's types). */
-  verify(columns: string[], values: unknown[]): { ok: true; values: Value[] } | { ok: false; reason: string; field?: string };
+  verify(
+    columns: string[],
+    values: unknown[],
+  ): { ok: true; values: Value[] } | { ok: false; reason: string; field?: string };
 }
 
 interface CompiledField {
@@ -46,19 +47,37 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
   const maxRecordBytes = spec.maxRecordBytes ?? 64 * 1024;
   const fields: CompiledField[] = (spec.fields ?? []).map((f, i) => {
     if (!f || typeof f.name !== 'string' || !f.name) throw new Error(`fields[${i}].name: required`);
-    if (f.type !== undefined && !FIELD_TYPES.includes(f.type)) throw new Error(`fields[${i}].type: must be one of ${FIELD_TYPES.join(', ')}`);
+    if (f.type !== undefined && !FIELD_TYPES.includes(f.type))
+      throw new Error(`fields[${i}].type: must be one of ${FIELD_TYPES.join(', ')}`);
     const m = f.mask === undefined ? undefined : parseMaskRule(f.mask);
-    if (f.mask !== undefined && !m) throw new Error(`fields[${i}].mask: unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)`);
-    return { from: f.name, to: f.as ?? f.name, type: f.type, required: f.required ?? false, maxLength: f.maxLength, mask: m };
+    if (f.mask !== undefined && !m)
+      throw new Error(
+        `fields[${i}].mask: unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)`,
+      );
+    return {
+      from: f.name,
+      to: f.as ?? f.name,
+      type: f.type,
+      required: f.required ?? false,
+      maxLength: f.maxLength,
+      mask: m,
+    };
   });
   const outNames = fields.map((f) => f.to);
   if (new Set(outNames).size !== outNames.length) throw new Error('fields: two fields map to the same output name');
   const filters = (spec.filters ?? []).map((f, i) => compileFilter(f, i));
 
-  const check = (f: CompiledField, raw: unknown): { ok: true; value: Value } | { ok: false; reason: string; field: string } => {
+  const check = (
+    f: CompiledField,
+    raw: unknown,
+  ): { ok: true; value: Value } | { ok: false; reason: string; field: string } => {
     // NULL is no value; '' is a value of a text field (and of an untyped one), and no value of any other
     // type (an empty CSV cell in a number column): "required" means not NULL.
-    if (raw === null || raw === undefined || (raw === '' && f.type !== undefined && f.type !== 'string' && f.type !== 'binary')) {
+    if (
+      raw === null ||
+      raw === undefined ||
+      (raw === '' && f.type !== undefined && f.type !== 'string' && f.type !== 'binary')
+    ) {
       if (f.required) return { ok: false, reason: `missing required field ${f.to}`, field: f.to };
       return { ok: true, value: null };
     }
@@ -93,7 +112,8 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
           values[i] = r.value;
         }
       }
-      if (maxRecordBytes && approxBytes(values, maxRecordBytes) > maxRecordBytes) return { ok: false, reason: `record larger than ${maxRecordBytes} bytes` };
+      if (maxRecordBytes && approxBytes(values, maxRecordBytes) > maxRecordBytes)
+        return { ok: false, reason: `record larger than ${maxRecordBytes} bytes` };
       return columns ? { ok: true, values, columns } : { ok: true, values };
     },
     verify(columns, values) {
@@ -119,7 +139,15 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
 function approxBytes(values: Value[], limit: number): number {
   // A cheap upper bound first (a UTF-16 unit is at most 3 UTF-8 bytes): most records are far below the limit.
   let bound = 2;
-  for (const v of values) bound += typeof v === 'string' ? v.length * 3 + 3 : Buffer.isBuffer(v) ? v.length * 2 + 16 : v !== null && typeof v === 'object' ? v.text.length * 3 + 16 : 24;
+  for (const v of values)
+    bound +=
+      typeof v === 'string'
+        ? v.length * 3 + 3
+        : Buffer.isBuffer(v)
+          ? v.length * 2 + 16
+          : v !== null && typeof v === 'object'
+            ? v.text.length * 3 + 16
+            : 24;
   if (bound <= limit) return bound;
   let n = 2;
   for (const v of values) {

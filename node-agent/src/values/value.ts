@@ -138,7 +138,14 @@ export function decimalParts(text: string): DecimalParts | undefined {
 /** Canonical text of a decimal: no exponent, no leading or trailing zeros ("1.50" → "1.5", "1e3" → "1000"). */
 export function canonicalDecimal(text: string): string | undefined {
   const p = decimalParts(text);
-  if (!p) return /^[+-]?(nan|infinity|inf)$/i.test(text.trim()) ? text.trim().replace(/^\+/, '').toLowerCase().replace(/^(-?)inf$/, '$1infinity') : undefined;
+  if (!p)
+    return /^[+-]?(nan|infinity|inf)$/i.test(text.trim())
+      ? text
+          .trim()
+          .replace(/^\+/, '')
+          .toLowerCase()
+          .replace(/^(-?)inf$/, '$1infinity')
+      : undefined;
   if (Math.abs(p.exponent) > 10_000) return undefined;
   let s: string;
   if (p.exponent >= 0) s = p.digits + '0'.repeat(p.exponent);
@@ -197,7 +204,8 @@ function civilFromDays(z: number): [number, number, number] {
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 // YYYY-MM-DD, then optionally [T or space]HH:MM[:SS[.f]], then optionally a zone: Z, ±HH, ±HHMM, ±HH:MM[:SS].
-const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?$/;
+const DATETIME_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?$/;
 const TIME_RE = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
 
 export type ParsedTemporal = { ok: true; value: Temporal } | { ok: false; reason: string };
@@ -209,7 +217,8 @@ export type ParsedTemporal = { ok: true; value: Temporal } | { ok: false; reason
  */
 export function parseDateTime(text: string): ParsedTemporal {
   const s = text.trim();
-  if (/^[+-]?infinity$/i.test(s)) return { ok: true, value: new Temporal('timestamp', s.toLowerCase().replace(/^\+/, '')) };
+  if (/^[+-]?infinity$/i.test(s))
+    return { ok: true, value: new Temporal('timestamp', s.toLowerCase().replace(/^\+/, '')) };
   const m = DATETIME_RE.exec(s);
   if (!m) return { ok: false, reason: `not a date-time: ${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)}` };
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -242,7 +251,13 @@ export function parseDateTime(text: string): ParsedTemporal {
   const hh = Math.floor(secs / 3600);
   const mi = Math.floor((secs % 3600) / 60);
   const ss = secs % 60;
-  return { ok: true, value: new Temporal('timestamptz', `${pad(yy, 4)}-${pad(mm)}-${pad(dd)}T${pad(hh)}:${pad(mi)}:${pad(ss)}${t.frac}Z`) };
+  return {
+    ok: true,
+    value: new Temporal(
+      'timestamptz',
+      `${pad(yy, 4)}-${pad(mm)}-${pad(dd)}T${pad(hh)}:${pad(mi)}:${pad(ss)}${t.frac}Z`,
+    ),
+  };
 }
 
 /** Parses a time of day HH:MM[:SS[.ffffff]]. */
@@ -254,10 +269,17 @@ export function parseTime(text: string): ParsedTemporal {
   return t.ok ? { ok: true, value: new Temporal('time', t.text) } : t;
 }
 
-function clock(h: string, mi: string, sec: string | undefined, frac: string | undefined, whole: string): { ok: true; text: string; h: number; mi: number; s: number; frac: string } | { ok: false; reason: string } {
+function clock(
+  h: string,
+  mi: string,
+  sec: string | undefined,
+  frac: string | undefined,
+  whole: string,
+): { ok: true; text: string; h: number; mi: number; s: number; frac: string } | { ok: false; reason: string } {
   const [H, M, S] = [Number(h), Number(mi), Number(sec ?? '0')];
   if (H > 23 || M > 59 || S > 59) return { ok: false, reason: `impossible time of day in ${whole}` };
-  if (frac !== undefined && frac.length > 6 && /[1-9]/.test(frac.slice(6))) return { ok: false, reason: `${whole} is finer than a microsecond` };
+  if (frac !== undefined && frac.length > 6 && /[1-9]/.test(frac.slice(6)))
+    return { ok: false, reason: `${whole} is finer than a microsecond` };
   const f = frac === undefined ? '' : frac.slice(0, 6).replace(/0+$/, '');
   const fracText = f ? `.${f}` : '';
   return { ok: true, text: `${h}:${mi}:${sec ?? '00'}${fracText}`, h: H, mi: M, s: S, frac: fracText };
@@ -274,7 +296,13 @@ export function temporalEpochMs(t: Temporal): number | undefined {
 
 /** A JS Date (an instant, millisecond precision) as a timestamptz. */
 export function instantOf(d: Date): Temporal {
-  return new Temporal('timestamptz', d.toISOString().replace(/\.000Z$/, 'Z').replace(/(\.\d*?)0+Z$/, '$1Z'));
+  return new Temporal(
+    'timestamptz',
+    d
+      .toISOString()
+      .replace(/\.000Z$/, 'Z')
+      .replace(/(\.\d*?)0+Z$/, '$1Z'),
+  );
 }
 
 // ---- canonical text: equality across databases ------------------------------------------------------------

@@ -35,12 +35,14 @@ export function toWire(v: unknown): unknown {
   if (!needsTag(v)) return v;
   if (v === undefined) return null;
   if (typeof v === 'number') return { $: 'f', v: Object.is(v, -0) ? '-0' : String(v) };
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : { $: 'i', v: v.toString() };
+  if (typeof v === 'bigint')
+    return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : { $: 'i', v: v.toString() };
   if (v instanceof Decimal) return { $: 'n', v: v.text };
   if (v instanceof Temporal) return { $: TAG_OF[v.kind], v: v.text };
   if (v instanceof JsonText) return { $: 'j', v: v.text };
   if (Buffer.isBuffer(v)) return { $: 'b', v: v.toString('base64') };
-  if (v instanceof Uint8Array) return { $: 'b', v: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  if (v instanceof Uint8Array)
+    return { $: 'b', v: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
   throw new TypeError(`value outside the record model: ${Object.prototype.toString.call(v)}`);
 }
 
