@@ -42,51 +42,56 @@ interface CompiledField {
   mask: MaskRule | undefined;
 }
 
+/** One field of the spec, checked; throws naming `fields[i]` and what is wrong. */
+function compileField(f: FieldSpec, i: number): CompiledField {
+  if (!f || typeof f.name !== 'string' || !f.name) throw new Error(`fields[${i}].name: required`);
+  if (f.type !== undefined && !FIELD_TYPES.includes(f.type))
+    throw new Error(`fields[${i}].type: must be one of ${FIELD_TYPES.join(', ')}`);
+  const m = f.mask === undefined ? undefined : parseMaskRule(f.mask);
+  if (f.mask !== undefined && !m)
+    throw new Error(
+      `fields[${i}].mask: unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)`,
+    );
+  return {
+    from: f.name,
+    to: f.as ?? f.name,
+    type: f.type,
+    required: f.required ?? false,
+    maxLength: f.maxLength,
+    mask: m,
+  };
+}
+
+/** One field's value: NULL rules, coercion to its type, length, then masking. */
+function checkField(
+  f: CompiledField,
+  raw: unknown,
+): { ok: true; value: Value } | { ok: false; reason: string; field: string } {
+  // NULL is no value; '' is a value of a text field (and of an untyped one), and no value of any other
+  // type (an empty CSV cell in a number column): "required" means not NULL.
+  if (
+    raw === null ||
+    raw === undefined ||
+    (raw === '' && f.type !== undefined && f.type !== 'string' && f.type !== 'binary')
+  ) {
+    if (f.required) return { ok: false, reason: `missing required field ${f.to}`, field: f.to };
+    return { ok: true, value: null };
+  }
+  const c = f.type ? coerce(raw, f.type) : passthrough(raw);
+  if (!c.ok) return { ok: false, reason: `field ${f.to}: ${c.reason}`, field: f.to };
+  if (f.maxLength !== undefined && typeof c.value === 'string' && [...c.value].length > f.maxLength)
+    return { ok: false, reason: `field ${f.to}: longer than ${f.maxLength} characters`, field: f.to };
+  return { ok: true, value: f.mask ? (mask(c.value, f.mask) as Value) : c.value };
+}
+
 /** Compiles a pipeline; throws with a message naming the bad part of the spec. */
 export function compilePipeline(spec: PipelineSpec): Pipeline {
   const maxRecordBytes = spec.maxRecordBytes ?? 64 * 1024;
-  const fields: CompiledField[] = (spec.fields ?? []).map((f, i) => {
-    if (!f || typeof f.name !== 'string' || !f.name) throw new Error(`fields[${i}].name: required`);
-    if (f.type !== undefined && !FIELD_TYPES.includes(f.type))
-      throw new Error(`fields[${i}].type: must be one of ${FIELD_TYPES.join(', ')}`);
-    const m = f.mask === undefined ? undefined : parseMaskRule(f.mask);
-    if (f.mask !== undefined && !m)
-      throw new Error(
-        `fields[${i}].mask: unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)`,
-      );
-    return {
-      from: f.name,
-      to: f.as ?? f.name,
-      type: f.type,
-      required: f.required ?? false,
-      maxLength: f.maxLength,
-      mask: m,
-    };
-  });
+  const fields = (spec.fields ?? []).map(compileField);
   const outNames = fields.map((f) => f.to);
   if (new Set(outNames).size !== outNames.length) throw new Error('fields: two fields map to the same output name');
   const filters = (spec.filters ?? []).map((f, i) => compileFilter(f, i));
-
-  const check = (
-    f: CompiledField,
-    raw: unknown,
-  ): { ok: true; value: Value } | { ok: false; reason: string; field: string } => {
-    // NULL is no value; '' is a value of a text field (and of an untyped one), and no value of any other
-    // type (an empty CSV cell in a number column): "required" means not NULL.
-    if (
-      raw === null ||
-      raw === undefined ||
-      (raw === '' && f.type !== undefined && f.type !== 'string' && f.type !== 'binary')
-    ) {
-      if (f.required) return { ok: false, reason: `missing required field ${f.to}`, field: f.to };
-      return { ok: true, value: null };
-    }
-    const c = f.type ? coerce(raw, f.type) : passthrough(raw);
-    if (!c.ok) return { ok: false, reason: `field ${f.to}: ${c.reason}`, field: f.to };
-    if (f.maxLength !== undefined && typeof c.value === 'string' && [...c.value].length > f.maxLength)
-      return { ok: false, reason: `field ${f.to}: longer than ${f.maxLength} characters`, field: f.to };
-    return { ok: true, value: f.mask ? (mask(c.value, f.mask) as Value) : c.value };
-  };
+  const check = checkField;
 
   return {
     columns: fields.length ? outNames : undefined,
