@@ -37,7 +37,9 @@ const LEGAL_PERSON_ROWS = 20_000;
 const LICENCE_FILES = 30;
 
 /** Fields the civil-affairs bureau may see of the population data: fewer than the police bureau. */
-const PERSON_FIELDS_GZ = PERSON_FIELDS.filter((f) => ['id', 'name', 'gender', 'birth_date', 'district', 'updated_at'].includes(f.name));
+const PERSON_FIELDS_GZ = PERSON_FIELDS.filter((f) =>
+  ['id', 'name', 'gender', 'birth_date', 'district', 'updated_at'].includes(f.name),
+);
 
 /** A field as synthetic.ts lists it: the source column and, with `as`, its standard data element name. */
 interface FieldDef {
@@ -54,10 +56,17 @@ interface FieldDef {
  */
 const published = (f: FieldDef): string => f.as ?? f.name;
 const catalogFields = (fields: readonly FieldDef[]) =>
-  fields.map((f) => ({ name: published(f), ...(f.as && { column: f.name }), type: f.type, required: f.required ?? false, ...(f.mask && { sensitive: true, mask: f.mask }) }));
+  fields.map((f) => ({
+    name: published(f),
+    ...(f.as && { column: f.name }),
+    type: f.type,
+    required: f.required ?? false,
+    ...(f.mask && { sensitive: true, mask: f.mask }),
+  }));
 
 /** What a consumer receives of `fields`: the source column under its published name, masked as cataloged. */
-const delivered = (fields: readonly FieldDef[]) => fields.map((f) => ({ name: f.name, ...(f.as && { as: f.as }), ...(f.mask && { mask: f.mask }) }));
+const delivered = (fields: readonly FieldDef[]) =>
+  fields.map((f) => ({ name: f.name, ...(f.as && { as: f.as }), ...(f.mask && { mask: f.mask }) }));
 
 /** A resource of the catalog (信息资源目录) as its provider department publishes it (POST /resources). */
 interface CatalogEntry {
@@ -89,7 +98,9 @@ interface Flow {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { once: { type: 'boolean' }, 'http-port': { type: 'string' }, dir: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { once: { type: 'boolean' }, 'http-port': { type: 'string' }, dir: { type: 'string' } },
+  });
   const dir = values.dir ?? join(ROOT, '.demo');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -102,18 +113,37 @@ async function main(): Promise<number> {
 
   try {
     const natsPort = await freePort();
-    const nats = startChild('nats-server', findNatsServer(), ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dir, 'nats')], join(dir, 'logs', 'nats.log'));
+    const nats = startChild(
+      'nats-server',
+      findNatsServer(),
+      ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dir, 'nats')],
+      join(dir, 'logs', 'nats.log'),
+    );
     children.push(nats);
     await waitPort(natsPort);
     step(`交换中心 exchange center: nats-server with JetStream on nats://127.0.0.1:${natsPort}`);
 
     const httpPort = values['http-port'] ? Number(values['http-port']) : await preferredPort(8080);
-    const central = startChild('xchg-central', process.execPath, [requireBuilt('central/src/main.js'), '--data-dir', join(dir, 'central'), '--http-port', String(httpPort), '--grpc-port', '0'], join(dir, 'logs', 'central.log'), {
-      XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
-      XCHG_CENTRAL_GRPC_HOST: '127.0.0.1',
-      XCHG_CENTRAL_NATS_URLS: `nats://127.0.0.1:${natsPort}`,
-      XCHG_CENTRAL_HEARTBEAT_TTL_MS: '6000',
-    });
+    const central = startChild(
+      'xchg-central',
+      process.execPath,
+      [
+        requireBuilt('central/src/main.js'),
+        '--data-dir',
+        join(dir, 'central'),
+        '--http-port',
+        String(httpPort),
+        '--grpc-port',
+        '0',
+      ],
+      join(dir, 'logs', 'central.log'),
+      {
+        XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
+        XCHG_CENTRAL_GRPC_HOST: '127.0.0.1',
+        XCHG_CENTRAL_NATS_URLS: `nats://127.0.0.1:${natsPort}`,
+        XCHG_CENTRAL_HEARTBEAT_TTL_MS: '6000',
+      },
+    );
     children.push(central);
     const listening = await central.waitFor((l) => l['msg'] === 'central listening');
     const base = `http://127.0.0.1:${String(listening['httpPort'])}`;
@@ -128,7 +158,10 @@ async function main(): Promise<number> {
       async <T>(method: string, path: string, body?: unknown): Promise<T> => {
         const res = await fetch(`${base}/api/v1${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body !== undefined && { 'content-type': 'application/json' }),
+          },
           ...(body !== undefined && { body: JSON.stringify(body) }),
         });
         const json = (await res.json()) as T & { error?: { message: string } };
@@ -147,14 +180,40 @@ async function main(): Promise<number> {
     seedPopulation(data('jx-gat', 'population.db'), POPULATION_ROWS);
     seedLegalPersons(data('nc-scjgj', 'market.db'), LEGAL_PERSON_ROWS);
     seedLicenceFiles(data('gz-mzj', 'licences'), LICENCE_FILES);
-    step(`部门数据 department data: ${POPULATION_ROWS} people (人口), ${LEGAL_PERSON_ROWS} enterprises (法人), ${LICENCE_FILES} licence files (证照)`);
+    step(
+      `部门数据 department data: ${POPULATION_ROWS} people (人口), ${LEGAL_PERSON_ROWS} enterprises (法人), ${LICENCE_FILES} licence files (证照)`,
+    );
 
-    const bindings: Record<string, { sources?: Record<string, unknown>; sinks?: Record<string, unknown>; queryListen?: string }> = {
+    const bindings: Record<
+      string,
+      { sources?: Record<string, unknown>; sinks?: Record<string, unknown>; queryListen?: string }
+    > = {
       // Population is shared conditionally: the agent itself sends it only under an agreement, and only its fields.
       'jx-gat': {
-        sources: { population: { type: 'sqlite', path: data('jx-gat', 'population.db'), table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'], requireAgreement: true } },
+        sources: {
+          population: {
+            type: 'sqlite',
+            path: data('jx-gat', 'population.db'),
+            table: 'person',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+            queryKeys: ['id', 'id_no'],
+            requireAgreement: true,
+          },
+        },
       },
-      'nc-scjgj': { sources: { legal_person: { type: 'sqlite', path: data('nc-scjgj', 'market.db'), table: 'legal_person', key: 'id', cursor: 'updated_at' } } },
+      'nc-scjgj': {
+        sources: {
+          legal_person: {
+            type: 'sqlite',
+            path: data('nc-scjgj', 'market.db'),
+            table: 'legal_person',
+            key: 'id',
+            cursor: 'updated_at',
+          },
+        },
+      },
       'gz-mzj': {
         sources: { licences: { type: 'files', dir: data('gz-mzj', 'licences'), stableMs: 200 } },
         sinks: { population: { type: 'sqlite', path: data('gz-mzj', 'received.db'), table: 'person', key: 'id' } },
@@ -166,7 +225,11 @@ async function main(): Promise<number> {
         },
         queryListen: '127.0.0.1:0',
       },
-      'gz-rsj': { sinks: { legal_person: { type: 'sqlite', path: data('gz-rsj', 'received.db'), table: 'legal_person', key: 'id' } } },
+      'gz-rsj': {
+        sinks: {
+          legal_person: { type: 'sqlite', path: data('gz-rsj', 'received.db'), table: 'legal_person', key: 'id' },
+        },
+      },
     };
     const nodeIds = new Map<string, string>();
     let queryPort = 0;
@@ -177,12 +240,25 @@ async function main(): Promise<number> {
       const configFile = join(dataDir, 'agent.yaml');
       writeFileSync(
         configFile,
-        stringify({ dataDir, central: { address: grpcAddress, enrollToken: token }, reportIntervalMs: 5000, labels: { demo: 'true' }, dataPlane: { pollIntervalMs: 200, runReportIntervalMs: 2000 }, ...bindings[d.code] }),
+        stringify({
+          dataDir,
+          central: { address: grpcAddress, enrollToken: token },
+          reportIntervalMs: 5000,
+          labels: { demo: 'true' },
+          dataPlane: { pollIntervalMs: 200, runReportIntervalMs: 2000 },
+          ...bindings[d.code],
+        }),
       );
-      const agent = startChild(d.node, process.execPath, [requireBuilt('node-agent/src/main.js'), '--config', configFile], join(dir, 'logs', `${d.node}.log`));
+      const agent = startChild(
+        d.node,
+        process.execPath,
+        [requireBuilt('node-agent/src/main.js'), '--config', configFile],
+        join(dir, 'logs', `${d.node}.log`),
+      );
       children.push(agent);
       nodeIds.set(d.code, String((await agent.waitFor((l) => l['msg'] === 'agent running'))['nodeId']));
-      if (bindings[d.code]?.queryListen) queryPort = Number((await agent.waitFor((l) => l['msg'] === 'query api listening'))['port']);
+      if (bindings[d.code]?.queryListen)
+        queryPort = Number((await agent.waitFor((l) => l['msg'] === 'query api listening'))['port']);
     }
     const total = DEPTS.length;
     const deadline = Date.now() + 30_000;
@@ -198,53 +274,134 @@ async function main(): Promise<number> {
     const officers = new Map<string, ReturnType<typeof client>>();
     for (const d of DEPTS) {
       const name = `officer-${d.code}`;
-      const { token } = await api<{ token: string }>('POST', '/users', { name, role: 'officer', departmentCode: d.code });
+      const { token } = await api<{ token: string }>('POST', '/users', {
+        name,
+        role: 'officer',
+        departmentCode: d.code,
+      });
       officers.set(d.code, client(token, name));
     }
     const officer = (dept: string): ReturnType<typeof client> => officers.get(dept)!;
     const catalog: CatalogEntry[] = [
       {
-        code: 'jx-gat.population', name: '人口基础信息', provider: 'jx-gat', description: '全省常住人口基础信息（身份证号、姓名、性别、出生日期、联系电话、住址）',
-        fields: catalogFields(PERSON_FIELDS), format: 'table', shareType: 'conditional', conditions: '仅用于履行法定职责所需的身份核验和资格审核，不得向第三方提供',
-        shareMethods: ['database_sync', 'online_query'], updateCycle: 'daily', binding: 'population',
+        code: 'jx-gat.population',
+        name: '人口基础信息',
+        provider: 'jx-gat',
+        description: '全省常住人口基础信息（身份证号、姓名、性别、出生日期、联系电话、住址）',
+        fields: catalogFields(PERSON_FIELDS),
+        format: 'table',
+        shareType: 'conditional',
+        conditions: '仅用于履行法定职责所需的身份核验和资格审核，不得向第三方提供',
+        shareMethods: ['database_sync', 'online_query'],
+        updateCycle: 'daily',
+        binding: 'population',
       },
       {
-        code: 'nc-scjgj.legal_person', name: '法人基础信息', provider: 'nc-scjgj', description: '市场主体登记信息（统一社会信用代码、名称、法定代表人、注册资本、登记状态）',
-        fields: catalogFields(LEGAL_PERSON_FIELDS), format: 'table', shareType: 'unconditional', shareMethods: ['database_sync'], updateCycle: 'daily', binding: 'legal_person',
+        code: 'nc-scjgj.legal_person',
+        name: '法人基础信息',
+        provider: 'nc-scjgj',
+        description: '市场主体登记信息（统一社会信用代码、名称、法定代表人、注册资本、登记状态）',
+        fields: catalogFields(LEGAL_PERSON_FIELDS),
+        format: 'table',
+        shareType: 'unconditional',
+        shareMethods: ['database_sync'],
+        updateCycle: 'daily',
+        binding: 'legal_person',
       },
       {
-        code: 'gz-mzj.licences', name: '电子证照', provider: 'gz-mzj', description: '证照文件（文本证照与扫描件）',
-        fields: [{ name: 'path', type: 'string', required: true }, { name: 'size', type: 'integer', required: false }, { name: 'sha256', type: 'string', required: false }],
-        format: 'txt,jpg', shareType: 'unconditional', shareMethods: ['file_transfer'], updateCycle: 'irregular', binding: 'licences',
+        code: 'gz-mzj.licences',
+        name: '电子证照',
+        provider: 'gz-mzj',
+        description: '证照文件（文本证照与扫描件）',
+        fields: [
+          { name: 'path', type: 'string', required: true },
+          { name: 'size', type: 'integer', required: false },
+          { name: 'sha256', type: 'string', required: false },
+        ],
+        format: 'txt,jpg',
+        shareType: 'unconditional',
+        shareMethods: ['file_transfer'],
+        updateCycle: 'irregular',
+        binding: 'licences',
       },
     ];
     const flows: Flow[] = [
       {
-        key: 'pop-nc', title: '人口 population → 南昌市公安局 (masked)', resource: 'jx-gat.population', to: 'nc-gaj', sink: 'population',
+        key: 'pop-nc',
+        title: '人口 population → 南昌市公安局 (masked)',
+        resource: 'jx-gat.population',
+        to: 'nc-gaj',
+        sink: 'population',
         apply: { purpose: '治安管理和案件侦办中的身份核验', fields: PERSON_FIELDS.map(published) },
-        check: () => table(data('jx-gat', 'population.db'), 'person', data('nc-gaj', 'received.db'), 'person', delivered(PERSON_FIELDS), POPULATION_ROWS, 'deleted'),
+        check: () =>
+          table(
+            data('jx-gat', 'population.db'),
+            'person',
+            data('nc-gaj', 'received.db'),
+            'person',
+            delivered(PERSON_FIELDS),
+            POPULATION_ROWS,
+            'deleted',
+          ),
       },
       {
-        key: 'pop-gz', title: '人口 population → 赣州市民政局 (6 fields)', resource: 'jx-gat.population', to: 'gz-mzj', sink: 'population',
+        key: 'pop-gz',
+        title: '人口 population → 赣州市民政局 (6 fields)',
+        resource: 'jx-gat.population',
+        to: 'gz-mzj',
+        sink: 'population',
         apply: { purpose: '最低生活保障和特困人员救助资格审核', fields: PERSON_FIELDS_GZ.map(published) },
-        check: () => table(data('jx-gat', 'population.db'), 'person', data('gz-mzj', 'received.db'), 'person', delivered(PERSON_FIELDS_GZ), POPULATION_ROWS, 'deleted'),
+        check: () =>
+          table(
+            data('jx-gat', 'population.db'),
+            'person',
+            data('gz-mzj', 'received.db'),
+            'person',
+            delivered(PERSON_FIELDS_GZ),
+            POPULATION_ROWS,
+            'deleted',
+          ),
       },
       {
-        key: 'lp-gz', title: '法人 legal persons → 赣州市人社局', resource: 'nc-scjgj.legal_person', to: 'gz-rsj', sink: 'legal_person',
-        check: () => table(data('nc-scjgj', 'market.db'), 'legal_person', data('gz-rsj', 'received.db'), 'legal_person', delivered(LEGAL_PERSON_FIELDS), LEGAL_PERSON_ROWS),
+        key: 'lp-gz',
+        title: '法人 legal persons → 赣州市人社局',
+        resource: 'nc-scjgj.legal_person',
+        to: 'gz-rsj',
+        sink: 'legal_person',
+        check: () =>
+          table(
+            data('nc-scjgj', 'market.db'),
+            'legal_person',
+            data('gz-rsj', 'received.db'),
+            'legal_person',
+            delivered(LEGAL_PERSON_FIELDS),
+            LEGAL_PERSON_ROWS,
+          ),
       },
       {
-        key: 'lic-nc', title: '证照 licence files → 南昌市公安局', resource: 'gz-mzj.licences', to: 'nc-gaj', sink: 'licences',
+        key: 'lic-nc',
+        title: '证照 licence files → 南昌市公安局',
+        resource: 'gz-mzj.licences',
+        to: 'nc-gaj',
+        sink: 'licences',
         check: () => {
           const c = compareTrees(data('gz-mzj', 'licences'), data('nc-gaj', 'licences'));
-          return { done: c.problems.length === 0, detail: `${c.files} files, ${(c.bytes / 1024 / 1024).toFixed(1)} MiB`, problems: c.problems };
+          return {
+            done: c.problems.length === 0,
+            detail: `${c.files} files, ${(c.bytes / 1024 / 1024).toFixed(1)} MiB`,
+            problems: c.problems,
+          };
         },
       },
     ];
     const started = Date.now();
     for (const r of catalog) {
       const { provider, ...entry } = r;
-      await officer(provider)('POST', '/resources', { ...entry, providerDepartmentCode: provider, providerNodeId: nodeIds.get(provider)! });
+      await officer(provider)('POST', '/resources', {
+        ...entry,
+        providerDepartmentCode: provider,
+        providerNodeId: nodeIds.get(provider)!,
+      });
       await officer(provider)('POST', `/resources/${r.code}/publish`);
     }
     const subscriptionIds = new Map<string, string>();
@@ -253,9 +410,20 @@ async function main(): Promise<number> {
       const r = catalog.find((c) => c.code === f.resource)!;
       let agreementId: string | undefined;
       if (f.apply) {
-        const app = await officer(f.to)<{ id: string }>('POST', '/applications', { resourceCode: r.code, purpose: f.apply.purpose, fields: f.apply.fields });
-        const { agreement } = await officer(r.provider)<{ agreement: { id: string; fields: string[] } }>('POST', `/applications/${app.id}/approve`, { note: '符合共享条件' });
-        if (agreement.fields.join() !== f.apply.fields.join()) throw new Error(`agreement ${agreement.id} grants ${agreement.fields.join(', ')}, not the fields applied for`);
+        const app = await officer(f.to)<{ id: string }>('POST', '/applications', {
+          resourceCode: r.code,
+          purpose: f.apply.purpose,
+          fields: f.apply.fields,
+        });
+        const { agreement } = await officer(r.provider)<{ agreement: { id: string; fields: string[] } }>(
+          'POST',
+          `/applications/${app.id}/approve`,
+          { note: '符合共享条件' },
+        );
+        if (agreement.fields.join() !== f.apply.fields.join())
+          throw new Error(
+            `agreement ${agreement.id} grants ${agreement.fields.join(', ')}, not the fields applied for`,
+          );
         agreementId = agreement.id;
         approved++;
       }
@@ -267,13 +435,18 @@ async function main(): Promise<number> {
       subscriptionIds.set(f.key, sub.id);
     }
     const conditional = catalog.filter((r) => r.shareType === 'conditional').length;
-    step(`资源目录 ${catalog.length} resources published (${conditional} conditional); ${approved} applications approved; ${subscriptionIds.size} subscriptions`);
-    step(`交换任务 ${subscriptionIds.size} subscriptions started (a sync task at each provider, an exchange task at each consumer)`);
+    step(
+      `资源目录 ${catalog.length} resources published (${conditional} conditional); ${approved} applications approved; ${subscriptionIds.size} subscriptions`,
+    );
+    step(
+      `交换任务 ${subscriptionIds.size} subscriptions started (a sync task at each provider, an exchange task at each consumer)`,
+    );
 
     const online = nodes.filter((n) => n.status === 'online').length;
     console.log('');
     console.log('  节点 node            部门 department        行政区划 region   状态 status');
-    for (const n of nodes) console.log(`  ${n.name.padEnd(20)} ${n.departmentCode.padEnd(21)} ${n.regionCode.padEnd(17)} ${n.status}`);
+    for (const n of nodes)
+      console.log(`  ${n.name.padEnd(20)} ${n.departmentCode.padEnd(21)} ${n.regionCode.padEnd(17)} ${n.status}`);
     console.log('');
     console.log(`  ${online}/${total} agents online (联通率 ${((100 * online) / total).toFixed(0)}%)`);
     console.log(`  dashboard & API: ${base}/   (API docs: ${base}/api/v1/openapi.json)`);
@@ -291,14 +464,24 @@ async function main(): Promise<number> {
     }
     const elapsedS = (Date.now() - started) / 1000;
     console.log('');
-    for (const { f, r } of results) console.log(`  ${r.done ? 'OK  ' : 'FAIL'} ${f.title.padEnd(40)} ${r.detail}${r.problems.length ? `\n         ${r.problems.slice(0, 5).join('\n         ')}` : ''}`);
+    for (const { f, r } of results)
+      console.log(
+        `  ${r.done ? 'OK  ' : 'FAIL'} ${f.title.padEnd(40)} ${r.detail}${r.problems.length ? `\n         ${r.problems.slice(0, 5).join('\n         ')}` : ''}`,
+      );
     console.log(`  all flows checked against their sources after masking in ${elapsedS.toFixed(1)} s`);
-    const sample = new Database(data('jx-gat', 'population.db'), { readonly: true }).prepare('SELECT id_no FROM person WHERE id = 4242').get() as { id_no: string };
+    const sample = new Database(data('jx-gat', 'population.db'), { readonly: true })
+      .prepare('SELECT id_no FROM person WHERE id = 4242')
+      .get() as { id_no: string };
     // Asked by the subscription's id and a cataloged key field (the catalog keeps the source's column names).
-    const q = await fetch(`http://127.0.0.1:${queryPort}/v1/query/${subscriptionIds.get('pop-nc')!}?sfzh=${sample.id_no}`).then((r) => r.json() as Promise<{ found: boolean; record: Record<string, unknown>; elapsedMs: number }>);
-    console.log(`  联机查询 online query at 南昌市公安局 for ID ${sample.id_no}: ${JSON.stringify(q.record)} (${q.elapsedMs.toFixed(1)} ms)`);
+    const q = await fetch(
+      `http://127.0.0.1:${queryPort}/v1/query/${subscriptionIds.get('pop-nc')!}?sfzh=${sample.id_no}`,
+    ).then((r) => r.json() as Promise<{ found: boolean; record: Record<string, unknown>; elapsedMs: number }>);
+    console.log(
+      `  联机查询 online query at 南昌市公安局 for ID ${sample.id_no}: ${JSON.stringify(q.record)} (${q.elapsedMs.toFixed(1)} ms)`,
+    );
     const failed = results.filter((x) => !x.r.done);
-    if (failed.length) throw new Error(`${failed.length} flow(s) did not match their source: ${failed.map((x) => x.f.key).join(', ')}`);
+    if (failed.length)
+      throw new Error(`${failed.length} flow(s) did not match their source: ${failed.map((x) => x.f.key).join(', ')}`);
     if (values.once) {
       await stopAll();
       console.log('\n  demo: OK');
@@ -314,7 +497,15 @@ async function main(): Promise<number> {
   }
 }
 
-function table(srcPath: string, srcTable: string, dstPath: string, dstTable: string, fields: readonly { name: string; as?: string; mask?: string }[], want: number, deleted?: string) {
+function table(
+  srcPath: string,
+  srcTable: string,
+  dstPath: string,
+  dstTable: string,
+  fields: readonly { name: string; as?: string; mask?: string }[],
+  want: number,
+  deleted?: string,
+) {
   try {
     // Count first (cheap); compare value by value only once everything is there.
     const db = new Database(dstPath, { readonly: true, fileMustExist: true });
@@ -324,9 +515,22 @@ function table(srcPath: string, srcTable: string, dstPath: string, dstTable: str
     if (have < want) return { done: false, detail: `${have}/${want} records`, problems: [] };
     // Exactly the granted fields arrive: nothing beyond what the agreement (or the catalog) covers.
     const granted = fields.map((f) => f.as ?? f.name);
-    if (columns.join() !== granted.join()) return { done: false, detail: `${have}/${want} records`, problems: [`columns ${columns.join(', ')}; granted ${granted.join(', ')}`] };
-    const c = compareTables({ path: srcPath, table: srcTable, key: 'id', ...(deleted && { deleted }) }, { path: dstPath, table: dstTable }, fields);
-    return { done: c.problems.length === 0 && c.rows === want, detail: `${c.rows}/${want} records`, problems: c.rows === want ? c.problems : [] };
+    if (columns.join() !== granted.join())
+      return {
+        done: false,
+        detail: `${have}/${want} records`,
+        problems: [`columns ${columns.join(', ')}; granted ${granted.join(', ')}`],
+      };
+    const c = compareTables(
+      { path: srcPath, table: srcTable, key: 'id', ...(deleted && { deleted }) },
+      { path: dstPath, table: dstTable },
+      fields,
+    );
+    return {
+      done: c.problems.length === 0 && c.rows === want,
+      detail: `${c.rows}/${want} records`,
+      problems: c.rows === want ? c.problems : [],
+    };
   } catch {
     return { done: false, detail: `0/${want} records`, problems: [] };
   }
@@ -362,4 +566,10 @@ async function waitPort(port: number): Promise<void> {
   throw new Error(`nothing listening on port ${port} after 10 s`);
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
