@@ -1,5 +1,5 @@
-// The agent's error catalogue and the one decision of what is worth retrying.
-import { status as GrpcStatus } from '@grpc/grpc-js';
+// The agent's error catalogue: its codes and AgentError. What a failed call to central means (retry or not)
+// is decided in control/grpc-errors.ts, next to the gRPC client.
 
 export const AgentErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
@@ -21,25 +21,4 @@ export class AgentError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AgentError';
   }
-}
-
-/** gRPC statuses after which the same call may succeed later (central restarting, network, overload). */
-const RETRYABLE = new Set<GrpcStatus>([
-  GrpcStatus.UNAVAILABLE,
-  GrpcStatus.DEADLINE_EXCEEDED,
-  GrpcStatus.RESOURCE_EXHAUSTED,
-  GrpcStatus.ABORTED,
-  GrpcStatus.INTERNAL,
-  GrpcStatus.UNKNOWN,
-  GrpcStatus.CANCELLED,
-]);
-
-export function isRetryable(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? RETRYABLE.has(code) : true;
-}
-
-export function grpcCode(err: unknown): GrpcStatus | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? (code as GrpcStatus) : undefined;
 }

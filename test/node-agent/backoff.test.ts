@@ -1,6 +1,9 @@
-// Jittered exponential backoff and the abortable sleep every agent wait goes through.
+// Jittered exponential backoff, the abortable sleep every agent wait goes through, and the one decision of
+// which failed calls to central are retried.
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { Backoff, sleep } from '../../node-agent/src/backoff.js';
+import { grpcCode, isRetryable } from '../../node-agent/src/control/grpc-errors.js';
 import { DEFAULTS } from '../../node-agent/src/config.js';
 
 /** random() = 0.5 means no jitter at all: the delay is exactly the base. */
@@ -85,5 +88,41 @@ describe('backoff - sleep', () => {
     setImmediate(() => ctrl.abort());
     expect(await slept).toBe(false);
     expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});
+
+describe('retry - which failed calls to central are worth retrying', () => {
+  const failed = (code: GrpcStatus): Error & { code: GrpcStatus } =>
+    Object.assign(new Error(GrpcStatus[code]), { code });
+
+  it('retry - central restarting, the network, overload and a cancelled call are retried', () => {
+    const retried = [
+      GrpcStatus.UNAVAILABLE,
+      GrpcStatus.DEADLINE_EXCEEDED,
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      GrpcStatus.ABORTED,
+      GrpcStatus.INTERNAL,
+      GrpcStatus.UNKNOWN,
+      GrpcStatus.CANCELLED,
+    ];
+    expect(retried.filter((c) => !isRetryable(failed(c)))).toEqual([]);
+    // A local failure without a gRPC status (e.g. a socket error before the call) is retried too.
+    expect(isRetryable(new Error('connect ECONNREFUSED'))).toBe(true);
+    expect(grpcCode(new Error('connect ECONNREFUSED'))).toBeUndefined();
+  });
+
+  it('retry - what central refuses is not retried: the same call would fail again', () => {
+    const refused = [
+      GrpcStatus.INVALID_ARGUMENT,
+      GrpcStatus.NOT_FOUND,
+      GrpcStatus.ALREADY_EXISTS,
+      GrpcStatus.PERMISSION_DENIED,
+      GrpcStatus.UNAUTHENTICATED,
+      GrpcStatus.FAILED_PRECONDITION,
+      GrpcStatus.OUT_OF_RANGE,
+      GrpcStatus.UNIMPLEMENTED,
+    ];
+    expect(refused.filter((c) => isRetryable(failed(c)))).toEqual([]);
+    expect(grpcCode(failed(GrpcStatus.NOT_FOUND))).toBe(GrpcStatus.NOT_FOUND);
   });
 });

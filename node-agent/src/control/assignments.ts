@@ -14,7 +14,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Assignment__Output } from '../../../proto/index.js';
 import { Backoff, sleep, type BackoffOptions } from '../backoff.js';
-import { grpcCode } from '../errors.js';
+import { grpcCode } from './grpc-errors.js';
 import type { SqliteSpool } from '../spool/sqlite-spool.js';
 import type { TaskAssignment, TaskSupervisor } from '../tasks/supervisor.js';
 import { decodeAssignments, keyColumnsOf } from './assignment-decode.js';

@@ -8,7 +8,7 @@
 //    MIN_MESSAGE_BYTES.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { grpcCode, isRetryable } from '../errors.js';
+import { grpcCode, isRetryable } from './grpc-errors.js';
 import { CALL_HEADROOM_BYTES } from './report-fit.js';
 
 /** Lowest message limit the agent lowers itself to when central refuses calls as too large. */

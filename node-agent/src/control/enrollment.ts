@@ -10,9 +10,10 @@ import type { Logger } from 'pino';
 import { VERSION } from '../../../common/src/version.js';
 import { Backoff, sleep } from '../backoff.js';
 import { enrollTokenOf, type AgentConfig } from '../config.js';
-import { AgentError, AgentErrorCode, isRetryable } from '../errors.js';
+import { AgentError, AgentErrorCode } from '../errors.js';
 import { loadIdentity, saveIdentity, type NodeIdentity } from '../identity.js';
 import type { CentralClient } from './central-client.js';
+import { isRetryable } from './grpc-errors.js';
 
 export interface EnrollmentDeps {
   client: CentralClient;

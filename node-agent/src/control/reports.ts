@@ -15,7 +15,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ReportItem } from '../../../proto/index.js';
 import { Backoff, sleep, type BackoffOptions } from '../backoff.js';
-import { grpcCode } from '../errors.js';
+import { grpcCode } from './grpc-errors.js';
 import type { OutboxReport, SqliteSpool } from '../spool/sqlite-spool.js';
 import type { CentralClient } from './central-client.js';
 import type { CentralView } from './central-view.js';
