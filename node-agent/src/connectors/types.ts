@@ -1,5 +1,7 @@
 // Connectors (数据源/目标): small interfaces between the data plane and a department's data. A binding
-// in the agent config names one dataset (a table, a directory); credentials stay in that config.
+// in the agent config names one dataset (a table, a directory); credentials stay in that config. The kit:
+// registry.ts (binding type → settings schema, source, sink), sql/ (one SQL sink over a dialect), one
+// directory per database (<db>/dialect.ts, <db>/source.ts), files/ (CSV and JSON-lines directories).
 import { Decimal } from '../values/value.js';
 
 /** Position in a source after the last row read; JSON-serialisable, opaque to the caller. */

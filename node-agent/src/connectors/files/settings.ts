@@ -53,6 +53,7 @@ export const FileRecordSourceSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a csv/jsonl source binding (each described, with its default, in FileRecordSourceSettings). */
 export type FileRecordSourceConfig = Static<typeof FileRecordSourceSettings>;
 
 export const FileRecordSinkSettings = Type.Object(
@@ -65,6 +66,7 @@ export const FileRecordSinkSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a csv/jsonl sink binding (each described, with its default, in FileRecordSinkSettings). */
 export type FileRecordSinkConfig = Static<typeof FileRecordSinkSettings>;
 
 export const FilesSourceSettings = Type.Object(

@@ -1,7 +1,7 @@
 // MariaDB / MySQL connections of a binding (the official `mariadb` driver): where the server is
 // (settings), up to two idle connections opened on demand, the table's columns, and identifier quoting.
 import * as mariadb from 'mariadb';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ConnectorError } from '../types.js';
 import { wrap } from '../sql/errors.js';
 
@@ -26,15 +26,8 @@ export const mariadbConnectionSettings = {
   ),
 };
 
-export interface MariadbConnectionConfig {
-  url?: string | undefined;
-  host?: string | undefined;
-  port?: number | undefined;
-  socketPath?: string | undefined;
-  user?: string | undefined;
-  password?: string | undefined;
-  database?: string | undefined;
-}
+/** Where the database is: the connection settings a source and a sink binding share. */
+export type MariadbConnectionConfig = Static<ReturnType<typeof Type.Object<typeof mariadbConnectionSettings>>>;
 
 const POOL_MAX = 2;
 const CONNECT_TIMEOUT_MS = 10_000;

@@ -29,6 +29,7 @@ export const MariadbSinkSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a mariadb/mysql sink binding (each described, with its default, in MariadbSinkSettings). */
 export type MariadbSinkConfig = Static<typeof MariadbSinkSettings>;
 
 /** Most key tuples in one DELETE … IN (…). */

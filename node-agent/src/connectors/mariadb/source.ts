@@ -53,6 +53,7 @@ export const MariadbSourceSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a mariadb/mysql source binding (each described, with its default, in MariadbSourceSettings). */
 export type MariadbSourceConfig = Static<typeof MariadbSourceSettings>;
 
 const CURSOR_TEXT = '__xchg_c';

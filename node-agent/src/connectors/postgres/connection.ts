@@ -1,7 +1,7 @@
 // PostgreSQL connections of a binding: where the database is (settings), a small pool whose sessions read
 // values into the model exactly, and the table's columns.
 import pg from 'pg';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Decimal, JsonText, normInt, parseDateTime, Temporal } from '../../values/value.js';
 import { ident as anyIdent, wrap } from '../sql/errors.js';
 
@@ -23,15 +23,8 @@ export const postgresConnectionSettings = {
   ),
 };
 
-export interface PostgresConnectionConfig {
-  url?: string | undefined;
-  host?: string | undefined;
-  port?: number | undefined;
-  user?: string | undefined;
-  password?: string | undefined;
-  database?: string | undefined;
-  schema?: string | undefined;
-}
+/** Where the database is: the connection settings a source and a sink binding share. */
+export type PostgresConnectionConfig = Static<ReturnType<typeof Type.Object<typeof postgresConnectionSettings>>>;
 
 /** Connections per connector: reads are sequential and a sink applies one batch at a time. */
 const POOL_MAX = 2;

@@ -20,6 +20,7 @@ export const PostgresSinkSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a postgres sink binding (each described, with its default, in PostgresSinkSettings). */
 export type PostgresSinkConfig = Static<typeof PostgresSinkSettings>;
 
 /** PostgreSQL's limit of bind parameters in one statement. */

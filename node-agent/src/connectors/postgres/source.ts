@@ -18,6 +18,7 @@ export const PostgresSourceSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a postgres source binding (each described, with its default, in PostgresSourceSettings). */
 export type PostgresSourceConfig = Static<typeof PostgresSourceSettings>;
 
 /** Extra columns a source query selects: the cursor and key as text, so they round-trip through JSON exactly. */

@@ -25,6 +25,7 @@ export const SqliteSinkSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a sqlite sink binding (each described, with its default, in SqliteSinkSettings). */
 export type SqliteSinkConfig = Static<typeof SqliteSinkSettings>;
 
 // Column types of a table the sink creates. Decimals, dates and times are TEXT: NUMERIC affinity would turn

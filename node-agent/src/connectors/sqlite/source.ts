@@ -21,6 +21,7 @@ export const SqliteSourceSettings = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Settings of a sqlite source binding (each described, with its default, in SqliteSourceSettings). */
 export type SqliteSourceConfig = Static<typeof SqliteSourceSettings>;
 
 export class SqliteSource implements RecordSource {
