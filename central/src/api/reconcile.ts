@@ -72,6 +72,7 @@ export const VerifyScheduleBody = Type.Object(
   { intervalMs: Type.Union([Type.Integer({ minimum: 0, maximum: 366 * 24 * 3_600_000 }), Type.Null()]) },
   { additionalProperties: false },
 );
+export type VerifyScheduleBody = Static<typeof VerifyScheduleBody>;
 /** GET /subscriptions/:id/verifications. */
 export const VerificationQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },

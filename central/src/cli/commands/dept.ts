@@ -1,6 +1,6 @@
 // xchg dept: departments (部门), the providers and consumers of data.
 import type { Command } from 'commander';
-import type { Department } from '../../api/registry.js';
+import type { CreateDepartmentBody, Department } from '../../api/registry.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
@@ -52,7 +52,7 @@ export const dept: Noun = {
         action<{ code: string; name: string; region: string }>(async (ctx, o) => {
           const d = await ctx.api.post<Department>(
             '/departments',
-            { code: o.code, name: o.name, regionCode: o.region },
+            { code: o.code, name: o.name, regionCode: o.region } satisfies CreateDepartmentBody,
             { code: '--code', name: '--name', regionCode: '--region' },
           );
           const dir = await Directory.load(ctx, { regions: true });

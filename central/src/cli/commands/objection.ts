@@ -1,7 +1,7 @@
 // xchg objection: objections (疑义/纠错) — a consumer flags data it received as wrong; the provider verifies
 // (校核) and answers corrected or confirmed correct. Times of both are kept.
 import { Option, type Command } from 'commander';
-import type { Objection } from '../../api/objections.js';
+import type { AnswerObjectionBody, Objection, ObjectionResult, RaiseObjectionBody } from '../../api/objections.js';
 import { action } from '../context.js';
 import { formatDuration, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
@@ -60,7 +60,7 @@ export const objection: Noun = {
               note: o.note,
               ...(o.key && { recordKey: o.key }),
               ...(o.dept && { consumerDepartmentCode: o.dept }),
-            },
+            } satisfies RaiseObjectionBody,
             { resourceCode: '--resource', note: '--note', recordKey: '--key', consumerDepartmentCode: '--dept' },
           );
           const dir = await Directory.load(ctx, { departments: true });
@@ -95,10 +95,10 @@ export const objection: Noun = {
       )
       .requiredOption('--note <text>', 'what was verified or corrected')
       .action(
-        action<{ result: string; note: string }>(async (ctx, o, id) => {
+        action<{ result: ObjectionResult; note: string }>(async (ctx, o, id) => {
           const r = await ctx.api.post<Objection>(
             `/objections/${encodeURIComponent(id)}/answer`,
-            { result: o.result, note: o.note },
+            { result: o.result, note: o.note } satisfies AnswerObjectionBody,
             { result: '--result', note: '--note' },
           );
           const dir = await Directory.load(ctx, { departments: true });

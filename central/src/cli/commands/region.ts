@@ -1,6 +1,6 @@
 // xchg region: regions (行政区划), province → city → county.
 import { Option, type Command } from 'commander';
-import type { Region } from '../../api/registry.js';
+import type { CreateRegionBody, Region, RegionLevel } from '../../api/registry.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
@@ -77,10 +77,15 @@ export const region: Noun = {
       .addOption(new Option('--level <level>', 'place in the hierarchy').choices(LEVELS).makeOptionMandatory())
       .option('--parent <code>', 'parent region (a city needs a province, a county a city)')
       .action(
-        action<{ code: string; name: string; level: string; parent?: string }>(async (ctx, o) => {
+        action<{ code: string; name: string; level: RegionLevel; parent?: string }>(async (ctx, o) => {
           const r = await ctx.api.post<Region>(
             '/regions',
-            { code: o.code, name: o.name, level: o.level, ...(o.parent && { parentCode: o.parent }) },
+            {
+              code: o.code,
+              name: o.name,
+              level: o.level,
+              ...(o.parent && { parentCode: o.parent }),
+            } satisfies CreateRegionBody,
             { code: '--code', name: '--name', level: '--level', parentCode: '--parent' },
           );
           const dir = r.parentCode ? await Directory.load(ctx, { regions: true }) : Directory.empty();

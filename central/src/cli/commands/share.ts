@@ -2,7 +2,14 @@
 // creates — apply, list (with overdue ones marked), approve, reject with a reason, revoke.
 import { Option, type Command } from 'commander';
 import type { Alert } from '../../api/alerts.js';
-import type { AgreementView as Agreement, ApplicationView as Application } from '../../api/sharing.js';
+import type {
+  AgreementView as Agreement,
+  ApplicationView as Application,
+  ApplyBody,
+  Approval,
+  ApproveBody,
+  ReasonBody,
+} from '../../api/sharing.js';
 import { action } from '../context.js';
 import { formatAge, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
@@ -116,7 +123,7 @@ function shareApply(cmd: Command): void {
             purpose: o.purpose,
             ...(o.fields && { fields: o.fields }),
             ...(o.dept && { consumerDepartmentCode: o.dept }),
-          },
+          } satisfies ApplyBody,
           { resourceCode: '--resource', purpose: '--purpose', fields: '--fields', consumerDepartmentCode: '--dept' },
         );
         const dir = await Directory.load(ctx, { departments: true });
@@ -183,14 +190,14 @@ function shareApprove(cmd: Command): void {
     .option('--note <text>', 'a remark kept with the answer')
     .action(
       action<{ fields?: string[]; validDays?: number; validUntil?: number; note?: string }>(async (ctx, o, id) => {
-        const r = await ctx.api.post<{ application: Application; agreement: Agreement }>(
+        const r = await ctx.api.post<Approval>(
           `/applications/${encodeURIComponent(id)}/approve`,
           {
             ...(o.fields && { fields: o.fields }),
             ...(o.validDays !== undefined && { validDays: o.validDays }),
             ...(o.validUntil !== undefined && { validUntil: o.validUntil }),
             ...(o.note && { note: o.note }),
-          },
+          } satisfies ApproveBody,
           { fields: '--fields', validDays: '--valid-days', validUntil: '--valid-until', note: '--note' },
         );
         const dir = await Directory.load(ctx, { departments: true });
@@ -208,7 +215,7 @@ function shareReject(cmd: Command): void {
       action<{ reason: string }>(async (ctx, o, id) => {
         const a = await ctx.api.post<Application>(
           `/applications/${encodeURIComponent(id)}/reject`,
-          { reason: o.reason },
+          { reason: o.reason } satisfies ReasonBody,
           { reason: '--reason' },
         );
         const dir = await Directory.load(ctx, { departments: true });
@@ -245,7 +252,7 @@ function shareRevoke(cmd: Command): void {
       action<{ reason: string }>(async (ctx, o, id) => {
         const a = await ctx.api.post<Agreement>(
           `/agreements/${encodeURIComponent(id)}/revoke`,
-          { reason: o.reason },
+          { reason: o.reason } satisfies ReasonBody,
           { reason: '--reason' },
         );
         const dir = await Directory.load(ctx, { departments: true });

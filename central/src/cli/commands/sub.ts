@@ -2,11 +2,12 @@
 // directly, on a conditional one through its agreement. Each creates a sync task at the provider and an
 // exchange task at the consumer carrying only the granted fields.
 import { Option, type Command } from 'commander';
-import type { SubscriptionView as Subscription } from '../../api/sharing.js';
+import type { ShareMethod } from '../../api/catalog.js';
+import type { SubscribeBody, SubscriptionView as Subscription } from '../../api/sharing.js';
 import { action, type Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTime } from '../format.js';
-import type { Verification, VerifySchedule } from '../../api/reconcile.js';
+import type { Verification, VerifySchedule, VerifyScheduleBody } from '../../api/reconcile.js';
 import { renderFields, type Column } from '../output.js';
 import { parseDuration } from '../parse.js';
 import { Directory } from './directory.js';
@@ -160,7 +161,7 @@ function subCreate(cmd: Command): void {
         agreement?: string;
         node: string;
         sink: string;
-        method?: string;
+        method?: ShareMethod;
         interval?: number;
       }>(async (ctx, o) => {
         const s = await ctx.api.post<Subscription>(
@@ -172,7 +173,7 @@ function subCreate(cmd: Command): void {
             sinkBinding: o.sink,
             ...(o.method && { method: o.method }),
             ...(o.interval !== undefined && { intervalMs: o.interval }),
-          },
+          } satisfies SubscribeBody,
           {
             resourceCode: '--resource',
             agreementId: '--agreement',
@@ -295,7 +296,7 @@ function subVerifySchedule(cmd: Command): void {
           o.every !== undefined || o.default
             ? await ctx.api.put<VerifySchedule>(
                 path,
-                { intervalMs: o.default ? null : o.every },
+                { intervalMs: o.default ? null : (o.every ?? null) } satisfies VerifyScheduleBody,
                 { intervalMs: '--every' },
               )
             : await ctx.api.get<VerifySchedule>(path);

@@ -1,7 +1,15 @@
 // xchg task: exchange tasks (交换任务) delivered to nodes as assignments — sync tasks on the provider's node,
 // exchange tasks on the consumer's — and the runs the nodes report.
 import { Option, type Command } from 'commander';
-import type { QuarantineView, TaskRefusal, TaskRun, TaskView as Task } from '../../api/tasks.js';
+import type {
+  CreateTaskBody,
+  QuarantineView,
+  TaskKind,
+  TaskRefusal,
+  TaskRun,
+  TaskView as Task,
+  UpdateTaskBody,
+} from '../../api/tasks.js';
 import { action } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';
@@ -77,7 +85,7 @@ interface ChangeFlags {
   enabled?: boolean;
 }
 
-function changes(o: ChangeFlags): Record<string, unknown> {
+function changes(o: ChangeFlags): UpdateTaskBody {
   return {
     ...(o.name !== undefined && { name: o.name }),
     ...(o.binding !== undefined && { binding: o.binding }),
@@ -182,23 +190,33 @@ function taskCreate(cmd: Command): void {
     .addOption(defaulted('--interval <duration>', INTERVAL_HELP, '0').argParser(parseDuration))
     .addOption(defaulted('--enabled <bool>', 'true or false', 'true').argParser(parseBoolean))
     .action(
-      action<ChangeFlags & { kind: string; node: string; peer?: string; resource?: string; subscription?: string }>(
-        async (ctx, o) => {
-          const t = await ctx.api.post<Task>(
-            '/tasks',
-            {
-              ...changes(o),
-              kind: o.kind,
-              nodeId: o.node,
-              ...(o.peer !== undefined && { peerNodeId: o.peer }),
-              ...(o.resource !== undefined && { resourceCode: o.resource }),
-              ...(o.subscription !== undefined && { subscriptionId: o.subscription }),
-            },
-            TASK_FLAGS,
-          );
-          ctx.show(t, () => fields(t));
-        },
-      ),
+      action<
+        ChangeFlags & {
+          name: string;
+          binding: string;
+          kind: TaskKind;
+          node: string;
+          peer?: string;
+          resource?: string;
+          subscription?: string;
+        }
+      >(async (ctx, o) => {
+        const t = await ctx.api.post<Task>(
+          '/tasks',
+          {
+            ...changes(o),
+            name: o.name,
+            binding: o.binding,
+            kind: o.kind,
+            nodeId: o.node,
+            ...(o.peer !== undefined && { peerNodeId: o.peer }),
+            ...(o.resource !== undefined && { resourceCode: o.resource }),
+            ...(o.subscription !== undefined && { subscriptionId: o.subscription }),
+          } satisfies CreateTaskBody,
+          TASK_FLAGS,
+        );
+        ctx.show(t, () => fields(t));
+      }),
     );
 }
 function taskGet(cmd: Command): void {

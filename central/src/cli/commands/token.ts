@@ -1,7 +1,7 @@
 // xchg token: one-time enrollment tokens (注册令牌). A token lets one new node of a department enroll;
 // its secret is shown once, at creation.
 import type { Command } from 'commander';
-import type { EnrollmentToken, IssuedToken } from '../../api/nodes.js';
+import type { CreateTokenBody, EnrollmentToken, IssuedToken } from '../../api/nodes.js';
 import { action } from '../context.js';
 import { formatAge, formatTime } from '../format.js';
 import { writeNote, type Column } from '../output.js';
@@ -71,7 +71,7 @@ export const token: Noun = {
               departmentCode: o.dept,
               nodeName: o.node,
               ...(o.ttl !== undefined && { ttlMs: o.ttl }),
-            },
+            } satisfies CreateTokenBody,
             { departmentCode: '--dept', nodeName: '--node', ttlMs: '--ttl' },
           );
           const r = issued.record;

@@ -1,7 +1,7 @@
 // xchg user: people who use the API and this CLI (用户), each with a role and scope and a bearer token
 // shown once at creation. Created and revoked by the province administrator.
 import { Option, type Command } from 'commander';
-import type { IssuedUser, User, Whoami } from '../../api/users.js';
+import type { CreateUserBody, IssuedUser, Role, User, Whoami } from '../../api/users.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, writeNote, type Column } from '../output.js';
@@ -51,7 +51,7 @@ export const user: Noun = {
       .option('--dept <code>', 'for an officer: the department it acts for')
       .option('--region <code>', 'for a city_admin: the region it administers')
       .action(
-        action<{ name: string; role: string; dept?: string; region?: string }>(async (ctx, o) => {
+        action<{ name: string; role: Role; dept?: string; region?: string }>(async (ctx, o) => {
           const issued = await ctx.api.post<IssuedUser>(
             '/users',
             {
@@ -59,7 +59,7 @@ export const user: Noun = {
               role: o.role,
               ...(o.dept !== undefined && { departmentCode: o.dept }),
               ...(o.region !== undefined && { regionCode: o.region }),
-            },
+            } satisfies CreateUserBody,
             { name: '--name', role: '--role', departmentCode: '--dept', regionCode: '--region' },
           );
           ctx.show(issued, () => issued.token);
