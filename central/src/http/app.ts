@@ -29,28 +29,67 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // An empty body sent as JSON means "no body" (routes whose body is optional, such as approving without
-  // a note), not "Body cannot be empty"; a route that needs a body still names what is missing.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string; // parseAs: 'string'
-    if (text.length === 0) return done(null, undefined);
-    json(req, text, done);
-  });
-
+  acceptEmptyJson(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'xchg central API', description: '政务数据共享交换平台 — exchange manager API', version: deps.version },
+      info: {
+        title: 'xchg central API',
+        description: '政务数据共享交换平台 — exchange manager API',
+        version: deps.version,
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
   });
 
+  answerErrors(app);
+  registerOperations(app, deps);
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authenticate({ adminToken: deps.adminToken, users: deps.users }));
+      registerRegistryRoutes(api as App, deps);
+      registerNodeRoutes(api as App, deps);
+      registerTaskRoutes(api as App, deps);
+      registerUserRoutes(api as App, deps);
+      registerCatalogRoutes(api as App, deps);
+      registerSharingRoutes(api as App, deps);
+      registerObjectionRoutes(api as App, deps);
+      registerReconcileRoutes(api as App, deps);
+      registerAuditRoutes(api as App, deps);
+      registerEvaluationRoutes(api as App, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  registerWeb(app, deps);
+  await app.ready();
+  return app;
+}
+
+/**
+ * An empty body sent as JSON means "no body" (routes whose body is optional, such as approving without a
+ * note), not "Body cannot be empty"; a route that needs a body still names what is missing.
+ */
+function acceptEmptyJson(app: App): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string; // parseAs: 'string'
+    if (text.length === 0) return done(null, undefined);
+    // The default parser answers through done(); it returns nothing to wait for.
+    void json(req, text, done);
+  });
+}
+
+/** Every error answers `{ error: { code, message, field? } }` (api/common.ts ApiErrorBody). */
+function answerErrors(app: App): void {
   app.setErrorHandler((err: FastifyError | XchgError, req, reply) => {
     if (err instanceof XchgError) {
-      return reply.status(HTTP_STATUS[err.code]).send({ error: { code: err.code, message: err.message, field: err.field } });
+      return reply
+        .status(HTTP_STATUS[err.code])
+        .send({ error: { code: err.code, message: err.message, field: err.field } });
     }
     const fe = err as FastifyError;
     if (fe.validation) {
@@ -72,9 +111,14 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
   );
+}
 
+/** Health, readiness, metrics and the OpenAPI document: outside /api/v1's authentication, not in the document. */
+function registerOperations(app: App, deps: HttpDeps): void {
   app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const ok = deps.ready() && deps.ping();
@@ -85,22 +129,4 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
     return deps.metrics.registry.metrics();
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  await app.register(async (api) => {
-    api.addHook('onRequest', authenticate({ adminToken: deps.adminToken, users: deps.users }));
-    registerRegistryRoutes(api as App, deps);
-    registerNodeRoutes(api as App, deps);
-    registerTaskRoutes(api as App, deps);
-    registerUserRoutes(api as App, deps);
-    registerCatalogRoutes(api as App, deps);
-    registerSharingRoutes(api as App, deps);
-    registerObjectionRoutes(api as App, deps);
-    registerReconcileRoutes(api as App, deps);
-    registerAuditRoutes(api as App, deps);
-    registerEvaluationRoutes(api as App, deps);
-  }, { prefix: '/api/v1' });
-
-  registerWeb(app, deps);
-  await app.ready();
-  return app;
 }
