@@ -22,25 +22,36 @@ import type { RegistryService } from '../services/registry.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
 
+/** What the HTTP app needs (main.ts wires it; tests build it from the real services). */
 export interface HttpDeps {
+  /** Regions and departments. */
   registry: RegistryService;
+  /** Nodes, their liveness and enrollment tokens. */
   nodes: NodeService;
+  /** Tasks and what nodes made of them. */
   assignments: AssignmentService;
   reports: ReportService;
+  /** Who sees which record values (quarantine, report bodies, run errors). */
   records: RecordAccessService;
+  /** Users and token lookup (authentication). */
   users: UserService;
   catalog: CatalogService;
+  /** Applications, agreements and subscriptions. */
   sharing: SharingService;
   objections: ObjectionService;
   audit: AuditTrail;
   evaluation: EvaluationService;
   reconcile: ReconcileService;
   metrics: CentralMetrics;
+  /** The root logger; the app logs as component "http". */
   logger: Logger;
+  /** The bootstrap province-admin token. */
   adminToken: string;
+  /** Central's version, shown in the OpenAPI document. */
   version: string;
   /** Readiness: false while starting or draining. */
   ready: () => boolean;
+  /** Readiness of the store: false when the database does not answer. */
   ping: () => boolean;
 }
 
@@ -52,4 +63,3 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
-
