@@ -1,21 +1,23 @@
 // The agent's data plane (数据传输组件): named protocols over one link to the exchange center. This facade
 // wires them and is what runners use; each protocol's design and invariants are in its own module.
 //
-// Module map (exchange/), provider side first:
-//   link.ts        the one NATS connection: lazy connect, the abort signal and loops of every protocol, max payload
-//   streams.ts     SenderStream (what receipts and recovery see of a stream) and each stream's state (StreamPhase)
-//   readiness.ts   handshake: a stream's units wait until its consumer has an exchange task (or does not answer)
-//   publisher.ts   the one publish path: one window of async JetStream publishes, message ids, failure log
-//   outbox.ts      record streams: the pump draining the spool outbox through the publisher; RecordStream
-//   file-stream.ts file streams: one transfer's chunks read from the source file through the same publisher
-//   receipts.ts    the one receipt consumer: acknowledges a stream up to a receipt's position, gaps to recovery
-//   recovery.ts    stall questions and gap re-sends: the one re-send strategy for records and files
-//   progress.ts    the stream-progress protocol: asking (provider) and answering (consumer)
-//   inbound.ts     consumer side: durable consumers → exchange task → ack → receipt
-//   online.ts      request/reply outside the streams: online query (protobuf) and reconciliation (JSON)
-//   batch.ts       one batch built in one place: slicing by size, addressing, encoding
-//   runner-kit.ts  what every runner repeats: run reports and counters, the agreement gate, waits
-// Runners (sync-runner.ts, exchange-runner.ts, file-sync-runner.ts, file-receiver.ts) keep only their steps.
+// Module map (exchange/), in the order a unit travels:
+//   batch.ts          one batch built in one place: RecordRun → packRun() → PackedBatch → sealed by the spool
+//                     (the only assigner of sequences) into the envelope it stores; file chunk envelopes
+//   link.ts           the one NATS connection: lazy connect, the abort signal and loops of every protocol
+//   streams.ts        SenderStream (what receipts and recovery see of a stream) and each stream's state
+//   readiness.ts      handshake: a stream's units wait until its consumer has an exchange task (or is silent)
+//   publisher.ts      the one publish path: one window of async JetStream publishes, message ids, failure log
+//   outbox.ts         record streams: the pump draining the spool outbox through the publisher; RecordStream
+//   file-stream.ts    file streams: one transfer's chunks, read from the source file, through the same publisher
+//   inbound.ts        consumer side: durable consumers → exchange task → ack → receipt
+//   receipts.ts       the one receipt consumer: acknowledges a stream up to a receipt's position; gaps → recovery
+//   recovery.ts       stall questions and gap re-sends: the one re-send strategy for records and files
+//   progress.ts       the stream-progress protocol: asking (provider) and answering (consumer)
+//   online.ts         request/reply outside the streams: online query (protobuf) and reconciliation (JSON)
+// Runners keep only their steps: sync-runner.ts (+ sync-steps.ts), exchange-runner.ts, file-sync-runner.ts,
+// file-receiver.ts (+ file-hash.ts, file-sweep.ts); what they all repeat is in runner-kit.ts (reports,
+// counters, events, agreement gate, DataPathContext), quarantine-resend.ts and read-slots.ts.
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../identity.js';
 import type { DataSpool } from '../spool/data-spool.js';

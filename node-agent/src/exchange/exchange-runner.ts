@@ -14,12 +14,16 @@ import { streamKey } from './progress.js';
 import { rewriteQuarantined } from './quarantine-resend.js';
 import { RunnerKit, type DataPathContext } from './runner-kit.js';
 
+/** What an exchange runner is given by its factory (runners.ts). */
 export interface ExchangeDeps {
   dataPlane: DataPlane;
+  /** Where records quarantined on arrival are kept. */
   spool: DataSpool;
+  /** The binding's sink; its ledger makes each batch's effect exactly-once. Closed when the runner stops. */
   sink: RecordSink;
   /** Interval of task_run reports (ms). */
   runReportIntervalMs: number;
+  /** Called after each batch the sink committed (tests, metrics). */
   onApplied?: (env: EnvelopeData, at: number) => void;
 }
 

@@ -127,8 +127,10 @@ function versionCheck(
   return { fh, check, atPath };
 }
 
+/** What a file sync runner is given by its factory (runners.ts). */
 export interface FileSyncDeps {
   dataPlane: DataPlane;
+  /** Resume points of the task's transfers. */
   files: FileSpool;
   binding: FilesBinding;
   settings: FileSettings;

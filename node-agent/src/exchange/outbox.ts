@@ -70,6 +70,7 @@ export class OutboxPump {
     private readonly waiting: ReadonlySet<string>,
   ) {
     publisher.onSettled(() => this.wake.kick());
+    link.signal.addEventListener('abort', () => this.wake.kick(), { once: true });
   }
 
   /** New batches are in the outbox (or a stream became ready, or batches were marked for re-sending). */

@@ -47,12 +47,16 @@ export interface SyncParams extends PipelineSpec {
   pollIntervalMs?: number;
 }
 
+/** What a sync runner is given by its factory (runners.ts). */
 export interface SyncDeps {
   dataPlane: DataPlane;
   spool: DataSpool;
+  /** The binding's source, read by cursor; closed when the runner stops. */
   source: RecordSource;
   settings: SyncSettings;
+  /** The binding shares only under an agreement (default false). */
   requireAgreement?: boolean;
+  /** Opens the binding for a full key-order read (reconciliation); without it the task answers no reconciliation. */
   openScanSource?: () => RecordSource;
 }
 

@@ -13,12 +13,19 @@
 // again, and the run starts from the beginning (verifying twice, or repairing twice, is harmless).
 import type { RecordSink } from '../connectors/types.js';
 import type { DataPlane } from '../exchange/data-plane.js';
-import type { PipelineSpec } from '../pipeline/index.js';
+import type { Logger } from 'pino';
+import type { Pipeline, PipelineSpec } from '../pipeline/index.js';
 import type { RunnerContext, TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { rowFromWire, rowToWire } from '../values/wire.js';
 import { BucketDigest, DEFAULT_BUCKETS, RowHasher, bucketOf, keyText } from './digest.js';
 import { MAX_LISTED_ROWS } from './provider.js';
-import { comparisonPipeline, maskedKeyColumn, type DigestAnswer, type RepairAnswer, type RowsAnswer } from './protocol.js';
+import {
+  comparisonPipeline,
+  maskedKeyColumn,
+  type DigestAnswer,
+  type RepairAnswer,
+  type RowsAnswer,
+} from './protocol.js';
 import type { VerificationResult } from '../../../common/src/verification-result.js';
 
 export type VerificationState = 'running' | 'done' | 'failed';
@@ -45,45 +52,86 @@ export type { VerificationResult };
 
 type Entry = { key: unknown[]; h1: number; h2: number };
 
-export function createVerifyRunner(task: TaskAssignment, ctx: RunnerContext, deps: { dataPlane: DataPlane; sink: RecordSink; settings?: VerifySettings }): TaskRunner {
-  const params = task.params as unknown as VerifyParams;
-  const run = params._verify;
-  if (!run?.runId) throw new Error('verify task has no run id (params._verify.runId)');
-  if (!task.peerNodeId) throw new Error('verify task has no provider node (peerNodeId)');
-  const { dataPlane, sink } = deps;
-  if (!sink.scan) throw new Error(`binding ${task.binding}: this kind of sink cannot be verified (it cannot list its rows)`);
-  const log = ctx.logger.child({ runId: run.runId, subscriptionId: task.subscriptionId });
-  const abort = new AbortController();
-  const timeoutMs = deps.settings?.questionTimeoutMs ?? 15 * 60_000;
-  const buckets = deps.settings?.buckets ?? DEFAULT_BUCKETS;
-  const verifier = comparisonPipeline(params);
+interface VerifyDeps {
+  dataPlane: DataPlane;
+  sink: RecordSink;
+  settings?: VerifySettings;
+}
 
-  const report = (state: VerificationState, extra: { error?: string; result?: VerificationResult } = {}): void =>
-    ctx.report('reconcile', { runId: run.runId, subscriptionId: task.subscriptionId, state, error: extra.error ?? '', resultJson: extra.result ? JSON.stringify(extra.result) : '' });
+/** What both sides compare: the buckets, the sink's key columns and the compared columns. */
+interface Shape {
+  buckets: number;
+  keyColumns: string[];
+  columns: string[];
+}
 
-  const ask = async <T extends { ok: boolean }>(q: Record<string, unknown>): Promise<T & { ok: true }> => {
+/** One verification run; its steps are methods (digests, narrowing, repair). */
+class VerificationRun {
+  readonly log: Logger;
+  readonly abort = new AbortController();
+  private readonly run: VerifyParams['_verify'];
+  private readonly verifier: Pipeline;
+  private readonly timeoutMs: number;
+  private readonly buckets: number;
+
+  constructor(
+    private readonly task: TaskAssignment,
+    private readonly ctx: RunnerContext,
+    private readonly params: VerifyParams,
+    private readonly deps: VerifyDeps & { sink: RecordSink & Required<Pick<RecordSink, 'scan'>> },
+  ) {
+    this.run = params._verify;
+    this.log = ctx.logger.child({ runId: this.run.runId, subscriptionId: task.subscriptionId });
+    this.timeoutMs = deps.settings?.questionTimeoutMs ?? 15 * 60_000;
+    this.buckets = deps.settings?.buckets ?? DEFAULT_BUCKETS;
+    this.verifier = comparisonPipeline(params);
+  }
+
+  report(state: VerificationState, extra: { error?: string; result?: VerificationResult } = {}): void {
+    this.ctx.report('reconcile', {
+      runId: this.run.runId,
+      subscriptionId: this.task.subscriptionId,
+      state,
+      error: extra.error ?? '',
+      resultJson: extra.result ? JSON.stringify(extra.result) : '',
+    });
+  }
+
+  /** One question to the provider; throws with the reason when it does not answer or refuses. */
+  private async ask<T extends { ok: boolean }>(q: Record<string, unknown>): Promise<T & { ok: true }> {
+    const { task } = this;
     let a: Record<string, unknown>;
     try {
-      a = await dataPlane.askReconcile(task.peerNodeId, { ...q, runId: run.runId, subscriptionId: task.subscriptionId }, timeoutMs);
+      a = await this.deps.dataPlane.askReconcile(
+        task.peerNodeId,
+        { ...q, runId: this.run.runId, subscriptionId: task.subscriptionId },
+        this.timeoutMs,
+      );
     } catch (err) {
-      throw new Error(`provider node ${task.peerNodeId} did not answer (${String(q['op'])}): ${(err as Error).message}`);
+      throw new Error(
+        `provider node ${task.peerNodeId} did not answer (${String(q['op'])}): ${(err as Error).message}`,
+      );
     }
     if (a['ok'] !== true) throw new Error(`provider node ${task.peerNodeId}: ${String(a['error'] ?? 'refused')}`);
     return a as T & { ok: true };
-  };
+  }
 
   /** Reads the whole sink; calls visit with each row's key text, key values and compared values. */
-  const scanSink = async (columns: string[], keyColumns: string[], visit: (key: string, keyValues: unknown[], values: unknown[]) => void): Promise<number> => {
+  private async scanSink(
+    shape: Shape,
+    visit: (key: string, keyValues: unknown[], values: unknown[]) => void,
+  ): Promise<number> {
+    const { columns, keyColumns } = shape;
     const keyPos = keyColumns.map((k) => columns.indexOf(k));
     let after: unknown[] | null = null;
     let rows = 0;
     for (;;) {
-      if (abort.signal.aborted) throw new Error('stopped');
-      const page = await sink.scan!(after, PAGE_ROWS);
+      if (this.abort.signal.aborted) throw new Error('stopped');
+      const page = await this.deps.sink.scan(after, PAGE_ROWS);
       const idx = columns.map((c) => page.columns.indexOf(c));
       for (const row of page.rows) {
         const projected = idx.map((j) => (j < 0 ? null : row[j]));
-        const v = verifier.verify(columns, projected);
+        const v = this.verifier.verify(columns, projected);
         const values = v.ok ? v.values : projected;
         const keyValues = keyPos.map((j) => values[j]);
         visit(keyText(keyValues), keyValues, values);
@@ -94,108 +142,159 @@ export function createVerifyRunner(task: TaskAssignment, ctx: RunnerContext, dep
       await new Promise((r) => setImmediate(r));
     }
     return rows;
-  };
+  }
 
-  const execute = async (): Promise<VerificationResult> => {
-    const started = Date.now();
-    const first = await sink.scan!(null, 1);
+  /** What is compared: the sink's key and the subscription's fields; refused when rows cannot be matched. */
+  private async shape(): Promise<Shape> {
+    const first = await this.deps.sink.scan(null, 1);
     const keyColumns = first.keyColumns;
-    const columns = verifier.columns ?? first.columns;
-    for (const k of keyColumns) if (!columns.includes(k)) throw new Error(`sink key column ${k} is not one of the subscription's fields (${columns.join(', ')})`);
-    const masked = maskedKeyColumn(params, keyColumns);
+    const columns = this.verifier.columns ?? first.columns;
+    for (const k of keyColumns)
+      if (!columns.includes(k))
+        throw new Error(`sink key column ${k} is not one of the subscription's fields (${columns.join(', ')})`);
+    const masked = maskedKeyColumn(this.params, keyColumns);
     if (masked) throw new Error(`key field ${masked} is masked: rows cannot be matched by key`);
-    const shape = { buckets, keyColumns, columns };
+    return { buckets: this.buckets, keyColumns, columns };
+  }
+
+  async execute(): Promise<VerificationResult> {
+    const started = Date.now();
+    const shape = await this.shape();
     // The provider reads its source while this agent reads the sink.
-    const sourceDigest = ask<DigestAnswer>({ op: 'digest', ...shape });
+    const sourceDigest = this.ask<DigestAnswer>({ op: 'digest', ...shape });
     sourceDigest.catch(() => {}); // awaited below; a failure must not go unhandled while the sink is read
-    const hasher = new RowHasher(columns);
-    const mine = new BucketDigest(buckets);
-    const rowsSink = await scanSink(columns, keyColumns, (key, _k, values) => mine.add(bucketOf(key, buckets), hasher.hashRow(key, values)));
+    const hasher = new RowHasher(shape.columns);
+    const mine = new BucketDigest(shape.buckets);
+    const rowsSink = await this.scanSink(shape, (key, _k, values) =>
+      mine.add(bucketOf(key, shape.buckets), hasher.hashRow(key, values)),
+    );
     const src = await sourceDigest;
-    const theirs = BucketDigest.decode(buckets, src.digest);
+    const theirs = BucketDigest.decode(shape.buckets, src.digest);
     const differing = mine.differing(theirs);
     const result: VerificationResult = {
-      rowsSource: src.rows,
-      rowsSink,
-      rowsCompared: Math.max(src.rows, rowsSink),
-      sourceRejected: src.rejected,
-      buckets,
-      bucketsDiffering: differing.length,
-      missing: 0,
-      extra: 0,
-      different: 0,
-      samples: { missing: [], extra: [], different: [] },
-      durationMs: 0,
-      rowsPerSecond: 0,
+      ...{ rowsSource: src.rows, rowsSink, rowsCompared: Math.max(src.rows, rowsSink), sourceRejected: src.rejected },
+      ...{ buckets: shape.buckets, bucketsDiffering: differing.length, missing: 0, extra: 0, different: 0 },
+      ...{ samples: { missing: [], extra: [], different: [] }, durationMs: 0, rowsPerSecond: 0 },
     };
     const toRepair: unknown[][] = [];
     if (differing.length) {
       const listed = mine.countIn(differing) + theirs.countIn(differing);
       if (listed > MAX_LISTED_ROWS)
-        throw new Error(`${listed} rows lie in the ${differing.length} differing buckets (at most ${MAX_LISTED_ROWS} are compared row by row): the sink is far from the source; re-sync the subscription`);
-      // Narrow: the rows of the differing buckets only, from both sides.
-      const select = new Set(differing);
-      const sinkRows = new Map<string, Entry>();
-      await scanSink(columns, keyColumns, (key, keyValues, values) => {
-        if (!select.has(bucketOf(key, buckets))) return;
-        const [h1, h2] = hasher.hashRow(key, values);
-        sinkRows.set(key, { key: keyValues, h1, h2 });
-      });
-      const sourceRows = new Map<string, Entry>();
-      for (let offset: number | undefined = 0; offset !== undefined; ) {
-        const page: RowsAnswer & { ok: true } = await ask<RowsAnswer>({ op: 'rows', ...shape, select: differing, offset });
-        for (const [k, h1, h2] of page.entries) {
-          const key = rowFromWire(k.slice());
-          sourceRows.set(keyText(key), { key, h1, h2 });
-        }
-        offset = page.next;
-      }
-      const asObject = (key: unknown[]): Record<string, unknown> => Object.fromEntries(keyColumns.map((c, i) => [c, rowToWire(key)[i]]));
-      const note = (cls: 'missing' | 'extra' | 'different', key: unknown[]): void => {
-        result[cls]++;
-        if (result.samples[cls].length < SAMPLE_KEYS) result.samples[cls].push(asObject(key));
-        toRepair.push(key);
-      };
-      for (const [text, s] of sourceRows) {
-        const d = sinkRows.get(text);
-        if (!d) note('missing', s.key);
-        else if (d.h1 !== s.h1 || d.h2 !== s.h2) note('different', s.key);
-      }
-      for (const [text, d] of sinkRows) if (!sourceRows.has(text)) note('extra', d.key);
-      for (const cls of ['missing', 'extra', 'different'] as const) result.samples[cls].sort(compareKeys);
+        throw new Error(
+          `${listed} rows lie in the ${differing.length} differing buckets (at most ${MAX_LISTED_ROWS} are compared row by row): the sink is far from the source; re-sync the subscription`,
+        );
+      await this.narrow(shape, differing, hasher, result, toRepair);
     }
-    if (run.repair && toRepair.length) {
-      const repair = { upserts: 0, tombstones: 0, rejected: 0 };
-      for (let i = 0; i < toRepair.length; i += REPAIR_CHUNK) {
-        const a = await ask<RepairAnswer>({ op: 'repair', keyColumns, keys: toRepair.slice(i, i + REPAIR_CHUNK).map((k) => rowToWire(k)) });
-        repair.upserts += a.upserts;
-        repair.tombstones += a.tombstones;
-        repair.rejected += a.rejected;
-      }
-      result.repair = repair;
-    } else if (run.repair) result.repair = { upserts: 0, tombstones: 0, rejected: 0 };
+    if (this.run.repair) result.repair = await this.repair(shape.keyColumns, toRepair);
     result.durationMs = Date.now() - started;
     result.rowsPerSecond = Math.round(result.rowsCompared / Math.max(0.001, result.durationMs / 1000));
     return result;
-  };
+  }
 
-  const running = (async () => {
-    report('running');
-    log.info({ repair: run.repair }, 'verification started');
-    try {
-      const result = await execute();
-      log.info({ missing: result.missing, extra: result.extra, different: result.different, rows: result.rowsCompared, ms: result.durationMs, repair: result.repair }, 'verification done');
-      report('done', { result });
-    } catch (err) {
-      if (abort.signal.aborted) return; // stopped: central hands the run over again
-      log.warn({ err: (err as Error).message }, 'verification failed');
-      report('failed', { error: (err as Error).message });
+  /** The rows of the differing buckets only, from both sides, classified; keys to repair go to `toRepair`. */
+  private async narrow(
+    shape: Shape,
+    differing: number[],
+    hasher: RowHasher,
+    result: VerificationResult,
+    toRepair: unknown[][],
+  ): Promise<void> {
+    const select = new Set(differing);
+    const sinkRows = new Map<string, Entry>();
+    await this.scanSink(shape, (key, keyValues, values) => {
+      if (!select.has(bucketOf(key, shape.buckets))) return;
+      const [h1, h2] = hasher.hashRow(key, values);
+      sinkRows.set(key, { key: keyValues, h1, h2 });
+    });
+    const sourceRows = new Map<string, Entry>();
+    for (let offset: number | undefined = 0; offset !== undefined;) {
+      const page: RowsAnswer & { ok: true } = await this.ask<RowsAnswer>({
+        op: 'rows',
+        ...shape,
+        select: differing,
+        offset,
+      });
+      for (const [k, h1, h2] of page.entries) {
+        const key = rowFromWire(k.slice());
+        sourceRows.set(keyText(key), { key, h1, h2 });
+      }
+      offset = page.next;
     }
-  })();
+    const asObject = (key: unknown[]): Record<string, unknown> =>
+      Object.fromEntries(shape.keyColumns.map((c, i) => [c, rowToWire(key)[i]]));
+    const note = (cls: 'missing' | 'extra' | 'different', key: unknown[]): void => {
+      result[cls]++;
+      if (result.samples[cls].length < SAMPLE_KEYS) result.samples[cls].push(asObject(key));
+      toRepair.push(key);
+    };
+    for (const [text, s] of sourceRows) {
+      const d = sinkRows.get(text);
+      if (!d) note('missing', s.key);
+      else if (d.h1 !== s.h1 || d.h2 !== s.h2) note('different', s.key);
+    }
+    for (const [text, d] of sinkRows) if (!sourceRows.has(text)) note('extra', d.key);
+    for (const cls of ['missing', 'extra', 'different'] as const) result.samples[cls].sort(compareKeys);
+  }
 
+  /** Asks the provider to make these keys equal to the source, a chunk at a time. */
+  private async repair(
+    keyColumns: string[],
+    toRepair: unknown[][],
+  ): Promise<NonNullable<VerificationResult['repair']>> {
+    const repair = { upserts: 0, tombstones: 0, rejected: 0 };
+    for (let i = 0; i < toRepair.length; i += REPAIR_CHUNK) {
+      const a = await this.ask<RepairAnswer>({
+        op: 'repair',
+        keyColumns,
+        keys: toRepair.slice(i, i + REPAIR_CHUNK).map((k) => rowToWire(k)),
+      });
+      repair.upserts += a.upserts;
+      repair.tombstones += a.tombstones;
+      repair.rejected += a.rejected;
+    }
+    return repair;
+  }
+
+  async perform(): Promise<void> {
+    this.report('running');
+    this.log.info({ repair: this.run.repair }, 'verification started');
+    try {
+      const result = await this.execute();
+      this.log.info(
+        {
+          missing: result.missing,
+          extra: result.extra,
+          different: result.different,
+          rows: result.rowsCompared,
+          ms: result.durationMs,
+          repair: result.repair,
+        },
+        'verification done',
+      );
+      this.report('done', { result });
+    } catch (err) {
+      if (this.abort.signal.aborted) return; // stopped: central hands the run over again
+      this.log.warn({ err: (err as Error).message }, 'verification failed');
+      this.report('failed', { error: (err as Error).message });
+    }
+  }
+}
+
+export function createVerifyRunner(task: TaskAssignment, ctx: RunnerContext, deps: VerifyDeps): TaskRunner {
+  const params = task.params as unknown as VerifyParams;
+  if (!params._verify?.runId) throw new Error('verify task has no run id (params._verify.runId)');
+  if (!task.peerNodeId) throw new Error('verify task has no provider node (peerNodeId)');
+  const { sink } = deps;
+  if (!sink.scan)
+    throw new Error(`binding ${task.binding}: this kind of sink cannot be verified (it cannot list its rows)`);
+  const run = new VerificationRun(task, ctx, params, {
+    ...deps,
+    sink: sink as RecordSink & Required<Pick<RecordSink, 'scan'>>,
+  });
+  const running = run.perform();
   return {
     async stop(graceMs: number) {
-      abort.abort();
+      run.abort.abort();
       await Promise.race([running, new Promise((r) => setTimeout(r, graceMs).unref())]);
       await sink.close();
     },

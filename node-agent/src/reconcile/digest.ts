@@ -58,7 +58,9 @@ export class RowHasher {
   /** `columns`: the compared columns (key columns included) in the order values will be given. */
   constructor(columns: readonly string[]) {
     this.columns = [...columns];
-    this.order = this.columns.map((_, i) => i).sort((a, b) => (this.columns[a]! < this.columns[b]! ? -1 : this.columns[a]! > this.columns[b]! ? 1 : 0));
+    this.order = this.columns
+      .map((_, i) => i)
+      .sort((a, b) => (this.columns[a]! < this.columns[b]! ? -1 : this.columns[a]! > this.columns[b]! ? 1 : 0));
   }
 
   /** [h1, h2] of a row whose values are in the constructor's column order. */
@@ -75,7 +77,8 @@ export class BucketDigest {
   rows = 0;
 
   constructor(readonly buckets: number) {
-    if (!Number.isInteger(Math.log2(buckets)) || buckets < 1 || buckets > 1 << 20) throw new Error(`buckets must be a power of two up to 2^20, got ${buckets}`);
+    if (!Number.isInteger(Math.log2(buckets)) || buckets < 1 || buckets > 1 << 20)
+      throw new Error(`buckets must be a power of two up to 2^20, got ${buckets}`);
     this.cells = new Uint32Array(buckets * 3);
   }
 
@@ -96,7 +99,8 @@ export class BucketDigest {
   static decode(buckets: number, b64: string): BucketDigest {
     const d = new BucketDigest(buckets);
     const buf = Buffer.from(b64, 'base64');
-    if (buf.length !== d.cells.byteLength) throw new Error(`digest of ${buf.length} bytes for ${buckets} buckets (expected ${d.cells.byteLength})`);
+    if (buf.length !== d.cells.byteLength)
+      throw new Error(`digest of ${buf.length} bytes for ${buckets} buckets (expected ${d.cells.byteLength})`);
     for (let i = 0; i < d.cells.length; i++) d.cells[i] = buf.readUInt32LE(i * 4);
     for (let b = 0; b < buckets; b++) d.rows += d.cells[b * 3]!;
     return d;
@@ -107,7 +111,12 @@ export class BucketDigest {
     const out: number[] = [];
     for (let b = 0; b < this.buckets; b++) {
       const at = b * 3;
-      if (this.cells[at] !== other.cells[at] || this.cells[at + 1] !== other.cells[at + 1] || this.cells[at + 2] !== other.cells[at + 2]) out.push(b);
+      if (
+        this.cells[at] !== other.cells[at] ||
+        this.cells[at + 1] !== other.cells[at + 1] ||
+        this.cells[at + 2] !== other.cells[at + 2]
+      )
+        out.push(b);
     }
     return out;
   }

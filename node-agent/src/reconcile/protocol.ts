@@ -38,8 +38,10 @@ export type ReconcileQuestion = DigestQuestion | RowsQuestion | RepairQuestion;
 
 export type DigestAnswer = { ok: true; digest: string; rows: number; rejected: number } | { ok: false; error: string };
 /** entries: [key values (wire), h1, h2]; next: offset of the next page, absent on the last one. */
-export type RowsAnswer = { ok: true; total: number; entries: [unknown[], number, number][]; next?: number } | { ok: false; error: string };
-export type RepairAnswer = { ok: true; upserts: number; tombstones: number; rejected: number } | { ok: false; error: string };
+export type RowsAnswer =
+  { ok: true; total: number; entries: [unknown[], number, number][]; next?: number } | { ok: false; error: string };
+export type RepairAnswer =
+  { ok: true; upserts: number; tombstones: number; rejected: number } | { ok: false; error: string };
 
 /**
  * The consumer's view of the subscription's records: fields under the names the sink holds them (`as`),
@@ -47,7 +49,11 @@ export type RepairAnswer = { ok: true; upserts: number; tombstones: number; reje
  * sides put every compared row through it, so a value the sink stored after verification compares equal.
  */
 export function comparisonPipeline(params: PipelineSpec): Pipeline {
-  return compilePipeline({ ...params, filters: [], fields: (params.fields ?? []).map((f) => ({ ...f, name: f.as ?? f.name, as: f.as ?? f.name, mask: undefined })) });
+  return compilePipeline({
+    ...params,
+    filters: [],
+    fields: (params.fields ?? []).map((f) => ({ ...f, name: f.as ?? f.name, as: f.as ?? f.name, mask: undefined })),
+  });
 }
 
 /** A key column the subscription masks (rows cannot be matched by a masked key), or undefined. */

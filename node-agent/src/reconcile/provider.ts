@@ -10,9 +10,11 @@
 //    what the loop reads after, so the sink never goes back to an older version, and the stream's
 //    sequence and exactly-once ledger hold for repairs too.
 //  - A key the source does not hold now (deleted, filtered out, soft-deleted) is repaired by a tombstone.
+//  - Full scans read page by page, each page under one of the agent's read slots (like a sync step).
 import type { Logger } from 'pino';
 import type { RecordSource } from '../connectors/types.js';
 import type { DataPlane } from '../exchange/data-plane.js';
+import { readSlots } from '../exchange/read-slots.js';
 import type { Pipeline, PipelineSpec } from '../pipeline/index.js';
 import type { TaskState } from '../spool/data-spool.js';
 import { rowFromWire, rowToWire } from '../values/wire.js';
@@ -59,6 +61,9 @@ interface RepairJob {
   done: (a: RepairAnswer) => void;
 }
 
+/** A page as a source reads it. */
+type Page = Awaited<ReturnType<RecordSource['read']>>;
+
 /** A compared row: key text, key values (consumer names), and the compared values in `columns` order. */
 type Visit = (key: string, keyValues: unknown[], values: unknown[]) => void;
 
@@ -67,7 +72,12 @@ export class ReconcileProvider {
   private readonly sourceName: Map<string, string>;
   private readonly jobs: RepairJob[] = [];
   private kick = new AbortController();
-  private readonly cache = new Map<string, { sig: string; entries: [unknown[], number, number][]; timer: NodeJS.Timeout }>();
+  /** Aborts when the sync task stops (a scan waiting for a read slot gives up). */
+  private readonly closed = new AbortController();
+  private readonly cache = new Map<
+    string,
+    { sig: string; entries: [unknown[], number, number][]; timer: NodeJS.Timeout }
+  >();
 
   constructor(private readonly deps: ReconcileProviderDeps) {
     this.verifier = comparisonPipeline(deps.params);
@@ -76,10 +86,12 @@ export class ReconcileProvider {
   }
 
   close(): void {
+    this.closed.abort();
     this.deps.dataPlane.unregisterReconcile(this.deps.task.subscriptionId);
     for (const c of this.cache.values()) clearTimeout(c.timer);
     this.cache.clear();
-    for (const j of this.jobs.splice(0)) j.done({ ok: false, error: 'the sync task stopped before the repair was committed' });
+    for (const j of this.jobs.splice(0))
+      j.done({ ok: false, error: 'the sync task stopped before the repair was committed' });
   }
 
   /** A signal that aborts with `signal` or when a repair is waiting (the loop's idle sleep ends early). */
@@ -89,7 +101,8 @@ export class ReconcileProvider {
 
   private async answer(q: Record<string, unknown>): Promise<unknown> {
     const { task } = this.deps;
-    if (q['requester'] !== task.peerNodeId) return { ok: false, error: `node ${String(q['requester'])} does not hold subscription ${task.subscriptionId}` };
+    if (q['requester'] !== task.peerNodeId)
+      return { ok: false, error: `node ${String(q['requester'])} does not hold subscription ${task.subscriptionId}` };
     try {
       switch (q['op']) {
         case 'digest':
@@ -114,8 +127,13 @@ export class ReconcileProvider {
     const started = Date.now();
     const digest = new BucketDigest(q.buckets);
     const hasher = new RowHasher(q.columns);
-    const { rejected } = await this.scan(q, (key, _k, values) => digest.add(bucketOf(key, q.buckets), hasher.hashRow(key, values)));
-    this.deps.log.info({ runId: q.runId, rows: digest.rows, rejected, ms: Date.now() - started }, 'reconciliation digest computed');
+    const { rejected } = await this.scan(q, (key, _k, values) =>
+      digest.add(bucketOf(key, q.buckets), hasher.hashRow(key, values)),
+    );
+    this.deps.log.info(
+      { runId: q.runId, rows: digest.rows, rejected, ms: Date.now() - started },
+      'reconciliation digest computed',
+    );
     return { ok: true, digest: digest.encode(), rows: digest.rows, rejected };
   }
 
@@ -129,7 +147,8 @@ export class ReconcileProvider {
       const entries: [unknown[], number, number][] = [];
       await this.scan(q, (key, keyValues, values) => {
         if (!want.has(bucketOf(key, q.buckets))) return;
-        if (entries.length >= MAX_LISTED_ROWS) throw new Error(`more than ${MAX_LISTED_ROWS} rows in the differing buckets`);
+        if (entries.length >= MAX_LISTED_ROWS)
+          throw new Error(`more than ${MAX_LISTED_ROWS} rows in the differing buckets`);
         const [h1, h2] = hasher.hashRow(key, values);
         entries.push([rowToWire(keyValues), h1, h2]);
       });
@@ -153,40 +172,65 @@ export class ReconcileProvider {
    * `visit` with each row that the consumer should hold. Rows the pipeline refuses are counted, not visited
    * (they are in quarantine, not missing).
    */
-  private async scan(q: Pick<DigestQuestion, 'keyColumns' | 'columns'>, visit: Visit): Promise<{ rows: number; rejected: number }> {
+  private async scan(
+    q: Pick<DigestQuestion, 'keyColumns' | 'columns'>,
+    visit: Visit,
+  ): Promise<{ rows: number; rejected: number }> {
     const { pipeline } = this.deps;
-    for (const k of q.keyColumns) if (!q.columns.includes(k)) throw new Error(`key column ${k} is not one of the compared columns`);
+    for (const k of q.keyColumns)
+      if (!q.columns.includes(k)) throw new Error(`key column ${k} is not one of the compared columns`);
     const fixed = pipeline.columns;
-    if (fixed) for (const c of q.keyColumns) if (!fixed.includes(c)) throw new Error(`key column ${c} is not a field of subscription ${this.deps.task.subscriptionId} here`);
+    if (fixed)
+      for (const c of q.keyColumns)
+        if (!fixed.includes(c))
+          throw new Error(`key column ${c} is not a field of subscription ${this.deps.task.subscriptionId} here`);
     const keyPos = q.keyColumns.map((k) => q.columns.indexOf(k));
     const pick = fixed ? q.columns.map((c) => fixed.indexOf(c)) : undefined;
-    const source = this.deps.openScan();
     let rows = 0;
     let rejected = 0;
+    await this.forEachPage((page) => {
+      for (let i = 0; i < page.rows.length; i++) {
+        if (page.ops[i] === 'd' || page.errors?.[i] !== undefined) continue;
+        const row = page.rows[i]!;
+        const r = pipeline.process(row);
+        if (r.ok === 'skip') continue;
+        if (r.ok === false) {
+          rejected++;
+          continue;
+        }
+        const cols = fixed ?? r.columns ?? Object.keys(row);
+        const idx = pick ?? q.columns.map((c) => cols.indexOf(c));
+        const projected = idx.map((j) => (j < 0 ? null : r.values[j]));
+        const v = this.verifier.verify(q.columns, projected);
+        if (!v.ok) {
+          rejected++;
+          continue;
+        }
+        const keyValues = keyPos.map((j) => v.values[j]);
+        visit(keyText(keyValues), keyValues, v.values);
+        rows++;
+      }
+    });
+    return { rows, rejected };
+  }
+
+  /**
+   * Reads the binding in full key order, a page at a time; each page is read and handled under one of the
+   * agent's read slots (exchange/read-slots.ts), so a scan holds no more memory than a sync step does.
+   */
+  private async forEachPage(handle: (page: Page) => void): Promise<void> {
+    const source = this.deps.openScan();
     try {
       let cursor: Parameters<RecordSource['read']>[0] = null;
       for (;;) {
-        const page = await source.read(cursor, PAGE_ROWS);
-        for (let i = 0; i < page.rows.length; i++) {
-          if (page.ops[i] === 'd' || page.errors?.[i] !== undefined) continue;
-          const row = page.rows[i]!;
-          const r = pipeline.process(row);
-          if (r.ok === 'skip') continue;
-          if (r.ok === false) {
-            rejected++;
-            continue;
-          }
-          const cols = fixed ?? r.columns ?? Object.keys(row);
-          const idx = pick ?? q.columns.map((c) => cols.indexOf(c));
-          const projected = idx.map((j) => (j < 0 ? null : r.values[j]));
-          const v = this.verifier.verify(q.columns, projected);
-          if (!v.ok) {
-            rejected++;
-            continue;
-          }
-          const keyValues = keyPos.map((j) => v.values[j]);
-          visit(keyText(keyValues), keyValues, v.values);
-          rows++;
+        const release = await readSlots.acquire(this.closed.signal);
+        if (!release) throw new Error('the sync task stopped');
+        let page: Page;
+        try {
+          page = await source.read(cursor, PAGE_ROWS);
+          handle(page);
+        } finally {
+          release();
         }
         cursor = page.cursor;
         if (page.exhausted || page.rows.length === 0) break;
@@ -196,7 +240,6 @@ export class ReconcileProvider {
     } finally {
       await source.close();
     }
-    return { rows, rejected };
   }
 
   /**
@@ -210,7 +253,10 @@ export class ReconcileProvider {
       try {
         const { parts, answer } = await this.repairRows(job.q);
         for (const p of parts) if (p.rows.length) state = commit(state, p);
-        this.deps.log.info({ runId: job.q.runId, upserts: answer.upserts, tombstones: answer.tombstones, rejected: answer.rejected }, 'reconciliation repair committed');
+        this.deps.log.info(
+          { runId: job.q.runId, upserts: answer.upserts, tombstones: answer.tombstones, rejected: answer.rejected },
+          'reconciliation repair committed',
+        );
         job.done(answer);
       } catch (err) {
         this.deps.log.warn({ runId: job.q.runId, err: (err as Error).message }, 'reconciliation repair failed');
@@ -235,25 +281,16 @@ export class ReconcileProvider {
       // No lookup by a composite key: one pass over the source picks the rows. Keys are compared as the
       // pipeline gives them (typed, renamed), like the consumer's, never as the source's raw values: a raw
       // text date would never equal the consumer's typed one, and the row would be wrongly tombstoned.
-      const src = this.deps.openScan();
-      try {
-        let cursor: Parameters<RecordSource['read']>[0] = null;
-        for (;;) {
-          const page = await src.read(cursor, PAGE_ROWS);
-          page.rows.forEach((row, i) => {
-            if (page.ops[i] === 'd') return;
-            const r = pipeline.process(row);
-            if (r.ok !== true) return;
-            const columns = r.columns ?? pipeline.columns ?? [];
-            const text = keyText(q.keyColumns.map((c) => r.values[columns.indexOf(c)]));
-            if (byText.has(text)) found.set(text, row);
-          });
-          cursor = page.cursor;
-          if (page.exhausted || page.rows.length === 0) break;
-        }
-      } finally {
-        await src.close();
-      }
+      await this.forEachPage((page) =>
+        page.rows.forEach((row, i) => {
+          if (page.ops[i] === 'd') return;
+          const r = pipeline.process(row);
+          if (r.ok !== true) return;
+          const columns = r.columns ?? pipeline.columns ?? [];
+          const text = keyText(q.keyColumns.map((c) => r.values[columns.indexOf(c)]));
+          if (byText.has(text)) found.set(text, row);
+        }),
+      );
     }
     const upserts = new Map<string, RepairRows>();
     const tombstones: RepairRows = { columns: q.keyColumns, rows: [], ops: [] };
