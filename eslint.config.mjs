@@ -15,6 +15,7 @@ export default tseslint.config(
       'coverage/**',
       '**/*.cjs',
       '**/*.mjs',
+      'vitest.config.ts',
     ],
   },
   js.configs.recommended,
