@@ -51,7 +51,12 @@ interface Person {
 /** Deterministic people whose notes hold commas, quotes, line breaks and Chinese text now and then. */
 function people(from: number, count: number): Person[] {
   const notes = ['普通', '南昌市, 东湖区', '他说"你好"', '第一行\n第二行', '', 'a,"b",c\r\nd', '  spaced  '];
-  return Array.from({ length: count }, (_, i) => ({ id: from + i, name: `张${from + i}`, note: notes[(from + i) % notes.length]!, score: (from + i) * 1.5 }));
+  return Array.from({ length: count }, (_, i) => ({
+    id: from + i,
+    name: `张${from + i}`,
+    note: notes[(from + i) % notes.length]!,
+    score: (from + i) * 1.5,
+  }));
 }
 
 /** A CSV field for text (never NULL): '' is written "" (PostgreSQL COPY's convention: an unquoted empty field is NULL). */
@@ -60,11 +65,19 @@ function csvQuote(s: string): string {
 }
 
 /** Writes people as the given format; CSV with `eol` line ends; extra raw lines appended as they are. */
-function writePeople(fmt: RecordFileFormat, path: string, ps: Person[], opts: { eol?: string; blankLines?: boolean } = {}): void {
+function writePeople(
+  fmt: RecordFileFormat,
+  path: string,
+  ps: Person[],
+  opts: { eol?: string; blankLines?: boolean } = {},
+): void {
   const eol = opts.eol ?? '\n';
   const lines =
     fmt === 'csv'
-      ? ['id,name,note,score', ...ps.map((p) => [String(p.id), p.name, p.note, String(p.score)].map(csvQuote).join(','))]
+      ? [
+          'id,name,note,score',
+          ...ps.map((p) => [String(p.id), p.name, p.note, String(p.score)].map(csvQuote).join(',')),
+        ]
       : ps.map((p) => JSON.stringify(p));
   if (opts.blankLines) lines.splice(2, 0, '', '');
   writeFileSync(path, lines.join(eol) + eol);
@@ -194,7 +207,9 @@ for (const fmt of FORMATS) {
       writePeople(fmt, join(dir, `e.${fmt}`), people(63, 1));
       const late = await readAll(src, 100, more.cursor);
       expect(late.rows).toEqual([{ _file: `a0.${fmt}` }, asRow(fmt, people(63, 1)[0]!)]);
-      expect(late.errors[0]).toMatch(new RegExp(`^file a0\\.${fmt} arrived after the source had read past its place in name order`));
+      expect(late.errors[0]).toMatch(
+        new RegExp(`^file a0\\.${fmt} arrived after the source had read past its place in name order`),
+      );
     });
 
     it(`${fmt} - lookup returns the latest record with the key and nothing after a tombstone`, async () => {
@@ -249,8 +264,12 @@ describe('csv - parsing', () => {
 
   it('csv - settings are checked, with the binding named', () => {
     const dir = tmpDir('xchg-files-');
-    expect(() => new FileRecordSource('people', { type: 'csv', dir, key: 'id', delimiter: ';' } as never)).toThrow(/binding people: csv source: unknown setting delimiter/);
-    expect(() => new FileRecordSource('people', { type: 'csv', dir: join(dir, 'missing'), key: 'id' })).toThrow(/binding people: cannot read directory/);
+    expect(() => new FileRecordSource('people', { type: 'csv', dir, key: 'id', delimiter: ';' } as never)).toThrow(
+      /binding people: csv source: unknown setting delimiter/,
+    );
+    expect(() => new FileRecordSource('people', { type: 'csv', dir: join(dir, 'missing'), key: 'id' })).toThrow(
+      /binding people: cannot read directory/,
+    );
     expect(() => new FileRecordSource('people', { type: 'csv', dir, key: [] } as never)).toThrow(/key is required/);
     expect(() => new FileRecordSource('people', { type: 'csv', dir, key: 'id', encoding: 'ebcdic' })).toThrow(
       'binding people: csv source: encoding "ebcdic" is not supported (use one of utf-8, gbk, gb18030, big5, utf-16le, utf-16be, utf-16)',
@@ -258,9 +277,15 @@ describe('csv - parsing', () => {
     expect(() => new FileRecordSink('out', { type: 'jsonl', dir, key: 'id', encoding: 'latin1' })).toThrow(
       'binding out: jsonl sink: encoding "latin1" is not supported (use one of utf-8, gbk, gb18030, big5, utf-16le, utf-16be, utf-16)',
     );
-    expect(() => new FileRecordSource('people', { type: 'jsonl', dir, key: 'id', nullString: '\\N' })).toThrow('binding people: jsonl source: nullString applies to csv only (JSON has null)');
-    expect(() => new FileRecordSink('out', { type: 'csv', dir, key: 'id', nullString: 'a,b' })).toThrow(/binding out: csv sink: nullString must be text of at most 64 characters without/);
-    expect(() => new FileRecordSink('out', { type: 'jsonl', dir: '', key: 'id' })).toThrow(/binding out: jsonl sink: dir is required/);
+    expect(() => new FileRecordSource('people', { type: 'jsonl', dir, key: 'id', nullString: '\\N' })).toThrow(
+      'binding people: jsonl source: nullString applies to csv only (JSON has null)',
+    );
+    expect(() => new FileRecordSink('out', { type: 'csv', dir, key: 'id', nullString: 'a,b' })).toThrow(
+      /binding out: csv sink: nullString must be text of at most 64 characters without/,
+    );
+    expect(() => new FileRecordSink('out', { type: 'jsonl', dir: '', key: 'id' })).toThrow(
+      /binding out: jsonl sink: dir is required/,
+    );
     // A setting spread in as undefined is absent (reconciliation opens the binding with cursor: undefined).
     opened.push(openSource('people', { type: 'csv', dir, key: 'id', cursor: undefined }));
     const s = openSource('people', { type: 'csv', dir, key: 'id' });
@@ -272,13 +297,30 @@ describe('csv - parsing', () => {
 });
 
 describe('files - bad input reaches quarantine', () => {
-  const PIPE = compilePipeline({ fields: [{ name: 'id', type: 'integer', required: true }, { name: 'name', type: 'string', required: true }] });
+  const PIPE = compilePipeline({
+    fields: [
+      { name: 'id', type: 'integer', required: true },
+      { name: 'name', type: 'string', required: true },
+    ],
+  });
 
   it('jsonl - malformed JSON, a non-object, invalid UTF-8 and a truncated last line come back with reasons; good lines around them do too', async () => {
     const dir = tmpDir('xchg-files-');
     const bad = Buffer.concat([Buffer.from('{"id": 4, "name": "坏'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
-    const badOther = Buffer.concat([Buffer.from('{"id": 5, "name": "好", "extra": "'), Buffer.from([0xc3]), Buffer.from('"}\n')]);
-    writeFileSync(join(dir, 'a.jsonl'), Buffer.concat([Buffer.from('{"id": 1, "name": "甲"}\n{"id": 2, "name": \n[1, 2]\n'), bad, badOther, Buffer.from('{"id": 6, "name": "乙"}')]));
+    const badOther = Buffer.concat([
+      Buffer.from('{"id": 5, "name": "好", "extra": "'),
+      Buffer.from([0xc3]),
+      Buffer.from('"}\n'),
+    ]);
+    writeFileSync(
+      join(dir, 'a.jsonl'),
+      Buffer.concat([
+        Buffer.from('{"id": 1, "name": "甲"}\n{"id": 2, "name": \n[1, 2]\n'),
+        bad,
+        badOther,
+        Buffer.from('{"id": 6, "name": "乙"}'),
+      ]),
+    );
     writeFileSync(join(dir, 'b.jsonl'), '{"id": 7, "name": "丙"}\n{"id": 8, "na');
     writeFileSync(join(dir, 'c.jsonl'), '{"id": 9, "name": "丁", "_op": "x"}\n{"id": 10, "name": "戊"}\n');
     const all = await readAll(source('jsonl', dir), 3);
@@ -305,7 +347,10 @@ describe('files - bad input reaches quarantine', () => {
   it('csv - wrong column counts, a stray quote, invalid UTF-8, a bad header and truncated last lines come back with reasons', async () => {
     const dir = tmpDir('xchg-files-');
     const bad = Buffer.concat([Buffer.from('4,'), Buffer.from([0xe5, 0xbc]), Buffer.from(',x\n')]);
-    writeFileSync(join(dir, 'a.csv'), Buffer.concat([Buffer.from('id,name,extra\n1,甲,x\n2,乙\n3,"丙"z,x\n'), bad, Buffer.from('5,戊,x,y\n6,"己\n')]));
+    writeFileSync(
+      join(dir, 'a.csv'),
+      Buffer.concat([Buffer.from('id,name,extra\n1,甲,x\n2,乙\n3,"丙"z,x\n'), bad, Buffer.from('5,戊,x,y\n6,"己\n')]),
+    );
     writeFileSync(join(dir, 'b.csv'), 'id,name,extra\n7,庚,x\n8,"辛, 壬",x');
     writeFileSync(join(dir, 'c.csv'), 'id,name,extra\n9,癸,x\n10,"子');
     writeFileSync(join(dir, 'd.csv'), 'id,name,id\n11,丑,x\n');
@@ -356,7 +401,13 @@ for (const fmt of FORMATS) {
       const dir = tmpDir('xchg-files-out-');
       const out = sink(fmt, dir);
       expect(await out.lastSequence(STREAM)).toBe(0);
-      const b1 = batch(['id', 'name'], [[1, '甲'], [2, '乙']]);
+      const b1 = batch(
+        ['id', 'name'],
+        [
+          [1, '甲'],
+          [2, '乙'],
+        ],
+      );
       expect(await out.apply(STREAM, 1, b1)).toBe('applied');
       const name1 = `node-gat-01.tsk_abc.e1f2.000000000001.${fmt}`;
       expect(readdirSync(dir)).toEqual([name1]);
@@ -397,7 +448,9 @@ for (const fmt of FORMATS) {
     it(`${fmt} - sink: concurrent applies of one stream commit each sequence once`, async () => {
       const dir = tmpDir('xchg-files-out-');
       const out = sink(fmt, dir);
-      const outcomes = await Promise.all([1, 2, 2, 3, 1, 4].map((seq) => out.apply(STREAM, seq, batch(['id'], [[seq]]))));
+      const outcomes = await Promise.all(
+        [1, 2, 2, 3, 1, 4].map((seq) => out.apply(STREAM, seq, batch(['id'], [[seq]]))),
+      );
       expect(outcomes).toEqual(['applied', 'applied', 'duplicate', 'applied', 'duplicate', 'applied']);
       expect(readdirSync(dir)).toHaveLength(4);
     });
@@ -411,7 +464,11 @@ for (const fmt of FORMATS) {
         [3, 'a', 'line\nbreak', 0, null],
       ];
       await out.apply(STREAM, 1, batch(['id', 'name', 'addr', 'score', 'ok'], rows));
-      await out.apply(STREAM, 2, batch(['id', 'name', 'addr', 'score', 'ok'], [[2, '他说"你好"', '', null, false]], ['d']));
+      await out.apply(
+        STREAM,
+        2,
+        batch(['id', 'name', 'addr', 'score', 'ok'], [[2, '他说"你好"', '', null, false]], ['d']),
+      );
       const back = await readAll(source(fmt, dir), 2);
       expect(back.ops).toEqual(['u', 'u', 'u', 'd']);
       const text = (v: unknown): unknown => (v === null ? null : String(v));
@@ -429,18 +486,57 @@ describe('files - sink formats', () => {
   it('csv - sink output is a header row and RFC 4180 records with CRLF, in UTF-8, with an _op column when the batch deletes; NULL unquoted empty, \'\' as ""', async () => {
     const dir = tmpDir('xchg-files-out-');
     const out = sink('csv', dir);
-    await out.apply('s/t/e', 1, batch(['id', '姓名', 'note'], [[1, '张三', 'a,b'], [2, '李"四"', 'x\ny'], [3, null, { k: 1 }]]));
-    await out.apply('s/t/e', 2, batch(['id', '姓名', 'note'], [[4, '赵', ''], [2, '李"四"', 'x\ny']], ['u', 'd']));
-    expect(readFileSync(join(dir, 's.t.e.000000000001.csv'), 'utf8')).toBe('id,姓名,note\r\n1,张三,"a,b"\r\n2,"李""四""","x\ny"\r\n3,,"{""k"":1}"\r\n');
-    expect(readFileSync(join(dir, 's.t.e.000000000002.csv'), 'utf8')).toBe('id,姓名,note,_op\r\n4,赵,"",u\r\n2,"李""四""","x\ny",d\r\n');
+    await out.apply(
+      's/t/e',
+      1,
+      batch(
+        ['id', '姓名', 'note'],
+        [
+          [1, '张三', 'a,b'],
+          [2, '李"四"', 'x\ny'],
+          [3, null, { k: 1 }],
+        ],
+      ),
+    );
+    await out.apply(
+      's/t/e',
+      2,
+      batch(
+        ['id', '姓名', 'note'],
+        [
+          [4, '赵', ''],
+          [2, '李"四"', 'x\ny'],
+        ],
+        ['u', 'd'],
+      ),
+    );
+    expect(readFileSync(join(dir, 's.t.e.000000000001.csv'), 'utf8')).toBe(
+      'id,姓名,note\r\n1,张三,"a,b"\r\n2,"李""四""","x\ny"\r\n3,,"{""k"":1}"\r\n',
+    );
+    expect(readFileSync(join(dir, 's.t.e.000000000002.csv'), 'utf8')).toBe(
+      'id,姓名,note,_op\r\n4,赵,"",u\r\n2,"李""四""","x\ny",d\r\n',
+    );
   });
 
   it('jsonl - sink writes one object per line, with _op "d" on tombstones; stream names are encoded injectively', async () => {
     const dir = tmpDir('xchg-files-out-');
     const out = sink('jsonl', dir);
-    await out.apply('n.1/t 2/e', 1, batch(['id', 'name'], [[1, '张三'], [2, null]], ['u', 'd']));
+    await out.apply(
+      'n.1/t 2/e',
+      1,
+      batch(
+        ['id', 'name'],
+        [
+          [1, '张三'],
+          [2, null],
+        ],
+        ['u', 'd'],
+      ),
+    );
     expect(readdirSync(dir)).toEqual(['n%2E1.t%202.e.000000000001.jsonl']);
-    expect(readFileSync(join(dir, 'n%2E1.t%202.e.000000000001.jsonl'), 'utf8')).toBe('{"id":1,"name":"张三"}\n{"id":2,"name":null,"_op":"d"}\n');
+    expect(readFileSync(join(dir, 'n%2E1.t%202.e.000000000001.jsonl'), 'utf8')).toBe(
+      '{"id":1,"name":"张三"}\n{"id":2,"name":null,"_op":"d"}\n',
+    );
     expect(await out.lastSequence('n_1/t 2/e')).toBe(0);
     expect(await out.lastSequence('n.1/t 2/e')).toBe(1);
   });
@@ -493,9 +589,20 @@ describe('files - records are matched by column name', () => {
     const dir = tmpDir('xchg-files-');
     writeFileSync(join(dir, 'a.jsonl'), '{"id":1,"name":"a"}\n{"name":"b","id":2}\n');
     const all = await readAll(source('jsonl', dir), 10);
-    expect(all.rows).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
-    const pipe = compilePipeline({ fields: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }] });
-    expect(all.rows.map((r) => pipe.process(r))).toEqual([{ ok: true, values: [1, 'a'] }, { ok: true, values: [2, 'b'] }]);
+    expect(all.rows).toEqual([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ]);
+    const pipe = compilePipeline({
+      fields: [
+        { name: 'id', type: 'integer' },
+        { name: 'name', type: 'string' },
+      ],
+    });
+    expect(all.rows.map((r) => pipe.process(r))).toEqual([
+      { ok: true, values: [1, 'a'] },
+      { ok: true, values: [2, 'b'] },
+    ]);
   });
 
   it('csv - two files whose headers differ in order give rows keyed by name; headers may be any text', async () => {
@@ -533,10 +640,36 @@ describe('jsonl - exact numbers and nested JSON', () => {
     expect(all.rows).toEqual([
       { id: 9007199254740992n, v: 'a' },
       { id: 9007199254740993n, v: 'b' },
-      { id: 1, max: 9223372036854775807n, min: -9223372036854775808n, safe: 9007199254740991, unsafe: -9007199254740992n },
-      { id: 2, d38: new Decimal('12345678901234567890.123456789012345678'), i38: new Decimal('99999999999999999999999999999999999999'), frac: new Decimal('0.12345678901234567890123456789012345678') },
-      { id: 3, f: 0.1, g: 1.5e-7, h: 123456789012345, neg0: -0, huge: new Decimal('1' + '0'.repeat(400)), tiny: 5e-324, t: true, n: null },
-      { id: 4, o: new JsonText('{"a":9007199254740993,"b":[1.50,{"c":null}],"s":"x\\"y"}'), arr: new JsonText('[1,2]'), empty: new JsonText('{}') },
+      {
+        id: 1,
+        max: 9223372036854775807n,
+        min: -9223372036854775808n,
+        safe: 9007199254740991,
+        unsafe: -9007199254740992n,
+      },
+      {
+        id: 2,
+        d38: new Decimal('12345678901234567890.123456789012345678'),
+        i38: new Decimal('99999999999999999999999999999999999999'),
+        frac: new Decimal('0.12345678901234567890123456789012345678'),
+      },
+      {
+        id: 3,
+        f: 0.1,
+        g: 1.5e-7,
+        h: 123456789012345,
+        neg0: -0,
+        huge: new Decimal('1' + '0'.repeat(400)),
+        tiny: 5e-324,
+        t: true,
+        n: null,
+      },
+      {
+        id: 4,
+        o: new JsonText('{"a":9007199254740993,"b":[1.50,{"c":null}],"s":"x\\"y"}'),
+        arr: new JsonText('[1,2]'),
+        empty: new JsonText('{}'),
+      },
       { id: 5, s: '12345678901234567890', x: 123456789012345 },
     ]);
     expect(Object.is(all.rows[4]!['neg0'], -0)).toBe(true);
@@ -551,7 +684,25 @@ describe('jsonl - exact numbers and nested JSON', () => {
 
   it('jsonl - the sink writes model values exactly: bigint and Decimal as number literals, Temporal as text, binary as base64, JSON embedded', async () => {
     const dir = tmpDir('xchg-files-out-');
-    const cols = ['id', 'big', 'min', 'dec', 'ts', 'tz', 'd', 'bin', 'doc', 'f', 'nan', 'inf', 'neg0', 'dnan', 'nul', 'empty', 's'];
+    const cols = [
+      'id',
+      'big',
+      'min',
+      'dec',
+      'ts',
+      'tz',
+      'd',
+      'bin',
+      'doc',
+      'f',
+      'nan',
+      'inf',
+      'neg0',
+      'dnan',
+      'nul',
+      'empty',
+      's',
+    ];
     const row = [
       9007199254740993n,
       9223372036854775807n,
@@ -606,7 +757,18 @@ describe('jsonl - exact numbers and nested JSON', () => {
   it('csv - the sink writes model values exactly: digits of bigint and Decimal, ISO text of Temporal, bytea hex of binary, JSON text', async () => {
     const dir = tmpDir('xchg-files-out-');
     const cols = ['id', 'dec', 'ts', 'tz', 'bin', 'empty_bin', 'doc', 'b', 'neg0', 'nan'];
-    const row = [-9223372036854775808n, new Decimal('-0.000000000000000000000000000000000001'), new Temporal('timestamp', '1900-12-31T23:59:59.999999'), new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'), Buffer.from([0xde, 0xad, 0xbe, 0xef]), Buffer.alloc(0), new JsonText('{"k":[1,"a,b"]}'), true, -0, NaN];
+    const row = [
+      -9223372036854775808n,
+      new Decimal('-0.000000000000000000000000000000000001'),
+      new Temporal('timestamp', '1900-12-31T23:59:59.999999'),
+      new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'),
+      Buffer.from([0xde, 0xad, 0xbe, 0xef]),
+      Buffer.alloc(0),
+      new JsonText('{"k":[1,"a,b"]}'),
+      true,
+      -0,
+      NaN,
+    ];
     await sink('csv', dir).apply(STREAM, 1, batch(cols, [row]));
     expect(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')).toBe(
       'id,dec,ts,tz,bin,empty_bin,doc,b,neg0,nan\r\n-9223372036854775808,-0.000000000000000000000000000000000001,1900-12-31T23:59:59.999999,2024-05-01T10:00:00.123456Z,\\xdeadbeef,\\x,"{""k"":[1,""a,b""]}",true,-0,NaN\r\n',
@@ -620,14 +782,20 @@ describe('files - encodings', () => {
     ['2', '欧阳娜娜', '赣州市, 章贡区'],
     ['3', '', '"引号"'],
   ];
-  const csvText = (rows: string[][], header = '编号,姓名,地址'): string => header + '\r\n' + rows.map((r) => r.map(csvQuote).join(',')).join('\r\n') + '\r\n';
-  const asRows = (rows: string[][]): Record<string, unknown>[] => rows.map((r) => ({ 编号: r[0], 姓名: r[1], 地址: r[2] }));
+  const csvText = (rows: string[][], header = '编号,姓名,地址'): string =>
+    header + '\r\n' + rows.map((r) => r.map(csvQuote).join(',')).join('\r\n') + '\r\n';
+  const asRows = (rows: string[][]): Record<string, unknown>[] =>
+    rows.map((r) => ({ 编号: r[0], 姓名: r[1], 地址: r[2] }));
 
   it('csv - a GBK file (as a Chinese spreadsheet saves it) reads exactly with encoding gbk; an invalid byte sequence quarantines that row only', async () => {
     const dir = tmpDir('xchg-files-');
     const bytes = iconv.encode(csvText(people), 'gbk');
     expect(bytes.includes(Buffer.from('张三', 'utf8'))).toBe(false);
-    const broken = Buffer.concat([iconv.encode('4,', 'gbk'), Buffer.from([0x81, 0x20]), iconv.encode('王,x\r\n5,赵六,九江\r\n', 'gbk')]);
+    const broken = Buffer.concat([
+      iconv.encode('4,', 'gbk'),
+      Buffer.from([0x81, 0x20]),
+      iconv.encode('王,x\r\n5,赵六,九江\r\n', 'gbk'),
+    ]);
     writeFileSync(join(dir, 'a.csv'), Buffer.concat([bytes, broken]));
     const all = await readAll(source('csv', dir, { encoding: 'GBK' }), 2);
     expect(all.rows.slice(0, 3)).toEqual(asRows(people));
@@ -682,7 +850,14 @@ describe('files - encodings', () => {
     expect(k[2] % 2).toBe(0);
     expect((await readAll(source('csv', dir, { encoding: 'utf-16' }), 10, page.cursor)).rows).toEqual(want.slice(2));
     // JSON-lines in UTF-16LE with a BOM, and a lone last byte (a cut file): that line is quarantined.
-    writeFileSync(join(dir, 'c.jsonl'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"id":9007199254740993,"name":"ਊ"}\n{"id":2}\n', 'utf16le'), Buffer.from([0x7b])]));
+    writeFileSync(
+      join(dir, 'c.jsonl'),
+      Buffer.concat([
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('{"id":9007199254740993,"name":"ਊ"}\n{"id":2}\n', 'utf16le'),
+        Buffer.from([0x7b]),
+      ]),
+    );
     const j = await readAll(source('jsonl', dir, { encoding: 'utf-16le' }), 10);
     expect(j.rows.slice(0, 2)).toEqual([{ id: 9007199254740993n, name: 'ਊ' }, { id: 2 }]);
     expect(j.errors[2]).toMatch(/^truncated line at c\.jsonl:3: .* \(and invalid UTF-16LE\)$/);
@@ -717,15 +892,28 @@ describe('files - encodings', () => {
     ];
     const cases: [string, string, Buffer][] = [
       ['gb18030', 'csv', iconv.encode('id,姓名,备注\r\n1,张三,\r\n2,𠀀㐀,""\r\n', 'gb18030')],
-      ['utf-16', 'csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,姓名,备注\r\n1,张三,\r\n2,𠀀㐀,""\r\n', 'utf16le')])],
-      ['utf-16be', 'jsonl', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"id":1,"姓名":"张三","备注":null}\n{"id":2,"姓名":"𠀀㐀","备注":""}\n', 'utf16le').swap16()])],
+      [
+        'utf-16',
+        'csv',
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,姓名,备注\r\n1,张三,\r\n2,𠀀㐀,""\r\n', 'utf16le')]),
+      ],
+      [
+        'utf-16be',
+        'jsonl',
+        Buffer.concat([
+          Buffer.from([0xfe, 0xff]),
+          Buffer.from('{"id":1,"姓名":"张三","备注":null}\n{"id":2,"姓名":"𠀀㐀","备注":""}\n', 'utf16le').swap16(),
+        ]),
+      ],
     ];
     for (const [encoding, fmt, bytes] of cases) {
       const dir = tmpDir('xchg-files-out-');
       await sink(fmt as RecordFileFormat, dir, { encoding }).apply(STREAM, 1, batch(['id', '姓名', '备注'], rows));
       expect(readFileSync(join(dir, readdirSync(dir)[0]!)), encoding).toEqual(bytes);
       const back = await readAll(source(fmt as RecordFileFormat, dir, { encoding }), 10);
-      expect(back.rows, encoding).toEqual(rows.map((r) => ({ id: fmt === 'csv' ? String(r[0]) : r[0], 姓名: r[1], 备注: r[2] })));
+      expect(back.rows, encoding).toEqual(
+        rows.map((r) => ({ id: fmt === 'csv' ? String(r[0]) : r[0], 姓名: r[1], 备注: r[2] })),
+      );
     }
   });
 
@@ -738,16 +926,37 @@ describe('files - encodings', () => {
       [2, '𠀀'],
       [3, '李四'],
     ];
-    expect(await out.apply(STREAM, 1, batch(['id', 'name'], rows), { onRefused: (r) => refused.push(...r) })).toBe('applied');
-    expect(refused).toEqual([{ index: 1, reason: 'a value: character U+20000 "𠀀" cannot be written in GBK (encoding gb18030 or utf-8 can)' }]);
-    expect(readFileSync(join(dir, readdirSync(dir)[0]!))).toEqual(iconv.encode('id,name\r\n1,张三?\r\n3,李四\r\n', 'gbk'));
-    await expect(out.apply(STREAM, 2, batch(['id', 'name'], rows))).rejects.toThrow('binding out: csv sink: row 2: a value: character U+20000 "𠀀" cannot be written in GBK');
+    expect(await out.apply(STREAM, 1, batch(['id', 'name'], rows), { onRefused: (r) => refused.push(...r) })).toBe(
+      'applied',
+    );
+    expect(refused).toEqual([
+      { index: 1, reason: 'a value: character U+20000 "𠀀" cannot be written in GBK (encoding gb18030 or utf-8 can)' },
+    ]);
+    expect(readFileSync(join(dir, readdirSync(dir)[0]!))).toEqual(
+      iconv.encode('id,name\r\n1,张三?\r\n3,李四\r\n', 'gbk'),
+    );
+    await expect(out.apply(STREAM, 2, batch(['id', 'name'], rows))).rejects.toThrow(
+      'binding out: csv sink: row 2: a value: character U+20000 "𠀀" cannot be written in GBK',
+    );
     expect(await out.lastSequence(STREAM)).toBe(1);
-    await expect(out.apply(STREAM, 2, batch(['id', '名字𠀀'], [[4, 'x']]))).rejects.toThrow('binding out: csv sink: a column name: character U+20000');
+    await expect(out.apply(STREAM, 2, batch(['id', '名字𠀀'], [[4, 'x']]))).rejects.toThrow(
+      'binding out: csv sink: a column name: character U+20000',
+    );
     // JSON text that is not JSON is refused alone too.
     const jdir = tmpDir('xchg-files-out-');
     const jrefused: unknown[] = [];
-    await sink('jsonl', jdir).apply(STREAM, 1, batch(['id', 'doc'], [[1, new JsonText('{"a":1}')], [2, new JsonText('{oops')]]), { onRefused: (r) => jrefused.push(...r) });
+    await sink('jsonl', jdir).apply(
+      STREAM,
+      1,
+      batch(
+        ['id', 'doc'],
+        [
+          [1, new JsonText('{"a":1}')],
+          [2, new JsonText('{oops')],
+        ],
+      ),
+      { onRefused: (r) => jrefused.push(...r) },
+    );
     expect(jrefused).toEqual([{ index: 1, reason: 'column doc: a JSON value that is not JSON: "{oops"' }]);
     expect(readFileSync(join(jdir, readdirSync(jdir)[0]!), 'utf8')).toBe('{"id":1,"doc":{"a":1}}\n');
   });
@@ -776,7 +985,13 @@ function residents(from: number, count: number): Resident[] {
   const cities = ['南昌市', '赣州市', null, '九江市, 濂溪区', '上饶"市"'];
   return Array.from({ length: count }, (_, i) => {
     const id = from + i;
-    return { id, name: `居民${id}`, city: cities[id % cities.length]!, score: id / 4, born: `19${String(50 + (id % 50))}-0${1 + (id % 9)}-1${id % 10}` };
+    return {
+      id,
+      name: `居民${id}`,
+      city: cities[id % cities.length]!,
+      score: id / 4,
+      born: `19${String(50 + (id % 50))}-0${1 + (id % 9)}-1${id % 10}`,
+    };
   });
 }
 
@@ -788,7 +1003,9 @@ function publish(dir: string, name: string, content: Buffer | string): void {
 
 function csvResident(r: Resident, extra = 'x'): string {
   // A NULL city is an unquoted empty field.
-  return [String(r.id), r.name, r.city, String(r.score), r.born, extra].map((v) => (v === null ? '' : csvQuote(v))).join(',');
+  return [String(r.id), r.name, r.city, String(r.score), r.born, extra]
+    .map((v) => (v === null ? '' : csvQuote(v)))
+    .join(',');
 }
 
 describe('files - exchanges through the real data plane', () => {
@@ -831,15 +1048,23 @@ describe('files - exchanges through the real data plane', () => {
     const j = residents(1, 90);
     for (const r of j) jsonlWant.set(r.id, r);
     const lines = (rs: Resident[]) => rs.map((r) => JSON.stringify(r) + '\n').join('');
-    publish(jsonlIn, 'residents-0001.jsonl', lines(j.slice(0, 30)) + '{"id": 1000, "name": \n' + '[1000]\n' + lines(j.slice(30, 40)));
+    publish(
+      jsonlIn,
+      'residents-0001.jsonl',
+      lines(j.slice(0, 30)) + '{"id": 1000, "name": \n' + '[1000]\n' + lines(j.slice(30, 40)),
+    );
     publish(
       jsonlIn,
       'residents-0002.jsonl',
       Buffer.concat([
         Buffer.from(lines(j.slice(40, 70))),
         // Invalid UTF-8 in a selected field, and in a field the subscription does not select: both quarantined.
-        Buffer.from('{"id": 1001, "name": "坏", "city": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n'),
-        Buffer.from('{"id": 1002, "name": "坏", "extra": "'), Buffer.from([0xc3]), Buffer.from('"}\n'),
+        Buffer.from('{"id": 1001, "name": "坏", "city": "'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}\n'),
+        Buffer.from('{"id": 1002, "name": "坏", "extra": "'),
+        Buffer.from([0xc3]),
+        Buffer.from('"}\n'),
       ]),
     );
     publish(jsonlIn, 'residents-0003.jsonl', lines(j.slice(70, 90)) + '{"id": 1003, "na');
@@ -847,13 +1072,31 @@ describe('files - exchanges through the real data plane', () => {
     const c = residents(1, 60);
     for (const r of c) csvWant.set(r.id, r);
     const header = 'id,name,city,score,born,extra\r\n';
-    publish(csvIn, 'residents-0001.csv', header + c.slice(0, 30).map((r) => csvResident(r) + '\r\n').join('') + '2000,少一列,南昌市,1\r\n' + '2001,"多""一列",南昌市,1,1990-01-01,x,y\r\n');
+    publish(
+      csvIn,
+      'residents-0001.csv',
+      header +
+        c
+          .slice(0, 30)
+          .map((r) => csvResident(r) + '\r\n')
+          .join('') +
+        '2000,少一列,南昌市,1\r\n' +
+        '2001,"多""一列",南昌市,1,1990-01-01,x,y\r\n',
+    );
     publish(
       csvIn,
       'residents-0002.csv',
       Buffer.concat([
-        Buffer.from(header + c.slice(30, 59).map((r) => csvResident(r, '多行\r\n备注, 带逗号') + '\r\n').join('')),
-        Buffer.from('2002,坏,南昌市,1,1990-01-01,'), Buffer.from([0xe5, 0xbc]), Buffer.from('\r\n'),
+        Buffer.from(
+          header +
+            c
+              .slice(30, 59)
+              .map((r) => csvResident(r, '多行\r\n备注, 带逗号') + '\r\n')
+              .join(''),
+        ),
+        Buffer.from('2002,坏,南昌市,1,1990-01-01,'),
+        Buffer.from([0xe5, 0xbc]),
+        Buffer.from('\r\n'),
         Buffer.from(csvResident(c[59]!) + '\r\n2003,"截断'),
       ]),
     );
@@ -873,7 +1116,14 @@ describe('files - exchanges through the real data plane', () => {
         sources: {
           residents_jsonl: { type: 'jsonl', dir: jsonlIn, key: 'id' },
           residents_csv: { type: 'csv', dir: csvIn, key: 'id' },
-          population: { type: 'sqlite', path: populationDb, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' },
+          population: {
+            type: 'sqlite',
+            path: populationDb,
+            table: 'person',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+          },
           exact_jsonl: { type: 'jsonl', dir: exactIn, key: 'id' },
           gbk_csv: { type: 'csv', dir: gbkIn, key: '编号', encoding: 'gbk' },
         },
@@ -897,8 +1147,24 @@ describe('files - exchanges through the real data plane', () => {
     const consumerId = await consumer.nodeId;
     const pair = async (sub: string, sourceBinding: string, sinkBinding: string, fields: unknown): Promise<void> => {
       const params = { fields };
-      await api.ok('POST', '/tasks', { name: `${sub}-in`, kind: 'exchange', nodeId: consumerId, peerNodeId: providerId, subscriptionId: sub, binding: sinkBinding, params });
-      const t = await api.ok<{ id: string }>('POST', '/tasks', { name: `${sub}-out`, kind: 'sync', nodeId: providerId, peerNodeId: consumerId, subscriptionId: sub, binding: sourceBinding, params });
+      await api.ok('POST', '/tasks', {
+        name: `${sub}-in`,
+        kind: 'exchange',
+        nodeId: consumerId,
+        peerNodeId: providerId,
+        subscriptionId: sub,
+        binding: sinkBinding,
+        params,
+      });
+      const t = await api.ok<{ id: string }>('POST', '/tasks', {
+        name: `${sub}-out`,
+        kind: 'sync',
+        nodeId: providerId,
+        peerNodeId: consumerId,
+        subscriptionId: sub,
+        binding: sourceBinding,
+        params,
+      });
       taskIds[sub] = t.id;
     };
     await pair('sub-jsonl', 'residents_jsonl', 'from_jsonl', JSONL_FIELDS);
@@ -941,7 +1207,9 @@ describe('files - exchanges through the real data plane', () => {
     const got = sinkRows(table);
     if (!got) return [`table ${table} not there yet`];
     const problems: string[] = [];
-    for (const [id, r] of want) if (JSON.stringify(got.get(id)) !== JSON.stringify(asSinkRow(r))) problems.push(`id ${id}: want ${JSON.stringify(asSinkRow(r))} got ${JSON.stringify(got.get(id))}`);
+    for (const [id, r] of want)
+      if (JSON.stringify(got.get(id)) !== JSON.stringify(asSinkRow(r)))
+        problems.push(`id ${id}: want ${JSON.stringify(asSinkRow(r))} got ${JSON.stringify(got.get(id))}`);
     for (const id of got.keys()) if (!want.has(id)) problems.push(`extra id ${id}`);
     return problems.slice(0, 10);
   }
@@ -949,7 +1217,9 @@ describe('files - exchanges through the real data plane', () => {
   function quarantine(sub: string): { reason: string; record: Record<string, unknown> }[] {
     const db = new Database(join(provider!.dataDir, 'spool.db'), { readonly: true });
     try {
-      const rows = db.prepare("SELECT reason, record FROM quarantine WHERE task_id = ? AND side = 'provider' ORDER BY id").all(taskIds[sub]) as { reason: string; record: string }[];
+      const rows = db
+        .prepare("SELECT reason, record FROM quarantine WHERE task_id = ? AND side = 'provider' ORDER BY id")
+        .all(taskIds[sub]) as { reason: string; record: string }[];
       return rows.map((r) => ({ reason: r.reason, record: JSON.parse(r.record) as Record<string, unknown> }));
     } finally {
       db.close();
@@ -957,10 +1227,20 @@ describe('files - exchanges through the real data plane', () => {
   }
 
   it('jsonl - a JSONL directory reaches a SQLite sink record by record; its bad lines are in the provider quarantine with their reasons', async () => {
-    await waitFor(() => diff('from_jsonl', jsonlWant).length === 0, 60_000, 200, 'JSONL records at the SQLite sink').catch((err: Error) => {
+    await waitFor(
+      () => diff('from_jsonl', jsonlWant).length === 0,
+      60_000,
+      200,
+      'JSONL records at the SQLite sink',
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${diff('from_jsonl', jsonlWant).join('\n')}`);
     });
-    const q = await waitFor(() => quarantine('sub-jsonl').length >= 5 && quarantine('sub-jsonl'), 10_000, 100, 'quarantined lines');
+    const q = await waitFor(
+      () => quarantine('sub-jsonl').length >= 5 && quarantine('sub-jsonl'),
+      10_000,
+      100,
+      'quarantined lines',
+    );
     expect(q.map((e) => e.reason.replace(/: .*$/, ''))).toEqual([
       'malformed JSON at residents-0001.jsonl:31',
       'not a JSON object at residents-0001.jsonl:32',
@@ -973,18 +1253,34 @@ describe('files - exchanges through the real data plane', () => {
 
     // Incremental: a new file with an update and a tombstone (carrying the fields the subscription requires).
     const upd = { ...jsonlWant.get(5)!, name: '改名' };
-    publish(jsonlIn, 'residents-0004.jsonl', `${JSON.stringify(upd)}\n${JSON.stringify({ ...jsonlWant.get(6)!, _op: 'd' })}\n`);
+    publish(
+      jsonlIn,
+      'residents-0004.jsonl',
+      `${JSON.stringify(upd)}\n${JSON.stringify({ ...jsonlWant.get(6)!, _op: 'd' })}\n`,
+    );
     jsonlWant.set(5, upd);
     jsonlWant.delete(6);
-    await waitFor(() => diff('from_jsonl', jsonlWant).length === 0, 30_000, 200, 'the update and the deletion at the sink');
+    await waitFor(
+      () => diff('from_jsonl', jsonlWant).length === 0,
+      30_000,
+      200,
+      'the update and the deletion at the sink',
+    );
     expect(quarantine('sub-jsonl')).toHaveLength(5);
   });
 
   it('csv - a CSV directory reaches a SQLite sink record by record; wrong column counts, invalid UTF-8 and a truncated line are quarantined', async () => {
-    await waitFor(() => diff('from_csv', csvWant).length === 0, 60_000, 200, 'CSV records at the SQLite sink').catch((err: Error) => {
-      throw new Error(`${err.message}\n${diff('from_csv', csvWant).join('\n')}`);
-    });
-    const q = await waitFor(() => quarantine('sub-csv').length >= 4 && quarantine('sub-csv'), 10_000, 100, 'quarantined lines');
+    await waitFor(() => diff('from_csv', csvWant).length === 0, 60_000, 200, 'CSV records at the SQLite sink').catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${diff('from_csv', csvWant).join('\n')}`);
+      },
+    );
+    const q = await waitFor(
+      () => quarantine('sub-csv').length >= 4 && quarantine('sub-csv'),
+      10_000,
+      100,
+      'quarantined lines',
+    );
     expect(q.map((e) => e.reason)).toEqual([
       'wrong number of columns at residents-0001.csv:32: 4 fields, the header has 6',
       'wrong number of columns at residents-0001.csv:33: 7 fields, the header has 6',
@@ -1018,7 +1314,9 @@ describe('files - exchanges through the real data plane', () => {
         const all = await readAll(reader, 10_000);
         expect(all.errors.every((e) => e === undefined)).toBe(true);
         const state = new Map<string, Record<string, unknown>>();
-        all.rows.forEach((r, i) => (all.ops[i] === 'd' ? state.delete(String(r['id'])) : state.set(String(r['id']), r)));
+        all.rows.forEach((r, i) =>
+          all.ops[i] === 'd' ? state.delete(String(r['id'])) : state.set(String(r['id']), r),
+        );
         return { state, tombstones: all.ops.filter((o) => o === 'd').length };
       } finally {
         await reader.close();
@@ -1026,7 +1324,12 @@ describe('files - exchanges through the real data plane', () => {
     };
     const want = expected(people);
     expect(want.size).toBe(POPULATION);
-    await waitFor(async () => JSON.stringify([...(await folded()).state]) === JSON.stringify([...want]), 60_000, 200, 'population at the CSV sink');
+    await waitFor(
+      async () => JSON.stringify([...(await folded()).state]) === JSON.stringify([...want]),
+      60_000,
+      200,
+      'population at the CSV sink',
+    );
     const files = readdirSync(csvOut);
     expect(files.length).toBeGreaterThanOrEqual(POPULATION / 25);
     for (const f of files) expect(f).toMatch(/^[A-Za-z0-9_%-]+\.[A-Za-z0-9_%-]+\.[A-Za-z0-9_%-]+\.\d{12}\.csv$/);
@@ -1038,7 +1341,12 @@ describe('files - exchanges through the real data plane', () => {
     rw.close();
     const want2 = expected(after);
     expect(want2.has('8')).toBe(false);
-    await waitFor(async () => JSON.stringify([...(await folded()).state]) === JSON.stringify([...want2]), 30_000, 200, 'the deletion at the CSV sink');
+    await waitFor(
+      async () => JSON.stringify([...(await folded()).state]) === JSON.stringify([...want2]),
+      30_000,
+      200,
+      'the deletion at the CSV sink',
+    );
     expect((await folded()).tombstones).toBe(1);
     expect(readdirSync(csvOut).filter((n) => n.startsWith('.'))).toEqual([]);
     const last = readdirSync(csvOut).sort().at(-1)!;
@@ -1050,7 +1358,12 @@ describe('files - exchanges through the real data plane', () => {
       { id: 9007199254740992n, v: 'a' },
       { id: 9007199254740993n, v: 'b' },
       { id: 9223372036854775807n, v: 'c' },
-      { id: -9223372036854775808n, v: null, d: new Decimal('12345678901234567890.123456789012345678'), o: new JsonText('{"x":[1.50,9007199254740993]}') },
+      {
+        id: -9223372036854775808n,
+        v: null,
+        d: new Decimal('12345678901234567890.123456789012345678'),
+        o: new JsonText('{"x":[1.50,9007199254740993]}'),
+      },
     ];
     const got = async (): Promise<Record<string, unknown>[]> => {
       const reader = new FileRecordSource('check', { type: 'jsonl', dir: exactOut, key: 'id' });
@@ -1060,14 +1373,26 @@ describe('files - exchanges through the real data plane', () => {
         await reader.close();
       }
     };
-    await waitFor(async () => existsSync(exactOut) && (await got()).length >= want.length, 60_000, 200, 'the exact records at the JSON-lines sink');
+    await waitFor(
+      async () => existsSync(exactOut) && (await got()).length >= want.length,
+      60_000,
+      200,
+      'the exact records at the JSON-lines sink',
+    );
     expect(await got()).toEqual(want);
   });
 
-  it('csv - a GBK CSV reaches a GB18030 CSV sink with NULL, \'\', \'NULL\' and whitespace as they were (nullString \\N at the sink)', async () => {
-    const files = async (): Promise<string[]> => (existsSync(gbkOut) ? readdirSync(gbkOut).filter((n) => !n.startsWith('.')) : []);
+  it("csv - a GBK CSV reaches a GB18030 CSV sink with NULL, '', 'NULL' and whitespace as they were (nullString \\N at the sink)", async () => {
+    const files = async (): Promise<string[]> =>
+      existsSync(gbkOut) ? readdirSync(gbkOut).filter((n) => !n.startsWith('.')) : [];
     await waitFor(async () => (await files()).length > 0, 60_000, 200, 'the GBK records at the CSV sink');
-    const reader = new FileRecordSource('check', { type: 'csv', dir: gbkOut, key: '编号', encoding: 'gb18030', nullString: '\\N' });
+    const reader = new FileRecordSource('check', {
+      type: 'csv',
+      dir: gbkOut,
+      key: '编号',
+      encoding: 'gb18030',
+      nullString: '\\N',
+    });
     try {
       await waitFor(async () => (await readAll(reader, 100)).rows.length >= 3, 30_000, 200, 'all three rows');
       expect((await readAll(reader, 100)).rows).toEqual([

@@ -43,14 +43,20 @@ function sink(cfg: Omit<MariadbSinkConfig, 'type'>, hint?: SinkSchemaHint): Mari
 }
 
 /** Reads until exhausted, passing the cursor through JSON each time as the spool stores it; fails past `maxRows` (a cursor that repeats rows). */
-async function drain(src: MariadbSource, from: Cursor, pageSize: number, maxRows = 1_000): Promise<{ rows: Record<string, unknown>[]; ops: ('u' | 'd')[]; cursor: Cursor; pages: number }> {
+async function drain(
+  src: MariadbSource,
+  from: Cursor,
+  pageSize: number,
+  maxRows = 1_000,
+): Promise<{ rows: Record<string, unknown>[]; ops: ('u' | 'd')[]; cursor: Cursor; pages: number }> {
   const rows: Record<string, unknown>[] = [];
   const ops: ('u' | 'd')[] = [];
   let cursor = from;
   for (let pages = 1; ; pages++) {
     const page = await src.read(cursor, pageSize);
     expect(page.rows.length).toBeLessThanOrEqual(pageSize);
-    if (rows.length + page.rows.length > maxRows) throw new Error(`more than ${maxRows} rows read: the cursor repeats rows (at ${JSON.stringify(cursor)})`);
+    if (rows.length + page.rows.length > maxRows)
+      throw new Error(`more than ${maxRows} rows read: the cursor repeats rows (at ${JSON.stringify(cursor)})`);
     rows.push(...page.rows);
     ops.push(...page.ops);
     cursor = JSON.parse(JSON.stringify(page.cursor)) as Cursor;
@@ -81,31 +87,131 @@ const ts = (text: string): Temporal => new Temporal('timestamp', text);
 const EDGE_DDL = `(id INT PRIMARY KEY, i64 BIGINT, u64 BIGINT UNSIGNED, d DECIMAL(38, 10), f FLOAT, g DOUBLE, s VARCHAR(100), t TEXT,
   code VARCHAR(20), idno CHAR(18), dt DATE, ts DATETIME(6), tz TIMESTAMP(6) NULL DEFAULT NULL, tm TIME(6), bl LONGBLOB, vb VARBINARY(16),
   bn BINARY(3), j JSON, b1 BIT(1), ti TINYINT(1), b12 BIT(12), st SET('x', 'y'), en ENUM('a', 'b')) DEFAULT CHARSET = utf8mb4`;
-const EDGE_COLS = ['id', 'i64', 'u64', 'd', 'f', 'g', 's', 't', 'code', 'idno', 'dt', 'ts', 'tz', 'tm', 'bl', 'vb', 'bn', 'j', 'b1', 'ti', 'b12', 'st', 'en'];
+const EDGE_COLS = [
+  'id',
+  'i64',
+  'u64',
+  'd',
+  'f',
+  'g',
+  's',
+  't',
+  'code',
+  'idno',
+  'dt',
+  'ts',
+  'tz',
+  'tm',
+  'bl',
+  'vb',
+  'bn',
+  'j',
+  'b1',
+  'ti',
+  'b12',
+  'st',
+  'en',
+];
 const EDGE_ROWS: Record<string, unknown>[] = [
   {
-    id: 1, i64: -(2n ** 63n), u64: 2n ** 64n - 1n, d: new Decimal('1234567890123456789012345678.0123456789'), f: 1.5, g: 0.1, s: '', t: null,
-    code: '000123', idno: '11010519491231002X', dt: new Temporal('date', '1900-01-01'), ts: ts('1900-01-01T00:00:00.000001'),
-    tz: new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'), tm: new Temporal('time', '23:59:59.999999'), bl: Buffer.alloc(0),
-    vb: Buffer.from([0x00, 0xff]), bn: Buffer.from('ab\0'), j: new JsonText('{"a": 12345678901234567890, "b": "张"}'), b1: true, ti: 1, b12: 2730, st: 'x,y', en: 'b',
+    id: 1,
+    i64: -(2n ** 63n),
+    u64: 2n ** 64n - 1n,
+    d: new Decimal('1234567890123456789012345678.0123456789'),
+    f: 1.5,
+    g: 0.1,
+    s: '',
+    t: null,
+    code: '000123',
+    idno: '11010519491231002X',
+    dt: new Temporal('date', '1900-01-01'),
+    ts: ts('1900-01-01T00:00:00.000001'),
+    tz: new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'),
+    tm: new Temporal('time', '23:59:59.999999'),
+    bl: Buffer.alloc(0),
+    vb: Buffer.from([0x00, 0xff]),
+    bn: Buffer.from('ab\0'),
+    j: new JsonText('{"a": 12345678901234567890, "b": "张"}'),
+    b1: true,
+    ti: 1,
+    b12: 2730,
+    st: 'x,y',
+    en: 'b',
   },
   {
-    id: 2, i64: 2n ** 63n - 1n, u64: 0, d: new Decimal('-0.0000000001'), f: -0.25, g: -1e308, s: null, t: 'NULL',
-    code: '0', idno: '440301199001010011', dt: new Temporal('date', '2024-02-29'), ts: ts('2024-03-10T02:30:00.5'),
-    tz: null, tm: '-838:59:59', bl: null,
-    vb: Buffer.alloc(0), bn: Buffer.from([0, 0, 0]), j: new JsonText('[]'), b1: false, ti: 0, b12: 0, st: '', en: 'a',
+    id: 2,
+    i64: 2n ** 63n - 1n,
+    u64: 0,
+    d: new Decimal('-0.0000000001'),
+    f: -0.25,
+    g: -1e308,
+    s: null,
+    t: 'NULL',
+    code: '0',
+    idno: '440301199001010011',
+    dt: new Temporal('date', '2024-02-29'),
+    ts: ts('2024-03-10T02:30:00.5'),
+    tz: null,
+    tm: '-838:59:59',
+    bl: null,
+    vb: Buffer.alloc(0),
+    bn: Buffer.from([0, 0, 0]),
+    j: new JsonText('[]'),
+    b1: false,
+    ti: 0,
+    b12: 0,
+    st: '',
+    en: 'a',
   },
   {
-    id: 3, i64: 2 ** 53 - 1, u64: 2n ** 53n, d: new Decimal('0.0000000000'), f: 0, g: 5e-324, s: ' ', t: '\t \n',
-    code: '0012', idno: '11010519491231002x', dt: new Temporal('date', '9999-12-31'), ts: ts('1991-04-14T02:30:00'),
-    tz: new Temporal('timestamptz', '1970-01-01T00:00:01Z'), tm: new Temporal('time', '00:00:00'), bl: Buffer.from([1, 2, 3]),
-    vb: null, bn: null, j: new JsonText('{"n": 1.50}'), b1: null, ti: 2, b12: 4095, st: 'y', en: null,
+    id: 3,
+    i64: 2 ** 53 - 1,
+    u64: 2n ** 53n,
+    d: new Decimal('0.0000000000'),
+    f: 0,
+    g: 5e-324,
+    s: ' ',
+    t: '\t \n',
+    code: '0012',
+    idno: '11010519491231002x',
+    dt: new Temporal('date', '9999-12-31'),
+    ts: ts('1991-04-14T02:30:00'),
+    tz: new Temporal('timestamptz', '1970-01-01T00:00:01Z'),
+    tm: new Temporal('time', '00:00:00'),
+    bl: Buffer.from([1, 2, 3]),
+    vb: null,
+    bn: null,
+    j: new JsonText('{"n": 1.50}'),
+    b1: null,
+    ti: 2,
+    b12: 4095,
+    st: 'y',
+    en: null,
   },
   {
-    id: 4, i64: 2n ** 53n + 1n, u64: 2n ** 63n, d: new Decimal('-9999999999999999999999999999.9999999999'), f: null, g: 9007199254740993, s: '😀𠮷', t: 'a\u0000b 😀',
-    code: '00', idno: null, dt: null, ts: ts('2024-11-03T01:30:00.999999'),
-    tz: new Temporal('timestamptz', '2038-01-19T03:14:07.999999Z'), tm: '100:00:00.5', bl: null,
-    vb: null, bn: null, j: null, b1: null, ti: -128, b12: null, st: null, en: null,
+    id: 4,
+    i64: 2n ** 53n + 1n,
+    u64: 2n ** 63n,
+    d: new Decimal('-9999999999999999999999999999.9999999999'),
+    f: null,
+    g: 9007199254740992 /* 2^53 + 1 as a double reads it */,
+    s: '😀𠮷',
+    t: 'a\u0000b 😀',
+    code: '00',
+    idno: null,
+    dt: null,
+    ts: ts('2024-11-03T01:30:00.999999'),
+    tz: new Temporal('timestamptz', '2038-01-19T03:14:07.999999Z'),
+    tm: '100:00:00.5',
+    bl: null,
+    vb: null,
+    bn: null,
+    j: null,
+    b1: null,
+    ti: -128,
+    b12: null,
+    st: null,
+    en: null,
   },
 ];
 
@@ -124,7 +230,8 @@ function edgeParams(row: Record<string, unknown>): unknown[] {
 describe('mariadb - source values', () => {
   beforeAll(async () => {
     await server.query(`CREATE TABLE edge ${EDGE_DDL}`);
-    for (const r of EDGE_ROWS) await server.query(`INSERT INTO edge VALUES (${EDGE_COLS.map(() => '?').join(', ')})`, edgeParams(r));
+    for (const r of EDGE_ROWS)
+      await server.query(`INSERT INTO edge VALUES (${EDGE_COLS.map(() => '?').join(', ')})`, edgeParams(r));
   });
 
   for (const zone of ['Asia/Shanghai', 'America/New_York']) {
@@ -143,7 +250,9 @@ describe('mariadb - source values', () => {
   it('mariadb - a zero date is refused for its row alone, with the reason and the original text', async () => {
     await server.query('CREATE TABLE zeros (id INT PRIMARY KEY, dt DATE, at DATETIME(6), seq INT NOT NULL)');
     // Only a permissive sql_mode lets them in (strict mode refuses), as old applications had.
-    await server.query("SET STATEMENT sql_mode = '' FOR INSERT INTO zeros VALUES (1, '2024-01-02', '2024-01-02 03:04:05', 1), (2, '0000-00-00', '2024-01-02 03:04:05', 2), (3, '2024-01-03', '2024-00-10 00:00:00', 3), (4, NULL, NULL, 4)");
+    await server.query(
+      "SET STATEMENT sql_mode = '' FOR INSERT INTO zeros VALUES (1, '2024-01-02', '2024-01-02 03:04:05', 1), (2, '0000-00-00', '2024-01-02 03:04:05', 2), (3, '2024-01-03', '2024-00-10 00:00:00', 3), (4, NULL, NULL, 4)",
+    );
     const page = await source({ table: 'zeros', key: 'id', cursor: 'seq' }).read(null, 10);
     expect(ids(page.rows)).toEqual([1, 2, 3, 4]);
     expect(page.errors).toEqual([
@@ -152,7 +261,12 @@ describe('mariadb - source values', () => {
       'column at: zero date "2024-00-10 00:00:00.000000" (MariaDB\'s placeholder for "no date") is not a date',
       undefined,
     ]);
-    expect(page.rows[0]).toStrictEqual({ id: 1, dt: new Temporal('date', '2024-01-02'), at: ts('2024-01-02T03:04:05'), seq: 1 });
+    expect(page.rows[0]).toStrictEqual({
+      id: 1,
+      dt: new Temporal('date', '2024-01-02'),
+      at: ts('2024-01-02T03:04:05'),
+      seq: 1,
+    });
     expect(page.rows[1]!['dt']).toBe('0000-00-00');
     expect(page.rows[3]).toStrictEqual({ id: 4, dt: null, at: null, seq: 4 });
     expect(page.cursor).toEqual({ c: '4', k: '4' });
@@ -160,7 +274,9 @@ describe('mariadb - source values', () => {
 
   it('mariadb - a zero date as the cursor is read once and paging goes on past it', async () => {
     await server.query('CREATE TABLE zero_cursor (id INT PRIMARY KEY, at DATETIME NOT NULL)');
-    await server.query("SET STATEMENT sql_mode = '' FOR INSERT INTO zero_cursor VALUES (1, '0000-00-00 00:00:00'), (2, '0000-00-00 00:00:00'), (3, '2024-01-01 00:00:00')");
+    await server.query(
+      "SET STATEMENT sql_mode = '' FOR INSERT INTO zero_cursor VALUES (1, '0000-00-00 00:00:00'), (2, '0000-00-00 00:00:00'), (3, '2024-01-01 00:00:00')",
+    );
     const all = await drain(source({ table: 'zero_cursor', key: 'id', cursor: 'at' }), null, 1);
     expect(ids(all.rows)).toEqual([1, 2, 3]);
     expect(all.cursor).toEqual({ c: '2024-01-01 00:00:00', k: '3' });
@@ -169,9 +285,13 @@ describe('mariadb - source values', () => {
 
 describe('mariadb - source paging', () => {
   it('mariadb - microsecond DATETIME cursors in tie groups round-trip through JSON: nothing skipped, nothing repeated', async () => {
-    await server.query('CREATE TABLE micro (id BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(20) NOT NULL, at DATETIME(6) NOT NULL, KEY (at, id))');
+    await server.query(
+      'CREATE TABLE micro (id BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(20) NOT NULL, at DATETIME(6) NOT NULL, KEY (at, id))',
+    );
     // 90 rows in one millisecond, cursors differing only in microseconds, groups of 3 equal; pages of 4.
-    const values = range(0, 89).map((i) => `(${i}, 'v${i}', '2024-05-01 10:00:00.123' + INTERVAL ${Math.floor(i / 3)} MICROSECOND)`);
+    const values = range(0, 89).map(
+      (i) => `(${i}, 'v${i}', '2024-05-01 10:00:00.123' + INTERVAL ${Math.floor(i / 3)} MICROSECOND)`,
+    );
     await server.query(`INSERT INTO micro VALUES ${values.join(', ')}`);
     const src = source({ table: 'micro', key: 'id', cursor: 'at' });
     expect(src.mode).toBe('incremental');
@@ -181,7 +301,9 @@ describe('mariadb - source paging', () => {
     expect(all.cursor).toEqual({ c: '2024-05-01 10:00:00.123029', k: '89' });
     expect(all.rows[89]).toStrictEqual({ id: 89, v: 'v89', at: ts('2024-05-01T10:00:00.123029') });
 
-    await server.query("INSERT INTO micro VALUES (1000, 'later', '2024-05-01 10:00:00.123030'), (999, 'tie', '2024-05-01 10:00:00.123029')");
+    await server.query(
+      "INSERT INTO micro VALUES (1000, 'later', '2024-05-01 10:00:00.123030'), (999, 'tie', '2024-05-01 10:00:00.123029')",
+    );
     await server.query("UPDATE micro SET v = 'moved', at = '2024-05-01 10:00:00.123031' WHERE id = 5");
     const more = await drain(src, all.cursor, 4);
     expect(ids(more.rows)).toEqual([999, 1000, 5]);
@@ -190,8 +312,13 @@ describe('mariadb - source paging', () => {
   });
 
   it('mariadb - BIGINT UNSIGNED cursors above 2^63 and TIMESTAMP cursors page exactly', async () => {
-    await server.query('CREATE TABLE seqs (code VARCHAR(10) PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, at TIMESTAMP(6) NOT NULL)');
-    const rows = range(0, 29).map((i) => `('c${String(i).padStart(3, '0')}', ${2n ** 63n + BigInt(Math.floor(i / 4))}, '2024-05-01 10:00:00.000001' + INTERVAL ${Math.floor(i / 4)} MICROSECOND)`);
+    await server.query(
+      'CREATE TABLE seqs (code VARCHAR(10) PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, at TIMESTAMP(6) NOT NULL)',
+    );
+    const rows = range(0, 29).map(
+      (i) =>
+        `('c${String(i).padStart(3, '0')}', ${2n ** 63n + BigInt(Math.floor(i / 4))}, '2024-05-01 10:00:00.000001' + INTERVAL ${Math.floor(i / 4)} MICROSECOND)`,
+    );
     await server.query(`INSERT INTO seqs VALUES ${rows.join(', ')}`);
     const bySeq = await drain(source({ table: 'seqs', key: 'code', cursor: 'seq' }), null, 3);
     expect(bySeq.rows.map((r) => r['code'])).toEqual(range(0, 29).map((i) => `c${String(i).padStart(3, '0')}`));
@@ -201,8 +328,12 @@ describe('mariadb - source paging', () => {
     expect(byAt.rows).toHaveLength(30);
     expect(byAt.rows[29]!['at']).toStrictEqual(new Temporal('timestamptz', '2024-05-01T10:00:00.000008Z'));
     expect(byAt.cursor).toEqual({ c: '2024-05-01 10:00:00.000008', k: 'c029' });
-    await server.query(`INSERT INTO seqs VALUES ('b000', ${2n ** 63n + 7n}, '2024-05-01 10:00:00.000008'), ('d000', ${2n ** 63n + 7n}, '2024-05-01 10:00:00.000008')`);
-    expect((await drain(source({ table: 'seqs', key: 'code', cursor: 'seq' }), bySeq.cursor, 3)).rows.map((r) => r['code'])).toEqual(['d000']);
+    await server.query(
+      `INSERT INTO seqs VALUES ('b000', ${2n ** 63n + 7n}, '2024-05-01 10:00:00.000008'), ('d000', ${2n ** 63n + 7n}, '2024-05-01 10:00:00.000008')`,
+    );
+    expect(
+      (await drain(source({ table: 'seqs', key: 'code', cursor: 'seq' }), bySeq.cursor, 3)).rows.map((r) => r['code']),
+    ).toEqual(['d000']);
   });
 
   it('mariadb - Chinese and awkward identifiers: incremental with tombstones, full by key order, lookups by query keys', async () => {
@@ -212,21 +343,42 @@ describe('mariadb - source paging', () => {
       ('11010519491231002X', '张三', 1, 'from', 'a\`b', '2024-05-01 08:00:00.000001', 0),
       ('000000000000000001', '李四', 2, NULL, '', '2024-05-01 08:00:00.000001', 1),
       ('440301199001010011', '王五', 3, 'where', NULL, '2024-05-01 08:00:00.000002', 0)`);
-    const cfg = { table: '人口信息', key: '身份证号', cursor: '更新时间', deleted: '已删除', queryKeys: ['身份证号', '姓名'] };
+    const cfg = {
+      table: '人口信息',
+      key: '身份证号',
+      cursor: '更新时间',
+      deleted: '已删除',
+      queryKeys: ['身份证号', '姓名'],
+    };
     const src = source(cfg);
     const page = await src.read(null, 10);
-    expect(page.rows.map((r) => r['身份证号'])).toEqual(['000000000000000001', '11010519491231002X', '440301199001010011']);
+    expect(page.rows.map((r) => r['身份证号'])).toEqual([
+      '000000000000000001',
+      '11010519491231002X',
+      '440301199001010011',
+    ]);
     expect(page.ops).toEqual(['d', 'u', 'u']);
-    expect(page.rows[1]).toStrictEqual({ 身份证号: '11010519491231002X', 姓名: '张三', '1st col': 1, select: 'from', 'back`tick': 'a`b', 更新时间: ts('2024-05-01T08:00:00.000001') });
+    expect(page.rows[1]).toStrictEqual({
+      身份证号: '11010519491231002X',
+      姓名: '张三',
+      '1st col': 1,
+      select: 'from',
+      'back`tick': 'a`b',
+      更新时间: ts('2024-05-01T08:00:00.000001'),
+    });
     expect(page.cursor).toEqual({ c: '2024-05-01 08:00:00.000002', k: '440301199001010011' });
 
     expect(await src.lookup({ 身份证号: '11010519491231002X' })).toMatchObject({ 姓名: '张三', 'back`tick': 'a`b' });
     expect(await src.lookup({ 姓名: '王五' })).toMatchObject({ 身份证号: '440301199001010011' });
     expect(await src.lookup({ 身份证号: '000000000000000001' })).toBeUndefined(); // a tombstone
     expect(await src.lookup({ 姓名: '无此人' })).toBeUndefined();
-    await expect(src.lookup({ select: 'from' })).rejects.toThrow(/binding src: cannot look up by "select" \(query keys: 身份证号, 姓名\)/);
+    await expect(src.lookup({ select: 'from' })).rejects.toThrow(
+      /binding src: cannot look up by "select" \(query keys: 身份证号, 姓名\)/,
+    );
 
-    await server.query("UPDATE `人口信息` SET `已删除` = 1, `更新时间` = '2024-05-01 08:00:00.000003' WHERE `姓名` = '王五'");
+    await server.query(
+      "UPDATE `人口信息` SET `已删除` = 1, `更新时间` = '2024-05-01 08:00:00.000003' WHERE `姓名` = '王五'",
+    );
     const next = await src.read(page.cursor, 10);
     expect(next.rows.map((r) => r['姓名'])).toEqual(['王五']);
     expect(next.ops).toEqual(['d']);
@@ -234,7 +386,11 @@ describe('mariadb - source paging', () => {
     const full = source({ table: '人口信息', key: '身份证号' });
     expect(full.mode).toBe('full');
     const pass = await drain(full, null, 2);
-    expect(pass.rows.map((r) => r['身份证号'])).toEqual(['000000000000000001', '11010519491231002X', '440301199001010011']);
+    expect(pass.rows.map((r) => r['身份证号'])).toEqual([
+      '000000000000000001',
+      '11010519491231002X',
+      '440301199001010011',
+    ]);
     expect(pass.rows[0]!['已删除']).toBe(1); // no deleted column configured: a plain value
   });
 
@@ -252,36 +408,75 @@ describe('mariadb - source paging', () => {
   });
 
   it('mariadb - bindings of type mariadb and mysql open the connector, by url or by fields', async () => {
-    await server.query("CREATE TABLE opened (id INT PRIMARY KEY, v VARCHAR(5))");
+    await server.query('CREATE TABLE opened (id INT PRIMARY KEY, v VARCHAR(5))');
     await server.query("INSERT INTO opened VALUES (1, 'a'), (2, '')");
-    const byUrl = openSource('by-url', { type: 'mysql', url: `mysql://root@127.0.0.1:${server.port}/${server.database}`, table: 'opened', key: 'id' });
+    const byUrl = openSource('by-url', {
+      type: 'mysql',
+      url: `mysql://root@127.0.0.1:${server.port}/${server.database}`,
+      table: 'opened',
+      key: 'id',
+    });
     opened.push(byUrl);
-    expect((await byUrl.read(null, 10)).rows).toStrictEqual([{ id: 1, v: 'a' }, { id: 2, v: '' }]);
-    const sinkByFields = openSink('by-fields', { type: 'mariadb', ...server.connection, table: 'opened', key: 'id' }, { columns: [], keyColumns: [] });
+    expect((await byUrl.read(null, 10)).rows).toStrictEqual([
+      { id: 1, v: 'a' },
+      { id: 2, v: '' },
+    ]);
+    const sinkByFields = openSink(
+      'by-fields',
+      { type: 'mariadb', ...server.connection, table: 'opened', key: 'id' },
+      { columns: [], keyColumns: [] },
+    );
     opened.push(sinkByFields);
     expect(await sinkByFields.apply('o/t/1', 1, batch('o-1', ['id', 'v'], [[3, null]]))).toBe('applied');
-    expect(await server.query('SELECT id, v FROM opened ORDER BY id')).toEqual([{ id: 1, v: 'a' }, { id: 2, v: '' }, { id: 3, v: null }]);
-    expect(() => openSource('bad-url', { type: 'mariadb', url: `postgres://root@127.0.0.1/x`, table: 'opened', key: 'id' })).toThrow(
-      'binding bad-url: url must start with mariadb:// or mysql://, not postgres://',
-    );
+    expect(await server.query('SELECT id, v FROM opened ORDER BY id')).toEqual([
+      { id: 1, v: 'a' },
+      { id: 2, v: '' },
+      { id: 3, v: null },
+    ]);
+    expect(() =>
+      openSource('bad-url', { type: 'mariadb', url: `postgres://root@127.0.0.1/x`, table: 'opened', key: 'id' }),
+    ).toThrow('binding bad-url: url must start with mariadb:// or mysql://, not postgres://');
   });
 
   it('mariadb - bad config and an unreachable server are reported with the binding named', async () => {
-    expect(() => new MariadbSource('src', { type: 'mariadb', ...server.connection, table: 'people', key: ['a', 'b'] })).toThrow(/exactly one key column/);
-    expect(() => new MariadbSource('src', { type: 'mariadb', host: '127.0.0.1', table: 't', key: 'id' })).toThrow(/binding src: mariadb needs database/);
-    await expect(source({ table: 'no_such_table', key: 'id' }).read(null, 10)).rejects.toThrow(/binding src: table xchg_test\.no_such_table does not exist/);
+    expect(
+      () => new MariadbSource('src', { type: 'mariadb', ...server.connection, table: 'people', key: ['a', 'b'] }),
+    ).toThrow(/exactly one key column/);
+    expect(() => new MariadbSource('src', { type: 'mariadb', host: '127.0.0.1', table: 't', key: 'id' })).toThrow(
+      /binding src: mariadb needs database/,
+    );
+    await expect(source({ table: 'no_such_table', key: 'id' }).read(null, 10)).rejects.toThrow(
+      /binding src: table xchg_test\.no_such_table does not exist/,
+    );
     await server.query('CREATE TABLE cfgcheck (id INT PRIMARY KEY, f DOUBLE, e ENUM("x"))');
-    await expect(source({ table: 'cfgcheck', key: 'id', cursor: 'nope' }).read(null, 10)).rejects.toThrow(/binding src: table xchg_test\.cfgcheck has no cursor column nope/);
-    await expect(source({ table: 'cfgcheck', key: 'id', cursor: 'f' }).read(null, 10)).rejects.toThrow(/column f \(double\) cannot be the cursor/);
-    await expect(source({ table: 'cfgcheck', key: 'e' }).read(null, 10)).rejects.toThrow(/column e \(enum\('x'\)\) cannot be the key/);
+    await expect(source({ table: 'cfgcheck', key: 'id', cursor: 'nope' }).read(null, 10)).rejects.toThrow(
+      /binding src: table xchg_test\.cfgcheck has no cursor column nope/,
+    );
+    await expect(source({ table: 'cfgcheck', key: 'id', cursor: 'f' }).read(null, 10)).rejects.toThrow(
+      /column f \(double\) cannot be the cursor/,
+    );
+    await expect(source({ table: 'cfgcheck', key: 'e' }).read(null, 10)).rejects.toThrow(
+      /column e \(enum\('x'\)\) cannot be the key/,
+    );
     const port = await freePort();
-    const down = new MariadbSource('src', { type: 'mariadb', host: '127.0.0.1', port, user: 'root', password: 'secret', database: 'x', table: 't', key: 'id' });
+    const down = new MariadbSource('src', {
+      type: 'mariadb',
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      password: 'secret',
+      database: 'x',
+      table: 't',
+      key: 'id',
+    });
     opened.push(down);
     const err = await down.read(null, 10).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(err?.message).toMatch(new RegExp(`^binding src: cannot connect to mariadb at 127\\.0\\.0\\.1:${port}: .*(ECONNREFUSED|refused)`, 's'));
+    expect(err?.message).toMatch(
+      new RegExp(`^binding src: cannot connect to mariadb at 127\\.0\\.0\\.1:${port}: .*(ECONNREFUSED|refused)`, 's'),
+    );
     expect(err?.message).not.toContain('secret');
   });
 });
@@ -337,33 +532,88 @@ describe('mariadb - sink', () => {
     expect(cols[0]!.COLLATION_NAME).toBe('utf8mb4_nopad_bin');
 
     const rows: unknown[][] = [
-      ['11010519491231002X', '张三😀', -(2n ** 63n), 0.1, new Decimal('12345678901234567890123456789012345.123456789012345678901234567891'), true,
-        new Temporal('date', '1900-01-01'), ts('1900-01-01T00:00:00.000001'), new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'), new Temporal('time', '23:59:59.999999'),
-        Buffer.from([0, 1, 2, 255]), new JsonText('{"big": 12345678901234567890}'), ''],
-      ['11010519491231002x', '', 2n ** 63n - 1n, -0.5, new Decimal('-0.000000000000000000000000000001'), false,
-        new Temporal('date', '2024-02-29'), ts('2024-03-10T02:30:00'), new Temporal('timestamptz', '1970-01-01T00:00:01Z'), new Temporal('time', '00:00:00'),
-        Buffer.alloc(0), new JsonText('[]'), 'NULL'],
+      [
+        '11010519491231002X',
+        '张三😀',
+        -(2n ** 63n),
+        0.1,
+        new Decimal('12345678901234567890123456789012345.123456789012345678901234567891'),
+        true,
+        new Temporal('date', '1900-01-01'),
+        ts('1900-01-01T00:00:00.000001'),
+        new Temporal('timestamptz', '2024-05-01T10:00:00.123456Z'),
+        new Temporal('time', '23:59:59.999999'),
+        Buffer.from([0, 1, 2, 255]),
+        new JsonText('{"big": 12345678901234567890}'),
+        '',
+      ],
+      [
+        '11010519491231002x',
+        '',
+        2n ** 63n - 1n,
+        -0.5,
+        new Decimal('-0.000000000000000000000000000001'),
+        false,
+        new Temporal('date', '2024-02-29'),
+        ts('2024-03-10T02:30:00'),
+        new Temporal('timestamptz', '1970-01-01T00:00:01Z'),
+        new Temporal('time', '00:00:00'),
+        Buffer.alloc(0),
+        new JsonText('[]'),
+        'NULL',
+      ],
       ['000123', null, 2 ** 53 - 1, null, null, null, null, null, null, null, null, null, null],
-      ['000123 ', ' ', 9007199254740993n, 1e300, new Decimal('0'), null, null, ts('1991-04-14T02:30:00.5'), null, null, null, null, '\t'],
+      [
+        '000123 ',
+        ' ',
+        9007199254740993n,
+        1e300,
+        new Decimal('0'),
+        null,
+        null,
+        ts('1991-04-14T02:30:00.5'),
+        null,
+        null,
+        null,
+        null,
+        '\t',
+      ],
     ];
     const refused: RefusedRecord[] = [];
-    expect(await s.apply('n/t/1', 1, batch('b1', PEOPLE_COLS, rows), { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(await s.apply('n/t/1', 1, batch('b1', PEOPLE_COLS, rows), { onRefused: (r) => refused.push(...r) })).toBe(
+      'applied',
+    );
     expect(refused).toEqual([]);
     // Read back through the source: the same values, bar what MariaDB has no exact twin for (a decimal
     // comes back at scale 30, a boolean as BOOLEAN's TINYINT 1/0).
     const back = await drain(source({ table: '人员 表', key: '身份证号' }), null, 10);
-    expect(back.rows.map((r) => r['身份证号'])).toEqual(['000123', '000123 ', '11010519491231002X', '11010519491231002x']);
+    expect(back.rows.map((r) => r['身份证号'])).toEqual([
+      '000123',
+      '000123 ',
+      '11010519491231002X',
+      '11010519491231002x',
+    ]);
     const byKey = new Map(back.rows.map((r) => [r['身份证号'], r]));
-    const want = (row: unknown[]): Record<string, unknown> => Object.fromEntries(PEOPLE_COLS.map((c, i) => [c, row[i]]));
+    const want = (row: unknown[]): Record<string, unknown> =>
+      Object.fromEntries(PEOPLE_COLS.map((c, i) => [c, row[i]]));
     expect(byKey.get('11010519491231002X')).toStrictEqual({ ...want(rows[0]!), ok: 1 });
     expect(byKey.get('11010519491231002x')).toStrictEqual({ ...want(rows[1]!), ok: 0 });
     expect(byKey.get('000123')).toStrictEqual(want(rows[2]!));
-    expect(byKey.get('000123 ')).toStrictEqual({ ...want(rows[3]!), amount: new Decimal('0.000000000000000000000000000000') });
+    expect(byKey.get('000123 ')).toStrictEqual({
+      ...want(rows[3]!),
+      amount: new Decimal('0.000000000000000000000000000000'),
+    });
     // The instant was written in UTC: MariaDB's own UNIX_TIMESTAMP agrees.
-    expect(await server.query("SELECT CAST(UNIX_TIMESTAMP(instant) AS CHAR) AS u FROM `人员 表` WHERE `身份证号` = '11010519491231002X'")).toEqual([{ u: '1714557600.123456' }]);
+    expect(
+      await server.query(
+        "SELECT CAST(UNIX_TIMESTAMP(instant) AS CHAR) AS u FROM `人员 表` WHERE `身份证号` = '11010519491231002X'",
+      ),
+    ).toEqual([{ u: '1714557600.123456' }]);
 
     const bare = sink({ table: 'never_described', key: 'id' });
-    await expect(bare.lastSequence('s')).rejects.toThrow(/binding dst: table xchg_test\.never_described does not exist and the task names no fields/);
+    await expect(bare.lastSequence('s')).rejects.toThrow(
+      /binding dst: table xchg_test\.never_described does not exist and the task names no fields/,
+    );
   });
 
   it('mariadb - values into an existing table keep their exact text: int64 edges, unsigned max, DECIMAL(38,10), times to the microsecond', async () => {
@@ -380,8 +630,24 @@ describe('mariadb - sink', () => {
     const s = sink({ table: 'upserts', key: 'id' });
     const cols = ['id', 'name', 'score'];
     const row = (id: number, name: string): unknown[] => [id, name, id / 2];
-    expect(await s.apply('a/t/1', 1, batch('b-1', cols, [row(1, 'one'), row(2, 'two'), row(3, 'three'), row(4, 'four')]))).toBe('applied');
-    const b2 = batch('b-2', cols, [row(1, 'ONE'), row(2, ''), row(5, 'five'), row(4, 'four?'), row(4, 'FOUR'), row(3, ''), row(3, 'THREE'), row(6, 'gone')], ['u', 'd', 'u', 'u', 'u', 'd', 'u', 'd']);
+    expect(
+      await s.apply('a/t/1', 1, batch('b-1', cols, [row(1, 'one'), row(2, 'two'), row(3, 'three'), row(4, 'four')])),
+    ).toBe('applied');
+    const b2 = batch(
+      'b-2',
+      cols,
+      [
+        row(1, 'ONE'),
+        row(2, ''),
+        row(5, 'five'),
+        row(4, 'four?'),
+        row(4, 'FOUR'),
+        row(3, ''),
+        row(3, 'THREE'),
+        row(6, 'gone'),
+      ],
+      ['u', 'd', 'u', 'u', 'u', 'd', 'u', 'd'],
+    );
     expect(await s.apply('a/t/1', 2, b2)).toBe('applied');
     expect(await server.query('SELECT id, name, score FROM upserts ORDER BY id')).toEqual([
       { id: 1n, name: 'ONE', score: 0.5 },
@@ -389,14 +655,27 @@ describe('mariadb - sink', () => {
       { id: 4n, name: 'FOUR', score: 2 },
       { id: 5n, name: 'five', score: 2.5 },
     ]);
-    expect(await server.query('SELECT stream, last_seq, last_batch FROM _xchg_ledger WHERE stream = ?', ['a/t/1'])).toEqual([{ stream: 'a/t/1', last_seq: 2n, last_batch: 'b-2' }]);
+    expect(
+      await server.query('SELECT stream, last_seq, last_batch FROM _xchg_ledger WHERE stream = ?', ['a/t/1']),
+    ).toEqual([{ stream: 'a/t/1', last_seq: 2n, last_batch: 'b-2' }]);
     // An empty batch (all quarantined upstream) still moves the stream on.
     expect(await s.apply('a/t/1', 3, batch('b-3', cols, []))).toBe('applied');
     expect(await s.lastSequence('a/t/1')).toBe(3);
     // 2,500 tombstones in one batch (several DELETE statements) after as many upserts.
     const many = range(100, 2_599).map((i) => row(i, `n${i}`));
     expect(await s.apply('a/t/1', 4, batch('b-4', cols, many))).toBe('applied');
-    expect(await s.apply('a/t/1', 5, batch('b-5', ['id'], many.map((r) => [r[0]]), many.map(() => 'd')))).toBe('applied');
+    expect(
+      await s.apply(
+        'a/t/1',
+        5,
+        batch(
+          'b-5',
+          ['id'],
+          many.map((r) => [r[0]]),
+          many.map(() => 'd'),
+        ),
+      ),
+    ).toBe('applied');
     expect(await server.query('SELECT COUNT(*) AS n FROM upserts')).toEqual([{ n: 4n }]);
   });
 
@@ -406,7 +685,16 @@ describe('mariadb - sink', () => {
     const cols = ['id', 'name'];
     expect(await s.apply('d/t/1', 1, batch('b-1', cols, [[1, 'first']]))).toBe('applied');
     const ledgerBefore = await server.query('SELECT * FROM _xchg_ledger ORDER BY stream');
-    expect(await s.apply('d/t/1', 1, batch('b-1-again', cols, [[1, 'changed'], [2, 'new']]))).toBe('duplicate');
+    expect(
+      await s.apply(
+        'd/t/1',
+        1,
+        batch('b-1-again', cols, [
+          [1, 'changed'],
+          [2, 'new'],
+        ]),
+      ),
+    ).toBe('duplicate');
     expect(await s.apply('d/t/1', 0, batch('b-0', cols, [[3, 'zero']]))).toBe('duplicate');
     expect(await s.apply('d/t/1', 3, batch('b-3', cols, [[4, 'gap']]))).toBe('gap');
     expect(await s.apply('other/t/1', 2, batch('o-2', cols, [[9, 'other']]))).toBe('gap');
@@ -418,7 +706,10 @@ describe('mariadb - sink', () => {
     const b = sink({ table: 'strict_t', key: 'id' });
     for (let seq = 1; seq <= 10; seq++) {
       const rows = [[100 + seq, `row ${seq}`]];
-      const outcomes = await Promise.all([a.apply('r/t/1', seq, batch(`r-${seq}`, cols, rows)), b.apply('r/t/1', seq, batch(`r-${seq}`, cols, rows))]);
+      const outcomes = await Promise.all([
+        a.apply('r/t/1', seq, batch(`r-${seq}`, cols, rows)),
+        b.apply('r/t/1', seq, batch(`r-${seq}`, cols, rows)),
+      ]);
       expect(outcomes.sort()).toEqual(['applied', 'duplicate']);
     }
     expect(await server.query('SELECT COUNT(*) AS n FROM strict_t WHERE id > 100')).toEqual([{ n: 10n }]);
@@ -426,38 +717,94 @@ describe('mariadb - sink', () => {
   });
 
   it('mariadb - records the table refuses or would round are refused alone with the reason; the rest commits with the ledger', async () => {
-    await server.query('CREATE TABLE picky (id INT PRIMARY KEY, name VARCHAR(5) NOT NULL, amount DECIMAL(10, 2), at DATETIME(3), n TINYINT, s3 VARCHAR(10) CHARACTER SET utf8mb3)');
+    await server.query(
+      'CREATE TABLE picky (id INT PRIMARY KEY, name VARCHAR(5) NOT NULL, amount DECIMAL(10, 2), at DATETIME(3), n TINYINT, s3 VARCHAR(10) CHARACTER SET utf8mb3)',
+    );
     const s = sink({ table: 'picky', key: 'id' });
     const cols = ['id', 'name', 'amount', 'at', 'n', 's3'];
     const good = (id: number): unknown[] => [id, `r${id}`, new Decimal('1.50'), ts('2024-01-01T00:00:00.123'), 1, '中'];
-    const rows = [good(1), [2, null, null, null, null, null], good(3), [4, 'toolong', null, null, null, null], [5, 'x', new Decimal('1.005'), null, null, null], [6, 'x', null, ts('2024-01-01T00:00:00.1234'), null, null],
-      [7, 'x', null, null, 300, null], [8, 'x', null, null, null, '😀'], good(9)];
+    const rows = [
+      good(1),
+      [2, null, null, null, null, null],
+      good(3),
+      [4, 'toolong', null, null, null, null],
+      [5, 'x', new Decimal('1.005'), null, null, null],
+      [6, 'x', null, ts('2024-01-01T00:00:00.1234'), null, null],
+      [7, 'x', null, null, 300, null],
+      [8, 'x', null, null, null, '😀'],
+      good(9),
+    ];
     const refused: RefusedRecord[] = [];
-    expect(await s.apply('p/t/1', 1, batch('p-1', cols, rows), { onRefused: (r) => refused.push(...r) })).toBe('applied');
-    expect(await server.query('SELECT id, name, CAST(amount AS CHAR) AS amount, at, n, s3 FROM picky ORDER BY id')).toEqual(
+    expect(await s.apply('p/t/1', 1, batch('p-1', cols, rows), { onRefused: (r) => refused.push(...r) })).toBe(
+      'applied',
+    );
+    expect(
+      await server.query('SELECT id, name, CAST(amount AS CHAR) AS amount, at, n, s3 FROM picky ORDER BY id'),
+    ).toEqual(
       [1, 3, 9].map((id) => ({ id, name: `r${id}`, amount: '1.50', at: '2024-01-01 00:00:00.123', n: 1, s3: '中' })),
     );
     expect(refused.map((r) => r.index)).toEqual([1, 3, 4, 5, 6, 7]);
     const reasons = refused.map((r) => r.reason);
     expect(reasons[0]).toMatch(/Column 'name' cannot be null/);
     expect(reasons[1]).toBe("Data too long for column 'name' at row 1 (ER_DATA_TOO_LONG 1406)");
-    expect(reasons[2]).toMatch(/binding dst: column amount \(decimal\(10,2\)\): decimal 1\.005 has more than 2 fractional digits: the column would round it/);
-    expect(reasons[3]).toMatch(/column at \(datetime\(3\)\): timestamp 2024-01-01T00:00:00\.1234 is finer than the column's 3 fractional digits/);
+    expect(reasons[2]).toMatch(
+      /binding dst: column amount \(decimal\(10,2\)\): decimal 1\.005 has more than 2 fractional digits: the column would round it/,
+    );
+    expect(reasons[3]).toMatch(
+      /column at \(datetime\(3\)\): timestamp 2024-01-01T00:00:00\.1234 is finer than the column's 3 fractional digits/,
+    );
     expect(reasons[4]).toMatch(/Out of range value for column 'n'/);
     expect(reasons[5]).toMatch(/Incorrect string value/);
     expect(await s.lastSequence('p/t/1')).toBe(1);
 
     // A column the table lacks refuses every record of the batch, naming it; the stream still moves on.
     refused.length = 0;
-    expect(await s.apply('p/t/1', 2, batch('p-2', ['id', 'nope'], [[10, 'a'], [11, 'b']]), { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(
+      await s.apply(
+        'p/t/1',
+        2,
+        batch(
+          'p-2',
+          ['id', 'nope'],
+          [
+            [10, 'a'],
+            [11, 'b'],
+          ],
+        ),
+        { onRefused: (r) => refused.push(...r) },
+      ),
+    ).toBe('applied');
     expect(refused).toEqual([0, 1].map((index) => ({ index, reason: 'table xchg_test.picky has no column "nope"' })));
   });
 
   it('mariadb - empty and 16 MiB binary values are written and read back byte for byte', async () => {
-    const s = sink({ table: 'blobs', key: 'id' }, { columns: [{ name: 'id', type: 'integer' }, { name: 'data', type: 'binary' }], keyColumns: ['id'] });
+    const s = sink(
+      { table: 'blobs', key: 'id' },
+      {
+        columns: [
+          { name: 'id', type: 'integer' },
+          { name: 'data', type: 'binary' },
+        ],
+        keyColumns: ['id'],
+      },
+    );
     const big = Buffer.alloc(16 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
-    expect(await s.apply('bl/t/1', 1, batch('bl-1', ['id', 'data'], [[1, Buffer.alloc(0)], [2, big], [3, null]]))).toBe('applied');
+    expect(
+      await s.apply(
+        'bl/t/1',
+        1,
+        batch(
+          'bl-1',
+          ['id', 'data'],
+          [
+            [1, Buffer.alloc(0)],
+            [2, big],
+            [3, null],
+          ],
+        ),
+      ),
+    ).toBe('applied');
     const back = await drain(source({ table: 'blobs', key: 'id' }), null, 2);
     expect(back.rows.map((r) => r['id'])).toEqual([1, 2, 3]);
     expect(back.rows[0]!['data']).toStrictEqual(Buffer.alloc(0));
@@ -468,9 +815,24 @@ describe('mariadb - sink', () => {
 
   it('mariadb - a sink refuses a table without transactions, and one that cannot reach its server says where', async () => {
     await server.query('CREATE TABLE myisam_t (id INT PRIMARY KEY) ENGINE = MyISAM');
-    await expect(sink({ table: 'myisam_t', key: 'id' }).lastSequence('s')).rejects.toThrow(/binding dst: table xchg_test\.myisam_t uses the MyISAM engine, which has no transactions/);
+    await expect(sink({ table: 'myisam_t', key: 'id' }).lastSequence('s')).rejects.toThrow(
+      /binding dst: table xchg_test\.myisam_t uses the MyISAM engine, which has no transactions/,
+    );
     const port = await freePort();
-    const down = new MariadbSink('dst', { type: 'mysql', host: '127.0.0.1', port, user: 'root', password: 'pw-secret', database: 'x', table: 't', key: 'id' }, PEOPLE_HINT);
+    const down = new MariadbSink(
+      'dst',
+      {
+        type: 'mysql',
+        host: '127.0.0.1',
+        port,
+        user: 'root',
+        password: 'pw-secret',
+        database: 'x',
+        table: 't',
+        key: 'id',
+      },
+      PEOPLE_HINT,
+    );
     opened.push(down);
     const err = await down.lastSequence('s').then(
       () => undefined,
@@ -478,19 +840,43 @@ describe('mariadb - sink', () => {
     );
     expect(err?.message).toMatch(new RegExp(`^binding dst: cannot connect to mariadb at 127\\.0\\.0\\.1:${port}: `));
     expect(err?.message).not.toContain('pw-secret');
-    expect(() => new MariadbSink('dst', { type: 'mariadb', ...server.connection, table: 'ok', key: 'a\u0000' })).toThrow(/contains NUL/);
+    expect(
+      () => new MariadbSink('dst', { type: 'mariadb', ...server.connection, table: 'ok', key: 'a\u0000' }),
+    ).toThrow(/contains NUL/);
   });
 
   it('mariadb - scan pages a sink in key order for reconciliation, composite keys included', async () => {
-    await server.query('CREATE TABLE scanned (region CHAR(6), id BIGINT UNSIGNED, v DECIMAL(5, 1), PRIMARY KEY (region, id)) COLLATE utf8mb4_nopad_bin');
-    await server.query(`INSERT INTO scanned VALUES ('360100', 18446744073709551615, 1.5), ('360100', 2, NULL), ('000001', 7, 0.0), ('360200', 1, -2.0)`);
+    await server.query(
+      'CREATE TABLE scanned (region CHAR(6), id BIGINT UNSIGNED, v DECIMAL(5, 1), PRIMARY KEY (region, id)) COLLATE utf8mb4_nopad_bin',
+    );
+    await server.query(
+      `INSERT INTO scanned VALUES ('360100', 18446744073709551615, 1.5), ('360100', 2, NULL), ('000001', 7, 0.0), ('360200', 1, -2.0)`,
+    );
     const s = sink({ table: 'scanned', key: ['region', 'id'] });
     const p1 = await s.scan(null, 2);
-    expect(p1).toStrictEqual({ columns: ['region', 'id', 'v'], keyColumns: ['region', 'id'], rows: [['000001', 7, new Decimal('0.0')], ['360100', 2, null]], lastKey: ['360100', '2'], exhausted: false });
+    expect(p1).toStrictEqual({
+      columns: ['region', 'id', 'v'],
+      keyColumns: ['region', 'id'],
+      rows: [
+        ['000001', 7, new Decimal('0.0')],
+        ['360100', 2, null],
+      ],
+      lastKey: ['360100', '2'],
+      exhausted: false,
+    });
     const p2 = await s.scan(JSON.parse(JSON.stringify(p1.lastKey)) as unknown[], 2);
-    expect(p2.rows).toStrictEqual([['360100', 2n ** 64n - 1n, new Decimal('1.5')], ['360200', 1, new Decimal('-2.0')]]);
+    expect(p2.rows).toStrictEqual([
+      ['360100', 2n ** 64n - 1n, new Decimal('1.5')],
+      ['360200', 1, new Decimal('-2.0')],
+    ]);
     const p3 = await s.scan(p2.lastKey, 2);
-    expect(p3).toStrictEqual({ columns: ['region', 'id', 'v'], keyColumns: ['region', 'id'], rows: [], lastKey: null, exhausted: true });
+    expect(p3).toStrictEqual({
+      columns: ['region', 'id', 'v'],
+      keyColumns: ['region', 'id'],
+      rows: [],
+      lastKey: null,
+      exhausted: true,
+    });
   });
 });
 
@@ -529,7 +915,14 @@ const EXCHANGE_FIELDS = [
 
 /** Each column as MariaDB prints it (HEX for binary, BIT as its number), NULL as null. */
 const TEXT_PROJECTION = [...EDGE_COLS, 'updated_at']
-  .map((c) => (['bl', 'vb', 'bn'].includes(c) ? `HEX(\`${c}\`)` : ['b1', 'b12'].includes(c) ? `CAST(\`${c}\` + 0 AS CHAR)` : `CAST(\`${c}\` AS CHAR)`) + ` AS \`${c}\``)
+  .map(
+    (c) =>
+      (['bl', 'vb', 'bn'].includes(c)
+        ? `HEX(\`${c}\`)`
+        : ['b1', 'b12'].includes(c)
+          ? `CAST(\`${c}\` + 0 AS CHAR)`
+          : `CAST(\`${c}\` AS CHAR)`) + ` AS \`${c}\``,
+  )
   .join(', ');
 
 describe('mariadb - end to end through the data plane', () => {
@@ -542,11 +935,19 @@ describe('mariadb - end to end through the data plane', () => {
   beforeAll(async () => {
     await server.query('CREATE DATABASE gat CHARACTER SET utf8mb4');
     await server.query('CREATE DATABASE mzj CHARACTER SET utf8mb4');
-    const ddl = EDGE_DDL.replace(') DEFAULT CHARSET', ', updated_at DATETIME(6) NOT NULL, deleted TINYINT NOT NULL DEFAULT 0, KEY (updated_at, id)) DEFAULT CHARSET');
+    const ddl = EDGE_DDL.replace(
+      ') DEFAULT CHARSET',
+      ', updated_at DATETIME(6) NOT NULL, deleted TINYINT NOT NULL DEFAULT 0, KEY (updated_at, id)) DEFAULT CHARSET',
+    );
     await server.query(`CREATE TABLE gat.citizen ${ddl}`);
-    await server.query(`CREATE TABLE mzj.citizen ${EDGE_DDL.replace(') DEFAULT CHARSET', ', updated_at DATETIME(6) NOT NULL) DEFAULT CHARSET')}`);
+    await server.query(
+      `CREATE TABLE mzj.citizen ${EDGE_DDL.replace(') DEFAULT CHARSET', ', updated_at DATETIME(6) NOT NULL) DEFAULT CHARSET')}`,
+    );
     for (const [i, r] of EDGE_ROWS.entries())
-      await server.query(`INSERT INTO gat.citizen VALUES (${EDGE_COLS.map(() => '?').join(', ')}, '2024-05-01 08:00:00.000001' + INTERVAL ? MICROSECOND, 0)`, [...edgeParams(r), Math.floor(i / 2)]);
+      await server.query(
+        `INSERT INTO gat.citizen VALUES (${EDGE_COLS.map(() => '?').join(', ')}, '2024-05-01 08:00:00.000001' + INTERVAL ? MICROSECOND, 0)`,
+        [...edgeParams(r), Math.floor(i / 2)],
+      );
     // Generated residents: tie groups of 10 microsecond cursors, every tenth with NULLs, one in 13 deleted.
     await server.query(`INSERT INTO gat.citizen (id, i64, u64, d, f, g, s, t, code, idno, dt, ts, tz, tm, bl, vb, bn, j, b1, ti, b12, st, en, updated_at, deleted)
       SELECT seq, CAST(seq AS SIGNED) * 1000003 - 9007199254740993, 18446744073709551615 - seq, seq * 1.0000000001, seq / 4, seq / 3, CONCAT('居民', seq), IF(seq % 10 = 0, NULL, REPEAT('文', seq % 50)),
@@ -567,19 +968,51 @@ describe('mariadb - end to end through the data plane', () => {
       central: central.grpcAddress,
       token: await api.enrollToken('gat', 'gat-01'),
       env: { TZ: 'America/New_York' },
-      config: { dataPlane, sources: { citizens: { type: 'mariadb', ...conn, database: 'gat', table: 'citizen', key: 'id', cursor: 'updated_at', deleted: 'deleted' } } },
+      config: {
+        dataPlane,
+        sources: {
+          citizens: {
+            type: 'mariadb',
+            ...conn,
+            database: 'gat',
+            table: 'citizen',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+          },
+        },
+      },
     });
     consumer = await AgentProcess.start({
       central: central.grpcAddress,
       token: await api.enrollToken('mzj', 'mzj-01'),
       env: { TZ: 'Asia/Shanghai' },
-      config: { dataPlane, sinks: { citizens_in: { type: 'mysql', ...conn, database: 'mzj', table: 'citizen', key: 'id' } } },
+      config: {
+        dataPlane,
+        sinks: { citizens_in: { type: 'mysql', ...conn, database: 'mzj', table: 'citizen', key: 'id' } },
+      },
     });
     const providerId = await provider.nodeId;
     const consumerId = await consumer.nodeId;
     const params = { fields: EXCHANGE_FIELDS, batchRecords: 7 };
-    await api.ok('POST', '/tasks', { name: 'sub-citizens-in', kind: 'exchange', nodeId: consumerId, peerNodeId: providerId, subscriptionId: 'sub-citizens', binding: 'citizens_in', params });
-    await api.ok('POST', '/tasks', { name: 'sub-citizens-out', kind: 'sync', nodeId: providerId, peerNodeId: consumerId, subscriptionId: 'sub-citizens', binding: 'citizens', params });
+    await api.ok('POST', '/tasks', {
+      name: 'sub-citizens-in',
+      kind: 'exchange',
+      nodeId: consumerId,
+      peerNodeId: providerId,
+      subscriptionId: 'sub-citizens',
+      binding: 'citizens_in',
+      params,
+    });
+    await api.ok('POST', '/tasks', {
+      name: 'sub-citizens-out',
+      kind: 'sync',
+      nodeId: providerId,
+      peerNodeId: consumerId,
+      subscriptionId: 'sub-citizens',
+      binding: 'citizens',
+      params,
+    });
   });
 
   afterAll(async () => {
@@ -590,7 +1023,9 @@ describe('mariadb - end to end through the data plane', () => {
 
   /** Live source rows and sink rows, each value as MariaDB's text; the problems (at most 20) and how many rows match. */
   async function compare(): Promise<{ problems: string[]; rows: number; want: number }> {
-    const want = await server.query<Record<string, unknown>>(`SELECT ${TEXT_PROJECTION} FROM gat.citizen WHERE deleted = 0 ORDER BY id`);
+    const want = await server.query<Record<string, unknown>>(
+      `SELECT ${TEXT_PROJECTION} FROM gat.citizen WHERE deleted = 0 ORDER BY id`,
+    );
     const got = await server.query<Record<string, unknown>>(`SELECT ${TEXT_PROJECTION} FROM mzj.citizen ORDER BY id`);
     const problems: string[] = [];
     const byId = new Map(got.map((r) => [r['id'], r]));
@@ -604,7 +1039,8 @@ describe('mariadb - end to end through the data plane', () => {
       }
       const bad = Object.keys(w).filter((k) => g[k] !== w[k]);
       if (bad.length === 0) rows++;
-      for (const k of bad) problems.push(`row ${String(w['id'])} ${k}: want ${JSON.stringify(w[k])} got ${JSON.stringify(g[k])}`);
+      for (const k of bad)
+        problems.push(`row ${String(w['id'])} ${k}: want ${JSON.stringify(w[k])} got ${JSON.stringify(g[k])}`);
     }
     for (const id of byId.keys()) problems.push(`extra row id ${String(id)}`);
     return { problems: problems.slice(0, 20), rows, want: want.length };
@@ -612,30 +1048,65 @@ describe('mariadb - end to end through the data plane', () => {
 
   it('mariadb - every value of every row reaches the MariaDB sink exactly, tombstoned rows excepted', async () => {
     const live = EDGE_ROWS.length + GENERATED - Math.floor((99 + GENERATED) / 13) + Math.floor(99 / 13);
-    await waitFor(async () => (await compare()).rows === live, 120_000, 300, `${live} rows at the sink`).catch(async (err: unknown) => {
-      throw new Error(`${(err as Error).message}\n${(await compare()).problems.join('\n')}\nprovider:\n${provider.proc.output().slice(-3000)}\nconsumer:\n${consumer.proc.output().slice(-3000)}`);
-    });
+    await waitFor(async () => (await compare()).rows === live, 120_000, 300, `${live} rows at the sink`).catch(
+      async (err: unknown) => {
+        throw new Error(
+          `${(err as Error).message}\n${(await compare()).problems.join('\n')}\nprovider:\n${provider.proc.output().slice(-3000)}\nconsumer:\n${consumer.proc.output().slice(-3000)}`,
+        );
+      },
+    );
     const c = await compare();
     expect(c.problems).toEqual([]);
     expect(c.rows).toBe(c.want);
     // Spot checks against literals, beyond "equal to the source".
     expect(await server.query(`SELECT ${TEXT_PROJECTION} FROM mzj.citizen WHERE id = 1`)).toEqual([
       {
-        id: '1', i64: '-9223372036854775808', u64: '18446744073709551615', d: '1234567890123456789012345678.0123456789', f: '1.5', g: '0.1', s: '', t: null,
-        code: '000123', idno: '11010519491231002X', dt: '1900-01-01', ts: '1900-01-01 00:00:00.000001', tz: '2024-05-01 10:00:00.123456', tm: '23:59:59.999999',
-        bl: '', vb: '00FF', bn: '616200', j: '{"a": 12345678901234567890, "b": "张"}', b1: '1', ti: '1', b12: '2730', st: 'x,y', en: 'b', updated_at: '2024-05-01 08:00:00.000001',
+        id: '1',
+        i64: '-9223372036854775808',
+        u64: '18446744073709551615',
+        d: '1234567890123456789012345678.0123456789',
+        f: '1.5',
+        g: '0.1',
+        s: '',
+        t: null,
+        code: '000123',
+        idno: '11010519491231002X',
+        dt: '1900-01-01',
+        ts: '1900-01-01 00:00:00.000001',
+        tz: '2024-05-01 10:00:00.123456',
+        tm: '23:59:59.999999',
+        bl: '',
+        vb: '00FF',
+        bn: '616200',
+        j: '{"a": 12345678901234567890, "b": "张"}',
+        b1: '1',
+        ti: '1',
+        b12: '2730',
+        st: 'x,y',
+        en: 'b',
+        updated_at: '2024-05-01 08:00:00.000001',
       },
     ]);
-    expect(await server.query('SELECT CAST(u64 AS CHAR) AS u, CAST(tm AS CHAR) AS tm, CAST(ts AS CHAR) AS ts FROM mzj.citizen WHERE id IN (2, 4) ORDER BY id')).toEqual([
+    expect(
+      await server.query(
+        'SELECT CAST(u64 AS CHAR) AS u, CAST(tm AS CHAR) AS tm, CAST(ts AS CHAR) AS ts FROM mzj.citizen WHERE id IN (2, 4) ORDER BY id',
+      ),
+    ).toEqual([
       { u: '0', tm: '-838:59:59.000000', ts: '2024-03-10 02:30:00.500000' },
       { u: '9223372036854775808', tm: '100:00:00.500000', ts: '2024-11-03 01:30:00.999999' },
     ]);
   });
 
   it('mariadb - updates, tombstones and inserts at the source follow to the sink', async () => {
-    await server.query("UPDATE gat.citizen SET s = '改名 😀', d = -0.5, updated_at = '2024-06-01 00:00:00.000001' WHERE id = 3");
-    await server.query("UPDATE gat.citizen SET deleted = 1, updated_at = '2024-06-01 00:00:00.000001' WHERE id IN (2, 150)");
-    await server.query("INSERT INTO gat.citizen (id, s, t, updated_at) VALUES (5000, '', 'NULL', '2024-06-01 00:00:00.000002')");
+    await server.query(
+      "UPDATE gat.citizen SET s = '改名 😀', d = -0.5, updated_at = '2024-06-01 00:00:00.000001' WHERE id = 3",
+    );
+    await server.query(
+      "UPDATE gat.citizen SET deleted = 1, updated_at = '2024-06-01 00:00:00.000001' WHERE id IN (2, 150)",
+    );
+    await server.query(
+      "INSERT INTO gat.citizen (id, s, t, updated_at) VALUES (5000, '', 'NULL', '2024-06-01 00:00:00.000002')",
+    );
     await waitFor(
       async () => {
         const c = await compare();
@@ -645,7 +1116,11 @@ describe('mariadb - end to end through the data plane', () => {
       300,
       'the sink to follow the changes',
     );
-    expect(await server.query('SELECT id, s, t, CAST(d AS CHAR) AS d FROM mzj.citizen WHERE id IN (2, 3, 150, 5000) ORDER BY id')).toEqual([
+    expect(
+      await server.query(
+        'SELECT id, s, t, CAST(d AS CHAR) AS d FROM mzj.citizen WHERE id IN (2, 3, 150, 5000) ORDER BY id',
+      ),
+    ).toEqual([
       { id: 3, s: '改名 😀', t: '\t \n', d: '-0.5000000000' },
       { id: 5000, s: '', t: 'NULL', d: null },
     ]);
@@ -654,11 +1129,26 @@ describe('mariadb - end to end through the data plane', () => {
 
 describe('mariadb - sink tables the department made', () => {
   it('mariadb - a unique index besides the key: a clash is refused (1062) instead of overwriting the other row; a truncating value is refused alone', async () => {
-    await server.query("CREATE TABLE pu (id BIGINT PRIMARY KEY, email VARCHAR(50) UNIQUE, n INT, e ENUM('a','b')) COLLATE utf8mb4_nopad_bin");
+    await server.query(
+      "CREATE TABLE pu (id BIGINT PRIMARY KEY, email VARCHAR(50) UNIQUE, n INT, e ENUM('a','b')) COLLATE utf8mb4_nopad_bin",
+    );
     const s = sink({ table: 'pu', key: 'id' });
     const refused: RefusedRecord[] = [];
-    const rows = [[1, 'e1@x', 10, 'a'], [2, 'e2@x', 20, 'b'], [3, 'e1@x', 30, 'a'], [4, 'e4@x', 40, ''], [1, 'e1@x', 11, 'b']];
-    expect(await s.apply('u/t/1', 1, { batchId: 'u-1', columns: ['id', 'email', 'n', 'e'], rows, ops: rows.map(() => 'u' as const) }, { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    const rows = [
+      [1, 'e1@x', 10, 'a'],
+      [2, 'e2@x', 20, 'b'],
+      [3, 'e1@x', 30, 'a'],
+      [4, 'e4@x', 40, ''],
+      [1, 'e1@x', 11, 'b'],
+    ];
+    expect(
+      await s.apply(
+        'u/t/1',
+        1,
+        { batchId: 'u-1', columns: ['id', 'email', 'n', 'e'], rows, ops: rows.map(() => 'u' as const) },
+        { onRefused: (r) => refused.push(...r) },
+      ),
+    ).toBe('applied');
     expect(refused.map((r) => r.index)).toEqual([2, 3]);
     expect(refused[0]!.reason).toMatch(/Duplicate entry 'e1@x' for key 'email'.*1062/);
     expect(refused[1]!.reason).toMatch(/Data truncated for column 'e'.*1265/);
@@ -671,6 +1161,8 @@ describe('mariadb - sink tables the department made', () => {
   it('mariadb - a case-insensitive key column is refused when the task starts, naming the fix', async () => {
     await server.query('CREATE TABLE kt (k VARCHAR(20) PRIMARY KEY, v TEXT) COLLATE utf8mb4_general_ci');
     const s = sink({ table: 'kt', key: 'k' });
-    await expect(s.lastSequence('k/t/1')).rejects.toThrow(/binding dst: key column k of table \S+kt has the case-insensitive collation utf8mb4_general_ci: keys that differ only in case would merge/);
+    await expect(s.lastSequence('k/t/1')).rejects.toThrow(
+      /binding dst: key column k of table \S+kt has the case-insensitive collation utf8mb4_general_ci: keys that differ only in case would merge/,
+    );
   });
 });

@@ -47,14 +47,20 @@ function sink(cfg: Omit<PostgresSinkConfig, 'type' | 'url'>, hint?: SinkSchemaHi
  * Reads until exhausted, passing the cursor through JSON each time as the spool stores it. Fails once
  * more than `maxRows` arrive (a cursor that repeats rows would otherwise read forever).
  */
-async function drain(src: PostgresSource, from: Cursor, pageSize: number, maxRows = 1_000): Promise<{ rows: Record<string, unknown>[]; ops: ('u' | 'd')[]; cursor: Cursor; pages: number }> {
+async function drain(
+  src: PostgresSource,
+  from: Cursor,
+  pageSize: number,
+  maxRows = 1_000,
+): Promise<{ rows: Record<string, unknown>[]; ops: ('u' | 'd')[]; cursor: Cursor; pages: number }> {
   const rows: Record<string, unknown>[] = [];
   const ops: ('u' | 'd')[] = [];
   let cursor = from;
   for (let pages = 1; ; pages++) {
     const page = await src.read(cursor, pageSize);
     expect(page.rows.length).toBeLessThanOrEqual(pageSize);
-    if (rows.length + page.rows.length > maxRows) throw new Error(`more than ${maxRows} rows read: the cursor repeats rows (at ${JSON.stringify(cursor)})`);
+    if (rows.length + page.rows.length > maxRows)
+      throw new Error(`more than ${maxRows} rows read: the cursor repeats rows (at ${JSON.stringify(cursor)})`);
     rows.push(...page.rows);
     ops.push(...page.ops);
     cursor = JSON.parse(JSON.stringify(page.cursor)) as Cursor;
@@ -91,7 +97,9 @@ describe('postgres - source', () => {
   });
 
   it('postgres - timestamp cursors with microseconds round-trip through JSON without skipping or repeating', async () => {
-    await server.query('CREATE TABLE micro (id int PRIMARY KEY, ts timestamp(6) NOT NULL, tstz timestamptz(6) NOT NULL)');
+    await server.query(
+      'CREATE TABLE micro (id int PRIMARY KEY, ts timestamp(6) NOT NULL, tstz timestamptz(6) NOT NULL)',
+    );
     // 90 rows whose cursors differ only in microseconds (groups of 3 equal), all in the same millisecond.
     await server.query(`INSERT INTO micro SELECT i, '2024-05-01 10:00:00.123'::timestamp + (i / 3) * interval '1 microsecond',
       '2024-05-01 10:00:00.123+08'::timestamptz + (i / 3) * interval '1 microsecond' FROM generate_series(0, 89) AS i`);
@@ -101,11 +109,15 @@ describe('postgres - source', () => {
       expect(ids(all.rows), cursor).toEqual(range(0, 89));
       const c = (all.cursor as { c: unknown }).c;
       expect(typeof c).toBe('string');
-      expect(c as string).toMatch(cursor === 'ts' ? /^2024-05-01 10:00:00\.123029$/ : /^2024-05-01 \d\d:00:00\.123029[+-]\d\d/);
+      expect(c as string).toMatch(
+        cursor === 'ts' ? /^2024-05-01 10:00:00\.123029$/ : /^2024-05-01 \d\d:00:00\.123029[+-]\d\d/,
+      );
       after[cursor] = all.cursor;
     }
     // A row one microsecond after the last cursor is read from the stored cursor; nothing before comes again.
-    await server.query("INSERT INTO micro VALUES (1000, '2024-05-01 10:00:00.123030', '2024-05-01 10:00:00.123030+08')");
+    await server.query(
+      "INSERT INTO micro VALUES (1000, '2024-05-01 10:00:00.123030', '2024-05-01 10:00:00.123030+08')",
+    );
     for (const cursor of ['ts', 'tstz']) {
       const more = await drain(source({ table: 'micro', key: 'id', cursor }), after[cursor]!, 4);
       expect(ids(more.rows), cursor).toEqual([1000]);
@@ -141,16 +153,42 @@ describe('postgres - source', () => {
     const src = source({ table: 'people', key: 'id', cursor: 'updated_at', deleted: 'deleted' });
     const page = await src.read(null, 10);
     expect(page.ops).toEqual(['u', 'd', 'u']);
-    expect(page.rows[0]).toEqual({ id: 1, name: '张三', birth: new Temporal('date', '1990-02-28'), score: new Decimal('12.50'), big: 9007199254740993n, tags: new JsonText('{"a": 1}'), updated_at: 10 });
+    expect(page.rows[0]).toEqual({
+      id: 1,
+      name: '张三',
+      birth: new Temporal('date', '1990-02-28'),
+      score: new Decimal('12.50'),
+      big: 9007199254740993n,
+      tags: new JsonText('{"a": 1}'),
+      updated_at: 10,
+    });
     expect(page.rows.every((r) => !('deleted' in r))).toBe(true);
     expect(page.cursor).toEqual({ c: '12', k: '3' });
-    expect(JSON.parse(JSON.stringify(page.rows[1]))).toEqual({ id: 2, name: '李四', birth: null, score: null, big: 42, tags: null, updated_at: 11 });
+    expect(JSON.parse(JSON.stringify(page.rows[1]))).toEqual({
+      id: 2,
+      name: '李四',
+      birth: null,
+      score: null,
+      big: 42,
+      tags: null,
+      updated_at: 11,
+    });
 
-    expect(await src.lookup({ id: 3 })).toEqual({ id: 3, name: '王五', birth: new Temporal('date', '2000-01-01'), score: new Decimal('0.00'), big: null, tags: null, updated_at: 12 });
+    expect(await src.lookup({ id: 3 })).toEqual({
+      id: 3,
+      name: '王五',
+      birth: new Temporal('date', '2000-01-01'),
+      score: new Decimal('0.00'),
+      big: null,
+      tags: null,
+      updated_at: 12,
+    });
     expect(await src.lookup({ id: '1' })).toMatchObject({ id: 1, name: '张三' });
     expect(await src.lookup({ id: 2 })).toBeUndefined();
     expect(await src.lookup({ id: 99 })).toBeUndefined();
-    await expect(src.lookup({ name: '张三' })).rejects.toThrow(/binding src: cannot look up by "name" \(query keys: id\)/);
+    await expect(src.lookup({ name: '张三' })).rejects.toThrow(
+      /binding src: cannot look up by "name" \(query keys: id\)/,
+    );
     const byName = source({ table: 'people', key: 'id', deleted: 'deleted', queryKeys: ['id', 'name'] });
     expect(await byName.lookup({ name: '王五' })).toMatchObject({ id: 3, birth: new Temporal('date', '2000-01-01') });
     expect(await byName.lookup({ name: '李四' })).toBeUndefined();
@@ -162,31 +200,58 @@ describe('postgres - source', () => {
   });
 
   it('postgres - a numeric or text deleted column holding 0 is not a tombstone; 1 is', async () => {
-    await server.query("CREATE TABLE marks (id int PRIMARY KEY, n numeric(1), t text, updated_at int NOT NULL)");
+    await server.query('CREATE TABLE marks (id int PRIMARY KEY, n numeric(1), t text, updated_at int NOT NULL)');
     await server.query("INSERT INTO marks VALUES (1, 0, '0', 1), (2, 1, 'no', 2), (3, 0.0, 'true', 3)");
-    expect((await source({ table: 'marks', key: 'id', cursor: 'updated_at', deleted: 'n' }).read(null, 10)).ops).toEqual(['u', 'd', 'u']);
-    expect((await source({ table: 'marks', key: 'id', cursor: 'updated_at', deleted: 't' }).read(null, 10)).ops).toEqual(['u', 'u', 'd']);
+    expect(
+      (await source({ table: 'marks', key: 'id', cursor: 'updated_at', deleted: 'n' }).read(null, 10)).ops,
+    ).toEqual(['u', 'd', 'u']);
+    expect(
+      (await source({ table: 'marks', key: 'id', cursor: 'updated_at', deleted: 't' }).read(null, 10)).ops,
+    ).toEqual(['u', 'u', 'd']);
   });
 
   it('postgres - bad config and an unreachable server are reported with the binding named', async () => {
     // Any name is quoted, so a hostile one is only a table that does not exist.
-    await expect(source({ table: 'x"; drop table people; --', key: 'id' }).read(null, 10)).rejects.toThrow(/binding src: table public\.x"; drop table people; -- does not exist/);
+    await expect(source({ table: 'x"; drop table people; --', key: 'id' }).read(null, 10)).rejects.toThrow(
+      /binding src: table public\.x"; drop table people; -- does not exist/,
+    );
     expect(await server.query("SELECT to_regclass('public.people')::text AS t")).toEqual([{ t: 'people' }]);
-    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: 't', key: '' })).toThrow(/binding src: an identifier is empty/);
-    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: '表'.repeat(22), key: 'id' })).toThrow(/longer than 63 bytes/);
-    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: 'people', key: ['a', 'b'] })).toThrow(/exactly one key column/);
-    await expect(source({ table: 'no_such_table', key: 'id' }).read(null, 10)).rejects.toThrow(/binding src: table public\.no_such_table does not exist/);
+    expect(() => new PostgresSource('src', { type: 'postgres', url: server.url, table: 't', key: '' })).toThrow(
+      /binding src: an identifier is empty/,
+    );
+    expect(
+      () => new PostgresSource('src', { type: 'postgres', url: server.url, table: '表'.repeat(22), key: 'id' }),
+    ).toThrow(/longer than 63 bytes/);
+    expect(
+      () => new PostgresSource('src', { type: 'postgres', url: server.url, table: 'people', key: ['a', 'b'] }),
+    ).toThrow(/exactly one key column/);
+    await expect(source({ table: 'no_such_table', key: 'id' }).read(null, 10)).rejects.toThrow(
+      /binding src: table public\.no_such_table does not exist/,
+    );
     await server.query('CREATE TABLE cfgcheck (id int PRIMARY KEY)');
-    await expect(source({ table: 'cfgcheck', key: 'id', cursor: 'nope' }).read(null, 10)).rejects.toThrow(/binding src: table public\.cfgcheck has no cursor column nope/);
+    await expect(source({ table: 'cfgcheck', key: 'id', cursor: 'nope' }).read(null, 10)).rejects.toThrow(
+      /binding src: table public\.cfgcheck has no cursor column nope/,
+    );
     await expect(source({ table: 'cfgcheck', key: 'code' }).read(null, 10)).rejects.toThrow(/has no key column code/);
     const port = await freePort();
-    const down = new PostgresSource('src', { type: 'postgres', host: '127.0.0.1', port, user: 'postgres', password: 'secret', database: 'x', table: 't', key: 'id' });
+    const down = new PostgresSource('src', {
+      type: 'postgres',
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      password: 'secret',
+      database: 'x',
+      table: 't',
+      key: 'id',
+    });
     opened.push(down);
     const err = await down.read(null, 10).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(err?.message).toMatch(new RegExp(`^binding src: cannot connect to postgres at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(err?.message).toMatch(
+      new RegExp(`^binding src: cannot connect to postgres at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+    );
     expect(err?.message).not.toContain('secret');
   });
 });
@@ -235,23 +300,58 @@ describe('postgres - sink', () => {
     expect(pk.map((r) => r.attname)).toEqual(['id']);
     expect(await server.query("SELECT to_regclass('public._xchg_ledger')::text AS t")).toEqual([{ t: '_xchg_ledger' }]);
 
-    const b1 = [[1, '张三', 1.5, true, new Temporal('date', '1990-02-28'), new Temporal('timestamp', '2024-05-01T02:00:00.123456'), new JsonText('{"note": "x"}')]];
+    const b1 = [
+      [
+        1,
+        '张三',
+        1.5,
+        true,
+        new Temporal('date', '1990-02-28'),
+        new Temporal('timestamp', '2024-05-01T02:00:00.123456'),
+        new JsonText('{"note": "x"}'),
+      ],
+    ];
     expect(await s.apply('n/t/1', 1, batch('b1', b1))).toBe('applied');
-    const rows = await server.query("SELECT id, name, score, active, birth::text AS birth, seen_at::text AS seen, extra FROM created");
-    expect(rows).toEqual([{ id: 1, name: '张三', score: 1.5, active: true, birth: '1990-02-28', seen: '2024-05-01 02:00:00.123456', extra: '{"note": "x"}' }]);
+    const rows = await server.query(
+      'SELECT id, name, score, active, birth::text AS birth, seen_at::text AS seen, extra FROM created',
+    );
+    expect(rows).toEqual([
+      {
+        id: 1,
+        name: '张三',
+        score: 1.5,
+        active: true,
+        birth: '1990-02-28',
+        seen: '2024-05-01 02:00:00.123456',
+        extra: '{"note": "x"}',
+      },
+    ]);
 
     const bare = sink({ table: 'never_described', key: 'id' });
-    await expect(bare.lastSequence('s')).rejects.toThrow(/binding dst: table public\.never_described does not exist and the task names no fields/);
+    await expect(bare.lastSequence('s')).rejects.toThrow(
+      /binding dst: table public\.never_described does not exist and the task names no fields/,
+    );
   });
 
   it('postgres - the sink upserts rows and deletes tombstones in batch order, and records the sequence', async () => {
     const s = sink({ table: 'upserts', key: 'id' }, HINT);
     const row = (id: number, name: string): unknown[] => [id, name, id / 2, id % 2 === 0, null, null, null];
-    expect(await s.apply('a/t/1', 1, batch('b-1', [row(1, 'one'), row(2, 'two'), row(3, 'three'), row(4, 'four')]))).toBe('applied');
+    expect(
+      await s.apply('a/t/1', 1, batch('b-1', [row(1, 'one'), row(2, 'two'), row(3, 'three'), row(4, 'four')])),
+    ).toBe('applied');
     // Update 1, delete 2, insert 5, delete 3 then bring it back, and key 4 twice in one run: the last wins.
     const b2 = batch(
       'b-2',
-      [row(1, 'ONE'), row(2, ''), row(5, 'five'), row(4, 'four?'), row(4, 'FOUR'), row(3, ''), row(3, 'THREE'), row(6, 'gone')],
+      [
+        row(1, 'ONE'),
+        row(2, ''),
+        row(5, 'five'),
+        row(4, 'four?'),
+        row(4, 'FOUR'),
+        row(3, ''),
+        row(3, 'THREE'),
+        row(6, 'gone'),
+      ],
       ['u', 'd', 'u', 'u', 'u', 'd', 'u', 'd'],
     );
     expect(await s.apply('a/t/1', 2, b2)).toBe('applied');
@@ -262,7 +362,11 @@ describe('postgres - sink', () => {
       { id: 5, name: 'five', score: 2.5, active: false },
     ]);
     expect(await s.lastSequence('a/t/1')).toBe(2);
-    expect((await ledger()).find((l) => l['stream'] === 'a/t/1')).toEqual({ stream: 'a/t/1', last_seq: 2, last_batch: 'b-2' });
+    expect((await ledger()).find((l) => l['stream'] === 'a/t/1')).toEqual({
+      stream: 'a/t/1',
+      last_seq: 2,
+      last_batch: 'b-2',
+    });
     // An empty batch (all quarantined upstream) still moves the stream on.
     expect(await s.apply('a/t/1', 3, batch('b-3', []))).toBe('applied');
     expect(await s.lastSequence('a/t/1')).toBe(3);
@@ -274,7 +378,16 @@ describe('postgres - sink', () => {
     const before = await server.query('SELECT * FROM strict ORDER BY id');
     const ledgerBefore = await ledger();
 
-    expect(await s.apply('d/t/1', 1, batch('b-1-again', [[1, 'changed', null, null, null, null, null], [2, 'new', null, null, null, null, null]]))).toBe('duplicate');
+    expect(
+      await s.apply(
+        'd/t/1',
+        1,
+        batch('b-1-again', [
+          [1, 'changed', null, null, null, null, null],
+          [2, 'new', null, null, null, null, null],
+        ]),
+      ),
+    ).toBe('duplicate');
     expect(await s.apply('d/t/1', 0, batch('b-0', [[3, 'zero', null, null, null, null, null]]))).toBe('duplicate');
     expect(await s.apply('d/t/1', 3, batch('b-3', [[4, 'gap', null, null, null, null, null]], ['u']))).toBe('gap');
     expect(await s.apply('d/t/1', 5, batch('b-5', [[1, '']], ['d'], ['id', 'name']))).toBe('gap');
@@ -293,7 +406,10 @@ describe('postgres - sink', () => {
     await a.lastSequence('r'); // creates the table once, before the race
     for (let seq = 1; seq <= 10; seq++) {
       const rows = [[seq, `row ${seq}`, null, null, null, null, null]];
-      const outcomes = await Promise.all([a.apply('r/t/1', seq, batch(`b-${seq}`, rows)), b.apply('r/t/1', seq, batch(`b-${seq}`, rows))]);
+      const outcomes = await Promise.all([
+        a.apply('r/t/1', seq, batch(`b-${seq}`, rows)),
+        b.apply('r/t/1', seq, batch(`b-${seq}`, rows)),
+      ]);
       expect(outcomes.sort()).toEqual(['applied', 'duplicate']);
     }
     expect(await server.query('SELECT count(*)::int AS n FROM racing')).toEqual([{ n: 10 }]);
@@ -304,11 +420,36 @@ describe('postgres - sink', () => {
     await server.query('CREATE TABLE strict_nn (id bigint PRIMARY KEY, name text NOT NULL, note text)');
     const s = sink({ table: 'strict_nn', key: 'id' }, HINT);
     const cols = ['id', 'name', 'note'];
-    expect(await s.apply('f/t/1', 1, batch('b-1', [[1, 'a', null], [2, 'b', null], [3, 'c', null]], undefined, cols))).toBe('applied');
+    expect(
+      await s.apply(
+        'f/t/1',
+        1,
+        batch(
+          'b-1',
+          [
+            [1, 'a', null],
+            [2, 'b', null],
+            [3, 'c', null],
+          ],
+          undefined,
+          cols,
+        ),
+      ),
+    ).toBe('applied');
     const before = await server.query('SELECT * FROM strict_nn ORDER BY id');
     const ledgerBefore = await ledger();
     // Statements that succeed (an upsert run, a delete) precede the one that violates NOT NULL.
-    const bad = batch('b-2', [[1, 'A', 'x'], [4, 'd', null], [2, '', null], [5, null, 'no name']], ['u', 'u', 'd', 'u'], cols);
+    const bad = batch(
+      'b-2',
+      [
+        [1, 'A', 'x'],
+        [4, 'd', null],
+        [2, '', null],
+        [5, null, 'no name'],
+      ],
+      ['u', 'u', 'd', 'u'],
+      cols,
+    );
     const refused: RefusedRecord[] = [];
     expect(await s.apply('f/t/1', 2, bad, { onRefused: (r) => refused.push(...r) })).toBe('applied');
     expect(refused).toHaveLength(1);
@@ -320,14 +461,26 @@ describe('postgres - sink', () => {
       { id: 4, name: 'd', note: null },
     ]);
     expect(before).toHaveLength(3);
-    expect(ledgerBefore.filter((l) => l['stream'] === 'f/t/1')).toEqual([{ stream: 'f/t/1', last_seq: 1, last_batch: 'b-1' }]);
+    expect(ledgerBefore.filter((l) => l['stream'] === 'f/t/1')).toEqual([
+      { stream: 'f/t/1', last_seq: 1, last_batch: 'b-1' },
+    ]);
     expect(await s.lastSequence('f/t/1')).toBe(2);
     // NUL in text, an out-of-range integer, '' in a NOT NULL column: only the NUL and the range are refused.
     await server.query('CREATE TABLE poison (id bigint PRIMARY KEY, name text NOT NULL, n int)');
     const p = sink({ table: 'poison', key: 'id' }, HINT);
     const pr: RefusedRecord[] = [];
-    const prow = [[1, 'a\u0000b', 1], [2, 'ok', 2], [3, '', 3], [4, 'big', 2 ** 40], [5, 'last', 5]];
-    expect(await p.apply('p/t/1', 1, batch('p-1', prow, undefined, ['id', 'name', 'n']), { onRefused: (r) => pr.push(...r) })).toBe('applied');
+    const prow = [
+      [1, 'a\u0000b', 1],
+      [2, 'ok', 2],
+      [3, '', 3],
+      [4, 'big', 2 ** 40],
+      [5, 'last', 5],
+    ];
+    expect(
+      await p.apply('p/t/1', 1, batch('p-1', prow, undefined, ['id', 'name', 'n']), {
+        onRefused: (r) => pr.push(...r),
+      }),
+    ).toBe('applied');
     expect(pr.map((r) => r.index)).toEqual([0, 3]);
     expect(pr[0]!.reason).toMatch(/0x00.*\(22021\)/);
     expect(pr[1]!.reason).toMatch(/out of range.*\(22003\)/);
@@ -343,46 +496,78 @@ describe('postgres - sink', () => {
     const s = sink({ table: 'kinds', key: 'id' });
     const refused: RefusedRecord[] = [];
     const rows = [
-      [1, Buffer.from([0xc3, 0x28]), 'ok', new JsonText('[1, null, 9007199254740993]'), new JsonText('["a,b", "NULL", null, ""]')],
+      [
+        1,
+        Buffer.from([0xc3, 0x28]),
+        'ok',
+        new JsonText('[1, null, 9007199254740993]'),
+        new JsonText('["a,b", "NULL", null, ""]'),
+      ],
       [2, 42, 'x', null, null],
       [3, null, Buffer.from('abc'), null, null],
     ];
-    expect(await s.apply('k/t/1', 1, batch('k-1', rows, undefined, ['id', 'b', 't', 'a', 's']), { onRefused: (r) => refused.push(...r) })).toBe('applied');
+    expect(
+      await s.apply('k/t/1', 1, batch('k-1', rows, undefined, ['id', 'b', 't', 'a', 's']), {
+        onRefused: (r) => refused.push(...r),
+      }),
+    ).toBe('applied');
     expect(refused).toEqual([
       { index: 1, reason: 'number 42 cannot go into a bytea column unchanged (expected binary)' },
       { index: 2, reason: '3 bytes of binary cannot go into a text column unchanged (expected text)' },
     ]);
-    expect(await server.query("SELECT id::int AS id, encode(b, 'hex') AS b, t, a::text AS a, s::text AS s FROM kinds")).toEqual([
-      { id: 1, b: 'c328', t: 'ok', a: '{1,NULL,9007199254740993}', s: '{"a,b","NULL",NULL,""}' },
-    ]);
+    expect(
+      await server.query("SELECT id::int AS id, encode(b, 'hex') AS b, t, a::text AS a, s::text AS s FROM kinds"),
+    ).toEqual([{ id: 1, b: 'c328', t: 'ok', a: '{1,NULL,9007199254740993}', s: '{"a,b","NULL",NULL,""}' }]);
   });
 
   it('postgres - one batch with more values than the 65535 parameter limit is written whole', async () => {
-    const hint: SinkSchemaHint = { columns: [{ name: 'id', type: 'integer' }, { name: 'a', type: 'string' }, { name: 'b', type: 'number' }, { name: 'c', type: 'boolean' }], keyColumns: [] };
+    const hint: SinkSchemaHint = {
+      columns: [
+        { name: 'id', type: 'integer' },
+        { name: 'a', type: 'string' },
+        { name: 'b', type: 'number' },
+        { name: 'c', type: 'boolean' },
+      ],
+      keyColumns: [],
+    };
     const s = sink({ table: 'big', key: 'id' }, hint);
     const n = 3 * Math.ceil(65_535 / 4) + 17; // four chunks of rows
     const rows = Array.from({ length: n }, (_, i) => [i + 1, `名字${i + 1}`, (i + 1) * 0.25, i % 3 === 0]);
-    expect(await s.apply('big/t/1', 1, { batchId: 'big-1', columns: ['id', 'a', 'b', 'c'], rows, ops: rows.map(() => 'u') })).toBe('applied');
-    expect(await server.query('SELECT count(*)::int AS n, sum(b)::float8 AS s, count(*) FILTER (WHERE c)::int AS t FROM big')).toEqual([
-      { n, s: (n * (n + 1)) / 2 / 4, t: Math.ceil(n / 3) },
-    ]);
+    expect(
+      await s.apply('big/t/1', 1, { batchId: 'big-1', columns: ['id', 'a', 'b', 'c'], rows, ops: rows.map(() => 'u') }),
+    ).toBe('applied');
+    expect(
+      await server.query(
+        'SELECT count(*)::int AS n, sum(b)::float8 AS s, count(*) FILTER (WHERE c)::int AS t FROM big',
+      ),
+    ).toEqual([{ n, s: (n * (n + 1)) / 2 / 4, t: Math.ceil(n / 3) }]);
     expect(await server.query('SELECT id, a, b, c FROM big WHERE id IN (1, $1) ORDER BY id', [n])).toEqual([
       { id: 1, a: '名字1', b: 0.25, c: true },
       { id: n, a: `名字${n}`, b: n * 0.25, c: (n - 1) % 3 === 0 },
     ]);
     // As many tombstones in the next batch.
     const dels = rows.map((r) => [r[0]]);
-    expect(await s.apply('big/t/1', 2, { batchId: 'big-2', columns: ['id'], rows: dels, ops: dels.map(() => 'd') })).toBe('applied');
+    expect(
+      await s.apply('big/t/1', 2, { batchId: 'big-2', columns: ['id'], rows: dels, ops: dels.map(() => 'd') }),
+    ).toBe('applied');
     expect(await server.query('SELECT count(*)::int AS n FROM big')).toEqual([{ n: 0 }]);
   });
 
   it('postgres - a sink that cannot reach its server says where on every call', async () => {
     const port = await freePort();
-    const down = new PostgresSink('dst', { type: 'postgres', host: '127.0.0.1', port, user: 'postgres', table: 't', key: 'id' }, HINT);
+    const down = new PostgresSink(
+      'dst',
+      { type: 'postgres', host: '127.0.0.1', port, user: 'postgres', table: 't', key: 'id' },
+      HINT,
+    );
     opened.push(down);
-    await expect(down.lastSequence('s')).rejects.toThrow(new RegExp(`^binding dst: cannot connect to postgres at 127\\.0\\.0\\.1:${port}: `));
+    await expect(down.lastSequence('s')).rejects.toThrow(
+      new RegExp(`^binding dst: cannot connect to postgres at 127\\.0\\.0\\.1:${port}: `),
+    );
     await expect(down.apply('s', 1, batch('b', []))).rejects.toThrow(/cannot connect to postgres/);
-    expect(() => new PostgresSink('dst', { type: 'postgres', url: server.url, table: 'ok', key: 'id\u0000' }, HINT)).toThrow(/binding dst: identifier "id\\u0000" contains NUL/);
+    expect(
+      () => new PostgresSink('dst', { type: 'postgres', url: server.url, table: 'ok', key: 'id\u0000' }, HINT),
+    ).toThrow(/binding dst: identifier "id\\u0000" contains NUL/);
   });
 });
 
@@ -434,8 +619,22 @@ describe('postgres - end to end through the data plane', () => {
       config: {
         dataPlane,
         sources: {
-          citizens: { type: 'postgres', url: server.url, table: 'citizen', key: 'id', cursor: 'updated_at', deleted: 'deleted' },
-          population: { type: 'sqlite', path: populationPath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' },
+          citizens: {
+            type: 'postgres',
+            url: server.url,
+            table: 'citizen',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+          },
+          population: {
+            type: 'sqlite',
+            path: populationPath,
+            table: 'person',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+          },
         },
       },
     });
@@ -453,8 +652,24 @@ describe('postgres - end to end through the data plane', () => {
     const providerId = await provider.nodeId;
     const consumerId = await consumer.nodeId;
     const pair = async (sub: string, from: string, to: string, params: Record<string, unknown>): Promise<void> => {
-      await api.ok('POST', '/tasks', { name: `${sub}-in`, kind: 'exchange', nodeId: consumerId, peerNodeId: providerId, subscriptionId: sub, binding: to, params });
-      await api.ok('POST', '/tasks', { name: `${sub}-out`, kind: 'sync', nodeId: providerId, peerNodeId: consumerId, subscriptionId: sub, binding: from, params });
+      await api.ok('POST', '/tasks', {
+        name: `${sub}-in`,
+        kind: 'exchange',
+        nodeId: consumerId,
+        peerNodeId: providerId,
+        subscriptionId: sub,
+        binding: to,
+        params,
+      });
+      await api.ok('POST', '/tasks', {
+        name: `${sub}-out`,
+        kind: 'sync',
+        nodeId: providerId,
+        peerNodeId: consumerId,
+        subscriptionId: sub,
+        binding: from,
+        params,
+      });
     };
     await pair('sub-citizens', 'citizens', 'citizens_in', { fields: CITIZEN_FIELDS, batchRecords: 7 });
     await pair('sub-population', 'population', 'people_in', { fields: PERSON_FIELDS });
@@ -468,14 +683,17 @@ describe('postgres - end to end through the data plane', () => {
 
   /** PostgreSQL citizen rows (live ones) as the SQLite sink should hold them, against what it holds. */
   async function compareCitizens(): Promise<{ problems: string[]; rows: number }> {
-    const want = await server.query(`SELECT id, name, birth_date, score::text AS score, CASE WHEN active THEN 1 ELSE 0 END AS active,
+    const want =
+      await server.query(`SELECT id, name, birth_date, score::text AS score, CASE WHEN active THEN 1 ELSE 0 END AS active,
       to_json(registered_at AT TIME ZONE 'UTC') #>> '{}' || 'Z' AS registered_at, to_json(updated_at) #>> '{}' AS updated_at
       FROM citizen WHERE NOT deleted ORDER BY id`);
     let got: Record<string, unknown>[] = [];
     try {
       const db = new Database(citizenSinkPath, { readonly: true, fileMustExist: true });
       try {
-        got = db.prepare('SELECT id, name, birth_date, score, active, registered_at, updated_at FROM citizen ORDER BY id').all() as Record<string, unknown>[];
+        got = db
+          .prepare('SELECT id, name, birth_date, score, active, registered_at, updated_at FROM citizen ORDER BY id')
+          .all() as Record<string, unknown>[];
       } finally {
         db.close();
       }
@@ -493,13 +711,25 @@ describe('postgres - end to end through the data plane', () => {
     const src = new Database(populationPath, { readonly: true });
     const people = src.prepare('SELECT * FROM person WHERE deleted = 0 ORDER BY id').all() as Record<string, unknown>[];
     src.close();
-    const want = people.map((p) => Object.fromEntries(PERSON_FIELDS.map((f) => ['as' in f ? f.as : f.name, 'mask' in f ? mask(p[f.name], f.mask as MaskRule) : p[f.name]])));
+    const want = people.map((p) =>
+      Object.fromEntries(
+        PERSON_FIELDS.map((f) => [
+          'as' in f ? f.as : f.name,
+          'mask' in f ? mask(p[f.name], f.mask as MaskRule) : p[f.name],
+        ]),
+      ),
+    );
     const got = await server.query('SELECT * FROM mzj.person ORDER BY id').catch(() => []);
     return diff(want, got);
   }
 
   it('postgres - a PostgreSQL source reaches a SQLite sink and a SQLite source a PostgreSQL sink, row by row', async () => {
-    await waitFor(async () => (await compareCitizens()).rows === ROWS_PG && (await comparePopulation()).rows === ROWS_SQLITE, 90_000, 300, 'both sinks to fill');
+    await waitFor(
+      async () => (await compareCitizens()).rows === ROWS_PG && (await comparePopulation()).rows === ROWS_SQLITE,
+      90_000,
+      300,
+      'both sinks to fill',
+    );
     const citizens = await compareCitizens();
     expect(citizens.problems).toEqual([]);
     expect(citizens.rows).toBe(ROWS_PG);
@@ -510,10 +740,18 @@ describe('postgres - end to end through the data plane', () => {
     const dst = new Database(citizenSinkPath, { readonly: true });
     expect(dst.prepare('SELECT * FROM citizen WHERE id = 10').get()).toEqual({
       // ISO 8601 text: the instant in UTC (PostgreSQL's own trailing-zero-free fraction), the wall clock unshifted.
-      id: 10, name: '居民10', birth_date: '1950-06-20', score: 13.7, active: 1, registered_at: '2024-01-01T00:00:10.01Z', updated_at: '2024-05-01T08:00:00.000001',
+      id: 10,
+      name: '居民10',
+      birth_date: '1950-06-20',
+      score: 13.7,
+      active: 1,
+      registered_at: '2024-01-01T00:00:10.01Z',
+      updated_at: '2024-05-01T08:00:00.000001',
     });
     dst.close();
-    const ledgers = await server.query<{ stream: string; last_seq: number }>('SELECT stream, last_seq FROM mzj._xchg_ledger');
+    const ledgers = await server.query<{ stream: string; last_seq: number }>(
+      'SELECT stream, last_seq FROM mzj._xchg_ledger',
+    );
     expect(ledgers).toHaveLength(1);
     expect(ledgers[0]!.last_seq).toBeGreaterThan(0);
   });
@@ -521,7 +759,9 @@ describe('postgres - end to end through the data plane', () => {
   it('postgres - updates, deletes and inserts at either source follow to the other side', async () => {
     await server.query("UPDATE citizen SET name = '改名', updated_at = '2024-05-01 08:00:01.000001' WHERE id = 7");
     await server.query("UPDATE citizen SET deleted = true, updated_at = '2024-05-01 08:00:01.000002' WHERE id = 8");
-    await server.query(`INSERT INTO citizen VALUES (${ROWS_PG + 1}, '新居民', '2001-02-03', 1.5, true, now(), '2024-05-01 08:00:01.000002', false)`);
+    await server.query(
+      `INSERT INTO citizen VALUES (${ROWS_PG + 1}, '新居民', '2001-02-03', 1.5, true, now(), '2024-05-01 08:00:01.000002', false)`,
+    );
     const src = new Database(populationPath);
     const now = Date.now();
     src.prepare("UPDATE person SET name = '测试人', updated_at = ? WHERE id = 7").run(now);
@@ -538,7 +778,9 @@ describe('postgres - end to end through the data plane', () => {
     );
     expect(await server.query('SELECT xm FROM mzj.person WHERE id IN (7, 8)')).toEqual([{ xm: '测*人' }]);
     const dst = new Database(citizenSinkPath, { readonly: true });
-    expect(dst.prepare('SELECT id, name FROM citizen WHERE id IN (7, 8) ORDER BY id').all()).toEqual([{ id: 7, name: '改名' }]);
+    expect(dst.prepare('SELECT id, name FROM citizen WHERE id IN (7, 8) ORDER BY id').all()).toEqual([
+      { id: 7, name: '改名' },
+    ]);
     dst.close();
   });
 });
@@ -556,7 +798,9 @@ function diff(want: Record<string, unknown>[], got: Record<string, unknown>[]): 
       continue;
     }
     rows++;
-    for (const [k, v] of Object.entries(w)) if (g[k] !== v) problems.push(`row ${String(w['id'])} field ${k}: want ${JSON.stringify(v)} got ${JSON.stringify(g[k])}`);
+    for (const [k, v] of Object.entries(w))
+      if (g[k] !== v)
+        problems.push(`row ${String(w['id'])} field ${k}: want ${JSON.stringify(v)} got ${JSON.stringify(g[k])}`);
   }
   for (const id of byId.keys()) problems.push(`extra row id ${String(id)}`);
   return { problems: problems.slice(0, 20), rows };

@@ -11,12 +11,21 @@ describe('sqlite source - pages, tombstones, schema changes', () => {
     const path = join(tmpDir('xchg-sqlite-src-'), 'src.db');
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT, deleted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL)');
+    db.exec(
+      'CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT, deleted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL)',
+    );
     const ins = db.prepare('INSERT INTO person (id, name, deleted, updated_at) VALUES (?, ?, ?, ?)');
     ins.run(1, '张三', 0, 100);
     ins.run(2, '李四', 1, 100); // same cursor value as id 1: the key breaks the tie
     ins.run(3, '王五', 0, 90);
-    const src = new SqliteSource('people', { type: 'sqlite', path, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted' });
+    const src = new SqliteSource('people', {
+      type: 'sqlite',
+      path,
+      table: 'person',
+      key: 'id',
+      cursor: 'updated_at',
+      deleted: 'deleted',
+    });
     try {
       const p1 = await src.read(null, 2);
       expect(p1.rows).toEqual([
@@ -32,7 +41,13 @@ describe('sqlite source - pages, tombstones, schema changes', () => {
 
       // The department adds a column while the agent runs: new rows carry it, under its own name.
       db.exec("ALTER TABLE person ADD COLUMN phone TEXT NOT NULL DEFAULT ''");
-      db.prepare('INSERT INTO person (id, name, deleted, updated_at, phone) VALUES (?, ?, ?, ?, ?)').run(4, '赵六', 0, 110, '13800000000');
+      db.prepare('INSERT INTO person (id, name, deleted, updated_at, phone) VALUES (?, ?, ?, ?, ?)').run(
+        4,
+        '赵六',
+        0,
+        110,
+        '13800000000',
+      );
       const p3 = await src.read(p2.cursor, 10);
       expect(p3.rows).toEqual([{ id: 4, name: '赵六', updated_at: 110, phone: '13800000000' }]);
     } finally {
