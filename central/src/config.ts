@@ -29,8 +29,17 @@ export const CN_HOLIDAYS: readonly string[] = [
   ...dateRange('2026-10-01', '2026-10-07'),
 ];
 export const CN_WORKDAYS: readonly string[] = [
-  '2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11',
-  '2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10',
+  '2025-01-26',
+  '2025-02-08',
+  '2025-04-27',
+  '2025-09-28',
+  '2025-10-11',
+  '2026-01-04',
+  '2026-02-14',
+  '2026-02-28',
+  '2026-05-09',
+  '2026-09-20',
+  '2026-10-10',
 ];
 
 /** Every date from `first` to `last` inclusive, YYYY-MM-DD. */
@@ -114,7 +123,12 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
   pollTimeoutMs: 30_000,
   livenessCheckIntervalMs: 1_000,
   enrollTokenTtlMs: 7 * 24 * 3600_000,
-  dataPlane: { natsUrls: ['nats://127.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'province' },
+  dataPlane: {
+    natsUrls: ['nats://127.0.0.1:4222'],
+    subjectPrefix: 'xchg',
+    stream: 'XCHG_DATA',
+    homeCenter: 'province',
+  },
   logLevel: 'info',
   governance: {
     approvalWorkingDays: 10,
@@ -149,6 +163,11 @@ const ENV: readonly EnvBinding[] = [
 ];
 
 export { ConfigError };
+
+/** The config file: the --config flag, else XCHG_CENTRAL_CONFIG, else none. */
+export function configFile(flag: string | undefined): string | undefined {
+  return flag ?? process.env['XCHG_CENTRAL_CONFIG'];
+}
 
 export function compileConfig(sources: LayerSources = {}): CentralConfig {
   return compileLayers(CentralConfigSchema, DEFAULTS, ENV, sources);

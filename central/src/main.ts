@@ -4,13 +4,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { compileConfig, ConfigError, type CentralConfig } from './config.js';
+import type * as grpc from '@grpc/grpc-js';
+import { compileConfig, ConfigError, configFile, type CentralConfig } from './config.js';
 import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
 import { JobRunner } from './jobs/runner.js';
 import { sweepJobs } from './jobs/sweeps.js';
-import { createServices } from './services/index.js';
+import { createServices, type ServiceOptions } from './services/index.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
 
@@ -20,54 +21,17 @@ Runs the exchange manager (交换管理中心): HTTP API and dashboard, gRPC Age
 Environment: XCHG_CENTRAL_CONFIG and the XCHG_CENTRAL_* variables listed in deploy/central.example.yaml.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'http-port': { type: 'string' },
-      'grpc-port': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
+  const config = loadConfig();
+  if (!config) return;
+  const logger = pino({
+    level: config.logLevel,
+    base: { svc: 'xchg-central' },
+    redact: ['*.token', '*.secret', '*.adminToken'],
   });
-  if (values.help) return void console.log(USAGE);
-  if (values.version) return void console.log(VERSION);
-
-  const overrides: Record<string, unknown> = {};
-  if (values['data-dir']) overrides['dataDir'] = values['data-dir'];
-  if (values['http-port'] !== undefined) overrides['http'] = { port: Number(values['http-port']) };
-  if (values['grpc-port'] !== undefined) overrides['grpc'] = { port: Number(values['grpc-port']) };
-  let config: CentralConfig;
-  try {
-    config = compileConfig({ file: values.config ?? process.env['XCHG_CENTRAL_CONFIG'], overrides });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`xchg-central: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-
-  const logger = pino({ level: config.logLevel, base: { svc: 'xchg-central' }, redact: ['*.token', '*.secret', '*.adminToken'] });
   mkdirSync(config.dataDir, { recursive: true });
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config.dataDir, logger);
   const store = Store.open(join(config.dataDir, 'central.db'));
-  const clock = (): number => Date.now();
-
-  const gov = config.governance;
-  const livenessLog = logger.child({ component: 'liveness' });
-  const services = createServices(store, clock, {
-    heartbeatTtlMs: config.heartbeatTtlMs,
-    enrollTokenTtlMs: config.enrollTokenTtlMs,
-    calendar: gov,
-    approvalWorkingDays: gov.approvalWorkingDays,
-    agreementValidityDays: gov.agreementValidityDays,
-    verifyIntervalMs: config.reconcile.verifyIntervalMs,
-    onTransition: (t) => {
-      if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
-      else livenessLog.info({ nodeId: t.nodeId }, 'node online');
-    },
-  });
+  const services = createServices(store, () => Date.now(), serviceOptions(config, logger));
 
   let ready = false;
   const { nodes, assignments, reports, metrics } = services;
@@ -95,11 +59,18 @@ async function main(): Promise<void> {
   const httpPort = (app.server.address() as { port: number }).port;
 
   const jobs = new JobRunner(logger.child({ component: 'jobs' }));
-  for (const job of sweepJobs(services, logger, { livenessMs: config.livenessCheckIntervalMs, governanceMs: gov.sweepIntervalMs, reconcileMs: config.reconcile.sweepIntervalMs })) jobs.add(job);
+  const every = {
+    livenessMs: config.livenessCheckIntervalMs,
+    governanceMs: config.governance.sweepIntervalMs,
+    reconcileMs: config.reconcile.sweepIntervalMs,
+  };
+  for (const job of sweepJobs(services, logger, every)) jobs.add(job);
   jobs.start();
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
+  // SIGTERM/SIGINT: not ready → jobs finish → parked polls answered → gRPC drained (5 s at most) → HTTP
+  // closed → the database last.
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -108,16 +79,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'central stopping');
     await jobs.stop();
     assignments.wakeAll();
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        grpcServer.forceShutdown();
-        resolve();
-      }, 5000);
-      grpcServer.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await drainGrpc(grpcServer, 5000);
     await app.close();
     store.close();
     logger.info('central stopped');
@@ -125,6 +87,67 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The config from flags, environment and file; undefined after --help or --version. Exits 2 on a bad config. */
+function loadConfig(): CentralConfig | undefined {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'http-port': { type: 'string' },
+      'grpc-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  if (values.version) return void console.log(VERSION);
+
+  const overrides: Record<string, unknown> = {};
+  if (values['data-dir']) overrides['dataDir'] = values['data-dir'];
+  if (values['http-port'] !== undefined) overrides['http'] = { port: Number(values['http-port']) };
+  if (values['grpc-port'] !== undefined) overrides['grpc'] = { port: Number(values['grpc-port']) };
+  try {
+    return compileConfig({ file: configFile(values.config), overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`xchg-central: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOptions {
+  const gov = config.governance;
+  const livenessLog = logger.child({ component: 'liveness' });
+  return {
+    heartbeatTtlMs: config.heartbeatTtlMs,
+    enrollTokenTtlMs: config.enrollTokenTtlMs,
+    calendar: gov,
+    approvalWorkingDays: gov.approvalWorkingDays,
+    agreementValidityDays: gov.agreementValidityDays,
+    verifyIntervalMs: config.reconcile.verifyIntervalMs,
+    onTransition: (t) => {
+      if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
+      else livenessLog.info({ nodeId: t.nodeId }, 'node online');
+    },
+  };
+}
+
+/** Lets running calls finish, then forces the server down after `graceMs`. */
+function drainGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }
 
 function loadOrCreateAdminToken(dataDir: string, logger: pino.Logger): string {

@@ -17,10 +17,16 @@ export const TaskFieldSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, description: 'column in the source' }),
     as: Type.Optional(Type.String({ minLength: 1, description: 'name at the destination (default: same as name)' })),
-    type: Type.Optional(Type.Enum([...FIELD_TYPES], { description: 'field type (common/src/field-types.ts); absent: the value passes unchecked' })),
+    type: Type.Optional(
+      Type.Enum([...FIELD_TYPES], {
+        description: 'field type (common/src/field-types.ts); absent: the value passes unchecked',
+      }),
+    ),
     required: Type.Optional(Type.Boolean({ description: 'NULL is refused (default false)' })),
     maxLength: Type.Optional(Type.Integer({ minimum: 0, description: 'longest text, in characters (code points)' })),
-    mask: Type.Optional(Type.String({ pattern: MASK_RULE_PATTERN, description: 'masking rule: name, idcard, phone, redact, keep:A:B' })),
+    mask: Type.Optional(
+      Type.String({ pattern: MASK_RULE_PATTERN, description: 'masking rule: name, idcard, phone, redact, keep:A:B' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -41,15 +47,47 @@ export const TaskFilterSchema = Type.Object(
  */
 export const TaskParamsSchema = Type.Object(
   {
-    fields: Type.Optional(Type.Array(TaskFieldSchema, { description: 'selected fields in output order; empty or absent passes every column through unchecked' })),
+    fields: Type.Optional(
+      Type.Array(TaskFieldSchema, {
+        description: 'selected fields in output order; empty or absent passes every column through unchecked',
+      }),
+    ),
     filters: Type.Optional(Type.Array(TaskFilterSchema)),
-    maxRecordBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'largest record, as bytes of its JSON wire form (default 64 KiB; 0: no limit)' })),
-    batchRecords: Type.Optional(Type.Integer({ minimum: 1, description: "records per batch of a sync task (default: the agent's dataPlane.batchRecords)" })),
-    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 0, description: "source poll interval of a sync task when the task has no intervalMs (default: the agent's setting)" })),
-    agreementId: Type.Optional(Type.String({ description: "the agreement (协议) the data moves under; '' or absent: none" })),
-    allowedFields: Type.Optional(Type.Array(Type.String(), { description: 'published field names the agreement covers; empty: not restricted' })),
-    agreementValidUntil: Type.Optional(Type.Integer({ minimum: 0, description: 'end of the agreement, ms since epoch; 0 or absent: no end given' })),
-    _resendQuarantine: Type.Optional(Type.Integer({ minimum: 0, description: "set by central (ms since epoch) when an operator asks to re-send a task's quarantined records; a new value is a new request" })),
+    maxRecordBytes: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'largest record, as bytes of its JSON wire form (default 64 KiB; 0: no limit)',
+      }),
+    ),
+    batchRecords: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "records per batch of a sync task (default: the agent's dataPlane.batchRecords)",
+      }),
+    ),
+    pollIntervalMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          "source poll interval of a sync task when the task has no intervalMs (default: the agent's setting)",
+      }),
+    ),
+    agreementId: Type.Optional(
+      Type.String({ description: "the agreement (协议) the data moves under; '' or absent: none" }),
+    ),
+    allowedFields: Type.Optional(
+      Type.Array(Type.String(), { description: 'published field names the agreement covers; empty: not restricted' }),
+    ),
+    agreementValidUntil: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'end of the agreement, ms since epoch; 0 or absent: no end given' }),
+    ),
+    _resendQuarantine: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          "set by central (ms since epoch) when an operator asks to re-send a task's quarantined records; a new value is a new request",
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -89,10 +127,12 @@ function meaningErrors(p: TaskParams): string[] {
   const seen = new Set<string>();
   for (const [i, f] of (p.fields ?? []).entries()) {
     const out = f.as ?? f.name;
-    if (seen.has(out)) errors.push(`fields[${i}]: a second field sent as ${out} (two fields map to the same output name)`);
+    if (seen.has(out))
+      errors.push(`fields[${i}]: a second field sent as ${out} (two fields map to the same output name)`);
     seen.add(out);
   }
-  for (const [i, f] of (p.filters ?? []).entries()) if (f.op === 'in' && !Array.isArray(f.value)) errors.push(`filters[${i}].value: "in" needs a list`);
+  for (const [i, f] of (p.filters ?? []).entries())
+    if (f.op === 'in' && !Array.isArray(f.value)) errors.push(`filters[${i}].value: "in" needs a list`);
   return errors;
 }
 
@@ -103,7 +143,8 @@ function schemaErrors(value: unknown): string[] {
     if (e.keyword === 'boolean') continue; // reported by its additionalProperties twin
     const path = pathOf(e.instancePath);
     if (e.keyword === 'additionalProperties') {
-      for (const p of (e.params as { additionalProperties?: string[] }).additionalProperties ?? []) out.push(`${path ? path + '.' : ''}${p}: unknown key`);
+      for (const p of (e.params as { additionalProperties?: string[] }).additionalProperties ?? [])
+        out.push(`${path ? path + '.' : ''}${p}: unknown key`);
       continue;
     }
     out.push(`${path || '(params)'}: ${messageOf(e.keyword, path, e.message)}`);
@@ -112,7 +153,8 @@ function schemaErrors(value: unknown): string[] {
 }
 
 function messageOf(keyword: string, path: string, message: string): string {
-  if (keyword === 'pattern' && path.endsWith('.mask')) return 'unknown masking rule (name, idcard, phone, redact, keep:A:B)';
+  if (keyword === 'pattern' && path.endsWith('.mask'))
+    return 'unknown masking rule (name, idcard, phone, redact, keep:A:B)';
   if (keyword === 'enum' && path.endsWith('.type')) return `must be one of ${FIELD_TYPES.join(', ')}`;
   if (keyword === 'enum' && path.endsWith('.op')) return `must be one of ${FILTER_OPS.join(' ')}`;
   return message;

@@ -372,7 +372,7 @@ describe('services sharing', () => {
     expect(w.d.sharing.sweep()).toEqual({ overdueAlarms: [a.id], expired: [] });
     w.d.manual!.advance(DAY);
     expect(w.d.sharing.sweep()).toEqual({ overdueAlarms: [], expired: [] });
-    expect(w.d.sharing.alerts()).toEqual([
+    expect(w.d.alerts.list()).toEqual([
       { id: 1, kind: 'application_overdue', entityId: a.id, departmentCode: 'gat', message: expect.stringMatching(/past its answer deadline/), at: a.deadlineAt },
     ]);
     expect(w.d.sharing.getApplication(a.id, ADMIN)).toMatchObject({ status: 'pending', overdue: true, agreementId: null });

@@ -85,9 +85,9 @@ describe('store sharing', () => {
     expect(s.sharing.listAgreements({ departmentCode: 'mzj' }).map((a) => a.status)).toEqual(['revoked']);
     expect(s.sharing.listAgreements({ departmentCodes: ['sbj'] })).toEqual([]);
 
-    expect(s.sharing.raiseAlert({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm', at: 1 })).toBe(true);
-    expect(s.sharing.raiseAlert({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm2', at: 2 })).toBe(false);
-    expect(s.sharing.alerts().map((a) => a.message)).toEqual(['m']);
+    expect(s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm', at: 1 })).toBe(true);
+    expect(s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm2', at: 2 })).toBe(false);
+    expect(s.alerts.list().map((a) => a.message)).toEqual(['m']);
     s.close();
   });
 });

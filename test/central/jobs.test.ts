@@ -47,8 +47,15 @@ describe('jobs', () => {
     r.start();
     await waitFor(() => failing >= 3 && healthy >= 3, 5_000, 10, 'three runs of each');
     const failures = lines.filter((l) => l['msg'] === 'job failed');
-    expect(failures.filter((l) => l['job'] === 'bad-sweep').map((l) => (l['err'] as { message: string }).message).slice(0, 3)).toEqual(['boom 1', 'boom 2', 'boom 3']);
-    expect(failures.some((l) => l['job'] === 'async-bad' && (l['err'] as { message: string }).message === 'async boom')).toBe(true);
+    expect(
+      failures
+        .filter((l) => l['job'] === 'bad-sweep')
+        .map((l) => (l['err'] as { message: string }).message)
+        .slice(0, 3),
+    ).toEqual(['boom 1', 'boom 2', 'boom 3']);
+    expect(
+      failures.some((l) => l['job'] === 'async-bad' && (l['err'] as { message: string }).message === 'async boom'),
+    ).toBe(true);
     expect(failures.every((l) => l['level'] === 50)).toBe(true);
     expect(failures.some((l) => l['job'] === 'good-sweep')).toBe(false);
   });
@@ -82,7 +89,9 @@ describe('jobs', () => {
     r.start();
     await waitFor(() => runs >= 3, 5_000, 10, 'three runs');
     expect(maxActive).toBe(1);
-    expect(lines.filter((l) => l['msg'] === 'job still running; tick skipped' && l['job'] === 'slow').length).toBeGreaterThan(3);
+    expect(
+      lines.filter((l) => l['msg'] === 'job still running; tick skipped' && l['job'] === 'slow').length,
+    ).toBeGreaterThan(3);
   });
 
   it('jobs - stop() waits for the run in progress and no run starts afterwards', async () => {

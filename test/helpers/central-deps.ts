@@ -8,6 +8,7 @@ import type { LivenessTransition } from '../../central/src/domain/liveness.js';
 import type { CentralMetrics } from '../../central/src/metrics.js';
 import { DEFAULTS } from '../../central/src/config.js';
 import type { WorkingCalendar, CalendarSpec } from '../../central/src/domain/calendar.js';
+import type { AlertService } from '../../central/src/services/alerts.js';
 import type { AssignmentService } from '../../central/src/services/assignments.js';
 import type { AuditTrail } from '../../central/src/services/audit.js';
 import type { CatalogService } from '../../central/src/services/catalog.js';
@@ -66,6 +67,7 @@ export interface CentralDeps {
   users: UserService;
   catalog: CatalogService;
   sharing: SharingService;
+  alerts: AlertService;
   objections: ObjectionService;
   evaluation: EvaluationService;
   calendar: WorkingCalendar;

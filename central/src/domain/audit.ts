@@ -26,9 +26,23 @@ export function canonicalJson(v: unknown): string {
 }
 
 export function entryHash(prevHash: string, body: AuditBody): string {
-  const { seq, at, actor, action, entityType, entityId, departmentCode, peerDepartmentCode, resourceCode, details } = body;
-  const canonical = canonicalJson({ seq, at, actor, action, entityType, entityId, departmentCode, peerDepartmentCode, resourceCode, details });
-  return createHash('sha256').update(prevHash + canonical, 'utf8').digest('hex');
+  const { seq, at, actor, action, entityType, entityId, departmentCode, peerDepartmentCode, resourceCode, details } =
+    body;
+  const canonical = canonicalJson({
+    seq,
+    at,
+    actor,
+    action,
+    entityType,
+    entityId,
+    departmentCode,
+    peerDepartmentCode,
+    resourceCode,
+    details,
+  });
+  return createHash('sha256')
+    .update(prevHash + canonical, 'utf8')
+    .digest('hex');
 }
 
 /** The verdict on the chain; the API's answer adds when it was checked. */
@@ -39,11 +53,19 @@ export type ChainVerdict = Omit<AuditVerdict, 'checkedAt'>;
  * each hash recomputed from the content, and the recorded head (count and last hash), which catches
  * entries cut off the end.
  */
-export function verifyChain(entries: Iterable<AuditEntry | { seq: number; broken: string }>, head?: { seq: number; hash: string }): ChainVerdict {
+export function verifyChain(
+  entries: Iterable<AuditEntry | { seq: number; broken: string }>,
+  head?: { seq: number; hash: string },
+): ChainVerdict {
   let prev = GENESIS_HASH;
   let expectSeq = 1;
   let n = 0;
-  const broken = (seq: number, problem: string): ChainVerdict => ({ ok: false, entries: n, headHash: prev, firstBroken: { seq, problem } });
+  const broken = (seq: number, problem: string): ChainVerdict => ({
+    ok: false,
+    entries: n,
+    headHash: prev,
+    firstBroken: { seq, problem },
+  });
   for (const e of entries) {
     if ('broken' in e) return broken(e.seq, e.broken);
     if (e.seq !== expectSeq)
@@ -51,17 +73,29 @@ export function verifyChain(entries: Iterable<AuditEntry | { seq: number; broken
         ? broken(expectSeq, `entry ${expectSeq} is missing (next present entry is ${e.seq})`)
         : broken(e.seq, `entry ${e.seq} is out of order (expected ${expectSeq})`);
     if (e.prevHash !== prev)
-      return broken(e.seq, e.seq === 1 ? 'prev_hash of the first entry is not the genesis hash' : `prev_hash does not match the hash of entry ${e.seq - 1} (that entry or this link was changed)`);
+      return broken(
+        e.seq,
+        e.seq === 1
+          ? 'prev_hash of the first entry is not the genesis hash'
+          : `prev_hash does not match the hash of entry ${e.seq - 1} (that entry or this link was changed)`,
+      );
     const want = entryHash(prev, e);
-    if (e.hash !== want) return broken(e.seq, 'hash does not match the entry\'s content (the entry was changed after it was written)');
+    if (e.hash !== want)
+      return broken(e.seq, "hash does not match the entry's content (the entry was changed after it was written)");
     prev = e.hash;
     expectSeq++;
     n++;
   }
   if (head && head.seq > 0) {
-    if (head.seq > n) return broken(n + 1, `entry ${n + 1} is missing: the chain head records ${head.seq} entries, the log holds ${n}`);
-    if (head.seq === n && head.hash !== prev) return broken(n, 'hash of the last entry does not match the recorded chain head');
-    if (head.seq < n) return broken(head.seq + 1, `entry ${head.seq + 1} is beyond the recorded chain head (${head.seq} entries): written outside central`);
+    if (head.seq > n)
+      return broken(n + 1, `entry ${n + 1} is missing: the chain head records ${head.seq} entries, the log holds ${n}`);
+    if (head.seq === n && head.hash !== prev)
+      return broken(n, 'hash of the last entry does not match the recorded chain head');
+    if (head.seq < n)
+      return broken(
+        head.seq + 1,
+        `entry ${head.seq + 1} is beyond the recorded chain head (${head.seq} entries): written outside central`,
+      );
   }
   return { ok: true, entries: n, headHash: prev };
 }

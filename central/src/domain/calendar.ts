@@ -48,7 +48,8 @@ export class WorkingCalendar {
    * receipt does not count, as in "within 10 working days of receipt".
    */
   deadline(fromMs: number, workingDays: number): number {
-    if (!Number.isInteger(workingDays) || workingDays < 1) throw new RangeError('workingDays must be a whole number of at least 1');
+    if (!Number.isInteger(workingDays) || workingDays < 1)
+      throw new RangeError('workingDays must be a whole number of at least 1');
     let day = this.startOf(this.dateOf(fromMs));
     let counted = 0;
     while (counted < workingDays) {
@@ -62,7 +63,8 @@ export class WorkingCalendar {
   workingDaysBetween(fromMs: number, toMs: number): number {
     let n = 0;
     const last = this.startOf(this.dateOf(toMs));
-    for (let day = this.startOf(this.dateOf(fromMs)) + DAY_MS; day <= last; day += DAY_MS) if (this.isWorkingDay(this.dateOf(day))) n++;
+    for (let day = this.startOf(this.dateOf(fromMs)) + DAY_MS; day <= last; day += DAY_MS)
+      if (this.isWorkingDay(this.dateOf(day))) n++;
     return n;
   }
 }

@@ -31,31 +31,54 @@ export function resourceProblem(c: ResourceContent): { field: string; problem: s
   const seen = new Set<string>();
   const columns = new Set<string>();
   for (const [i, f] of c.fields.entries()) {
-    if (!FIELD_NAME.test(f.name)) return { field: `fields[${i}].name`, problem: `${JSON.stringify(f.name)} is not a column name (letters, digits and _, not starting with a digit)` };
+    if (!FIELD_NAME.test(f.name))
+      return {
+        field: `fields[${i}].name`,
+        problem: `${JSON.stringify(f.name)} is not a column name (letters, digits and _, not starting with a digit)`,
+      };
     if (seen.has(f.name)) return { field: `fields[${i}].name`, problem: `field ${f.name} appears twice` };
     seen.add(f.name);
     if (f.column !== undefined && !FIELD_NAME.test(f.column))
-      return { field: `fields[${i}].column`, problem: `${JSON.stringify(f.column)} is not a column name (letters, digits and _, not starting with a digit)` };
+      return {
+        field: `fields[${i}].column`,
+        problem: `${JSON.stringify(f.column)} is not a column name (letters, digits and _, not starting with a digit)`,
+      };
     const col = f.column ?? f.name;
     if (columns.has(col)) return { field: `fields[${i}].column`, problem: `source column ${col} is published twice` };
     columns.add(col);
-    if (!(FIELD_TYPES as readonly string[]).includes(f.type)) return { field: `fields[${i}].type`, problem: `must be one of ${FIELD_TYPES.join(', ')}` };
+    if (!(FIELD_TYPES as readonly string[]).includes(f.type))
+      return { field: `fields[${i}].type`, problem: `must be one of ${FIELD_TYPES.join(', ')}` };
     if (f.mask !== undefined) {
-      if (!MASK_RULE.test(f.mask)) return { field: `fields[${i}].mask`, problem: `unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)` };
-      if (!f.sensitive) return { field: `fields[${i}].mask`, problem: `only a sensitive field is masked: set sensitive on ${f.name}` };
+      if (!MASK_RULE.test(f.mask))
+        return {
+          field: `fields[${i}].mask`,
+          problem: `unknown rule ${JSON.stringify(f.mask)} (name, idcard, phone, redact, keep:A:B)`,
+        };
+      if (!f.sensitive)
+        return { field: `fields[${i}].mask`, problem: `only a sensitive field is masked: set sensitive on ${f.name}` };
     }
   }
   if (c.shareType === 'conditional' && !c.conditions.trim())
     return { field: 'conditions', problem: 'a conditional resource (有条件共享) states its conditions of use' };
   if (c.shareType === 'not_shared' && !c.legalBasis.trim())
-    return { field: 'legalBasis', problem: 'a not-shared resource (不予共享) states the law or regulation it rests on' };
-  if (c.shareType !== 'not_shared' && c.shareMethods.length === 0) return { field: 'shareMethods', problem: 'a shared resource names at least one share method' };
-  if (c.shareType === 'not_shared' && c.shareMethods.length > 0) return { field: 'shareMethods', problem: 'a not-shared resource has no share methods' };
-  if (new Set(c.shareMethods).size !== c.shareMethods.length) return { field: 'shareMethods', problem: 'a method appears twice' };
+    return {
+      field: 'legalBasis',
+      problem: 'a not-shared resource (不予共享) states the law or regulation it rests on',
+    };
+  if (c.shareType !== 'not_shared' && c.shareMethods.length === 0)
+    return { field: 'shareMethods', problem: 'a shared resource names at least one share method' };
+  if (c.shareType === 'not_shared' && c.shareMethods.length > 0)
+    return { field: 'shareMethods', problem: 'a not-shared resource has no share methods' };
+  if (new Set(c.shareMethods).size !== c.shareMethods.length)
+    return { field: 'shareMethods', problem: 'a method appears twice' };
   return undefined;
 }
 
-const TRANSITIONS: Record<ResourceState, readonly ResourceState[]> = { draft: ['published', 'retired'], published: ['retired'], retired: [] };
+const TRANSITIONS: Record<ResourceState, readonly ResourceState[]> = {
+  draft: ['published', 'retired'],
+  published: ['retired'],
+  retired: [],
+};
 
 /** Why a resource in state `from` cannot move to `to`, or undefined when it can. */
 export function transitionProblem(from: ResourceState, to: ResourceState): string | undefined {

@@ -11,7 +11,12 @@ export interface LivenessEvent {
  * `since`, when later); the node is online from an 'online' event to the next 'offline'. Other kinds
  * (enrolled, disabled, enabled) do not change liveness. `events` must be in time order.
  */
-export function nodeUptime(events: readonly LivenessEvent[], enrolledAt: number, since: number, until: number): { onlineMs: number; observedMs: number } {
+export function nodeUptime(
+  events: readonly LivenessEvent[],
+  enrolledAt: number,
+  since: number,
+  until: number,
+): { onlineMs: number; observedMs: number } {
   const start = Math.max(since, enrolledAt);
   if (until <= start) return { onlineMs: 0, observedMs: 0 };
   let online = false;

@@ -23,14 +23,21 @@ export function expiredNodes(nodes: readonly LivenessView[], ttlMs: number, now:
     const last = n.lastHeartbeatAt ?? 0;
     const silentMs = now - last;
     if (silentMs > ttlMs)
-      out.push({ nodeId: n.id, from: 'online', to: 'offline', reason: `no heartbeat for ${silentMs} ms (ttl ${ttlMs} ms)` });
+      out.push({
+        nodeId: n.id,
+        from: 'online',
+        to: 'offline',
+        reason: `no heartbeat for ${silentMs} ms (ttl ${ttlMs} ms)`,
+      });
   }
   return out;
 }
 
 /** A heartbeat brings an offline node back online; an online one stays. */
 export function onHeartbeat(node: LivenessView): LivenessTransition | undefined {
-  return node.status === 'online' ? undefined : { nodeId: node.id, from: node.status, to: 'online', reason: 'heartbeat received' };
+  return node.status === 'online'
+    ? undefined
+    : { nodeId: node.id, from: node.status, to: 'online', reason: 'heartbeat received' };
 }
 
 /** Heartbeat interval an agent should use for a TTL: three chances before the TTL runs out. */

@@ -47,7 +47,10 @@ export function recordAccess(actor: Actor, t: TaskParties): RecordAccess {
     case Role.CITY_ADMIN:
       return t.inCallerRegion
         ? { view: 'withheld' }
-        : { view: 'refused', problem: `city_admin ${actor.name} administers region ${actor.regionCode ?? '(none)'}; task ${t.taskId} runs on a node outside it` };
+        : {
+            view: 'refused',
+            problem: `city_admin ${actor.name} administers region ${actor.regionCode ?? '(none)'}; task ${t.taskId} runs on a node outside it`,
+          };
     case Role.OFFICER: {
       const dept = actor.departmentCode ?? '';
       if (dept && dept === t.nodeDepartmentCode) return { view: t.kind === 'sync' ? 'raw' : 'granted' };
@@ -82,11 +85,15 @@ export function grantedFields(input: {
 }): GrantedField[] {
   const specs = (Array.isArray(input.params['fields']) ? input.params['fields'] : []).map((f) => {
     const { name, as, mask: m } = (f ?? {}) as { name?: unknown; as?: unknown; mask?: unknown };
-    return { name: String(typeof as === 'string' && as ? as : (name ?? '')), mask: typeof m === 'string' ? m : undefined };
+    return {
+      name: String(typeof as === 'string' && as ? as : (name ?? '')),
+      mask: typeof m === 'string' ? m : undefined,
+    };
   });
   const allowed = Array.isArray(input.params['allowedFields']) ? input.params['allowedFields'].map(String) : undefined;
   const names = input.subscriptionFields ?? allowed ?? specs.map((s) => s.name);
-  const rule = (r: string | undefined): MaskRule | undefined => (r === undefined ? undefined : (parseMaskRule(r) ?? 'redact'));
+  const rule = (r: string | undefined): MaskRule | undefined =>
+    r === undefined ? undefined : (parseMaskRule(r) ?? 'redact');
   if (input.resourceFields) {
     const byName = new Map(input.resourceFields.map((f) => [f.name, f]));
     return names.flatMap((n) => {
@@ -113,7 +120,10 @@ export function maskValue(value: unknown, rule: MaskRule): unknown {
 }
 
 /** The granted view of a record: only the granted fields it holds, in grant order, each masked by its rule. */
-export function grantedRecord(record: Record<string, unknown>, fields: readonly GrantedField[]): Record<string, unknown> {
+export function grantedRecord(
+  record: Record<string, unknown>,
+  fields: readonly GrantedField[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     if (!Object.hasOwn(record, f.name)) continue;

@@ -6,7 +6,11 @@ export type { RegionLevel };
 const PARENT_LEVEL: Record<RegionLevel, RegionLevel | null> = { province: null, city: 'province', county: 'city' };
 
 /** Returns a problem with the proposed region's place in the hierarchy, or undefined when it fits. */
-export function checkRegionParent(level: RegionLevel, parent: { level: RegionLevel } | undefined, parentCode: string | null): string | undefined {
+export function checkRegionParent(
+  level: RegionLevel,
+  parent: { level: RegionLevel } | undefined,
+  parentCode: string | null,
+): string | undefined {
   const want = PARENT_LEVEL[level];
   if (want === null) return parentCode ? 'a province has no parent region' : undefined;
   if (!parentCode) return `a ${level} needs a parent ${want}`;

@@ -45,10 +45,17 @@ export function readScopeDepartment(actor: Actor): string | undefined {
 }
 
 /** What a user record must carry for its role: a region for city_admin, a department for officer, else neither. */
-export function roleScopeProblem(role: Role, scope: { regionCode?: string | null; departmentCode?: string | null }): { field: string; problem: string } | undefined {
-  if (role === Role.CITY_ADMIN && !scope.regionCode) return { field: 'regionCode', problem: 'a city_admin needs the region it administers' };
-  if (role === Role.OFFICER && !scope.departmentCode) return { field: 'departmentCode', problem: 'an officer needs the department it acts for' };
-  if (role !== Role.CITY_ADMIN && scope.regionCode) return { field: 'regionCode', problem: `only a city_admin has a region (role is ${role})` };
-  if (role !== Role.OFFICER && scope.departmentCode) return { field: 'departmentCode', problem: `only an officer has a department (role is ${role})` };
+export function roleScopeProblem(
+  role: Role,
+  scope: { regionCode?: string | null; departmentCode?: string | null },
+): { field: string; problem: string } | undefined {
+  if (role === Role.CITY_ADMIN && !scope.regionCode)
+    return { field: 'regionCode', problem: 'a city_admin needs the region it administers' };
+  if (role === Role.OFFICER && !scope.departmentCode)
+    return { field: 'departmentCode', problem: 'an officer needs the department it acts for' };
+  if (role !== Role.CITY_ADMIN && scope.regionCode)
+    return { field: 'regionCode', problem: `only a city_admin has a region (role is ${role})` };
+  if (role !== Role.OFFICER && scope.departmentCode)
+    return { field: 'departmentCode', problem: `only an officer has a department (role is ${role})` };
   return undefined;
 }

@@ -36,16 +36,32 @@ export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
   const log = deps.logger.child({ component: 'grpc' });
-
-  const auth = (call: grpc.ServerUnaryCall<unknown, unknown>): NodeRecord => {
-    const nodeId = String(call.metadata.get('x-xchg-node-id')[0] ?? '');
-    const authz = String(call.metadata.get('authorization')[0] ?? '');
-    const secret = authz.startsWith('Bearer ') ? authz.slice(7) : '';
-    return deps.nodes.authenticate(nodeId, secret);
+  const unary = unaryWith(deps, log);
+  const handlers: AgentServiceHandlers = {
+    Enroll: unary('Enroll', (call) => enroll(deps, log, call)),
+    Heartbeat: unary('Heartbeat', (call) => heartbeat(deps, call)),
+    PollAssignments: unary('PollAssignments', (call) => pollAssignments(deps, call)),
+    AckAssignment: unary('AckAssignment', (call) => ackAssignment(deps, log, call)),
+    Report: unary('Report', (call) => report(deps, call)),
   };
+  server.addService(loadXchgV1().AgentService.service, handlers);
+  return server;
+}
 
-  /** Wraps a handler body: one place for metrics and error mapping. */
-  function unary<Req, Res>(
+/** The call an RPC's handler receives. */
+type Call<K extends keyof AgentServiceHandlers> = Parameters<AgentServiceHandlers[K]>[0];
+
+/** The node a call comes from, by its id and secret in the metadata. */
+function auth(deps: GrpcDeps, call: grpc.ServerUnaryCall<unknown, unknown>): NodeRecord {
+  const nodeId = String(call.metadata.get('x-xchg-node-id')[0] ?? '');
+  const authz = String(call.metadata.get('authorization')[0] ?? '');
+  const secret = authz.startsWith('Bearer ') ? authz.slice(7) : '';
+  return deps.nodes.authenticate(nodeId, secret);
+}
+
+/** Wraps a handler body: one place for metrics and error mapping. */
+function unaryWith(deps: GrpcDeps, log: Logger) {
+  return function unary<Req, Res>(
     method: string,
     body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
   ): grpc.handleUnaryCall<Req, Res> {
@@ -66,97 +82,116 @@ export function buildGrpcServer(deps: GrpcDeps): grpc.Server {
           },
         );
     };
+  };
+}
+
+function enroll(deps: GrpcDeps, log: Logger, call: Call<'Enroll'>) {
+  const r = call.request;
+  try {
+    const { node, secret } = deps.nodes.enroll({
+      token: r.token,
+      hostname: r.hostname,
+      agentVersion: r.agentVersion,
+      labels: r.labels,
+    });
+    deps.metrics.enrollments.inc({ outcome: 'enrolled' });
+    log.info({ nodeId: node.id, name: node.name, department: node.departmentCode }, 'node enrolled');
+    return {
+      nodeId: node.id,
+      nodeSecret: secret,
+      nodeName: node.name,
+      departmentCode: node.departmentCode,
+      regionCode: node.regionCode,
+      heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
+      dataPlane: { ...deps.dataPlane, natsUrls: [...deps.dataPlane.natsUrls] },
+    };
+  } catch (err) {
+    deps.metrics.enrollments.inc({ outcome: err instanceof XchgError ? err.code : 'error' });
+    throw err;
   }
+}
 
-  const handlers: AgentServiceHandlers = {
-    Enroll: unary('Enroll', (call) => {
-      const r = call.request;
-      try {
-        const { node, secret } = deps.nodes.enroll({
-          token: r.token,
-          hostname: r.hostname,
-          agentVersion: r.agentVersion,
-          labels: r.labels,
-        });
-        deps.metrics.enrollments.inc({ outcome: 'enrolled' });
-        log.info({ nodeId: node.id, name: node.name, department: node.departmentCode }, 'node enrolled');
-        return {
-          nodeId: node.id,
-          nodeSecret: secret,
-          nodeName: node.name,
-          departmentCode: node.departmentCode,
-          regionCode: node.regionCode,
-          heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
-          dataPlane: { ...deps.dataPlane, natsUrls: [...deps.dataPlane.natsUrls] },
-        };
-      } catch (err) {
-        deps.metrics.enrollments.inc({ outcome: err instanceof XchgError ? err.code : 'error' });
-        throw err;
-      }
-    }),
+function heartbeat(deps: GrpcDeps, call: Call<'Heartbeat'>) {
+  const node = auth(deps, call);
+  const h: Partial<NodeHealth__Output> = call.request.health ?? {};
+  deps.nodes.heartbeat(node, { ...h, sentAtMs: call.request.sentAtMs }, String(h.agentVersion ?? ''));
+  return { ttlMs: deps.nodes.heartbeatTtlMs, serverTimeMs: Date.now(), status: 'online' };
+}
 
-    Heartbeat: unary('Heartbeat', (call) => {
-      const node = auth(call);
-      const h: Partial<NodeHealth__Output> = call.request.health ?? {};
-      deps.nodes.heartbeat(node, { ...h, sentAtMs: call.request.sentAtMs }, String(h.agentVersion ?? ''));
-      return { ttlMs: deps.nodes.heartbeatTtlMs, serverTimeMs: Date.now(), status: 'online' };
-    }),
+async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
+  const node = auth(deps, call);
+  const known = Number(call.request.knownVersion ?? 0);
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort());
+  if (call.cancelled) ac.abort(); // cancelled before the listener was attached
+  const set = await deps.assignments.waitForChange(node.id, known, deps.pollTimeoutMs, ac.signal);
+  return {
+    version: set.version,
+    changed: set.version !== known,
+    assignments: [
+      ...set.tasks.map((t) => ({ id: t.id, generation: t.generation, task: toTaskSpec(t), spec: 'task' as const })),
+      ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
+    ],
+    nextPollDelayMs: 0,
+    heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
+    // Announced so agents size their Report calls to what this server accepts.
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+  };
+}
 
-    PollAssignments: unary('PollAssignments', async (call) => {
-      const node = auth(call);
-      const known = Number(call.request.knownVersion ?? 0);
-      const ac = new AbortController();
-      call.on('cancelled', () => ac.abort());
-      if (call.cancelled) ac.abort(); // cancelled before the listener was attached
-      const set = await deps.assignments.waitForChange(node.id, known, deps.pollTimeoutMs, ac.signal);
+function ackAssignment(deps: GrpcDeps, log: Logger, call: Call<'AckAssignment'>) {
+  const node = auth(deps, call);
+  const r = call.request;
+  const outcome =
+    r.outcome === 'ASSIGNMENT_OUTCOME_APPLIED'
+      ? 'applied'
+      : r.outcome === 'ASSIGNMENT_OUTCOME_REJECTED'
+        ? 'rejected'
+        : undefined;
+  if (!outcome)
+    throw new XchgError(ErrorCode.INVALID_ARGUMENT, 'outcome: must be APPLIED or REJECTED', { field: 'outcome' });
+  if (outcome === 'rejected')
+    log.warn({ nodeId: node.id, assignmentId: r.assignmentId, reason: r.reason }, 'assignment rejected by node');
+  deps.assignments.recordAck(node.id, {
+    assignmentId: r.assignmentId,
+    generation: Number(r.generation),
+    outcome,
+    reason: r.reason,
+  });
+  return {};
+}
+
+function report(deps: GrpcDeps, call: Call<'Report'>) {
+  const node = auth(deps, call);
+  const items = call.request.items ?? [];
+  if (items.length > MAX_REPORT_ITEMS)
+    throw new XchgError(
+      ErrorCode.INVALID_ARGUMENT,
+      `items: at most ${MAX_REPORT_ITEMS} per call, got ${items.length}`,
+      {
+        field: 'items',
+      },
+    );
+  const res = deps.reports.ingest(
+    node.id,
+    items.map((it) => {
+      const oneof = it.body ?? '';
+      const body = (oneof ? (it as unknown as Record<string, unknown>)[oneof] : {}) as Record<string, unknown>;
+      // The loader camel-cases the oneof member ("taskRun"); the stored kind is the proto field name
+      // ("task_run"), which ReportService keys task runs on and the HTTP API filters by.
+      const kind = oneof.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       return {
-        version: set.version,
-        changed: set.version !== known,
-        assignments: [
-          ...set.tasks.map((t) => ({ id: t.id, generation: t.generation, task: toTaskSpec(t), spec: 'task' as const })),
-          ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
-        ],
-        nextPollDelayMs: 0,
-        heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
-        // Announced so agents size their Report calls to what this server accepts.
-        maxMessageBytes: MAX_MESSAGE_BYTES,
+        reportId: it.reportId,
+        seq: Number(it.seq),
+        observedAtMs: Number(it.observedAtMs),
+        kind,
+        body: body ?? {},
       };
     }),
-
-    AckAssignment: unary('AckAssignment', (call) => {
-      const node = auth(call);
-      const r = call.request;
-      const outcome = r.outcome === 'ASSIGNMENT_OUTCOME_APPLIED' ? 'applied' : r.outcome === 'ASSIGNMENT_OUTCOME_REJECTED' ? 'rejected' : undefined;
-      if (!outcome) throw new XchgError(ErrorCode.INVALID_ARGUMENT, 'outcome: must be APPLIED or REJECTED', { field: 'outcome' });
-      if (outcome === 'rejected') log.warn({ nodeId: node.id, assignmentId: r.assignmentId, reason: r.reason }, 'assignment rejected by node');
-      deps.assignments.recordAck(node.id, { assignmentId: r.assignmentId, generation: Number(r.generation), outcome, reason: r.reason });
-      return {};
-    }),
-
-    Report: unary('Report', (call) => {
-      const node = auth(call);
-      const items = call.request.items ?? [];
-      if (items.length > MAX_REPORT_ITEMS)
-        throw new XchgError(ErrorCode.INVALID_ARGUMENT, `items: at most ${MAX_REPORT_ITEMS} per call, got ${items.length}`, { field: 'items' });
-      const res = deps.reports.ingest(
-        node.id,
-        items.map((it) => {
-          const oneof = it.body ?? '';
-          const body = (oneof ? (it as unknown as Record<string, unknown>)[oneof] : {}) as Record<string, unknown>;
-          // The loader camel-cases the oneof member ("taskRun"); the stored kind is the proto field name
-          // ("task_run"), which ReportService keys task runs on and the HTTP API filters by.
-          const kind = oneof.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-          return { reportId: it.reportId, seq: Number(it.seq), observedAtMs: Number(it.observedAtMs), kind, body: body ?? {} };
-        }),
-      );
-      for (const kind of res.freshKinds) deps.metrics.reportsReceived.inc({ kind });
-      if (res.duplicates) deps.metrics.reportsDuplicate.inc(res.duplicates);
-      return { ackedReportIds: res.acked };
-    }),
-  };
-
-  server.addService(loadXchgV1().AgentService.service, handlers);
-  return server;
+  );
+  for (const kind of res.freshKinds) deps.metrics.reportsReceived.inc({ kind });
+  if (res.duplicates) deps.metrics.reportsDuplicate.inc(res.duplicates);
+  return { ackedReportIds: res.acked };
 }
 
 export function toTaskSpec(t: TaskRecord): TaskSpec {
@@ -193,6 +228,8 @@ function toStatus(err: unknown): grpc.ServiceError {
 /** Binds the server; resolves with the port actually bound (for port 0). */
 export function listenGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
   });
 }

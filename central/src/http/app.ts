@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyError, type FastifyBaseLogger } fro
 import { XchgError } from '../errors.js';
 import { HTTP_STATUS } from './error-status.js';
 import { authenticate } from './auth.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
@@ -55,6 +56,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerUserRoutes(api as App, deps);
       registerCatalogRoutes(api as App, deps);
       registerSharingRoutes(api as App, deps);
+      registerAlertRoutes(api as App, deps);
       registerObjectionRoutes(api as App, deps);
       registerReconcileRoutes(api as App, deps);
       registerAuditRoutes(api as App, deps);

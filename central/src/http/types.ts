@@ -9,6 +9,7 @@ import type {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { CentralMetrics } from '../metrics.js';
+import type { AlertService } from '../services/alerts.js';
 import type { AssignmentService } from '../services/assignments.js';
 import type { AuditTrail } from '../services/audit.js';
 import type { CatalogService } from '../services/catalog.js';
@@ -38,6 +39,7 @@ export interface HttpDeps {
   catalog: CatalogService;
   /** Applications, agreements and subscriptions. */
   sharing: SharingService;
+  alerts: AlertService;
   objections: ObjectionService;
   audit: AuditTrail;
   evaluation: EvaluationService;

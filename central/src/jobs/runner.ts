@@ -37,7 +37,8 @@ export class JobRunner {
   add(spec: JobSpec): this {
     if (this.state === 'STOPPED') throw new Error(`job ${spec.name}: the runner is stopped`);
     if (this.jobs.has(spec.name)) throw new Error(`job ${spec.name}: a job of this name exists`);
-    if (!(spec.intervalMs > 0)) throw new Error(`job ${spec.name}: intervalMs must be positive, got ${spec.intervalMs}`);
+    if (!(spec.intervalMs > 0))
+      throw new Error(`job ${spec.name}: intervalMs must be positive, got ${spec.intervalMs}`);
     const job: Job = { spec, timer: undefined, current: undefined, skipped: 0 };
     this.jobs.set(spec.name, job);
     if (this.state === 'RUNNING') this.schedule(job);
@@ -60,7 +61,7 @@ export class JobRunner {
 
   /** Names of the jobs running at this moment. */
   running(): string[] {
-    return [...this.jobs.values()].filter((j) => j.current).map((j) => j.spec.name);
+    return [...this.jobs.values()].filter((j) => j.current !== undefined).map((j) => j.spec.name);
   }
 
   private schedule(job: Job): void {

@@ -12,7 +12,11 @@ export interface SweepIntervals {
   reconcileMs: number;
 }
 
-export function sweepJobs(services: Pick<Services, 'nodes' | 'sharing' | 'reconcile'>, logger: Logger, every: SweepIntervals): JobSpec[] {
+export function sweepJobs(
+  services: Pick<Services, 'nodes' | 'sharing' | 'reconcile'>,
+  logger: Logger,
+  every: SweepIntervals,
+): JobSpec[] {
   const governanceLog = logger.child({ component: 'governance' });
   const reconcileLog = logger.child({ component: 'reconcile' });
   return [
@@ -25,7 +29,8 @@ export function sweepJobs(services: Pick<Services, 'nodes' | 'sharing' | 'reconc
       runAtStart: true,
       run: () => {
         const done = services.sharing.sweep();
-        for (const id of done.overdueAlarms) governanceLog.warn({ applicationId: id }, 'application past its answer deadline');
+        for (const id of done.overdueAlarms)
+          governanceLog.warn({ applicationId: id }, 'application past its answer deadline');
         for (const id of done.expired) governanceLog.info({ agreementId: id }, 'agreement expired; its flows stopped');
       },
     },
@@ -33,7 +38,8 @@ export function sweepJobs(services: Pick<Services, 'nodes' | 'sharing' | 'reconc
       name: 'reconcile-sweep',
       intervalMs: every.reconcileMs,
       run: () => {
-        for (const id of services.reconcile.sweep()) reconcileLog.info({ runId: id }, 'scheduled verification requested');
+        for (const id of services.reconcile.sweep())
+          reconcileLog.info({ runId: id }, 'scheduled verification requested');
       },
     },
   ];

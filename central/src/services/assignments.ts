@@ -12,6 +12,7 @@ import { newId } from '../ids.js';
 import { parseTaskParams, type TaskParams } from '../../../common/src/task-params.js';
 import type { TaskRefusal, TaskState, TaskView } from '../api/tasks.js';
 import type { Resource, Store, TaskKind, TaskRecord } from '../store/index.js';
+import { ALERT_KINDS, type AlertService } from './alerts.js';
 import type { AuditTrail } from './audit.js';
 
 export interface TaskInput {
@@ -27,9 +28,6 @@ export interface TaskInput {
   enabled?: boolean;
 }
 
-/** Kind of the alert a node's refusal of a task generation raises (GET /alerts?kind=task_refused). */
-export const TASK_REFUSED_ALERT = 'task_refused';
-
 export interface AssignmentSet {
   version: number;
   tasks: TaskRecord[];
@@ -42,6 +40,7 @@ export class AssignmentService {
     private readonly store: Store,
     private readonly clock: () => number,
     private readonly audit: AuditTrail,
+    private readonly alerts: AlertService,
   ) {}
 
   createTask(input: TaskInput, actor: Actor = SYSTEM_ACTOR): TaskRecord {
@@ -74,14 +73,27 @@ export class AssignmentService {
         entityType: 'task',
         entityId: task.id,
         ...this.parties(task, resource),
-        details: { name: task.name, kind: task.kind, nodeId: task.nodeId, peerNodeId: task.peerNodeId, binding: task.binding, subscriptionId: task.subscriptionId, enabled: task.enabled, params: task.params },
+        details: {
+          name: task.name,
+          kind: task.kind,
+          nodeId: task.nodeId,
+          peerNodeId: task.peerNodeId,
+          binding: task.binding,
+          subscriptionId: task.subscriptionId,
+          enabled: task.enabled,
+          params: task.params,
+        },
       });
     });
     this.wake(task.nodeId);
     return task;
   }
 
-  updateTask(id: string, patch: Partial<Pick<TaskRecord, 'name' | 'binding' | 'params' | 'intervalMs' | 'enabled' | 'peerNodeId'>>, actor: Actor = SYSTEM_ACTOR): TaskRecord {
+  updateTask(
+    id: string,
+    patch: Partial<Pick<TaskRecord, 'name' | 'binding' | 'params' | 'intervalMs' | 'enabled' | 'peerNodeId'>>,
+    actor: Actor = SYSTEM_ACTOR,
+  ): TaskRecord {
     if (patch.params !== undefined) checkedParams(patch.params);
     const updated = this.store.tx(() => {
       const cur = this.store.tasks.get(id);
@@ -109,7 +121,13 @@ export class AssignmentService {
       if (!cur) throw notFound('task', id);
       this.store.tasks.softDelete(id, this.clock());
       this.store.nodes.bumpAssignmentVersion(cur.nodeId);
-      this.audit.record(actor, { action: 'task.delete', entityType: 'task', entityId: id, ...this.parties(cur, this.store.catalog.get(cur.resourceCode)), details: { name: cur.name, kind: cur.kind } });
+      this.audit.record(actor, {
+        action: 'task.delete',
+        entityType: 'task',
+        entityId: id,
+        ...this.parties(cur, this.store.catalog.get(cur.resourceCode)),
+        details: { name: cur.name, kind: cur.kind },
+      });
       return cur.nodeId;
     });
     this.wake(nodeId);
@@ -127,7 +145,9 @@ export class AssignmentService {
     if (!resource && t.kind === 'sync') {
       // Only bindings of published resources that are not free to share: an unconditional or draft
       // resource does not stop the operator's own tasks on the same source.
-      const carried = this.store.catalog.byBinding(t.nodeId, t.binding).filter((r) => r.status === 'published' && r.shareType !== 'unconditional');
+      const carried = this.store.catalog
+        .byBinding(t.nodeId, t.binding)
+        .filter((r) => r.status === 'published' && r.shareType !== 'unconditional');
       if (carried.length)
         throw new XchgError(
           ErrorCode.PERMISSION_DENIED,
@@ -143,20 +163,37 @@ export class AssignmentService {
     const agreementId = params.agreementId ?? '';
     const dept = (id: string | null): string | null => (id ? (this.store.nodes.get(id)?.departmentCode ?? null) : null);
     const problem = taskGrantProblem(
-      { kind: t.kind, nodeId: t.nodeId, binding: t.binding, nodeDepartmentCode: dept(t.nodeId) ?? '', peerDepartmentCode: dept(t.peerNodeId), fieldNames: [...new Set(fieldNames)], reads, agreementId },
+      {
+        kind: t.kind,
+        nodeId: t.nodeId,
+        binding: t.binding,
+        nodeDepartmentCode: dept(t.nodeId) ?? '',
+        peerDepartmentCode: dept(t.peerNodeId),
+        fieldNames: [...new Set(fieldNames)],
+        reads,
+        agreementId,
+      },
       resource,
       agreementId ? this.store.sharing.getAgreement(agreementId) : undefined,
       this.clock(),
     );
-    if (problem) throw new XchgError(ErrorCode[problem.code], `${problem.field}: ${problem.problem}`, { field: problem.field });
+    if (problem)
+      throw new XchgError(ErrorCode[problem.code], `${problem.field}: ${problem.problem}`, { field: problem.field });
     return resource;
   }
 
   /** Audit parties of a task: the provider side's department first, the consumer's as the peer. */
-  private parties(t: TaskRecord, resource: Resource | undefined): { departmentCode: string; peerDepartmentCode: string; resourceCode: string } {
+  private parties(
+    t: TaskRecord,
+    resource: Resource | undefined,
+  ): { departmentCode: string; peerDepartmentCode: string; resourceCode: string } {
     const dept = (id: string | null): string => (id ? (this.store.nodes.get(id)?.departmentCode ?? '') : '');
     const [provider, consumer] = t.kind === 'sync' ? [t.nodeId, t.peerNodeId] : [t.peerNodeId, t.nodeId];
-    return { departmentCode: dept(provider), peerDepartmentCode: dept(consumer), resourceCode: resource?.code ?? t.resourceCode };
+    return {
+      departmentCode: dept(provider),
+      peerDepartmentCode: dept(consumer),
+      resourceCode: resource?.code ?? t.resourceCode,
+    };
   }
 
   getTask(id: string): TaskRecord {
@@ -184,7 +221,12 @@ export class AssignmentService {
    * Resolves with the desired set once its version differs from `knownVersion`, or after `timeoutMs`
    * with the current set, or early when `signal` aborts (the caller went away).
    */
-  async waitForChange(nodeId: string, knownVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<AssignmentSet> {
+  async waitForChange(
+    nodeId: string,
+    knownVersion: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<AssignmentSet> {
     const first = this.desired(nodeId);
     if (first.version !== knownVersion) return first;
     await new Promise<void>((resolve) => {
@@ -210,7 +252,10 @@ export class AssignmentService {
    * GET /alerts) and is written to the audit log; the task and its subscription read refused until a later
    * acknowledgement applies it (view(), SharingService.subscriptionView()).
    */
-  recordAck(nodeId: string, ack: { assignmentId: string; generation: number; outcome: 'applied' | 'rejected'; reason: string }): void {
+  recordAck(
+    nodeId: string,
+    ack: { assignmentId: string; generation: number; outcome: 'applied' | 'rejected'; reason: string },
+  ): void {
     if (!ack.assignmentId) throw invalid('assignment_id', 'is required');
     const now = this.clock();
     this.store.tx(() => {
@@ -222,10 +267,25 @@ export class AssignmentService {
       const where = t.subscriptionId ? `, subscription ${t.subscriptionId}` : '';
       const what = t.resourceCode ? ` of resource ${t.resourceCode}${where}` : where;
       const message = `node ${node?.name ?? nodeId} (${nodeId}) of ${node?.departmentCode ?? '?'} refused ${t.kind} task ${t.id}${what} at generation ${t.generation}: ${ack.reason}`;
-      if (!this.store.sharing.raiseAlert({ kind: TASK_REFUSED_ALERT, entityId: `${t.id}@${t.generation}`, departmentCode: node?.departmentCode ?? '', message, at: now })) return;
+      if (
+        !this.alerts.raise({
+          kind: ALERT_KINDS.TASK_REFUSED,
+          entityId: `${t.id}@${t.generation}`,
+          departmentCode: node?.departmentCode ?? '',
+          message,
+          at: now,
+        })
+      )
+        return;
       this.audit.record(
         `node:${nodeId}`,
-        { action: 'task.refused', entityType: 'task', entityId: t.id, ...this.parties(t, undefined), details: { generation: t.generation, nodeId, reason: ack.reason, subscriptionId: t.subscriptionId } },
+        {
+          action: 'task.refused',
+          entityType: 'task',
+          entityId: t.id,
+          ...this.parties(t, undefined),
+          details: { generation: t.generation, nodeId, reason: ack.reason, subscriptionId: t.subscriptionId },
+        },
         now,
       );
     });
@@ -237,7 +297,10 @@ export class AssignmentService {
     const current = ack !== undefined && ack.generation === t.generation;
     const refused = current && ack.outcome === 'rejected';
     const state: TaskState = !t.enabled ? 'disabled' : refused ? 'refused' : current ? 'applied' : 'pending';
-    const refusal: TaskRefusal | null = refused && t.enabled ? { taskId: t.id, kind: t.kind, nodeId: t.nodeId, generation: ack.generation, reason: ack.reason, at: ack.at } : null;
+    const refusal: TaskRefusal | null =
+      refused && t.enabled
+        ? { taskId: t.id, kind: t.kind, nodeId: t.nodeId, generation: ack.generation, reason: ack.reason, at: ack.at }
+        : null;
     return { ...t, state, refusal };
   }
 
@@ -280,7 +343,9 @@ export class AssignmentService {
 function checkedParams(params: unknown): TaskParams {
   const r = parseTaskParams(params);
   if (r.ok) return r.params;
-  const problems = r.errors.map((e) => (e.startsWith('(params)') ? `params${e.slice('(params)'.length)}` : `params.${e}`));
+  const problems = r.errors.map((e) =>
+    e.startsWith('(params)') ? `params${e.slice('(params)'.length)}` : `params.${e}`,
+  );
   const first = problems[0] ?? 'params';
   throw new XchgError(ErrorCode.INVALID_ARGUMENT, problems.join('; '), { field: first.slice(0, first.indexOf(':')) });
 }

@@ -24,7 +24,8 @@ export class AuditTrail {
 
   /** Appends an entry; call inside the store transaction of the change (it throws outside one). */
   record(actor: Actor | string, input: AuditInput, at: number = this.clock()): AuditEntry {
-    if (!this.store.db.inTransaction) throw new Error('audit entries are written inside the transaction of the change they record');
+    if (!this.store.db.inTransaction)
+      throw new Error('audit entries are written inside the transaction of the change they record');
     const head = this.store.audit.head();
     const body: AuditBody = {
       seq: head.seq + 1,
@@ -50,7 +51,9 @@ export class AuditTrail {
 
   /** Recomputes the whole chain in one read transaction; names the first broken entry. */
   verify(): AuditVerdict {
-    const verdict = this.store.db.transaction(() => verifyChain(this.store.audit.walk(), this.store.audit.head())).deferred();
+    const verdict = this.store.db
+      .transaction(() => verifyChain(this.store.audit.walk(), this.store.audit.head()))
+      .deferred();
     return { ...verdict, checkedAt: this.clock() };
   }
 }

@@ -18,7 +18,7 @@ import { actForProblem, Role, type Actor } from '../domain/roles.js';
 import { alreadyExists, ErrorCode, invalid, notFound, XchgError } from '../errors.js';
 import type { Notification, Resource, ResourceFilter, ResourceVersion, Store } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
-import type { SharingService } from './sharing.js';
+import type { SubscriptionService } from './subscriptions.js';
 
 export interface FieldInput {
   name: string;
@@ -49,7 +49,17 @@ export interface ResourceInput {
 export type ResourcePatch = Partial<Omit<ResourceInput, 'code' | 'providerDepartmentCode'>> & { note?: string };
 
 const CONTENT_KEYS: readonly (keyof ResourceContent)[] = [
-  'name', 'description', 'fields', 'format', 'shareType', 'conditions', 'legalBasis', 'shareMethods', 'updateCycle', 'binding', 'providerNodeId',
+  'name',
+  'description',
+  'fields',
+  'format',
+  'shareType',
+  'conditions',
+  'legalBasis',
+  'shareMethods',
+  'updateCycle',
+  'binding',
+  'providerNodeId',
 ];
 
 export const contentOf = (r: ResourceContent): ResourceContent =>
@@ -70,7 +80,7 @@ export class CatalogService {
     private readonly store: Store,
     private readonly clock: () => number,
     private readonly audit: AuditTrail,
-    private readonly sharing: SharingService,
+    private readonly subscriptions: SubscriptionService,
   ) {}
 
   create(input: ResourceInput, actor: Actor): Resource {
@@ -106,7 +116,15 @@ export class CatalogService {
       if (this.store.catalog.get(input.code)) throw alreadyExists('resource', input.code);
       this.check(content, input.providerDepartmentCode);
       this.store.catalog.insert(r);
-      this.store.catalog.putVersion({ resourceCode: r.code, version: 1, content, changedKeys: [], note: 'created', at: now, by: actor.name });
+      this.store.catalog.putVersion({
+        resourceCode: r.code,
+        version: 1,
+        content,
+        changedKeys: [],
+        note: 'created',
+        at: now,
+        by: actor.name,
+      });
       this.audit.record(actor, {
         action: 'resource.create',
         entityType: 'resource',
@@ -125,7 +143,12 @@ export class CatalogService {
     return this.store.tx(() => {
       const cur = this.require(code);
       this.mayAct(actor, cur.providerDepartmentCode);
-      if (cur.status === 'retired') throw new XchgError(ErrorCode.FAILED_PRECONDITION, `resource ${code} is retired; a retired resource does not change`, { field: 'code' });
+      if (cur.status === 'retired')
+        throw new XchgError(
+          ErrorCode.FAILED_PRECONDITION,
+          `resource ${code} is retired; a retired resource does not change`,
+          { field: 'code' },
+        );
       const before = contentOf(cur);
       const after: ResourceContent = { ...before };
       for (const k of CONTENT_KEYS) {
@@ -154,7 +177,15 @@ export class CatalogService {
       const version = published ? cur.version + 1 : cur.version;
       const next: Resource = { ...cur, ...after, version, updatedAt: now };
       this.store.catalog.update(next);
-      this.store.catalog.putVersion({ resourceCode: code, version, content: after, changedKeys: published ? changed : [], note: patch.note ?? (published ? 'changed' : 'draft edited'), at: now, by: actor.name });
+      this.store.catalog.putVersion({
+        resourceCode: code,
+        version,
+        content: after,
+        changedKeys: published ? changed : [],
+        note: patch.note ?? (published ? 'changed' : 'draft edited'),
+        at: now,
+        by: actor.name,
+      });
       this.audit.record(actor, {
         action: 'resource.update',
         entityType: 'resource',
@@ -163,7 +194,14 @@ export class CatalogService {
         resourceCode: code,
         details: { version, changed, ...(patch.note && { note: patch.note }) },
       });
-      if (published) this.notifyConsumers(next, 'resource.changed', `resource ${code} changed to version ${version}: ${changed.join(', ')}`, { changed, note: patch.note ?? '' }, now);
+      if (published)
+        this.notifyConsumers(
+          next,
+          'resource.changed',
+          `resource ${code} changed to version ${version}: ${changed.join(', ')}`,
+          { changed, note: patch.note ?? '' },
+          now,
+        );
       return next;
     });
   }
@@ -203,7 +241,8 @@ export class CatalogService {
       const cur = this.require(code);
       this.mayAct(actor, cur.providerDepartmentCode);
       const problem = transitionProblem(cur.status, to);
-      if (problem) throw new XchgError(ErrorCode.FAILED_PRECONDITION, `resource ${code}: ${problem}`, { field: 'status' });
+      if (problem)
+        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `resource ${code}: ${problem}`, { field: 'status' });
       if (to === 'published') this.check(contentOf(cur), cur.providerDepartmentCode);
       const next: Resource = {
         ...cur,
@@ -222,18 +261,43 @@ export class CatalogService {
         details: { version: cur.version, from: cur.status, ...(reason && { reason }) },
       });
       if (to === 'retired') {
-        this.notifyConsumers(next, 'resource.retired', `resource ${code} was retired${reason ? `: ${reason}` : ''}; its flows stop`, { reason }, now);
+        this.notifyConsumers(
+          next,
+          'resource.retired',
+          `resource ${code} was retired${reason ? `: ${reason}` : ''}; its flows stop`,
+          { reason },
+          now,
+        );
         for (const s of this.store.sharing.listSubscriptions({ resourceCode: code, status: 'active' }))
-          this.sharing.stopFlow(s, `resource ${code} retired${reason ? `: ${reason}` : ''}`, actor, now);
+          this.subscriptions.stopFlow(s, `resource ${code} retired${reason ? `: ${reason}` : ''}`, actor, now);
       }
       return next;
     });
   }
 
   /** One notification per consumer department with an active subscription of the resource. */
-  private notifyConsumers(r: Resource, kind: string, message: string, details: Record<string, unknown>, at: number): void {
-    const depts = new Set(this.store.sharing.listSubscriptions({ resourceCode: r.code, status: 'active' }).map((s) => s.consumerDepartmentCode));
-    for (const departmentCode of depts) this.store.catalog.insertNotification({ departmentCode, kind, resourceCode: r.code, version: r.version, message, details, createdAt: at });
+  private notifyConsumers(
+    r: Resource,
+    kind: string,
+    message: string,
+    details: Record<string, unknown>,
+    at: number,
+  ): void {
+    const depts = new Set(
+      this.store.sharing
+        .listSubscriptions({ resourceCode: r.code, status: 'active' })
+        .map((s) => s.consumerDepartmentCode),
+    );
+    for (const departmentCode of depts)
+      this.store.catalog.insertNotification({
+        departmentCode,
+        kind,
+        resourceCode: r.code,
+        version: r.version,
+        message,
+        details,
+        createdAt: at,
+      });
   }
 
   private check(c: ResourceContent, providerDepartmentCode: string): void {
@@ -243,7 +307,10 @@ export class CatalogService {
       const n = this.store.nodes.get(c.providerNodeId);
       if (!n) throw invalid('providerNodeId', `node ${JSON.stringify(c.providerNodeId)} not found`);
       if (n.departmentCode !== providerDepartmentCode)
-        throw invalid('providerNodeId', `node ${c.providerNodeId} belongs to ${n.departmentCode}, not to the provider ${providerDepartmentCode}`);
+        throw invalid(
+          'providerNodeId',
+          `node ${c.providerNodeId} belongs to ${n.departmentCode}, not to the provider ${providerDepartmentCode}`,
+        );
     }
   }
 

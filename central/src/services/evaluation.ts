@@ -37,13 +37,24 @@ export class EvaluationService {
   regions(p: Period, regionCodes?: readonly string[]): RegionReport[] {
     const regions = this.store.regions.list().filter((r) => !regionCodes || regionCodes.includes(r.code));
     const events = this.store.evaluation.nodeEvents(p.until);
-    const perNode = this.store.nodes.list().map((n) => ({ regionCode: n.regionCode, ...nodeUptime(events.get(n.id) ?? [], n.enrolledAt, p.since, p.until) }));
+    const perNode = this.store.nodes.list().map((n) => ({
+      regionCode: n.regionCode,
+      ...nodeUptime(events.get(n.id) ?? [], n.enrolledAt, p.since, p.until),
+    }));
     return regions.map((r) => {
       const under = new Set(this.store.regions.subtree(r.code));
       const mine = perNode.filter((n) => under.has(n.regionCode));
       const onlineMs = mine.reduce((s, n) => s + n.onlineMs, 0);
       const observedMs = mine.reduce((s, n) => s + n.observedMs, 0);
-      return { regionCode: r.code, name: r.name, level: r.level, nodes: mine.length, onlineMs, observedMs, onlineRate: rate(onlineMs, observedMs) };
+      return {
+        regionCode: r.code,
+        name: r.name,
+        level: r.level,
+        nodes: mine.length,
+        onlineMs,
+        observedMs,
+        onlineRate: rate(onlineMs, observedMs),
+      };
     });
   }
 }

@@ -4,6 +4,7 @@ import type { LivenessTransition } from '../domain/liveness.js';
 import { WorkingCalendar, type CalendarSpec } from '../domain/calendar.js';
 import { CentralMetrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
+import { AlertService } from './alerts.js';
 import { AssignmentService } from './assignments.js';
 import { AuditTrail } from './audit.js';
 import { CatalogService } from './catalog.js';
@@ -39,6 +40,8 @@ export interface Services {
   records: RecordAccessService;
   users: UserService;
   sharing: SharingService;
+  /** Alarms (告警): the one raise path and the listing. */
+  alerts: AlertService;
   catalog: CatalogService;
   objections: ObjectionService;
   evaluation: EvaluationService;
@@ -48,7 +51,15 @@ export interface Services {
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
-  let metrics: CentralMetrics | undefined;
+  // The collectors read nodes and assignments lazily, at scrape time.
+  const metrics: CentralMetrics = new CentralMetrics({
+    nodesByStatus: () => {
+      const counts: Record<string, number> = {};
+      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
+      return counts;
+    },
+    parkedPolls: () => assignments.parkedPolls,
+  });
   const audit = new AuditTrail(store, clock);
   const nodes = new NodeService(
     store,
@@ -57,29 +68,24 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
       heartbeatTtlMs: opts.heartbeatTtlMs,
       enrollTokenTtlMs: opts.enrollTokenTtlMs,
       onTransition: (t) => {
-        metrics?.nodeTransitions.inc({ to: t.to });
+        metrics.nodeTransitions.inc({ to: t.to });
         opts.onTransition?.(t);
       },
     },
     audit,
   );
-  const assignments = new AssignmentService(store, clock, audit);
+  const alerts = new AlertService(store);
+  const assignments = new AssignmentService(store, clock, audit, alerts);
   const calendar = new WorkingCalendar(opts.calendar);
-  const sharing = new SharingService(store, clock, audit, assignments, {
+  const sharing = new SharingService(store, clock, audit, assignments, alerts, {
     calendar,
     approvalWorkingDays: opts.approvalWorkingDays,
     agreementValidityDays: opts.agreementValidityDays,
   });
-  metrics = new CentralMetrics({
-    nodesByStatus: () => {
-      const counts: Record<string, number> = {};
-      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
-      return counts;
-    },
-    parkedPolls: () => assignments.parkedPolls,
-  });
   const reports = new ReportService(store, clock, audit);
-  const reconcile = new ReconcileService(store, clock, audit, assignments, { defaultIntervalMs: opts.verifyIntervalMs ?? 0 });
+  const reconcile = new ReconcileService(store, clock, audit, assignments, alerts, {
+    defaultIntervalMs: opts.verifyIntervalMs ?? 0,
+  });
   reports.onReconcile = (nodeId, body) => reconcile.ingest(nodeId, body);
   return {
     audit,
@@ -90,7 +96,8 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     records: new RecordAccessService(store, audit, reports),
     users: new UserService(store, clock, audit),
     sharing,
-    catalog: new CatalogService(store, clock, audit, sharing),
+    alerts,
+    catalog: new CatalogService(store, clock, audit, sharing.subscriptions),
     objections: new ObjectionService(store, clock, audit),
     evaluation: new EvaluationService(store, clock),
     calendar,

@@ -37,7 +37,10 @@ export class NodeService {
     return this.opts.heartbeatTtlMs;
   }
 
-  createToken(input: { departmentCode: string; nodeName: string; ttlMs?: number }, actor: Actor = SYSTEM_ACTOR): IssuedToken {
+  createToken(
+    input: { departmentCode: string; nodeName: string; ttlMs?: number },
+    actor: Actor = SYSTEM_ACTOR,
+  ): IssuedToken {
     const now = this.clock();
     const ttlMs = input.ttlMs ?? this.opts.enrollTokenTtlMs;
     if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw invalid('ttlMs', 'must be an integer of at least 1000');
@@ -56,11 +59,21 @@ export class NodeService {
       if (!this.store.regions.getDepartment(input.departmentCode))
         throw invalid('departmentCode', `department ${JSON.stringify(input.departmentCode)} not found`);
       if (this.store.nodes.existsByName(input.departmentCode, input.nodeName))
-        throw new XchgError(ErrorCode.ALREADY_EXISTS, `node ${JSON.stringify(input.nodeName)} of ${input.departmentCode} already exists`, { field: 'nodeName' });
+        throw new XchgError(
+          ErrorCode.ALREADY_EXISTS,
+          `node ${JSON.stringify(input.nodeName)} of ${input.departmentCode} already exists`,
+          { field: 'nodeName' },
+        );
       this.store.nodes.insertToken({ ...record, tokenHash: hashSecret(token) });
       this.audit.record(
         actor,
-        { action: 'token.create', entityType: 'token', entityId: record.id, departmentCode: record.departmentCode, details: { nodeName: record.nodeName, expiresAt: record.expiresAt } },
+        {
+          action: 'token.create',
+          entityType: 'token',
+          entityId: record.id,
+          departmentCode: record.departmentCode,
+          details: { nodeName: record.nodeName, expiresAt: record.expiresAt },
+        },
         now,
       );
     });
@@ -72,10 +85,20 @@ export class NodeService {
       const t = this.store.nodes.token(id);
       if (!t) throw notFound('token', id);
       if (t.usedAt !== null)
-        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `token ${id} was already used by node ${t.usedByNodeId ?? '?'}; disable the node instead`, { field: 'id' });
+        throw new XchgError(
+          ErrorCode.FAILED_PRECONDITION,
+          `token ${id} was already used by node ${t.usedByNodeId ?? '?'}; disable the node instead`,
+          { field: 'id' },
+        );
       if (t.revokedAt !== null) return;
       this.store.nodes.revokeToken(id, this.clock());
-      this.audit.record(actor, { action: 'token.revoke', entityType: 'token', entityId: id, departmentCode: t.departmentCode, details: { nodeName: t.nodeName, wasUsed: t.usedAt !== null } });
+      this.audit.record(actor, {
+        action: 'token.revoke',
+        entityType: 'token',
+        entityId: id,
+        departmentCode: t.departmentCode,
+        details: { nodeName: t.nodeName, wasUsed: t.usedAt !== null },
+      });
     });
   }
 
@@ -96,7 +119,11 @@ export class NodeService {
       const t = token!;
       // Two tokens may be issued for one name before either is used; the second must not reach the UNIQUE index.
       if (this.store.nodes.existsByName(t.departmentCode, t.nodeName))
-        throw new XchgError(ErrorCode.ALREADY_EXISTS, `node ${JSON.stringify(t.nodeName)} of ${t.departmentCode} is already enrolled`, { field: 'token' });
+        throw new XchgError(
+          ErrorCode.ALREADY_EXISTS,
+          `node ${JSON.stringify(t.nodeName)} of ${t.departmentCode} is already enrolled`,
+          { field: 'token' },
+        );
       this.store.nodes.insert({
         id: nodeId,
         name: t.nodeName,
@@ -108,12 +135,20 @@ export class NodeService {
         enrolledAt: now,
       });
       if (!this.store.nodes.useToken(t.id, nodeId, now))
-        throw new XchgError(ErrorCode.TOKEN_USED, 'enrollment token was already used; ask for a new one', { field: 'token' });
+        throw new XchgError(ErrorCode.TOKEN_USED, 'enrollment token was already used; ask for a new one', {
+          field: 'token',
+        });
       this.store.nodes.addEvent({ nodeId, at: now, kind: 'enrolled', reason: `token ${t.id}` });
       const node = this.store.nodes.get(nodeId)!;
       this.audit.record(
         `token:${t.id}`,
-        { action: 'node.enroll', entityType: 'node', entityId: nodeId, departmentCode: t.departmentCode, details: { name: node.name, hostname: node.hostname, agentVersion: node.agentVersion, tokenId: t.id } },
+        {
+          action: 'node.enroll',
+          entityType: 'node',
+          entityId: nodeId,
+          departmentCode: t.departmentCode,
+          details: { name: node.name, hostname: node.hostname, agentVersion: node.agentVersion, tokenId: t.id },
+        },
         now,
       );
       return node;
@@ -125,8 +160,10 @@ export class NodeService {
   authenticate(nodeId: string, secret: string): NodeRecord {
     if (!nodeId) throw new XchgError(ErrorCode.UNAUTHENTICATED, 'missing x-xchg-node-id metadata');
     const hash = this.store.nodes.secretHash(nodeId);
-    if (hash === undefined) throw new XchgError(ErrorCode.NODE_UNKNOWN, `node ${JSON.stringify(nodeId)} is not enrolled here`);
-    if (!secret || !secretMatches(secret, hash)) throw new XchgError(ErrorCode.UNAUTHENTICATED, `bad credentials for node ${nodeId}`);
+    if (hash === undefined)
+      throw new XchgError(ErrorCode.NODE_UNKNOWN, `node ${JSON.stringify(nodeId)} is not enrolled here`);
+    if (!secret || !secretMatches(secret, hash))
+      throw new XchgError(ErrorCode.UNAUTHENTICATED, `bad credentials for node ${nodeId}`);
     const node = this.store.nodes.get(nodeId)!;
     if (!node.enabled) throw new XchgError(ErrorCode.NODE_DISABLED, `node ${nodeId} is disabled by an operator`);
     return node;
@@ -165,7 +202,17 @@ export class NodeService {
         const at = this.clock();
         this.store.nodes.setEnabled(nodeId, enabled);
         this.store.nodes.addEvent({ nodeId, at, kind: enabled ? 'enabled' : 'disabled', reason });
-        this.audit.record(actor, { action: enabled ? 'node.enable' : 'node.disable', entityType: 'node', entityId: nodeId, departmentCode: n.departmentCode, details: { reason } }, at);
+        this.audit.record(
+          actor,
+          {
+            action: enabled ? 'node.enable' : 'node.disable',
+            entityType: 'node',
+            entityId: nodeId,
+            departmentCode: n.departmentCode,
+            details: { reason },
+          },
+          at,
+        );
       }
       return this.store.nodes.get(nodeId)!;
     });

@@ -24,15 +24,33 @@ export class ObjectionService {
   raise(input: RaiseInput, actor: Actor): Objection {
     const now = this.clock();
     const consumer = input.consumerDepartmentCode ?? actor.departmentCode;
-    if (!consumer) throw invalid('consumerDepartmentCode', 'required: name the department that raises the objection (you act for no department)');
+    if (!consumer)
+      throw invalid(
+        'consumerDepartmentCode',
+        'required: name the department that raises the objection (you act for no department)',
+      );
     const note = input.note.trim();
     return this.store.tx(() => {
-      if (!this.store.regions.getDepartment(consumer)) throw invalid('consumerDepartmentCode', `department ${JSON.stringify(consumer)} not found`);
+      if (!this.store.regions.getDepartment(consumer))
+        throw invalid('consumerDepartmentCode', `department ${JSON.stringify(consumer)} not found`);
       mayAct(actor, consumer);
       const r = this.store.catalog.get(input.resourceCode);
-      if (!r) throw new XchgError(ErrorCode.NOT_FOUND, `resourceCode: resource ${JSON.stringify(input.resourceCode)} not found`, { field: 'resourceCode' });
-      if (this.store.sharing.listSubscriptions({ resourceCode: r.code, departmentCode: consumer }).every((s) => s.consumerDepartmentCode !== consumer))
-        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `resourceCode: ${consumer} has never subscribed to ${r.code}; objections are about data received`, { field: 'resourceCode' });
+      if (!r)
+        throw new XchgError(
+          ErrorCode.NOT_FOUND,
+          `resourceCode: resource ${JSON.stringify(input.resourceCode)} not found`,
+          { field: 'resourceCode' },
+        );
+      if (
+        this.store.sharing
+          .listSubscriptions({ resourceCode: r.code, departmentCode: consumer })
+          .every((s) => s.consumerDepartmentCode !== consumer)
+      )
+        throw new XchgError(
+          ErrorCode.FAILED_PRECONDITION,
+          `resourceCode: ${consumer} has never subscribed to ${r.code}; objections are about data received`,
+          { field: 'resourceCode' },
+        );
       if (!note) throw invalid('note', 'required: say what is wrong');
       const o: Objection = {
         id: newId('obj'),
@@ -52,7 +70,15 @@ export class ObjectionService {
       this.store.objections.insert(o);
       this.audit.record(
         actor,
-        { action: 'objection.raise', entityType: 'objection', entityId: o.id, departmentCode: r.providerDepartmentCode, peerDepartmentCode: consumer, resourceCode: r.code, details: { recordKey: o.recordKey, note } },
+        {
+          action: 'objection.raise',
+          entityType: 'objection',
+          entityId: o.id,
+          departmentCode: r.providerDepartmentCode,
+          peerDepartmentCode: consumer,
+          resourceCode: r.code,
+          details: { recordKey: o.recordKey, note },
+        },
         now,
       );
       return o;
@@ -66,12 +92,23 @@ export class ObjectionService {
       const o = this.store.objections.get(id);
       if (!o) throw notFound('objection', id);
       mayAct(actor, o.providerDepartmentCode);
-      if (o.status !== 'open') throw new XchgError(ErrorCode.FAILED_PRECONDITION, `objection ${id} was already answered (${o.result})`, { field: 'objection' });
+      if (o.status !== 'open')
+        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `objection ${id} was already answered (${o.result})`, {
+          field: 'objection',
+        });
       if (!note) throw invalid('note', 'required: say what was verified or corrected');
       this.store.objections.answer(id, { result: input.result, note, by: actor.name, at: now });
       this.audit.record(
         actor,
-        { action: 'objection.answer', entityType: 'objection', entityId: id, departmentCode: o.providerDepartmentCode, peerDepartmentCode: o.consumerDepartmentCode, resourceCode: o.resourceCode, details: { result: input.result, note, raisedAt: o.raisedAt } },
+        {
+          action: 'objection.answer',
+          entityType: 'objection',
+          entityId: id,
+          departmentCode: o.providerDepartmentCode,
+          peerDepartmentCode: o.consumerDepartmentCode,
+          resourceCode: o.resourceCode,
+          details: { result: input.result, note, raisedAt: o.raisedAt },
+        },
         now,
       );
       return this.store.objections.get(id)!;
@@ -81,7 +118,11 @@ export class ObjectionService {
   list(filter: Parameters<Store['objections']['list']>[0], actor: Actor): Objection[] {
     if (actor.role === Role.OFFICER) {
       if (filter?.departmentCode && filter.departmentCode !== actor.departmentCode)
-        throw new XchgError(ErrorCode.PERMISSION_DENIED, `officer ${actor.name} of ${actor.departmentCode ?? '(none)'} reads only records of its department`, { field: 'department' });
+        throw new XchgError(
+          ErrorCode.PERMISSION_DENIED,
+          `officer ${actor.name} of ${actor.departmentCode ?? '(none)'} reads only records of its department`,
+          { field: 'department' },
+        );
       return this.store.objections.list({ ...filter, departmentCode: actor.departmentCode ?? '' });
     }
     return this.store.objections.list(filter);

@@ -16,6 +16,7 @@ import { newId } from '../ids.js';
 import type { Verification, VerificationResult, VerifySchedule } from '../api/reconcile.js';
 import type { Store, TaskRecord } from '../store/index.js';
 import type { AssignmentService } from './assignments.js';
+import { ALERT_KINDS, type AlertService } from './alerts.js';
 import type { AuditTrail } from './audit.js';
 
 export interface ReconcileOptions {
@@ -28,7 +29,16 @@ export interface VerifyAssignment {
   id: string;
   generation: number;
   spec: 'verify';
-  verify: { runId: string; subscriptionId: string; taskId: string; repair: boolean; binding: string; peerNodeId: string; paramsJson: string; resourceCode: string };
+  verify: {
+    runId: string;
+    subscriptionId: string;
+    taskId: string;
+    repair: boolean;
+    binding: string;
+    peerNodeId: string;
+    paramsJson: string;
+    resourceCode: string;
+  };
 }
 
 export class ReconcileService {
@@ -37,19 +47,32 @@ export class ReconcileService {
     private readonly clock: () => number,
     private readonly audit: AuditTrail,
     private readonly assignments: AssignmentService,
+    private readonly alerts: AlertService,
     private readonly opts: ReconcileOptions,
   ) {}
 
   /** The task pair of a subscription (a catalog subscription, or tasks an operator paired by subscriptionId). */
   private pair(subscriptionId: string): { exchange: TaskRecord; providerNodeId: string } {
     const sub = this.store.sharing.getSubscription(subscriptionId);
-    if (sub && sub.status !== 'active') throw new XchgError(ErrorCode.FAILED_PRECONDITION, `subscription ${subscriptionId} is ${sub.status}: nothing flows to verify`);
+    if (sub && sub.status !== 'active')
+      throw new XchgError(
+        ErrorCode.FAILED_PRECONDITION,
+        `subscription ${subscriptionId} is ${sub.status}: nothing flows to verify`,
+      );
     const exchange = sub
       ? this.store.tasks.get(sub.exchangeTaskId)
       : this.store.tasks.list().find((t) => t.kind === 'exchange' && t.subscriptionId === subscriptionId);
     if (!exchange) throw notFound('subscription', subscriptionId);
-    if (!exchange.peerNodeId) throw new XchgError(ErrorCode.FAILED_PRECONDITION, `subscription ${subscriptionId}: its exchange task ${exchange.id} names no provider node`);
-    if (!exchange.enabled) throw new XchgError(ErrorCode.FAILED_PRECONDITION, `subscription ${subscriptionId}: its exchange task ${exchange.id} is disabled`);
+    if (!exchange.peerNodeId)
+      throw new XchgError(
+        ErrorCode.FAILED_PRECONDITION,
+        `subscription ${subscriptionId}: its exchange task ${exchange.id} names no provider node`,
+      );
+    if (!exchange.enabled)
+      throw new XchgError(
+        ErrorCode.FAILED_PRECONDITION,
+        `subscription ${subscriptionId}: its exchange task ${exchange.id} is disabled`,
+      );
     return { exchange, providerNodeId: exchange.peerNodeId };
   }
 
@@ -57,12 +80,20 @@ export class ReconcileService {
    * Creates a run; it reaches the consumer's agent with its next poll. Errors: NOT_FOUND (no such
    * subscription), FAILED_PRECONDITION (stopped or disabled, or a run is already open).
    */
-  request(subscriptionId: string, opts: { repair?: boolean; trigger?: Verification['trigger'] } = {}, actor: Actor | string = SYSTEM_ACTOR): Verification {
+  request(
+    subscriptionId: string,
+    opts: { repair?: boolean; trigger?: Verification['trigger'] } = {},
+    actor: Actor | string = SYSTEM_ACTOR,
+  ): Verification {
     const now = this.clock();
     const run = this.store.tx(() => {
       const { exchange, providerNodeId } = this.pair(subscriptionId);
       const open = this.store.verifications.openFor(subscriptionId);
-      if (open) throw new XchgError(ErrorCode.FAILED_PRECONDITION, `subscription ${subscriptionId} is being verified already (run ${open.id}, ${open.state}); wait for it to end`);
+      if (open)
+        throw new XchgError(
+          ErrorCode.FAILED_PRECONDITION,
+          `subscription ${subscriptionId} is being verified already (run ${open.id}, ${open.state}); wait for it to end`,
+        );
       const v: Verification = {
         id: newId('vrf'),
         subscriptionId,
@@ -118,7 +149,16 @@ export class ReconcileService {
           id: v.id,
           generation: 1,
           spec: 'verify' as const,
-          verify: { runId: v.id, subscriptionId: v.subscriptionId, taskId: t.id, repair: v.repair, binding: t.binding, peerNodeId: v.providerNodeId, paramsJson: JSON.stringify(t.params), resourceCode: t.resourceCode },
+          verify: {
+            runId: v.id,
+            subscriptionId: v.subscriptionId,
+            taskId: t.id,
+            repair: v.repair,
+            binding: t.binding,
+            peerNodeId: v.providerNodeId,
+            paramsJson: JSON.stringify(t.params),
+            resourceCode: t.resourceCode,
+          },
         },
       ];
     });
@@ -152,10 +192,16 @@ export class ReconcileService {
     if (v.trigger !== 'scheduled') return;
     const dept = this.store.nodes.get(v.consumerNodeId)?.departmentCode ?? '';
     if (final === 'failed')
-      this.store.sharing.raiseAlert({ kind: 'reconcile_failed', entityId: v.id, departmentCode: dept, message: `scheduled verification ${v.id} of subscription ${v.subscriptionId} failed: ${error}`, at: now });
+      this.alerts.raise({
+        kind: ALERT_KINDS.RECONCILE_FAILED,
+        entityId: v.id,
+        departmentCode: dept,
+        message: `scheduled verification ${v.id} of subscription ${v.subscriptionId} failed: ${error}`,
+        at: now,
+      });
     else if (result && result.missing + result.extra + result.different > 0)
-      this.store.sharing.raiseAlert({
-        kind: 'reconcile_drift',
+      this.alerts.raise({
+        kind: ALERT_KINDS.RECONCILE_DRIFT,
         entityId: v.id,
         departmentCode: dept,
         message: `subscription ${v.subscriptionId}: the sink differs from the source (${result.missing} missing, ${result.extra} extra, ${result.different} different of ${result.rowsCompared} rows); repair with xchg sub verify ${v.subscriptionId} --repair`,
@@ -166,7 +212,9 @@ export class ReconcileService {
   schedule(subscriptionId: string): VerifySchedule {
     this.pair(subscriptionId);
     const own = this.store.verifications.schedule(subscriptionId);
-    return own === undefined ? { subscriptionId, intervalMs: this.opts.defaultIntervalMs, source: 'default' } : { subscriptionId, intervalMs: own, source: 'subscription' };
+    return own === undefined
+      ? { subscriptionId, intervalMs: this.opts.defaultIntervalMs, source: 'default' }
+      : { subscriptionId, intervalMs: own, source: 'subscription' };
   }
 
   /** Sets a subscription's interval (0: never; null: back to central's default). */
@@ -195,7 +243,8 @@ export class ReconcileService {
     const started: string[] = [];
     const seen = new Set<string>();
     for (const t of this.store.tasks.list()) {
-      if (t.kind !== 'exchange' || !t.subscriptionId || !t.enabled || !t.peerNodeId || seen.has(t.subscriptionId)) continue;
+      if (t.kind !== 'exchange' || !t.subscriptionId || !t.enabled || !t.peerNodeId || seen.has(t.subscriptionId))
+        continue;
       seen.add(t.subscriptionId);
       const interval = own.get(t.subscriptionId) ?? this.opts.defaultIntervalMs;
       if (interval <= 0) continue;

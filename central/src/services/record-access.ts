@@ -4,7 +4,14 @@
 // is written to the audit log in the transaction that reads them, so no raw value leaves unrecorded.
 import type { Report } from '../api/nodes.js';
 import type { QuarantineView, TaskRun } from '../api/tasks.js';
-import { grantedFields, grantedRecord, recordAccess, withholdOrigin, withholdValues, type ValueView } from '../domain/record-access.js';
+import {
+  grantedFields,
+  grantedRecord,
+  recordAccess,
+  withholdOrigin,
+  withholdValues,
+  type ValueView,
+} from '../domain/record-access.js';
 import { Role, type Actor } from '../domain/roles.js';
 import { ErrorCode, notFound, XchgError } from '../errors.js';
 import type { ReportFilter, Store, TaskRecord } from '../store/index.js';
@@ -28,13 +35,33 @@ export class RecordAccessService {
     return this.store.tx(() => {
       const rows = this.reports.quarantined(t.id, opts);
       if (view === 'raw') {
-        if (rows.length) this.audit.record(actor, { action: 'quarantine.read', entityType: 'task', entityId: t.id, ...this.parties(t), details: { view, side: t.kind === 'sync' ? 'provider' : 'consumer', nodeId: t.nodeId, records: rows.length, agentIds: rows.map((r) => r.agentId) } });
+        if (rows.length)
+          this.audit.record(actor, {
+            action: 'quarantine.read',
+            entityType: 'task',
+            entityId: t.id,
+            ...this.parties(t),
+            details: {
+              view,
+              side: t.kind === 'sync' ? 'provider' : 'consumer',
+              nodeId: t.nodeId,
+              records: rows.length,
+              agentIds: rows.map((r) => r.agentId),
+            },
+          });
         return rows.map((q) => ({ ...q, view, columns: Object.keys(q.record), record: q.record }));
       }
       const fields = view === 'granted' ? this.grant(t) : [];
       return rows.map((q) => {
         const record = view === 'granted' ? grantedRecord(q.record, fields) : null;
-        return { ...q, view, origin: withholdOrigin(q.origin), reason: withholdValues(q.reason), columns: Object.keys(record ?? q.record), record };
+        return {
+          ...q,
+          view,
+          origin: withholdOrigin(q.origin),
+          reason: withholdValues(q.reason),
+          columns: Object.keys(record ?? q.record),
+          record,
+        };
       });
     });
   }
@@ -64,9 +91,21 @@ export class RecordAccessService {
     return this.store.tx(() => {
       const page = this.reports.list(f);
       if (!raw) return page.map(withheldReport);
-      const records = page.filter((r) => r.kind === 'quarantine').reduce((n, r) => n + quarantineRecords(r.body).length, 0);
+      const records = page
+        .filter((r) => r.kind === 'quarantine')
+        .reduce((n, r) => n + quarantineRecords(r.body).length, 0);
       if (records)
-        this.audit.record(actor, { action: 'quarantine.read', entityType: 'reports', entityId: f.nodeId ?? '*', details: { view: 'raw', via: 'reports', records, reports: page.filter((r) => r.kind === 'quarantine').map((r) => r.reportId) } });
+        this.audit.record(actor, {
+          action: 'quarantine.read',
+          entityType: 'reports',
+          entityId: f.nodeId ?? '*',
+          details: {
+            view: 'raw',
+            via: 'reports',
+            records,
+            reports: page.filter((r) => r.kind === 'quarantine').map((r) => r.reportId),
+          },
+        });
       return page;
     });
   }
@@ -80,8 +119,17 @@ export class RecordAccessService {
   private viewOf(actor: Actor, t: TaskRecord): ValueView {
     const dept = (id: string | null): string | null => (id ? (this.store.nodes.get(id)?.departmentCode ?? null) : null);
     const region = this.store.nodes.get(t.nodeId)?.regionCode ?? '';
-    const inCallerRegion = actor.role === Role.CITY_ADMIN && !!actor.regionCode && this.store.regions.subtree(actor.regionCode).includes(region);
-    const access = recordAccess(actor, { taskId: t.id, kind: t.kind, nodeDepartmentCode: dept(t.nodeId) ?? '', peerDepartmentCode: dept(t.peerNodeId), inCallerRegion });
+    const inCallerRegion =
+      actor.role === Role.CITY_ADMIN &&
+      !!actor.regionCode &&
+      this.store.regions.subtree(actor.regionCode).includes(region);
+    const access = recordAccess(actor, {
+      taskId: t.id,
+      kind: t.kind,
+      nodeDepartmentCode: dept(t.nodeId) ?? '',
+      peerDepartmentCode: dept(t.peerNodeId),
+      inCallerRegion,
+    });
     if (access.view === 'refused') throw new XchgError(ErrorCode.PERMISSION_DENIED, access.problem);
     return access.view;
   }
@@ -122,12 +170,25 @@ function withheldReport(r: Report): Report {
       } catch {
         columns = [];
       }
-      return { ...rest, origin: withholdOrigin(String(q['origin'] ?? '')), reason: withholdValues(String(q['reason'] ?? '')), columns, values: 'withheld' };
+      return {
+        ...rest,
+        origin: withholdOrigin(String(q['origin'] ?? '')),
+        reason: withholdValues(String(q['reason'] ?? '')),
+        columns,
+        values: 'withheld',
+      };
     });
-    const byReason = Object.fromEntries(Object.entries((b['byReason'] as Record<string, number> | undefined) ?? {}).map(([k, n]) => [withholdValues(k), n]));
+    const byReason = Object.fromEntries(
+      Object.entries((b['byReason'] as Record<string, number> | undefined) ?? {}).map(([k, n]) => [
+        withholdValues(k),
+        n,
+      ]),
+    );
     return { ...r, body: { ...b, byReason, records } };
   }
-  if (r.kind === 'task_run' && typeof b['error'] === 'string') return { ...r, body: { ...b, error: withholdValues(b['error']) } };
-  if (r.kind === 'event' && typeof b['message'] === 'string') return { ...r, body: { ...b, message: withholdValues(b['message']) } };
+  if (r.kind === 'task_run' && typeof b['error'] === 'string')
+    return { ...r, body: { ...b, error: withholdValues(b['error']) } };
+  if (r.kind === 'event' && typeof b['message'] === 'string')
+    return { ...r, body: { ...b, message: withholdValues(b['message']) } };
   return r;
 }

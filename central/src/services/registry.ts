@@ -12,16 +12,34 @@ export class RegistryService {
     private readonly audit: AuditTrail,
   ) {}
 
-  createRegion(input: { code: string; name: string; level: RegionLevel; parentCode?: string | null }, actor: Actor = SYSTEM_ACTOR): Region {
+  createRegion(
+    input: { code: string; name: string; level: RegionLevel; parentCode?: string | null },
+    actor: Actor = SYSTEM_ACTOR,
+  ): Region {
     const parentCode = input.parentCode ?? null;
     return this.store.tx(() => {
       if (this.store.regions.get(input.code)) throw alreadyExists('region', input.code);
       const parent = parentCode ? this.store.regions.get(parentCode) : undefined;
       const problem = checkRegionParent(input.level, parent, parentCode);
       if (problem) throw invalid('parentCode', problem);
-      const region: Region = { code: input.code, name: input.name, level: input.level, parentCode, createdAt: this.clock() };
+      const region: Region = {
+        code: input.code,
+        name: input.name,
+        level: input.level,
+        parentCode,
+        createdAt: this.clock(),
+      };
       this.store.regions.insert(region);
-      this.audit.record(actor, { action: 'region.create', entityType: 'region', entityId: region.code, details: { name: region.name, level: region.level, parentCode } }, region.createdAt);
+      this.audit.record(
+        actor,
+        {
+          action: 'region.create',
+          entityType: 'region',
+          entityId: region.code,
+          details: { name: region.name, level: region.level, parentCode },
+        },
+        region.createdAt,
+      );
       return region;
     });
   }
@@ -33,7 +51,12 @@ export class RegistryService {
       if (this.store.regions.hasChildren(code))
         throw new XchgError(ErrorCode.FAILED_PRECONDITION, `region ${code} still has regions or departments under it`);
       this.store.regions.delete(code);
-      this.audit.record(actor, { action: 'region.delete', entityType: 'region', entityId: code, details: { name: r.name, level: r.level } });
+      this.audit.record(actor, {
+        action: 'region.delete',
+        entityType: 'region',
+        entityId: code,
+        details: { name: r.name, level: r.level },
+      });
     });
   }
 
@@ -50,10 +73,21 @@ export class RegistryService {
   createDepartment(input: { code: string; name: string; regionCode: string }, actor: Actor = SYSTEM_ACTOR): Department {
     return this.store.tx(() => {
       if (this.store.regions.getDepartment(input.code)) throw alreadyExists('department', input.code);
-      if (!this.store.regions.get(input.regionCode)) throw invalid('regionCode', `region ${JSON.stringify(input.regionCode)} not found`);
+      if (!this.store.regions.get(input.regionCode))
+        throw invalid('regionCode', `region ${JSON.stringify(input.regionCode)} not found`);
       const d: Department = { ...input, createdAt: this.clock() };
       this.store.regions.insertDepartment(d);
-      this.audit.record(actor, { action: 'department.create', entityType: 'department', entityId: d.code, departmentCode: d.code, details: { name: d.name, regionCode: d.regionCode } }, d.createdAt);
+      this.audit.record(
+        actor,
+        {
+          action: 'department.create',
+          entityType: 'department',
+          entityId: d.code,
+          departmentCode: d.code,
+          details: { name: d.name, regionCode: d.regionCode },
+        },
+        d.createdAt,
+      );
       return d;
     });
   }

@@ -34,7 +34,8 @@ export class ReportService {
   ingest(nodeId: string, items: readonly ReportInput[]): IngestResult {
     for (const [i, it] of items.entries()) {
       if (!it.reportId || it.reportId.length > 128) throw invalid(`items[${i}].report_id`, 'must be 1-128 characters');
-      if (!it.kind) throw invalid(`items[${i}].body`, 'is empty: one of task_run, metrics, traffic, quarantine, event is required');
+      if (!it.kind)
+        throw invalid(`items[${i}].body`, 'is empty: one of task_run, metrics, traffic, quarantine, event is required');
     }
     const now = this.clock();
     return this.store.tx(() => {
@@ -75,7 +76,10 @@ export class ReportService {
     return this.store.reports.taskRuns(filter);
   }
 
-  quarantined(taskId: string, opts: { includeResent?: boolean; limit?: number } = {}): ReturnType<Store['reports']['quarantined']> {
+  quarantined(
+    taskId: string,
+    opts: { includeResent?: boolean; limit?: number } = {},
+  ): ReturnType<Store['reports']['quarantined']> {
     return this.store.reports.quarantined(taskId, opts);
   }
 

@@ -30,10 +30,19 @@ export class UserService {
     if (problem) throw invalid(problem.field, problem.problem);
     const token = newSecret('xut_');
     const now = this.clock();
-    const user: User = { id: newId('usr'), name, role: input.role, ...scope, createdAt: now, createdBy: actor.name, revokedAt: null };
+    const user: User = {
+      id: newId('usr'),
+      name,
+      role: input.role,
+      ...scope,
+      createdAt: now,
+      createdBy: actor.name,
+      revokedAt: null,
+    };
     this.store.tx(() => {
       if (this.store.users.byName(name)) throw alreadyExists('user', name);
-      if (scope.regionCode && !this.store.regions.get(scope.regionCode)) throw invalid('regionCode', `region ${JSON.stringify(scope.regionCode)} not found`);
+      if (scope.regionCode && !this.store.regions.get(scope.regionCode))
+        throw invalid('regionCode', `region ${JSON.stringify(scope.regionCode)} not found`);
       if (scope.departmentCode && !this.store.regions.getDepartment(scope.departmentCode))
         throw invalid('departmentCode', `department ${JSON.stringify(scope.departmentCode)} not found`);
       this.store.users.insert({ ...user, tokenHash: hashSecret(token) });
@@ -52,9 +61,16 @@ export class UserService {
     return this.store.tx(() => {
       const u = this.store.users.get(id) ?? this.store.users.byName(id);
       if (!u) throw notFound('user', id);
-      if (u.revokedAt !== null) throw new XchgError(ErrorCode.FAILED_PRECONDITION, `user ${u.name} was already revoked`, { field: 'user' });
+      if (u.revokedAt !== null)
+        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `user ${u.name} was already revoked`, { field: 'user' });
       this.store.users.revoke(u.id, this.clock());
-      this.audit.record(actor, { action: 'user.revoke', entityType: 'user', entityId: u.id, departmentCode: u.departmentCode ?? '', details: { name: u.name, role: u.role } });
+      this.audit.record(actor, {
+        action: 'user.revoke',
+        entityType: 'user',
+        entityId: u.id,
+        departmentCode: u.departmentCode ?? '',
+        details: { name: u.name, role: u.role },
+      });
       return this.store.users.get(u.id)!;
     });
   }
@@ -71,6 +87,11 @@ export class UserService {
     // The lookup is by hash; the comparison is still constant-time, as for node secrets.
     if (!found || !secretMatches(token, found.tokenHash) || found.user.revokedAt !== null) return undefined;
     const u = found.user;
-    return { name: u.name, role: u.role, ...(u.regionCode && { regionCode: u.regionCode }), ...(u.departmentCode && { departmentCode: u.departmentCode }) };
+    return {
+      name: u.name,
+      role: u.role,
+      ...(u.regionCode && { regionCode: u.regionCode }),
+      ...(u.departmentCode && { departmentCode: u.departmentCode }),
+    };
   }
 }

@@ -2,6 +2,7 @@
 // a raw walk in seq order for verification. Rows are never updated or deleted (triggers refuse it).
 import type { AuditEntry } from '../domain/audit.js';
 import type { Db } from './db.js';
+import { and, sqlWhere } from './sql.js';
 
 export interface AuditFilter {
   /** Entries where this department is either party. */
@@ -31,28 +32,44 @@ export class AuditStore {
         `INSERT INTO audit_log (seq, at, actor, action, entity_type, entity_id, department_code, peer_department_code, resource_code,
            details_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(e.seq, e.at, e.actor, e.action, e.entityType, e.entityId, e.departmentCode, e.peerDepartmentCode, e.resourceCode, JSON.stringify(e.details), e.prevHash, e.hash);
+      .run(
+        e.seq,
+        e.at,
+        e.actor,
+        e.action,
+        e.entityType,
+        e.entityId,
+        e.departmentCode,
+        e.peerDepartmentCode,
+        e.resourceCode,
+        JSON.stringify(e.details),
+        e.prevHash,
+        e.hash,
+      );
     this.db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(e.seq, e.hash);
   }
 
   list(f: AuditFilter = {}): AuditEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (f.departmentCode) (where.push('(department_code = ? OR peer_department_code = ?)'), args.push(f.departmentCode, f.departmentCode));
+    if (f.departmentCode)
+      and(where, args, '(department_code = ? OR peer_department_code = ?)', f.departmentCode, f.departmentCode);
     if (f.departmentCodes?.length === 0) where.push('0');
     else if (f.departmentCodes) {
       const marks = f.departmentCodes.map(() => '?').join(', ');
       where.push(`(department_code IN (${marks}) OR peer_department_code IN (${marks}))`);
       args.push(...f.departmentCodes, ...f.departmentCodes);
     }
-    if (f.resourceCode) (where.push('resource_code = ?'), args.push(f.resourceCode));
-    if (f.action) (where.push('(action = ? OR action LIKE ?)'), args.push(f.action, `${f.action}.%`));
-    if (f.entityId) (where.push('entity_id = ?'), args.push(f.entityId));
-    if (f.since !== undefined) (where.push('at >= ?'), args.push(f.since));
-    if (f.until !== undefined) (where.push('at < ?'), args.push(f.until));
-    if (f.afterSeq !== undefined) (where.push('seq > ?'), args.push(f.afterSeq));
+    if (f.resourceCode) and(where, args, 'resource_code = ?', f.resourceCode);
+    if (f.action) and(where, args, '(action = ? OR action LIKE ?)', f.action, `${f.action}.%`);
+    if (f.entityId) and(where, args, 'entity_id = ?', f.entityId);
+    if (f.since !== undefined) and(where, args, 'at >= ?', f.since);
+    if (f.until !== undefined) and(where, args, 'at < ?', f.until);
+    if (f.afterSeq !== undefined) and(where, args, 'seq > ?', f.afterSeq);
     args.push(f.limit ?? 1000);
-    const rows = this.db.prepare(`SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`).all(...args) as AuditRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_log ${sqlWhere(where)} ORDER BY seq LIMIT ?`)
+      .all(...args) as AuditRow[];
     return rows.map((r) => {
       const e = toEntry(r);
       return 'broken' in e ? { ...rowBase(r), details: { unparsable: r.details_json } } : e;
@@ -61,7 +78,8 @@ export class AuditStore {
 
   /** Every entry in seq order, lazily; a row whose details are not JSON is yielded as broken. */
   *walk(): Generator<AuditEntry | { seq: number; broken: string }> {
-    for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<AuditRow>) yield toEntry(r);
+    for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<AuditRow>)
+      yield toEntry(r);
   }
 }
 
@@ -99,6 +117,7 @@ function toEntry(r: AuditRow): AuditEntry | { seq: number; broken: string } {
   } catch {
     return { seq: r.seq, broken: 'details are not valid JSON (the entry was changed after it was written)' };
   }
-  if (typeof details !== 'object' || details === null || Array.isArray(details)) return { seq: r.seq, broken: 'details are not a JSON object' };
+  if (typeof details !== 'object' || details === null || Array.isArray(details))
+    return { seq: r.seq, broken: 'details are not a JSON object' };
   return { ...rowBase(r), details: details as Record<string, unknown> };
 }

@@ -12,6 +12,7 @@ import type {
   UpdateCycle,
 } from '../api/catalog.js';
 import type { Db } from './db.js';
+import { and, sqlWhere } from './sql.js';
 
 export type { Notification, Resource, ResourceVersion } from '../api/catalog.js';
 
@@ -34,17 +35,23 @@ export class CatalogStore {
   list(f: ResourceFilter = {}): Resource[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (f.status) (where.push('status = ?'), args.push(f.status));
-    if (f.providerDepartmentCode) (where.push('provider_department_code = ?'), args.push(f.providerDepartmentCode));
-    if (f.shareType) (where.push('share_type = ?'), args.push(f.shareType));
-    const rows = this.db.prepare(`SELECT * FROM resources ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY code`).all(...args) as ResourceRow[];
+    if (f.status) and(where, args, 'status = ?', f.status);
+    if (f.providerDepartmentCode) and(where, args, 'provider_department_code = ?', f.providerDepartmentCode);
+    if (f.shareType) and(where, args, 'share_type = ?', f.shareType);
+    const rows = this.db
+      .prepare(`SELECT * FROM resources ${sqlWhere(where)} ORDER BY code`)
+      .all(...args) as ResourceRow[];
     const scope = f.departmentCodes && new Set(f.departmentCodes);
     return rows.map(toResource).filter((r) => !scope || scope.has(r.providerDepartmentCode));
   }
 
   /** Resources a sync task on `nodeId` reading `binding` would carry. */
   byBinding(nodeId: string, binding: string): Resource[] {
-    return (this.db.prepare('SELECT * FROM resources WHERE provider_node_id = ? AND binding = ? ORDER BY code').all(nodeId, binding) as ResourceRow[]).map(toResource);
+    return (
+      this.db
+        .prepare('SELECT * FROM resources WHERE provider_node_id = ? AND binding = ? ORDER BY code')
+        .all(nodeId, binding) as ResourceRow[]
+    ).map(toResource);
   }
 
   insert(r: Resource): void {
@@ -56,9 +63,25 @@ export class CatalogStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        r.code, r.name, r.providerDepartmentCode, r.description, JSON.stringify(r.fields), r.format, r.shareType, r.conditions,
-        r.legalBasis, JSON.stringify(r.shareMethods), r.updateCycle, r.binding, r.providerNodeId, r.status, r.version,
-        r.createdAt, r.updatedAt, r.publishedAt, r.retiredAt,
+        r.code,
+        r.name,
+        r.providerDepartmentCode,
+        r.description,
+        JSON.stringify(r.fields),
+        r.format,
+        r.shareType,
+        r.conditions,
+        r.legalBasis,
+        JSON.stringify(r.shareMethods),
+        r.updateCycle,
+        r.binding,
+        r.providerNodeId,
+        r.status,
+        r.version,
+        r.createdAt,
+        r.updatedAt,
+        r.publishedAt,
+        r.retiredAt,
       );
   }
 
@@ -71,9 +94,23 @@ export class CatalogStore {
            updated_at = ?, published_at = ?, retired_at = ? WHERE code = ?`,
       )
       .run(
-        r.name, r.description, JSON.stringify(r.fields), r.format, r.shareType, r.conditions, r.legalBasis,
-        JSON.stringify(r.shareMethods), r.updateCycle, r.binding, r.providerNodeId, r.status, r.version, r.updatedAt,
-        r.publishedAt, r.retiredAt, r.code,
+        r.name,
+        r.description,
+        JSON.stringify(r.fields),
+        r.format,
+        r.shareType,
+        r.conditions,
+        r.legalBasis,
+        JSON.stringify(r.shareMethods),
+        r.updateCycle,
+        r.binding,
+        r.providerNodeId,
+        r.status,
+        r.version,
+        r.updatedAt,
+        r.publishedAt,
+        r.retiredAt,
+        r.code,
       );
   }
 
@@ -89,7 +126,9 @@ export class CatalogStore {
   }
 
   versions(code: string): ResourceVersion[] {
-    const rows = this.db.prepare('SELECT * FROM resource_versions WHERE resource_code = ? ORDER BY version').all(code) as {
+    const rows = this.db
+      .prepare('SELECT * FROM resource_versions WHERE resource_code = ? ORDER BY version')
+      .all(code) as {
       resource_code: string;
       version: number;
       content_json: string;
@@ -114,21 +153,41 @@ export class CatalogStore {
   insertNotification(n: Omit<Notification, 'id'>): number {
     return Number(
       this.db
-        .prepare('INSERT INTO notifications (department_code, kind, resource_code, version, message, details_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(n.departmentCode, n.kind, n.resourceCode, n.version, n.message, JSON.stringify(n.details), n.createdAt).lastInsertRowid,
+        .prepare(
+          'INSERT INTO notifications (department_code, kind, resource_code, version, message, details_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(n.departmentCode, n.kind, n.resourceCode, n.version, n.message, JSON.stringify(n.details), n.createdAt)
+        .lastInsertRowid,
     );
   }
 
-  notifications(f: { departmentCode?: string; departmentCodes?: readonly string[]; resourceCode?: string; since?: number; limit?: number } = {}): Notification[] {
+  notifications(
+    f: {
+      departmentCode?: string;
+      departmentCodes?: readonly string[];
+      resourceCode?: string;
+      since?: number;
+      limit?: number;
+    } = {},
+  ): Notification[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (f.departmentCode) (where.push('department_code = ?'), args.push(f.departmentCode));
-    if (f.resourceCode) (where.push('resource_code = ?'), args.push(f.resourceCode));
-    if (f.since !== undefined) (where.push('created_at >= ?'), args.push(f.since));
+    if (f.departmentCode) and(where, args, 'department_code = ?', f.departmentCode);
+    if (f.resourceCode) and(where, args, 'resource_code = ?', f.resourceCode);
+    if (f.since !== undefined) and(where, args, 'created_at >= ?', f.since);
     args.push(f.limit ?? 1000);
     const rows = this.db
-      .prepare(`SELECT * FROM notifications ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...args) as { id: number; department_code: string; kind: string; resource_code: string; version: number; message: string; details_json: string; created_at: number }[];
+      .prepare(`SELECT * FROM notifications ${sqlWhere(where)} ORDER BY id DESC LIMIT ?`)
+      .all(...args) as {
+      id: number;
+      department_code: string;
+      kind: string;
+      resource_code: string;
+      version: number;
+      message: string;
+      details_json: string;
+      created_at: number;
+    }[];
     const scope = f.departmentCodes && new Set(f.departmentCodes);
     return rows
       .filter((r) => !scope || scope.has(r.department_code))

@@ -24,7 +24,9 @@ function migrate(db: Db, migrations: readonly Migration[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest)
-    throw new Error(`central.db schema version ${current} is newer than this build knows (${latest}); upgrade xchg-central`);
+    throw new Error(
+      `central.db schema version ${current} is newer than this build knows (${latest}); upgrade xchg-central`,
+    );
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {

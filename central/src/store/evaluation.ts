@@ -51,11 +51,21 @@ export class EvaluationStore {
          SUM(status = 'pending') AS pending, SUM(status = 'pending' AND deadline_at <= ?) AS overdue
        FROM applications WHERE submitted_at >= ? AND submitted_at < ? GROUP BY 1`,
       [now, since, until],
-      { received: 'applicationsReceived', answered: 'applicationsAnswered', on_time: 'applicationsAnsweredOnTime', pending: 'applicationsPending', overdue: 'applicationsOverdue' },
+      {
+        received: 'applicationsReceived',
+        answered: 'applicationsAnswered',
+        on_time: 'applicationsAnsweredOnTime',
+        pending: 'applicationsPending',
+        overdue: 'applicationsOverdue',
+      },
     );
-    add(`SELECT consumer_department_code AS dept, COUNT(*) AS made FROM applications WHERE submitted_at >= ? AND submitted_at < ? GROUP BY 1`, [since, until], {
-      made: 'applicationsMade',
-    });
+    add(
+      `SELECT consumer_department_code AS dept, COUNT(*) AS made FROM applications WHERE submitted_at >= ? AND submitted_at < ? GROUP BY 1`,
+      [since, until],
+      {
+        made: 'applicationsMade',
+      },
+    );
     // Data provided: runs of sync tasks on the department's nodes; data used: runs of its exchange tasks.
     add(
       `SELECT n.department_code AS dept,
@@ -84,7 +94,9 @@ export class EvaluationStore {
   /** Liveness events of every node up to `until`, in time order, grouped by node. */
   nodeEvents(until: number): Map<string, { at: number; kind: string }[]> {
     const out = new Map<string, { at: number; kind: string }[]>();
-    for (const e of this.db.prepare('SELECT node_id, at, kind FROM node_events WHERE at < ? ORDER BY node_id, at, id').iterate(until) as IterableIterator<{ node_id: string; at: number; kind: string }>) {
+    for (const e of this.db
+      .prepare('SELECT node_id, at, kind FROM node_events WHERE at < ? ORDER BY node_id, at, id')
+      .iterate(until) as IterableIterator<{ node_id: string; at: number; kind: string }>) {
       let list = out.get(e.node_id);
       if (!list) out.set(e.node_id, (list = []));
       list.push({ at: e.at, kind: e.kind });

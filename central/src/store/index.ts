@@ -1,4 +1,5 @@
 // The store: every table of central.db behind one object. SQL lives only under store/.
+import { AlertStore } from './alerts.js';
 import { AuditStore } from './audit.js';
 import { CatalogStore } from './catalog.js';
 import { openDatabase, type Db } from './db.js';
@@ -23,6 +24,7 @@ export type * from './objections.js';
 export type * from './audit.js';
 export type * from './evaluation.js';
 export type * from './verifications.js';
+export type * from './alerts.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -36,6 +38,7 @@ export class Store {
   readonly audit: AuditStore;
   readonly evaluation: EvaluationStore;
   readonly verifications: VerificationStore;
+  readonly alerts: AlertStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -49,6 +52,7 @@ export class Store {
     this.audit = new AuditStore(db);
     this.evaluation = new EvaluationStore(db);
     this.verifications = new VerificationStore(db);
+    this.alerts = new AlertStore(db);
   }
 
   static open(file: string): Store {

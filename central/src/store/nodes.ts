@@ -22,8 +22,9 @@ export class NodeStore {
   }
 
   secretHash(id: string): string | undefined {
-    return (this.db.prepare('SELECT secret_hash FROM nodes WHERE id = ?').get(id) as { secret_hash: string } | undefined)
-      ?.secret_hash;
+    return (
+      this.db.prepare('SELECT secret_hash FROM nodes WHERE id = ?').get(id) as { secret_hash: string } | undefined
+    )?.secret_hash;
   }
 
   list(filter: { regionCodes?: readonly string[]; departmentCode?: string; status?: NodeStatus } = {}): NodeRecord[] {
@@ -40,16 +41,37 @@ export class NodeStore {
   }
 
   existsByName(departmentCode: string, name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM nodes WHERE department_code = ? AND name = ?').get(departmentCode, name) !== undefined;
+    return (
+      this.db.prepare('SELECT 1 FROM nodes WHERE department_code = ? AND name = ?').get(departmentCode, name) !==
+      undefined
+    );
   }
 
-  insert(n: { id: string; name: string; departmentCode: string; hostname: string; agentVersion: string; labels: Record<string, string>; secretHash: string; enrolledAt: number }): void {
+  insert(n: {
+    id: string;
+    name: string;
+    departmentCode: string;
+    hostname: string;
+    agentVersion: string;
+    labels: Record<string, string>;
+    secretHash: string;
+    enrolledAt: number;
+  }): void {
     this.db
       .prepare(
         `INSERT INTO nodes (id, name, department_code, hostname, agent_version, labels_json, secret_hash, status, enrolled_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'offline', ?)`,
       )
-      .run(n.id, n.name, n.departmentCode, n.hostname, n.agentVersion, JSON.stringify(n.labels), n.secretHash, n.enrolledAt);
+      .run(
+        n.id,
+        n.name,
+        n.departmentCode,
+        n.hostname,
+        n.agentVersion,
+        JSON.stringify(n.labels),
+        n.secretHash,
+        n.enrolledAt,
+      );
   }
 
   recordHeartbeat(id: string, at: number, health: Record<string, unknown>, agentVersion: string): void {
@@ -75,13 +97,17 @@ export class NodeStore {
   }
 
   addEvent(e: Omit<NodeEvent, 'id'>): void {
-    this.db.prepare('INSERT INTO node_events (node_id, at, kind, reason) VALUES (?, ?, ?, ?)').run(e.nodeId, e.at, e.kind, e.reason);
+    this.db
+      .prepare('INSERT INTO node_events (node_id, at, kind, reason) VALUES (?, ?, ?, ?)')
+      .run(e.nodeId, e.at, e.kind, e.reason);
   }
 
   events(nodeId: string, limit = 100): NodeEvent[] {
     return (
       this.db
-        .prepare('SELECT id, node_id AS nodeId, at, kind, reason FROM node_events WHERE node_id = ? ORDER BY id DESC LIMIT ?')
+        .prepare(
+          'SELECT id, node_id AS nodeId, at, kind, reason FROM node_events WHERE node_id = ? ORDER BY id DESC LIMIT ?',
+        )
         .all(nodeId, limit) as NodeEvent[]
     ).reverse();
   }
@@ -118,7 +144,9 @@ export class NodeStore {
   useToken(id: string, nodeId: string, at: number): boolean {
     return (
       this.db
-        .prepare('UPDATE enrollment_tokens SET used_at = ?, used_by_node_id = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL')
+        .prepare(
+          'UPDATE enrollment_tokens SET used_at = ?, used_by_node_id = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL',
+        )
         .run(at, nodeId, id).changes === 1
     );
   }

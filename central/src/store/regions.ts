@@ -35,8 +35,11 @@ export class RegionStore {
 
   hasChildren(code: string): boolean {
     return (
-      this.db.prepare('SELECT 1 FROM regions WHERE parent_code = ? UNION ALL SELECT 1 FROM departments WHERE region_code = ? LIMIT 1').get(code, code) !==
-      undefined
+      this.db
+        .prepare(
+          'SELECT 1 FROM regions WHERE parent_code = ? UNION ALL SELECT 1 FROM departments WHERE region_code = ? LIMIT 1',
+        )
+        .get(code, code) !== undefined
     );
   }
 

@@ -2,6 +2,7 @@
 import type { Report as StoredReport } from '../api/nodes.js';
 import type { QuarantinedRecord, TaskRun } from '../api/tasks.js';
 import type { Db } from './db.js';
+import { and, sqlWhere } from './sql.js';
 
 export type { Report as StoredReport } from '../api/nodes.js';
 export type { QuarantinedRecord, TaskRun } from '../api/tasks.js';
@@ -40,7 +41,21 @@ export class ReportStore {
         `INSERT INTO task_runs (run_id, task_id, node_id, started_at, finished_at, status, records, bytes, batches, errors,
            lag_ms, quarantined, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`,
       )
-      .run(t.runId, t.taskId, t.nodeId, t.startedAt, t.finishedAt, t.status, t.records, t.bytes, t.batches, t.errors, t.lagMs, t.quarantined, t.error);
+      .run(
+        t.runId,
+        t.taskId,
+        t.nodeId,
+        t.startedAt,
+        t.finishedAt,
+        t.status,
+        t.records,
+        t.bytes,
+        t.batches,
+        t.errors,
+        t.lagMs,
+        t.quarantined,
+        t.error,
+      );
   }
 
   insertQuarantined(q: Omit<QuarantinedRecord, 'resentAt'>): void {
@@ -49,7 +64,18 @@ export class ReportStore {
         `INSERT INTO quarantine_records (node_id, agent_id, task_id, side, origin, row_index, reason, field, record, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id, agent_id) DO NOTHING`,
       )
-      .run(q.nodeId, q.agentId, q.taskId, q.side, q.origin, q.rowIndex, q.reason, q.field, JSON.stringify(q.record), q.createdAt);
+      .run(
+        q.nodeId,
+        q.agentId,
+        q.taskId,
+        q.side,
+        q.origin,
+        q.rowIndex,
+        q.reason,
+        q.field,
+        JSON.stringify(q.record),
+        q.createdAt,
+      );
   }
 
   markQuarantineResent(nodeId: string, agentIds: readonly number[], at: number): void {
@@ -99,14 +125,23 @@ export class ReportStore {
   list(filter: ReportFilter = {}): StoredReport[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.nodeId) (where.push('node_id = ?'), args.push(filter.nodeId));
+    if (filter.nodeId) and(where, args, 'node_id = ?', filter.nodeId);
     if (filter.nodeIds?.length === 0) where.push('0');
-    else if (filter.nodeIds) (where.push(`node_id IN (${filter.nodeIds.map(() => '?').join(', ')})`), args.push(...filter.nodeIds));
-    if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
-    if (filter.afterSeq !== undefined) (where.push('seq > ?'), args.push(filter.afterSeq));
+    else if (filter.nodeIds)
+      and(where, args, `node_id IN (${filter.nodeIds.map(() => '?').join(', ')})`, ...filter.nodeIds);
+    if (filter.kind) and(where, args, 'kind = ?', filter.kind);
+    if (filter.afterSeq !== undefined) and(where, args, 'seq > ?', filter.afterSeq);
     // A row value comparison, so that the indexes on (…, received_at, seq, report_id) serve the page.
-    if (filter.before) (where.push('(received_at, seq, report_id) < (?, ?, ?)'), args.push(filter.before.receivedAt, filter.before.seq, filter.before.reportId));
-    const sql = `SELECT * FROM reports ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    if (filter.before)
+      and(
+        where,
+        args,
+        '(received_at, seq, report_id) < (?, ?, ?)',
+        filter.before.receivedAt,
+        filter.before.seq,
+        filter.before.reportId,
+      );
+    const sql = `SELECT * FROM reports ${sqlWhere(where)}
       ORDER BY received_at DESC, seq DESC, report_id DESC LIMIT ?`;
     args.push(filter.limit ?? 1000);
     return (this.db.prepare(sql).all(...args) as ReportRow[]).map(toReport);
@@ -115,11 +150,11 @@ export class ReportStore {
   taskRuns(filter: { taskId?: string; nodeId?: string; limit?: number }): TaskRun[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.taskId) (where.push('task_id = ?'), args.push(filter.taskId));
-    if (filter.nodeId) (where.push('node_id = ?'), args.push(filter.nodeId));
+    if (filter.taskId) and(where, args, 'task_id = ?', filter.taskId);
+    if (filter.nodeId) and(where, args, 'node_id = ?', filter.nodeId);
     const sql = `SELECT run_id AS runId, task_id AS taskId, node_id AS nodeId, started_at AS startedAt,
         finished_at AS finishedAt, status, records, bytes, batches, errors, lag_ms AS lagMs, quarantined, error
-      FROM task_runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY finished_at DESC LIMIT ?`;
+      FROM task_runs ${sqlWhere(where)} ORDER BY finished_at DESC LIMIT ?`;
     args.push(filter.limit ?? 100);
     return this.db.prepare(sql).all(...args) as TaskRun[];
   }

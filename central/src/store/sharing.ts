@@ -1,5 +1,4 @@
-// Applications (共享申请), agreements (共享协议), subscriptions (订阅) and the alarms of the governance sweep.
-import type { Alert } from '../api/alerts.js';
+// Applications (共享申请), agreements (共享协议) and subscriptions (订阅). Alarms are in alerts.ts.
 import type {
   Agreement,
   AgreementState,
@@ -9,8 +8,8 @@ import type {
   SubscriptionState,
 } from '../api/sharing.js';
 import type { Db } from './db.js';
+import { and, sqlWhere } from './sql.js';
 
-export type { Alert } from '../api/alerts.js';
 export type { Agreement, Application, Subscription, SubscriptionState } from '../api/sharing.js';
 
 /** Filters shared by the listings: `departmentCode` matches either party. */
@@ -22,15 +21,21 @@ export interface PartyFilter {
 }
 
 function partyWhere(f: PartyFilter, where: string[], args: unknown[]): void {
-  if (f.resourceCode) (where.push('resource_code = ?'), args.push(f.resourceCode));
-  if (f.departmentCode) (where.push('(provider_department_code = ? OR consumer_department_code = ?)'), args.push(f.departmentCode, f.departmentCode));
+  if (f.resourceCode) and(where, args, 'resource_code = ?', f.resourceCode);
+  if (f.departmentCode)
+    and(
+      where,
+      args,
+      '(provider_department_code = ? OR consumer_department_code = ?)',
+      f.departmentCode,
+      f.departmentCode,
+    );
 }
 const inScope = (f: PartyFilter) => {
   const scope = f.departmentCodes && new Set(f.departmentCodes);
   return (r: { providerDepartmentCode: string; consumerDepartmentCode: string }): boolean =>
     !scope || scope.has(r.providerDepartmentCode) || scope.has(r.consumerDepartmentCode);
 };
-const sqlWhere = (where: string[]): string => (where.length ? 'WHERE ' + where.join(' AND ') : '');
 
 export class SharingStore {
   constructor(private readonly db: Db) {}
@@ -46,14 +51,20 @@ export class SharingStore {
     const where: string[] = [];
     const args: unknown[] = [];
     partyWhere(f, where, args);
-    if (f.status) (where.push('status = ?'), args.push(f.status));
-    const rows = this.db.prepare(`SELECT * FROM applications ${sqlWhere(where)} ORDER BY submitted_at, rowid`).all(...args) as ApplicationRow[];
+    if (f.status) and(where, args, 'status = ?', f.status);
+    const rows = this.db
+      .prepare(`SELECT * FROM applications ${sqlWhere(where)} ORDER BY submitted_at, rowid`)
+      .all(...args) as ApplicationRow[];
     return rows.map(toApplication).filter(inScope(f));
   }
 
   /** Pending applications whose deadline is at or before `now`. */
   overdueApplications(now: number): Application[] {
-    return (this.db.prepare("SELECT * FROM applications WHERE status = 'pending' AND deadline_at <= ? ORDER BY deadline_at").all(now) as ApplicationRow[]).map(toApplication);
+    return (
+      this.db
+        .prepare("SELECT * FROM applications WHERE status = 'pending' AND deadline_at <= ? ORDER BY deadline_at")
+        .all(now) as ApplicationRow[]
+    ).map(toApplication);
   }
 
   insertApplication(a: Application): void {
@@ -63,18 +74,41 @@ export class SharingStore {
            purpose, requested_fields_json, status, submitted_at, deadline_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(a.id, a.resourceCode, a.resourceVersion, a.providerDepartmentCode, a.consumerDepartmentCode, a.applicant, a.purpose, JSON.stringify(a.requestedFields), a.status, a.submittedAt, a.deadlineAt);
+      .run(
+        a.id,
+        a.resourceCode,
+        a.resourceVersion,
+        a.providerDepartmentCode,
+        a.consumerDepartmentCode,
+        a.applicant,
+        a.purpose,
+        JSON.stringify(a.requestedFields),
+        a.status,
+        a.submittedAt,
+        a.deadlineAt,
+      );
   }
 
   /** Records the answer of a pending application; false when it was answered meanwhile. */
-  answerApplication(id: string, a: { status: 'approved' | 'rejected'; at: number; by: string; reason: string; approvedFields: string[] | null; agreementId: string | null }): boolean {
+  answerApplication(
+    id: string,
+    a: {
+      status: 'approved' | 'rejected';
+      at: number;
+      by: string;
+      reason: string;
+      approvedFields: string[] | null;
+      agreementId: string | null;
+    },
+  ): boolean {
     return (
       this.db
         .prepare(
           `UPDATE applications SET status = ?, answered_at = ?, answered_by = ?, reason = ?, approved_fields_json = ?, agreement_id = ?
            WHERE id = ? AND status = 'pending'`,
         )
-        .run(a.status, a.at, a.by, a.reason, a.approvedFields && JSON.stringify(a.approvedFields), a.agreementId, id).changes === 1
+        .run(a.status, a.at, a.by, a.reason, a.approvedFields && JSON.stringify(a.approvedFields), a.agreementId, id)
+        .changes === 1
     );
   }
 
@@ -89,14 +123,20 @@ export class SharingStore {
     const where: string[] = [];
     const args: unknown[] = [];
     partyWhere(f, where, args);
-    if (f.status) (where.push('status = ?'), args.push(f.status));
-    const rows = this.db.prepare(`SELECT * FROM agreements ${sqlWhere(where)} ORDER BY created_at, rowid`).all(...args) as AgreementRow[];
+    if (f.status) and(where, args, 'status = ?', f.status);
+    const rows = this.db
+      .prepare(`SELECT * FROM agreements ${sqlWhere(where)} ORDER BY created_at, rowid`)
+      .all(...args) as AgreementRow[];
     return rows.map(toAgreement).filter(inScope(f));
   }
 
   /** Active agreements whose validity ended at or before `now`. */
   lapsedAgreements(now: number): Agreement[] {
-    return (this.db.prepare("SELECT * FROM agreements WHERE status = 'active' AND valid_until <= ? ORDER BY valid_until").all(now) as AgreementRow[]).map(toAgreement);
+    return (
+      this.db
+        .prepare("SELECT * FROM agreements WHERE status = 'active' AND valid_until <= ? ORDER BY valid_until")
+        .all(now) as AgreementRow[]
+    ).map(toAgreement);
   }
 
   insertAgreement(a: Agreement): void {
@@ -105,14 +145,28 @@ export class SharingStore {
         `INSERT INTO agreements (id, application_id, resource_code, provider_department_code, consumer_department_code, fields_json, purpose,
            valid_from, valid_until, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(a.id, a.applicationId, a.resourceCode, a.providerDepartmentCode, a.consumerDepartmentCode, JSON.stringify(a.fields), a.purpose, a.validFrom, a.validUntil, a.status, a.createdAt);
+      .run(
+        a.id,
+        a.applicationId,
+        a.resourceCode,
+        a.providerDepartmentCode,
+        a.consumerDepartmentCode,
+        JSON.stringify(a.fields),
+        a.purpose,
+        a.validFrom,
+        a.validUntil,
+        a.status,
+        a.createdAt,
+      );
   }
 
   /** Ends an active agreement (revoked or expired); false when it was not active. */
   endAgreement(id: string, e: { status: 'revoked' | 'expired'; at: number; by: string; reason: string }): boolean {
     return (
       this.db
-        .prepare("UPDATE agreements SET status = ?, ended_at = ?, ended_by = ?, end_reason = ? WHERE id = ? AND status = 'active'")
+        .prepare(
+          "UPDATE agreements SET status = ?, ended_at = ?, ended_by = ?, end_reason = ? WHERE id = ? AND status = 'active'",
+        )
         .run(e.status, e.at, e.by, e.reason, id).changes === 1
     );
   }
@@ -124,14 +178,18 @@ export class SharingStore {
     return r && toSubscription(r);
   }
 
-  listSubscriptions(f: PartyFilter & { status?: SubscriptionState; agreementId?: string; consumerNodeId?: string } = {}): Subscription[] {
+  listSubscriptions(
+    f: PartyFilter & { status?: SubscriptionState; agreementId?: string; consumerNodeId?: string } = {},
+  ): Subscription[] {
     const where: string[] = [];
     const args: unknown[] = [];
     partyWhere(f, where, args);
-    if (f.status) (where.push('status = ?'), args.push(f.status));
-    if (f.agreementId) (where.push('agreement_id = ?'), args.push(f.agreementId));
-    if (f.consumerNodeId) (where.push('consumer_node_id = ?'), args.push(f.consumerNodeId));
-    const rows = this.db.prepare(`SELECT * FROM subscriptions ${sqlWhere(where)} ORDER BY created_at, rowid`).all(...args) as SubscriptionRow[];
+    if (f.status) and(where, args, 'status = ?', f.status);
+    if (f.agreementId) and(where, args, 'agreement_id = ?', f.agreementId);
+    if (f.consumerNodeId) and(where, args, 'consumer_node_id = ?', f.consumerNodeId);
+    const rows = this.db
+      .prepare(`SELECT * FROM subscriptions ${sqlWhere(where)} ORDER BY created_at, rowid`)
+      .all(...args) as SubscriptionRow[];
     return rows.map(toSubscription).filter(inScope(f));
   }
 
@@ -143,38 +201,32 @@ export class SharingStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        s.id, s.resourceCode, s.agreementId, s.providerDepartmentCode, s.consumerDepartmentCode, s.providerNodeId, s.consumerNodeId,
-        s.sinkBinding, s.method, JSON.stringify(s.fields), s.syncTaskId, s.exchangeTaskId, s.status, s.createdAt, s.createdBy,
+        s.id,
+        s.resourceCode,
+        s.agreementId,
+        s.providerDepartmentCode,
+        s.consumerDepartmentCode,
+        s.providerNodeId,
+        s.consumerNodeId,
+        s.sinkBinding,
+        s.method,
+        JSON.stringify(s.fields),
+        s.syncTaskId,
+        s.exchangeTaskId,
+        s.status,
+        s.createdAt,
+        s.createdBy,
       );
   }
 
   stopSubscription(id: string, at: number, reason: string): boolean {
     return (
-      this.db.prepare("UPDATE subscriptions SET status = 'stopped', stopped_at = ?, stop_reason = ? WHERE id = ? AND status = 'active'").run(at, reason, id)
-        .changes === 1
-    );
-  }
-
-  // --- alerts
-
-  /** Records an alarm unless one of this kind for this entity exists; true when it is new. */
-  raiseAlert(a: Omit<Alert, 'id'>): boolean {
-    return (
       this.db
-        .prepare('INSERT INTO alerts (kind, entity_id, department_code, message, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, entity_id) DO NOTHING')
-        .run(a.kind, a.entityId, a.departmentCode, a.message, a.at).changes === 1
+        .prepare(
+          "UPDATE subscriptions SET status = 'stopped', stopped_at = ?, stop_reason = ? WHERE id = ? AND status = 'active'",
+        )
+        .run(at, reason, id).changes === 1
     );
-  }
-
-  alerts(f: { kind?: string; departmentCode?: string; limit?: number } = {}): Alert[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.kind) (where.push('kind = ?'), args.push(f.kind));
-    if (f.departmentCode) (where.push('department_code = ?'), args.push(f.departmentCode));
-    args.push(f.limit ?? 1000);
-    return this.db
-      .prepare(`SELECT id, kind, entity_id AS entityId, department_code AS departmentCode, message, at FROM alerts ${sqlWhere(where)} ORDER BY id DESC LIMIT ?`)
-      .all(...args) as Alert[];
   }
 }
 

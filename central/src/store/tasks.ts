@@ -20,14 +20,18 @@ export class TaskStore {
   }
 
   list(filter: { nodeIds?: readonly string[] } = {}): TaskRecord[] {
-    const rows = this.db.prepare('SELECT * FROM tasks WHERE deleted_at IS NULL ORDER BY created_at, rowid').all() as TaskRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM tasks WHERE deleted_at IS NULL ORDER BY created_at, rowid')
+      .all() as TaskRow[];
     const scope = filter.nodeIds && new Set(filter.nodeIds);
     return rows.map(toTask).filter((t) => !scope || scope.has(t.nodeId));
   }
 
   forNode(nodeId: string): TaskRecord[] {
     return (
-      this.db.prepare('SELECT * FROM tasks WHERE node_id = ? AND deleted_at IS NULL ORDER BY id').all(nodeId) as TaskRow[]
+      this.db
+        .prepare('SELECT * FROM tasks WHERE node_id = ? AND deleted_at IS NULL ORDER BY id')
+        .all(nodeId) as TaskRow[]
     ).map(toTask);
   }
 
@@ -39,8 +43,20 @@ export class TaskStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        t.id, t.name, t.kind, t.nodeId, t.peerNodeId, t.resourceCode, t.subscriptionId, t.binding,
-        JSON.stringify(t.params), t.intervalMs, t.enabled ? 1 : 0, t.generation, t.createdAt, t.updatedAt,
+        t.id,
+        t.name,
+        t.kind,
+        t.nodeId,
+        t.peerNodeId,
+        t.resourceCode,
+        t.subscriptionId,
+        t.binding,
+        JSON.stringify(t.params),
+        t.intervalMs,
+        t.enabled ? 1 : 0,
+        t.generation,
+        t.createdAt,
+        t.updatedAt,
       );
   }
 

@@ -37,7 +37,9 @@ export class UserStore {
   }
 
   revoke(id: string, at: number): boolean {
-    return this.db.prepare('UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
+    return (
+      this.db.prepare('UPDATE users SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1
+    );
   }
 }
 

@@ -1,8 +1,7 @@
-// /api/v1/applications (共享申请), /api/v1/agreements (共享协议), /api/v1/subscriptions (订阅) and
-// /api/v1/alerts (alarms: applications past their deadline, tasks a node refused).
+// /api/v1/applications (共享申请), /api/v1/agreements (共享协议) and /api/v1/subscriptions (订阅).
+// Alarms are in alerts.ts.
 import { Type } from 'typebox';
-import { Alert } from '../../api/alerts.js';
-import { Code, IdParams } from '../../api/common.js';
+import { IdParams } from '../../api/common.js';
 import {
   AgreementDetail,
   AgreementQuery,
@@ -38,23 +37,6 @@ export function registerSharingRoutes(app: App, deps: HttpDeps): void {
   registerApplicationAnswers(app, deps);
   registerAgreementRoutes(app, deps, scoped);
   registerSubscriptionRoutes(app, deps, scoped);
-
-  app.get(
-    '/alerts',
-    {
-      schema: {
-        tags: ['sharing'],
-        summary: 'Alarms, newest first: application_overdue (raised by the governance sweep), task_refused (a node refused a task generation; entityId is <task>@<generation>), reconcile_drift and reconcile_failed (a scheduled verification found differences or failed; entityId is the verification run)',
-        querystring: Type.Object({ kind: Type.Optional(Type.String({ maxLength: 64 })), department: Type.Optional(Code), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
-        response: { 200: Type.Array(Alert) },
-      },
-    },
-    async (req) => {
-      const p = principal(req);
-      const department = p.role === 'officer' ? p.departmentCode : req.query.department;
-      return deps.sharing.alerts({ ...(req.query.kind && { kind: req.query.kind }), ...(department && { departmentCode: department }), ...(req.query.limit && { limit: req.query.limit }) });
-    },
-  );
 }
 
 function registerApplicationReads(app: App, deps: HttpDeps, scoped: Scoped): void {
