@@ -1,19 +1,26 @@
 // xchg catalog: the resource catalog (信息资源目录) — cataloging, publishing, maintenance and retirement of
 // the resources departments hold, their versions, and the notices consumers receive when one changes.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Notification, Resource, ResourceDetail, ResourceField, ResourceVersion } from '../../api/catalog.js';
+import {
+  FIELD_TYPES,
+  RESOURCE_STATES,
+  SHARE_TYPES,
+  UPDATE_CYCLES,
+  type Notification,
+  type Resource,
+  type ResourceDetail,
+  type ResourceField,
+  type ResourceVersion,
+} from '../../api/catalog.js';
 import { action, type Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatTime, yesNo } from '../format.js';
 import { renderFields, renderSection, renderTable, type Column } from '../output.js';
 import { parseList, parseTime } from '../parse.js';
-import { FIELD_TYPES } from '../../../../common/src/field-types.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
 import { defaulted } from '../help.js';
 
-const SHARE_TYPES = ['unconditional', 'conditional', 'not_shared'] as const;
-const CYCLES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const;
 const SHARE_LABEL: Record<string, string> = {
   unconditional: '无条件 unconditional',
   conditional: '有条件 conditional',
@@ -206,7 +213,7 @@ function contentOptions(c: Command, creating: boolean): Command {
         'database_sync (none for not_shared)',
       ).argParser(parseList),
     )
-    .addOption(option('--cycle <cycle>', 'update cycle', 'irregular').choices(CYCLES))
+    .addOption(option('--cycle <cycle>', 'update cycle', 'irregular').choices(UPDATE_CYCLES))
     .addOption(option('--format <format>', 'data format, e.g. table, csv, pdf', 'table'))
     .option('--binding <name>', "source name in the provider agent's config")
     .option('--node <id>', 'provider node that reads the source')
@@ -240,13 +247,7 @@ function catalogList(cmd: Command): void {
   cmd
     .command('list')
     .description('List resources')
-    .addOption(
-      new Option('--status <status>', 'only draft, published or retired ones').choices([
-        'draft',
-        'published',
-        'retired',
-      ]),
-    )
+    .addOption(new Option('--status <status>', 'only draft, published or retired ones').choices(RESOURCE_STATES))
     .option('--provider <code>', 'only resources of this department')
     .addOption(new Option('--share-type <type>', 'only this share type').choices(SHARE_TYPES))
     .action(

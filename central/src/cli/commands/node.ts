@@ -1,7 +1,7 @@
 // xchg node: nodes (前置节点), the agents at departments' front-end machines: liveness, health, the
 // operator's switch (disable/enable) and the reports each node delivered.
 import { Option, type Command } from 'commander';
-import { REPORT_KINDS, type Node, type NodeDetail, type Report } from '../../api/nodes.js';
+import { NODE_STATUSES, REPORT_KINDS, type Node, type NodeDetail, type Report } from '../../api/nodes.js';
 import { action } from '../context.js';
 import { formatAge, formatBytes, formatDuration, formatTime, formatTimeAndAge, yesNo } from '../format.js';
 import { renderFields, renderSection, renderTable, writeNote, type Column, type Field } from '../output.js';
@@ -145,7 +145,7 @@ export const node: Noun = {
       .description('List nodes with liveness, last heartbeat and outbox depth')
       .option('--region <code>', 'only nodes in this region and the regions under it')
       .option('--dept <code>', 'only nodes of this department')
-      .addOption(new Option('--status <status>', 'only online or offline nodes').choices(['online', 'offline']))
+      .addOption(new Option('--status <status>', 'only online or offline nodes').choices(NODE_STATUSES))
       .action(
         action<{ region?: string; dept?: string; status?: string }>(async (ctx, o) => {
           const [nodes, dir] = await Promise.all([

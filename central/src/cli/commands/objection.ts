@@ -1,7 +1,14 @@
 // xchg objection: objections (疑义/纠错) — a consumer flags data it received as wrong; the provider verifies
 // (校核) and answers corrected or confirmed correct. Times of both are kept.
 import { Option, type Command } from 'commander';
-import type { AnswerObjectionBody, Objection, ObjectionResult, RaiseObjectionBody } from '../../api/objections.js';
+import {
+  OBJECTION_RESULTS,
+  OBJECTION_STATES,
+  type AnswerObjectionBody,
+  type Objection,
+  type ObjectionResult,
+  type RaiseObjectionBody,
+} from '../../api/objections.js';
 import { action } from '../context.js';
 import { formatDuration, formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
@@ -73,7 +80,7 @@ export const objection: Noun = {
       .description('List objections')
       .option('--resource <code>', 'only objections about this resource')
       .option('--dept <code>', 'only objections of this department (consumer or provider)')
-      .addOption(new Option('--status <status>', 'only open or answered ones').choices(['open', 'answered']))
+      .addOption(new Option('--status <status>', 'only open or answered ones').choices(OBJECTION_STATES))
       .action(
         action<{ resource?: string; dept?: string; status?: string }>(async (ctx, o) => {
           const [rows, dir] = await Promise.all([
@@ -90,7 +97,7 @@ export const objection: Noun = {
       .argument('<id>', 'objection id')
       .addOption(
         new Option('--result <result>', 'corrected or confirmed_correct')
-          .choices(['corrected', 'confirmed_correct'])
+          .choices(OBJECTION_RESULTS)
           .makeOptionMandatory(),
       )
       .requiredOption('--note <text>', 'what was verified or corrected')

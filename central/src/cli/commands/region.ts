@@ -1,13 +1,11 @@
 // xchg region: regions (行政区划), province → city → county.
 import { Option, type Command } from 'commander';
-import type { CreateRegionBody, Region, RegionLevel } from '../../api/registry.js';
+import { REGION_LEVELS, type CreateRegionBody, type Region, type RegionLevel } from '../../api/registry.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, type Column } from '../output.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
-
-const LEVELS = ['province', 'city', 'county'] as const;
 
 interface TreeRow {
   region: Region;
@@ -74,7 +72,7 @@ export const region: Noun = {
       .description('Create a region')
       .requiredOption('--code <code>', 'stable code, e.g. the administrative division code 360100')
       .requiredOption('--name <name>', 'name, e.g. 南昌市')
-      .addOption(new Option('--level <level>', 'place in the hierarchy').choices(LEVELS).makeOptionMandatory())
+      .addOption(new Option('--level <level>', 'place in the hierarchy').choices(REGION_LEVELS).makeOptionMandatory())
       .option('--parent <code>', 'parent region (a city needs a province, a county a city)')
       .action(
         action<{ code: string; name: string; level: RegionLevel; parent?: string }>(async (ctx, o) => {

@@ -2,13 +2,15 @@
 // creates — apply, list (with overdue ones marked), approve, reject with a reason, revoke.
 import { Option, type Command } from 'commander';
 import type { Alert } from '../../api/alerts.js';
-import type {
-  AgreementView as Agreement,
-  ApplicationView as Application,
-  ApplyBody,
-  Approval,
-  ApproveBody,
-  ReasonBody,
+import {
+  AGREEMENT_STATES,
+  APPLICATION_STATES,
+  type AgreementView as Agreement,
+  type ApplicationView as Application,
+  type ApplyBody,
+  type Approval,
+  type ApproveBody,
+  type ReasonBody,
 } from '../../api/sharing.js';
 import { action } from '../context.js';
 import { formatAge, formatTime } from '../format.js';
@@ -135,13 +137,7 @@ function shareList(cmd: Command): void {
   cmd
     .command('list')
     .description('List applications; overdue ones (pending past their deadline) are marked OVERDUE')
-    .addOption(
-      new Option('--status <status>', 'only pending, approved or rejected ones').choices([
-        'pending',
-        'approved',
-        'rejected',
-      ]),
-    )
+    .addOption(new Option('--status <status>', 'only pending, approved or rejected ones').choices(APPLICATION_STATES))
     .option('--resource <code>', 'only applications for this resource')
     .option('--dept <code>', 'only applications this department made or received')
     .option('--overdue', 'only overdue applications')
@@ -227,9 +223,7 @@ function shareAgreements(cmd: Command): void {
   cmd
     .command('agreements')
     .description('List agreements (共享协议)')
-    .addOption(
-      new Option('--status <status>', 'only active, revoked or expired ones').choices(['active', 'revoked', 'expired']),
-    )
+    .addOption(new Option('--status <status>', 'only active, revoked or expired ones').choices(AGREEMENT_STATES))
     .option('--resource <code>', 'only agreements for this resource')
     .option('--dept <code>', 'only agreements of this department (either side)')
     .action(

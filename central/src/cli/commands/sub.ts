@@ -2,8 +2,8 @@
 // directly, on a conditional one through its agreement. Each creates a sync task at the provider and an
 // exchange task at the consumer carrying only the granted fields.
 import { Option, type Command } from 'commander';
-import type { ShareMethod } from '../../api/catalog.js';
-import type { SubscribeBody, SubscriptionView as Subscription } from '../../api/sharing.js';
+import { SHARE_METHODS, type ShareMethod } from '../../api/catalog.js';
+import { SUBSCRIPTION_STATES, type SubscribeBody, type SubscriptionView as Subscription } from '../../api/sharing.js';
 import { action, type Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration, formatTime } from '../format.js';
@@ -143,13 +143,7 @@ function subCreate(cmd: Command): void {
     .option('--agreement <id>', 'the agreement granting a conditional resource')
     .requiredOption('--node <id>', 'consumer node that receives the data')
     .requiredOption('--sink <name>', "sink name in the consumer agent's config")
-    .addOption(
-      defaulted('--method <method>', 'share method', "the resource's first").choices([
-        'database_sync',
-        'file_transfer',
-        'online_query',
-      ]),
-    )
+    .addOption(defaulted('--method <method>', 'share method', "the resource's first").choices(SHARE_METHODS))
     .addOption(
       defaulted('--interval <duration>', 'read the source every, e.g. 30s or 5m; 0 reads continuously', '0').argParser(
         parseDuration,
@@ -192,7 +186,7 @@ function subList(cmd: Command): void {
   cmd
     .command('list')
     .description('List subscriptions')
-    .addOption(new Option('--status <status>', 'only active or stopped ones').choices(['active', 'stopped']))
+    .addOption(new Option('--status <status>', 'only active or stopped ones').choices(SUBSCRIPTION_STATES))
     .option('--resource <code>', 'only subscriptions of this resource')
     .option('--dept <code>', 'only subscriptions of this department (either side)')
     .option('--agreement <id>', 'only subscriptions on this agreement')

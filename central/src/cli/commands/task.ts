@@ -1,14 +1,15 @@
 // xchg task: exchange tasks (交换任务) delivered to nodes as assignments — sync tasks on the provider's node,
 // exchange tasks on the consumer's — and the runs the nodes report.
 import { Option, type Command } from 'commander';
-import type {
-  CreateTaskBody,
-  QuarantineView,
-  TaskKind,
-  TaskRefusal,
-  TaskRun,
-  TaskView as Task,
-  UpdateTaskBody,
+import {
+  TASK_KINDS,
+  type CreateTaskBody,
+  type QuarantineView,
+  type TaskKind,
+  type TaskRefusal,
+  type TaskRun,
+  type TaskView as Task,
+  type UpdateTaskBody,
 } from '../../api/tasks.js';
 import { action } from '../context.js';
 import { usageError } from '../errors.js';
@@ -178,7 +179,7 @@ function taskCreate(cmd: Command): void {
     .requiredOption('--name <name>', 'name, e.g. 人口基础信息同步')
     .addOption(
       new Option('--kind <kind>', 'sync (provider side) or exchange (consumer side)')
-        .choices(['sync', 'exchange'])
+        .choices(TASK_KINDS)
         .makeOptionMandatory(),
     )
     .requiredOption('--node <id>', 'node that runs the task')

@@ -1,14 +1,12 @@
 // xchg user: people who use the API and this CLI (用户), each with a role and scope and a bearer token
 // shown once at creation. Created and revoked by the province administrator.
 import { Option, type Command } from 'commander';
-import type { CreateUserBody, IssuedUser, Role, User, Whoami } from '../../api/users.js';
+import { ROLES, type CreateUserBody, type IssuedUser, type Role, type User, type Whoami } from '../../api/users.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, writeNote, type Column } from '../output.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
-
-const ROLES = ['province_admin', 'city_admin', 'operator', 'officer', 'auditor'] as const;
 
 const scope = (u: { regionCode?: string | null; departmentCode?: string | null }, dir: Directory): string =>
   u.departmentCode ? dir.department(u.departmentCode) : u.regionCode ? dir.region(u.regionCode) : '-';
