@@ -1,6 +1,7 @@
 // In-process Agent instances against a real central process: enrollment and the identity file, the outbox
 // across a central outage, the shutdown lifecycle, and resuming the last assignment set without central.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
@@ -9,7 +10,7 @@ import { FIELD_TYPES } from '../../common/src/field-types.js';
 import { Agent, type AgentState } from '../../node-agent/src/agent.js';
 import { compileConfig, type AgentConfig } from '../../node-agent/src/config.js';
 import { AgentError } from '../../node-agent/src/errors.js';
-import { identityPath, type NodeIdentity } from '../../node-agent/src/identity.js';
+import { identityPath, saveIdentity, type NodeIdentity } from '../../node-agent/src/identity.js';
 import type { OutboxReport } from '../../node-agent/src/spool/sqlite-spool.js';
 import type { RunnerFactory, TaskAssignment } from '../../node-agent/src/tasks/supervisor.js';
 import { FAST_AGENT } from '../helpers/agent.js';
@@ -337,5 +338,48 @@ describe('agent - in-process agents against a real central', () => {
     expect(view.refusal!.reason).toBe(
       `invalid task params: params.fields[0].type: must be one of ${FIELD_TYPES.join(', ')}`,
     );
+  });
+
+  it('agent - shutdown does not wait on calls to a central that accepts connections but never answers', async () => {
+    // A central that hangs (accepts the connection, never speaks): every call waits up to its deadline.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const dataDir = tmpDir('xchg-agent-');
+      saveIdentity(dataDir, {
+        nodeId: 'node-silent',
+        nodeSecret: 'x'.repeat(32),
+        nodeName: 'dsj-silent',
+        departmentCode: DEPT,
+        regionCode: '',
+        centralAddress: address,
+        enrolledAt: Date.now(),
+        dataPlane: { natsUrls: [], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: '' },
+      });
+      const a = agent(config(dataDir, undefined, { central: { address }, shutdownGraceMs: 1_000 }));
+      await a.start();
+      await waitFor(() => held.length > 0, 10_000, 20, 'the agent connected to the silent central');
+
+      // Heartbeat, long-poll and Report calls are in flight (deadlines 10-15 s): shutdown cancels them and
+      // gives the final flush its grace (1 s) only.
+      const t0 = Date.now();
+      await a.shutdown();
+      expect(a.state).toBe('STOPPED');
+      expect(Date.now() - t0).toBeLessThan(6_000);
+      const spool = new Database(join(dataDir, 'spool.db'), { readonly: true });
+      try {
+        const kept = spool.prepare("SELECT body_json FROM report_outbox WHERE kind = 'event'").all() as {
+          body_json: string;
+        }[];
+        expect(kept.map((r) => (JSON.parse(r.body_json) as { code: string }).code)).toContain('AGENT_STARTED');
+      } finally {
+        spool.close();
+      }
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
   });
 });

@@ -40,10 +40,15 @@ export class CentralClient {
     return this.call((md, opts, cb) => this.client.Enroll(req, md, opts, cb), deadlineMs, undefined, false);
   }
 
-  heartbeat(health: NodeHealth, deadlineMs = 10_000): Promise<{ ttlMs: number; serverTimeMs: number; status: string }> {
+  heartbeat(
+    health: NodeHealth,
+    deadlineMs = 10_000,
+    signal?: AbortSignal,
+  ): Promise<{ ttlMs: number; serverTimeMs: number; status: string }> {
     return this.call(
       (md, opts, cb) => this.client.Heartbeat({ health, sentAtMs: Date.now() }, md, opts, cb),
       deadlineMs,
+      signal,
     );
   }
 
@@ -77,8 +82,8 @@ export class CentralClient {
     );
   }
 
-  report(items: ReportItem[], deadlineMs = 15_000): Promise<{ ackedReportIds: string[] }> {
-    return this.call((md, opts, cb) => this.client.Report({ items }, md, opts, cb), deadlineMs);
+  report(items: ReportItem[], deadlineMs = 15_000, signal?: AbortSignal): Promise<{ ackedReportIds: string[] }> {
+    return this.call((md, opts, cb) => this.client.Report({ items }, md, opts, cb), deadlineMs, signal);
   }
 
   close(): void {

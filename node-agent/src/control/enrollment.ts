@@ -4,7 +4,9 @@
 // Invariants
 //  - The identity is written once, at enrollment; an agent with an identity file never enrolls again.
 //  - Only a retryable failure (central unreachable) is retried, with jittered backoff; central refusing the
-//    token ends enrollment with ENROLL_REFUSED. The wait between attempts takes the shutdown signal.
+//    token ends enrollment with ENROLL_REFUSED. The wait between attempts takes the shutdown signal; the
+//    Enroll call itself is let finish (deadline 15 s): cancelled, central could spend the one-time token on
+//    an identity the agent never saved.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { VERSION } from '../../../common/src/version.js';

@@ -9,6 +9,9 @@
 //    trimmed in the outbox first (report-fit.ts); one that cannot be trimmed enough, or that central refuses
 //    as invalid, is set aside in the spool's dead-letter with an event, so it never holds up the reports
 //    after it. Failures about the node itself (unknown, credentials) set nothing aside.
+//  - Every wait of the flush loop takes the shutdown signal, its Report call included: a call cancelled by
+//    shutdown leaves its reports in the outbox for the shutdown drain (a report central had already stored
+//    is then sent again and stored once).
 //  - Each report is measured (encoded) once, on its first flush; the size is kept in memory for the reports
 //    at the head of the outbox only, and re-measured after a trim.
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -78,9 +81,10 @@ export class ReportOutbox {
     while (!signal.aborted) {
       let sent = 0;
       try {
-        sent = await this.flushOnce(FLUSH_DEADLINE_MS);
+        sent = await this.flushOnce(FLUSH_DEADLINE_MS, signal);
         backoff.reset();
       } catch (err) {
+        if (signal.aborted) break; // cancelled by shutdown: not a failure of central
         this.deps.central.onError(err, 'report');
         await sleep(backoff.next(), signal);
         continue;
@@ -107,9 +111,9 @@ export class ReportOutbox {
    * Sends the oldest reports in one call that fits central's message limit (at most batchSize); deletes
    * what central acknowledged. A report too large for any call is trimmed first; reports central refuses
    * as invalid are set aside. Returns how many reports were dealt with (0: the outbox is empty). Throws
-   * the call's error when it is worth retrying (the outbox stays as it was).
+   * the call's error when it is worth retrying (the outbox stays as it was), or cancelled by `signal`.
    */
-  async flushOnce(deadlineMs: number): Promise<number> {
+  async flushOnce(deadlineMs: number, signal?: AbortSignal): Promise<number> {
     const batch = this.deps.spool.peekReports(this.deps.batchSize);
     this.keepMeasuredOf(batch);
     if (batch.length === 0) return 0;
@@ -119,6 +123,7 @@ export class ReportOutbox {
       const res = await this.deps.client.report(
         call.entries.map((e) => e.item),
         deadlineMs,
+        signal,
       );
       this.deps.spool.deleteReports(res.ackedReportIds);
     } catch (err) {
@@ -127,7 +132,7 @@ export class ReportOutbox {
       if (refusal.tooLarge && this.deps.central.lowerMessageLimit(refusal.maxBytes, call.bytes))
         return call.entries.length; // again, smaller
       if (call.entries.length === 1) this.setAside(call.entries[0]!.report, refusal.reason);
-      else await this.sendOneByOne(call.entries, deadlineMs);
+      else await this.sendOneByOne(call.entries, deadlineMs, signal);
     }
     this.deps.central.markReachable(true);
     return call.entries.length;
@@ -208,10 +213,10 @@ export class ReportOutbox {
   }
 
   /** After central refused a call of several reports: each alone, in order, to set aside only the refused ones. */
-  private async sendOneByOne(entries: readonly Entry[], deadlineMs: number): Promise<void> {
+  private async sendOneByOne(entries: readonly Entry[], deadlineMs: number, signal?: AbortSignal): Promise<void> {
     for (const e of entries) {
       try {
-        const res = await this.deps.client.report([e.item], deadlineMs);
+        const res = await this.deps.client.report([e.item], deadlineMs, signal);
         this.deps.spool.deleteReports(res.ackedReportIds);
       } catch (err) {
         const refusal = reportRefusal(err);
