@@ -27,8 +27,11 @@ export interface ApplicationOptions {
 }
 
 export interface ApplyInput {
+  /** The conditional resource applied for. */
   resourceCode: string;
+  /** The applying department; default the actor's (an officer's own). */
   consumerDepartmentCode?: string;
+  /** What the data is for (申请用途); required, not blank. */
   purpose: string;
   /** Fields asked for; default every field of the resource. */
   fields?: string[];

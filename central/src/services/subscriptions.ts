@@ -15,10 +15,15 @@ import type { AuditTrail } from './audit.js';
 import { mayAct, mayRead, readFilter } from './sharing-access.js';
 
 export interface SubscribeInput {
+  /** The resource; default the agreement's. */
   resourceCode?: string;
+  /** The agreement the flow runs under (required for a conditional resource). */
   agreementId?: string;
+  /** The consumer's node that receives the data. */
   consumerNodeId: string;
+  /** Sink name in the consumer agent's config. */
   sinkBinding: string;
+  /** Share method; default the resource's first. */
   method?: string;
   /** Poll interval of the tasks, in ms; default the agent's (0). */
   intervalMs?: number;
