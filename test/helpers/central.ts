@@ -58,7 +58,13 @@ export class CentralProcess {
       ['--data-dir', this.dataDir, '--http-port', String(this.httpPort), '--grpc-port', String(this.grpcPort)],
       env,
     );
-    const line = await this.proc.waitForLog((l) => l['msg'] === 'central listening');
+    // A central that does not come up is killed here: the caller's cleanup never learns of it.
+    const line = await this.proc
+      .waitForLog((l) => l['msg'] === 'central listening', 30_000)
+      .catch(async (err) => {
+        await this.proc.kill('SIGKILL');
+        throw err;
+      });
     this.httpPort = Number(line['httpPort']);
     this.grpcPort = Number(line['grpcPort']);
   }
