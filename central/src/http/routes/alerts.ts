@@ -4,14 +4,18 @@ import { Alert, AlertQuery } from '../../api/alerts.js';
 import { principal } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 
+const ALERTS_SUMMARY =
+  'Alarms, newest first: application_overdue (raised by the governance sweep), task_refused (a node refused a ' +
+  'task generation; entityId is <task>@<generation>), reconcile_drift and reconcile_failed (a scheduled ' +
+  'verification found differences or failed; entityId is the verification run)';
+
 export function registerAlertRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/alerts',
     {
       schema: {
-        tags: ['sharing'],
-        summary:
-          'Alarms, newest first: application_overdue (raised by the governance sweep), task_refused (a node refused a task generation; entityId is <task>@<generation>), reconcile_drift and reconcile_failed (a scheduled verification found differences or failed; entityId is the verification run)',
+        tags: ['alerts'],
+        summary: ALERTS_SUMMARY,
         querystring: AlertQuery,
         response: { 200: Type.Array(Alert) },
       },

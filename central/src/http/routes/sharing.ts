@@ -128,7 +128,11 @@ function registerAgreementRoutes(app: App, deps: HttpDeps, scoped: Scoped): void
       },
     },
     async (req) => {
-      const filter = { ...partyFilter(req.query), ...scoped(req), ...(req.query.status && { status: req.query.status }) };
+      const filter = {
+        ...partyFilter(req.query),
+        ...scoped(req),
+        ...(req.query.status && { status: req.query.status }),
+      };
       return deps.sharing.listAgreements(filter, principal(req));
     },
   );
@@ -200,7 +204,9 @@ function registerSubscriptionRoutes(app: App, deps: HttpDeps, scoped: Scoped): v
 
   app.get(
     '/subscriptions/:id',
-    { schema: { tags: ['sharing'], summary: 'One subscription', params: IdParams, response: { 200: SubscriptionView } } },
+    {
+      schema: { tags: ['sharing'], summary: 'One subscription', params: IdParams, response: { 200: SubscriptionView } },
+    },
     async (req) => deps.sharing.getSubscription(req.params.id, principal(req)),
   );
 
