@@ -20,7 +20,17 @@
 //                           MariaDB e2e) and the file phase; agent_rss_mb_by_phase gives provider/consumer
 //                           peaks per phase (the high-water mark is reset at each phase's start)
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeSync,
+  existsSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -76,12 +86,20 @@ const children: Child[] = [];
 function seedRecords(path: string, rows: number): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT NOT NULL, district TEXT NOT NULL, updated_at INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT NOT NULL, district TEXT NOT NULL, updated_at INTEGER NOT NULL)',
+  );
   db.exec('CREATE INDEX rec_updated ON rec (updated_at, id)');
   const ins = db.prepare('INSERT INTO rec VALUES (?, ?, ?, ?)');
   const base = randomBytes(128).toString('base64').slice(0, 170);
   const tx = db.transaction((from: number, to: number) => {
-    for (let i = from; i < to; i++) ins.run(i, base.slice(i % 10) + base.slice(0, i % 10), '3601' + String(i % 100).padStart(2, '0'), 1_700_000_000_000 + i);
+    for (let i = from; i < to; i++)
+      ins.run(
+        i,
+        base.slice(i % 10) + base.slice(0, i % 10),
+        '3601' + String(i % 100).padStart(2, '0'),
+        1_700_000_000_000 + i,
+      );
   });
   for (let i = 1; i <= rows; i += 10_000) tx(i, Math.min(rows + 1, i + 10_000));
   db.close();
@@ -96,7 +114,9 @@ function rawSqliteInsert(src: string, out: string): number {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT, district TEXT, updated_at INTEGER)');
-  const up = db.prepare('INSERT INTO rec VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, district = excluded.district, updated_at = excluded.updated_at');
+  const up = db.prepare(
+    'INSERT INTO rec VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, district = excluded.district, updated_at = excluded.updated_at',
+  );
   const tx = db.transaction((slice: unknown[][]) => {
     for (const r of slice) up.run(...r);
   });
@@ -135,10 +155,17 @@ async function rawJetStream(url: string, mb: number): Promise<number> {
   settle();
   const nc = await connect({ servers: url, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Limits, storage: StorageType.File }).catch(async () => {
-    await jsm.streams.delete('BENCH_RAW');
-    await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Limits, storage: StorageType.File });
-  });
+  await jsm.streams
+    .add({ name: 'BENCH_RAW', subjects: ['bench.raw'], retention: RetentionPolicy.Limits, storage: StorageType.File })
+    .catch(async () => {
+      await jsm.streams.delete('BENCH_RAW');
+      await jsm.streams.add({
+        name: 'BENCH_RAW',
+        subjects: ['bench.raw'],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+      });
+    });
   const n = Math.ceil((mb * 1024 * 1024) / CHUNK);
   const t0 = performance.now();
   await publishChunks(nc, 'bench.raw', n);
@@ -158,11 +185,24 @@ async function rawRelay(url: string, mb: number): Promise<number> {
   const nc = await connect({ servers: url, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.delete('BENCH_RELAY').catch(() => undefined);
-  await jsm.streams.add({ name: 'BENCH_RELAY', subjects: ['bench.relay'], retention: RetentionPolicy.Workqueue, storage: StorageType.Memory });
-  await jsm.consumers.add('BENCH_RELAY', { durable_name: 'relay', ack_policy: AckPolicy.Explicit, max_ack_pending: 1024 });
+  await jsm.streams.add({
+    name: 'BENCH_RELAY',
+    subjects: ['bench.relay'],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.Memory,
+  });
+  await jsm.consumers.add('BENCH_RELAY', {
+    durable_name: 'relay',
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 1024,
+  });
   const n = Math.ceil((mb * 1024 * 1024) / CHUNK);
   const t0 = performance.now();
-  const consumer = spawn(process.execPath, [fileURLToPath(import.meta.url), '--relay-consumer', url, '--count', String(n)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const consumer = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--relay-consumer', url, '--count', String(n)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const consumed = new Promise<number | null>((r) => consumer.on('exit', (code) => r(code)));
   await publishChunks(nc, 'bench.relay', n);
   const code = await consumed;
@@ -188,7 +228,12 @@ async function relayConsumer(url: string, n: number): Promise<void> {
   await nc.close();
 }
 
-async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
+async function waitUntil(
+  fn: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await fn()) return;
@@ -214,14 +259,20 @@ function count(path: string, table: string): number {
  * bench_src.rec with MARIADB_ROWS records shaped like seedRecords' (id, 170-character payload, district,
  * updated_at), indexed for the cursor. count() polls a sink table (0 until it exists).
  */
-async function startBenchMariadb(): Promise<{ conn: { host: string; port: number; user: string }; count: (table: string) => Promise<number>; close: () => Promise<void> }> {
+async function startBenchMariadb(): Promise<{
+  conn: { host: string; port: number; user: string };
+  count: (table: string) => Promise<number>;
+  close: () => Promise<void>;
+}> {
   say(`mariadb: starting a server and seeding ${MARIADB_ROWS} records`);
   mariadbServer = await startMariadb(join(DIR, 'mariadb'), await freePort(), ['bench_src', 'bench_dst']);
   const conn = { host: '127.0.0.1', port: mariadbServer.port, user: 'root' };
   const c = await mariadb.createConnection({ ...conn, bigIntAsNumber: true });
   c.on('error', () => {}); // the server stopping under a failed run must not crash the report of why
   const base = randomBytes(128).toString('base64').slice(0, 170);
-  await c.query('CREATE TABLE bench_src.rec (id BIGINT PRIMARY KEY, payload VARCHAR(200) NOT NULL, district VARCHAR(6) NOT NULL, updated_at BIGINT NOT NULL, KEY (updated_at, id))');
+  await c.query(
+    'CREATE TABLE bench_src.rec (id BIGINT PRIMARY KEY, payload VARCHAR(200) NOT NULL, district VARCHAR(6) NOT NULL, updated_at BIGINT NOT NULL, KEY (updated_at, id))',
+  );
   for (let from = 1; from <= MARIADB_ROWS; from += 50_000) {
     const to = Math.min(MARIADB_ROWS, from + 49_999);
     await c.query(
@@ -280,19 +331,26 @@ async function main(): Promise<void> {
 
   const natsPort = await freePort();
   const natsConf = join(DIR, 'nats.conf');
-  writeFileSync(natsConf, `listen: 127.0.0.1:${natsPort}\nmax_payload: 8MB\njetstream { store_dir: ${JSON.stringify(join(DIR, 'nats'))} }\n`);
+  writeFileSync(
+    natsConf,
+    `listen: 127.0.0.1:${natsPort}\nmax_payload: 8MB\njetstream { store_dir: ${JSON.stringify(join(DIR, 'nats'))} }\n`,
+  );
   const nats = startChild('nats-server', findNatsServer(), ['-c', natsConf], join(DIR, 'logs', 'nats.log'));
   children.push(nats);
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
-  await waitUntil(async () => {
-    try {
-      const nc = await connect({ servers: natsUrl, reconnect: false });
-      await nc.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10_000, 'nats-server');
+  await waitUntil(
+    async () => {
+      try {
+        const nc = await connect({ servers: natsUrl, reconnect: false });
+        await nc.close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    'nats-server',
+  );
 
   say(`raw limit: JetStream publish of ${FILE_MB} MiB in ${CHUNK / 1024} KiB messages`);
   // Three runs, the median: a single run swings with the disk's writeback.
@@ -308,17 +366,27 @@ async function main(): Promise<void> {
     result['jetstream_relay_mb_per_s_runs'] = relays.map((r) => Math.round(r)).join(' ');
   }
 
-  const central = startChild('xchg-central', process.execPath, [requireBuilt('central/src/main.js'), '--data-dir', join(DIR, 'central'), '--http-port', '0', '--grpc-port', '0'], join(DIR, 'logs', 'central.log'), {
-    XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
-    XCHG_CENTRAL_GRPC_HOST: '127.0.0.1',
-    XCHG_CENTRAL_NATS_URLS: natsUrl,
-  });
+  const central = startChild(
+    'xchg-central',
+    process.execPath,
+    [requireBuilt('central/src/main.js'), '--data-dir', join(DIR, 'central'), '--http-port', '0', '--grpc-port', '0'],
+    join(DIR, 'logs', 'central.log'),
+    {
+      XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
+      XCHG_CENTRAL_GRPC_HOST: '127.0.0.1',
+      XCHG_CENTRAL_NATS_URLS: natsUrl,
+    },
+  );
   children.push(central);
   const l = await central.waitFor((x) => x['msg'] === 'central listening');
   const base = `http://127.0.0.1:${String(l['httpPort'])}/api/v1`;
   const admin = readFileSync(join(DIR, 'central', 'admin.token'), 'utf8').trim();
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
     const j = (await res.json()) as T;
     if (res.status >= 300) throw new Error(`${method} ${path}: ${JSON.stringify(j)}`);
     return j;
@@ -333,15 +401,34 @@ async function main(): Promise<void> {
   mkdirSync(filesDst, { recursive: true });
   const E2E_RUNS = 3;
   const sinkOf = (i: number): string => join(DIR, `sink-${i}.db`);
-  const dataPlane = { pollIntervalMs: 50, batchRecords: BATCH, maxBatchBytes: 512 * 1024, fileChunkBytes: CHUNK, publishWindow: 32 };
+  const dataPlane = {
+    pollIntervalMs: 50,
+    batchRecords: BATCH,
+    maxBatchBytes: 512 * 1024,
+    fileChunkBytes: CHUNK,
+    publishWindow: 32,
+  };
   const startAgent = async (name: string, dept: string, extra: Record<string, unknown>): Promise<string> => {
     const { token } = await api<{ token: string }>('POST', '/tokens', { departmentCode: dept, nodeName: name });
     const dataDir = join(DIR, name);
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, 'agent.yaml'), stringify({ dataDir, central: { address: `127.0.0.1:${String(l['grpcPort'])}`, enrollToken: token }, dataPlane, ...extra }));
+    writeFileSync(
+      join(dataDir, 'agent.yaml'),
+      stringify({
+        dataDir,
+        central: { address: `127.0.0.1:${String(l['grpcPort'])}`, enrollToken: token },
+        dataPlane,
+        ...extra,
+      }),
+    );
     // XCHG_BENCH_AGENT_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the agents.
     const nodeArgs = (process.env['XCHG_BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const a = startChild(name, process.execPath, [...nodeArgs, requireBuilt('node-agent/src/main.js'), '--config', join(dataDir, 'agent.yaml')], join(DIR, 'logs', `${name}.log`));
+    const a = startChild(
+      name,
+      process.execPath,
+      [...nodeArgs, requireBuilt('node-agent/src/main.js'), '--config', join(dataDir, 'agent.yaml')],
+      join(DIR, 'logs', `${name}.log`),
+    );
     children.push(a);
     agentPids.push(a.proc.pid!);
     return String((await a.waitFor((x) => x['msg'] === 'agent running'))['nodeId']);
@@ -364,67 +451,133 @@ async function main(): Promise<void> {
   const provider = await startAgent('provider', 'src', {
     sources: {
       records: { type: 'sqlite', path: src, table: 'rec', key: 'id', cursor: 'updated_at' },
-      ...(mdb && { mdb_records: { type: 'mariadb', ...mdb.conn, database: 'bench_src', table: 'rec', key: 'id', cursor: 'updated_at' } }),
+      ...(mdb && {
+        mdb_records: {
+          type: 'mariadb',
+          ...mdb.conn,
+          database: 'bench_src',
+          table: 'rec',
+          key: 'id',
+          cursor: 'updated_at',
+        },
+      }),
       trickle: { type: 'sqlite', path: trickleSrc, table: 'tick', key: 'id', cursor: 'updated_at' },
       files: { type: 'files', dir: filesSrc, stableMs: 100 },
     },
   });
   const consumer = await startAgent('consumer', 'dst', {
     sinks: {
-      ...Object.fromEntries(Array.from({ length: E2E_RUNS }, (_, i) => [`records${i + 1}`, { type: 'sqlite', path: sinkOf(i + 1), table: 'rec', key: 'id' }])),
-      ...(mdb && Object.fromEntries(Array.from({ length: E2E_RUNS }, (_, i) => [`mdb_records${i + 1}`, { type: 'mariadb', ...mdb.conn, database: 'bench_dst', table: `rec${i + 1}`, key: 'id' }]))),
+      ...Object.fromEntries(
+        Array.from({ length: E2E_RUNS }, (_, i) => [
+          `records${i + 1}`,
+          { type: 'sqlite', path: sinkOf(i + 1), table: 'rec', key: 'id' },
+        ]),
+      ),
+      ...(mdb &&
+        Object.fromEntries(
+          Array.from({ length: E2E_RUNS }, (_, i) => [
+            `mdb_records${i + 1}`,
+            { type: 'mariadb', ...mdb.conn, database: 'bench_dst', table: `rec${i + 1}`, key: 'id' },
+          ]),
+        )),
       trickle: { type: 'sqlite', path: trickleSink, table: 'tick', key: 'id' },
       files: { type: 'files', dir: filesDst },
     },
   });
-  const subscribe = async (sub: string, binding: string, params: Record<string, unknown> = {}, sinkBinding = binding): Promise<void> => {
-    await api('POST', '/tasks', { name: `${sub}-in`, kind: 'exchange', nodeId: consumer, peerNodeId: provider, subscriptionId: sub, binding: sinkBinding, params });
-    await api('POST', '/tasks', { name: `${sub}-out`, kind: 'sync', nodeId: provider, peerNodeId: consumer, subscriptionId: sub, binding, params });
+  const subscribe = async (
+    sub: string,
+    binding: string,
+    params: Record<string, unknown> = {},
+    sinkBinding = binding,
+  ): Promise<void> => {
+    await api('POST', '/tasks', {
+      name: `${sub}-in`,
+      kind: 'exchange',
+      nodeId: consumer,
+      peerNodeId: provider,
+      subscriptionId: sub,
+      binding: sinkBinding,
+      params,
+    });
+    await api('POST', '/tasks', {
+      name: `${sub}-out`,
+      kind: 'sync',
+      nodeId: provider,
+      peerNodeId: consumer,
+      subscriptionId: sub,
+      binding,
+      params,
+    });
   };
 
   if (ONLY.has('e2e')) {
-  say(`end to end: ${ROWS} records SQLite → JetStream → SQLite`);
-  const recordFields = { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'payload', type: 'string' }, { name: 'district', type: 'string' }, { name: 'updated_at', type: 'integer' }] };
-  // Three subscriptions of the same source, one after the other, each into a sink of its own; the median.
-  const e2eRuns: number[] = [];
-  rssPhase();
-  for (let i = 1; i <= E2E_RUNS; i++) {
+    say(`end to end: ${ROWS} records SQLite → JetStream → SQLite`);
+    const recordFields = {
+      fields: [
+        { name: 'id', type: 'integer', required: true },
+        { name: 'payload', type: 'string' },
+        { name: 'district', type: 'string' },
+        { name: 'updated_at', type: 'integer' },
+      ],
+    };
+    // Three subscriptions of the same source, one after the other, each into a sink of its own; the median.
+    const e2eRuns: number[] = [];
+    rssPhase();
+    for (let i = 1; i <= E2E_RUNS; i++) {
+      settle();
+      const t0 = performance.now();
+      await subscribe(`bench-records-${i}`, 'records', recordFields, `records${i}`);
+      await waitUntil(() => count(sinkOf(i), 'rec') >= ROWS, 30 * 60_000, 'all records at the sink', 100);
+      e2eRuns.push((performance.now() - t0) / 1000);
+    }
+    const e2eS = median(e2eRuns);
+    result['e2e_records_per_s'] = Math.round(ROWS / e2eS);
+    result['e2e_records_per_s_runs'] = e2eRuns.map((t) => Math.round(ROWS / t)).join(' ');
+    result['e2e_seconds'] = Math.round(e2eS * 10) / 10;
+    rssPhase('records');
+
+    say(`reconciliation: verify the ${ROWS}-row subscription bench-records-1 (no differences)`);
     settle();
     const t0 = performance.now();
-    await subscribe(`bench-records-${i}`, 'records', recordFields, `records${i}`);
-    await waitUntil(() => count(sinkOf(i), 'rec') >= ROWS, 30 * 60_000, 'all records at the sink', 100);
-    e2eRuns.push((performance.now() - t0) / 1000);
-  }
-  const e2eS = median(e2eRuns);
-  result['e2e_records_per_s'] = Math.round(ROWS / e2eS);
-  result['e2e_records_per_s_runs'] = e2eRuns.map((t) => Math.round(ROWS / t)).join(' ');
-  result['e2e_seconds'] = Math.round(e2eS * 10) / 10;
-  rssPhase('records');
-
-  say(`reconciliation: verify the ${ROWS}-row subscription bench-records-1 (no differences)`);
-  settle();
-  const t0 = performance.now();
-  const run = await api<{ id: string }>('POST', '/subscriptions/bench-records-1/verify', {});
-  type Run = { state: string; error: string; result: { rowsCompared: number; missing: number; extra: number; different: number; rowsPerSecond: number } | null };
-  let done: Run | undefined;
-  await waitUntil(async () => {
-    const v = await api<Run>('GET', `/verifications/${run.id}`);
-    if (v.state === 'done' || v.state === 'failed') done = v;
-    return done !== undefined;
-  }, 30 * 60_000, 'the verification result', 100);
-  const wallS = (performance.now() - t0) / 1000;
-  const r = done!.result;
-  if (done!.state !== 'done' || !r) throw new Error(`verification of bench-records-1 failed: ${done!.error}`);
-  if (r.rowsCompared !== ROWS || r.missing + r.extra + r.different !== 0)
-    throw new Error(`verification of bench-records-1 compared ${r.rowsCompared} rows and found ${r.missing} missing, ${r.extra} extra, ${r.different} different (expected ${ROWS}, none)`);
-  result['reconcile_rows_per_s'] = Math.round(ROWS / wallS);
-  result['reconcile_agent_rows_per_s'] = r.rowsPerSecond;
-  rssPhase('reconcile', false);
+    const run = await api<{ id: string }>('POST', '/subscriptions/bench-records-1/verify', {});
+    type Run = {
+      state: string;
+      error: string;
+      result: { rowsCompared: number; missing: number; extra: number; different: number; rowsPerSecond: number } | null;
+    };
+    let done: Run | undefined;
+    await waitUntil(
+      async () => {
+        const v = await api<Run>('GET', `/verifications/${run.id}`);
+        if (v.state === 'done' || v.state === 'failed') done = v;
+        return done !== undefined;
+      },
+      30 * 60_000,
+      'the verification result',
+      100,
+    );
+    const wallS = (performance.now() - t0) / 1000;
+    const r = done!.result;
+    if (done!.state !== 'done' || !r) throw new Error(`verification of bench-records-1 failed: ${done!.error}`);
+    if (r.rowsCompared !== ROWS || r.missing + r.extra + r.different !== 0)
+      throw new Error(
+        `verification of bench-records-1 compared ${r.rowsCompared} rows and found ${r.missing} missing, ${r.extra} extra, ${r.different} different (expected ${ROWS}, none)`,
+      );
+    result['reconcile_rows_per_s'] = Math.round(ROWS / wallS);
+    result['reconcile_agent_rows_per_s'] = r.rowsPerSecond;
+    rssPhase('reconcile', false);
   }
 
   if (mdb) {
     say(`end to end: ${MARIADB_ROWS} records MariaDB → JetStream → MariaDB`);
-    const recordFields = { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'payload', type: 'string' }, { name: 'district', type: 'string' }, { name: 'updated_at', type: 'integer' }] };
+    const recordFields = {
+      fields: [
+        { name: 'id', type: 'integer', required: true },
+        { name: 'payload', type: 'string' },
+        { name: 'district', type: 'string' },
+        { name: 'updated_at', type: 'integer' },
+      ],
+    };
     const runs: number[] = [];
     rssPhase();
     try {
@@ -432,7 +585,12 @@ async function main(): Promise<void> {
         settle();
         const t0 = performance.now();
         await subscribe(`bench-mdb-records-${i}`, 'mdb_records', recordFields, `mdb_records${i}`);
-        await waitUntil(async () => (await mdb.count(`bench_dst.rec${i}`)) >= MARIADB_ROWS, 30 * 60_000, 'all records at the MariaDB sink', 250);
+        await waitUntil(
+          async () => (await mdb.count(`bench_dst.rec${i}`)) >= MARIADB_ROWS,
+          30 * 60_000,
+          'all records at the MariaDB sink',
+          250,
+        );
         runs.push((performance.now() - t0) / 1000);
       }
     } finally {
@@ -445,8 +603,8 @@ async function main(): Promise<void> {
   }
 
   if (ONLY.has('latency')) {
-  say('latency: one-row changes at a trickle');
-  await subscribe('bench-trickle', 'trickle');
+    say('latency: one-row changes at a trickle');
+    await subscribe('bench-trickle', 'trickle');
     const db = new Database(trickleSrc);
     const ins = db.prepare('INSERT INTO tick (id, created_at, updated_at) VALUES (?, ?, ?)');
     for (let i = 1; i <= TRICKLE; i++) {
@@ -457,15 +615,17 @@ async function main(): Promise<void> {
     db.close();
     await waitUntil(() => count(trickleSink, 'tick') >= TRICKLE, 60_000, 'trickle rows');
     const out = new Database(trickleSink, { readonly: true });
-    const lat = (out.prepare('SELECT received_at - created_at AS ms FROM tick').all() as { ms: number }[]).map((r) => r.ms);
+    const lat = (out.prepare('SELECT received_at - created_at AS ms FROM tick').all() as { ms: number }[]).map(
+      (r) => r.ms,
+    );
     out.close();
     result['latency_p50_ms'] = Math.round(pct(lat, 50) * 10) / 10;
     result['latency_p99_ms'] = Math.round(pct(lat, 99) * 10) / 10;
   }
 
   if (ONLY.has('file')) {
-  say(`file: ${FILE_MB} MiB end to end`);
-  await subscribe('bench-files', 'files');
+    say(`file: ${FILE_MB} MiB end to end`);
+    await subscribe('bench-files', 'files');
     const tmp = join(filesSrc, '.big.part');
     const fd = openSync(tmp, 'w');
     const block = randomBytes(4 * 1024 * 1024);
@@ -498,9 +658,13 @@ async function main(): Promise<void> {
   for (const n of nodes) result[`${n.name}_rss_mb`] = Math.round((n.health?.memRssBytes ?? 0) / 1024 / 1024);
   result['agent_rss_mb'] = agentRssMb;
   result['agent_rss_mb_by_phase'] = rssByPhase.join(', ');
-  result['e2e_vs_sqlite_ratio'] = Math.round(((result['e2e_records_per_s'] as number) / (result['sqlite_insert_rows_per_s'] as number)) * 1000) / 1000;
-  result['file_vs_jetstream_ratio'] = Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_publish_mb_per_s'] as number)) * 1000) / 1000;
-  result['file_vs_relay_ratio'] = Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_relay_mb_per_s'] as number)) * 1000) / 1000;
+  result['e2e_vs_sqlite_ratio'] =
+    Math.round(((result['e2e_records_per_s'] as number) / (result['sqlite_insert_rows_per_s'] as number)) * 1000) /
+    1000;
+  result['file_vs_jetstream_ratio'] =
+    Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_publish_mb_per_s'] as number)) * 1000) / 1000;
+  result['file_vs_relay_ratio'] =
+    Math.round(((result['file_mb_per_s'] as number) / (result['jetstream_relay_mb_per_s'] as number)) * 1000) / 1000;
   result['cpus'] = (await import('node:os')).cpus().length;
 
   for (const c of children.reverse()) await c.stop();
