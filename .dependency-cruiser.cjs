@@ -5,9 +5,25 @@
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
-    { name: 'central-not-agent', comment: 'central and node-agent share proto/ and common/ only', severity: 'error', from: { path: '^dist/central/' }, to: { path: '^dist/node-agent/' } },
-    { name: 'agent-not-central', severity: 'error', from: { path: '^dist/node-agent/' }, to: { path: '^dist/central/' } },
-    { name: 'common-stands-alone', severity: 'error', from: { path: '^dist/(common|proto)/' }, to: { path: '^dist/(central|node-agent)/' } },
+    {
+      name: 'central-not-agent',
+      comment: 'central and node-agent share proto/ and common/ only',
+      severity: 'error',
+      from: { path: '^dist/central/' },
+      to: { path: '^dist/node-agent/' },
+    },
+    {
+      name: 'agent-not-central',
+      severity: 'error',
+      from: { path: '^dist/node-agent/' },
+      to: { path: '^dist/central/' },
+    },
+    {
+      name: 'common-stands-alone',
+      severity: 'error',
+      from: { path: '^dist/(common|proto)/' },
+      to: { path: '^dist/(central|node-agent)/' },
+    },
     {
       name: 'domain-is-pure',
       comment:
@@ -16,12 +32,20 @@ module.exports = {
       from: { path: '^dist/central/src/domain/' },
       to: {
         reachable: true,
-        path: ['^dist/central/src/(store|grpc|http|cli|web|services|jobs)/', 'better-sqlite3', '@grpc', 'fastify', 'nats', '^(node:)?(fs|net|http|https|child_process)$'],
+        path: [
+          '^dist/central/src/(store|grpc|http|cli|web|services|jobs)/',
+          'better-sqlite3',
+          '@grpc',
+          'fastify',
+          'nats',
+          '^(node:)?(fs|net|http|https|child_process)$',
+        ],
       },
     },
     {
       name: 'tasks-know-runners-not-exchange',
-      comment: "the agent's task supervisor knows runners, not the data plane or the spools that implement them (issue 9, Build 2)",
+      comment:
+        "the agent's task supervisor knows runners, not the data plane or the spools that implement them (issue 9, Build 2)",
       severity: 'error',
       from: { path: '^dist/node-agent/src/tasks/' },
       to: { path: '^dist/node-agent/src/(exchange|spool)/' },
@@ -32,7 +56,12 @@ module.exports = {
       from: { path: '^dist/central/src/', pathNot: '^dist/central/src/store/' },
       to: { path: 'better-sqlite3' },
     },
-    { name: 'cli-talks-http-only', severity: 'error', from: { path: '^dist/central/src/cli/' }, to: { path: '^dist/central/src/(store|services|grpc|domain)/' } },
+    {
+      name: 'cli-talks-http-only',
+      severity: 'error',
+      from: { path: '^dist/central/src/cli/' },
+      to: { path: '^dist/central/src/(store|services|grpc|domain)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -38,7 +38,13 @@ describe('config defaults', () => {
 
   it('defaults - the documented values: 15 s heartbeat TTL, 30 s poll, HTTP 8080, gRPC 7443', () => {
     const c = compileConfig({ env: {} });
-    expect([c.heartbeatTtlMs, c.pollTimeoutMs, c.http.port, c.grpc.port, c.logLevel]).toEqual([15_000, 30_000, 8080, 7443, 'info']);
+    expect([c.heartbeatTtlMs, c.pollTimeoutMs, c.http.port, c.grpc.port, c.logLevel]).toEqual([
+      15_000,
+      30_000,
+      8080,
+      7443,
+      'info',
+    ]);
   });
 });
 
@@ -138,11 +144,19 @@ describe('config environment', () => {
 
 describe('config file', () => {
   it('file - a YAML file sets nested settings and keeps the defaults of the others', () => {
-    const f = file('central.yaml', 'dataDir: /srv/central\nhttp:\n  port: 8081\ndataPlane:\n  natsUrls: [nats://10.0.0.1:4222]\n  homeCenter: city-nc\n');
+    const f = file(
+      'central.yaml',
+      'dataDir: /srv/central\nhttp:\n  port: 8081\ndataPlane:\n  natsUrls: [nats://10.0.0.1:4222]\n  homeCenter: city-nc\n',
+    );
     const c = compileConfig({ file: f, env: {} });
     expect(c.dataDir).toBe('/srv/central');
     expect(c.http).toEqual({ host: '0.0.0.0', port: 8081 });
-    expect(c.dataPlane).toEqual({ natsUrls: ['nats://10.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'city-nc' });
+    expect(c.dataPlane).toEqual({
+      natsUrls: ['nats://10.0.0.1:4222'],
+      subjectPrefix: 'xchg',
+      stream: 'XCHG_DATA',
+      homeCenter: 'city-nc',
+    });
   });
 
   it('file - a JSON file works too', () => {
@@ -178,13 +192,22 @@ describe('config file', () => {
     const f = file('central.yaml', 'htp:\n  port: 1\nheartbeatTtl: 5\n');
     const p = problems({ file: f, env: { XCHG_CENTRAL_HTTP_PORT: 'x' } });
     expect(p).toHaveLength(3);
-    expect(p).toEqual(expect.arrayContaining(['htp: unknown setting', 'heartbeatTtl: unknown setting', expect.stringContaining('XCHG_CENTRAL_HTTP_PORT')]));
+    expect(p).toEqual(
+      expect.arrayContaining([
+        'htp: unknown setting',
+        'heartbeatTtl: unknown setting',
+        expect.stringContaining('XCHG_CENTRAL_HTTP_PORT'),
+      ]),
+    );
   });
 });
 
 describe('config precedence', () => {
   it('precedence - overrides beat env, env beats file, file beats defaults, per setting', () => {
-    const f = file('central.yaml', 'http:\n  host: 127.0.0.1\n  port: 1111\ngrpc:\n  port: 4444\npollTimeoutMs: 5000\n');
+    const f = file(
+      'central.yaml',
+      'http:\n  host: 127.0.0.1\n  port: 1111\ngrpc:\n  port: 4444\npollTimeoutMs: 5000\n',
+    );
     const env = { XCHG_CENTRAL_HTTP_PORT: '2222', XCHG_CENTRAL_POLL_TIMEOUT_MS: '6000' };
 
     expect(compileConfig({ file: f, env: {} }).http.port).toBe(1111);
@@ -205,21 +228,32 @@ describe('config precedence', () => {
 describe('config governance', () => {
   it('governance - defaults: 10 working days, UTC+8, a one-year agreement, the built-in holidays and make-up days', () => {
     const g = compileConfig({ env: {} }).governance;
-    expect([g.approvalWorkingDays, g.utcOffsetMinutes, g.agreementValidityDays, g.sweepIntervalMs]).toEqual([10, 480, 365, 60_000]);
+    expect([g.approvalWorkingDays, g.utcOffsetMinutes, g.agreementValidityDays, g.sweepIntervalMs]).toEqual([
+      10, 480, 365, 60_000,
+    ]);
     expect(g.holidays).toContain('2025-01-29');
     expect(g.workdays).toContain('2025-01-26');
   });
 
   it('governance - a file replaces the calendar lists and the deadline; the environment overrides the deadline', () => {
-    const f = file('central.yaml', 'governance:\n  approvalWorkingDays: 5\n  holidays: ["2027-01-01"]\n  workdays: []\n');
+    const f = file(
+      'central.yaml',
+      'governance:\n  approvalWorkingDays: 5\n  holidays: ["2027-01-01"]\n  workdays: []\n',
+    );
     const g = compileConfig({ file: f, env: {} }).governance;
     expect([g.approvalWorkingDays, g.holidays, g.workdays, g.utcOffsetMinutes]).toEqual([5, ['2027-01-01'], [], 480]);
-    const e = compileConfig({ file: f, env: { XCHG_CENTRAL_APPROVAL_WORKING_DAYS: '3', XCHG_CENTRAL_HOLIDAYS: '2027-02-01,2027-02-02' } }).governance;
+    const e = compileConfig({
+      file: f,
+      env: { XCHG_CENTRAL_APPROVAL_WORKING_DAYS: '3', XCHG_CENTRAL_HOLIDAYS: '2027-02-01,2027-02-02' },
+    }).governance;
     expect([e.approvalWorkingDays, e.holidays]).toEqual([3, ['2027-02-01', '2027-02-02']]);
   });
 
   it('governance - a malformed date, a zero deadline and an unknown governance key are each named', () => {
-    const p = problems({ env: {}, overrides: { governance: { holidays: ['2025/01/01'], approvalWorkingDays: 0, autoApprove: true } } });
+    const p = problems({
+      env: {},
+      overrides: { governance: { holidays: ['2025/01/01'], approvalWorkingDays: 0, autoApprove: true } },
+    });
     expect(p).toEqual(expect.arrayContaining(['governance.autoApprove: unknown setting']));
     expect(p.some((x) => x.startsWith('governance.holidays.0: '))).toBe(true);
     expect(p.some((x) => x.startsWith('governance.approvalWorkingDays: '))).toBe(true);

@@ -1,7 +1,12 @@
 // Pure rules of central/src/domain: liveness, enrollment token verdicts, region hierarchy.
 import { describe, it, expect } from 'vitest';
 import { checkToken, type TokenState } from '../../central/src/domain/enrollment.js';
-import { expiredNodes, heartbeatIntervalFor, onHeartbeat, type LivenessView } from '../../central/src/domain/liveness.js';
+import {
+  expiredNodes,
+  heartbeatIntervalFor,
+  onHeartbeat,
+  type LivenessView,
+} from '../../central/src/domain/liveness.js';
 import { checkRegionParent } from '../../central/src/domain/regions.js';
 import { ErrorCode } from '../../central/src/errors.js';
 
@@ -9,7 +14,11 @@ const T0 = 1_700_000_000_000;
 const TTL = 15_000;
 
 describe('domain liveness', () => {
-  const online = (id: string, lastHeartbeatAt: number | null): LivenessView => ({ id, status: 'online', lastHeartbeatAt });
+  const online = (id: string, lastHeartbeatAt: number | null): LivenessView => ({
+    id,
+    status: 'online',
+    lastHeartbeatAt,
+  });
 
   it('liveness - a node silent for exactly the TTL is still online', () => {
     expect(expiredNodes([online('n1', T0)], TTL, T0 + TTL)).toEqual([]);
@@ -93,7 +102,9 @@ describe('domain regions', () => {
   it('regions - a city needs a province parent', () => {
     expect(checkRegionParent('city', undefined, null)).toBe('a city needs a parent province');
     expect(checkRegionParent('city', { level: 'province' }, '360000')).toBeUndefined();
-    expect(checkRegionParent('city', { level: 'city' }, '360100')).toBe("a city's parent must be a province, but 360100 is a city");
+    expect(checkRegionParent('city', { level: 'city' }, '360100')).toBe(
+      "a city's parent must be a province, but 360100 is a city",
+    );
   });
 
   it('regions - a county needs a city parent, not a province', () => {

@@ -3,12 +3,36 @@
 // and role scopes. No I/O; time is an argument.
 import { describe, expect, it } from 'vitest';
 import { CN_HOLIDAYS, CN_WORKDAYS } from '../../central/src/config.js';
-import { canonicalJson, entryHash, GENESIS_HASH, verifyChain, type AuditBody, type AuditEntry } from '../../central/src/domain/audit.js';
+import {
+  canonicalJson,
+  entryHash,
+  GENESIS_HASH,
+  verifyChain,
+  type AuditBody,
+  type AuditEntry,
+} from '../../central/src/domain/audit.js';
 import { WorkingCalendar } from '../../central/src/domain/calendar.js';
-import { changedKeys, resourceProblem, taskFields, transitionProblem, type ResourceContent } from '../../central/src/domain/catalog.js';
+import {
+  changedKeys,
+  resourceProblem,
+  taskFields,
+  transitionProblem,
+  type ResourceContent,
+} from '../../central/src/domain/catalog.js';
 import { nodeUptime, rate } from '../../central/src/domain/evaluation.js';
 import { actForProblem, Role, roleScopeProblem } from '../../central/src/domain/roles.js';
-import { accessFor, agreementStateAt, answeredOnTime, answerProblem, approvedFieldsProblem, isOverdue, taskGrantProblem, type GrantAgreement, type GrantResource, type TaskGrant } from '../../central/src/domain/sharing.js';
+import {
+  accessFor,
+  agreementStateAt,
+  answeredOnTime,
+  answerProblem,
+  approvedFieldsProblem,
+  isOverdue,
+  taskGrantProblem,
+  type GrantAgreement,
+  type GrantResource,
+  type TaskGrant,
+} from '../../central/src/domain/sharing.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -60,7 +84,8 @@ describe('domain calendar', () => {
   });
 
   it('calendar - the built-in lists are well-formed dates and no make-up day is also a holiday', () => {
-    for (const d of [...CN_HOLIDAYS, ...CN_WORKDAYS]) expect(new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10)).toBe(d);
+    for (const d of [...CN_HOLIDAYS, ...CN_WORKDAYS])
+      expect(new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10)).toBe(d);
     expect(CN_WORKDAYS.filter((d) => CN_HOLIDAYS.includes(d))).toEqual([]);
     // Make-up days are weekends (otherwise they would be working days anyway).
     expect(CN_WORKDAYS.every((d) => [0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay()))).toBe(true);
@@ -90,13 +115,30 @@ const content = (over: Partial<ResourceContent> = {}): ResourceContent => ({
 describe('domain catalog', () => {
   it('catalog - a sound resource has no problem', () => {
     expect(resourceProblem(content())).toBeUndefined();
-    expect(resourceProblem(content({ shareType: 'not_shared', legalBasis: '《中华人民共和国保守国家秘密法》', shareMethods: [], conditions: '' }))).toBeUndefined();
+    expect(
+      resourceProblem(
+        content({
+          shareType: 'not_shared',
+          legalBasis: '《中华人民共和国保守国家秘密法》',
+          shareMethods: [],
+          conditions: '',
+        }),
+      ),
+    ).toBeUndefined();
   });
 
   it('catalog - a conditional resource without conditions and a not-shared one without a legal basis are refused naming the field', () => {
-    expect(resourceProblem(content({ conditions: '  ' }))).toEqual({ field: 'conditions', problem: expect.stringMatching(/conditions of use/) });
-    expect(resourceProblem(content({ shareType: 'not_shared', shareMethods: [], legalBasis: '' }))).toEqual({ field: 'legalBasis', problem: expect.stringMatching(/law or regulation/) });
-    expect(resourceProblem(content({ shareType: 'not_shared', legalBasis: '某法', shareMethods: ['database_sync'] }))?.field).toBe('shareMethods');
+    expect(resourceProblem(content({ conditions: '  ' }))).toEqual({
+      field: 'conditions',
+      problem: expect.stringMatching(/conditions of use/),
+    });
+    expect(resourceProblem(content({ shareType: 'not_shared', shareMethods: [], legalBasis: '' }))).toEqual({
+      field: 'legalBasis',
+      problem: expect.stringMatching(/law or regulation/),
+    });
+    expect(
+      resourceProblem(content({ shareType: 'not_shared', legalBasis: '某法', shareMethods: ['database_sync'] }))?.field,
+    ).toBe('shareMethods');
     expect(resourceProblem(content({ shareType: 'unconditional', shareMethods: [] }))?.field).toBe('shareMethods');
   });
 
@@ -104,9 +146,15 @@ describe('domain catalog', () => {
     const f = content().fields;
     expect(resourceProblem(content({ fields: [] }))?.field).toBe('fields');
     expect(resourceProblem(content({ fields: [...f, { ...f[0]!, name: '1bad' }] }))?.field).toBe('fields[4].name');
-    expect(resourceProblem(content({ fields: [...f, { ...f[0]! }] }))).toEqual({ field: 'fields[4].name', problem: 'field id appears twice' });
+    expect(resourceProblem(content({ fields: [...f, { ...f[0]! }] }))).toEqual({
+      field: 'fields[4].name',
+      problem: 'field id appears twice',
+    });
     expect(resourceProblem(content({ fields: [{ ...f[1]!, mask: 'scramble' }] }))?.field).toBe('fields[0].mask');
-    expect(resourceProblem(content({ fields: [{ ...f[3]!, mask: 'redact' }] }))).toEqual({ field: 'fields[0].mask', problem: 'only a sensitive field is masked: set sensitive on district' });
+    expect(resourceProblem(content({ fields: [{ ...f[3]!, mask: 'redact' }] }))).toEqual({
+      field: 'fields[0].mask',
+      problem: 'only a sensitive field is masked: set sensitive on district',
+    });
   });
 
   it('catalog - life cycle: draft → published → retired; retired is final; nothing goes back', () => {
@@ -137,7 +185,11 @@ describe('domain catalog', () => {
 
   it('catalog - a field published under its own name reads its source column and is sent under the published name', () => {
     const f = content().fields;
-    const published = [{ ...f[0]! }, { ...f[1]!, name: 'sfzh', column: 'id_no' }, { ...f[3]!, name: 'xzqh', column: 'district' }];
+    const published = [
+      { ...f[0]! },
+      { ...f[1]!, name: 'sfzh', column: 'id_no' },
+      { ...f[3]!, name: 'xzqh', column: 'district' },
+    ];
     expect(resourceProblem(content({ fields: published }))).toBeUndefined();
     expect(taskFields(published, ['xzqh', 'sfzh', 'id'])).toEqual([
       { name: 'id', type: 'integer', required: true },
@@ -145,7 +197,10 @@ describe('domain catalog', () => {
       { name: 'district', as: 'xzqh', type: 'string', required: false },
     ]);
     // A source column published twice, or one that is not a column name, is refused naming the field.
-    expect(resourceProblem(content({ fields: [...published, { ...f[2]!, name: 'dh', column: 'id_no' }] }))).toEqual({ field: 'fields[3].column', problem: 'source column id_no is published twice' });
+    expect(resourceProblem(content({ fields: [...published, { ...f[2]!, name: 'dh', column: 'id_no' }] }))).toEqual({
+      field: 'fields[3].column',
+      problem: 'source column id_no is published twice',
+    });
     expect(resourceProblem(content({ fields: [{ ...f[0]!, column: 'drop table' }] }))?.field).toBe('fields[0].column');
   });
 });
@@ -199,9 +254,32 @@ describe('domain sharing', () => {
       binding: 'population',
       fields: [{ name: 'id' }, { name: 'name' }, { name: 'phone' }],
     };
-    const agreement: GrantAgreement = { id: 'agr-1', resourceCode: 'R-POP', consumerDepartmentCode: 'mzj', fields: ['id', 'name'], status: 'active', validFrom: T0, validUntil: T0 + DAY };
-    const sync: TaskGrant = { kind: 'sync', nodeId: 'n-gat', binding: 'population', nodeDepartmentCode: 'gat', peerDepartmentCode: 'mzj', fieldNames: ['id', 'name'], agreementId: 'agr-1' };
-    const exchange: TaskGrant = { ...sync, kind: 'exchange', nodeId: 'n-mzj', binding: 'people', nodeDepartmentCode: 'mzj', peerDepartmentCode: 'gat' };
+    const agreement: GrantAgreement = {
+      id: 'agr-1',
+      resourceCode: 'R-POP',
+      consumerDepartmentCode: 'mzj',
+      fields: ['id', 'name'],
+      status: 'active',
+      validFrom: T0,
+      validUntil: T0 + DAY,
+    };
+    const sync: TaskGrant = {
+      kind: 'sync',
+      nodeId: 'n-gat',
+      binding: 'population',
+      nodeDepartmentCode: 'gat',
+      peerDepartmentCode: 'mzj',
+      fieldNames: ['id', 'name'],
+      agreementId: 'agr-1',
+    };
+    const exchange: TaskGrant = {
+      ...sync,
+      kind: 'exchange',
+      nodeId: 'n-mzj',
+      binding: 'people',
+      nodeDepartmentCode: 'mzj',
+      peerDepartmentCode: 'gat',
+    };
 
     it('task guard - the tasks of an active agreement with its fields pass', () => {
       expect(taskGrantProblem(sync, resource, agreement, T0)).toBeUndefined();
@@ -209,25 +287,58 @@ describe('domain sharing', () => {
     });
 
     it('task guard - a conditional resource without an agreement, with an ended one or beyond its fields is PERMISSION_DENIED', () => {
-      expect(taskGrantProblem({ ...sync, agreementId: '' }, resource, undefined, T0)).toMatchObject({ code: 'PERMISSION_DENIED', field: 'params.agreementId', problem: expect.stringMatching(/conditional/) });
-      expect(taskGrantProblem(sync, resource, { ...agreement, status: 'revoked' }, T0)).toMatchObject({ code: 'PERMISSION_DENIED', problem: 'agreement agr-1 is revoked' });
-      expect(taskGrantProblem(sync, resource, agreement, T0 + DAY)).toMatchObject({ problem: 'agreement agr-1 is expired' });
-      expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'name', 'phone'] }, resource, agreement, T0)).toMatchObject({ code: 'PERMISSION_DENIED', field: 'params.fields', problem: 'agreement agr-1 does not cover: phone' });
-      expect(taskGrantProblem({ ...exchange, nodeDepartmentCode: 'sbj' }, resource, agreement, T0)).toMatchObject({ code: 'PERMISSION_DENIED', problem: 'agreement agr-1 is held by mzj, not by sbj' });
-      expect(taskGrantProblem(sync, resource, { ...agreement, resourceCode: 'R-OTHER' }, T0)).toMatchObject({ code: 'PERMISSION_DENIED' });
+      expect(taskGrantProblem({ ...sync, agreementId: '' }, resource, undefined, T0)).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        field: 'params.agreementId',
+        problem: expect.stringMatching(/conditional/),
+      });
+      expect(taskGrantProblem(sync, resource, { ...agreement, status: 'revoked' }, T0)).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        problem: 'agreement agr-1 is revoked',
+      });
+      expect(taskGrantProblem(sync, resource, agreement, T0 + DAY)).toMatchObject({
+        problem: 'agreement agr-1 is expired',
+      });
+      expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'name', 'phone'] }, resource, agreement, T0)).toMatchObject(
+        { code: 'PERMISSION_DENIED', field: 'params.fields', problem: 'agreement agr-1 does not cover: phone' },
+      );
+      expect(taskGrantProblem({ ...exchange, nodeDepartmentCode: 'sbj' }, resource, agreement, T0)).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        problem: 'agreement agr-1 is held by mzj, not by sbj',
+      });
+      expect(taskGrantProblem(sync, resource, { ...agreement, resourceCode: 'R-OTHER' }, T0)).toMatchObject({
+        code: 'PERMISSION_DENIED',
+      });
     });
 
     it('task guard - not shared, unpublished, wrong provider, wrong binding or no fields are refused', () => {
-      expect(taskGrantProblem(sync, { ...resource, shareType: 'not_shared', legalBasis: '某法' }, agreement, T0)).toMatchObject({ code: 'PERMISSION_DENIED', problem: expect.stringMatching(/legal basis: 某法/) });
-      expect(taskGrantProblem(sync, { ...resource, status: 'retired' }, agreement, T0)).toMatchObject({ code: 'FAILED_PRECONDITION' });
-      expect(taskGrantProblem({ ...sync, nodeDepartmentCode: 'mzj' }, resource, agreement, T0)).toMatchObject({ field: 'nodeId', problem: expect.stringMatching(/provided by gat/) });
-      expect(taskGrantProblem({ ...sync, binding: 'other' }, resource, agreement, T0)).toMatchObject({ field: 'binding' });
-      expect(taskGrantProblem({ ...sync, fieldNames: [] }, resource, agreement, T0)).toMatchObject({ field: 'params.fields', problem: expect.stringMatching(/names the fields/) });
-      expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'nope'] }, resource, agreement, T0)).toMatchObject({ problem: 'not fields of resource R-POP: nope' });
+      expect(
+        taskGrantProblem(sync, { ...resource, shareType: 'not_shared', legalBasis: '某法' }, agreement, T0),
+      ).toMatchObject({ code: 'PERMISSION_DENIED', problem: expect.stringMatching(/legal basis: 某法/) });
+      expect(taskGrantProblem(sync, { ...resource, status: 'retired' }, agreement, T0)).toMatchObject({
+        code: 'FAILED_PRECONDITION',
+      });
+      expect(taskGrantProblem({ ...sync, nodeDepartmentCode: 'mzj' }, resource, agreement, T0)).toMatchObject({
+        field: 'nodeId',
+        problem: expect.stringMatching(/provided by gat/),
+      });
+      expect(taskGrantProblem({ ...sync, binding: 'other' }, resource, agreement, T0)).toMatchObject({
+        field: 'binding',
+      });
+      expect(taskGrantProblem({ ...sync, fieldNames: [] }, resource, agreement, T0)).toMatchObject({
+        field: 'params.fields',
+        problem: expect.stringMatching(/names the fields/),
+      });
+      expect(taskGrantProblem({ ...sync, fieldNames: ['id', 'nope'] }, resource, agreement, T0)).toMatchObject({
+        problem: 'not fields of resource R-POP: nope',
+      });
     });
 
     it('task guard - a published field is read from its cataloged column only: another column under its name is refused', () => {
-      const renamed: GrantResource = { ...resource, fields: [{ name: 'id' }, { name: 'xm', column: 'name' }, { name: 'phone' }] };
+      const renamed: GrantResource = {
+        ...resource,
+        fields: [{ name: 'id' }, { name: 'xm', column: 'name' }, { name: 'phone' }],
+      };
       const ag = { ...agreement, fields: ['id', 'xm'] };
       const reads = [
         { column: 'id', published: 'id' },
@@ -244,7 +355,9 @@ describe('domain sharing', () => {
     });
 
     it('task guard - an unconditional resource needs no agreement', () => {
-      expect(taskGrantProblem({ ...sync, agreementId: '' }, { ...resource, shareType: 'unconditional' }, undefined, T0)).toBeUndefined();
+      expect(
+        taskGrantProblem({ ...sync, agreementId: '' }, { ...resource, shareType: 'unconditional' }, undefined, T0),
+      ).toBeUndefined();
     });
   });
 });
@@ -276,7 +389,9 @@ describe('domain audit chain', () => {
   };
 
   it('audit chain - canonical JSON sorts keys at every depth and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 2, y: undefined, x: '中' }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":"中","z":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 2, y: undefined, x: '中' }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"x":"中","z":2}]},"b":1}',
+    );
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
   });
 
@@ -298,22 +413,37 @@ describe('domain audit chain', () => {
   it('audit chain - a changed entry is named by its seq', () => {
     const c = chain(5);
     c[2] = { ...c[2]!, details: { version: 2, fields: ['id', '姓名'] } };
-    expect(verifyChain(c).firstBroken).toEqual({ seq: 3, problem: expect.stringMatching(/hash does not match the entry's content/) });
+    expect(verifyChain(c).firstBroken).toEqual({
+      seq: 3,
+      problem: expect.stringMatching(/hash does not match the entry's content/),
+    });
   });
 
   it('audit chain - an entry rewritten with a recomputed hash breaks the next link', () => {
     const c = chain(5);
     const forged = body(3, { actor: 'mallory' });
     c[2] = { ...forged, prevHash: c[1]!.hash, hash: entryHash(c[1]!.hash, forged) };
-    expect(verifyChain(c).firstBroken).toEqual({ seq: 4, problem: 'prev_hash does not match the hash of entry 3 (that entry or this link was changed)' });
+    expect(verifyChain(c).firstBroken).toEqual({
+      seq: 4,
+      problem: 'prev_hash does not match the hash of entry 3 (that entry or this link was changed)',
+    });
   });
 
   it('audit chain - a removed entry, a removed last entry and a forged extra entry are named', () => {
     const c = chain(5);
-    expect(verifyChain([...c.slice(0, 2), ...c.slice(3)]).firstBroken).toEqual({ seq: 3, problem: 'entry 3 is missing (next present entry is 4)' });
-    expect(verifyChain(c.slice(0, 4), { seq: 5, hash: c[4]!.hash }).firstBroken).toEqual({ seq: 5, problem: expect.stringMatching(/chain head records 5 entries, the log holds 4/) });
+    expect(verifyChain([...c.slice(0, 2), ...c.slice(3)]).firstBroken).toEqual({
+      seq: 3,
+      problem: 'entry 3 is missing (next present entry is 4)',
+    });
+    expect(verifyChain(c.slice(0, 4), { seq: 5, hash: c[4]!.hash }).firstBroken).toEqual({
+      seq: 5,
+      problem: expect.stringMatching(/chain head records 5 entries, the log holds 4/),
+    });
     expect(verifyChain(c, { seq: 4, hash: c[3]!.hash }).firstBroken?.seq).toBe(5);
-    expect(verifyChain([{ seq: 1, broken: 'details are not valid JSON' }]).firstBroken).toEqual({ seq: 1, problem: 'details are not valid JSON' });
+    expect(verifyChain([{ seq: 1, broken: 'details are not valid JSON' }]).firstBroken).toEqual({
+      seq: 1,
+      problem: 'details are not valid JSON',
+    });
   });
 });
 
@@ -336,7 +466,11 @@ describe('domain evaluation', () => {
   });
 
   it('evaluation - disabled and enabled events do not change liveness; rates round to 4 decimals', () => {
-    const events = [{ at: T + 10, kind: 'online' }, { at: T + 20, kind: 'disabled' }, { at: T + 30, kind: 'enabled' }];
+    const events = [
+      { at: T + 10, kind: 'online' },
+      { at: T + 20, kind: 'disabled' },
+      { at: T + 30, kind: 'enabled' },
+    ];
     expect(nodeUptime(events, T, T, T + 40)).toEqual({ onlineMs: 30, observedMs: 40 });
     expect(rate(1, 3)).toBe(0.3333);
     expect(rate(0, 0)).toBeNull();
@@ -348,9 +482,13 @@ describe('domain roles', () => {
     expect(actForProblem({ name: 'admin', role: Role.PROVINCE_ADMIN }, 'gat')).toBeUndefined();
     expect(actForProblem({ name: 'op', role: Role.OPERATOR }, 'gat')).toBeUndefined();
     expect(actForProblem({ name: 'li', role: Role.OFFICER, departmentCode: 'gat' }, 'gat')).toBeUndefined();
-    expect(actForProblem({ name: 'li', role: Role.OFFICER, departmentCode: 'gat' }, 'mzj')).toBe('officer li acts for department gat only, not for mzj');
+    expect(actForProblem({ name: 'li', role: Role.OFFICER, departmentCode: 'gat' }, 'mzj')).toBe(
+      'officer li acts for department gat only, not for mzj',
+    );
     expect(actForProblem({ name: 'au', role: Role.AUDITOR }, 'gat')).toMatch(/role auditor may not act/);
-    expect(actForProblem({ name: 'ca', role: Role.CITY_ADMIN, regionCode: '360100' }, 'gat')).toMatch(/role city_admin/);
+    expect(actForProblem({ name: 'ca', role: Role.CITY_ADMIN, regionCode: '360100' }, 'gat')).toMatch(
+      /role city_admin/,
+    );
   });
 
   it('roles - a city admin needs a region and an officer a department; nobody else has either', () => {

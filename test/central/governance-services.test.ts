@@ -17,10 +17,24 @@ const OPERATOR: Actor = { name: 'op', role: Role.OPERATOR };
 const LI: Actor = { name: 'li', role: Role.OFFICER, departmentCode: 'gat' };
 const WANG: Actor = { name: 'wang', role: Role.OFFICER, departmentCode: 'mzj' };
 
-const count = (d: CentralDeps, table: string): number => (d.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = (d: CentralDeps, table: string): number =>
+  (d.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 /** Rows of every governance table, to assert that a refused call changed nothing. */
 const snapshot = (d: CentralDeps): Record<string, number> =>
-  Object.fromEntries(['resources', 'resource_versions', 'applications', 'agreements', 'subscriptions', 'tasks', 'notifications', 'objections', 'audit_log', 'users'].map((t) => [t, count(d, t)]));
+  Object.fromEntries(
+    [
+      'resources',
+      'resource_versions',
+      'applications',
+      'agreements',
+      'subscriptions',
+      'tasks',
+      'notifications',
+      'objections',
+      'audit_log',
+      'users',
+    ].map((t) => [t, count(d, t)]),
+  );
 
 interface World {
   d: CentralDeps;
@@ -68,7 +82,10 @@ const population = (w: World, over: Partial<ResourceInput> = {}): ResourceInput 
 function approved(w: World): { applicationId: string; agreementId: string } {
   w.d.catalog.create(population(w), LI);
   w.d.catalog.publish('R-POP', LI);
-  const app = w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '低保资格核查', fields: ['id', 'name', 'district'] }, WANG);
+  const app = w.d.sharing.apply(
+    { resourceCode: 'R-POP', purpose: '低保资格核查', fields: ['id', 'name', 'district'] },
+    WANG,
+  );
   const { agreement } = w.d.sharing.approve(app.id, {}, LI);
   return { applicationId: app.id, agreementId: agreement.id };
 }
@@ -78,10 +95,19 @@ describe('services users', () => {
     const w = world();
     const { token, user } = w.d.users.create({ name: 'li', role: Role.OFFICER, departmentCode: 'gat' }, ADMIN);
     expect(token).toMatch(/^xut_/);
-    expect(user).toMatchObject({ name: 'li', role: 'officer', departmentCode: 'gat', regionCode: null, createdBy: 'admin', revokedAt: null });
+    expect(user).toMatchObject({
+      name: 'li',
+      role: 'officer',
+      departmentCode: 'gat',
+      regionCode: null,
+      createdBy: 'admin',
+      revokedAt: null,
+    });
     expect(w.d.users.authenticate(token)).toEqual({ name: 'li', role: 'officer', departmentCode: 'gat' });
     expect(w.d.users.authenticate(token + 'x')).toBeUndefined();
-    const stored = w.d.store.db.prepare('SELECT token_hash FROM users WHERE id = ?').get(user.id) as { token_hash: string };
+    const stored = w.d.store.db.prepare('SELECT token_hash FROM users WHERE id = ?').get(user.id) as {
+      token_hash: string;
+    };
     expect(stored.token_hash).not.toContain(token);
     w.d.users.revoke(user.id, ADMIN);
     expect(w.d.users.authenticate(token)).toBeUndefined();
@@ -97,10 +123,18 @@ describe('services users', () => {
     const before = snapshot(w.d);
     expect(xchgError(() => w.d.users.create({ name: 'x', role: Role.OFFICER }, ADMIN)).field).toBe('departmentCode');
     expect(xchgError(() => w.d.users.create({ name: 'x', role: Role.CITY_ADMIN }, ADMIN)).field).toBe('regionCode');
-    expect(xchgError(() => w.d.users.create({ name: 'x', role: Role.AUDITOR, departmentCode: 'gat' }, ADMIN)).message).toMatch(/only an officer has a department/);
-    expect(xchgError(() => w.d.users.create({ name: 'x', role: Role.OFFICER, departmentCode: 'nope' }, ADMIN)).message).toBe('departmentCode: department "nope" not found');
-    expect(xchgError(() => w.d.users.create({ name: 'admin', role: Role.OPERATOR }, ADMIN)).message).toMatch(/reserved/);
-    expect(xchgError(() => w.d.users.create({ name: 'li', role: Role.OPERATOR }, ADMIN)).code).toBe(ErrorCode.ALREADY_EXISTS);
+    expect(
+      xchgError(() => w.d.users.create({ name: 'x', role: Role.AUDITOR, departmentCode: 'gat' }, ADMIN)).message,
+    ).toMatch(/only an officer has a department/);
+    expect(
+      xchgError(() => w.d.users.create({ name: 'x', role: Role.OFFICER, departmentCode: 'nope' }, ADMIN)).message,
+    ).toBe('departmentCode: department "nope" not found');
+    expect(xchgError(() => w.d.users.create({ name: 'admin', role: Role.OPERATOR }, ADMIN)).message).toMatch(
+      /reserved/,
+    );
+    expect(xchgError(() => w.d.users.create({ name: 'li', role: Role.OPERATOR }, ADMIN)).code).toBe(
+      ErrorCode.ALREADY_EXISTS,
+    );
     expect(snapshot(w.d)).toEqual(before);
   });
 });
@@ -109,12 +143,21 @@ describe('services catalog', () => {
   it('catalog - a resource starts as a draft with version 1 and its history; publishing makes it published', () => {
     const w = world();
     const r = w.d.catalog.create(population(w), LI);
-    expect(r).toMatchObject({ code: 'R-POP', status: 'draft', version: 1, providerDepartmentCode: 'gat', format: 'table' });
+    expect(r).toMatchObject({
+      code: 'R-POP',
+      status: 'draft',
+      version: 1,
+      providerDepartmentCode: 'gat',
+      format: 'table',
+    });
     expect(r.fields[3]).toEqual({ name: 'phone', type: 'string', description: '', required: false, sensitive: true });
     const p = w.d.catalog.publish('R-POP', LI);
     expect(p).toMatchObject({ status: 'published', version: 1, publishedAt: w.d.clock() });
     expect(w.d.catalog.get('R-POP').versions.map((v) => [v.version, v.note, v.by])).toEqual([[1, 'created', 'li']]);
-    expect(w.d.audit.list({ resourceCode: 'R-POP' }).map((e) => e.action)).toEqual(['resource.create', 'resource.publish']);
+    expect(w.d.audit.list({ resourceCode: 'R-POP' }).map((e) => e.action)).toEqual([
+      'resource.create',
+      'resource.publish',
+    ]);
   });
 
   it('catalog - bad input is refused with the field named and changes nothing', () => {
@@ -123,15 +166,26 @@ describe('services catalog', () => {
     const before = snapshot(w.d);
     const dup = xchgError(() => w.d.catalog.create(population(w), LI));
     expect([dup.code, dup.message]).toEqual([ErrorCode.ALREADY_EXISTS, 'resource "R-POP" already exists']);
-    const noBasis = xchgError(() => w.d.catalog.create(population(w, { code: 'R-SECRET', shareType: 'not_shared', shareMethods: [] }), LI));
+    const noBasis = xchgError(() =>
+      w.d.catalog.create(population(w, { code: 'R-SECRET', shareType: 'not_shared', shareMethods: [] }), LI),
+    );
     expect([noBasis.code, noBasis.field]).toEqual([ErrorCode.INVALID_ARGUMENT, 'legalBasis']);
     const noConditions = xchgError(() => w.d.catalog.create(population(w, { code: 'R-2', conditions: '' }), LI));
     expect(noConditions.field).toBe('conditions');
-    const otherDept = xchgError(() => w.d.catalog.create(population(w, { code: 'R-3', providerDepartmentCode: 'mzj', providerNodeId: w.mzjNode }), LI));
-    expect([otherDept.code, otherDept.message]).toEqual([ErrorCode.PERMISSION_DENIED, 'officer li acts for department gat only, not for mzj']);
-    const foreignNode = xchgError(() => w.d.catalog.create(population(w, { code: 'R-4', providerNodeId: w.mzjNode }), LI));
+    const otherDept = xchgError(() =>
+      w.d.catalog.create(population(w, { code: 'R-3', providerDepartmentCode: 'mzj', providerNodeId: w.mzjNode }), LI),
+    );
+    expect([otherDept.code, otherDept.message]).toEqual([
+      ErrorCode.PERMISSION_DENIED,
+      'officer li acts for department gat only, not for mzj',
+    ]);
+    const foreignNode = xchgError(() =>
+      w.d.catalog.create(population(w, { code: 'R-4', providerNodeId: w.mzjNode }), LI),
+    );
     expect(foreignNode.message).toMatch(/^providerNodeId: node .* belongs to mzj, not to the provider gat$/);
-    const unknownDept = xchgError(() => w.d.catalog.create(population(w, { code: 'R-5', providerDepartmentCode: 'nope' }), ADMIN));
+    const unknownDept = xchgError(() =>
+      w.d.catalog.create(population(w, { code: 'R-5', providerDepartmentCode: 'nope' }), ADMIN),
+    );
     expect(unknownDept.field).toBe('providerDepartmentCode');
     expect(xchgError(() => w.d.catalog.publish('R-NOPE', LI)).code).toBe(ErrorCode.NOT_FOUND);
     expect(snapshot(w.d)).toEqual(before);
@@ -146,7 +200,11 @@ describe('services catalog', () => {
     w.d.sharing.subscribe({ resourceCode: 'R-POP', consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
     w.d.sharing.subscribe({ resourceCode: 'R-POP', consumerNodeId: w.sbjNode, sinkBinding: 'people' }, ADMIN);
     w.d.manual!.advance(1000);
-    const v2 = w.d.catalog.update('R-POP', { updateCycle: 'hourly', description: '每小时更新', note: '改为每小时' }, LI);
+    const v2 = w.d.catalog.update(
+      'R-POP',
+      { updateCycle: 'hourly', description: '每小时更新', note: '改为每小时' },
+      LI,
+    );
     expect(v2.version).toBe(2);
     const history = w.d.catalog.get('R-POP').versions;
     expect(history.map((v) => [v.version, v.changedKeys, v.note])).toEqual([
@@ -161,9 +219,14 @@ describe('services catalog', () => {
     ]);
     expect(notices[0]!.message).toBe('resource R-POP changed to version 2: description, updateCycle');
     // Nothing to change is refused; a retired resource does not change.
-    expect(xchgError(() => w.d.catalog.update('R-POP', { updateCycle: 'hourly' }, LI)).message).toMatch(/nothing changes/);
+    expect(xchgError(() => w.d.catalog.update('R-POP', { updateCycle: 'hourly' }, LI)).message).toMatch(
+      /nothing changes/,
+    );
     w.d.catalog.retire('R-POP', LI, '数据并入新资源');
-    expect(w.d.catalog.notifications({ departmentCode: 'mzj' }).map((n) => n.kind)).toEqual(['resource.retired', 'resource.changed']);
+    expect(w.d.catalog.notifications({ departmentCode: 'mzj' }).map((n) => n.kind)).toEqual([
+      'resource.retired',
+      'resource.changed',
+    ]);
     // Retiring stops the flows: every subscription stopped, every task disabled.
     expect(w.d.sharing.listSubscriptions({}, ADMIN).map((x) => [x.status, x.stopReason])).toEqual([
       ['stopped', 'resource R-POP retired: 数据并入新资源'],
@@ -191,7 +254,13 @@ describe('services sharing', () => {
     w.d.catalog.publish('R-POP', LI);
     // The manual clock starts on Wednesday 2023-11-15 06:13 in Beijing: ten working days end with Wednesday the 29th.
     const a = w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '低保资格核查' }, WANG);
-    expect(a).toMatchObject({ status: 'pending', consumerDepartmentCode: 'mzj', providerDepartmentCode: 'gat', applicant: 'wang', overdue: false });
+    expect(a).toMatchObject({
+      status: 'pending',
+      consumerDepartmentCode: 'mzj',
+      providerDepartmentCode: 'gat',
+      applicant: 'wang',
+      overdue: false,
+    });
     expect(a.requestedFields).toEqual(['id', 'id_no', 'name', 'phone', 'district']);
     expect(a.deadlineAt).toBe(Date.parse('2023-11-30T00:00:00+08:00'));
   });
@@ -200,11 +269,28 @@ describe('services sharing', () => {
     const w = world();
     const { applicationId, agreementId } = approved(w);
     const a = w.d.sharing.getApplication(applicationId, WANG);
-    expect(a).toMatchObject({ status: 'approved', answeredBy: 'li', answeredAt: w.d.clock(), approvedFields: ['id', 'name', 'district'], agreementId });
+    expect(a).toMatchObject({
+      status: 'approved',
+      answeredBy: 'li',
+      answeredAt: w.d.clock(),
+      approvedFields: ['id', 'name', 'district'],
+      agreementId,
+    });
     const ag = w.d.sharing.getAgreement(agreementId, LI);
-    expect(ag).toMatchObject({ resourceCode: 'R-POP', consumerDepartmentCode: 'mzj', providerDepartmentCode: 'gat', fields: ['id', 'name', 'district'], purpose: '低保资格核查', status: 'active', state: 'active' });
+    expect(ag).toMatchObject({
+      resourceCode: 'R-POP',
+      consumerDepartmentCode: 'mzj',
+      providerDepartmentCode: 'gat',
+      fields: ['id', 'name', 'district'],
+      purpose: '低保资格核查',
+      status: 'active',
+      state: 'active',
+    });
     expect(ag.validUntil - ag.validFrom).toBe(365 * DAY);
-    expect(w.d.audit.list({ resourceCode: 'R-POP', action: 'application' }).map((e) => e.action)).toEqual(['application.submit', 'application.approve']);
+    expect(w.d.audit.list({ resourceCode: 'R-POP', action: 'application' }).map((e) => e.action)).toEqual([
+      'application.submit',
+      'application.approve',
+    ]);
   });
 
   it('sharing - the approver may narrow the fields and set the validity, but not grant beyond the request', () => {
@@ -224,29 +310,60 @@ describe('services sharing', () => {
     const w = world();
     w.d.catalog.create(population(w), LI);
     w.d.catalog.publish('R-POP', LI);
-    w.d.catalog.create(population(w, { code: 'R-SECRET', shareType: 'not_shared', shareMethods: [], conditions: '', legalBasis: '《中华人民共和国保守国家秘密法》第十条' }), LI);
+    w.d.catalog.create(
+      population(w, {
+        code: 'R-SECRET',
+        shareType: 'not_shared',
+        shareMethods: [],
+        conditions: '',
+        legalBasis: '《中华人民共和国保守国家秘密法》第十条',
+      }),
+      LI,
+    );
     w.d.catalog.publish('R-SECRET', LI);
     w.d.catalog.create(population(w, { code: 'R-OPEN', shareType: 'unconditional' }), LI);
     w.d.catalog.publish('R-OPEN', LI);
     w.d.catalog.create(population(w, { code: 'R-DRAFT' }), LI);
     const before = snapshot(w.d);
     const unknown = xchgError(() => w.d.sharing.apply({ resourceCode: 'R-NOPE', purpose: 'x' }, WANG));
-    expect([unknown.code, unknown.field, unknown.message]).toEqual([ErrorCode.NOT_FOUND, 'resourceCode', 'resourceCode: resource "R-NOPE" not found']);
+    expect([unknown.code, unknown.field, unknown.message]).toEqual([
+      ErrorCode.NOT_FOUND,
+      'resourceCode',
+      'resourceCode: resource "R-NOPE" not found',
+    ]);
     const secret = xchgError(() => w.d.sharing.apply({ resourceCode: 'R-SECRET', purpose: '核查' }, WANG));
     expect(secret.code).toBe(ErrorCode.PERMISSION_DENIED);
-    expect(secret.message).toBe('resourceCode: resource R-SECRET is not shared (不予共享); legal basis: 《中华人民共和国保守国家秘密法》第十条');
-    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-OPEN', purpose: 'x' }, WANG)).message).toMatch(/subscribe to it directly/);
-    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-DRAFT', purpose: 'x' }, WANG)).message).toMatch(/is draft/);
-    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x' }, LI)).message).toMatch(/does not apply for its own resource/);
+    expect(secret.message).toBe(
+      'resourceCode: resource R-SECRET is not shared (不予共享); legal basis: 《中华人民共和国保守国家秘密法》第十条',
+    );
+    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-OPEN', purpose: 'x' }, WANG)).message).toMatch(
+      /subscribe to it directly/,
+    );
+    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-DRAFT', purpose: 'x' }, WANG)).message).toMatch(
+      /is draft/,
+    );
+    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x' }, LI)).message).toMatch(
+      /does not apply for its own resource/,
+    );
     expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '  ' }, WANG)).field).toBe('purpose');
-    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x', fields: ['id', 'salary'] }, WANG)).message).toBe('fields: not fields of resource R-POP: salary');
-    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x' }, ADMIN)).field).toBe('consumerDepartmentCode');
-    const forOther = xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x', consumerDepartmentCode: 'sbj' }, WANG));
-    expect([forOther.code, forOther.message]).toEqual([ErrorCode.PERMISSION_DENIED, 'officer wang acts for department mzj only, not for sbj']);
+    expect(
+      xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x', fields: ['id', 'salary'] }, WANG))
+        .message,
+    ).toBe('fields: not fields of resource R-POP: salary');
+    expect(xchgError(() => w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x' }, ADMIN)).field).toBe(
+      'consumerDepartmentCode',
+    );
+    const forOther = xchgError(() =>
+      w.d.sharing.apply({ resourceCode: 'R-POP', purpose: 'x', consumerDepartmentCode: 'sbj' }, WANG),
+    );
+    expect([forOther.code, forOther.message]).toEqual([
+      ErrorCode.PERMISSION_DENIED,
+      'officer wang acts for department mzj only, not for sbj',
+    ]);
     expect(snapshot(w.d)).toEqual(before);
   });
 
-  it('sharing - answering is the provider\'s: not one\'s own application, not another department\'s officer, a reason to reject, once', () => {
+  it("sharing - answering is the provider's: not one's own application, not another department's officer, a reason to reject, once", () => {
     const w = world();
     w.d.catalog.create(population(w), LI);
     w.d.catalog.publish('R-POP', LI);
@@ -254,31 +371,72 @@ describe('services sharing', () => {
     const a = w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '核查', consumerDepartmentCode: 'mzj' }, OPERATOR);
     const before = snapshot(w.d);
     const own = xchgError(() => w.d.sharing.approve(a.id, {}, OPERATOR));
-    expect([own.code, own.message]).toEqual([ErrorCode.PERMISSION_DENIED, `op submitted application ${a.id}; an application is answered by someone else`]);
+    expect([own.code, own.message]).toEqual([
+      ErrorCode.PERMISSION_DENIED,
+      `op submitted application ${a.id}; an application is answered by someone else`,
+    ]);
     const consumerOfficer = xchgError(() => w.d.sharing.approve(a.id, {}, WANG));
-    expect([consumerOfficer.code, consumerOfficer.message]).toEqual([ErrorCode.PERMISSION_DENIED, 'officer wang acts for department mzj only, not for gat']);
+    expect([consumerOfficer.code, consumerOfficer.message]).toEqual([
+      ErrorCode.PERMISSION_DENIED,
+      'officer wang acts for department mzj only, not for gat',
+    ]);
     const noReason = xchgError(() => w.d.sharing.reject(a.id, '   ', LI));
     expect([noReason.code, noReason.field]).toEqual([ErrorCode.INVALID_ARGUMENT, 'reason']);
     expect(xchgError(() => w.d.sharing.approve('app-nope', {}, LI)).code).toBe(ErrorCode.NOT_FOUND);
     expect(snapshot(w.d)).toEqual(before);
 
     const rejected = w.d.sharing.reject(a.id, '用途与资源共享条件不符', LI);
-    expect(rejected).toMatchObject({ status: 'rejected', reason: '用途与资源共享条件不符', answeredBy: 'li', agreementId: null, approvedFields: null });
+    expect(rejected).toMatchObject({
+      status: 'rejected',
+      reason: '用途与资源共享条件不符',
+      answeredBy: 'li',
+      agreementId: null,
+      approvedFields: null,
+    });
     expect(xchgError(() => w.d.sharing.approve(a.id, {}, LI)).message).toMatch(/already rejected; an answer is final/);
     // A rejected application moved nothing: no agreement, subscription or task.
     expect([count(w.d, 'agreements'), count(w.d, 'subscriptions'), count(w.d, 'tasks')]).toEqual([0, 0, 0]);
-    expect(xchgError(() => w.d.sharing.subscribe({ resourceCode: 'R-POP', consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG)).message).toMatch(/^agreementId: resource R-POP is conditional/);
+    expect(
+      xchgError(() =>
+        w.d.sharing.subscribe({ resourceCode: 'R-POP', consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG),
+      ).message,
+    ).toMatch(/^agreementId: resource R-POP is conditional/);
   });
 
   it('sharing - a subscription on an agreement creates a sync task at the provider and an exchange task at the consumer with only the approved fields', () => {
     const w = world();
     const { agreementId } = approved(w);
     const s = w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
-    expect(s).toMatchObject({ resourceCode: 'R-POP', agreementId, consumerDepartmentCode: 'mzj', providerNodeId: w.gatNode, consumerNodeId: w.mzjNode, method: 'database_sync', status: 'active', fields: ['id', 'name', 'district'] });
+    expect(s).toMatchObject({
+      resourceCode: 'R-POP',
+      agreementId,
+      consumerDepartmentCode: 'mzj',
+      providerNodeId: w.gatNode,
+      consumerNodeId: w.mzjNode,
+      method: 'database_sync',
+      status: 'active',
+      fields: ['id', 'name', 'district'],
+    });
     const sync = w.d.assignments.getTask(s.syncTaskId);
     const exchange = w.d.assignments.getTask(s.exchangeTaskId);
-    expect(sync).toMatchObject({ kind: 'sync', nodeId: w.gatNode, peerNodeId: w.mzjNode, binding: 'population', subscriptionId: s.id, resourceCode: 'R-POP', enabled: true });
-    expect(exchange).toMatchObject({ kind: 'exchange', nodeId: w.mzjNode, peerNodeId: w.gatNode, binding: 'people', subscriptionId: s.id, resourceCode: 'R-POP', enabled: true });
+    expect(sync).toMatchObject({
+      kind: 'sync',
+      nodeId: w.gatNode,
+      peerNodeId: w.mzjNode,
+      binding: 'population',
+      subscriptionId: s.id,
+      resourceCode: 'R-POP',
+      enabled: true,
+    });
+    expect(exchange).toMatchObject({
+      kind: 'exchange',
+      nodeId: w.mzjNode,
+      peerNodeId: w.gatNode,
+      binding: 'people',
+      subscriptionId: s.id,
+      resourceCode: 'R-POP',
+      enabled: true,
+    });
     const params = {
       fields: [
         { name: 'id', type: 'integer', required: true },
@@ -295,17 +453,27 @@ describe('services sharing', () => {
     expect(w.d.assignments.desired(w.gatNode).tasks.map((t) => t.id)).toEqual([sync.id]);
     expect(w.d.assignments.desired(w.mzjNode).tasks.map((t) => t.id)).toEqual([exchange.id]);
     // A second identical subscription is refused; another department's node may not use this agreement.
-    expect(xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG)).code).toBe(ErrorCode.ALREADY_EXISTS);
-    const foreign = xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.sbjNode, sinkBinding: 'people' }, ADMIN));
+    expect(
+      xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG))
+        .code,
+    ).toBe(ErrorCode.ALREADY_EXISTS);
+    const foreign = xchgError(() =>
+      w.d.sharing.subscribe({ agreementId, consumerNodeId: w.sbjNode, sinkBinding: 'people' }, ADMIN),
+    );
     expect([foreign.code, foreign.field]).toEqual([ErrorCode.PERMISSION_DENIED, 'consumerNodeId']);
-    expect(xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'other' }, LI)).code).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(
+      xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'other' }, LI)).code,
+    ).toBe(ErrorCode.PERMISSION_DENIED);
   });
 
   it('sharing - an unconditional resource is subscribed directly with all its fields; a not-shared one is refused naming its basis', () => {
     const w = world();
     w.d.catalog.create(population(w, { shareType: 'unconditional', conditions: '' }), LI);
     w.d.catalog.publish('R-POP', LI);
-    const s = w.d.sharing.subscribe({ resourceCode: 'R-POP', consumerNodeId: w.mzjNode, sinkBinding: 'people', intervalMs: 5000 }, WANG);
+    const s = w.d.sharing.subscribe(
+      { resourceCode: 'R-POP', consumerNodeId: w.mzjNode, sinkBinding: 'people', intervalMs: 5000 },
+      WANG,
+    );
     const t = w.d.assignments.getTask(s.syncTaskId);
     expect(t.intervalMs).toBe(5000);
     expect(t.params['agreementId']).toBe('');
@@ -318,10 +486,23 @@ describe('services sharing', () => {
       ['phone', 'redact'],
       ['district', '-'],
     ]);
-    w.d.catalog.create(population(w, { code: 'R-SECRET', shareType: 'not_shared', shareMethods: [], legalBasis: '《统计法》第三十九条' }), LI);
+    w.d.catalog.create(
+      population(w, {
+        code: 'R-SECRET',
+        shareType: 'not_shared',
+        shareMethods: [],
+        legalBasis: '《统计法》第三十九条',
+      }),
+      LI,
+    );
     w.d.catalog.publish('R-SECRET', LI);
-    const err = xchgError(() => w.d.sharing.subscribe({ resourceCode: 'R-SECRET', consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG));
-    expect([err.code, err.message]).toEqual([ErrorCode.PERMISSION_DENIED, 'resourceCode: resource R-SECRET is not shared (不予共享); legal basis: 《统计法》第三十九条']);
+    const err = xchgError(() =>
+      w.d.sharing.subscribe({ resourceCode: 'R-SECRET', consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG),
+    );
+    expect([err.code, err.message]).toEqual([
+      ErrorCode.PERMISSION_DENIED,
+      'resourceCode: resource R-SECRET is not shared (不予共享); legal basis: 《统计法》第三十九条',
+    ]);
   });
 
   it('sharing - revoking an agreement disables both tasks and stops the subscription in one step; a reason is required', () => {
@@ -330,20 +511,34 @@ describe('services sharing', () => {
     const s = w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
     const versions = [w.d.assignments.desired(w.gatNode).version, w.d.assignments.desired(w.mzjNode).version];
     expect(xchgError(() => w.d.sharing.revokeAgreement(agreementId, '', LI)).field).toBe('reason');
-    expect(xchgError(() => w.d.sharing.revokeAgreement(agreementId, '越权使用', WANG)).code).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(xchgError(() => w.d.sharing.revokeAgreement(agreementId, '越权使用', WANG)).code).toBe(
+      ErrorCode.PERMISSION_DENIED,
+    );
     const ag = w.d.sharing.revokeAgreement(agreementId, '发现超范围使用', LI);
     expect(ag).toMatchObject({ status: 'revoked', state: 'revoked', endedBy: 'li', endReason: '发现超范围使用' });
     expect(w.d.assignments.getTask(s.syncTaskId).enabled).toBe(false);
     expect(w.d.assignments.getTask(s.exchangeTaskId).enabled).toBe(false);
     expect(w.d.assignments.desired(w.gatNode).version).toBeGreaterThan(versions[0]!);
     expect(w.d.assignments.desired(w.mzjNode).version).toBeGreaterThan(versions[1]!);
-    expect(w.d.sharing.getSubscription(s.id, WANG)).toMatchObject({ status: 'stopped', stopReason: `agreement ${agreementId} revoked: 发现超范围使用` });
+    expect(w.d.sharing.getSubscription(s.id, WANG)).toMatchObject({
+      status: 'stopped',
+      stopReason: `agreement ${agreementId} revoked: 发现超范围使用`,
+    });
     // The flow cannot be switched back on, nor a new subscription made on it.
     const reenable = xchgError(() => w.d.assignments.updateTask(s.syncTaskId, { enabled: true }, OPERATOR));
-    expect([reenable.code, reenable.message]).toEqual([ErrorCode.PERMISSION_DENIED, `params.agreementId: agreement ${agreementId} is revoked`]);
-    expect(xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people2' }, WANG)).message).toMatch(/is revoked; apply again/);
+    expect([reenable.code, reenable.message]).toEqual([
+      ErrorCode.PERMISSION_DENIED,
+      `params.agreementId: agreement ${agreementId} is revoked`,
+    ]);
+    expect(
+      xchgError(() => w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people2' }, WANG))
+        .message,
+    ).toMatch(/is revoked; apply again/);
     expect(xchgError(() => w.d.sharing.revokeAgreement(agreementId, 'again', LI)).message).toMatch(/already revoked/);
-    expect(w.d.audit.list({ entityId: s.id }).map((e) => e.action)).toEqual(['subscription.create', 'subscription.stop']);
+    expect(w.d.audit.list({ entityId: s.id }).map((e) => e.action)).toEqual([
+      'subscription.create',
+      'subscription.stop',
+    ]);
   });
 
   it('sharing - deleting a subscription deletes its tasks', () => {
@@ -368,19 +563,34 @@ describe('services sharing', () => {
     w.d.manual!.nowMs = a.deadlineAt - 1;
     expect(w.d.sharing.listApplications({ overdue: true }, ADMIN)).toEqual([]);
     w.d.manual!.nowMs = a.deadlineAt;
-    expect(w.d.sharing.listApplications({ overdue: true }, ADMIN).map((x) => [x.id, x.status, x.overdue])).toEqual([[a.id, 'pending', true]]);
+    expect(w.d.sharing.listApplications({ overdue: true }, ADMIN).map((x) => [x.id, x.status, x.overdue])).toEqual([
+      [a.id, 'pending', true],
+    ]);
     expect(w.d.sharing.sweep()).toEqual({ overdueAlarms: [a.id], expired: [] });
     w.d.manual!.advance(DAY);
     expect(w.d.sharing.sweep()).toEqual({ overdueAlarms: [], expired: [] });
     expect(w.d.alerts.list()).toEqual([
-      { id: 1, kind: 'application_overdue', entityId: a.id, departmentCode: 'gat', message: expect.stringMatching(/past its answer deadline/), at: a.deadlineAt },
+      {
+        id: 1,
+        kind: 'application_overdue',
+        entityId: a.id,
+        departmentCode: 'gat',
+        message: expect.stringMatching(/past its answer deadline/),
+        at: a.deadlineAt,
+      },
     ]);
-    expect(w.d.sharing.getApplication(a.id, ADMIN)).toMatchObject({ status: 'pending', overdue: true, agreementId: null });
+    expect(w.d.sharing.getApplication(a.id, ADMIN)).toMatchObject({
+      status: 'pending',
+      overdue: true,
+      agreementId: null,
+    });
     expect(count(w.d, 'agreements')).toBe(0);
     // Answering late is still possible, and counts as not on time.
     w.d.sharing.approve(a.id, {}, LI);
     expect(w.d.audit.list({ action: 'application.approve' })[0]!.details['onTime']).toBe(false);
-    expect(w.d.audit.list({ action: 'application.overdue' }).map((e) => [e.actor, e.entityId])).toEqual([['system', a.id]]);
+    expect(w.d.audit.list({ action: 'application.overdue' }).map((e) => [e.actor, e.entityId])).toEqual([
+      ['system', a.id],
+    ]);
   });
 
   it('sharing - an agreement past its validity is expired by the sweep and its flows stop', () => {
@@ -389,7 +599,10 @@ describe('services sharing', () => {
     w.d.catalog.publish('R-POP', LI);
     const a = w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '核查', fields: ['id'] }, WANG);
     const { agreement } = w.d.sharing.approve(a.id, { validDays: 1 }, LI);
-    const s = w.d.sharing.subscribe({ agreementId: agreement.id, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
+    const s = w.d.sharing.subscribe(
+      { agreementId: agreement.id, consumerNodeId: w.mzjNode, sinkBinding: 'people' },
+      WANG,
+    );
     w.d.manual!.advance(DAY);
     // Past validUntil the agreement reads expired even before the sweep has run.
     expect(w.d.sharing.getAgreement(agreement.id, WANG)).toMatchObject({ status: 'active', state: 'expired' });
@@ -407,7 +620,9 @@ describe('services sharing', () => {
     expect(w.d.sharing.listApplications({}, WANG)).toHaveLength(1);
     expect(w.d.sharing.listApplications({}, SUN)).toEqual([]);
     expect(w.d.sharing.listAgreements({}, SUN)).toEqual([]);
-    expect(xchgError(() => w.d.sharing.listApplications({ departmentCode: 'mzj' }, SUN)).code).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(xchgError(() => w.d.sharing.listApplications({ departmentCode: 'mzj' }, SUN)).code).toBe(
+      ErrorCode.PERMISSION_DENIED,
+    );
     const id = w.d.sharing.listAgreements({}, ADMIN)[0]!.id;
     expect(xchgError(() => w.d.sharing.getAgreement(id, SUN)).code).toBe(ErrorCode.PERMISSION_DENIED);
   });
@@ -417,41 +632,79 @@ describe('services task guard', () => {
   it('task guard - central refuses a hand-made task for a conditional resource without an agreement, or beyond its fields', () => {
     const w = world();
     const { agreementId } = approved(w);
-    const base = { name: 'tampered', kind: 'sync' as const, nodeId: w.gatNode, peerNodeId: w.sbjNode, binding: 'population', resourceCode: 'R-POP', subscriptionId: 'sub-x' };
+    const base = {
+      name: 'tampered',
+      kind: 'sync' as const,
+      nodeId: w.gatNode,
+      peerNodeId: w.sbjNode,
+      binding: 'population',
+      resourceCode: 'R-POP',
+      subscriptionId: 'sub-x',
+    };
     const before = snapshot(w.d);
-    const none = xchgError(() => w.d.assignments.createTask({ ...base, params: { fields: [{ name: 'id' }] } }, OPERATOR));
+    const none = xchgError(() =>
+      w.d.assignments.createTask({ ...base, params: { fields: [{ name: 'id' }] } }, OPERATOR),
+    );
     expect([none.code, none.field]).toEqual([ErrorCode.PERMISSION_DENIED, 'params.agreementId']);
     // Someone else's agreement: 社保局 does not hold it.
-    const foreign = xchgError(() => w.d.assignments.createTask({ ...base, params: { fields: [{ name: 'id' }], agreementId } }, OPERATOR));
+    const foreign = xchgError(() =>
+      w.d.assignments.createTask({ ...base, params: { fields: [{ name: 'id' }], agreementId } }, OPERATOR),
+    );
     expect(foreign.message).toBe(`peerNodeId: agreement ${agreementId} is held by mzj, not by sbj`);
-    const wider = xchgError(() => w.d.assignments.createTask({ ...base, peerNodeId: w.mzjNode, params: { fields: [{ name: 'id' }, { name: 'phone' }], agreementId } }, OPERATOR));
+    const wider = xchgError(() =>
+      w.d.assignments.createTask(
+        { ...base, peerNodeId: w.mzjNode, params: { fields: [{ name: 'id' }, { name: 'phone' }], agreementId } },
+        OPERATOR,
+      ),
+    );
     expect(wider.message).toBe(`params.fields: agreement ${agreementId} does not cover: phone`);
-    const allowed = xchgError(() => w.d.assignments.createTask({ ...base, peerNodeId: w.mzjNode, params: { fields: [{ name: 'id' }], allowedFields: ['id', 'id_no'], agreementId } }, OPERATOR));
+    const allowed = xchgError(() =>
+      w.d.assignments.createTask(
+        {
+          ...base,
+          peerNodeId: w.mzjNode,
+          params: { fields: [{ name: 'id' }], allowedFields: ['id', 'id_no'], agreementId },
+        },
+        OPERATOR,
+      ),
+    );
     expect(allowed.message).toBe(`params.fields: agreement ${agreementId} does not cover: id_no`);
     // Leaving the resource code out does not help: the binding is known to carry R-POP.
     const hidden = xchgError(() => w.d.assignments.createTask({ ...base, resourceCode: '', params: {} }, OPERATOR));
     expect(hidden.message).toMatch(/^resourceCode: binding population of node .* carries catalog resource R-POP/);
     expect(snapshot(w.d)).toEqual(before);
     // Within the agreement a hand-made task is accepted; tasks outside the catalog are as before.
-    w.d.assignments.createTask({ ...base, peerNodeId: w.mzjNode, params: { fields: [{ name: 'id' }], agreementId } }, OPERATOR);
+    w.d.assignments.createTask(
+      { ...base, peerNodeId: w.mzjNode, params: { fields: [{ name: 'id' }], agreementId } },
+      OPERATOR,
+    );
     w.d.assignments.createTask({ ...base, resourceCode: '', binding: 'other-source', params: {} }, OPERATOR);
     expect(count(w.d, 'tasks')).toBe(2);
   });
 });
 
 describe('services task guard (bindings)', () => {
-  it('task guard - a draft or unconditional resource on a binding does not stop the operator\'s own tasks there', () => {
+  it("task guard - a draft or unconditional resource on a binding does not stop the operator's own tasks there", () => {
     const w = world();
     w.d.catalog.create(population(w), LI); // conditional, still a draft
     w.d.catalog.create(population(w, { code: 'R-OPEN', shareType: 'unconditional', binding: 'open' }), LI);
     w.d.catalog.publish('R-OPEN', LI);
-    const raw = { name: 'raw', kind: 'sync' as const, nodeId: w.gatNode, peerNodeId: w.mzjNode, subscriptionId: 's', params: {} };
+    const raw = {
+      name: 'raw',
+      kind: 'sync' as const,
+      nodeId: w.gatNode,
+      peerNodeId: w.mzjNode,
+      subscriptionId: 's',
+      params: {},
+    };
     w.d.assignments.createTask({ ...raw, binding: 'population' }, OPERATOR);
     w.d.assignments.createTask({ ...raw, binding: 'open' }, OPERATOR);
     expect(count(w.d, 'tasks')).toBe(2);
     // Once the conditional resource is published, a raw task on its binding is refused.
     w.d.catalog.publish('R-POP', LI);
-    expect(xchgError(() => w.d.assignments.createTask({ ...raw, binding: 'population' }, OPERATOR)).code).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(xchgError(() => w.d.assignments.createTask({ ...raw, binding: 'population' }, OPERATOR)).code).toBe(
+      ErrorCode.PERMISSION_DENIED,
+    );
     // Disabling the earlier raw task is always possible.
     const t = w.d.assignments.listTasks()[0]!;
     expect(w.d.assignments.updateTask(t.id, { enabled: false }, OPERATOR).enabled).toBe(false);
@@ -464,7 +717,9 @@ describe('services catalog share type', () => {
     w.d.catalog.create(population(w, { shareType: 'unconditional', conditions: '' }), LI);
     w.d.catalog.publish('R-POP', LI);
     const s = w.d.sharing.subscribe({ resourceCode: 'R-POP', consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
-    const busy = xchgError(() => w.d.catalog.update('R-POP', { shareType: 'not_shared', legalBasis: '《统计法》' }, LI));
+    const busy = xchgError(() =>
+      w.d.catalog.update('R-POP', { shareType: 'not_shared', legalBasis: '《统计法》' }, LI),
+    );
     expect([busy.code, busy.field]).toEqual([ErrorCode.FAILED_PRECONDITION, 'shareType']);
     w.d.sharing.unsubscribe(s.id, WANG);
     const r = w.d.catalog.update('R-POP', { shareType: 'not_shared', legalBasis: '《统计法》' }, LI);
@@ -478,19 +733,41 @@ describe('services objections', () => {
   it('objections - a consumer that received the resource raises one; the provider answers it with times recorded', () => {
     const w = world();
     const { agreementId } = approved(w);
-    expect(xchgError(() => w.d.objections.raise({ resourceCode: 'R-POP', note: '姓名有误' }, WANG)).message).toMatch(/has never subscribed/);
+    expect(xchgError(() => w.d.objections.raise({ resourceCode: 'R-POP', note: '姓名有误' }, WANG)).message).toMatch(
+      /has never subscribed/,
+    );
     w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
     const o = w.d.objections.raise({ resourceCode: 'R-POP', recordKey: 'id=42', note: '姓名与户籍登记不符' }, WANG);
-    expect(o).toMatchObject({ status: 'open', consumerDepartmentCode: 'mzj', providerDepartmentCode: 'gat', recordKey: 'id=42', raisedBy: 'wang', raisedAt: w.d.clock(), result: null });
-    expect(xchgError(() => w.d.objections.answer(o.id, { result: 'corrected', note: '已更正' }, WANG)).code).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(o).toMatchObject({
+      status: 'open',
+      consumerDepartmentCode: 'mzj',
+      providerDepartmentCode: 'gat',
+      recordKey: 'id=42',
+      raisedBy: 'wang',
+      raisedAt: w.d.clock(),
+      result: null,
+    });
+    expect(xchgError(() => w.d.objections.answer(o.id, { result: 'corrected', note: '已更正' }, WANG)).code).toBe(
+      ErrorCode.PERMISSION_DENIED,
+    );
     expect(xchgError(() => w.d.objections.answer(o.id, { result: 'corrected', note: ' ' }, LI)).field).toBe('note');
     w.d.manual!.advance(2 * 3600_000);
     const answered = w.d.objections.answer(o.id, { result: 'corrected', note: '户籍系统已更正，下次同步生效' }, LI);
-    expect(answered).toMatchObject({ status: 'answered', result: 'corrected', answeredBy: 'li', answeredAt: o.raisedAt + 2 * 3600_000 });
-    expect(xchgError(() => w.d.objections.answer(o.id, { result: 'confirmed_correct', note: 'x' }, LI)).code).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(answered).toMatchObject({
+      status: 'answered',
+      result: 'corrected',
+      answeredBy: 'li',
+      answeredAt: o.raisedAt + 2 * 3600_000,
+    });
+    expect(xchgError(() => w.d.objections.answer(o.id, { result: 'confirmed_correct', note: 'x' }, LI)).code).toBe(
+      ErrorCode.FAILED_PRECONDITION,
+    );
     expect(w.d.objections.list({ status: 'open' }, ADMIN)).toEqual([]);
     expect(w.d.objections.list({ resourceCode: 'R-POP' }, WANG).map((x) => x.id)).toEqual([o.id]);
-    expect(w.d.audit.list({ action: 'objection' }).map((e) => e.action)).toEqual(['objection.raise', 'objection.answer']);
+    expect(w.d.audit.list({ action: 'objection' }).map((e) => e.action)).toEqual([
+      'objection.raise',
+      'objection.answer',
+    ]);
   });
 });
 
@@ -501,8 +778,21 @@ describe('services audit', () => {
     const s = w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
     w.d.sharing.revokeAgreement(agreementId, '到期前终止', LI);
     const actions = w.d.audit.list().map((e) => e.action);
-    expect(actions.slice(0, 5)).toEqual(['region.create', 'region.create', 'department.create', 'department.create', 'department.create']);
-    expect(actions.filter((a) => a.startsWith('node.') || a.startsWith('token.'))).toEqual(['token.create', 'node.enroll', 'token.create', 'node.enroll', 'token.create', 'node.enroll']);
+    expect(actions.slice(0, 5)).toEqual([
+      'region.create',
+      'region.create',
+      'department.create',
+      'department.create',
+      'department.create',
+    ]);
+    expect(actions.filter((a) => a.startsWith('node.') || a.startsWith('token.'))).toEqual([
+      'token.create',
+      'node.enroll',
+      'token.create',
+      'node.enroll',
+      'token.create',
+      'node.enroll',
+    ]);
     expect(actions.slice(11)).toEqual([
       'resource.create',
       'resource.publish',
@@ -518,10 +808,24 @@ describe('services audit', () => {
       'subscription.stop',
     ]);
     const sub = w.d.audit.list({ action: 'subscription.create' })[0]!;
-    expect(sub).toMatchObject({ actor: 'wang', departmentCode: 'gat', peerDepartmentCode: 'mzj', resourceCode: 'R-POP', entityId: s.id });
+    expect(sub).toMatchObject({
+      actor: 'wang',
+      departmentCode: 'gat',
+      peerDepartmentCode: 'mzj',
+      resourceCode: 'R-POP',
+      entityId: s.id,
+    });
     // Filters: by either party, by resource, by time.
-    expect(w.d.audit.list({ departmentCode: 'mzj' }).every((e) => e.departmentCode === 'mzj' || e.peerDepartmentCode === 'mzj')).toBe(true);
-    expect(w.d.audit.list({ departmentCode: 'sbj' }).map((e) => e.action)).toEqual(['department.create', 'token.create', 'node.enroll']);
+    expect(
+      w.d.audit
+        .list({ departmentCode: 'mzj' })
+        .every((e) => e.departmentCode === 'mzj' || e.peerDepartmentCode === 'mzj'),
+    ).toBe(true);
+    expect(w.d.audit.list({ departmentCode: 'sbj' }).map((e) => e.action)).toEqual([
+      'department.create',
+      'token.create',
+      'node.enroll',
+    ]);
     expect(w.d.audit.list({ since: w.d.clock() + 1 })).toEqual([]);
     const v = w.d.audit.verify();
     expect(v).toMatchObject({ ok: true, entries: actions.length });
@@ -532,7 +836,9 @@ describe('services audit', () => {
     const n = count(w.d, 'audit_log');
     xchgError(() => w.d.catalog.create(population(w, { conditions: '' }), LI));
     expect(count(w.d, 'audit_log')).toBe(n);
-    expect(() => w.d.audit.record(ADMIN, { action: 'x', entityType: 'x', entityId: 'x' })).toThrow(/inside the transaction/);
+    expect(() => w.d.audit.record(ADMIN, { action: 'x', entityType: 'x', entityId: 'x' })).toThrow(
+      /inside the transaction/,
+    );
   });
 
   it('audit - the table refuses UPDATE and DELETE through SQL', () => {
@@ -553,7 +859,10 @@ describe('services audit', () => {
     raw.close();
     const v = w.d.audit.verify();
     expect(v.ok).toBe(false);
-    expect(v.firstBroken).toEqual({ seq: target.seq, problem: "hash does not match the entry's content (the entry was changed after it was written)" });
+    expect(v.firstBroken).toEqual({
+      seq: target.seq,
+      problem: "hash does not match the entry's content (the entry was changed after it was written)",
+    });
     // Rewriting the hash as well moves the break to the next link, still naming the place.
     const raw2 = new Database(w.d.dbFile);
     const row = raw2.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(target.seq + 1) as { hash: string };
@@ -567,12 +876,24 @@ describe('services audit', () => {
     const w = world();
     const { agreementId } = approved(w);
     const s = w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
-    const run = { taskId: s.exchangeTaskId, runId: 'run-1', records: 120, batches: 3, bytes: 4096, startedAtMs: w.d.clock() - 500, finishedAtMs: w.d.clock() };
+    const run = {
+      taskId: s.exchangeTaskId,
+      runId: 'run-1',
+      records: 120,
+      batches: 3,
+      bytes: 4096,
+      startedAtMs: w.d.clock() - 500,
+      finishedAtMs: w.d.clock(),
+    };
     const item = { reportId: 'r-1', seq: 1, observedAtMs: w.d.clock(), kind: 'task_run', body: run };
     w.d.reports.ingest(w.mzjNode, [item]);
     w.d.reports.ingest(w.mzjNode, [item]); // a retry is not a second delivery
-    w.d.reports.ingest(w.mzjNode, [{ ...item, reportId: 'r-2', seq: 2, body: { ...run, runId: 'run-2', records: 0, batches: 0 } }]);
-    w.d.reports.ingest(w.gatNode, [{ ...item, reportId: 'r-3', body: { ...run, taskId: s.syncTaskId, runId: 'run-3' } }]);
+    w.d.reports.ingest(w.mzjNode, [
+      { ...item, reportId: 'r-2', seq: 2, body: { ...run, runId: 'run-2', records: 0, batches: 0 } },
+    ]);
+    w.d.reports.ingest(w.gatNode, [
+      { ...item, reportId: 'r-3', body: { ...run, taskId: s.syncTaskId, runId: 'run-3' } },
+    ]);
     const delivered = w.d.audit.list({ action: 'batch.delivered' });
     expect(delivered).toHaveLength(1);
     expect(delivered[0]).toMatchObject({
@@ -582,7 +903,14 @@ describe('services audit', () => {
       departmentCode: 'gat',
       peerDepartmentCode: 'mzj',
       resourceCode: 'R-POP',
-      details: { subscriptionId: s.id, providerNodeId: w.gatNode, consumerNodeId: w.mzjNode, records: 120, batches: 3, bytes: 4096 },
+      details: {
+        subscriptionId: s.id,
+        providerNodeId: w.gatNode,
+        consumerNodeId: w.mzjNode,
+        records: 120,
+        batches: 3,
+        bytes: 4096,
+      },
     });
     expect(w.d.audit.verify().ok).toBe(true);
   });
@@ -593,10 +921,19 @@ describe('services evaluation', () => {
     const w = world({ approvalWorkingDays: 2 });
     const since = w.d.clock();
     const { agreementId } = approved(w); // answered at once: on time
-    const late = w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '复核', fields: ['id'] }, { ...WANG, name: 'wang2' });
+    const late = w.d.sharing.apply(
+      { resourceCode: 'R-POP', purpose: '复核', fields: ['id'] },
+      { ...WANG, name: 'wang2' },
+    );
     w.d.sharing.apply({ resourceCode: 'R-POP', purpose: '再次复核', fields: ['id'] }, { ...WANG, name: 'wang3' });
     const s = w.d.sharing.subscribe({ agreementId, consumerNodeId: w.mzjNode, sinkBinding: 'people' }, WANG);
-    const run = (taskId: string, runId: string, records: number, batches: number) => ({ reportId: runId, seq: 1, observedAtMs: w.d.clock(), kind: 'task_run', body: { taskId, runId, records, batches, finishedAtMs: w.d.clock() } });
+    const run = (taskId: string, runId: string, records: number, batches: number) => ({
+      reportId: runId,
+      seq: 1,
+      observedAtMs: w.d.clock(),
+      kind: 'task_run',
+      body: { taskId, runId, records, batches, finishedAtMs: w.d.clock() },
+    });
     w.d.reports.ingest(w.gatNode, [run(s.syncTaskId, 'p1', 500, 5)]);
     w.d.reports.ingest(w.mzjNode, [run(s.exchangeTaskId, 'c1', 480, 5)]);
     const o = w.d.objections.raise({ resourceCode: 'R-POP', note: '地址过期' }, WANG);
@@ -621,9 +958,21 @@ describe('services evaluation', () => {
       onTimeRate: 0.3333,
       objectionResolutionRate: 1,
     });
-    expect(mzj).toMatchObject({ applicationsMade: 3, usedRecords: 480, usedBatches: 5, objectionsRaised: 1, objectionsRaisedResolved: 1, resourcesPublished: 0, onTimeRate: null });
+    expect(mzj).toMatchObject({
+      applicationsMade: 3,
+      usedRecords: 480,
+      usedBatches: 5,
+      objectionsRaised: 1,
+      objectionsRaisedResolved: 1,
+      resourcesPublished: 0,
+      onTimeRate: null,
+    });
     // A city admin's scope (南昌市) holds 民政局 only.
-    expect(w.d.evaluation.departments(w.d.evaluation.period(since), w.d.registry.scope('360100')).map((r) => r.departmentCode)).toEqual(['mzj']);
+    expect(
+      w.d.evaluation
+        .departments(w.d.evaluation.period(since), w.d.registry.scope('360100'))
+        .map((r) => r.departmentCode),
+    ).toEqual(['mzj']);
   });
 
   it('evaluation - region online rate from liveness events over the period, province including its cities', () => {
@@ -642,7 +991,13 @@ describe('services evaluation', () => {
     const city = regions.find((r) => r.regionCode === '360100')!;
     const province = regions.find((r) => r.regionCode === '360000')!;
     // 民政局's node: online 60 of 120 minutes. 公安厅's: 60 of 120. 社保局's never came online: 0 of 120.
-    expect(city).toMatchObject({ name: '南昌市', nodes: 1, onlineMs: 60 * 60_000, observedMs: 120 * 60_000, onlineRate: 0.5 });
+    expect(city).toMatchObject({
+      name: '南昌市',
+      nodes: 1,
+      onlineMs: 60 * 60_000,
+      observedMs: 120 * 60_000,
+      onlineRate: 0.5,
+    });
     expect(province).toMatchObject({ nodes: 3, onlineMs: 120 * 60_000, observedMs: 360 * 60_000, onlineRate: 0.3333 });
     expect(w.d.evaluation.regions(period, w.d.registry.scope('360100')).map((r) => r.regionCode)).toEqual(['360100']);
   });

@@ -44,7 +44,18 @@ describe('store audit', () => {
     expect(s.audit.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
     let prev = GENESIS_HASH;
     for (let seq = 1; seq <= 3; seq++) {
-      const body: AuditBody = { seq, at: seq * 100, actor: 'admin', action: seq === 2 ? 'task.create' : 'resource.create', entityType: 'x', entityId: `e${seq}`, departmentCode: seq === 3 ? 'mzj' : 'gat', peerDepartmentCode: seq === 2 ? 'mzj' : '', resourceCode: 'R-1', details: { n: seq } };
+      const body: AuditBody = {
+        seq,
+        at: seq * 100,
+        actor: 'admin',
+        action: seq === 2 ? 'task.create' : 'resource.create',
+        entityType: 'x',
+        entityId: `e${seq}`,
+        departmentCode: seq === 3 ? 'mzj' : 'gat',
+        peerDepartmentCode: seq === 2 ? 'mzj' : '',
+        resourceCode: 'R-1',
+        details: { n: seq },
+      };
       const hash = entryHash(prev, body);
       s.tx(() => s.audit.append({ ...body, prevHash: prev, hash }));
       prev = hash;
@@ -67,17 +78,64 @@ describe('store sharing', () => {
     const s = store();
     s.catalog.insert(resource);
     s.sharing.insertApplication({
-      id: 'a1', resourceCode: 'R-1', resourceVersion: 1, providerDepartmentCode: 'gat', consumerDepartmentCode: 'mzj', applicant: 'wang', purpose: 'p',
-      requestedFields: ['id'], status: 'pending', submittedAt: 100, deadlineAt: 1000, answeredAt: null, answeredBy: null, reason: '', approvedFields: null, agreementId: null,
+      id: 'a1',
+      resourceCode: 'R-1',
+      resourceVersion: 1,
+      providerDepartmentCode: 'gat',
+      consumerDepartmentCode: 'mzj',
+      applicant: 'wang',
+      purpose: 'p',
+      requestedFields: ['id'],
+      status: 'pending',
+      submittedAt: 100,
+      deadlineAt: 1000,
+      answeredAt: null,
+      answeredBy: null,
+      reason: '',
+      approvedFields: null,
+      agreementId: null,
     });
     expect(s.sharing.overdueApplications(999)).toEqual([]);
     expect(s.sharing.overdueApplications(1000).map((a) => a.id)).toEqual(['a1']);
-    expect(s.sharing.answerApplication('a1', { status: 'rejected', at: 200, by: 'li', reason: 'r', approvedFields: null, agreementId: null })).toBe(true);
-    expect(s.sharing.answerApplication('a1', { status: 'approved', at: 300, by: 'li', reason: '', approvedFields: ['id'], agreementId: null })).toBe(false);
+    expect(
+      s.sharing.answerApplication('a1', {
+        status: 'rejected',
+        at: 200,
+        by: 'li',
+        reason: 'r',
+        approvedFields: null,
+        agreementId: null,
+      }),
+    ).toBe(true);
+    expect(
+      s.sharing.answerApplication('a1', {
+        status: 'approved',
+        at: 300,
+        by: 'li',
+        reason: '',
+        approvedFields: ['id'],
+        agreementId: null,
+      }),
+    ).toBe(false);
     expect(s.sharing.getApplication('a1')).toMatchObject({ status: 'rejected', answeredAt: 200, reason: 'r' });
     expect(s.sharing.overdueApplications(5000)).toEqual([]);
 
-    s.sharing.insertAgreement({ id: 'g1', applicationId: 'a1', resourceCode: 'R-1', providerDepartmentCode: 'gat', consumerDepartmentCode: 'mzj', fields: ['id'], purpose: 'p', validFrom: 100, validUntil: 500, status: 'active', createdAt: 100, endedAt: null, endedBy: null, endReason: '' });
+    s.sharing.insertAgreement({
+      id: 'g1',
+      applicationId: 'a1',
+      resourceCode: 'R-1',
+      providerDepartmentCode: 'gat',
+      consumerDepartmentCode: 'mzj',
+      fields: ['id'],
+      purpose: 'p',
+      validFrom: 100,
+      validUntil: 500,
+      status: 'active',
+      createdAt: 100,
+      endedAt: null,
+      endedBy: null,
+      endReason: '',
+    });
     expect(s.sharing.lapsedAgreements(499)).toEqual([]);
     expect(s.sharing.lapsedAgreements(500).map((a) => a.id)).toEqual(['g1']);
     expect(s.sharing.endAgreement('g1', { status: 'revoked', at: 400, by: 'li', reason: 'x' })).toBe(true);
@@ -85,8 +143,12 @@ describe('store sharing', () => {
     expect(s.sharing.listAgreements({ departmentCode: 'mzj' }).map((a) => a.status)).toEqual(['revoked']);
     expect(s.sharing.listAgreements({ departmentCodes: ['sbj'] })).toEqual([]);
 
-    expect(s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm', at: 1 })).toBe(true);
-    expect(s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm2', at: 2 })).toBe(false);
+    expect(
+      s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm', at: 1 }),
+    ).toBe(true);
+    expect(
+      s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm2', at: 2 }),
+    ).toBe(false);
     expect(s.alerts.list().map((a) => a.message)).toEqual(['m']);
     s.close();
   });
@@ -97,16 +159,57 @@ describe('store catalog', () => {
     const s = store();
     s.catalog.insert(resource);
     expect(s.catalog.get('R-1')).toEqual(resource);
-    s.catalog.putVersion({ resourceCode: 'R-1', version: 1, content: { ...resource }, changedKeys: [], note: 'created', at: 10, by: 'li' });
-    s.catalog.putVersion({ resourceCode: 'R-1', version: 1, content: { ...resource, name: '人口2' }, changedKeys: [], note: 'draft edited', at: 11, by: 'li' });
-    s.catalog.putVersion({ resourceCode: 'R-1', version: 2, content: { ...resource, name: '人口3' }, changedKeys: ['name'], note: 'changed', at: 12, by: 'li' });
+    s.catalog.putVersion({
+      resourceCode: 'R-1',
+      version: 1,
+      content: { ...resource },
+      changedKeys: [],
+      note: 'created',
+      at: 10,
+      by: 'li',
+    });
+    s.catalog.putVersion({
+      resourceCode: 'R-1',
+      version: 1,
+      content: { ...resource, name: '人口2' },
+      changedKeys: [],
+      note: 'draft edited',
+      at: 11,
+      by: 'li',
+    });
+    s.catalog.putVersion({
+      resourceCode: 'R-1',
+      version: 2,
+      content: { ...resource, name: '人口3' },
+      changedKeys: ['name'],
+      note: 'changed',
+      at: 12,
+      by: 'li',
+    });
     expect(s.catalog.versions('R-1').map((v) => [v.version, v.content.name, v.note])).toEqual([
       [1, '人口2', 'draft edited'],
       [2, '人口3', 'changed'],
     ]);
-    s.catalog.insertNotification({ departmentCode: 'mzj', kind: 'resource.changed', resourceCode: 'R-1', version: 2, message: 'm', details: { changed: ['name'] }, createdAt: 12 });
+    s.catalog.insertNotification({
+      departmentCode: 'mzj',
+      kind: 'resource.changed',
+      resourceCode: 'R-1',
+      version: 2,
+      message: 'm',
+      details: { changed: ['name'] },
+      createdAt: 12,
+    });
     expect(s.catalog.notifications({ departmentCode: 'mzj' })).toEqual([
-      { id: 1, departmentCode: 'mzj', kind: 'resource.changed', resourceCode: 'R-1', version: 2, message: 'm', details: { changed: ['name'] }, createdAt: 12 },
+      {
+        id: 1,
+        departmentCode: 'mzj',
+        kind: 'resource.changed',
+        resourceCode: 'R-1',
+        version: 2,
+        message: 'm',
+        details: { changed: ['name'] },
+        createdAt: 12,
+      },
     ]);
     expect(s.catalog.notifications({ departmentCode: 'gat' })).toEqual([]);
     expect(s.catalog.byBinding('n1', 'population')).toEqual([]);

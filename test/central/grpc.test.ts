@@ -5,7 +5,13 @@ import { afterAll, afterEach, describe, it, expect } from 'vitest';
 import { buildGrpcServer, listenGrpc } from '../../central/src/grpc/server.js';
 import { loadXchgV1, type AgentServiceClient, type ReportItem } from '../../proto/index.js';
 import type { EnrollResponse__Output, PollAssignmentsResponse__Output } from '../../proto/index.js';
-import { centralDeps, enrollNode, seedDepartment, type CentralDeps, type CentralDepsOptions } from '../helpers/central-deps.js';
+import {
+  centralDeps,
+  enrollNode,
+  seedDepartment,
+  type CentralDeps,
+  type CentralDepsOptions,
+} from '../helpers/central-deps.js';
 import { removeTmpDirs } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -63,7 +69,9 @@ const deadline = (ms = 10_000): grpc.CallOptions => ({ deadline: Date.now() + ms
 async function enrollOverGrpc(h: Harness, nodeName = 'fe-01'): Promise<EnrollResponse__Output> {
   seedDepartment(h.d);
   const { token } = h.d.nodes.createToken({ departmentCode: 'gat', nodeName });
-  return unary<EnrollResponse__Output>((cb) => h.client.Enroll({ token, hostname: 'fe.example', agentVersion: '0.1.0', labels: { role: 'main' } }, deadline(), cb));
+  return unary<EnrollResponse__Output>((cb) =>
+    h.client.Enroll({ token, hostname: 'fe.example', agentVersion: '0.1.0', labels: { role: 'main' } }, deadline(), cb),
+  );
 }
 
 describe('grpc Enroll', () => {
@@ -72,11 +80,23 @@ describe('grpc Enroll', () => {
     const res = await enrollOverGrpc(h);
     expect(res.nodeId).toMatch(/^nd-/);
     expect(res.nodeSecret).toMatch(/^xns_/);
-    expect(res).toMatchObject({ nodeName: 'fe-01', departmentCode: 'gat', regionCode: '360000', heartbeatTtlMs: 12_000 });
-    expect(res.dataPlane).toMatchObject({ natsUrls: ['nats://127.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'province' });
+    expect(res).toMatchObject({
+      nodeName: 'fe-01',
+      departmentCode: 'gat',
+      regionCode: '360000',
+      heartbeatTtlMs: 12_000,
+    });
+    expect(res.dataPlane).toMatchObject({
+      natsUrls: ['nats://127.0.0.1:4222'],
+      subjectPrefix: 'xchg',
+      stream: 'XCHG_DATA',
+      homeCenter: 'province',
+    });
     const node = h.d.nodes.authenticate(res.nodeId, res.nodeSecret);
     expect(node).toMatchObject({ hostname: 'fe.example', agentVersion: '0.1.0', labels: { role: 'main' } });
-    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_enrollments_total')).toMatch(/outcome="enrolled"} 1/);
+    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_enrollments_total')).toMatch(
+      /outcome="enrolled"} 1/,
+    );
   });
 
   it('enroll - a reused token is PERMISSION_DENIED naming the reason, and no second node appears', async () => {
@@ -95,11 +115,17 @@ describe('grpc Enroll', () => {
   it('enroll - a forged token is UNAUTHENTICATED naming an unknown token', async () => {
     const h = await start();
     seedDepartment(h.d);
-    const err = await failure(unary((cb) => h.client.Enroll({ token: 'xet_forged', hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb)));
+    const err = await failure(
+      unary((cb) =>
+        h.client.Enroll({ token: 'xet_forged', hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb),
+      ),
+    );
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(err.details).toMatch(/unknown/);
     expect(h.d.nodes.list()).toEqual([]);
-    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_enrollments_total')).toMatch(/outcome="TOKEN_UNKNOWN"} 1/);
+    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_enrollments_total')).toMatch(
+      /outcome="TOKEN_UNKNOWN"} 1/,
+    );
   });
 
   it('enroll - a second token for an already enrolled name is ALREADY_EXISTS, not INTERNAL', async () => {
@@ -107,8 +133,12 @@ describe('grpc Enroll', () => {
     seedDepartment(h.d);
     const a = h.d.nodes.createToken({ departmentCode: 'gat', nodeName: 'fe-01' });
     const b = h.d.nodes.createToken({ departmentCode: 'gat', nodeName: 'fe-01' });
-    await unary((cb) => h.client.Enroll({ token: a.token, hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb));
-    const err = await failure(unary((cb) => h.client.Enroll({ token: b.token, hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb)));
+    await unary((cb) =>
+      h.client.Enroll({ token: a.token, hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb),
+    );
+    const err = await failure(
+      unary((cb) => h.client.Enroll({ token: b.token, hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb)),
+    );
     expect(err.code).toBe(grpc.status.ALREADY_EXISTS);
     expect(err.details).toMatch(/"fe-01" of gat is already enrolled/);
     expect(h.d.nodes.list()).toHaveLength(1);
@@ -119,7 +149,9 @@ describe('grpc Enroll', () => {
     seedDepartment(h.d);
     const { token } = h.d.nodes.createToken({ departmentCode: 'gat', nodeName: 'fe-01', ttlMs: 1_000 });
     h.d.manual!.advance(1_000);
-    const err = await failure(unary((cb) => h.client.Enroll({ token, hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb)));
+    const err = await failure(
+      unary((cb) => h.client.Enroll({ token, hostname: 'h', agentVersion: '0', labels: {} }, deadline(), cb)),
+    );
     expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(err.details).toMatch(/expired/);
     expect(h.d.nodes.list()).toEqual([]);
@@ -131,7 +163,12 @@ describe('grpc Heartbeat', () => {
     const h = await start({ heartbeatTtlMs: 9_000 });
     const e = await enrollOverGrpc(h);
     const res = await unary<{ ttlMs: number; status: string; serverTimeMs: number }>((cb) =>
-      h.client.Heartbeat({ health: { agentVersion: '0.2.0', spoolDepth: 7, state: 'RUNNING' }, sentAtMs: 123 }, auth(e.nodeId, e.nodeSecret), deadline(), cb),
+      h.client.Heartbeat(
+        { health: { agentVersion: '0.2.0', spoolDepth: 7, state: 'RUNNING' }, sentAtMs: 123 },
+        auth(e.nodeId, e.nodeSecret),
+        deadline(),
+        cb,
+      ),
     );
     expect(res).toMatchObject({ ttlMs: 9_000, status: 'online' });
     expect(Math.abs(res.serverTimeMs - Date.now())).toBeLessThan(60_000);
@@ -144,7 +181,9 @@ describe('grpc Heartbeat', () => {
   it('heartbeat - an unknown node id is NOT_FOUND (the agent re-enrolls on it)', async () => {
     const h = await start();
     const e = await enrollOverGrpc(h);
-    const err = await failure(unary((cb) => h.client.Heartbeat({}, auth('nd-000000000000', e.nodeSecret), deadline(), cb)));
+    const err = await failure(
+      unary((cb) => h.client.Heartbeat({}, auth('nd-000000000000', e.nodeSecret), deadline(), cb)),
+    );
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.details).toContain('nd-000000000000');
     expect(err.metadata.get('x-xchg-error-code')).toEqual(['NODE_UNKNOWN']);
@@ -153,7 +192,9 @@ describe('grpc Heartbeat', () => {
   it('heartbeat - a wrong secret is UNAUTHENTICATED and the node stays offline', async () => {
     const h = await start();
     const e = await enrollOverGrpc(h);
-    const err = await failure(unary((cb) => h.client.Heartbeat({}, auth(e.nodeId, e.nodeSecret + 'x'), deadline(), cb)));
+    const err = await failure(
+      unary((cb) => h.client.Heartbeat({}, auth(e.nodeId, e.nodeSecret + 'x'), deadline(), cb)),
+    );
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(h.d.nodes.get(e.nodeId).status).toBe('offline');
   });
@@ -188,13 +229,27 @@ describe('grpc Heartbeat', () => {
 });
 
 describe('grpc PollAssignments', () => {
-  const poll = (h: Harness, e: EnrollResponse__Output, knownVersion: number, ms = 20_000): Promise<PollAssignmentsResponse__Output> =>
-    unary<PollAssignmentsResponse__Output>((cb) => h.client.PollAssignments({ knownVersion }, auth(e.nodeId, e.nodeSecret), deadline(ms), cb));
+  const poll = (
+    h: Harness,
+    e: EnrollResponse__Output,
+    knownVersion: number,
+    ms = 20_000,
+  ): Promise<PollAssignmentsResponse__Output> =>
+    unary<PollAssignmentsResponse__Output>((cb) =>
+      h.client.PollAssignments({ knownVersion }, auth(e.nodeId, e.nodeSecret), deadline(ms), cb),
+    );
 
   it('poll - returns at once with the full set when the known version differs', async () => {
     const h = await start({ pollTimeoutMs: 20_000 });
     const e = await enrollOverGrpc(h);
-    const task = h.d.assignments.createTask({ name: 'sync people', kind: 'sync', nodeId: e.nodeId, binding: 'hr-db', params: { table: 'people' }, intervalMs: 5_000 });
+    const task = h.d.assignments.createTask({
+      name: 'sync people',
+      kind: 'sync',
+      nodeId: e.nodeId,
+      binding: 'hr-db',
+      params: { table: 'people' },
+      intervalMs: 5_000,
+    });
     const t0 = performance.now();
     const res = await poll(h, e, 0);
     expect(performance.now() - t0).toBeLessThan(2_000);
@@ -204,7 +259,15 @@ describe('grpc PollAssignments', () => {
       id: task.id,
       generation: 1,
       spec: 'task',
-      task: { taskId: task.id, name: 'sync people', kind: 'sync', binding: 'hr-db', enabled: true, intervalMs: 5_000, schemaVersion: 1 },
+      task: {
+        taskId: task.id,
+        name: 'sync people',
+        kind: 'sync',
+        binding: 'hr-db',
+        enabled: true,
+        intervalMs: 5_000,
+        schemaVersion: 1,
+      },
     });
     expect(JSON.parse(res.assignments[0]!.task!.paramsJson)).toEqual({ table: 'people' });
   });
@@ -240,7 +303,12 @@ describe('grpc PollAssignments', () => {
   it('poll - a client that gives up is unparked on the server', async () => {
     const h = await start({ pollTimeoutMs: 30_000 });
     const e = await enrollOverGrpc(h);
-    const call = h.client.PollAssignments({ knownVersion: 1 }, auth(e.nodeId, e.nodeSecret), deadline(30_000), () => undefined);
+    const call = h.client.PollAssignments(
+      { knownVersion: 1 },
+      auth(e.nodeId, e.nodeSecret),
+      deadline(30_000),
+      () => undefined,
+    );
     await waitFor(() => h.d.assignments.parkedPolls === 1, 5_000, 10, 'the poll to park');
     call.cancel();
     await waitFor(() => h.d.assignments.parkedPolls === 0, 5_000, 10, 'the poll to be unparked');
@@ -250,7 +318,9 @@ describe('grpc PollAssignments', () => {
   it('poll - a wrong secret is UNAUTHENTICATED without parking', async () => {
     const h = await start();
     const e = await enrollOverGrpc(h);
-    const err = await failure(unary((cb) => h.client.PollAssignments({ knownVersion: 1 }, auth(e.nodeId, 'xns_wrong'), deadline(), cb)));
+    const err = await failure(
+      unary((cb) => h.client.PollAssignments({ knownVersion: 1 }, auth(e.nodeId, 'xns_wrong'), deadline(), cb)),
+    );
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(h.d.assignments.parkedPolls).toBe(0);
   });
@@ -262,10 +332,26 @@ describe('grpc AckAssignment', () => {
     const e = await enrollOverGrpc(h);
     const task = h.d.assignments.createTask({ name: 't', kind: 'sync', nodeId: e.nodeId, binding: 'hr-db' });
     await unary((cb) =>
-      h.client.AckAssignment({ assignmentId: task.id, generation: 1, outcome: 'ASSIGNMENT_OUTCOME_REJECTED', reason: 'no binding hr-db' }, auth(e.nodeId, e.nodeSecret), deadline(), cb),
+      h.client.AckAssignment(
+        { assignmentId: task.id, generation: 1, outcome: 'ASSIGNMENT_OUTCOME_REJECTED', reason: 'no binding hr-db' },
+        auth(e.nodeId, e.nodeSecret),
+        deadline(),
+        cb,
+      ),
     );
-    expect(h.d.assignments.acks(e.nodeId)).toEqual([expect.objectContaining({ assignmentId: task.id, generation: 1, outcome: 'rejected', reason: 'no binding hr-db' })]);
-    const err = await failure(unary((cb) => h.client.AckAssignment({ assignmentId: task.id, generation: 1 }, auth(e.nodeId, e.nodeSecret), deadline(), cb)));
+    expect(h.d.assignments.acks(e.nodeId)).toEqual([
+      expect.objectContaining({
+        assignmentId: task.id,
+        generation: 1,
+        outcome: 'rejected',
+        reason: 'no binding hr-db',
+      }),
+    ]);
+    const err = await failure(
+      unary((cb) =>
+        h.client.AckAssignment({ assignmentId: task.id, generation: 1 }, auth(e.nodeId, e.nodeSecret), deadline(), cb),
+      ),
+    );
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/outcome/);
     expect(h.d.assignments.acks(e.nodeId)).toHaveLength(1);
@@ -275,18 +361,29 @@ describe('grpc AckAssignment', () => {
 describe('grpc Report', () => {
   const report = (h: Harness, e: EnrollResponse__Output, items: ReportItem[]): Promise<{ ackedReportIds: string[] }> =>
     unary((cb) => h.client.Report({ items }, auth(e.nodeId, e.nodeSecret), deadline(), cb));
-  const event = (reportId: string, seq: number): ReportItem => ({ reportId, seq, observedAtMs: 1_000 + seq, event: { severity: 'warn', code: 'SPOOL_FULL', message: 'm' } });
+  const event = (reportId: string, seq: number): ReportItem => ({
+    reportId,
+    seq,
+    observedAtMs: 1_000 + seq,
+    event: { severity: 'warn', code: 'SPOOL_FULL', message: 'm' },
+  });
 
   it('report - duplicate report ids are stored once and all acknowledged', async () => {
     const h = await start();
     const e = await enrollOverGrpc(h);
     expect((await report(h, e, [event('r1', 1), event('r2', 2)])).ackedReportIds).toEqual(['r1', 'r2']);
     // The agent retries after a lost reply, together with a new one.
-    expect((await report(h, e, [event('r1', 1), event('r2', 2), event('r3', 3)])).ackedReportIds).toEqual(['r1', 'r2', 'r3']);
+    expect((await report(h, e, [event('r1', 1), event('r2', 2), event('r3', 3)])).ackedReportIds).toEqual([
+      'r1',
+      'r2',
+      'r3',
+    ]);
     const stored = h.d.reports.list({ nodeId: e.nodeId });
     expect(stored.map((r) => r.reportId)).toEqual(['r3', 'r2', 'r1']);
     expect(stored[0]!.body).toMatchObject({ severity: 'warn', code: 'SPOOL_FULL' });
-    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_reports_duplicate_total')).toMatch(/xchg_reports_duplicate_total 2$/m);
+    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_reports_duplicate_total')).toMatch(
+      /xchg_reports_duplicate_total 2$/m,
+    );
   });
 
   it('report - a task run report is stored under kind task_run and becomes one task run, even when retried', async () => {
@@ -296,15 +393,37 @@ describe('grpc Report', () => {
       reportId: 'r-run-1',
       seq: 1,
       observedAtMs: 5,
-      taskRun: { taskId: 'tsk-1', runId: 'run-1', startedAtMs: 100, finishedAtMs: 250, status: 'ok', records: 1_000, bytes: 65_536, batches: 3, lagMs: 40 },
+      taskRun: {
+        taskId: 'tsk-1',
+        runId: 'run-1',
+        startedAtMs: 100,
+        finishedAtMs: 250,
+        status: 'ok',
+        records: 1_000,
+        bytes: 65_536,
+        batches: 3,
+        lagMs: 40,
+      },
     };
     await report(h, e, [item]);
     await report(h, e, [item]);
     expect(h.d.reports.list({ nodeId: e.nodeId }).map((r) => [r.reportId, r.kind])).toEqual([['r-run-1', 'task_run']]);
     expect(h.d.reports.taskRuns({ taskId: 'tsk-1' })).toEqual([
-      expect.objectContaining({ runId: 'run-1', nodeId: e.nodeId, startedAt: 100, finishedAt: 250, status: 'ok', records: 1_000, bytes: 65_536, batches: 3, lagMs: 40 }),
+      expect.objectContaining({
+        runId: 'run-1',
+        nodeId: e.nodeId,
+        startedAt: 100,
+        finishedAt: 250,
+        status: 'ok',
+        records: 1_000,
+        bytes: 65_536,
+        batches: 3,
+        lagMs: 40,
+      }),
     ]);
-    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_reports_received_total')).toContain('xchg_reports_received_total{kind="task_run"} 1');
+    expect(await h.d.metrics.registry.getSingleMetricAsString('xchg_reports_received_total')).toContain(
+      'xchg_reports_received_total{kind="task_run"} 1',
+    );
   });
 
   it('report - an item without a body is INVALID_ARGUMENT naming it and nothing of the call is stored', async () => {

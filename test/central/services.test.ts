@@ -2,12 +2,24 @@
 // assignments and their long-poll wake-ups, registry rules and idempotent report ingest.
 import { describe, it, expect } from 'vitest';
 import { ErrorCode, XchgError } from '../../central/src/errors.js';
-import { closingCentralDeps, enrollNode, seedDepartment, xchgError, type CentralDeps } from '../helpers/central-deps.js';
+import {
+  closingCentralDeps,
+  enrollNode,
+  seedDepartment,
+  xchgError,
+  type CentralDeps,
+} from '../helpers/central-deps.js';
 
 const deps = closingCentralDeps();
 
-const countNodes = (d: CentralDeps): number => (d.store.db.prepare('SELECT count(*) AS n FROM nodes').get() as { n: number }).n;
-const enrollInput = (token: string) => ({ token, hostname: 'fe.example', agentVersion: '0.1.0', labels: { role: 'main' } });
+const countNodes = (d: CentralDeps): number =>
+  (d.store.db.prepare('SELECT count(*) AS n FROM nodes').get() as { n: number }).n;
+const enrollInput = (token: string) => ({
+  token,
+  hostname: 'fe.example',
+  agentVersion: '0.1.0',
+  labels: { role: 'main' },
+});
 
 describe('services enrollment', () => {
   it('enrollment - a good token yields a node with a secret, marks the token used and records an enrolled event', () => {
@@ -18,11 +30,23 @@ describe('services enrollment', () => {
     expect(record.expiresAt - record.createdAt).toBe(7 * 24 * 3600_000);
     const { node, secret } = d.nodes.enroll(enrollInput(token));
     expect(secret).toMatch(/^xns_/);
-    expect(node).toMatchObject({ name: 'fe-01', departmentCode: 'gat', regionCode: '360000', hostname: 'fe.example', labels: { role: 'main' }, status: 'offline', enabled: true });
-    expect(d.nodes.listTokens()).toEqual([expect.objectContaining({ id: record.id, usedAt: d.clock(), usedByNodeId: node.id })]);
+    expect(node).toMatchObject({
+      name: 'fe-01',
+      departmentCode: 'gat',
+      regionCode: '360000',
+      hostname: 'fe.example',
+      labels: { role: 'main' },
+      status: 'offline',
+      enabled: true,
+    });
+    expect(d.nodes.listTokens()).toEqual([
+      expect.objectContaining({ id: record.id, usedAt: d.clock(), usedByNodeId: node.id }),
+    ]);
     expect(d.nodes.events(node.id).map((e) => [e.kind, e.reason])).toEqual([['enrolled', `token ${record.id}`]]);
     // The secret is stored only as a hash.
-    const stored = d.store.db.prepare('SELECT secret_hash FROM nodes WHERE id = ?').get(node.id) as { secret_hash: string };
+    const stored = d.store.db.prepare('SELECT secret_hash FROM nodes WHERE id = ?').get(node.id) as {
+      secret_hash: string;
+    };
     expect(stored.secret_hash).not.toContain(secret);
     expect(stored.secret_hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -195,7 +219,12 @@ describe('services liveness', () => {
     const t1 = d.manual!.advance(1_000);
     d.nodes.heartbeat(node, { spoolDepth: 3 }, '0.2.0');
     const online = d.nodes.get(node.id);
-    expect(online).toMatchObject({ status: 'online', lastHeartbeatAt: t1, agentVersion: '0.2.0', health: { spoolDepth: 3 } });
+    expect(online).toMatchObject({
+      status: 'online',
+      lastHeartbeatAt: t1,
+      agentVersion: '0.2.0',
+      health: { spoolDepth: 3 },
+    });
     expect(d.transitions).toEqual([{ nodeId: node.id, from: 'offline', to: 'online', reason: 'heartbeat received' }]);
 
     d.manual!.advance(10_000); // exactly the TTL: still online
@@ -204,7 +233,9 @@ describe('services liveness', () => {
 
     const t2 = d.manual!.advance(1);
     const swept = d.nodes.sweep();
-    expect(swept).toEqual([{ nodeId: node.id, from: 'online', to: 'offline', reason: 'no heartbeat for 10001 ms (ttl 10000 ms)' }]);
+    expect(swept).toEqual([
+      { nodeId: node.id, from: 'online', to: 'offline', reason: 'no heartbeat for 10001 ms (ttl 10000 ms)' },
+    ]);
     expect(d.nodes.get(node.id).status).toBe('offline');
 
     const events = d.nodes.events(node.id);
@@ -255,7 +286,13 @@ describe('services liveness', () => {
 });
 
 describe('services assignments', () => {
-  const taskInput = (nodeId: string) => ({ name: 'sync people', kind: 'sync' as const, nodeId, binding: 'hr-db', params: { table: 'people' } });
+  const taskInput = (nodeId: string) => ({
+    name: 'sync people',
+    kind: 'sync' as const,
+    nodeId,
+    binding: 'hr-db',
+    params: { table: 'people' },
+  });
 
   it('assignments - create, update and delete each bump the node assignment version; update bumps the generation', () => {
     const d = deps();
@@ -263,12 +300,25 @@ describe('services assignments', () => {
     expect(d.assignments.desired(node.id)).toEqual({ version: 1, tasks: [] });
 
     const t = d.assignments.createTask(taskInput(node.id));
-    expect(t).toMatchObject({ generation: 1, enabled: true, intervalMs: 0, peerNodeId: null, params: { table: 'people' } });
+    expect(t).toMatchObject({
+      generation: 1,
+      enabled: true,
+      intervalMs: 0,
+      peerNodeId: null,
+      params: { table: 'people' },
+    });
     expect(d.assignments.desired(node.id)).toEqual({ version: 2, tasks: [t] });
 
     d.manual!.advance(500);
     const u = d.assignments.updateTask(t.id, { intervalMs: 60_000, enabled: false });
-    expect(u).toMatchObject({ id: t.id, generation: 2, intervalMs: 60_000, enabled: false, updatedAt: t.createdAt + 500, name: 'sync people' });
+    expect(u).toMatchObject({
+      id: t.id,
+      generation: 2,
+      intervalMs: 60_000,
+      enabled: false,
+      updatedAt: t.createdAt + 500,
+      name: 'sync people',
+    });
     expect(d.assignments.desired(node.id).version).toBe(3);
 
     d.assignments.deleteTask(t.id);
@@ -291,7 +341,14 @@ describe('services assignments', () => {
   it('assignments - params outside their contract (common/src/task-params.ts) are refused naming each field; nothing is written', () => {
     const d = deps();
     const { node } = enrollNode(d);
-    const bad = { table: 'people', fields: [{ name: 'id', type: 'int' }, { name: 'p', mask: 'stars' }], maxRecordBytes: -1 };
+    const bad = {
+      table: 'people',
+      fields: [
+        { name: 'id', type: 'int' },
+        { name: 'p', mask: 'stars' },
+      ],
+      maxRecordBytes: -1,
+    };
     const err = xchgError(() => d.assignments.createTask({ ...taskInput(node.id), params: bad }));
     expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect(err.field).toBe('params.fields[0].type');
@@ -301,8 +358,13 @@ describe('services assignments', () => {
     );
     expect(d.assignments.listTasks()).toEqual([]);
     expect(d.assignments.desired(node.id).version).toBe(1);
-    const t = d.assignments.createTask({ ...taskInput(node.id), params: { fields: [{ name: 'id', type: 'integer' }], filters: [{ field: 'id', op: 'in', value: [1, 2] }] } });
-    const upd = xchgError(() => d.assignments.updateTask(t.id, { params: { filters: [{ field: 'id', op: 'in', value: 3 }] } }));
+    const t = d.assignments.createTask({
+      ...taskInput(node.id),
+      params: { fields: [{ name: 'id', type: 'integer' }], filters: [{ field: 'id', op: 'in', value: [1, 2] }] },
+    });
+    const upd = xchgError(() =>
+      d.assignments.updateTask(t.id, { params: { filters: [{ field: 'id', op: 'in', value: 3 }] } }),
+    );
     expect([upd.field, upd.message]).toEqual(['params.filters[0].value', 'params.filters[0].value: "in" needs a list']);
     expect(d.assignments.getTask(t.id)).toEqual(t);
     expect(d.assignments.desired(node.id).version).toBe(2);
@@ -412,14 +474,21 @@ describe('services assignments', () => {
     const d = deps();
     const { node } = enrollNode(d);
     const t = d.assignments.createTask(taskInput(node.id));
-    d.assignments.recordAck(node.id, { assignmentId: t.id, generation: 1, outcome: 'rejected', reason: 'no binding hr-db' });
+    d.assignments.recordAck(node.id, {
+      assignmentId: t.id,
+      generation: 1,
+      outcome: 'rejected',
+      reason: 'no binding hr-db',
+    });
     d.assignments.recordAck(node.id, { assignmentId: t.id, generation: 2, outcome: 'applied', reason: '' });
     expect(d.assignments.acks(node.id)).toEqual([
       { nodeId: node.id, assignmentId: t.id, generation: 2, outcome: 'applied', reason: '', at: d.clock() },
     ]);
-    expect(xchgError(() => d.assignments.recordAck(node.id, { assignmentId: '', generation: 1, outcome: 'applied', reason: '' })).field).toBe(
-      'assignment_id',
-    );
+    expect(
+      xchgError(() =>
+        d.assignments.recordAck(node.id, { assignmentId: '', generation: 1, outcome: 'applied', reason: '' }),
+      ).field,
+    ).toBe('assignment_id');
   });
 });
 
@@ -440,8 +509,12 @@ describe('services registry', () => {
   it('registry - a duplicate region is ALREADY_EXISTS and a misplaced one names parentCode', () => {
     const d = deps();
     d.registry.createRegion({ code: '360000', name: '江西省', level: 'province' });
-    expect(xchgError(() => d.registry.createRegion({ code: '360000', name: 'again', level: 'province' })).code).toBe(ErrorCode.ALREADY_EXISTS);
-    const err = xchgError(() => d.registry.createRegion({ code: '360102', name: '东湖区', level: 'county', parentCode: '360000' }));
+    expect(xchgError(() => d.registry.createRegion({ code: '360000', name: 'again', level: 'province' })).code).toBe(
+      ErrorCode.ALREADY_EXISTS,
+    );
+    const err = xchgError(() =>
+      d.registry.createRegion({ code: '360102', name: '东湖区', level: 'county', parentCode: '360000' }),
+    );
     expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect(err.field).toBe('parentCode');
     expect(err.message).toMatch(/must be a city/);
@@ -463,13 +536,21 @@ describe('services registry', () => {
     seedDepartment(d);
     const err = xchgError(() => d.registry.createDepartment({ code: 'sft', name: '司法厅', regionCode: '999999' }));
     expect(err.field).toBe('regionCode');
-    expect(xchgError(() => d.registry.createDepartment({ code: 'gat', name: 'dup', regionCode: '360000' })).code).toBe(ErrorCode.ALREADY_EXISTS);
+    expect(xchgError(() => d.registry.createDepartment({ code: 'gat', name: 'dup', regionCode: '360000' })).code).toBe(
+      ErrorCode.ALREADY_EXISTS,
+    );
     expect(d.registry.listDepartments().map((x) => x.code)).toEqual(['gat']);
   });
 });
 
 describe('services reports', () => {
-  const event = (reportId: string, seq: number) => ({ reportId, seq, observedAtMs: 1_000 + seq, kind: 'event', body: { code: `e${seq}` } });
+  const event = (reportId: string, seq: number) => ({
+    reportId,
+    seq,
+    observedAtMs: 1_000 + seq,
+    kind: 'event',
+    body: { code: `e${seq}` },
+  });
 
   it('reports - the same report id twice is stored once and counted as a duplicate', () => {
     const d = deps();
@@ -493,13 +574,42 @@ describe('services reports', () => {
     const d = deps();
     const { node } = enrollNode(d);
     const run = {
-      reportId: 'r-run', seq: 1, observedAtMs: 5, kind: 'task_run',
-      body: { runId: 'run-1', taskId: 'tsk-1', startedAtMs: 100, finishedAtMs: 200, status: 'ok', records: 42, bytes: 4096, batches: 2, errors: 0, lagMs: 7, quarantined: 1 },
+      reportId: 'r-run',
+      seq: 1,
+      observedAtMs: 5,
+      kind: 'task_run',
+      body: {
+        runId: 'run-1',
+        taskId: 'tsk-1',
+        startedAtMs: 100,
+        finishedAtMs: 200,
+        status: 'ok',
+        records: 42,
+        bytes: 4096,
+        batches: 2,
+        errors: 0,
+        lagMs: 7,
+        quarantined: 1,
+      },
     };
     d.reports.ingest(node.id, [run]);
     d.reports.ingest(node.id, [run]);
     expect(d.reports.taskRuns({ taskId: 'tsk-1' })).toEqual([
-      { runId: 'run-1', taskId: 'tsk-1', nodeId: node.id, startedAt: 100, finishedAt: 200, status: 'ok', records: 42, bytes: 4096, batches: 2, errors: 0, lagMs: 7, quarantined: 1, error: '' },
+      {
+        runId: 'run-1',
+        taskId: 'tsk-1',
+        nodeId: node.id,
+        startedAt: 100,
+        finishedAt: 200,
+        status: 'ok',
+        records: 42,
+        bytes: 4096,
+        batches: 2,
+        errors: 0,
+        lagMs: 7,
+        quarantined: 1,
+        error: '',
+      },
     ]);
   });
 
@@ -513,7 +623,7 @@ describe('services reports', () => {
     expect(d.reports.list({})).toEqual([]);
   });
 
-  it('reports - list filters by kind and afterSeq, newest first (one call: by the node\'s sequence)', () => {
+  it("reports - list filters by kind and afterSeq, newest first (one call: by the node's sequence)", () => {
     const d = deps();
     const { node } = enrollNode(d);
     d.reports.ingest(node.id, [event('r3', 3), event('r1', 1), { ...event('m2', 2), kind: 'metrics' }]);
@@ -522,6 +632,10 @@ describe('services reports', () => {
     expect(d.reports.list({ afterSeq: 1 }).map((r) => r.reportId)).toEqual(['r3', 'm2']);
     expect(d.reports.list({ before: 'm2' }).map((r) => r.reportId)).toEqual(['r1']);
     const unknown = xchgError(() => d.reports.list({ before: 'nope' }));
-    expect([unknown.code, unknown.field, unknown.message]).toEqual([ErrorCode.INVALID_ARGUMENT, 'before', 'before: report "nope" not found']);
+    expect([unknown.code, unknown.field, unknown.message]).toEqual([
+      ErrorCode.INVALID_ARGUMENT,
+      'before',
+      'before: report "nope" not found',
+    ]);
   });
 });

@@ -29,18 +29,49 @@ function seed(store: Store): void {
   store.regions.insertDepartment({ code: 'gat', name: '公安厅', regionCode: '360000', createdAt: 1 });
 }
 function addNode(store: Store, id: string, name = id): void {
-  store.nodes.insert({ id, name, departmentCode: 'gat', hostname: 'h', agentVersion: '0.1.0', labels: { role: 'main' }, secretHash: 'x', enrolledAt: 10 });
+  store.nodes.insert({
+    id,
+    name,
+    departmentCode: 'gat',
+    hostname: 'h',
+    agentVersion: '0.1.0',
+    labels: { role: 'main' },
+    secretHash: 'x',
+    enrolledAt: 10,
+  });
 }
 
 describe('store migrations', () => {
   it('migrations - a new database gets every table and user_version set to the latest migration', () => {
     const db = track(openDatabase(dbPath()));
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
     expect(tables).toEqual(
-      expect.arrayContaining(['regions', 'departments', 'nodes', 'node_events', 'enrollment_tokens', 'tasks', 'assignment_acks', 'reports', 'task_runs',
-        'quarantine_records', 'users', 'resources', 'resource_versions', 'notifications', 'applications', 'agreements', 'subscriptions', 'alerts',
-        'objections', 'audit_log', 'audit_head']),
+      expect.arrayContaining([
+        'regions',
+        'departments',
+        'nodes',
+        'node_events',
+        'enrollment_tokens',
+        'tasks',
+        'assignment_acks',
+        'reports',
+        'task_runs',
+        'quarantine_records',
+        'users',
+        'resources',
+        'resource_versions',
+        'notifications',
+        'applications',
+        'agreements',
+        'subscriptions',
+        'alerts',
+        'objections',
+        'audit_log',
+        'audit_head',
+      ]),
     );
     expect(String(db.pragma('journal_mode', { simple: true }))).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -61,7 +92,11 @@ describe('store migrations', () => {
   it('migrations - only migrations above the stored version are applied, in order', () => {
     const file = dbPath();
     const m1: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER) STRICT;' };
-    const m2: Migration = { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER) STRICT; INSERT INTO a VALUES (42);' };
+    const m2: Migration = {
+      version: 2,
+      name: 'two',
+      sql: 'CREATE TABLE b (y INTEGER) STRICT; INSERT INTO a VALUES (42);',
+    };
     openDatabase(file, [m1]).close();
     const db = track(openDatabase(file, [m1, m2]));
     expect(db.pragma('user_version', { simple: true })).toBe(2);
@@ -75,7 +110,11 @@ describe('store migrations', () => {
   it('migrations - a failing migration leaves neither its tables nor a bumped version', () => {
     const file = dbPath();
     const m1: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER) STRICT;' };
-    const bad: Migration = { version: 2, name: 'bad', sql: 'CREATE TABLE half (z INTEGER); INSERT INTO nowhere VALUES (1);' };
+    const bad: Migration = {
+      version: 2,
+      name: 'bad',
+      sql: 'CREATE TABLE half (z INTEGER); INSERT INTO nowhere VALUES (1);',
+    };
     openDatabase(file, [m1]).close();
     expect(() => openDatabase(file, [m1, bad])).toThrow(/nowhere/);
     const raw = track(new Database(file));
@@ -104,7 +143,9 @@ describe('store constraints', () => {
 
   it('constraints - foreign keys are enforced: a department in an unknown region is refused', () => {
     open();
-    expect(() => store.regions.insertDepartment({ code: 'x', name: 'x', regionCode: 'nowhere', createdAt: 1 })).toThrow(/FOREIGN KEY/);
+    expect(() => store.regions.insertDepartment({ code: 'x', name: 'x', regionCode: 'nowhere', createdAt: 1 })).toThrow(
+      /FOREIGN KEY/,
+    );
     expect(store.regions.listDepartments()).toEqual([]);
   });
 
@@ -112,12 +153,33 @@ describe('store constraints', () => {
     open();
     seed(store);
     expect(() =>
-      store.nodes.insert({ id: 'n1', name: 'n1', departmentCode: 'nope', hostname: '', agentVersion: '', labels: {}, secretHash: 'x', enrolledAt: 1 }),
+      store.nodes.insert({
+        id: 'n1',
+        name: 'n1',
+        departmentCode: 'nope',
+        hostname: '',
+        agentVersion: '',
+        labels: {},
+        secretHash: 'x',
+        enrolledAt: 1,
+      }),
     ).toThrow(/FOREIGN KEY/);
     expect(() =>
       store.tasks.insert({
-        id: 't1', name: 't', kind: 'sync', nodeId: 'ghost', peerNodeId: null, resourceCode: '', subscriptionId: '', binding: 'b',
-        params: {}, intervalMs: 0, enabled: true, generation: 1, createdAt: 1, updatedAt: 1,
+        id: 't1',
+        name: 't',
+        kind: 'sync',
+        nodeId: 'ghost',
+        peerNodeId: null,
+        resourceCode: '',
+        subscriptionId: '',
+        binding: 'b',
+        params: {},
+        intervalMs: 0,
+        enabled: true,
+        generation: 1,
+        createdAt: 1,
+        updatedAt: 1,
       }),
     ).toThrow(/FOREIGN KEY/);
     expect(store.nodes.list()).toEqual([]);
@@ -161,8 +223,19 @@ describe('store rows', () => {
     open();
     addNode(store, 'n1');
     expect(store.nodes.get('n1')).toEqual({
-      id: 'n1', name: 'n1', departmentCode: 'gat', regionCode: '360000', hostname: 'h', agentVersion: '0.1.0', labels: { role: 'main' },
-      status: 'offline', enabled: true, enrolledAt: 10, lastHeartbeatAt: null, health: null, assignmentVersion: 1,
+      id: 'n1',
+      name: 'n1',
+      departmentCode: 'gat',
+      regionCode: '360000',
+      hostname: 'h',
+      agentVersion: '0.1.0',
+      labels: { role: 'main' },
+      status: 'offline',
+      enabled: true,
+      enrolledAt: 10,
+      lastHeartbeatAt: null,
+      health: null,
+      assignmentVersion: 1,
     });
   });
 
@@ -179,8 +252,28 @@ describe('store rows', () => {
     open();
     addNode(store, 'n1');
     addNode(store, 'n2');
-    store.nodes.insertToken({ id: 'tk1', tokenHash: 'h1', departmentCode: 'gat', nodeName: 'a', createdAt: 1, expiresAt: 100, usedAt: null, usedByNodeId: null, revokedAt: null });
-    store.nodes.insertToken({ id: 'tk2', tokenHash: 'h2', departmentCode: 'gat', nodeName: 'b', createdAt: 1, expiresAt: 100, usedAt: null, usedByNodeId: null, revokedAt: null });
+    store.nodes.insertToken({
+      id: 'tk1',
+      tokenHash: 'h1',
+      departmentCode: 'gat',
+      nodeName: 'a',
+      createdAt: 1,
+      expiresAt: 100,
+      usedAt: null,
+      usedByNodeId: null,
+      revokedAt: null,
+    });
+    store.nodes.insertToken({
+      id: 'tk2',
+      tokenHash: 'h2',
+      departmentCode: 'gat',
+      nodeName: 'b',
+      createdAt: 1,
+      expiresAt: 100,
+      usedAt: null,
+      usedByNodeId: null,
+      revokedAt: null,
+    });
     expect(store.nodes.useToken('tk1', 'n1', 5)).toBe(true);
     expect(store.nodes.useToken('tk1', 'n2', 6)).toBe(false);
     expect(store.nodes.token('tk1')).toMatchObject({ usedAt: 5, usedByNodeId: 'n1' });
@@ -192,7 +285,15 @@ describe('store rows', () => {
   it('rows - a report id is stored once; the second insert reports it as not new', () => {
     open();
     addNode(store, 'n1');
-    const r = { reportId: 'r-1', nodeId: 'n1', seq: 1, kind: 'event', observedAt: 5, receivedAt: 6, body: { code: 'x' } };
+    const r = {
+      reportId: 'r-1',
+      nodeId: 'n1',
+      seq: 1,
+      kind: 'event',
+      observedAt: 5,
+      receivedAt: 6,
+      body: { code: 'x' },
+    };
     expect(store.reports.insertIfNew(r)).toBe(true);
     expect(store.reports.insertIfNew({ ...r, body: { code: 'changed' } })).toBe(false);
     expect(store.reports.list({ nodeId: 'n1' })).toEqual([r]);
@@ -202,20 +303,44 @@ describe('store rows', () => {
     open();
     addNode(store, 'n1');
     addNode(store, 'n2');
-    for (const seq of [1, 2, 3]) for (const nodeId of ['n1', 'n2']) store.reports.insertIfNew({ reportId: `${nodeId}-${seq}`, nodeId, seq, kind: 'event', observedAt: seq, receivedAt: seq * 10, body: {} });
+    for (const seq of [1, 2, 3])
+      for (const nodeId of ['n1', 'n2'])
+        store.reports.insertIfNew({
+          reportId: `${nodeId}-${seq}`,
+          nodeId,
+          seq,
+          kind: 'event',
+          observedAt: seq,
+          receivedAt: seq * 10,
+          body: {},
+        });
     // Record the listing's SQL and arguments as the store runs them, then ask SQLite for the plan of each.
     const raw = store.db.prepare.bind(store.db);
     const listed: { sql: string; args: unknown[] }[] = [];
     store.db.prepare = ((sql: string) => {
       const st = raw(sql);
-      return /FROM reports\b.*ORDER BY/s.test(sql) ? { all: (...args: unknown[]) => (listed.push({ sql, args }), st.all(...args)) } : st;
+      return /FROM reports\b.*ORDER BY/s.test(sql)
+        ? { all: (...args: unknown[]) => (listed.push({ sql, args }), st.all(...args)) }
+        : st;
     }) as typeof store.db.prepare;
     const before = { reportId: 'n2-2', seq: 2, receivedAt: 20 };
-    const pages = [store.reports.list({}), store.reports.list({ nodeId: 'n1' }), store.reports.list({ before }), store.reports.list({ nodeId: 'n1', before, limit: 1 })];
-    expect(pages.map((p) => p.map((r) => r.reportId))).toEqual([['n2-3', 'n1-3', 'n2-2', 'n1-2', 'n2-1', 'n1-1'], ['n1-3', 'n1-2', 'n1-1'], ['n1-2', 'n2-1', 'n1-1'], ['n1-2']]);
+    const pages = [
+      store.reports.list({}),
+      store.reports.list({ nodeId: 'n1' }),
+      store.reports.list({ before }),
+      store.reports.list({ nodeId: 'n1', before, limit: 1 }),
+    ];
+    expect(pages.map((p) => p.map((r) => r.reportId))).toEqual([
+      ['n2-3', 'n1-3', 'n2-2', 'n1-2', 'n2-1', 'n1-1'],
+      ['n1-3', 'n1-2', 'n1-1'],
+      ['n1-2', 'n2-1', 'n1-1'],
+      ['n1-2'],
+    ]);
     expect(listed).toHaveLength(4);
     for (const { sql, args } of listed) {
-      const plan = (raw(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((p) => p.detail).join('; ');
+      const plan = (raw(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
+        .map((p) => p.detail)
+        .join('; ');
       expect(plan, sql).toMatch(/USING (COVERING )?INDEX reports_(node_)?received/);
       expect(plan, sql).not.toMatch(/TEMP B-TREE/);
     }
@@ -225,8 +350,20 @@ describe('store rows', () => {
     open();
     addNode(store, 'n1');
     const t = {
-      id: 't1', name: 't', kind: 'sync' as const, nodeId: 'n1', peerNodeId: null, resourceCode: '', subscriptionId: '', binding: 'b',
-      params: { a: 1 }, intervalMs: 0, enabled: true, generation: 1, createdAt: 1, updatedAt: 1,
+      id: 't1',
+      name: 't',
+      kind: 'sync' as const,
+      nodeId: 'n1',
+      peerNodeId: null,
+      resourceCode: '',
+      subscriptionId: '',
+      binding: 'b',
+      params: { a: 1 },
+      intervalMs: 0,
+      enabled: true,
+      generation: 1,
+      createdAt: 1,
+      updatedAt: 1,
     };
     store.tasks.insert(t);
     expect(store.tasks.get('t1')).toEqual(t);

@@ -40,8 +40,12 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
     // '' is a value, not a missing one ('' ≠ NULL): a required text field holding '' arrives as ''.
     ins.run(BAD.emptyName, '360102199001011235', '', '1990-01-01', '地址', at);
     ins.run(BAD.oversized, '360102199001011236', '王五', '1990-01-01', '长'.repeat(40_000), at);
-    db.prepare("INSERT INTO person (id, id_no, name, gender, birth_date, phone, district, address, updated_at, deleted) VALUES (?, '360102199001011237', CAST(x'E5BCA0C328' AS TEXT), '男', '1990-01-01', '138', '区', '址', ?, 0)").run(BAD.badUtf8, at);
-    db.prepare("INSERT INTO person (id, id_no, name, gender, birth_date, phone, district, address, updated_at, deleted) VALUES (?, x'00FF', '赵六', '男', '1990-01-01', '138', '区', '址', ?, 0)").run(BAD.binaryId, at);
+    db.prepare(
+      "INSERT INTO person (id, id_no, name, gender, birth_date, phone, district, address, updated_at, deleted) VALUES (?, '360102199001011237', CAST(x'E5BCA0C328' AS TEXT), '男', '1990-01-01', '138', '区', '址', ?, 0)",
+    ).run(BAD.badUtf8, at);
+    db.prepare(
+      "INSERT INTO person (id, id_no, name, gender, birth_date, phone, district, address, updated_at, deleted) VALUES (?, x'00FF', '赵六', '男', '1990-01-01', '138', '区', '址', ?, 0)",
+    ).run(BAD.binaryId, at);
     db.close();
     await x.subscribe();
     const tasks = await x.api.ok<{ id: string; kind: string }[]>('GET', '/tasks');
@@ -63,34 +67,64 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
     sink.close();
 
     const spool = new Database(`${x.provider.dataDir}/spool.db`, { readonly: true });
-    const q = spool.prepare("SELECT reason, record FROM quarantine WHERE side = 'provider' ORDER BY id").all() as { reason: string; record: string }[];
+    const q = spool.prepare("SELECT reason, record FROM quarantine WHERE side = 'provider' ORDER BY id").all() as {
+      reason: string;
+      record: string;
+    }[];
     spool.close();
-    const reasonOf = (id: number): string | undefined => q.find((r) => (JSON.parse(r.record) as { id: number }).id === id)?.reason;
+    const reasonOf = (id: number): string | undefined =>
+      q.find((r) => (JSON.parse(r.record) as { id: number }).id === id)?.reason;
     expect(q).toHaveLength(4);
-    expect(reasonOf(BAD.notADate)).toBe('field csrq: expected a date YYYY-MM-DD, got string "1990-13-45": no month 13 in 1990-13-45');
+    expect(reasonOf(BAD.notADate)).toBe(
+      'field csrq: expected a date YYYY-MM-DD, got string "1990-13-45": no month 13 in 1990-13-45',
+    );
     expect(reasonOf(BAD.oversized)).toBe('record larger than 65536 bytes');
     expect(reasonOf(BAD.badUtf8)).toBe('field xm: invalid UTF-8 text');
     expect(reasonOf(BAD.binaryId)).toBe('field sfzh: expected text, got 2 bytes of binary');
     // The original values are kept (the date as it was, unmasked).
-    expect(JSON.parse(q.find((r) => r.reason.startsWith('field csrq'))!.record)).toMatchObject({ id: BAD.notADate, birth_date: '1990-13-45', name: '李四' });
+    expect(JSON.parse(q.find((r) => r.reason.startsWith('field csrq'))!.record)).toMatchObject({
+      id: BAD.notADate,
+      birth_date: '1990-13-45',
+      name: '李四',
+    });
   });
 
   it('bad input - quarantine counts reach central in task runs, and the records are listed by the CLI', async () => {
-    await waitFor(async () => {
-      const runs = await x.api.ok<{ body: { taskId: string; quarantined: number } }[]>('GET', `/reports?node=${x.providerId}&kind=task_run&limit=10000`);
-      return runs.filter((r) => r.body.taskId === syncTaskId).reduce((n, r) => n + r.body.quarantined, 0) === 4;
-    }, 30_000, 200, 'quarantined count in task runs');
-    const listed = await waitFor(async () => {
-      const rows = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', syncTaskId]);
-      return rows.length === 4 && rows;
-    }, 30_000, 200, 'quarantine listed centrally');
+    await waitFor(
+      async () => {
+        const runs = await x.api.ok<{ body: { taskId: string; quarantined: number } }[]>(
+          'GET',
+          `/reports?node=${x.providerId}&kind=task_run&limit=10000`,
+        );
+        return runs.filter((r) => r.body.taskId === syncTaskId).reduce((n, r) => n + r.body.quarantined, 0) === 4;
+      },
+      30_000,
+      200,
+      'quarantined count in task runs',
+    );
+    const listed = await waitFor(
+      async () => {
+        const rows = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, [
+          'task',
+          'quarantine',
+          syncTaskId,
+        ]);
+        return rows.length === 4 && rows;
+      },
+      30_000,
+      200,
+      'quarantine listed centrally',
+    );
     expect(listed.map((r) => r.reason).sort()).toEqual([
       'field csrq: expected a date YYYY-MM-DD, got string "1990-13-45": no month 13 in 1990-13-45',
       'field sfzh: expected text, got 2 bytes of binary',
       'field xm: invalid UTF-8 text',
       'record larger than 65536 bytes',
     ]);
-    const table = await runCli(['task', 'quarantine', syncTaskId], { XCHG_SERVER: x.central.url, XCHG_TOKEN: x.central.adminToken });
+    const table = await runCli(['task', 'quarantine', syncTaskId], {
+      XCHG_SERVER: x.central.url,
+      XCHG_TOKEN: x.central.adminToken,
+    });
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('record larger than 65536 bytes');
   });
@@ -99,19 +133,37 @@ describe('bad input - quarantined with the reason, the rest goes on', () => {
     const relaxed = { fields: PERSON_FIELDS.map((f) => (f.name === 'birth_date' ? { ...f, type: 'string' } : f)) };
     await x.api.ok('PATCH', `/tasks/${exchangeTaskId}`, { params: relaxed });
     await x.api.ok('PATCH', `/tasks/${syncTaskId}`, { params: relaxed });
-    const r = await runCli(['task', 'resend-quarantine', syncTaskId], { XCHG_SERVER: x.central.url, XCHG_TOKEN: x.central.adminToken });
+    const r = await runCli(['task', 'resend-quarantine', syncTaskId], {
+      XCHG_SERVER: x.central.url,
+      XCHG_TOKEN: x.central.adminToken,
+    });
     expect(r.code).toBe(0);
-    await waitFor(() => {
-      const db = new Database(x.sinkPath, { readonly: true });
-      const row = db.prepare('SELECT csrq FROM person WHERE id = ?').get(BAD.notADate) as { csrq: string } | undefined;
-      db.close();
-      return row?.csrq === '1990-13-45';
-    }, 30_000, 200, 'the fixed record at the sink');
+    await waitFor(
+      () => {
+        const db = new Database(x.sinkPath, { readonly: true });
+        const row = db.prepare('SELECT csrq FROM person WHERE id = ?').get(BAD.notADate) as
+          { csrq: string } | undefined;
+        db.close();
+        return row?.csrq === '1990-13-45';
+      },
+      30_000,
+      200,
+      'the fixed record at the sink',
+    );
     expect(x.sinkCount()).toBe(ROWS + 2); // the other three still fail and stay quarantined
-    const left = await waitFor(async () => {
-      const rows = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', syncTaskId]);
-      return rows.length === 3 && rows;
-    }, 30_000, 200, 'three left in quarantine');
+    const left = await waitFor(
+      async () => {
+        const rows = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, [
+          'task',
+          'quarantine',
+          syncTaskId,
+        ]);
+        return rows.length === 3 && rows;
+      },
+      30_000,
+      200,
+      'three left in quarantine',
+    );
     expect(left.some((q) => q.reason.startsWith('field csrq'))).toBe(false);
   });
 });

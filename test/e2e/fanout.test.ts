@@ -29,7 +29,12 @@ describe('fanout - assignments reach many agents', () => {
       const token = await api.enrollToken('dsj', `dsj-${String(i).padStart(2, '0')}`);
       const config = compileConfig({
         env: {},
-        overrides: { ...FAST_AGENT, reportIntervalMs: 60_000, dataDir: tmpDir('xchg-fan-'), central: { address: central.grpcAddress, enrollToken: token } },
+        overrides: {
+          ...FAST_AGENT,
+          reportIntervalMs: 60_000,
+          dataDir: tmpDir('xchg-fan-'),
+          central: { address: central.grpcAddress, enrollToken: token },
+        },
       });
       const agent = new Agent(config, {
         logger,
@@ -54,11 +59,17 @@ describe('fanout - assignments reach many agents', () => {
 
   it(`fanout - a task created for each of ${N} nodes reaches its agent within 2 s`, async () => {
     const arrived = new Map<string, number>();
-    for (const a of agents) a.on('assignments', (version: number) => version === 2 && arrived.set(a.nodeId!, Date.now()));
+    for (const a of agents)
+      a.on('assignments', (version: number) => version === 2 && arrived.set(a.nodeId!, Date.now()));
     const created = new Map<string, number>();
     await Promise.all(
       agents.map(async (a) => {
-        await api.ok('POST', '/tasks', { name: `sync-${a.nodeId}`, kind: 'sync', nodeId: a.nodeId, binding: 'population' });
+        await api.ok('POST', '/tasks', {
+          name: `sync-${a.nodeId}`,
+          kind: 'sync',
+          nodeId: a.nodeId,
+          binding: 'population',
+        });
         created.set(a.nodeId!, Date.now());
       }),
     );
@@ -72,7 +83,9 @@ describe('fanout - assignments reach many agents', () => {
     // Every agent acknowledged the assignment as applied.
     await waitFor(
       async () => {
-        const acks = await Promise.all(agents.map((a) => api.ok<{ acks: { outcome: string }[] }>('GET', `/nodes/${a.nodeId}`)));
+        const acks = await Promise.all(
+          agents.map((a) => api.ok<{ acks: { outcome: string }[] }>('GET', `/nodes/${a.nodeId}`)),
+        );
         return acks.every((d) => d.acks.length === 1 && d.acks[0]!.outcome === 'applied');
       },
       10_000,
@@ -83,9 +96,17 @@ describe('fanout - assignments reach many agents', () => {
 
   it('fanout - a task of a kind the agent cannot run is acknowledged as rejected with the reason', async () => {
     const a = agents[0]!;
-    const task = await api.ok<{ id: string }>('POST', '/tasks', { name: 'x', kind: 'exchange', nodeId: a.nodeId, binding: 'nowhere' });
+    const task = await api.ok<{ id: string }>('POST', '/tasks', {
+      name: 'x',
+      kind: 'exchange',
+      nodeId: a.nodeId,
+      binding: 'nowhere',
+    });
     const ack = await waitFor(async () => {
-      const d = await api.ok<{ acks: { assignmentId: string; outcome: string; reason: string }[] }>('GET', `/nodes/${a.nodeId}`);
+      const d = await api.ok<{ acks: { assignmentId: string; outcome: string; reason: string }[] }>(
+        'GET',
+        `/nodes/${a.nodeId}`,
+      );
       return d.acks.find((x) => x.assignmentId === task.id);
     }, 10_000);
     expect(ack.outcome).toBe('rejected');

@@ -81,7 +81,13 @@ function sourceBinding(src: Kind): Record<string, unknown> {
 function sinkBinding(src: Kind, snk: Kind): Record<string, unknown> {
   switch (snk) {
     case 'sqlite':
-      return { type: 'sqlite', path: join(dir, `sink-from-${src}.db`), table: 'edge', key: 'id', synchronous: 'NORMAL' };
+      return {
+        type: 'sqlite',
+        path: join(dir, `sink-from-${src}.db`),
+        table: 'edge',
+        key: 'id',
+        synchronous: 'NORMAL',
+      };
     case 'postgres':
       return { type: 'postgres', url: pg.url, table: `from_${src}`, key: 'id' };
     case 'mariadb':
@@ -106,18 +112,29 @@ function readBinding(src: Kind, snk: Kind): Record<string, unknown> {
  * 1970–2038.
  */
 function refusals(src: Kind, snk: Kind): Map<number, Refusal> {
-  const out = new Map<number, Refusal>([[BIG_ID, { side: 'provider', reason: `record larger than ${MAX_RECORD_BYTES} bytes` }]]);
-  const sinkRefused = (id: number, reason: string): void => void out.set(id, { side: 'consumer', reason: `sink refused the record: ${reason}` });
+  const out = new Map<number, Refusal>([
+    [BIG_ID, { side: 'provider', reason: `record larger than ${MAX_RECORD_BYTES} bytes` }],
+  ]);
+  const sinkRefused = (id: number, reason: string): void =>
+    void out.set(id, { side: 'consumer', reason: `sink refused the record: ${reason}` });
   const binding = `to-${cellName(src, snk)}`;
   for (const r of EDGE) {
     if (r.id === BIG_ID) continue;
     const h = heldRow(src, r);
-    if (snk === 'postgres' && typeof h.s === 'string' && h.s.includes('\u0000')) sinkRefused(r.id, 'invalid byte sequence for encoding "UTF8": 0x00 (22021)');
+    if (snk === 'postgres' && typeof h.s === 'string' && h.s.includes('\u0000'))
+      sinkRefused(r.id, 'invalid byte sequence for encoding "UTF8": 0x00 (22021)');
     if (snk === 'sqlite' && typeof h.n === 'number' && Number.isNaN(h.n)) sinkRefused(r.id, 'SQLite cannot store NaN');
     if (snk === 'mariadb') {
-      if (typeof h.n === 'number' && !Number.isFinite(h.n)) sinkRefused(r.id, `binding ${binding}: column n (double): ${h.n} cannot be stored in MariaDB`);
+      if (typeof h.n === 'number' && !Number.isFinite(h.n))
+        sinkRefused(r.id, `binding ${binding}: column n (double): ${h.n} cannot be stored in MariaDB`);
       if (r.id === 22) sinkRefused(r.id, "Out of range value for column 'd' at row 1 (ER_WARN_DATA_OUT_OF_RANGE 1264)");
-      if (h.tz !== null && (r.id === 39)) sinkRefused(r.id, "Incorrect datetime value: '1900-01-01 00:00:00' for column `xchg_test`.`from_" + src + "`.`tz` at row 1 (ER_TRUNCATED_WRONG_VALUE 1292)");
+      if (h.tz !== null && r.id === 39)
+        sinkRefused(
+          r.id,
+          "Incorrect datetime value: '1900-01-01 00:00:00' for column `xchg_test`.`from_" +
+            src +
+            '`.`tz` at row 1 (ER_TRUNCATED_WRONG_VALUE 1292)',
+        );
     }
   }
   return out;
@@ -146,7 +163,14 @@ async function checkCell(src: Kind, snk: Kind): Promise<CellResult> {
   try {
     got = await readBack(readBinding(src, snk) as never);
   } catch (err) {
-    return { src, snk, expectedRows: EDGE.length - refused.size, rows: 0, accounted: 0, problems: [`sink not readable: ${(err as Error).message}`] };
+    return {
+      src,
+      snk,
+      expectedRows: EDGE.length - refused.size,
+      rows: 0,
+      accounted: 0,
+      problems: [`sink not readable: ${(err as Error).message}`],
+    };
   }
   problems.push(...got.problems.map((p) => `read-back: ${p}`));
   if (got.extraColumns.length) problems.push(`extra columns at the sink: ${got.extraColumns.join(', ')}`);
@@ -154,7 +178,10 @@ async function checkCell(src: Kind, snk: Kind): Promise<CellResult> {
     const row = got.rows.get(idKey(r.id));
     const refusal = refused.get(r.id);
     if (refusal) {
-      if (row) problems.push(`row ${r.id} (${r.what}) arrived but should have been refused (${refusal.side}: ${refusal.reason})`);
+      if (row)
+        problems.push(
+          `row ${r.id} (${r.what}) arrived but should have been refused (${refusal.side}: ${refusal.reason})`,
+        );
       continue;
     }
     if (!row) {
@@ -176,11 +203,15 @@ async function checkCell(src: Kind, snk: Kind): Promise<CellResult> {
     const id = Number(e.record?.['id']);
     const want = refused.get(id);
     if (!want) problems.push(`unexpected quarantine of row ${String(e.record?.['id'])} (${e.side}): ${e.reason}`);
-    else if (e.side !== want.side || e.reason !== want.reason) problems.push(`row ${id} quarantined (${e.side}) with ${JSON.stringify(e.reason)}, want (${want.side}) ${JSON.stringify(want.reason)}`);
+    else if (e.side !== want.side || e.reason !== want.reason)
+      problems.push(
+        `row ${id} quarantined (${e.side}) with ${JSON.stringify(e.reason)}, want (${want.side}) ${JSON.stringify(want.reason)}`,
+      );
     if (seen.has(id)) problems.push(`row ${id} quarantined twice`);
     seen.add(id);
   }
-  for (const [id, want] of refused) if (!seen.has(id)) problems.push(`row ${id} not quarantined (want ${want.side}: ${want.reason})`);
+  for (const [id, want] of refused)
+    if (!seen.has(id)) problems.push(`row ${id} not quarantined (want ${want.side}: ${want.reason})`);
   const accounted = EDGE.filter((r) => got.rows.has(idKey(r.id)) || seen.has(r.id)).length;
   return { src, snk, expectedRows: EDGE.length - refused.size, rows: got.rows.size, accounted, problems };
 }
@@ -194,19 +225,31 @@ function matrixText(results: CellResult[]): string {
       pad(src) +
         KINDS.map((snk) => {
           const r = results.find((x) => x.src === src && x.snk === snk)!;
-          return pad(r.problems.length ? `FAIL ${r.problems.length} (${r.rows}/${r.expectedRows})` : `ok ${r.rows}/${r.expectedRows}`);
+          return pad(
+            r.problems.length
+              ? `FAIL ${r.problems.length} (${r.rows}/${r.expectedRows})`
+              : `ok ${r.rows}/${r.expectedRows}`,
+          );
         }).join(''),
     );
-  for (const r of results) if (r.problems.length) lines.push('', `${r.src} → ${r.snk}:`, ...r.problems.map((p) => `  ${p}`));
+  for (const r of results)
+    if (r.problems.length) lines.push('', `${r.src} → ${r.snk}:`, ...r.problems.map((p) => `  ${p}`));
   return lines.join('\n');
 }
 
 /** Distinct WARN/ERROR log lines of both agents (message, task, error), for a failure's output. */
 function agentWarnings(): string {
   // The whole logs, for a failure that needs more than the warnings (kept in the temp dir's parent).
-  for (const [who, a] of [['provider', provider], ['consumer', consumer]] as const) writeFileSync(join(tmpdir(), `xchg-fidelity-${who}-${process.pid}.log`), a.proc.output());
+  for (const [who, a] of [
+    ['provider', provider],
+    ['consumer', consumer],
+  ] as const)
+    writeFileSync(join(tmpdir(), `xchg-fidelity-${who}-${process.pid}.log`), a.proc.output());
   const seen = new Map<string, number>();
-  for (const [who, a] of [['provider', provider], ['consumer', consumer]] as const)
+  for (const [who, a] of [
+    ['provider', provider],
+    ['consumer', consumer],
+  ] as const)
     for (const line of a.proc.output().split('\n')) {
       let l: Record<string, unknown>;
       try {
@@ -245,7 +288,10 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
     for (const [id, v] of FAULT1_ROWS) f1.prepare('INSERT INTO t (id, v) VALUES (?, ?)').run(BigInt(id), v);
     f1.close();
     mkdirSync(join(dir, 'fault1-jsonl'));
-    writeFileSync(join(dir, 'fault1-jsonl', 't.jsonl'), FAULT1_ROWS.map(([id, v]) => `{"id":${id},"v":${JSON.stringify(v)}}`).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'fault1-jsonl', 't.jsonl'),
+      FAULT1_ROWS.map(([id, v]) => `{"id":${id},"v":${JSON.stringify(v)}}`).join('\n') + '\n',
+    );
     await pg.query('CREATE TABLE f1_from_sqlite (id bigint PRIMARY KEY, v text)');
     await pg.query('CREATE TABLE f1_from_jsonl (id bigint PRIMARY KEY, v text)');
     // Fault 4: a timestamp and a timestamptz read by an agent in Asia/Shanghai.
@@ -258,7 +304,12 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
     api = new Api(central.url, central.adminToken);
     await api.seedDepartment('gat');
     await api.seedDepartment('mzj');
-    const dataPlane = { receiptTimeoutMs: 2_000, runReportIntervalMs: 500, pollIntervalMs: 200, maxBatchBytes: 7 * MiB };
+    const dataPlane = {
+      receiptTimeoutMs: 2_000,
+      runReportIntervalMs: 500,
+      pollIntervalMs: 200,
+      maxBatchBytes: 7 * MiB,
+    };
     const sources: Record<string, unknown> = Object.fromEntries(KINDS.map((k) => [`from-${k}`, sourceBinding(k)]));
     sources['fault1-sqlite'] = { type: 'sqlite', path: join(dir, 'fault1.db'), table: 't', key: 'id', cursor: 'id' };
     sources['fault1-jsonl'] = { type: 'jsonl', dir: join(dir, 'fault1-jsonl'), key: 'id' };
@@ -284,15 +335,42 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
     const providerId = await provider.nodeId;
     const consumerId = await consumer.nodeId;
     const pair = async (sub: string, from: string, to: string, params: Record<string, unknown>): Promise<void> => {
-      await api.ok('POST', '/tasks', { name: `${sub}-in`, kind: 'exchange', nodeId: consumerId, peerNodeId: providerId, subscriptionId: `sub-${sub}`, binding: to, params });
-      await api.ok('POST', '/tasks', { name: `${sub}-out`, kind: 'sync', nodeId: providerId, peerNodeId: consumerId, subscriptionId: `sub-${sub}`, binding: from, params });
+      await api.ok('POST', '/tasks', {
+        name: `${sub}-in`,
+        kind: 'exchange',
+        nodeId: consumerId,
+        peerNodeId: providerId,
+        subscriptionId: `sub-${sub}`,
+        binding: to,
+        params,
+      });
+      await api.ok('POST', '/tasks', {
+        name: `${sub}-out`,
+        kind: 'sync',
+        nodeId: providerId,
+        peerNodeId: consumerId,
+        subscriptionId: `sub-${sub}`,
+        binding: from,
+        params,
+      });
     };
     for (const src of KINDS)
-      for (const snk of KINDS) await pair(cellName(src, snk), `from-${src}`, `to-${cellName(src, snk)}`, { fields: FIELDS, maxRecordBytes: MAX_RECORD_BYTES, batchRecords: 10 });
+      for (const snk of KINDS)
+        await pair(cellName(src, snk), `from-${src}`, `to-${cellName(src, snk)}`, {
+          fields: FIELDS,
+          maxRecordBytes: MAX_RECORD_BYTES,
+          batchRecords: 10,
+        });
     await pair('fault1-sqlite', 'fault1-sqlite', 'fault1-pg-sqlite', {});
     await pair('fault1-jsonl', 'fault1-jsonl', 'fault1-pg-jsonl', {});
     await pair('fault4-untyped', 'fault4-pg', 'fault4-untyped', {});
-    await pair('fault4-typed', 'fault4-pg', 'fault4-typed', { fields: [{ name: 'id', type: 'integer', required: true }, { name: 'ts', type: 'datetime' }, { name: 'tstz', type: 'datetime' }] });
+    await pair('fault4-typed', 'fault4-pg', 'fault4-typed', {
+      fields: [
+        { name: 'id', type: 'integer', required: true },
+        { name: 'ts', type: 'datetime' },
+        { name: 'tstz', type: 'datetime' },
+      ],
+    });
     for (const t of await api.ok<{ id: string; name: string }[]>('GET', '/tasks')) taskIds.set(t.name, t.id);
   }, 240_000);
 
@@ -313,7 +391,9 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
       for (const r of EDGE) {
         const want = heldRow(src, r);
         const row = got.rows.get(idKey(r.id));
-        for (const c of COLS) if (exact(want[c]) !== exact(row?.[c] ?? null)) problems.push(`${src} row ${r.id} (${r.what}) ${c}: want ${show(want[c])} got ${show(row?.[c])}`);
+        for (const c of COLS)
+          if (exact(want[c]) !== exact(row?.[c] ?? null))
+            problems.push(`${src} row ${r.id} (${r.what}) ${c}: want ${show(want[c])} got ${show(row?.[c])}`);
       }
     }
     expect(problems).toEqual([]);
@@ -338,7 +418,10 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
     for (const [src, snk] of cells) results.push(await checkCell(src, snk));
     const failing = results.filter((r) => r.problems.length > 0);
     if (failing.length) console.log(`fidelity matrix:\n${matrixText(results)}\n\nagent warnings:\n${agentWarnings()}`);
-    expect(failing.map((r) => `${r.src} → ${r.snk}`), matrixText(results)).toEqual([]);
+    expect(
+      failing.map((r) => `${r.src} → ${r.snk}`),
+      matrixText(results),
+    ).toEqual([]);
     // No cell passed by comparing nothing.
     for (const r of results) expect(r.rows, `${r.src} → ${r.snk} rows`).toBe(r.expectedRows);
     expect(results).toHaveLength(25);
@@ -347,10 +430,15 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
   it('fidelity - fault 1 as filed: 2^53 and 2^53 + 1 stay two rows, int64 max/min exact, from SQLite and from JSON-lines without a field list', async () => {
     const want = [...FAULT1_ROWS].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1)).map(([id, v]) => ({ id, v }));
     for (const table of ['f1_from_sqlite', 'f1_from_jsonl']) {
-      const rows = await waitFor(async () => {
-        const r = await pg.query<{ id: string; v: string }>(`SELECT id::text AS id, v FROM ${table} ORDER BY id`);
-        return r.length >= FAULT1_ROWS.length && r;
-      }, 60_000, 200, `${table} to hold the four rows`).catch(async () => pg.query<{ id: string; v: string }>(`SELECT id::text AS id, v FROM ${table} ORDER BY id`));
+      const rows = await waitFor(
+        async () => {
+          const r = await pg.query<{ id: string; v: string }>(`SELECT id::text AS id, v FROM ${table} ORDER BY id`);
+          return r.length >= FAULT1_ROWS.length && r;
+        },
+        60_000,
+        200,
+        `${table} to hold the four rows`,
+      ).catch(async () => pg.query<{ id: string; v: string }>(`SELECT id::text AS id, v FROM ${table} ORDER BY id`));
       expect(rows, table).toEqual(want);
     }
     for (const name of ['fault1-sqlite', 'fault1-jsonl']) {
@@ -360,15 +448,29 @@ describe('fidelity matrix - every source × every sink, edge values of every typ
   }, 120_000);
 
   it('fidelity - fault 4 as filed: an agent in Asia/Shanghai reads timestamp and timestamptz unshifted, microseconds kept, untyped and typed datetime', async () => {
-    const untyped = await waitFor(async () => {
-      const r = await pg.query<{ ts: string; tstz: string }>(`SELECT ts::text AS ts, (tstz AT TIME ZONE 'UTC')::text AS tstz FROM f4_untyped`);
-      return r.length > 0 && r;
-    }, 60_000, 200, 'the untyped row');
+    const untyped = await waitFor(
+      async () => {
+        const r = await pg.query<{ ts: string; tstz: string }>(
+          `SELECT ts::text AS ts, (tstz AT TIME ZONE 'UTC')::text AS tstz FROM f4_untyped`,
+        );
+        return r.length > 0 && r;
+      },
+      60_000,
+      200,
+      'the untyped row',
+    );
     expect(untyped).toEqual([{ ts: '2024-05-01 10:00:00', tstz: '2024-05-01 10:00:00.123456' }]);
-    const typed = await waitFor(async () => {
-      const r = await pg.query<{ ts: string; tstz: string }>('SELECT ts::text AS ts, tstz::text AS tstz FROM f4_typed').catch(() => []);
-      return r.length > 0 && r;
-    }, 60_000, 200, 'the typed row');
+    const typed = await waitFor(
+      async () => {
+        const r = await pg
+          .query<{ ts: string; tstz: string }>('SELECT ts::text AS ts, tstz::text AS tstz FROM f4_typed')
+          .catch(() => []);
+        return r.length > 0 && r;
+      },
+      60_000,
+      200,
+      'the typed row',
+    );
     // datetime columns are created without zone: the instant lands as its UTC wall clock (common/src/field-types.ts).
     expect(typed).toEqual([{ ts: '2024-05-01 10:00:00', tstz: '2024-05-01 10:00:00.123456' }]);
     const types = await pg.query<{ column_name: string; data_type: string }>(

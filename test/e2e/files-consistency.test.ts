@@ -2,7 +2,21 @@
 // is sent never appears mixed or half-sent under its final name; a file still being written waits until it
 // settles; and what deletions and renames at the source do at the destination (README, "Files").
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, linkSync, existsSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  linkSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Exchange } from '../helpers/exchange.js';
@@ -87,11 +101,20 @@ describe('files - consistent snapshots', () => {
 
   /** Sizes of the part files at the destination. */
   const parts = (): number[] =>
-    existsSync(partial) ? readdirSync(partial).filter((n) => n.endsWith('.part')).map((n) => statSync(join(partial, n), { throwIfNoEntry: false })?.size ?? 0) : [];
+    existsSync(partial)
+      ? readdirSync(partial)
+          .filter((n) => n.endsWith('.part'))
+          .map((n) => statSync(join(partial, n), { throwIfNoEntry: false })?.size ?? 0)
+      : [];
 
   /** Waits until a part holds at least `chunks` chunks, then pauses the consumer (SIGSTOP) there. */
   async function pauseConsumerAt(chunks: number): Promise<number> {
-    await waitFor(() => parts().some((s) => s >= chunks * CHUNK), 60_000, 1, `a part of ${chunks} chunks at the destination`);
+    await waitFor(
+      () => parts().some((s) => s >= chunks * CHUNK),
+      60_000,
+      1,
+      `a part of ${chunks} chunks at the destination`,
+    );
     x.consumer.proc.child.kill('SIGSTOP');
     return Math.max(...parts());
   }
@@ -137,20 +160,35 @@ describe('files - consistent snapshots', () => {
     } finally {
       resumeConsumer();
     }
-    await waitFor(() => existsSync(join(dst, name)) && shaOf(readFileSync(join(dst, name))) === shaOf(after), 90_000, 50, 'the new version');
+    await waitFor(
+      () => existsSync(join(dst, name)) && shaOf(readFileSync(join(dst, name))) === shaOf(after),
+      90_000,
+      50,
+      'the new version',
+    );
     expect(readFileSync(join(dst, name)).equals(after)).toBe(true);
     await waitFor(() => watch.seen.get(name)?.has(shaOf(after)), 10_000, 10, 'the watch to see the new version');
     expect(watch.violations).toEqual([]);
-    expect([...(watch.seen.get(name) ?? [])], 'the old version never appeared either (its transfer was abandoned)').toEqual([shaOf(after)]);
+    expect(
+      [...(watch.seen.get(name) ?? [])],
+      'the old version never appeared either (its transfer was abandoned)',
+    ).toEqual([shaOf(after)]);
     // The provider gave the first version up (not "delivered"), the consumer discarded its part. The
     // provider logs the delivery when the last receipt is back, a moment after the file is in place.
     await x.provider.proc.waitForLog((l) => l['msg'] === 'file delivered' && l['file'] === name, 30_000);
     await x.consumer.proc.waitForLog((l) => l['msg'] === 'file received' && l['file'] === name, 30_000);
     const out = x.provider.proc.output();
-    expect(logLines(out, 'file transfer abandoned: the source file changed or went away while it was sent', name).map((l) => l['reason'])).toEqual(['changed']);
+    expect(
+      logLines(out, 'file transfer abandoned: the source file changed or went away while it was sent', name).map(
+        (l) => l['reason'],
+      ),
+    ).toEqual(['changed']);
     expect(logLines(out, 'file delivered', name)).toHaveLength(1);
     expect(logLines(x.consumer.proc.output(), 'file received', name)).toHaveLength(1);
-    await x.consumer.proc.waitForLog((l) => l['msg'] === 'file transfer abandoned by the provider; part discarded' && l['file'] === name, 30_000);
+    await x.consumer.proc.waitForLog(
+      (l) => l['msg'] === 'file transfer abandoned by the provider; part discarded' && l['file'] === name,
+      30_000,
+    );
     await waitFor(() => parts().length === 0, 30_000, 50, 'no part file left at the destination');
   });
 
@@ -191,8 +229,16 @@ describe('files - consistent snapshots', () => {
     } finally {
       resumeConsumer();
     }
-    await x.provider.proc.waitForLog((l) => l['msg'] === 'file transfer abandoned: the source file changed or went away while it was sent' && l['file'] === name, 60_000);
-    await x.consumer.proc.waitForLog((l) => l['msg'] === 'file transfer abandoned by the provider; part discarded' && l['file'] === name, 60_000);
+    await x.provider.proc.waitForLog(
+      (l) =>
+        l['msg'] === 'file transfer abandoned: the source file changed or went away while it was sent' &&
+        l['file'] === name,
+      60_000,
+    );
+    await x.consumer.proc.waitForLog(
+      (l) => l['msg'] === 'file transfer abandoned by the provider; part discarded' && l['file'] === name,
+      60_000,
+    );
     await waitFor(() => parts().length === 0, 30_000, 50, 'no part file left at the destination');
     // A later file goes through, so the provider has scanned again since: the deleted one is not retried.
     place('after-withdrawn.txt', 'next');
@@ -215,7 +261,12 @@ describe('files - consistent snapshots', () => {
     }
     await waitFor(() => existsSync(join(dst, 'final.bin')), 60_000, 50, 'the file under its new name');
     expect(readFileSync(join(dst, 'final.bin')).equals(body)).toBe(true);
-    await x.provider.proc.waitForLog((l) => l['msg'] === 'file transfer abandoned: the source file changed or went away while it was sent' && l['file'] === 'draft.bin', 30_000);
+    await x.provider.proc.waitForLog(
+      (l) =>
+        l['msg'] === 'file transfer abandoned: the source file changed or went away while it was sent' &&
+        l['file'] === 'draft.bin',
+      30_000,
+    );
     await waitFor(() => parts().length === 0, 30_000, 50, 'no part file left at the destination');
     expect(existsSync(join(dst, 'draft.bin'))).toBe(false);
     expect(watch.violations).toEqual([]);
@@ -231,14 +282,24 @@ describe('files - consistent snapshots', () => {
     expect(readFileSync(join(dst, name)).equals(v1)).toBe(true);
     writeFileSync(join(src, name), v2);
     await waitFor(() => readFileSync(join(dst, name)).equals(v2), 60_000, 50, 'the second version');
-    await waitFor(() => logLines(x.provider.proc.output(), 'file delivered', name).length === 2, 30_000, 50, 'the provider to log both deliveries');
+    await waitFor(
+      () => logLines(x.provider.proc.output(), 'file delivered', name).length === 2,
+      30_000,
+      50,
+      'the provider to log both deliveries',
+    );
     expect(watch.violations).toEqual([]);
   });
 
   it('files - deleting a delivered file at the source keeps it at the destination; renaming one delivers it again under the new name', async () => {
     place('notice-2026-01.txt', '关于数据共享的通知\n');
     place('old-name.txt', '证照目录\n');
-    await waitFor(() => existsSync(join(dst, 'notice-2026-01.txt')) && existsSync(join(dst, 'old-name.txt')), 60_000, 50, 'both files');
+    await waitFor(
+      () => existsSync(join(dst, 'notice-2026-01.txt')) && existsSync(join(dst, 'old-name.txt')),
+      60_000,
+      50,
+      'both files',
+    );
     unlinkSync(join(src, 'notice-2026-01.txt'));
     renameSync(join(src, 'old-name.txt'), join(src, 'new-name.txt'));
     await waitFor(() => existsSync(join(dst, 'new-name.txt')), 60_000, 50, 'the renamed file under its new name');

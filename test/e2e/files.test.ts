@@ -1,7 +1,17 @@
 // File transfer end to end: any file (text, binary, empty, nested), chunked through JetStream, appearing
 // at the destination only when complete and checked by sha-256; interrupted transfers resume.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -83,7 +93,12 @@ describe('files - chunked transfer with resume', () => {
     renameSync(tmp, join(src, name));
     const partial = join(dst, '.xchg-partial');
     const half = 32 * 1024 * 1024;
-    await waitFor(() => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size >= half), 60_000, 20, 'half of the file at the destination');
+    await waitFor(
+      () => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size >= half),
+      60_000,
+      20,
+      'half of the file at the destination',
+    );
     await x.provider.stop('SIGKILL');
     expect(existsSync(join(dst, name))).toBe(false); // never visible before it is complete
     await x.provider.restart();
@@ -99,7 +114,12 @@ describe('files - chunked transfer with resume', () => {
     const p = join(src, name);
     bigFile(p, 24);
     const partial = join(dst, '.xchg-partial');
-    await waitFor(() => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size > 1024 * 1024), 60_000, 10, 'transfer under way').catch(() => undefined);
+    await waitFor(
+      () => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size > 1024 * 1024),
+      60_000,
+      10,
+      'transfer under way',
+    ).catch(() => undefined);
     writeFileSync(p, 'id,name\n1,张三\n'); // truncated and rewritten mid-transfer
     await waitFor(() => existsSync(join(dst, name)) && sha(join(dst, name)) === sha(p), 60_000, 200, 'the new version');
     expect(readFileSync(join(dst, name), 'utf8')).toBe('id,name\n1,张三\n');
@@ -116,7 +136,9 @@ describe('files - chunked transfer with resume', () => {
     await waitFor(() => occurrences(x.provider.proc.output(), waiting) >= 2, 60_000, 200, 'two unanswered stalls');
     const held = await fileStreamBytes(x.nats.url);
     expect(held, 'the first window went to the broker for the consumer to find').toBeGreaterThan(0);
-    expect(held, 'at most one window (plus its envelopes), never re-sent copies').toBeLessThanOrEqual(WINDOW + 64 * 1024);
+    expect(held, 'at most one window (plus its envelopes), never re-sent copies').toBeLessThanOrEqual(
+      WINDOW + 64 * 1024,
+    );
     await x.consumer.restart();
     await waitFor(() => existsSync(join(dst, name)), 90_000, 100, 'the file after the consumer came back');
     expect(sha(join(dst, name))).toBe(sha(join(src, name)));
@@ -128,7 +150,12 @@ describe('files - chunked transfer with resume', () => {
     const { renameSync } = await import('node:fs');
     renameSync(join(src, '.restart.part'), join(src, name));
     const partial = join(dst, '.xchg-partial');
-    await waitFor(() => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size >= 8 * 1024 * 1024), 60_000, 20, 'a quarter of the file');
+    await waitFor(
+      () => readdirSync(partial).some((n) => n.endsWith('.part') && statSync(join(partial, n)).size >= 8 * 1024 * 1024),
+      60_000,
+      20,
+      'a quarter of the file',
+    );
     const before = x.provider.proc.output().length;
     await x.nats.restart();
     await waitFor(() => existsSync(join(dst, name)), 120_000, 100, 'the whole file after the broker restart');
@@ -162,21 +189,37 @@ describe('files - chunked transfer with resume', () => {
       createdAtMs: Date.now(),
       streamEpoch: fileId,
       agreementId: '',
-      file: { fileId, relativePath: 'damaged.txt', fileSize: body.length, offset: 0, chunkIndex: 0, chunkCount: 1, fileSha256: digest, modifiedAtMs: 0, runningSha256: digest },
+      file: {
+        fileId,
+        relativePath: 'damaged.txt',
+        fileSize: body.length,
+        offset: 0,
+        chunkIndex: 0,
+        chunkCount: 1,
+        fileSha256: digest,
+        modifiedAtMs: 0,
+        runningSha256: digest,
+      },
     };
     const nc = await connect({ servers: x.nats.url });
     try {
       const h = headers();
       h.set(ENVELOPE_HEADER, encodeEnvelopeHeader(env));
       h.set('Nats-Msg-Id', env.batchId);
-      await (await import('@nats-io/jetstream')).jetstream(nc).publish(`xchg.f.${x.consumerId}.forged`, damaged, { headers: h });
+      await (
+        await import('@nats-io/jetstream')
+      )
+        .jetstream(nc)
+        .publish(`xchg.f.${x.consumerId}.forged`, damaged, { headers: h });
     } finally {
       await nc.close();
     }
-    await x.consumer.proc.waitForLog((l) => l['msg'] === 'file chunk failed its checksum; asked again' && l['fileId'] === fileId, 30_000);
+    await x.consumer.proc.waitForLog(
+      (l) => l['msg'] === 'file chunk failed its checksum; asked again' && l['fileId'] === fileId,
+      30_000,
+    );
     expect(existsSync(join(dst, 'damaged.txt'))).toBe(false);
     const part = join(dst, '.xchg-partial', `${fileId}.part`);
     expect(existsSync(part) ? statSync(part).size : 0, 'the damaged bytes were taken back').toBe(0);
   });
 });
-

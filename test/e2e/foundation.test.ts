@@ -78,14 +78,24 @@ describe('foundation - central and agents as processes', () => {
     const id = await a.nodeId;
     await a.stop('SIGKILL');
     const t0 = Date.now();
-    await waitFor(async () => (await nodes()).find((n) => n.id === id)?.status === 'offline', 10_000, 100, 'node offline');
+    await waitFor(
+      async () => (await nodes()).find((n) => n.id === id)?.status === 'offline',
+      10_000,
+      100,
+      'node offline',
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500); // not before its TTL could have run out
     const detail = await api.ok<{ events: { kind: string; reason: string }[] }>('GET', `/nodes/${id}`);
     const offline = detail.events.filter((e) => e.kind === 'offline');
     expect(offline.length).toBeGreaterThanOrEqual(1);
     expect(offline.at(-1)!.reason).toMatch(/no heartbeat for \d+ ms \(ttl 1500 ms\)/);
     await a.restart();
-    await waitFor(async () => (await nodes()).find((n) => n.id === id)?.status === 'online', 10_000, 100, 'node online again');
+    await waitFor(
+      async () => (await nodes()).find((n) => n.id === id)?.status === 'online',
+      10_000,
+      100,
+      'node online again',
+    );
     const after = await api.ok<{ events: { kind: string }[] }>('GET', `/nodes/${id}`);
     expect(after.events.at(-1)!.kind).toBe('online');
   });
@@ -115,7 +125,9 @@ describe('foundation - central and agents as processes', () => {
     for (const a of agents) expect(await a.stop('SIGTERM')).toBe(0);
     for (const [i, a] of agents.entries()) {
       const spool = new Database(join(a.dataDir, 'spool.db'), { readonly: true });
-      const made = (spool.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'report_outbox'").get() as { seq: number }).seq;
+      const made = (
+        spool.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'report_outbox'").get() as { seq: number }
+      ).seq;
       const left = (spool.prepare('SELECT count(*) AS n FROM report_outbox').get() as { n: number }).n;
       spool.close();
       expect(left).toBe(0);
@@ -146,7 +158,10 @@ describe('foundation - bad input changes nothing', () => {
   });
 
   it('agent - an invalid config file is refused with every problem listed and exit code 2', async () => {
-    const a = AgentProcess.spawn({ central: central.grpcAddress, config: { reportIntervalMs: 'often', bogus: 1, backoff: { factor: 99 } } });
+    const a = AgentProcess.spawn({
+      central: central.grpcAddress,
+      config: { reportIntervalMs: 'often', bogus: 1, backoff: { factor: 99 } },
+    });
     expect(await a.proc.exited).toBe(2);
     const out = a.proc.output();
     expect(out).toContain('reportIntervalMs');

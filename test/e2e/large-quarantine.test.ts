@@ -45,7 +45,8 @@ describe('large quarantine - reports fit central and never block the others', ()
     );
     const at = 1_700_000_000_000 + ROWS / 2; // among the good rows: batches mix good and oversized ones
     db.transaction(() => {
-      for (let i = 0; i < BAD; i++) ins.run(badId(i), `3601021990010${String(i).padStart(5, '0')}`, `大记录${i}`, address(i), at);
+      for (let i = 0; i < BAD; i++)
+        ins.run(badId(i), `3601021990010${String(i).padStart(5, '0')}`, `大记录${i}`, address(i), at);
     })();
     db.close();
     await x.subscribe();
@@ -69,7 +70,11 @@ describe('large quarantine - reports fit central and never block the others', ()
     );
     // What the provider's own quarantine holds: the whole records and what identifies each.
     const spool = new Database(`${x.provider.dataDir}/spool.db`, { readonly: true });
-    const held = spool.prepare("SELECT id, origin, row_index, reason, field, record FROM quarantine WHERE side = 'provider' ORDER BY id").all() as {
+    const held = spool
+      .prepare(
+        "SELECT id, origin, row_index, reason, field, record FROM quarantine WHERE side = 'provider' ORDER BY id",
+      )
+      .all() as {
       id: number;
       origin: string;
       row_index: number;
@@ -89,12 +94,28 @@ describe('large quarantine - reports fit central and never block the others', ()
       expect(whole.address).toHaveLength(CHARS); // the spool keeps the whole record
       const c = byAgentId.get(h.id)!;
       expect(c).toBeDefined();
-      expect(c).toMatchObject({ nodeId: x.providerId, taskId: syncTaskId, side: 'provider', origin: h.origin, rowIndex: h.row_index, reason: 'record larger than 65536 bytes', field: h.field ?? '' });
+      expect(c).toMatchObject({
+        nodeId: x.providerId,
+        taskId: syncTaskId,
+        side: 'provider',
+        origin: h.origin,
+        rowIndex: h.row_index,
+        reason: 'record larger than 65536 bytes',
+        field: h.field ?? '',
+      });
       const i = whole.id - ROWS - 1;
       seenIds.add(whole.id);
       // Key and every short value whole; the long one clipped, with what was cut, the size and the hash.
-      expect(c.record).toMatchObject({ id: badId(i), id_no: `3601021990010${String(i).padStart(5, '0')}`, name: `大记录${i}`, birth_date: '1990-01-01', district: '南昌市东湖区' });
-      const m = /^(.*)…\[trimmed: (\d+) of 70000 characters cut; original (\d+) bytes, sha-256 ([0-9a-f]{64})\]$/s.exec(String(c.record['address']))!;
+      expect(c.record).toMatchObject({
+        id: badId(i),
+        id_no: `3601021990010${String(i).padStart(5, '0')}`,
+        name: `大记录${i}`,
+        birth_date: '1990-01-01',
+        district: '南昌市东湖区',
+      });
+      const m = /^(.*)…\[trimmed: (\d+) of 70000 characters cut; original (\d+) bytes, sha-256 ([0-9a-f]{64})\]$/s.exec(
+        String(c.record['address']),
+      )!;
       expect(m).not.toBeNull();
       expect(address(i).startsWith(m[1]!)).toBe(true);
       expect(m[1]!.length).toBeGreaterThan(1000);
@@ -105,9 +126,9 @@ describe('large quarantine - reports fit central and never block the others', ()
     expect([...seenIds].sort((a, b) => a - b)).toEqual(Array.from({ length: BAD }, (_, i) => badId(i)));
 
     // They went in several quarantine reports, each one within central's limit.
-    const qReports = (await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&kind=quarantine&limit=10000`)).filter(
-      (r) => ((r.body['records'] as unknown[] | undefined) ?? []).length > 0,
-    );
+    const qReports = (
+      await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&kind=quarantine&limit=10000`)
+    ).filter((r) => ((r.body['records'] as unknown[] | undefined) ?? []).length > 0);
     expect(qReports.length).toBeGreaterThanOrEqual(2);
     expect(qReports.reduce((n, r) => n + Number(r.body['count']), 0)).toBe(BAD);
   });
@@ -116,22 +137,37 @@ describe('large quarantine - reports fit central and never block the others', ()
     await waitFor(
       async () => {
         const runs = await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&kind=task_run&limit=10000`);
-        return runs.filter((r) => r.body['taskId'] === syncTaskId).reduce((n, r) => n + Number(r.body['quarantined']), 0) === BAD;
+        return (
+          runs.filter((r) => r.body['taskId'] === syncTaskId).reduce((n, r) => n + Number(r.body['quarantined']), 0) ===
+          BAD
+        );
       },
       30_000,
       200,
       'the quarantined count in the provider task runs',
     );
-    const lastQuarantineSeq = Math.max(...(await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&kind=quarantine&limit=10000`)).map((r) => r.seq));
+    const lastQuarantineSeq = Math.max(
+      ...(await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&kind=quarantine&limit=10000`)).map(
+        (r) => r.seq,
+      ),
+    );
     // Metrics are made every 200 ms: ones made after the last quarantine report reach central too.
     await waitFor(
-      async () => (await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&kind=metrics&afterSeq=${lastQuarantineSeq}&limit=10`)).length >= 3,
+      async () =>
+        (
+          await x.api.ok<ReportJson[]>(
+            'GET',
+            `/reports?node=${x.providerId}&kind=metrics&afterSeq=${lastQuarantineSeq}&limit=10`,
+          )
+        ).length >= 3,
       30_000,
       200,
       'reports made after the quarantine reports',
     );
     // Everything up to the newest stored report is there, once: no report was skipped or stored twice.
-    const stored = (await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&limit=10000`)).map((r) => r.seq).sort((a, b) => a - b);
+    const stored = (await x.api.ok<ReportJson[]>('GET', `/reports?node=${x.providerId}&limit=10000`))
+      .map((r) => r.seq)
+      .sort((a, b) => a - b);
     expect(stored).toEqual(Array.from({ length: stored.at(-1)! }, (_, i) => i + 1));
   });
 });

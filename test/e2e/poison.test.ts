@@ -71,16 +71,32 @@ describe('poison records - refused by the sink, quarantined alone, the rest goes
     })();
     db.close();
     const started = Date.now();
-    await waitFor(async () => (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM poison'))[0]!.n === N - 1, 30_000, 100, '999 rows at the sink');
+    await waitFor(
+      async () => (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM poison'))[0]!.n === N - 1,
+      30_000,
+      100,
+      '999 rows at the sink',
+    );
     const elapsedMs = Date.now() - started;
     expect(elapsedMs).toBeLessThan(10_000);
-    const rows = await pg.query<{ id: string; v: string; n: number }>('SELECT id::text AS id, v, n FROM poison ORDER BY poison.id');
+    const rows = await pg.query<{ id: string; v: string; n: number }>(
+      'SELECT id::text AS id, v, n FROM poison ORDER BY poison.id',
+    );
     expect(rows.map((r) => Number(r.id))).toEqual(Array.from({ length: N }, (_, i) => i + 1).filter((i) => i !== 500));
     expect(rows.every((r) => r.v === `值${r.id}` && r.n === Number(r.id))).toBe(true);
-    const q = await waitFor(async () => {
-      const list = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', tasks['poison']!]);
-      return list.length === 1 && list;
-    }, 30_000, 200, 'the refused record listed centrally');
+    const q = await waitFor(
+      async () => {
+        const list = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, [
+          'task',
+          'quarantine',
+          tasks['poison']!,
+        ]);
+        return list.length === 1 && list;
+      },
+      30_000,
+      200,
+      'the refused record listed centrally',
+    );
     expect(q[0]!.side).toBe('consumer');
     expect(q[0]!.reason).toMatch(/^sink refused the record: invalid byte sequence for encoding "UTF8": 0x00 \(22021\)/);
     expect(q[0]!.record).toEqual({ id: 500, v: 'a\u0000b', n: 500 });
@@ -98,26 +114,66 @@ describe('poison records - refused by the sink, quarantined alone, the rest goes
     db.close();
     await waitFor(async () => (await pg.query('SELECT id FROM fault5')).length === 1, 30_000, 100, 'row 2 at the sink');
     expect(await pg.query('SELECT id::int AS id, v FROM fault5')).toEqual([{ id: 2, v: 'ok' }]);
-    await waitFor(async () => (await pg.query('SELECT 1 FROM poison WHERE id = $1', [N + 3])).length === 1, 30_000, 100, 'the row after the refused ones');
+    await waitFor(
+      async () => (await pg.query('SELECT 1 FROM poison WHERE id = $1', [N + 3])).length === 1,
+      30_000,
+      100,
+      'the row after the refused ones',
+    );
     expect(await pg.query('SELECT id FROM poison WHERE id IN ($1, $2)', [N + 1, N + 2])).toEqual([]);
-    const reasons = await waitFor(async () => {
-      const list = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', tasks['poison']!]);
-      return list.length === 3 && list.map((r) => r.reason).sort((p, q) => (p.includes('22003') ? -1 : q.includes('22003') ? 1 : p.localeCompare(q)));
-    }, 30_000, 200, 'three refused records listed');
-    expect(reasons[0]).toMatch(/^sink refused the record: value "1099511627776" is out of range for type integer \(22003\)/);
+    const reasons = await waitFor(
+      async () => {
+        const list = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, [
+          'task',
+          'quarantine',
+          tasks['poison']!,
+        ]);
+        return (
+          list.length === 3 &&
+          list
+            .map((r) => r.reason)
+            .sort((p, q) => (p.includes('22003') ? -1 : q.includes('22003') ? 1 : p.localeCompare(q)))
+        );
+      },
+      30_000,
+      200,
+      'three refused records listed',
+    );
+    expect(reasons[0]).toMatch(
+      /^sink refused the record: value "1099511627776" is out of range for type integer \(22003\)/,
+    );
     expect(reasons[1]).toMatch(/^sink refused the record: invalid byte sequence for encoding "UTF8": 0x00 \(22021\)/);
-    expect(reasons[2]).toMatch(/^sink refused the record: null value in column "v" of relation "poison" violates not-null constraint \(23502\)/);
-    const f5 = await waitFor(async () => {
-      const list = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, ['task', 'quarantine', tasks['fault5']!]);
-      return list.length === 1 && list;
-    }, 30_000, 200, 'fault 5 record listed');
+    expect(reasons[2]).toMatch(
+      /^sink refused the record: null value in column "v" of relation "poison" violates not-null constraint \(23502\)/,
+    );
+    const f5 = await waitFor(
+      async () => {
+        const list = await cliJson<QuarantinedJson[]>(x.central.url, x.central.adminToken, [
+          'task',
+          'quarantine',
+          tasks['fault5']!,
+        ]);
+        return list.length === 1 && list;
+      },
+      30_000,
+      200,
+      'fault 5 record listed',
+    );
     expect(f5[0]!.record).toEqual({ id: 1, v: 'a\u0000b' });
     // Central shows the event the consumer raised.
-    const events = await waitFor(async () => {
-      const r = await x.api.ok<{ body: { code?: string; message?: string } }[]>('GET', `/reports?node=${x.consumerId}&kind=event&limit=1000`);
-      const hits = r.filter((e) => e.body.code === 'SINK_REFUSED_RECORDS');
-      return hits.length > 0 && hits;
-    }, 30_000, 200, 'SINK_REFUSED_RECORDS event at central');
+    const events = await waitFor(
+      async () => {
+        const r = await x.api.ok<{ body: { code?: string; message?: string } }[]>(
+          'GET',
+          `/reports?node=${x.consumerId}&kind=event&limit=1000`,
+        );
+        const hits = r.filter((e) => e.body.code === 'SINK_REFUSED_RECORDS');
+        return hits.length > 0 && hits;
+      },
+      30_000,
+      200,
+      'SINK_REFUSED_RECORDS event at central',
+    );
     expect(events[0]!.body.message).toMatch(/the sink refused \d+ record\(s\) of batch/);
   });
 
@@ -127,15 +183,28 @@ describe('poison records - refused by the sink, quarantined alone, the rest goes
     const ins = db.prepare('INSERT INTO poison (id, v, n) VALUES (?, ?, ?)');
     for (let i = 1; i <= 50; i++) ins.run(2 * N + i, `停机${i}`, i);
     db.close();
-    await waitFor(async () => {
-      const r = await x.api.ok<{ body: { code?: string } }[]>('GET', `/reports?node=${x.consumerId}&kind=event&limit=1000`);
-      return r.some((e) => e.body.code === 'SINK_FAILING');
-    }, 30_000, 200, 'SINK_FAILING event at central');
+    await waitFor(
+      async () => {
+        const r = await x.api.ok<{ body: { code?: string } }[]>(
+          'GET',
+          `/reports?node=${x.consumerId}&kind=event&limit=1000`,
+        );
+        return r.some((e) => e.body.code === 'SINK_FAILING');
+      },
+      30_000,
+      200,
+      'SINK_FAILING event at central',
+    );
     // Let it fail for a while: with 1 s x 1.6 backoff, 8 s hold about 5 attempts, not thousands.
     await new Promise((r) => setTimeout(r, 8_000));
     const failedLines = (x.consumer.proc.output().match(/sink write failed/g) ?? []).length;
     await pg.restart();
-    await waitFor(async () => (await pg.query('SELECT 1 FROM poison WHERE id > $1', [2 * N])).length === 50, 90_000, 200, 'the 50 rows after the sink is back');
+    await waitFor(
+      async () => (await pg.query('SELECT 1 FROM poison WHERE id > $1', [2 * N])).length === 50,
+      90_000,
+      200,
+      'the 50 rows after the sink is back',
+    );
     expect((await pg.query<{ v: string }>('SELECT v FROM poison WHERE id = $1', [2 * N + 50]))[0]!.v).toBe('停机50');
     // Logged at the first failure and every tenth: a hot loop would have logged hundreds of lines.
     expect(failedLines).toBeGreaterThanOrEqual(1);
@@ -151,16 +220,29 @@ describe('poison records - refused by the sink, quarantined alone, the rest goes
     // Written after the future row was seen, with a correct (past) date: the cursor must not have moved past it.
     ins.run(3, 'late but correct', '2024-05-01 10:00:00');
     db.close();
-    await waitFor(async () => (await pg.query('SELECT id FROM future')).length === 2, 30_000, 100, 'the row written later');
+    await waitFor(
+      async () => (await pg.query('SELECT id FROM future')).length === 2,
+      30_000,
+      100,
+      'the row written later',
+    );
     expect(await pg.query('SELECT id::int AS id, v FROM future ORDER BY id')).toEqual([
       { id: 1, v: 'first' },
       { id: 3, v: 'late but correct' },
     ]);
-    const events = await waitFor(async () => {
-      const r = await x.api.ok<{ body: { code?: string; message?: string } }[]>('GET', `/reports?node=${x.providerId}&kind=event&limit=1000`);
-      const hits = r.filter((e) => e.body.code === 'CURSOR_IN_FUTURE');
-      return hits.length > 0 && hits;
-    }, 30_000, 200, 'CURSOR_IN_FUTURE event at central');
+    const events = await waitFor(
+      async () => {
+        const r = await x.api.ok<{ body: { code?: string; message?: string } }[]>(
+          'GET',
+          `/reports?node=${x.providerId}&kind=event&limit=1000`,
+        );
+        const hits = r.filter((e) => e.body.code === 'CURSOR_IN_FUTURE');
+        return hits.length > 0 && hits;
+      },
+      30_000,
+      200,
+      'CURSOR_IN_FUTURE event at central',
+    );
     expect(events[0]!.body.message).toContain('row {"id":"2"} has cursor updated_at = 2099-01-01 00:00:00');
   });
 });

@@ -97,14 +97,24 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const services = createServices(store, clock, {
     heartbeatTtlMs: opts.heartbeatTtlMs ?? 15_000,
     enrollTokenTtlMs: opts.enrollTokenTtlMs ?? 7 * 24 * 3600_000,
-    calendar: { holidays: gov.holidays, workdays: gov.workdays, utcOffsetMinutes: gov.utcOffsetMinutes, ...opts.calendar },
+    calendar: {
+      holidays: gov.holidays,
+      workdays: gov.workdays,
+      utcOffsetMinutes: gov.utcOffsetMinutes,
+      ...opts.calendar,
+    },
     approvalWorkingDays: opts.approvalWorkingDays ?? gov.approvalWorkingDays,
     agreementValidityDays: opts.agreementValidityDays ?? gov.agreementValidityDays,
     onTransition: (t) => transitions.push(t),
   });
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const readyState = { ready: true };
-  const dataPlane = { natsUrls: ['nats://127.0.0.1:4222'], subjectPrefix: 'xchg', stream: 'XCHG_DATA', homeCenter: 'province' };
+  const dataPlane = {
+    natsUrls: ['nats://127.0.0.1:4222'],
+    subjectPrefix: 'xchg',
+    stream: 'XCHG_DATA',
+    homeCenter: 'province',
+  };
   const { nodes, assignments, reports, metrics } = services;
   return {
     ...services,
@@ -136,14 +146,24 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
 /** Creates province 360000 and department `dept` under it (idempotent). */
 export function seedDepartment(d: CentralDeps, dept = 'gat'): void {
   if (!d.store.regions.get('360000')) d.registry.createRegion({ code: '360000', name: '江西省', level: 'province' });
-  if (!d.store.regions.getDepartment(dept)) d.registry.createDepartment({ code: dept, name: dept, regionCode: '360000' });
+  if (!d.store.regions.getDepartment(dept))
+    d.registry.createDepartment({ code: dept, name: dept, regionCode: '360000' });
 }
 
 /** Seeds the department, issues a token and enrolls a node with it; returns the node and its secret. */
-export function enrollNode(d: CentralDeps, nodeName = 'fe-01', dept = 'gat'): { node: NodeRecord; secret: string; token: string } {
+export function enrollNode(
+  d: CentralDeps,
+  nodeName = 'fe-01',
+  dept = 'gat',
+): { node: NodeRecord; secret: string; token: string } {
   seedDepartment(d, dept);
   const { token } = d.nodes.createToken({ departmentCode: dept, nodeName });
-  const { node, secret } = d.nodes.enroll({ token, hostname: `${nodeName}.example`, agentVersion: '0.1.0', labels: {} });
+  const { node, secret } = d.nodes.enroll({
+    token,
+    hostname: `${nodeName}.example`,
+    agentVersion: '0.1.0',
+    labels: {},
+  });
   return { node, secret, token };
 }
 

@@ -57,9 +57,26 @@ export class Exchange {
       config: {
         ...opts.agentConfig,
         dataPlane: { ...FAST_DP, ...dataPlane },
-        sources: { population: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', queryKeys: ['id', 'id_no'] },
+        sources: {
+          population: {
+            type: 'sqlite',
+            path: x.sourcePath,
+            table: 'person',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+            queryKeys: ['id', 'id_no'],
+          },
           // The same table behind a binding that shares only under an agreement (enforcement tests).
-          guarded: { type: 'sqlite', path: x.sourcePath, table: 'person', key: 'id', cursor: 'updated_at', deleted: 'deleted', requireAgreement: true },
+          guarded: {
+            type: 'sqlite',
+            path: x.sourcePath,
+            table: 'person',
+            key: 'id',
+            cursor: 'updated_at',
+            deleted: 'deleted',
+            requireAgreement: true,
+          },
           ...extraSources,
         },
       },
@@ -85,9 +102,29 @@ export class Exchange {
   }
 
   /** Creates the pair of tasks of one subscription: sync on the provider, exchange on the consumer. */
-  async subscribe(subscriptionId = 'sub-population', bindings = { source: 'population', sink: 'people' }, params: Record<string, unknown> = { fields: PERSON_FIELDS }): Promise<void> {
-    await this.api.ok('POST', '/tasks', { name: `${subscriptionId}-in`, kind: 'exchange', nodeId: this.consumerId, peerNodeId: this.providerId, subscriptionId, binding: bindings.sink, params });
-    await this.api.ok('POST', '/tasks', { name: `${subscriptionId}-out`, kind: 'sync', nodeId: this.providerId, peerNodeId: this.consumerId, subscriptionId, binding: bindings.source, params });
+  async subscribe(
+    subscriptionId = 'sub-population',
+    bindings = { source: 'population', sink: 'people' },
+    params: Record<string, unknown> = { fields: PERSON_FIELDS },
+  ): Promise<void> {
+    await this.api.ok('POST', '/tasks', {
+      name: `${subscriptionId}-in`,
+      kind: 'exchange',
+      nodeId: this.consumerId,
+      peerNodeId: this.providerId,
+      subscriptionId,
+      binding: bindings.sink,
+      params,
+    });
+    await this.api.ok('POST', '/tasks', {
+      name: `${subscriptionId}-out`,
+      kind: 'sync',
+      nodeId: this.providerId,
+      peerNodeId: this.consumerId,
+      subscriptionId,
+      binding: bindings.source,
+      params,
+    });
   }
 
   sinkCount(): number {
@@ -108,7 +145,12 @@ export class Exchange {
    * when the sink equals the source exactly: nothing missing, nothing extra, every value right).
    */
   compare(opts: { exclude?: ReadonlySet<number> } = {}): { problems: string[]; rows: number } {
-    return compareTables({ path: this.sourcePath, table: 'person', key: 'id', deleted: 'deleted' }, { path: this.sinkPath, table: 'person' }, PERSON_FIELDS, opts);
+    return compareTables(
+      { path: this.sourcePath, table: 'person', key: 'id', deleted: 'deleted' },
+      { path: this.sinkPath, table: 'person' },
+      PERSON_FIELDS,
+      opts,
+    );
   }
 
   async stop(): Promise<void> {

@@ -29,7 +29,18 @@ describe('file spool - versions of a source file', () => {
     utimesSync(p, old, old);
     const files = fileSpool();
     const st = big(p);
-    const t = files.begin({ taskId: 't1', relPath: 'ledger.csv', size: Number(st.size), mtimeMs: Number(st.mtimeNs / 1_000_000n), chunkBytes: 4096, chunkCount: 1, version: fileVersion(st) }, 1);
+    const t = files.begin(
+      {
+        taskId: 't1',
+        relPath: 'ledger.csv',
+        size: Number(st.size),
+        mtimeMs: Number(st.mtimeNs / 1_000_000n),
+        chunkBytes: 4096,
+        chunkCount: 1,
+        version: fileVersion(st),
+      },
+      1,
+    );
     expect(t.version).toBe(`${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`);
     expect(files.get('t1', 'ledger.csv')).toEqual(t);
     expect(isVersion(t, big(p))).toBe(true);
@@ -37,7 +48,12 @@ describe('file spool - versions of a source file', () => {
     // Same size, mtime set back to what it was (cp -p, touch -r): only the ctime tells. ctime comes from the
     // kernel's coarse clock: wait until it has moved on (the settle time guarantees this for the agent).
     const probe = join(dir, '.probe');
-    await waitFor(() => (writeFileSync(probe, 'x'), big(probe).ctimeNs > st.ctimeNs), 5_000, 1, 'the file system clock to move on');
+    await waitFor(
+      () => (writeFileSync(probe, 'x'), big(probe).ctimeNs > st.ctimeNs),
+      5_000,
+      1,
+      'the file system clock to move on',
+    );
     writeFileSync(p, 'id,name\n1,李四\n');
     utimesSync(p, old, old);
     const rewritten = big(p);
@@ -58,7 +74,18 @@ describe('file spool - versions of a source file', () => {
     const p = join(dir, 'a.bin');
     writeFileSync(p, 'abc');
     const st = big(p);
-    const legacy = { taskId: 't', relPath: 'a.bin', size: 3, mtimeMs: Number(st.mtimeNs / 1_000_000n), fileId: 'f-0000000000000001', chunkBytes: 4096, chunkCount: 1, ackedChunks: 0, state: 'done' as const, version: '' };
+    const legacy = {
+      taskId: 't',
+      relPath: 'a.bin',
+      size: 3,
+      mtimeMs: Number(st.mtimeNs / 1_000_000n),
+      fileId: 'f-0000000000000001',
+      chunkBytes: 4096,
+      chunkCount: 1,
+      ackedChunks: 0,
+      state: 'done' as const,
+      version: '',
+    };
     expect(isVersion(legacy, st)).toBe(true);
     expect(isVersion({ ...legacy, mtimeMs: legacy.mtimeMs - 1 }, st)).toBe(false);
     expect(isVersion({ ...legacy, size: 4 }, st)).toBe(false);
@@ -66,10 +93,22 @@ describe('file spool - versions of a source file', () => {
 
   it('file spool - a forgotten transfer is no longer pending, and the next begin starts a new file id', () => {
     const files = fileSpool();
-    const base = { taskId: 't2', size: 10, mtimeMs: 5, chunkBytes: 4096, chunkCount: 1, version: '10:5000000:5000000:42' };
+    const base = {
+      taskId: 't2',
+      size: 10,
+      mtimeMs: 5,
+      chunkBytes: 4096,
+      chunkCount: 1,
+      version: '10:5000000:5000000:42',
+    };
     const a = files.begin({ ...base, relPath: 'a.txt' }, 1);
     files.begin({ ...base, relPath: 'b.txt' }, 1);
-    expect(files.unfinished('t2').map((t) => t.relPath).sort()).toEqual(['a.txt', 'b.txt']);
+    expect(
+      files
+        .unfinished('t2')
+        .map((t) => t.relPath)
+        .sort(),
+    ).toEqual(['a.txt', 'b.txt']);
     files.forget(a.fileId);
     expect(files.get('t2', 'a.txt')).toBeUndefined();
     expect(files.pendingCount('t2')).toBe(1);

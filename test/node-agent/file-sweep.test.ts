@@ -34,7 +34,8 @@ describe('files sink - sweep of leftovers', () => {
     expect(existsSync(stalePart)).toBe(false);
     expect(existsSync(oldMarker)).toBe(false);
     expect(existsSync(oldAbandoned)).toBe(false);
-    for (const kept of [livePart, newMarker, newAbandoned, foreign, delivered]) expect(existsSync(kept), kept).toBe(true);
+    for (const kept of [livePart, newMarker, newAbandoned, foreign, delivered])
+      expect(existsSync(kept), kept).toBe(true);
     expect(await sweepPartials(root, now), 'a second sweep finds nothing more').toBe(0);
   });
 

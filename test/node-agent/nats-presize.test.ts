@@ -54,12 +54,19 @@ describe('nats presize - large messages are collected in one buffer', () => {
 
   it('nats presize - installs with the locked client, and large messages arrive intact with at most one reallocation each', async () => {
     // Below the test server's 1 MiB max_payload; each large one spans many 64 KiB socket reads.
-    const msgs = [randomBytes(1_040_000), randomBytes(17), randomBytes(900_005), Buffer.alloc(0), randomBytes(700 * 1024)];
+    const msgs = [
+      randomBytes(1_040_000),
+      randomBytes(17),
+      randomBytes(900_005),
+      Buffer.alloc(0),
+      randomBytes(700 * 1024),
+    ];
     expect(presizeLargeMessages(), 'the shim must apply to the installed @nats-io/nats-core').toBe(true);
     expect(presizeLargeMessages(), 'installing twice is harmless').toBe(true);
     const { got, reallocations } = await receive(nats.url, msgs);
     expect(got.length).toBe(msgs.length);
-    for (let i = 0; i < msgs.length; i++) expect(Buffer.from(got[i]!).equals(Buffer.from(msgs[i]!)), `message ${i}`).toBe(true);
+    for (let i = 0; i < msgs.length; i++)
+      expect(Buffer.from(got[i]!).equals(Buffer.from(msgs[i]!)), `message ${i}`).toBe(true);
     // Three messages span socket reads; without the shim each doubles its buffer 3-4 times (~11 in all).
     expect(reallocations).toBeLessThanOrEqual(3);
   });

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { BucketDigest, RowHasher, bucketOf, canon, keyText } from '../../node-agent/src/reconcile/digest.js';
 import { Decimal, Temporal, canonical } from '../../node-agent/src/values/value.js';
 
-const rows: [number, string, string | null][] = Array.from({ length: 500 }, (_, i) => [i + 1, `name ${i}`, i % 7 === 0 ? null : `addr ${i}`]);
+const rows: [number, string, string | null][] = Array.from({ length: 500 }, (_, i) => [
+  i + 1,
+  `name ${i}`,
+  i % 7 === 0 ? null : `addr ${i}`,
+]);
 
 function digestOf(rs: readonly (readonly unknown[])[], columns = ['id', 'name', 'addr']): BucketDigest {
   const d = new BucketDigest(64);
@@ -18,7 +22,27 @@ function digestOf(rs: readonly (readonly unknown[])[], columns = ['id', 'name', 
 
 describe('reconcile digest', () => {
   it('reconcile digest - canon() equals canonical() for every kind of value', () => {
-    const values = [0, -0, 5, -7, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 1.5, NaN, Infinity, 'a', '', ' ', '\u0000', null, true, 12n, new Decimal('1.50'), new Temporal('timestamp', '2024-05-01T10:00:00')];
+    const values = [
+      0,
+      -0,
+      5,
+      -7,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      2 ** 53,
+      1.5,
+      NaN,
+      Infinity,
+      'a',
+      '',
+      ' ',
+      '\u0000',
+      null,
+      true,
+      12n,
+      new Decimal('1.50'),
+      new Temporal('timestamp', '2024-05-01T10:00:00'),
+    ];
     for (const v of values) expect(canon(v)).toBe(canonical(v));
   });
 
@@ -46,7 +70,9 @@ describe('reconcile digest', () => {
     expect(base.differing(extra)).toEqual([bucketOf(keyText([501]), 64)]);
     // '9' (text) is not 9: the key 9 leaves its bucket and the key '9' lands in its own.
     const textVsNumber = digestOf(rows.map((r) => (r[0] === 9 ? ['9', r[1], r[2]] : r)));
-    expect(base.differing(textVsNumber)).toEqual([...new Set([bucketOf(keyText([9]), 64), bucketOf(keyText(['9']), 64)])].sort((p, q) => p - q));
+    expect(base.differing(textVsNumber)).toEqual(
+      [...new Set([bucketOf(keyText([9]), 64), bucketOf(keyText(['9']), 64)])].sort((p, q) => p - q),
+    );
   });
 
   it('reconcile digest - a digest survives its wire form, and a wrong size is refused', () => {

@@ -81,7 +81,9 @@ describe('spool - report outbox', () => {
 
   it('spool - peek returns the oldest reports in seq order without removing them', () => {
     const s = openSpool(spoolFile());
-    const made = ['event', 'metrics', 'task_run', 'event'].map((kind, i) => s.enqueueReport(kind, { n: i, nested: { k: [i] } }, 500 + i));
+    const made = ['event', 'metrics', 'task_run', 'event'].map((kind, i) =>
+      s.enqueueReport(kind, { n: i, nested: { k: [i] } }, 500 + i),
+    );
     const two = s.peekReports(2);
     expect(two).toEqual(made.slice(0, 2));
     const all = s.peekReports(10);
@@ -201,7 +203,9 @@ describe('spool - schema and crashes', () => {
     raw.pragma(`user_version = ${newer}`);
     raw.close();
 
-    expect(() => new SqliteSpool(file, OPTS)).toThrow(`spool ${file} has schema version ${newer}, newer than this agent knows (${known})`);
+    expect(() => new SqliteSpool(file, OPTS)).toThrow(
+      `spool ${file} has schema version ${newer}, newer than this agent knows (${known})`,
+    );
     // Refusing did not touch the file: its version and rows are still there for the newer agent.
     const check = new Database(file, { readonly: true });
     try {
@@ -235,7 +239,11 @@ describe('spool - schema and crashes', () => {
       process.stdout.write('killing mid-transaction\\n');
       process.kill(process.pid, 'SIGKILL');
     `;
-    const res = spawnSync(process.execPath, ['--input-type=module', '-e', child, file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', child, file], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(res.stderr).toBe('');
     expect(res.signal).toBe('SIGKILL');
     expect(res.stdout).toContain('committed 200');

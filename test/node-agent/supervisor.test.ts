@@ -2,7 +2,12 @@
 // is the supervisor's extension point) that record what was started and stopped.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { TaskSupervisor, type RunnerContext, type RunnerFactory, type TaskAssignment } from '../../node-agent/src/tasks/supervisor.js';
+import {
+  TaskSupervisor,
+  type RunnerContext,
+  type RunnerFactory,
+  type TaskAssignment,
+} from '../../node-agent/src/tasks/supervisor.js';
 
 const GRACE_MS = 1_234;
 
@@ -46,9 +51,15 @@ function recorder(): {
   return { factory, started, stopped, contexts };
 }
 
-function supervisor(factories: Record<string, RunnerFactory>): { sup: TaskSupervisor; reports: { kind: string; body: Record<string, unknown> }[] } {
+function supervisor(factories: Record<string, RunnerFactory>): {
+  sup: TaskSupervisor;
+  reports: { kind: string; body: Record<string, unknown> }[];
+} {
   const reports: { kind: string; body: Record<string, unknown> }[] = [];
-  const ctx: RunnerContext = { logger: pino({ level: 'silent' }), report: (kind, body) => reports.push({ kind, body }) };
+  const ctx: RunnerContext = {
+    logger: pino({ level: 'silent' }),
+    report: (kind, body) => reports.push({ kind, body }),
+  };
   return { sup: new TaskSupervisor(factories, ctx, GRACE_MS), reports };
 }
 
@@ -81,7 +92,9 @@ describe('supervisor - converging to the desired set', () => {
     const r = recorder();
     const { sup } = supervisor({ sync: r.factory });
     const outcomes = await sup.apply([task('x', { kind: 'exchange', generation: 2 })]);
-    expect(outcomes).toEqual([{ assignmentId: 'x', generation: 2, applied: false, reason: 'this agent has no runner for task kind "exchange"' }]);
+    expect(outcomes).toEqual([
+      { assignmentId: 'x', generation: 2, applied: false, reason: 'this agent has no runner for task kind "exchange"' },
+    ]);
     expect(r.started).toEqual([]);
     expect(sup.size).toBe(0);
   });
@@ -93,7 +106,14 @@ describe('supervisor - converging to the desired set', () => {
       },
     });
     const outcomes = await sup.apply([task('a', { binding: 'nowhere' })]);
-    expect(outcomes).toEqual([{ assignmentId: 'a', generation: 1, applied: false, reason: "unknown binding nowhere: not in this agent's sources" }]);
+    expect(outcomes).toEqual([
+      {
+        assignmentId: 'a',
+        generation: 1,
+        applied: false,
+        reason: "unknown binding nowhere: not in this agent's sources",
+      },
+    ]);
     expect(sup.size).toBe(0);
   });
 
@@ -109,7 +129,9 @@ describe('supervisor - converging to the desired set', () => {
     expect((await sup.apply([task('a')])).map((o) => o.applied)).toEqual([false]);
     expect(await sup.apply([task('a')])).toEqual([]);
     expect(calls).toBe(1);
-    expect(await sup.apply([task('a', { generation: 2 })])).toEqual([{ assignmentId: 'a', generation: 2, applied: true, reason: '' }]);
+    expect(await sup.apply([task('a', { generation: 2 })])).toEqual([
+      { assignmentId: 'a', generation: 2, applied: true, reason: '' },
+    ]);
     expect(calls).toBe(2);
     expect(sup.size).toBe(1);
   });
@@ -211,7 +233,9 @@ describe('supervisor - converging to the desired set', () => {
     const { sup } = supervisor({ sync: failing });
     await sup.apply([task('a'), task('b')]);
     // a changes generation, b leaves: both old runners fail to stop; the new set is applied anyway.
-    expect(await sup.apply([task('a', { generation: 2 })])).toEqual([{ assignmentId: 'a', generation: 2, applied: true, reason: '' }]);
+    expect(await sup.apply([task('a', { generation: 2 })])).toEqual([
+      { assignmentId: 'a', generation: 2, applied: true, reason: '' },
+    ]);
     expect(r.stopped.map((s) => `${s.id}@${s.generation}`).sort()).toEqual(['a@1', 'b@1']);
     expect(sup.size).toBe(1);
     // stopAll still stops every runner and forgets them even when one fails.
