@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Role, type Actor } from '../../central/src/domain/roles.js';
-import { ErrorCode, XchgError } from '../../central/src/errors.js';
+import { ErrorCode } from '../../central/src/errors.js';
 import type { ResourceInput } from '../../central/src/services/catalog.js';
 import { closingCentralDeps, xchgError, type CentralDeps, type CentralDepsOptions } from '../helpers/central-deps.js';
 

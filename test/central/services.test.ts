@@ -1,7 +1,7 @@
 // Central's services on a real SQLite file with a hand-moved clock: enrollment, authentication, liveness,
 // assignments and their long-poll wake-ups, registry rules and idempotent report ingest.
 import { describe, it, expect } from 'vitest';
-import { ErrorCode, XchgError } from '../../central/src/errors.js';
+import { ErrorCode } from '../../central/src/errors.js';
 import {
   closingCentralDeps,
   enrollNode,
