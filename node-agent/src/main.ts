@@ -46,7 +46,11 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const logger = pino({ level: config.logLevel, base: { svc: 'xchg-agent' }, redact: ['*.nodeSecret', '*.enrollToken', '*.password'] });
+  const logger = pino({
+    level: config.logLevel,
+    base: { svc: 'xchg-agent' },
+    redact: ['*.nodeSecret', '*.enrollToken', '*.password'],
+  });
   const agent = new Agent(config, { logger, runners: defaultRunners(config, logger) });
   let stopping = false;
   const stop = (signal: string): void => {
@@ -67,7 +71,10 @@ async function main(): Promise<void> {
   try {
     await agent.start();
   } catch (err) {
-    if (err instanceof AgentError && (err.code === AgentErrorCode.ENROLL_REFUSED || err.code === AgentErrorCode.NOT_ENROLLED)) {
+    if (
+      err instanceof AgentError &&
+      (err.code === AgentErrorCode.ENROLL_REFUSED || err.code === AgentErrorCode.NOT_ENROLLED)
+    ) {
       if (stopping) return;
       console.error(`xchg-agent: ${err.message}`);
       process.exit(3);
