@@ -3,7 +3,7 @@
 // harmless) and abandoned markers (abandoned/<file id>: chunks still in flight are refused). Leftovers are
 // swept at start and hourly, so the front-end machine's disk does not fill up; a provider that comes back
 // later simply resends.
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const PARTIAL = '.xchg-partial';
@@ -38,14 +38,4 @@ export async function sweepPartials(root: string, now: number): Promise<number> 
   await sweep(join(partial, 'done'), DONE_MARKER_TTL_MS, (n) => FILE_ID.test(n));
   await sweep(join(partial, 'abandoned'), DONE_MARKER_TTL_MS, (n) => FILE_ID.test(n));
   return removed;
-}
-
-/** Makes a directory's entries (a rename into it) durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
