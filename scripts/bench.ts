@@ -74,6 +74,15 @@ let mariadbServer: MariadbProcess | undefined;
  */
 const CHUNK = 4 * 1024 * 1024 - 16 * 1024;
 const TRICKLE = args.quick ? 50 : 200;
+/** Fields of the record phases (SQLite and MariaDB): the same four columns, typed. */
+const RECORD_FIELDS = {
+  fields: [
+    { name: 'id', type: 'integer', required: true },
+    { name: 'payload', type: 'string' },
+    { name: 'district', type: 'string' },
+    { name: 'updated_at', type: 'integer' },
+  ],
+};
 const say = (msg: string): void => {
   if (!args.json) console.log(msg);
   else process.stderr.write(`bench: ${msg}\n`);
@@ -512,14 +521,7 @@ async function main(): Promise<void> {
 
   if (ONLY.has('e2e')) {
     say(`end to end: ${ROWS} records SQLite → JetStream → SQLite`);
-    const recordFields = {
-      fields: [
-        { name: 'id', type: 'integer', required: true },
-        { name: 'payload', type: 'string' },
-        { name: 'district', type: 'string' },
-        { name: 'updated_at', type: 'integer' },
-      ],
-    };
+    const recordFields = RECORD_FIELDS;
     // Three subscriptions of the same source, one after the other, each into a sink of its own; the median.
     const e2eRuns: number[] = [];
     rssPhase();
@@ -570,14 +572,7 @@ async function main(): Promise<void> {
 
   if (mdb) {
     say(`end to end: ${MARIADB_ROWS} records MariaDB → JetStream → MariaDB`);
-    const recordFields = {
-      fields: [
-        { name: 'id', type: 'integer', required: true },
-        { name: 'payload', type: 'string' },
-        { name: 'district', type: 'string' },
-        { name: 'updated_at', type: 'integer' },
-      ],
-    };
+    const recordFields = RECORD_FIELDS;
     const runs: number[] = [];
     rssPhase();
     try {
