@@ -24,6 +24,7 @@ function taskAssignment(id: string, paramsJson: string, generation = 1): Assignm
       paramsJson,
       schemaVersion: 1,
       intervalMs: 60_000,
+      peerCenter: '',
     },
   };
 }
