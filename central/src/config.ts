@@ -71,13 +71,25 @@ export const CentralConfigSchema = Type.Object(
     enrollTokenTtlMs: Type.Integer({ minimum: 1000 }),
     /** Bearer token of the bootstrap province administrator; generated into dataDir when absent. */
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
-    /** Handed to nodes at enrollment: where their exchange center is. */
+    /**
+     * The data plane handed to nodes. homeCenter is the exchange center (交换中心) new nodes attach to; central
+     * makes it from natsUrls at start when it does not exist yet (afterwards `xchg center update` changes it).
+     */
     dataPlane: Type.Object(
       {
         natsUrls: Type.Array(Type.String({ pattern: '^(nats|tls)://' }), { minItems: 1 }),
         subjectPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
         stream: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
-        homeCenter: Type.String({ minLength: 1 }),
+        /** A center code: lowercase letters, digits and -, starting with a letter, 2 to 32 characters. */
+        homeCenter: Type.String({ pattern: '^[a-z][a-z0-9-]{1,31}$' }),
+      },
+      { additionalProperties: false },
+    ),
+    /** Exchange centers (交换中心) and links as operators register them (xchg center, xchg link). */
+    centers: Type.Object(
+      {
+        /** How long each URL of a center or link may take to answer with its NATS INFO line when registered (2000). */
+        urlCheckTimeoutMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
       },
       { additionalProperties: false },
     ),
@@ -129,6 +141,7 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     stream: 'XCHG_DATA',
     homeCenter: 'province',
   },
+  centers: { urlCheckTimeoutMs: 2_000 },
   logLevel: 'info',
   governance: {
     approvalWorkingDays: 10,
@@ -152,6 +165,7 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_CENTRAL_POLL_TIMEOUT_MS', path: 'pollTimeoutMs', kind: 'int' },
   { env: 'XCHG_CENTRAL_LIVENESS_CHECK_INTERVAL_MS', path: 'livenessCheckIntervalMs', kind: 'int' },
   { env: 'XCHG_CENTRAL_NATS_URLS', path: 'dataPlane.natsUrls', kind: 'list' },
+  { env: 'XCHG_CENTRAL_URL_CHECK_TIMEOUT_MS', path: 'centers.urlCheckTimeoutMs', kind: 'int' },
   { env: 'XCHG_ADMIN_TOKEN', path: 'adminToken', kind: 'string' },
   { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
   { env: 'XCHG_CENTRAL_APPROVAL_WORKING_DAYS', path: 'governance.approvalWorkingDays', kind: 'int' },

@@ -11,6 +11,7 @@ import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
 import { JobRunner } from './jobs/runner.js';
 import { sweepJobs } from './jobs/sweeps.js';
+import type { Bootstrap } from './services/centers.js';
 import { createServices, type ServiceOptions } from './services/index.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config.dataDir, logger);
   const store = Store.open(join(config.dataDir, 'central.db'));
   const services = createServices(store, () => Date.now(), serviceOptions(config, logger));
+  logBootstrap(services.centers.bootstrap(), logger);
 
   let ready = false;
   const { nodes, assignments, reports, metrics } = services;
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     metrics,
     logger,
     pollTimeoutMs: config.pollTimeoutMs,
-    dataPlane: config.dataPlane,
+    centers: services.centers,
     reconcile: services.reconcile,
   });
   const app = await buildApp({
@@ -129,11 +131,27 @@ function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOpti
     approvalWorkingDays: gov.approvalWorkingDays,
     agreementValidityDays: gov.agreementValidityDays,
     verifyIntervalMs: config.reconcile.verifyIntervalMs,
+    dataPlane: config.dataPlane,
+    urlCheckTimeoutMs: config.centers.urlCheckTimeoutMs,
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');
     },
   };
+}
+
+/** What central's start made of the config's home center (it exists from here on). */
+function logBootstrap(b: Bootstrap, logger: pino.Logger): void {
+  const log = logger.child({ component: 'centers' });
+  const c = b.center;
+  if (b.created) log.info({ center: c.code, natsUrls: c.natsUrls }, 'home center created from the config');
+  if (b.adopted) log.info({ center: c.code, nodes: b.adopted }, 'nodes without a home center attached to it');
+  // The stored center is the truth once it exists: a changed config does not move it, say so.
+  if (!b.created && b.configUrlsDiffer)
+    log.warn(
+      { center: c.code, storedUrls: c.natsUrls },
+      'config dataPlane.natsUrls differ from the home center stored; the stored ones are used (xchg center update changes them)',
+    );
 }
 
 /** Lets running calls finish, then forces the server down after `graceMs`. */

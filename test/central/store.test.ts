@@ -236,6 +236,7 @@ describe('store rows', () => {
       lastHeartbeatAt: null,
       health: null,
       assignmentVersion: 1,
+      homeCenter: null, // no center given: central's start attaches it to the default one
     });
   });
 

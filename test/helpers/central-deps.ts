@@ -12,6 +12,8 @@ import type { AlertService } from '../../central/src/services/alerts.js';
 import type { AssignmentService } from '../../central/src/services/assignments.js';
 import type { AuditTrail } from '../../central/src/services/audit.js';
 import type { CatalogService } from '../../central/src/services/catalog.js';
+import type { CenterService } from '../../central/src/services/centers.js';
+import type { LinkService } from '../../central/src/services/links.js';
 import type { EvaluationService } from '../../central/src/services/evaluation.js';
 import type { NodeService } from '../../central/src/services/nodes.js';
 import type { ObjectionService } from '../../central/src/services/objections.js';
@@ -51,6 +53,8 @@ export interface CentralDepsOptions {
   calendar?: Partial<CalendarSpec>;
   /** Default agreement validity in days (default 365). */
   agreementValidityDays?: number;
+  /** How long a center URL may take to answer its NATS INFO line, ms (default central's, 2000). */
+  urlCheckTimeoutMs?: number;
 }
 
 export interface CentralDeps {
@@ -72,6 +76,8 @@ export interface CentralDeps {
   evaluation: EvaluationService;
   calendar: WorkingCalendar;
   metrics: CentralMetrics;
+  centers: CenterService;
+  links: LinkService;
   logger: Logger;
   adminToken: string;
   /** Every liveness transition reported through onTransition, in order. */
@@ -94,6 +100,12 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const logger = pino({ level: 'silent' });
   const transitions: LivenessTransition[] = [];
   const gov = DEFAULTS.governance;
+  const dataPlane = {
+    natsUrls: ['nats://127.0.0.1:4222'],
+    subjectPrefix: 'xchg',
+    stream: 'XCHG_DATA',
+    homeCenter: 'province',
+  };
   const services = createServices(store, clock, {
     heartbeatTtlMs: opts.heartbeatTtlMs ?? 15_000,
     enrollTokenTtlMs: opts.enrollTokenTtlMs ?? 7 * 24 * 3600_000,
@@ -106,16 +118,13 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
     approvalWorkingDays: opts.approvalWorkingDays ?? gov.approvalWorkingDays,
     agreementValidityDays: opts.agreementValidityDays ?? gov.agreementValidityDays,
     onTransition: (t) => transitions.push(t),
+    dataPlane,
+    urlCheckTimeoutMs: opts.urlCheckTimeoutMs ?? DEFAULTS.centers.urlCheckTimeoutMs,
   });
+  services.centers.bootstrap(); // as main.ts does: the config's home center exists before any enrollment
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const readyState = { ready: true };
-  const dataPlane = {
-    natsUrls: ['nats://127.0.0.1:4222'],
-    subjectPrefix: 'xchg',
-    stream: 'XCHG_DATA',
-    homeCenter: 'province',
-  };
-  const { nodes, assignments, reports, metrics } = services;
+  const { nodes, assignments, reports, metrics, centers } = services;
   return {
     ...services,
     dir,
@@ -135,7 +144,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
       ready: () => readyState.ready,
       ping: () => store.ping(),
     },
-    grpc: { nodes, assignments, reports, metrics, logger, pollTimeoutMs: opts.pollTimeoutMs ?? 30_000, dataPlane },
+    grpc: { nodes, assignments, reports, metrics, logger, pollTimeoutMs: opts.pollTimeoutMs ?? 30_000, centers },
     close: () => {
       assignments.wakeAll();
       store.close();

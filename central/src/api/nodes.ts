@@ -46,6 +46,9 @@ export const Node = Type.Object({
   lastHeartbeatAt: Nullable(Type.Integer()),
   health: Nullable(NodeHealth),
   assignmentVersion: Type.Integer(),
+  homeCenter: Nullable(
+    Type.String({ description: 'code of the exchange center (交换中心) the node attaches to; null: not assigned yet' }),
+  ),
 });
 export type Node = Static<typeof Node>;
 

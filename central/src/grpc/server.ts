@@ -8,6 +8,7 @@ import { ErrorCode, XchgError } from '../errors.js';
 import { GRPC_STATUS } from './status.js';
 import type { CentralMetrics } from '../metrics.js';
 import type { AssignmentService } from '../services/assignments.js';
+import type { CenterService } from '../services/centers.js';
 import type { NodeService } from '../services/nodes.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
@@ -20,7 +21,8 @@ export interface GrpcDeps {
   metrics: CentralMetrics;
   logger: Logger;
   pollTimeoutMs: number;
-  dataPlane: { natsUrls: readonly string[]; subjectPrefix: string; stream: string; homeCenter: string };
+  /** The data plane of a node's home center, handed out at enrollment and with every poll answer. */
+  centers: Pick<CenterService, 'dataPlaneFor'>;
   /** Open verification runs (对账) join the consumer node's assignment set. */
   reconcile?: Pick<ReconcileService, 'assignmentsFor'>;
 }
@@ -103,7 +105,7 @@ function enroll(deps: GrpcDeps, log: Logger, call: Call<'Enroll'>) {
       departmentCode: node.departmentCode,
       regionCode: node.regionCode,
       heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
-      dataPlane: { ...deps.dataPlane, natsUrls: [...deps.dataPlane.natsUrls] },
+      dataPlane: deps.centers.dataPlaneFor(node),
     };
   } catch (err) {
     deps.metrics.enrollments.inc({ outcome: err instanceof XchgError ? err.code : 'error' });
@@ -125,6 +127,8 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
   call.on('cancelled', () => ac.abort());
   if (call.cancelled) ac.abort(); // cancelled before the listener was attached
   const set = await deps.assignments.waitForChange(node.id, known, deps.pollTimeoutMs, ac.signal);
+  // Read with the set, after the wait: a move during the wait bumped the version and changed the center.
+  const dataPlane = deps.centers.dataPlaneFor(deps.nodes.get(node.id));
   return {
     version: set.version,
     changed: set.version !== known,
@@ -136,6 +140,7 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
     heartbeatTtlMs: deps.nodes.heartbeatTtlMs,
     // Announced so agents size their Report calls to what this server accepts.
     maxMessageBytes: MAX_MESSAGE_BYTES,
+    dataPlane,
   };
 }
 

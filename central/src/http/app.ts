@@ -9,6 +9,7 @@ import { authenticate } from './auth.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerCenterRoutes } from './routes/centers.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerObjectionRoutes } from './routes/objections.js';
@@ -52,6 +53,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       api.addHook('onRequest', authenticate({ adminToken: deps.adminToken, users: deps.users }));
       registerRegistryRoutes(api as App, deps);
       registerNodeRoutes(api as App, deps);
+      registerCenterRoutes(api as App, deps);
       registerTaskRoutes(api as App, deps);
       registerUserRoutes(api as App, deps);
       registerCatalogRoutes(api as App, deps);

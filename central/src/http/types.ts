@@ -13,6 +13,8 @@ import type { AlertService } from '../services/alerts.js';
 import type { AssignmentService } from '../services/assignments.js';
 import type { AuditTrail } from '../services/audit.js';
 import type { CatalogService } from '../services/catalog.js';
+import type { CenterService } from '../services/centers.js';
+import type { LinkService } from '../services/links.js';
 import type { EvaluationService } from '../services/evaluation.js';
 import type { ObjectionService } from '../services/objections.js';
 import type { RecordAccessService } from '../services/record-access.js';
@@ -44,6 +46,10 @@ export interface HttpDeps {
   audit: AuditTrail;
   evaluation: EvaluationService;
   reconcile: ReconcileService;
+  /** Exchange centers (交换中心) and nodes' home centers. */
+  centers: CenterService;
+  /** Links between centers. */
+  links: LinkService;
   metrics: CentralMetrics;
   /** The root logger; the app logs as component "http". */
   logger: Logger;

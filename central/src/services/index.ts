@@ -8,7 +8,9 @@ import { AlertService } from './alerts.js';
 import { AssignmentService } from './assignments.js';
 import { AuditTrail } from './audit.js';
 import { CatalogService } from './catalog.js';
+import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
+import { LinkService } from './links.js';
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
 import { ReconcileService } from './reconcile.js';
@@ -28,6 +30,10 @@ export interface ServiceOptions {
   verifyIntervalMs?: number;
   /** Called after each stored liveness transition (after the metric is counted). */
   onTransition?: (t: LivenessTransition) => void;
+  /** The config's data plane: its homeCenter is the center new nodes attach to (made from it at start). */
+  dataPlane: CenterServiceOptions['dataPlane'];
+  /** How long a center URL may take to answer with its NATS INFO line, ms. */
+  urlCheckTimeoutMs: number;
 }
 
 export interface Services {
@@ -48,6 +54,10 @@ export interface Services {
   calendar: WorkingCalendar;
   metrics: CentralMetrics;
   reconcile: ReconcileService;
+  /** Exchange centers (交换中心), nodes' home centers and their data planes. */
+  centers: CenterService;
+  /** Links between centers. */
+  links: LinkService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -67,6 +77,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     {
       heartbeatTtlMs: opts.heartbeatTtlMs,
       enrollTokenTtlMs: opts.enrollTokenTtlMs,
+      homeCenter: opts.dataPlane.homeCenter,
       onTransition: (t) => {
         metrics.nodeTransitions.inc({ to: t.to });
         opts.onTransition?.(t);
@@ -103,5 +114,10 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     calendar,
     metrics,
     reconcile,
+    centers: new CenterService(store, clock, audit, assignments, {
+      dataPlane: opts.dataPlane,
+      urlCheckTimeoutMs: opts.urlCheckTimeoutMs,
+    }),
+    links: new LinkService(store, clock, audit, { urlCheckTimeoutMs: opts.urlCheckTimeoutMs }),
   };
 }

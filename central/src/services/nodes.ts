@@ -21,6 +21,8 @@ export interface EnrollInput {
 export interface NodeServiceOptions {
   heartbeatTtlMs: number;
   enrollTokenTtlMs: number;
+  /** The exchange center new nodes attach to (config dataPlane.homeCenter); it exists once CenterService.bootstrap() ran. */
+  homeCenter: string;
   /** Called after each liveness transition is stored (metrics, alerts). */
   onTransition?: (t: LivenessTransition, at: number) => void;
 }
@@ -133,6 +135,7 @@ export class NodeService {
         labels: input.labels,
         secretHash: hashSecret(secret),
         enrolledAt: now,
+        homeCenter: this.opts.homeCenter,
       });
       if (!this.store.nodes.useToken(t.id, nodeId, now))
         throw new XchgError(ErrorCode.TOKEN_USED, 'enrollment token was already used; ask for a new one', {
@@ -147,7 +150,13 @@ export class NodeService {
           entityType: 'node',
           entityId: nodeId,
           departmentCode: t.departmentCode,
-          details: { name: node.name, hostname: node.hostname, agentVersion: node.agentVersion, tokenId: t.id },
+          details: {
+            name: node.name,
+            hostname: node.hostname,
+            agentVersion: node.agentVersion,
+            tokenId: t.id,
+            homeCenter: node.homeCenter,
+          },
         },
         now,
       );

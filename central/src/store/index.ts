@@ -2,6 +2,7 @@
 import { AlertStore } from './alerts.js';
 import { AuditStore } from './audit.js';
 import { CatalogStore } from './catalog.js';
+import { CenterStore } from './centers.js';
 import { openDatabase, type Db } from './db.js';
 import { EvaluationStore } from './evaluation.js';
 import { ObjectionStore } from './objections.js';
@@ -25,6 +26,7 @@ export type * from './audit.js';
 export type * from './evaluation.js';
 export type * from './verifications.js';
 export type * from './alerts.js';
+export type * from './centers.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -39,6 +41,7 @@ export class Store {
   readonly evaluation: EvaluationStore;
   readonly verifications: VerificationStore;
   readonly alerts: AlertStore;
+  readonly centers: CenterStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -53,6 +56,7 @@ export class Store {
     this.evaluation = new EvaluationStore(db);
     this.verifications = new VerificationStore(db);
     this.alerts = new AlertStore(db);
+    this.centers = new CenterStore(db);
   }
 
   static open(file: string): Store {

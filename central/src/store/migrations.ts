@@ -7,7 +7,8 @@ import { quarantine } from './migrations/002-quarantine.js';
 import { governance } from './migrations/003-governance.js';
 import { reportsOrder } from './migrations/004-reports-order.js';
 import { reconcile } from './migrations/005-reconcile.js';
+import { centers } from './migrations/006-centers.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [foundation, quarantine, governance, reportsOrder, reconcile];
+export const MIGRATIONS: readonly Migration[] = [foundation, quarantine, governance, reportsOrder, reconcile, centers];

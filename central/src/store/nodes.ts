@@ -56,11 +56,13 @@ export class NodeStore {
     labels: Record<string, string>;
     secretHash: string;
     enrolledAt: number;
+    /** Its exchange center; absent: none yet (central's start gives it the default one). */
+    homeCenter?: string | null;
   }): void {
     this.db
       .prepare(
-        `INSERT INTO nodes (id, name, department_code, hostname, agent_version, labels_json, secret_hash, status, enrolled_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'offline', ?)`,
+        `INSERT INTO nodes (id, name, department_code, hostname, agent_version, labels_json, secret_hash, status, enrolled_at, home_center)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'offline', ?, ?)`,
       )
       .run(
         n.id,
@@ -71,6 +73,7 @@ export class NodeStore {
         JSON.stringify(n.labels),
         n.secretHash,
         n.enrolledAt,
+        n.homeCenter ?? null,
       );
   }
 
@@ -199,6 +202,7 @@ interface NodeRow {
   last_heartbeat_at: number | null;
   health_json: string | null;
   assignment_version: number;
+  home_center: string | null;
 }
 const toNode = (r: NodeRow): NodeRecord => ({
   id: r.id,
@@ -214,6 +218,7 @@ const toNode = (r: NodeRow): NodeRecord => ({
   lastHeartbeatAt: r.last_heartbeat_at,
   health: r.health_json === null ? null : (JSON.parse(r.health_json) as NodeHealth),
   assignmentVersion: r.assignment_version,
+  homeCenter: r.home_center,
 });
 
 interface TokenRow {

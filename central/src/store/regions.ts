@@ -37,9 +37,10 @@ export class RegionStore {
     return (
       this.db
         .prepare(
-          'SELECT 1 FROM regions WHERE parent_code = ? UNION ALL SELECT 1 FROM departments WHERE region_code = ? LIMIT 1',
+          `SELECT 1 FROM regions WHERE parent_code = ? UNION ALL SELECT 1 FROM departments WHERE region_code = ?
+           UNION ALL SELECT 1 FROM centers WHERE region_code = ? LIMIT 1`,
         )
-        .get(code, code) !== undefined
+        .get(code, code, code) !== undefined
     );
   }
 
