@@ -49,7 +49,10 @@ export class RegistryService {
       const r = this.store.regions.get(code);
       if (!r) throw notFound('region', code);
       if (this.store.regions.hasChildren(code))
-        throw new XchgError(ErrorCode.FAILED_PRECONDITION, `region ${code} still has regions, departments or exchange centers under it`);
+        throw new XchgError(
+          ErrorCode.FAILED_PRECONDITION,
+          `region ${code} still has regions, departments or exchange centers under it`,
+        );
       this.store.regions.delete(code);
       this.audit.record(actor, {
         action: 'region.delete',
