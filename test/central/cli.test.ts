@@ -303,11 +303,11 @@ describe('cli - the xchg command against a real central', () => {
     expect(await json<NodeJson[]>(['node', 'list', '--dept', 'nc-gaj'])).toEqual([]);
   });
 
-  it('cli - node list table shows department, region, status, heartbeat age, version and outbox depth', async () => {
+  it('cli - node list table shows department, region, status, home center, heartbeat age, version and outbox depth', async () => {
     const r = await xchg(['node', 'list']);
     expect(r.code).toBe(0);
     const [header, row, ...rest] = r.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID\s+NAME\s+DEPARTMENT\s+REGION\s+STATUS\s+HEARTBEAT\s+VERSION\s+OUTBOX$/);
+    expect(header).toMatch(/^ID\s+NAME\s+DEPARTMENT\s+REGION\s+STATUS\s+CENTER\s+HEARTBEAT\s+VERSION\s+OUTBOX$/);
     expect(rest).toEqual([]);
     const cells = [
       node.nodeId,
@@ -315,6 +315,7 @@ describe('cli - the xchg command against a real central', () => {
       '公安厅 \\(gat\\)',
       '江西省 \\(360000\\)',
       'online',
+      'province',
       '(\\d+[smhd])+ ago',
       '9\\.9\\.9',
       '7',

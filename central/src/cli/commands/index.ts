@@ -2,7 +2,9 @@
 // directory exporting a Noun (noun.ts), and one line here.
 import { audit } from './audit.js';
 import { catalog } from './catalog.js';
+import { center } from './center.js';
 import { dept } from './dept.js';
+import { link } from './link.js';
 import { node } from './node.js';
 import type { Noun } from './noun.js';
 import { objection } from './objection.js';
@@ -20,6 +22,8 @@ export const NOUNS: readonly Noun[] = [
   region,
   dept,
   node,
+  center,
+  link,
   token,
   task,
   catalog,

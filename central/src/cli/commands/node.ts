@@ -2,6 +2,7 @@
 // operator's switch (disable/enable) and the reports each node delivered.
 import { Option, type Command } from 'commander';
 import { NODE_STATUSES, REPORT_KINDS, type Node, type NodeDetail, type Report } from '../../api/nodes.js';
+import type { MoveNodeBody } from '../../api/centers.js';
 import { action } from '../context.js';
 import { formatAge, formatBytes, formatDuration, formatTime, formatTimeAndAge, yesNo } from '../format.js';
 import { renderFields, renderSection, renderTable, writeNote, type Column, type Field } from '../output.js';
@@ -20,6 +21,7 @@ const listColumns = (dir: Directory, nowMs: number): readonly Column<Node>[] => 
   { header: 'department', value: (n) => dir.department(n.departmentCode) },
   { header: 'region', value: (n) => dir.region(n.regionCode) },
   { header: 'status', value: status },
+  { header: 'center', value: (n) => n.homeCenter ?? '-' },
   { header: 'heartbeat', value: (n) => formatAge(n.lastHeartbeatAt, nowMs) },
   { header: 'version', value: (n) => n.agentVersion || '-' },
   { header: 'outbox', value: (n) => n.health?.outboxDepth ?? '-', align: 'right' },
@@ -36,6 +38,7 @@ function nodeFields(n: Node, dir: Directory, nowMs: number): Field[] {
     ['Version', n.agentVersion || '-'],
     ['Status', n.status],
     ['Enabled', yesNo(n.enabled)],
+    ['Center', n.homeCenter ?? '-'],
     ['Enrolled', formatTime(n.enrolledAt)],
     ['Heartbeat', formatTimeAndAge(n.lastHeartbeatAt, nowMs)],
     ['Assignments', `version ${n.assignmentVersion}`],
@@ -217,5 +220,25 @@ export const node: Noun = {
             writeNote(`${reports.length} reports shown; older ones: --before ${last.reportId}`);
         }),
       );
+    nodeMove(cmd);
   },
 };
+
+/** xchg node move: a node to another exchange center. */
+function nodeMove(cmd: Command): void {
+  cmd
+    .command('move')
+    .description("Move a node to another exchange center (交换中心): it gets the center's URLs with its next poll")
+    .argument('<id>', 'node id')
+    .requiredOption('--center <code>', 'the new home center')
+    .action(
+      action<{ center: string }>(async (ctx, o, id) => {
+        const body = { center: o.center } satisfies MoveNodeBody;
+        const [n, dir] = await Promise.all([
+          ctx.api.put<Node>(`/nodes/${encodeURIComponent(id)}/center`, body, { center: '--center' }),
+          Directory.load(ctx, { regions: true, departments: true }),
+        ]);
+        ctx.show(n, () => renderFields(nodeFields(n, dir, ctx.nowMs)));
+      }),
+    );
+}
