@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Type, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { AuditEntry } from '../../central/src/api/audit.js';
+import { Center, Link } from '../../central/src/api/centers.js';
 import { ResourceDetail } from '../../central/src/api/catalog.js';
 import { DepartmentsAnswer } from '../../central/src/api/evaluation.js';
 import { Node, NodeDetail, Report } from '../../central/src/api/nodes.js';
@@ -205,6 +206,16 @@ async function world(): Promise<{ app: App; d: CentralDeps; ids: Record<string, 
       body: { taskId: sub.syncTaskId, count: 1, byReason: { 'field name': 1 }, records: [record] },
     },
   ]);
+  // An exchange center registered before it runs (no URL check) and its link to the province's.
+  const center = { code: 'nanchang', name: '南昌市交换中心', regionCode: '360000', level: 'city', check: false };
+  await call(app, 'POST', '/centers', { ...center, natsUrls: ['nats://127.0.0.1:1'], jsDomain: 'nc' });
+  await call(app, 'POST', '/links', {
+    a: 'province',
+    b: 'nanchang',
+    capacityBps: 1000,
+    urlsAToB: ['nats://127.0.0.1:2'],
+    check: false,
+  });
   return {
     app,
     d,
@@ -249,6 +260,9 @@ describe('openapi - answers are what the services return, and match their schema
         DepartmentsAnswer,
         () => ({ period, departments: d.evaluation.departments(period, undefined) }),
       ],
+      ['/centers', Type.Array(Center), () => d.centers.list()],
+      ['/centers/nanchang', Center, () => d.centers.get('nanchang')],
+      ['/links', Type.Array(Link), () => d.links.list()],
       ['/audit', Type.Array(AuditEntry), () => d.audit.list({})],
     ];
     for (const [url, schema, expected] of cases) {
