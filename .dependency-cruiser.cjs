@@ -51,6 +51,20 @@ module.exports = {
       to: { path: '^dist/node-agent/src/(exchange|spool)/' },
     },
     {
+      name: 'relay-does-not-open-units',
+      comment:
+        'a relay forwards units by their headers without opening them (issue 10): it never reaches the envelope codec, the data-plane protocols, spools, connectors, processing or tasks',
+      severity: 'error',
+      from: { path: '^dist/node-agent/src/relay/' },
+      to: {
+        reachable: true,
+        path: [
+          '^dist/node-agent/src/(exchange|spool|connectors|pipeline|values|reconcile|tasks|control)/',
+          '^dist/node-agent/src/transport/envelope\\.js$',
+        ],
+      },
+    },
+    {
       name: 'sql-only-in-store',
       severity: 'error',
       from: { path: '^dist/central/src/', pathNot: '^dist/central/src/store/' },

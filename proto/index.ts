@@ -14,6 +14,8 @@ export type { AgentServiceHandlers } from './gen/xchg/v1/AgentService.js';
 export type { AgentServiceClient } from './gen/xchg/v1/AgentService.js';
 export type { Assignment, Assignment__Output } from './gen/xchg/v1/Assignment.js';
 export type { TaskSpec, TaskSpec__Output } from './gen/xchg/v1/TaskSpec.js';
+export type { RouteSpec, RouteSpec__Output } from './gen/xchg/v1/RouteSpec.js';
+export type { RelaySpec, RelaySpec__Output } from './gen/xchg/v1/RelaySpec.js';
 export type { NodeHealth, NodeHealth__Output } from './gen/xchg/v1/NodeHealth.js';
 export type { ReportItem, ReportItem__Output } from './gen/xchg/v1/ReportItem.js';
 export type { EnrollResponse__Output } from './gen/xchg/v1/EnrollResponse.js';

@@ -2,13 +2,14 @@
 // consumers, publishes with a message id, and core request/reply. Reconnects forever; a broker that
 // comes back empty (its store lost) gets the streams and consumers recreated by the next ensure.
 //
-// Subjects (prefix from enrollment, e.g. "xchg"):
-//   <p>.n.<node>.d.<task>   data batches addressed to <node> (stream <S>, file storage, work queue)
-//   <p>.n.<node>.r          receipts addressed to <node> (stream <S>)
-//   <p>.f.<node>.<task>     file chunks addressed to <node> (stream <S>_FILES, memory, work queue)
-//   <p>.ctl.<node>          stream-progress questions to <node> (core request/reply)
-//   <p>.q.<node>            online queries (联机查询) to <node> (core request/reply)
-//   <p>.rc.<node>           reconciliation (对账) questions to <node> (core request/reply)
+// Subjects: subjects.ts. Streams at every exchange center (each center is its own nats-server and
+// JetStream; the same layout everywhere, created by whichever agent or relay connects first):
+//   <S>             data batches and receipts (file storage, work queue)
+//   <S>_FILES       file chunks (memory, work queue, byte limit; below)
+//   <S>_TRANSIT     units crossing centers, read by the center's relay (file storage, limits retention:
+//                   kept TRANSIT_MAX_AGE_MS after arrival, so a relay or link down that long loses nothing;
+//                   never work queue, so the stream can be sourced or inspected; relay/relay.ts)
+//   <S>_QUARANTINE  units a relay could not route (file storage, kept until an operator removes them)
 //
 // File chunks have their own stream in memory: the source file is their spool (the provider re-sends
 // from the consumer's committed point whatever the broker loses), the provider keeps at most a small
@@ -29,10 +30,20 @@ import {
   type JsMsg,
   type PubAck,
 } from '@nats-io/jetstream';
-import { headers as natsHeaders, nanos, type NatsConnection, type Msg, type Subscription } from '@nats-io/nats-core';
+import {
+  headers as natsHeaders,
+  nanos,
+  type NatsConnection,
+  type Msg,
+  type MsgHdrs,
+  type Subscription,
+} from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 import { presizeLargeMessages } from './nats-presize.js';
+import { Subjects } from './subjects.js';
+
+export { Subjects } from './subjects.js';
 
 export interface NatsTransportOptions {
   servers: string[];
@@ -46,45 +57,18 @@ export interface NatsTransportOptions {
   publishTimeoutMs?: number;
 }
 
-export class Subjects {
-  constructor(readonly prefix: string) {}
-  data(dest: string, taskId: string): string {
-    return `${this.prefix}.n.${dest}.d.${taskId}`;
-  }
-  dataFilter(node: string): string {
-    return `${this.prefix}.n.${node}.d.>`;
-  }
-  receipts(node: string): string {
-    return `${this.prefix}.n.${node}.r`;
-  }
-  ctl(node: string): string {
-    return `${this.prefix}.ctl.${node}`;
-  }
-  query(node: string): string {
-    return `${this.prefix}.q.${node}`;
-  }
-  reconcile(node: string): string {
-    return `${this.prefix}.rc.${node}`;
-  }
-  streamSubjects(): string[] {
-    return [`${this.prefix}.n.>`];
-  }
-  files(dest: string, taskId: string): string {
-    return `${this.prefix}.f.${dest}.${taskId}`;
-  }
-  filesFilter(node: string): string {
-    return `${this.prefix}.f.${node}.>`;
-  }
-  fileStreamSubjects(): string[] {
-    return [`${this.prefix}.f.>`];
-  }
-}
-
 /**
  * Bytes of file chunks the exchange center holds in memory at most (all transfers together; each holds
  * at most its window). deploy/nats-server.conf allows 1 GB of memory streams.
  */
 export const FILE_STREAM_MAX_BYTES = 512 * 1024 * 1024;
+
+/**
+ * How long a unit in transit stays in a center's transit stream (ms): the longest relay or link outage
+ * the centers ride out without the providers re-sending (24 h). Forwarded units stay too (limits
+ * retention): the center's disk holds a day of its cross-center traffic.
+ */
+export const TRANSIT_MAX_AGE_MS = 24 * 3_600_000;
 
 export class NatsTransport {
   readonly subjects: Subjects;
@@ -157,6 +141,16 @@ export class NatsTransport {
     return `${this.opts.stream}_FILES`;
   }
 
+  /** Name of the stream of units in transit across centers. */
+  get transitStream(): string {
+    return `${this.opts.stream}_TRANSIT`;
+  }
+
+  /** Name of the stream of units a relay could not route. */
+  get quarantineStream(): string {
+    return `${this.opts.stream}_QUARANTINE`;
+  }
+
   private async checkStream(): Promise<void> {
     await this.addStream(this.opts.stream, { subjects: this.subjects.streamSubjects(), storage: StorageType.File });
     await this.addStream(this.fileStream, {
@@ -165,12 +159,30 @@ export class NatsTransport {
       max_bytes: FILE_STREAM_MAX_BYTES,
       discard: DiscardPolicy.New,
     });
+    await this.addStream(this.transitStream, {
+      subjects: this.subjects.transitStreamSubjects(),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(TRANSIT_MAX_AGE_MS),
+    });
+    await this.addStream(this.quarantineStream, {
+      subjects: this.subjects.quarantineStreamSubjects(),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+    });
     this.streamReady = true;
   }
 
   private async addStream(
     name: string,
-    cfg: { subjects: string[]; storage: StorageType; max_bytes?: number; discard?: DiscardPolicy },
+    cfg: {
+      subjects: string[];
+      storage: StorageType;
+      max_bytes?: number;
+      discard?: DiscardPolicy;
+      retention?: RetentionPolicy;
+      max_age?: number;
+    },
   ): Promise<void> {
     const jsm = await this.manager();
     try {
@@ -223,11 +235,7 @@ export class NatsTransport {
    */
   async publish(subject: string, data: Uint8Array, msgId: string, hdrs?: Record<string, string>): Promise<PubAck> {
     if (!this.streamReady) await this.ensureStream();
-    let h: ReturnType<typeof natsHeaders> | undefined;
-    if (hdrs) {
-      h = natsHeaders();
-      for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
-    }
+    const h = hdrs && toHeaders(hdrs);
     try {
       return await this.js.publish(subject, data, { msgID: msgId, ...(h && { headers: h }) });
     } catch (err) {
@@ -296,12 +304,24 @@ export class NatsTransport {
     });
   }
 
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
-    return this.nc.request(subject, data, { timeout: timeoutMs });
+  request(subject: string, data: Uint8Array, timeoutMs: number, hdrs?: Record<string, string>): Promise<Msg> {
+    return this.nc.request(subject, data, { timeout: timeoutMs, ...(hdrs && { headers: toHeaders(hdrs) }) });
+  }
+
+  /** Messages of a durable consumer not yet delivered plus those delivered and not acked (its backlog). */
+  async consumerBacklog(stream: string, durable: string): Promise<number> {
+    const info = await (await this.manager()).consumers.info(stream, durable);
+    return info.num_pending + info.num_ack_pending;
   }
 
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
     await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+function toHeaders(hdrs: Record<string, string>): MsgHdrs {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+  return h;
 }
