@@ -495,6 +495,32 @@ describe('centers - the data plane a node is handed', () => {
   });
 });
 
+describe('centers - the schema keeps the invariants too', () => {
+  it('store - a reversed duplicate, a self link and capacity 0 are refused by central.db itself', () => {
+    const d = centralDeps();
+    try {
+      const base = { capacityBps: 1, urlsAToB: null, urlsBToA: null, createdAt: 1, updatedAt: 1 };
+      d.store.centers.insert({ ...d.centers.get('province'), code: 'nanchang', jsDomain: null });
+      d.store.centers.insertLink({ ...base, id: 'lk-1', a: 'province', b: 'nanchang' });
+      expect(() => d.store.centers.insertLink({ ...base, id: 'lk-2', a: 'nanchang', b: 'province' })).toThrow(
+        /UNIQUE constraint failed/,
+      );
+      expect(() => d.store.centers.insertLink({ ...base, id: 'lk-3', a: 'nanchang', b: 'nanchang' })).toThrow(
+        /CHECK constraint failed/,
+      );
+      expect(() =>
+        d.store.centers.insertLink({ ...base, id: 'lk-4', a: 'nanchang', b: 'jiujiang', capacityBps: 5 }),
+      ).toThrow(/FOREIGN KEY constraint failed/);
+      d.store.centers.deleteLink('lk-1');
+      expect(() =>
+        d.store.centers.insertLink({ ...base, id: 'lk-5', a: 'nanchang', b: 'province', capacityBps: 0 }),
+      ).toThrow(/CHECK constraint failed/);
+    } finally {
+      d.close();
+    }
+  });
+});
+
 /** Until one long-poll is parked on central (so the change below happens during its wait). */
 async function waitForParked(h: Harness): Promise<void> {
   await waitFor(() => h.d.assignments.parkedPolls === 1, 10_000, 20, 'a parked poll');
