@@ -45,6 +45,7 @@ import { findNatsServer, freePort, requireBuilt, ROOT, startChild, type Child } 
 import * as mariadb from 'mariadb';
 import { startMariadb, type MariadbProcess } from './mariadb-server.js';
 import { startPeakRss, type PeakRss } from './peak-rss.js';
+import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -435,7 +436,13 @@ async function main(): Promise<void> {
     const a = startChild(
       name,
       process.execPath,
-      [...nodeArgs, requireBuilt('node-agent/src/main.js'), '--config', join(dataDir, 'agent.yaml')],
+      [
+        ...AGENT_NODE_FLAGS,
+        ...nodeArgs,
+        requireBuilt('node-agent/src/main.js'),
+        '--config',
+        join(dataDir, 'agent.yaml'),
+      ],
       join(DIR, 'logs', `${name}.log`),
     );
     children.push(a);

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { findNatsServer, freePort, requireBuilt, ROOT, startChild, type Child } from './lib.js';
 import { LEGAL_PERSON_FIELDS, PERSON_FIELDS, seedLegalPersons, seedLicenceFiles, seedPopulation } from './synthetic.js';
 import { compareTables, compareTrees } from './verify.js';
+import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
 
 interface Dept {
   code: string;
@@ -252,7 +253,7 @@ async function main(): Promise<number> {
       const agent = startChild(
         d.node,
         process.execPath,
-        [requireBuilt('node-agent/src/main.js'), '--config', configFile],
+        [...AGENT_NODE_FLAGS, requireBuilt('node-agent/src/main.js'), '--config', configFile],
         join(dir, 'logs', `${d.node}.log`),
       );
       children.push(agent);

@@ -14,6 +14,39 @@ const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-
  */
 const Binding = Type.Unsafe<BindingConfig>(Type.Unknown());
 
+/** An exchange center's code (central's: lowercase letters, digits and -). */
+const CenterCode = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+
+/** A route to another exchange center: the centers in order, from this node's home center to it. */
+const StaticRoute = Type.Object(
+  { destinationCenter: CenterCode, hops: Type.Array(CenterCode, { minItems: 2, maxItems: 16 }) },
+  { additionalProperties: false },
+);
+
+/** The relay role configured here (relay/spec.ts); center "" = off. */
+const StaticRelay = Type.Object(
+  {
+    /** This node's home center ("" : no relay here). */
+    center: Type.Union([Type.Literal(''), CenterCode]),
+    /** Neighbour centers and the NATS URLs this relay dials to reach each. */
+    neighbors: Type.Array(
+      Type.Object(
+        {
+          center: CenterCode,
+          natsUrls: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 16 }),
+          linkId: Type.Optional(Type.String()),
+          capacityBps: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 64 },
+    ),
+    /** Probe round interval, ms (0: no probes). */
+    probeIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+  },
+  { additionalProperties: false },
+);
+
 export const AgentConfigSchema = Type.Object(
   {
     /** Holds identity.json and spool.db. */
@@ -84,6 +117,8 @@ export const AgentConfigSchema = Type.Object(
         pollIntervalMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
         /** Async JetStream publishes in flight. */
         publishWindow: Type.Integer({ minimum: 1, maximum: 4096 }),
+        /** Bytes of publishes in flight (the agent holds each until JetStream acks it; bounds its memory). */
+        publishWindowBytes: Type.Integer({ minimum: 64 * 1024, maximum: 1024 * 1024 * 1024 }),
         /** A published batch without a receipt for this long makes the provider ask the consumer. */
         receiptTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
         /** Batches re-sent at most per stall. */
@@ -103,6 +138,13 @@ export const AgentConfigSchema = Type.Object(
     ),
     /** Local online-query endpoint for department systems, "host:port" ("" = off). */
     queryListen: Type.String({ pattern: '^$|^[^\\s]+:\\d{1,5}$' }),
+    /**
+     * Routes to other exchange centers (交换中心) for units to nodes homed there, until central sends its
+     * own (a RouteSpec from central replaces the route to its destination). Default: none.
+     */
+    routes: Type.Array(StaticRoute, { maxItems: 256 }),
+    /** The relay (中继) role at this node's center, when central does not assign it (its RelaySpec replaces this). */
+    relay: StaticRelay,
     sources: Type.Record(Name, Binding),
     sinks: Type.Record(Name, Binding),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
@@ -131,6 +173,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     fileWindowBytes: 64 * 1024 * 1024,
     pollIntervalMs: 1000,
     publishWindow: 32,
+    publishWindowBytes: 16 * 1024 * 1024,
     receiptTimeoutMs: 30_000,
     resendWindow: 64,
     ackWaitMs: 30_000,
@@ -140,6 +183,8 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     cursorSkewMs: 5 * 60_000,
   },
   queryListen: '',
+  routes: [],
+  relay: { center: '', neighbors: [], probeIntervalMs: 0 },
   sources: {},
   sinks: {},
   logLevel: 'info',

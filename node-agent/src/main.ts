@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // xchg-agent: wires config → logger → agent → signals. Exit codes: 0 clean stop, 1 fatal error,
 // 2 invalid configuration, 3 enrollment refused or no identity.
 import { parseArgs } from 'node:util';
@@ -7,6 +7,7 @@ import { VERSION } from '../../common/src/version.js';
 import { Agent } from './agent.js';
 import { compileConfig, ConfigError, type AgentConfig } from './config.js';
 import { AgentError, AgentErrorCode } from './errors.js';
+import { tuneHeap } from './heap.js';
 import { defaultRunners } from './runners.js';
 
 const USAGE = `usage: xchg-agent [--config FILE] [--data-dir DIR] [--central HOST:PORT] [--enroll-token TOKEN]
@@ -15,6 +16,7 @@ Runs the front-end agent (前置机代理) of one department node.
 Environment: XCHG_AGENT_CONFIG and the XCHG_AGENT_* variables listed in deploy/agent.example.yaml.`;
 
 async function main(): Promise<void> {
+  tuneHeap();
   const { values } = parseArgs({
     options: {
       config: { type: 'string' },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { distFile, spawnNode, type Proc } from './proc.js';
 import { tmpDir } from './tmp.js';
+import { AGENT_NODE_FLAGS } from '../../node-agent/src/heap.js';
 
 export interface AgentOptions {
   central: string;
@@ -58,7 +59,12 @@ export class AgentProcess {
   }
 
   private launch(): void {
-    this.proc = spawnNode(distFile('node-agent/src/main.js'), ['--config', this.configFile], this.opts.env ?? {});
+    this.proc = spawnNode(
+      distFile('node-agent/src/main.js'),
+      ['--config', this.configFile],
+      this.opts.env ?? {},
+      AGENT_NODE_FLAGS,
+    );
   }
 
   async restart(): Promise<void> {

@@ -41,6 +41,10 @@ export { streamKey } from './progress.js';
 export interface DataPlaneSettings {
   /** Async JetStream publishes kept in flight, records and file chunks together (default 32). */
   publishWindow: number;
+  /** Bytes of those publishes in flight at most, bytes (default 16 MiB; a larger unit goes alone). */
+  publishWindowBytes: number;
+  /** Largest encoded record batch, bytes (default 512 KiB): the pump reserves this much per outbox read. */
+  maxBatchBytes: number;
   /** How long a published unit may wait for its receipt before the provider asks the consumer (ms, default 30 000). */
   receiptTimeoutMs: number;
   /** Record batches re-sent at most per stall of one task (default 64). */
@@ -68,8 +72,8 @@ export class DataPlane {
     logger: Logger,
   ) {
     this.link = new Link(identity, logger);
-    this.publisher = new Publisher(settings.publishWindow, this.link.log);
-    this.pump = new OutboxPump(this.link, spool, this.publisher, this.registry.waiting);
+    this.publisher = new Publisher(settings.publishWindow, settings.publishWindowBytes, this.link.log);
+    this.pump = new OutboxPump(this.link, spool, this.publisher, this.registry.waiting, settings.maxBatchBytes);
     this.asker = new ProgressAsker(this.link);
     this.recovery = new Recovery(this.link, this.registry, this.asker, settings, () => this.pump.kick());
     this.receipts = new Receipts(this.link, this.registry, this.recovery, spool);
@@ -148,9 +152,9 @@ export class DataPlane {
     return this.publisher.send(t, unit);
   }
 
-  /** Publishes that may start now in the shared window. */
-  publishRoom(): number {
-    return this.publisher.room();
+  /** Publishes of `unitBytes` each that may start now in the shared window (count and bytes). */
+  publishRoom(unitBytes = 0): number {
+    return this.publisher.room(unitBytes);
   }
 
   /** Calls `fn` whenever a publish settles; returns the unsubscribe. */

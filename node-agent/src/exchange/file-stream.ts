@@ -157,7 +157,7 @@ export class FileStream implements SenderStream {
         // Keep the window full: chunks go out as receipts come back, without waiting for round trips.
         while (
           this.next < Math.min(this.acked + windowChunks, this.t.chunkCount) &&
-          this.deps.dataPlane.publishRoom() > 0
+          this.deps.dataPlane.publishRoom(this.t.chunkBytes) > 0
         ) {
           const change = await this.sendChunk(t, file, hasher, pool);
           if (change) return change;

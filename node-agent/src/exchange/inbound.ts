@@ -78,10 +78,11 @@ export class Inbound {
     const signal = this.link.signal;
     const opts = { ackWaitMs: this.settings.ackWaitMs };
     await Promise.all([
-      t.consume(`d_${node}`, t.subjects.dataFilter(node), (m) => this.onUnit(t, m), signal, { batch: 64, ...opts }),
-      // File chunks are megabytes: a pull asks for a few at a time, so a fetch never buffers hundreds of MB.
+      t.consume(`d_${node}`, t.subjects.dataFilter(node), (m) => this.onUnit(t, m), signal, { batch: 16, ...opts }),
+      // File chunks are megabytes: a pull asks for two at a time (one written while the next arrives), so
+      // a fetch buffers at most two chunks (2 × 8 MiB at the broker's largest max_payload).
       t.consume(`f_${node}`, t.subjects.filesFilter(node), (m) => this.onUnit(t, m), signal, {
-        batch: 4,
+        batch: 2,
         ...opts,
         stream: t.fileStream,
       }),

@@ -62,12 +62,14 @@ export class OutboxPump {
 
   /**
    * @param waiting tasks whose batches must wait (their consumer is not ready)
+   * @param maxBatchBytes largest record batch, bytes: the room the pump asks the publisher for per batch
    */
   constructor(
     private readonly link: Link,
     private readonly spool: DataSpool,
     private readonly publisher: Publisher,
     private readonly waiting: ReadonlySet<string>,
+    private readonly maxBatchBytes: number,
   ) {
     publisher.onSettled(() => this.wake.kick());
     link.signal.addEventListener('abort', () => this.wake.kick(), { once: true });
@@ -85,16 +87,14 @@ export class OutboxPump {
     const scan = { afterId: 0 };
     const inFlight = new Set<number>();
     while (!signal.aborted) {
-      const room = this.publisher.room();
-      const batch =
-        room > 0
-          ? this.spool
-              .unpublished(scan.afterId, room + inFlight.size, [...this.waiting])
-              .filter((b) => !inFlight.has(b.id))
-              .slice(0, room)
-          : [];
+      const room = this.publisher.room(this.maxBatchBytes);
+      // Exactly `room` rows: each holds an envelope of up to maxBatchBytes, so reading more than can be
+      // sent now only makes garbage. Rows still in flight (after a failed publish rewound the scan) are
+      // stepped over.
+      const rows = room > 0 ? this.spool.unpublished(scan.afterId, room, [...this.waiting]) : [];
+      const batch = rows.filter((b) => !inFlight.has(b.id));
+      if (rows.length > 0) scan.afterId = rows[rows.length - 1]!.id;
       for (const b of batch) {
-        scan.afterId = b.id;
         inFlight.add(b.id);
         this.publishOne(t, b).then(
           () => inFlight.delete(b.id),
@@ -106,7 +106,7 @@ export class OutboxPump {
         );
       }
       if (this.publisher.failedWithin(250)) await sleep(250, signal);
-      if (batch.length === 0 || this.publisher.room() <= 0) {
+      if (batch.length === 0 || this.publisher.room(this.maxBatchBytes) <= 0) {
         const idle = batch.length === 0 && inFlight.size === 0;
         if (idle) scan.afterId = 0; // rescan: batches marked for re-sending have lower ids
         await this.wake.wait(idle ? 500 : 50);

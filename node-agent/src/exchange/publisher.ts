@@ -3,7 +3,9 @@
 // shared by all streams, one message-id rule, one failure log.
 //
 // Invariants
-//  - At most `window` publishes are in flight; room() says how many more may start now.
+//  - At most `window` publishes and `windowBytes` bytes are in flight (a unit larger than windowBytes goes
+//    alone); room() says how many more may start now. The agent holds every unit until JetStream acks it
+//    (the client also copies it into its write buffer), so windowBytes bounds that memory.
 //  - The first send of a unit uses its id as Nats-Msg-Id; re-send n uses "<id>~<n>", so the broker's
 //    dedup window cannot swallow a re-send of a unit the broker itself lost. A retry after a failed
 //    publish keeps the id it had, so a copy the broker did store is deduplicated instead of doubled.
@@ -39,19 +41,26 @@ export const messageId = (id: string, sendCount: number): string => (sendCount =
 
 export class Publisher {
   private inFlight = 0;
+  private inFlightBytes = 0;
   private failedAt = 0;
   private lastFailureLog = 0;
   private readonly listeners = new Set<() => void>();
 
-  /** @param window publishes kept in flight at most (dataPlane.publishWindow, default 32) */
+  /**
+   * @param window publishes kept in flight at most (dataPlane.publishWindow, default 32)
+   * @param windowBytes bytes of publishes in flight at most (dataPlane.publishWindowBytes, default 16 MiB)
+   */
   constructor(
     private readonly window: number,
+    private readonly windowBytes: number,
     private readonly log: Logger,
   ) {}
 
-  /** Publishes that may start now. */
-  room(): number {
-    return this.window - this.inFlight;
+  /** Publishes of up to `unitBytes` each that may start now (0: count only). */
+  room(unitBytes = 0): number {
+    let units = this.window - this.inFlight;
+    if (unitBytes > 0) units = Math.min(units, Math.floor((this.windowBytes - this.inFlightBytes) / unitBytes));
+    return this.inFlight === 0 ? Math.max(units, 1) : Math.max(units, 0);
   }
 
   get busy(): number {
@@ -71,7 +80,9 @@ export class Publisher {
 
   /** Publishes one unit; resolves on the broker's ack, rejects (after logging, at most every 5 s) on failure. */
   async send(t: NatsTransport, m: Outgoing): Promise<void> {
+    const bytes = m.body.byteLength;
     this.inFlight++;
+    this.inFlightBytes += bytes;
     try {
       await t.publish(m.subject, m.body, messageId(m.id, m.sendCount), m.headers);
     } catch (err) {
@@ -83,6 +94,7 @@ export class Publisher {
       throw err;
     } finally {
       this.inFlight--;
+      this.inFlightBytes -= bytes;
       for (const fn of this.listeners) fn();
     }
   }

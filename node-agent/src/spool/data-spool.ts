@@ -93,7 +93,9 @@ export class DataSpool {
         'UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?',
       ),
       ack: hintDb.prepare('DELETE FROM data_outbox WHERE task_id = ? AND epoch = ? AND sequence <= ? RETURNING bytes'),
-      oldestUnacked: db.prepare('SELECT * FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1'),
+      oldestUnacked: db.prepare(
+        'SELECT epoch, sequence, published_at FROM data_outbox WHERE task_id = ? ORDER BY sequence LIMIT 1',
+      ),
       republish: db.prepare(
         'UPDATE data_outbox SET published_at = NULL WHERE task_id = ? AND epoch = ? AND sequence > ? AND sequence <= ?',
       ),
@@ -257,10 +259,11 @@ export class DataSpool {
     return this.hintDb.transaction(() => this.deleteUpTo(taskId, epoch, sequence))();
   }
 
-  oldestUnacknowledged(taskId: string): OutboxBatch | undefined {
+  /** The head of a task's outbox (its oldest batch), without the envelope: the stall check reads it often. */
+  oldestUnacknowledged(taskId: string): { epoch: string; sequence: number; publishedAt: number | null } | undefined {
     this.flush();
-    const r = this.st.oldestUnacked.get(taskId) as OutboxRow | undefined;
-    return r && toBatch(r);
+    const r = this.st.oldestUnacked.get(taskId) as Pick<OutboxRow, 'epoch' | 'sequence' | 'published_at'> | undefined;
+    return r && { epoch: r.epoch, sequence: r.sequence, publishedAt: r.published_at };
   }
 
   /** Marks batches (after, upTo] of a stream for re-sending. */

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { AgentError, AgentErrorCode } from '../errors.js';
+import { limitPageCache } from '../sqlite-cache.js';
 
 type Db = Database.Database;
 
@@ -133,6 +134,7 @@ export class SqliteSpool {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous}`);
     this.db.pragma('busy_timeout = 5000');
+    limitPageCache(this.db);
     try {
       this.migrate();
     } catch (err) {
@@ -142,6 +144,7 @@ export class SqliteSpool {
     this.hintDb = new Database(file);
     this.hintDb.pragma('synchronous = NORMAL');
     this.hintDb.pragma('busy_timeout = 5000');
+    limitPageCache(this.hintDb);
     this.stmts = {
       insertReport: this.db.prepare(
         'INSERT INTO report_outbox (report_id, kind, body_json, observed_at) VALUES (?, ?, ?, ?)',

@@ -41,6 +41,7 @@ import {
 import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 import { presizeLargeMessages } from './nats-presize.js';
+import { writeLargePiecesDirectly } from './nats-zero-copy.js';
 import { Subjects } from './subjects.js';
 
 export { Subjects } from './subjects.js';
@@ -91,6 +92,10 @@ export class NatsTransport {
     if (!presizeLargeMessages())
       opts.logger.warn(
         'NATS client internals changed: large messages are received without pre-sizing (slower, still correct)',
+      );
+    if (!writeLargePiecesDirectly())
+      opts.logger.warn(
+        'NATS client internals changed: large messages are copied before sending (more memory, still correct)',
       );
     const nc = await connect({
       servers: opts.servers,

@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { Type, type Static } from 'typebox';
 import { Decimal, JsonText, Temporal, normInt } from '../../values/value.js';
+import { limitPageCache } from '../../sqlite-cache.js';
 import { KeySetting, NameSetting } from '../settings.js';
 import type { Convert, SqlDialect } from '../sql/dialect.js';
 import { ident } from '../sql/errors.js';
@@ -82,6 +83,7 @@ class SqliteDialect implements SqlDialect<Db, true> {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${cfg.synchronous ?? 'FULL'}`);
     this.db.pragma('busy_timeout = 5000');
+    limitPageCache(this.db);
     this.ensureLedger();
     const p = (sql: string): Database.Statement => this.db.prepare(sql);
     this.st = {

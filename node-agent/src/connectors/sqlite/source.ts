@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { Type, type Static } from 'typebox';
 import { Decimal, JsonText, Temporal, normInt } from '../../values/value.js';
+import { limitPageCache } from '../../sqlite-cache.js';
 import { fromWire, toWire } from '../../values/wire.js';
 import { KeySetting, NameSetting, tableSourceSettings } from '../settings.js';
 import { ident } from '../sql/errors.js';
@@ -48,6 +49,7 @@ export class SqliteSource implements RecordSource {
       throw new ConnectorError(binding, `cannot open ${cfg.path}: ${(err as Error).message}`);
     }
     this.db.pragma('busy_timeout = 5000');
+    limitPageCache(this.db);
     this.deleted = cfg.deleted;
     if (cfg.deleted) ident(cfg.deleted, binding);
     this.mode = cfg.cursor ? 'incremental' : 'full';
