@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DataSpool } from '../../node-agent/src/spool/data-spool.js';
 import { SqliteSpool, type SpoolOptions } from '../../node-agent/src/spool/sqlite-spool.js';
 import { ROOT } from '../helpers/proc.js';
 import { removeTmpDirs, tmpDir } from '../helpers/tmp.js';
@@ -262,5 +263,42 @@ describe('spool - schema and crashes', () => {
     expect(rows.some((r) => r.reportId.startsWith('uncommitted-'))).toBe(false);
     // The spool goes on from there: the next seq follows the last committed one.
     expect(after.enqueueReport('event', {}, 9_999).seq).toBe(committed.at(-1)!.seq + 1);
+  });
+});
+
+describe('spool - outbox reads within a byte budget', () => {
+  it('spool - unpublished returns the rows that fit the budget in order, the first one anyway when asked', () => {
+    const s = openSpool(spoolFile());
+    const data = new DataSpool(s.db, s.hintDb);
+    const sizes = [300, 500, 200, 900, 100];
+    const state = data.taskState('t-1', 1);
+    data.commitStep(
+      state,
+      {
+        cursor: null,
+        quarantine: [],
+        batches: sizes.map((n) => ({
+          records: 1,
+          seal: (epoch: string, sequence: number) => ({
+            batchId: `b-${sequence}`,
+            subject: 'x.n.node.d.t-1',
+            envelope: new Uint8Array(n).fill(sequence),
+          }),
+        })),
+      },
+      2,
+    );
+    const seqs = (rows: { sequence: number }[]): number[] => rows.map((r) => r.sequence);
+    expect(seqs(data.unpublished(0, 10))).toEqual([1, 2, 3, 4, 5]);
+    expect(seqs(data.unpublished(0, 10, [], 1000))).toEqual([1, 2, 3]);
+    expect(seqs(data.unpublished(0, 2, [], 10_000))).toEqual([1, 2]);
+    // After row 3 (id order): 900 alone is over a 500-byte budget; it goes only when nothing is in flight.
+    const third = data.unpublished(0, 10)[2]!.id;
+    expect(seqs(data.unpublished(third, 10, [], 500, false))).toEqual([]);
+    expect(seqs(data.unpublished(third, 10, [], 500, true))).toEqual([4]);
+    expect(seqs(data.unpublished(third, 10, [], 1000, false))).toEqual([4, 5]);
+    const rows = data.unpublished(0, 10, [], 800);
+    expect(rows.map((r) => r.envelope.length)).toEqual([300, 500]);
+    expect(data.unpublished(0, 10, ['t-1'])).toEqual([]);
   });
 });

@@ -43,8 +43,6 @@ export interface DataPlaneSettings {
   publishWindow: number;
   /** Bytes of those publishes in flight at most, bytes (default 16 MiB; a larger unit goes alone). */
   publishWindowBytes: number;
-  /** Largest encoded record batch, bytes (default 512 KiB): the pump reserves this much per outbox read. */
-  maxBatchBytes: number;
   /** How long a published unit may wait for its receipt before the provider asks the consumer (ms, default 30 000). */
   receiptTimeoutMs: number;
   /** Record batches re-sent at most per stall of one task (default 64). */
@@ -73,7 +71,7 @@ export class DataPlane {
   ) {
     this.link = new Link(identity, logger);
     this.publisher = new Publisher(settings.publishWindow, settings.publishWindowBytes, this.link.log);
-    this.pump = new OutboxPump(this.link, spool, this.publisher, this.registry.waiting, settings.maxBatchBytes);
+    this.pump = new OutboxPump(this.link, spool, this.publisher, this.registry.waiting);
     this.asker = new ProgressAsker(this.link);
     this.recovery = new Recovery(this.link, this.registry, this.asker, settings, () => this.pump.kick());
     this.receipts = new Receipts(this.link, this.registry, this.recovery, spool);

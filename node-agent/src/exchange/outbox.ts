@@ -62,14 +62,12 @@ export class OutboxPump {
 
   /**
    * @param waiting tasks whose batches must wait (their consumer is not ready)
-   * @param maxBatchBytes largest record batch, bytes: the room the pump asks the publisher for per batch
    */
   constructor(
     private readonly link: Link,
     private readonly spool: DataSpool,
     private readonly publisher: Publisher,
     private readonly waiting: ReadonlySet<string>,
-    private readonly maxBatchBytes: number,
   ) {
     publisher.onSettled(() => this.wake.kick());
     link.signal.addEventListener('abort', () => this.wake.kick(), { once: true });
@@ -87,11 +85,20 @@ export class OutboxPump {
     const scan = { afterId: 0 };
     const inFlight = new Set<number>();
     while (!signal.aborted) {
-      const room = this.publisher.room(this.maxBatchBytes);
-      // Exactly `room` rows: each holds an envelope of up to maxBatchBytes, so reading more than can be
-      // sent now only makes garbage. Rows still in flight (after a failed publish rewound the scan) are
-      // stepped over.
-      const rows = room > 0 ? this.spool.unpublished(scan.afterId, room, [...this.waiting]) : [];
+      const room = this.publisher.room();
+      // Only what can be sent now: `room` rows within the publisher's free bytes (their envelopes are read
+      // only then), so the pump never holds envelopes it cannot send. Rows still in flight (after a failed
+      // publish rewound the scan) are stepped over.
+      const rows =
+        room > 0
+          ? this.spool.unpublished(
+              scan.afterId,
+              room,
+              [...this.waiting],
+              this.publisher.roomBytes(),
+              this.publisher.busy === 0,
+            )
+          : [];
       const batch = rows.filter((b) => !inFlight.has(b.id));
       if (rows.length > 0) scan.afterId = rows[rows.length - 1]!.id;
       for (const b of batch) {
@@ -106,7 +113,7 @@ export class OutboxPump {
         );
       }
       if (this.publisher.failedWithin(250)) await sleep(250, signal);
-      if (batch.length === 0 || this.publisher.room(this.maxBatchBytes) <= 0) {
+      if (batch.length === 0 || this.publisher.room() <= 0) {
         const idle = batch.length === 0 && inFlight.size === 0;
         if (idle) scan.afterId = 0; // rescan: batches marked for re-sending have lower ids
         await this.wake.wait(idle ? 500 : 50);

@@ -63,6 +63,11 @@ export class Publisher {
     return this.inFlight === 0 ? Math.max(units, 1) : Math.max(units, 0);
   }
 
+  /** Bytes that may start now (windowBytes less the bytes in flight). */
+  roomBytes(): number {
+    return Math.max(0, this.windowBytes - this.inFlightBytes);
+  }
+
   get busy(): number {
     return this.inFlight;
   }

@@ -86,8 +86,17 @@ export class DataSpool {
         `INSERT INTO data_outbox (batch_id, task_id, epoch, sequence, subject, envelope, records, bytes, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // The next `limit` unpublished rows whose running byte total stays within the budget (the first one
+      // always, when asked): the heads are summed without reading the envelopes, then only those are read.
       unpublished: db.prepare(
-        'SELECT * FROM data_outbox WHERE published_at IS NULL AND id > ? AND task_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?',
+        `SELECT * FROM data_outbox WHERE id IN (
+           SELECT id FROM (
+             SELECT id, bytes, sum(bytes) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS run FROM (
+               SELECT id, bytes FROM data_outbox
+               WHERE published_at IS NULL AND id > ? AND task_id NOT IN (SELECT value FROM json_each(?))
+               ORDER BY id LIMIT ?))
+           WHERE run <= ? OR (? AND run = bytes))
+         ORDER BY id`,
       ),
       markPublished: hintDb.prepare(
         'UPDATE data_outbox SET published_at = ?, send_count = send_count + 1 WHERE id = ?',
@@ -233,10 +242,21 @@ export class DataSpool {
     );
   }
 
-  /** Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`, except those of `exceptTasks`. */
-  unpublished(afterId: number, limit: number, exceptTasks: readonly string[] = []): OutboxBatch[] {
+  /**
+   * Batches not yet published (or marked for re-sending), in outbox order, after id `afterId`, except those
+   * of `exceptTasks`: at most `limit` of them and at most `maxBytes` together — but the first one even when
+   * it alone is larger, if `firstAnyway` (nothing else is in flight).
+   */
+  unpublished(
+    afterId: number,
+    limit: number,
+    exceptTasks: readonly string[] = [],
+    maxBytes = Number.MAX_SAFE_INTEGER,
+    firstAnyway = true,
+  ): OutboxBatch[] {
     this.flush();
-    return (this.st.unpublished.all(afterId, JSON.stringify(exceptTasks), limit) as OutboxRow[]).map(toBatch);
+    const rows = this.st.unpublished.all(afterId, JSON.stringify(exceptTasks), limit, maxBytes, firstAnyway ? 1 : 0);
+    return (rows as OutboxRow[]).map(toBatch);
   }
 
   /** Queues the mark that a batch was accepted by the broker (group-committed). */
