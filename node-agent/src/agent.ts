@@ -10,6 +10,9 @@
 //  - The agent runs its last applied assignment set while central is unreachable, also after a restart
 //    (the set is in the spool); outcomes are acknowledged before each long-poll (control/assignments.ts).
 //  - The identity is written once, at enrollment; a restart never enrolls again (control/enrollment.ts).
+//  - Routes to other exchange centers and the relay role (relay/host.ts) are applied from each assignment
+//    set before its tasks start (the config's until central sends its own); the relay closes before the
+//    data plane.
 //  - Shutdown: stop polling → let running work finish within the grace period → flush → close the DB last.
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -33,6 +36,8 @@ import { DataPlane } from './exchange/data-plane.js';
 import type { DataPathContext } from './exchange/runner-kit.js';
 import type { NodeIdentity } from './identity.js';
 import { startQueryApi } from './query-api.js';
+import { RoutingHost } from './relay/host.js';
+import { relaySpecFromConfig } from './relay/spec.js';
 import { DataSpool } from './spool/data-spool.js';
 import { FileSpool } from './spool/file-spool.js';
 import { SqliteSpool } from './spool/sqlite-spool.js';
@@ -65,6 +70,7 @@ export class Agent extends EventEmitter {
   private dataSpool: DataSpool | undefined;
   private dataPlane: DataPlane | undefined;
   private supervisor: TaskSupervisor | undefined;
+  private routing: RoutingHost | undefined;
   private outbox: ReportOutbox | undefined;
   private assignments: AssignmentLoop | undefined;
   private queryServer: Server | undefined;
@@ -116,13 +122,13 @@ export class Agent extends EventEmitter {
     } catch (err) {
       // Told to stop while starting: that is a stop, not a failure.
       if (!this.abort.signal.aborted) this.setState('FAILED', err instanceof Error ? err.message : String(err));
-      await this.dataPlane?.close();
+      await this.closeDataPath();
       this.close();
       throw err;
     }
     if (this.abort.signal.aborted) {
       await this.supervisor?.stopAll();
-      await this.dataPlane?.close();
+      await this.closeDataPath();
       this.close();
       throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'stopped while starting');
     }
@@ -144,7 +150,7 @@ export class Agent extends EventEmitter {
     if (this._state === 'STOPPED' || this._state === 'DRAINING') return;
     if (this._state !== 'RUNNING') {
       this.abort.abort();
-      await this.dataPlane?.close();
+      await this.closeDataPath();
       this.close();
       this.setState('STOPPED');
       return;
@@ -154,7 +160,7 @@ export class Agent extends EventEmitter {
     this.queryServer?.close();
     await Promise.allSettled(this.loops);
     await this.supervisor?.stopAll();
-    await this.dataPlane?.close();
+    await this.closeDataPath();
     await this.outbox?.drain(this.clock() + this.config.shutdownGraceMs);
     this.close();
     this.setState('STOPPED');
@@ -190,6 +196,15 @@ export class Agent extends EventEmitter {
     this.dataSpool = new DataSpool(spool.db, spool.hintDb);
     if (identity.dataPlane.natsUrls.length > 0)
       this.dataPlane = new DataPlane(identity, this.dataSpool, config.dataPlane, this.deps.logger);
+    const { natsUrls, subjectPrefix: prefix, stream } = identity.dataPlane;
+    this.routing = new RoutingHost({
+      routes: this.dataPlane?.routes,
+      home: this.dataPlane && { natsUrls, prefix, stream },
+      staticRoutes: config.routes,
+      staticRelay: relaySpecFromConfig(config.relay),
+      logger: this.deps.logger,
+    });
+    this.routing.apply([], new Map()); // the config's routes and relay, until a set is applied
     const keyColumns = (taskId: string): readonly string[] => this.assignments?.keyColumns(taskId) ?? [];
     this.outbox = new ReportOutbox({
       spool,
@@ -218,6 +233,7 @@ export class Agent extends EventEmitter {
       client,
       central,
       supervisor,
+      routing: this.routing,
       spool,
       bindings: config,
       pollDeadlineMs: config.pollDeadlineMs,
@@ -251,6 +267,12 @@ export class Agent extends EventEmitter {
       ),
       this.outbox!.run(signal),
     ];
+  }
+
+  /** The relay (its forwards in flight settle first), then the data plane. */
+  private async closeDataPath(): Promise<void> {
+    await this.routing?.close();
+    await this.dataPlane?.close();
   }
 
   private close(): void {

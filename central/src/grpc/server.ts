@@ -133,7 +133,12 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
     version: set.version,
     changed: set.version !== known,
     assignments: [
-      ...set.tasks.map((t) => ({ id: t.id, generation: t.generation, task: toTaskSpec(t), spec: 'task' as const })),
+      ...set.tasks.map((t) => ({
+        id: t.id,
+        generation: t.generation,
+        task: toTaskSpec(t, peerCenterOf(deps, t)),
+        spec: 'task' as const,
+      })),
       ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
     ],
     nextPollDelayMs: 0,
@@ -199,7 +204,17 @@ function report(deps: GrpcDeps, call: Call<'Report'>) {
   return { ackedReportIds: res.acked };
 }
 
-export function toTaskSpec(t: TaskRecord): TaskSpec {
+/** The home center of a task's peer node ("" when it has none or is unknown: the agents' direct path). */
+function peerCenterOf(deps: GrpcDeps, t: TaskRecord): string {
+  if (!t.peerNodeId) return '';
+  try {
+    return deps.nodes.get(t.peerNodeId).homeCenter ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function toTaskSpec(t: TaskRecord, peerCenter = ''): TaskSpec {
   return {
     taskId: t.id,
     name: t.name,
@@ -212,6 +227,7 @@ export function toTaskSpec(t: TaskRecord): TaskSpec {
     paramsJson: JSON.stringify(t.params),
     schemaVersion: 1,
     intervalMs: t.intervalMs,
+    peerCenter,
   };
 }
 

@@ -1,5 +1,6 @@
-// Assignments as central sends them (proto Assignment) turned into the tasks the supervisor runs, and the
-// check of their params against the one contract (common/src/task-params.ts). Pure: no I/O.
+// Assignments as central sends them (proto Assignment) turned into the tasks the supervisor runs and the
+// routing assignments (routes, relay) the agent applies, and the check of task params against the one
+// contract (common/src/task-params.ts). Pure: no I/O.
 //
 // Invariants
 //  - A runner is only ever created for params that meet the contract: checkingParams() refuses the rest
@@ -9,6 +10,7 @@
 //    after a restart is refused the same way.
 import { parseTaskParams } from '../../../common/src/task-params.js';
 import type { Assignment__Output } from '../../../proto/index.js';
+import { relaySpecOf, type RoutingAssignment } from '../relay/spec.js';
 import type { TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 
 /** Where params that are not JSON are kept, as received. */
@@ -16,7 +18,8 @@ export const UNPARSABLE_PARAMS_KEY = '__invalid';
 
 /**
  * The tasks of an assignment set, in order. A verification run (对账) becomes a task of kind "verify"
- * (reconcile/consumer.ts); policies and routes are not tasks (later releases) and are left out.
+ * (reconcile/consumer.ts); routes and the relay are decoded by decodeRouting(); policies (a later release)
+ * are left out.
  */
 export function decodeAssignments(assignments: readonly Assignment__Output[]): TaskAssignment[] {
   const tasks: TaskAssignment[] = [];
@@ -25,6 +28,35 @@ export function decodeAssignments(assignments: readonly Assignment__Output[]): T
     if (task) tasks.push(task);
   }
   return tasks;
+}
+
+/** The routing assignments of a set (routes and relay), in order (relay/host.ts applies them). */
+export function decodeRouting(assignments: readonly Assignment__Output[]): RoutingAssignment[] {
+  const out: RoutingAssignment[] = [];
+  for (const a of assignments) {
+    const generation = Number(a.generation);
+    if (a.spec === 'route' && a.route)
+      out.push({
+        kind: 'route',
+        id: a.id,
+        generation,
+        route: { destinationCenter: a.route.destinationCenter, hops: [...a.route.hops], reason: a.route.reason },
+      });
+    else if (a.spec === 'relay' && a.relay)
+      out.push({ kind: 'relay', id: a.id, generation, relay: relaySpecOf(a.relay) });
+  }
+  return out;
+}
+
+/** Whether an entry of a saved set is a routing assignment (the rest are tasks). */
+export const isRouting = (a: TaskAssignment | RoutingAssignment): a is RoutingAssignment =>
+  (a.kind === 'route' && 'route' in a) || (a.kind === 'relay' && 'relay' in a);
+
+/** Home center of each peer node of a set of tasks (node → center; tasks without one are left out). */
+export function peerCenters(tasks: readonly TaskAssignment[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of tasks) if (t.peerNodeId && t.peerCenter) out.set(t.peerNodeId, t.peerCenter);
+  return out;
 }
 
 /** The supervisor starts a verification run once, keeps it in the saved set, and stops it when withdrawn. */
@@ -56,6 +88,7 @@ function specTask(a: Assignment__Output): TaskAssignment | undefined {
     enabled: t.enabled,
     binding: t.binding,
     peerNodeId: t.peerNodeId,
+    peerCenter: t.peerCenter,
     resourceCode: t.resourceCode,
     subscriptionId: t.subscriptionId,
     params: parseParams(t.paramsJson),

@@ -16,8 +16,9 @@ import type { Assignment__Output } from '../../../proto/index.js';
 import { Backoff, sleep, type BackoffOptions } from '../backoff.js';
 import { grpcCode } from './grpc-errors.js';
 import type { SqliteSpool } from '../spool/sqlite-spool.js';
-import type { TaskAssignment, TaskSupervisor } from '../tasks/supervisor.js';
-import { decodeAssignments, keyColumnsOf } from './assignment-decode.js';
+import type { Outcome, TaskAssignment, TaskSupervisor } from '../tasks/supervisor.js';
+import type { RoutingAssignment } from '../relay/spec.js';
+import { decodeAssignments, decodeRouting, isRouting, keyColumnsOf, peerCenters } from './assignment-decode.js';
 import type { CentralClient } from './central-client.js';
 import type { CentralView } from './central-view.js';
 
@@ -35,6 +36,11 @@ export interface AssignmentLoopDeps {
   central: CentralView;
   /** Converges the running tasks to a set; returns an outcome per new or changed assignment. */
   supervisor: Pick<TaskSupervisor, 'apply'>;
+  /**
+   * Applies the set's routes and relay (relay/host.ts) before its tasks start, so their first units are
+   * routed; returns an outcome per new or changed routing assignment. Absent: routing assignments ignored.
+   */
+  routing?: { apply(set: readonly RoutingAssignment[], peers: ReadonlyMap<string, string>): Outcome[] };
   spool: SqliteSpool;
   /** Bindings of the agent's config: where the key columns of each task's binding are read. */
   bindings: { sources: Readonly<Record<string, unknown>>; sinks: Readonly<Record<string, unknown>> };
@@ -69,13 +75,15 @@ export class AssignmentLoop {
 
   /** Applies the set saved in the spool, if any; its outcomes are acknowledged once central answers. */
   async resume(): Promise<void> {
-    const held = this.deps.spool.loadAssignments<TaskAssignment>();
+    const held = this.deps.spool.loadAssignments<TaskAssignment | RoutingAssignment>();
     if (!held) return;
-    this.deps.log.info({ version: held.version, tasks: held.assignments.length }, 'resuming last assignment set');
-    this.keyColumnsByTask = keyColumnsOf(held.assignments, this.deps.bindings);
+    const tasks = held.assignments.filter((a): a is TaskAssignment => !isRouting(a));
+    this.deps.log.info({ version: held.version, tasks: tasks.length }, 'resuming last assignment set');
+    this.keyColumnsByTask = keyColumnsOf(tasks, this.deps.bindings);
     // Acknowledged once central answers: a task refused (or applied after a config fix) before a restart
     // is shown as it is now, not as central last heard.
-    for (const o of await this.deps.supervisor.apply(held.assignments))
+    const routed = this.deps.routing?.apply(held.assignments.filter(isRouting), peerCenters(tasks)) ?? [];
+    for (const o of [...routed, ...(await this.deps.supervisor.apply(tasks))])
       this.pendingAcks.set(o.assignmentId, { ...o, version: held.version });
     this.versionHeld = held.version;
   }
@@ -106,10 +114,12 @@ export class AssignmentLoop {
 
   private async apply(version: number, assignments: Assignment__Output[]): Promise<void> {
     const tasks = decodeAssignments(assignments);
+    const routing = decodeRouting(assignments);
     this.keyColumnsByTask = keyColumnsOf(tasks, this.deps.bindings);
-    const outcomes = await this.deps.supervisor.apply(tasks);
+    const routed = this.deps.routing?.apply(routing, peerCenters(tasks)) ?? [];
+    const outcomes = [...routed, ...(await this.deps.supervisor.apply(tasks))];
     // Persist before acknowledging: after a crash the agent resumes exactly what it told central it applied.
-    this.deps.spool.saveAssignments(version, tasks, this.deps.clock());
+    this.deps.spool.saveAssignments(version, [...tasks, ...routing], this.deps.clock());
     const previous = this.versionHeld;
     this.versionHeld = version;
     this.deps.log.info(

@@ -23,6 +23,7 @@ import type { NodeIdentity } from '../identity.js';
 import type { DataSpool } from '../spool/data-spool.js';
 import type { ProgressReply, QueryReply } from '../transport/envelope.js';
 import type { NatsTransport, Subjects } from '../transport/nats-transport.js';
+import type { RouteTable } from '../transport/routing.js';
 import { Inbound, type InboundHandler } from './inbound.js';
 import { Link } from './link.js';
 import { Online, type QueryHandler, type ReconcileHandler } from './online.js';
@@ -89,6 +90,11 @@ export class DataPlane {
 
   get subjects(): Subjects {
     return this.link.subjects;
+  }
+
+  /** Routes to other exchange centers and the peers' centers (updated by the agent from its assignments). */
+  get routes(): RouteTable {
+    return this.link.routes;
   }
 
   /** The transport, connecting on first use. */

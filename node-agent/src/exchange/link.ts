@@ -1,5 +1,6 @@
 // The link (数据链路) of one agent to its exchange center: the one NATS connection every data-plane protocol
-// shares, opened on first use in the background, the abort signal their loops wait on, and the loops.
+// shares, opened on first use in the background, the abort signal their loops wait on, and the loops; its
+// route table addresses whatever goes to a node at another center (transport/routing.ts).
 //
 // Invariants
 //  - connected() opens at most one connection; hooks added with onConnect() run once, when it is open.
@@ -9,6 +10,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../identity.js';
 import { NatsTransport, Subjects } from '../transport/nats-transport.js';
+import { RouteTable } from '../transport/routing.js';
 
 /** Broker max payload assumed until the link is connected (NATS' default). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -26,6 +28,8 @@ export class Link {
   })();
   readonly subjects: Subjects;
   readonly log: Logger;
+  /** Routes to other centers and the peers' centers: every publish and request is addressed by it. */
+  readonly routes: RouteTable;
 
   constructor(
     private readonly identity: NodeIdentity,
@@ -33,6 +37,7 @@ export class Link {
   ) {
     this.log = logger.child({ component: 'data-plane' });
     this.subjects = new Subjects(identity.dataPlane.subjectPrefix);
+    this.routes = new RouteTable(identity.dataPlane.homeCenter ?? '', this.subjects);
   }
 
   get nodeId(): string {
@@ -52,6 +57,7 @@ export class Link {
       stream: this.identity.dataPlane.stream,
       nodeId: this.identity.nodeId,
       logger: this.log,
+      routes: this.routes,
     }).then((t) => {
       this.transport = t;
       for (const h of this.hooks) h(t);

@@ -128,6 +128,10 @@ export class Relay {
     return this.spec.center;
   }
 
+  get currentSpec(): RelaySpec {
+    return this.spec;
+  }
+
   /** A new spec of the same center: neighbours are connected, reconnected or closed to match it. */
   async update(spec: RelaySpec): Promise<void> {
     if (spec.center !== this.spec.center) throw new Error(`relay of ${this.spec.center} cannot become ${spec.center}`);

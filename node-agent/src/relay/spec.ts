@@ -1,7 +1,13 @@
 // The relay role's spec, one type for both ways it arrives: a RelaySpec assignment from central, or the
-// agent config's static `relay` section (tests and centers without central's routing). Pure.
+// agent config's static `relay` section (tests and centers without central's routing); and the routing
+// assignments (routes, relay) as the agent keeps them. Pure.
 import type { RelaySpec__Output } from '../../../proto/index.js';
-import { isCenterCode } from '../transport/routing.js';
+import { isCenterCode, type RouteEntry } from '../transport/routing.js';
+
+/** A routing assignment as the agent keeps it (a decoded RouteSpec or RelaySpec), under its id and generation. */
+export type RoutingAssignment =
+  | { kind: 'route'; id: string; generation: number; route: RouteEntry }
+  | { kind: 'relay'; id: string; generation: number; relay: RelaySpec };
 
 /** A neighbour center the relay forwards to, and how it reaches it (the link's URLs from this end). */
 export interface RelayNeighbor {

@@ -13,6 +13,8 @@ export interface TaskAssignment {
   enabled: boolean;
   binding: string;
   peerNodeId: string;
+  /** Home exchange center of the peer node ("" or absent: this node's own center). */
+  peerCenter?: string;
   resourceCode: string;
   subscriptionId: string;
   params: Record<string, unknown>;

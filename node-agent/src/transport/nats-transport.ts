@@ -2,8 +2,9 @@
 // consumers, publishes with a message id, and core request/reply. Reconnects forever; a broker that
 // comes back empty (its store lost) gets the streams and consumers recreated by the next ensure.
 //
-// Subjects: subjects.ts. Streams at every exchange center (each center is its own nats-server and
-// JetStream; the same layout everywhere, created by whichever agent or relay connects first):
+// Subjects: subjects.ts; publish() and request() address by the agent's RouteTable (routing.ts). Streams
+// at every exchange center (each center is its own nats-server and JetStream; the same layout everywhere,
+// created by whichever agent or relay connects first):
 //   <S>             data batches and receipts (file storage, work queue)
 //   <S>_FILES       file chunks (memory, work queue, byte limit; below)
 //   <S>_TRANSIT     units crossing centers, read by the center's relay (file storage, limits retention:
@@ -42,6 +43,7 @@ import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 import { presizeLargeMessages } from './nats-presize.js';
 import { writeLargePiecesDirectly } from './nats-zero-copy.js';
+import type { RouteTable } from './routing.js';
 import { Subjects } from './subjects.js';
 
 export { Subjects } from './subjects.js';
@@ -56,6 +58,11 @@ export interface NatsTransportOptions {
   pass?: string | undefined;
   /** JetStream publish ack timeout. */
   publishTimeoutMs?: number;
+  /**
+   * The agent's route table: publish() and request() address units and requests for nodes at other
+   * centers by it (routing.ts). Unset (relays, tools): every subject is used as given.
+   */
+  routes?: RouteTable;
 }
 
 /**
@@ -239,10 +246,12 @@ export class NatsTransport {
    * caller must not reuse the buffer.
    */
   async publish(subject: string, data: Uint8Array, msgId: string, hdrs?: Record<string, string>): Promise<PubAck> {
+    // Routed first: a unit without a route throws here and stays in its spool (the stream is not suspected).
+    const to = this.opts.routes?.address(subject) ?? { subject };
     if (!this.streamReady) await this.ensureStream();
-    const h = hdrs && toHeaders(hdrs);
+    const h = (hdrs || to.headers) && toHeaders({ ...hdrs, ...to.headers });
     try {
-      return await this.js.publish(subject, data, { msgID: msgId, ...(h && { headers: h }) });
+      return await this.js.publish(to.subject, data, { msgID: msgId, ...(h && { headers: h }) });
     } catch (err) {
       this.streamReady = false; // re-check on the next publish: the broker may have lost the stream
       throw err;
@@ -309,8 +318,11 @@ export class NatsTransport {
     });
   }
 
+  /** A core request (routed through the home center's relay when the node is at another center). */
   request(subject: string, data: Uint8Array, timeoutMs: number, hdrs?: Record<string, string>): Promise<Msg> {
-    return this.nc.request(subject, data, { timeout: timeoutMs, ...(hdrs && { headers: toHeaders(hdrs) }) });
+    const to = this.opts.routes?.addressRequest(subject) ?? { subject };
+    const h = (hdrs || to.headers) && toHeaders({ ...hdrs, ...to.headers });
+    return this.nc.request(to.subject, data, { timeout: timeoutMs, ...(h && { headers: h }) });
   }
 
   /** Messages of a durable consumer not yet delivered plus those delivered and not acked (its backlog). */

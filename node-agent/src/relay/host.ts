@@ -1,0 +1,131 @@
+// Routing on one agent: applies the routing assignments (central's RouteSpecs and RelaySpec, else the
+// config's static routes and relay) to the data plane's route table and to the relay this node runs,
+// without a restart, and answers each new or changed assignment with an outcome (applied or refused).
+//
+// Invariants
+//  - Central's route to a destination replaces the config's; the table is replaced whole on each set, so a
+//    changed route applies to units sent from then on (units in transit keep the route they carry).
+//  - At most one relay runs. A spec for another center replaces it (closed first); a changed neighbour
+//    list updates it in place; no spec stops it. Relay changes run one at a time, in set order.
+//  - An outcome is returned once per assignment generation, as the task supervisor does for tasks.
+import type { Logger } from 'pino';
+import type { RouteEntry, RouteTable } from '../transport/routing.js';
+import { Relay, type RelaySettings } from './relay.js';
+import { relaySpecProblem, sameNeighbors, type RelaySpec, type RoutingAssignment } from './spec.js';
+
+/** Whether an assignment was applied (as the supervisor's Outcome). */
+export interface RoutingOutcome {
+  assignmentId: string;
+  generation: number;
+  applied: boolean;
+  reason: string;
+}
+
+export interface RoutingHostOptions {
+  /** The data plane's route table; undefined when the node has no exchange center (nothing to route). */
+  routes: RouteTable | undefined;
+  /** The home center's URLs and the province's subject prefix and stream (for the relay). */
+  home: { natsUrls: string[]; prefix: string; stream: string } | undefined;
+  /** Routes from the agent config (default: none). */
+  staticRoutes: readonly RouteEntry[];
+  /** The relay from the agent config, if any. */
+  staticRelay: RelaySpec | undefined;
+  logger: Logger;
+  relaySettings?: Partial<RelaySettings>;
+}
+
+export class RoutingHost {
+  private relay: Relay | undefined;
+  private readonly answered = new Map<string, number>();
+  private changing: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RoutingHostOptions) {
+    this.log = opts.logger.child({ component: 'routing' });
+  }
+
+  /** The relay's counters, when this node runs one. */
+  relayStats(): ReturnType<Relay['stats']> | undefined {
+    return this.relay?.stats();
+  }
+
+  /** Applies a set's routing assignments and the peers' centers (node → center, from its tasks). */
+  apply(set: readonly RoutingAssignment[], peers: ReadonlyMap<string, string>): RoutingOutcome[] {
+    const outcomes = [...this.applyRoutes(set, peers), ...this.applyRelay(set)];
+    return outcomes.filter((o) => {
+      if (this.answered.get(o.assignmentId) === o.generation) return false;
+      this.answered.set(o.assignmentId, o.generation);
+      return true;
+    });
+  }
+
+  /** Stops the relay (after its forwards in flight settled). */
+  async close(): Promise<void> {
+    this.changing = this.changing.then(() => this.setRelay(undefined));
+    await this.changing;
+  }
+
+  private applyRoutes(set: readonly RoutingAssignment[], peers: ReadonlyMap<string, string>): RoutingOutcome[] {
+    const assigned = set.filter((a) => a.kind === 'route');
+    const byDest = new Map(this.opts.staticRoutes.map((r) => [r.destinationCenter, r]));
+    for (const a of assigned) byDest.set(a.route.destinationCenter, a.route);
+    const table = this.opts.routes;
+    const refused = table?.update([...byDest.values()], peers) ?? new Map<string, string>();
+    for (const [dest, reason] of refused) this.log.error({ destination: dest, reason }, 'route refused');
+    if (table && byDest.size)
+      this.log.info({ routes: Object.fromEntries(table.destinations().map((d) => [d, table.routeTo(d)])) }, 'routes');
+    return assigned.map((a) => {
+      const reason = table ? (refused.get(a.route.destinationCenter) ?? '') : 'this node has no exchange center';
+      return { assignmentId: a.id, generation: a.generation, applied: !reason, reason };
+    });
+  }
+
+  private applyRelay(set: readonly RoutingAssignment[]): RoutingOutcome[] {
+    const assigned = set.filter((a) => a.kind === 'relay');
+    const last = assigned[assigned.length - 1];
+    const spec = last?.relay ?? (this.opts.staticRelay?.center ? this.opts.staticRelay : undefined);
+    const problem = spec && this.relayProblem(spec);
+    if (problem) this.log.error({ center: spec.center, reason: problem }, 'relay spec refused');
+    // A refused spec changes nothing: the relay running (if any) keeps forwarding as it was.
+    if (!problem) this.changing = this.changing.then(() => this.setRelay(spec));
+    return assigned.map((a) => {
+      const reason = a !== last ? 'another relay assignment of this node replaces it' : (problem ?? '');
+      return { assignmentId: a.id, generation: a.generation, applied: !reason, reason };
+    });
+  }
+
+  private relayProblem(spec: RelaySpec): string | undefined {
+    if (!this.opts.home || !this.opts.routes) return 'this node has no exchange center to relay at';
+    return relaySpecProblem(spec, this.opts.routes.home);
+  }
+
+  /** Starts, updates, replaces or stops the relay to match `spec`. */
+  private async setRelay(spec: RelaySpec | undefined): Promise<void> {
+    const current = this.relay;
+    const home = this.opts.home;
+    if (current && spec && spec.center === current.center) {
+      if (!sameNeighbors(spec, current.currentSpec))
+        await current.update(spec).catch((err: unknown) => this.failed(err));
+      return;
+    }
+    if (current) {
+      this.relay = undefined;
+      await current.close();
+    }
+    if (!spec || !home) return;
+    const routes = this.opts.routes;
+    this.relay = Relay.start({
+      spec,
+      homeUrls: home.natsUrls,
+      prefix: home.prefix,
+      stream: home.stream,
+      logger: this.opts.logger,
+      nextHop: (center) => routes?.routeTo(center)?.[1],
+      ...(this.opts.relaySettings && { settings: this.opts.relaySettings }),
+    });
+  }
+
+  private failed(err: unknown): void {
+    this.log.error({ err: (err as Error).message }, 'relay update failed');
+  }
+}
