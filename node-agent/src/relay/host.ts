@@ -38,6 +38,8 @@ export class RoutingHost {
   private relay: Relay | undefined;
   private readonly answered = new Map<string, number>();
   private changing: Promise<void> = Promise.resolve();
+  /** The route table as last logged (JSON). */
+  private logged: string | undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: RoutingHostOptions) {
@@ -72,8 +74,10 @@ export class RoutingHost {
     const table = this.opts.routes;
     const refused = table?.update([...byDest.values()], peers) ?? new Map<string, string>();
     for (const [dest, reason] of refused) this.log.error({ destination: dest, reason }, 'route refused');
-    if (table && byDest.size)
-      this.log.info({ routes: Object.fromEntries(table.destinations().map((d) => [d, table.routeTo(d)])) }, 'routes');
+    const held = table && JSON.stringify(Object.fromEntries(table.destinations().map((d) => [d, table.routeTo(d)])));
+    if (held && held !== (this.logged ?? '{}'))
+      this.log.info({ routes: JSON.parse(held) as unknown }, 'routes changed');
+    this.logged = held;
     return assigned.map((a) => {
       const reason = table ? (refused.get(a.route.destinationCenter) ?? '') : 'this node has no exchange center';
       return { assignmentId: a.id, generation: a.generation, applied: !reason, reason };

@@ -43,6 +43,14 @@ export class Neighbors {
     return this.byCenter.get(center)?.transport;
   }
 
+  /** Resolves once every neighbour is connected, or after `ms` (a neighbour that is down is not waited for). */
+  async ready(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([Promise.all([...this.byCenter.values()].map((n) => n.connecting)), timeout]);
+    clearTimeout(timer);
+  }
+
   /** Connects new neighbours, reconnects changed ones, closes those no longer listed. */
   async sync(neighbors: readonly RelayNeighbor[]): Promise<void> {
     const wanted = new Map(neighbors.map((n) => [n.center, n]));

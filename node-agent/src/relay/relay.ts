@@ -97,6 +97,8 @@ export class Relay {
   private inFlight = 0;
   private readonly settled = new Set<() => void>();
   private readonly loops: Promise<void>[] = [];
+  /** Per center a forward or quarantine failed towards: when last logged and failures since. */
+  private readonly failures = new Map<string, { at: number; count: number }>();
 
   private constructor(private readonly opts: RelayOptions) {
     setMaxListeners(0, this.abort.signal);
@@ -169,6 +171,8 @@ export class Relay {
       timeoutMs: this.settings.requestTimeoutMs,
     });
     this.loops.push(this.watchBacklog(home));
+    // Units wait for the neighbours' first connections (a relay restarting must not nak its backlog at once).
+    await this.neighbors.ready(this.settings.forwardTimeoutMs);
     await home.consume(
       `relay_${this.spec.center}`,
       this.subjects.transitStreamSubjects()[0]!,
@@ -222,7 +226,7 @@ export class Relay {
       this.counters.sent(d.next, m.data.length);
     } catch (err) {
       this.counters.failed(d.next);
-      this.retryLater(m, `forward to ${d.next} failed`, err);
+      this.retryLater(m, d.next, err);
     }
   }
 
@@ -239,17 +243,25 @@ export class Relay {
       this.counters.quarantined++;
       this.log.error({ subject: m.subject, msgId: id, reason }, 'unit in transit quarantined: cannot be routed');
     } catch (err) {
-      this.retryLater(m, 'quarantine failed', err);
+      this.retryLater(m, this.spec.center, err);
     }
   }
 
-  /** Redelivery after a delay growing with the unit's deliveries (0.5 s doubling up to 10 s). */
-  private retryLater(m: JsMsg, what: string, err: unknown): void {
+  /**
+   * Redelivery after a delay growing with the unit's deliveries (0.5 s doubling up to 10 s). Logged at most
+   * every 5 s per center it was going to (a center that is down fails every unit), with the count since.
+   */
+  private retryLater(m: JsMsg, to: string, err: unknown): void {
     const n = m.info.deliveryCount;
     const delayMs = Math.min(10_000, 500 * 2 ** Math.min(5, n - 1));
     m.nak(delayMs);
-    if (n === 1 || n % 10 === 0)
-      this.log.warn({ subject: m.subject, deliveries: n, retryInMs: delayMs, err: (err as Error).message }, what);
+    const f = this.failures.get(to) ?? { at: 0, count: 0 };
+    f.count++;
+    this.failures.set(to, f);
+    if (Date.now() - f.at < 5_000) return;
+    const fields = { to, failures: f.count, subject: m.subject, deliveries: n, err: (err as Error).message };
+    this.log.warn(fields, 'forward failed; units are redelivered and retried');
+    this.failures.set(to, { at: Date.now(), count: 0 });
   }
 
   /** Waits until the forwards in flight settled, at most `ms`. */
