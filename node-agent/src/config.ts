@@ -173,7 +173,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     fileWindowBytes: 64 * 1024 * 1024,
     pollIntervalMs: 1000,
     publishWindow: 32,
-    publishWindowBytes: 16 * 1024 * 1024,
+    publishWindowBytes: 8 * 1024 * 1024,
     receiptTimeoutMs: 30_000,
     resendWindow: 64,
     ackWaitMs: 30_000,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { DenoBuffer } from '@nats-io/nats-core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presizeLargeMessages } from '../../node-agent/src/transport/nats-presize.js';
+import { presizeLargeMessages, releaseReceiveBuffer } from '../../node-agent/src/transport/nats-presize.js';
 import { NatsServer } from '../helpers/nats-server.js';
 
 /** Receives `msgs` on a fresh connection and counts how often a pending message's buffer was reallocated. */
@@ -69,5 +69,44 @@ describe('nats presize - large messages are collected in one buffer', () => {
       expect(Buffer.from(got[i]!).equals(Buffer.from(msgs[i]!)), `message ${i}`).toBe(true);
     // Three messages span socket reads; without the shim each doubles its buffer 3-4 times (~11 in all).
     expect(reallocations).toBeLessThanOrEqual(3);
+  });
+
+  it('nats presize - a released receive buffer serves a later large message; one still held is never reused', async () => {
+    expect(presizeLargeMessages()).toBe(true);
+    const sub = await connect({ servers: nats.url });
+    const pub = await connect({ servers: nats.url });
+    try {
+      const got: Uint8Array[] = [];
+      let arrived: () => void = () => undefined;
+      sub.subscribe('presize.pool', { callback: (_err, m) => void (got.push(m.data), arrived()) });
+      await sub.flush();
+      const one = async (m: Uint8Array): Promise<Uint8Array> => {
+        const n = got.length;
+        const done = new Promise<void>((resolve) => (arrived = () => got.length > n && resolve()));
+        pub.publish('presize.pool', m);
+        await pub.flush();
+        await done;
+        return got[n]!;
+      };
+      const a = randomBytes(900_000);
+      const b = randomBytes(800_000);
+      const c = randomBytes(850_000);
+      const gotA = await one(a);
+      expect(Buffer.from(gotA).equals(a)).toBe(true);
+      expect(releaseReceiveBuffer(gotA), 'a buffer the shim lent is taken back').toBe(true);
+      expect(releaseReceiveBuffer(gotA), 'and only once').toBe(false);
+      const gotB = await one(b);
+      expect(Buffer.from(gotB).equals(b)).toBe(true);
+      expect(gotB.buffer, 'the released buffer is reused').toBe(gotA.buffer);
+      // gotB is still held (not released): the next message gets another buffer, gotB stays intact.
+      const gotC = await one(c);
+      expect(gotC.buffer).not.toBe(gotB.buffer);
+      expect(Buffer.from(gotB).equals(b)).toBe(true);
+      expect(Buffer.from(gotC).equals(c)).toBe(true);
+      expect(releaseReceiveBuffer(randomBytes(10)), 'data the shim did not lend is ignored').toBe(false);
+    } finally {
+      await pub.close();
+      await sub.close();
+    }
   });
 });

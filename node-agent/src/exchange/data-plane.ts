@@ -42,7 +42,7 @@ export { streamKey } from './progress.js';
 export interface DataPlaneSettings {
   /** Async JetStream publishes kept in flight, records and file chunks together (default 32). */
   publishWindow: number;
-  /** Bytes of those publishes in flight at most, bytes (default 16 MiB; a larger unit goes alone). */
+  /** Bytes of those publishes in flight at most, bytes (default 8 MiB; a larger unit goes alone). */
   publishWindowBytes: number;
   /** How long a published unit may wait for its receipt before the provider asks the consumer (ms, default 30 000). */
   receiptTimeoutMs: number;

@@ -19,6 +19,7 @@ import {
   type EnvelopeData,
   type ReceiptData,
 } from '../transport/envelope.js';
+import { releaseReceiveBuffer } from '../transport/nats-presize.js';
 import type { NatsTransport } from '../transport/nats-transport.js';
 import type { Link } from './link.js';
 import { streamKey } from './progress.js';
@@ -117,6 +118,9 @@ export class Inbound {
     // failing) must not reset the delay to 1 s.
     if (res.status !== 'refused') this.sinkBackoff.delete(env.subscriptionId);
     m.ack();
+    // A file chunk is written and hashed, and nothing keeps a view of it: its receive buffer can serve the
+    // next chunk (nats-presize.ts). Record batches are not released: decoded values may view the payload.
+    if (env.file && res.status !== 'refused') releaseReceiveBuffer(m.data);
     this.sendReceipt(
       t,
       env,

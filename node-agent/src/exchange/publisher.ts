@@ -48,7 +48,7 @@ export class Publisher {
 
   /**
    * @param window publishes kept in flight at most (dataPlane.publishWindow, default 32)
-   * @param windowBytes bytes of publishes in flight at most (dataPlane.publishWindowBytes, default 16 MiB)
+   * @param windowBytes bytes of publishes in flight at most (dataPlane.publishWindowBytes, default 8 MiB)
    */
   constructor(
     private readonly window: number,
