@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsTransport } from '../../node-agent/src/transport/nats-transport.js';
-import { HOP_HEADER, ROUTE_HEADER, RouteTable } from '../../node-agent/src/transport/routing.js';
+import { HOP_HEADER, REQUEST_HOPS_HEADER, ROUTE_HEADER, RouteTable } from '../../node-agent/src/transport/routing.js';
 import { Subjects } from '../../node-agent/src/transport/subjects.js';
 import { Centers } from '../helpers/centers.js';
 import { distFile, ROOT, spawnNode, type Proc } from '../helpers/proc.js';
@@ -26,6 +26,7 @@ class RelayProc {
     readonly center: string,
     private readonly homeUrl: string,
     private readonly neighbors: { center: string; url: string }[],
+    private readonly routes: Record<string, string[]> = {},
   ) {}
 
   start(): void {
@@ -40,6 +41,7 @@ class RelayProc {
       prefix: PREFIX,
       stream: STREAM,
       settings: { ackWaitMs: 3_000, forwardTimeoutMs: 2_000, backlogIntervalMs: 200, statsLogIntervalMs: 200 },
+      routes: this.routes,
     };
     this.proc = spawnNode(join(ROOT, 'test/helpers/relay-main.mjs'), [JSON.stringify(opts)]);
     this.starts++;
@@ -95,7 +97,7 @@ describe('relay - hop by hop between independent centers', () => {
     const ap = await centers.link('a', 'p');
     const pa = await centers.link('p', 'a');
     const pc = await centers.link('p', 'c');
-    relayA = new RelayProc('a', centers.url('a'), [{ center: 'p', url: ap.url }]);
+    relayA = new RelayProc('a', centers.url('a'), [{ center: 'p', url: ap.url }], { c: ['a', 'p', 'c'] });
     relayP = new RelayProc('p', centers.url('p'), [
       { center: 'a', url: pa.url },
       { center: 'c', url: pc.url },
@@ -186,5 +188,39 @@ describe('relay - hop by hop between independent centers', () => {
     );
     expect(relayA.proc.output()).toContain('is not a neighbour of a');
     expect(relayA.proc.output()).toContain('names x at hop 0');
+  });
+
+  it('relay - a request for a node at another center is relayed hop by hop and answered; past the hop limit it is dropped', async () => {
+    const nc = await connect({ servers: centers.url('c') });
+    nc.subscribe(`${PREFIX}.q.${DEST_NODE}`, {
+      callback: (_err, m) => void m.respond(Buffer.concat([Buffer.from('answer:'), m.data])),
+    });
+    await nc.flush();
+    const table = new RouteTable('a', subjects);
+    table.update([], new Map([[DEST_NODE, 'c']]));
+    const asker = await NatsTransport.connect({
+      servers: [centers.url('a')],
+      prefix: PREFIX,
+      stream: STREAM,
+      nodeId: 'n-asker',
+      logger: pino({ level: 'silent' }),
+      routes: table,
+    });
+    try {
+      const reply = await waitFor(
+        () => asker.request(subjects.query(DEST_NODE), Buffer.from('q1'), 2_000).catch(() => undefined),
+        30_000,
+        100,
+        'an answer from center c',
+      );
+      expect(Buffer.from(reply.data).toString()).toBe('answer:q1');
+      await expect(
+        sender.request(`${PREFIX}.tq.c.q.${DEST_NODE}`, Buffer.from('q2'), 1_500, { [REQUEST_HOPS_HEADER]: '8' }),
+      ).rejects.toThrow();
+      await waitFor(() => relayA.proc.output().includes('over the hop limit'), 5_000, 50, 'the drop logged');
+    } finally {
+      await asker.close();
+      await nc.close();
+    }
   });
 });

@@ -1,7 +1,11 @@
 // Routing on the wire without a broker: subjects of units in transit and relayed requests, the agent's
 // route table (addressing by route, the direct path kept for peers at the same center), and the relay's
 // decision for one unit (forward or quarantine, from the headers alone).
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { Assignment__Output } from '../../proto/index.js';
+import { decodeRouting, peerCenters } from '../../node-agent/src/control/assignment-decode.js';
+import { RoutingHost } from '../../node-agent/src/relay/host.js';
 import { decide } from '../../node-agent/src/relay/forward.js';
 import { relaySpecProblem } from '../../node-agent/src/relay/spec.js';
 import {
@@ -138,5 +142,78 @@ describe('routing - the relay decision', () => {
     expect(relaySpecProblem({ center: 'prov', neighbors: [n('prov')], probeIntervalMs: 0 }, 'prov')).toContain(
       "relay's own",
     );
+  });
+});
+
+describe('routing - assignments', () => {
+  const route = (id: string, generation: number, hops: string[]): Assignment__Output =>
+    ({
+      id,
+      generation,
+      spec: 'route',
+      route: {
+        routeId: id,
+        destinationNodeId: '',
+        hops,
+        reason: 'test',
+        destinationCenter: hops[hops.length - 1]!,
+        pinned: false,
+        changedAtMs: 0,
+      },
+    }) as unknown as Assignment__Output;
+  const relay = (id: string, center: string): Assignment__Output =>
+    ({
+      id,
+      generation: 1,
+      spec: 'relay',
+      relay: {
+        center,
+        neighbors: [{ center: 'city-b', linkId: 'l-1', natsUrls: ['nats://127.0.0.1:1'], capacityBps: 1e6 }],
+        probeIntervalMs: 0,
+      },
+    }) as unknown as Assignment__Output;
+
+  it("routing - central's routes replace the config's, a refused one leaves the config's, each generation is answered once", async () => {
+    const table = new RouteTable('city-a', s);
+    const host = new RoutingHost({
+      routes: table,
+      home: { natsUrls: ['nats://127.0.0.1:1'], prefix: 'xchg', stream: 'XCHG_DATA' },
+      staticRoutes: [
+        { destinationCenter: 'city-b', hops: ['city-a', 'city-b'] },
+        { destinationCenter: 'city-c', hops: ['city-a', 'city-c'] },
+      ],
+      staticRelay: undefined,
+      logger: pino({ level: 'silent' }),
+    });
+    const set = decodeRouting([
+      route('r-b', 1, ['city-a', 'prov', 'city-b']),
+      route('r-c', 1, ['prov', 'city-c']),
+      relay('relay', 'prov'),
+    ]);
+    const peers = peerCenters([
+      { peerNodeId: 'n-b', peerCenter: 'city-b' },
+      { peerNodeId: 'n-c', peerCenter: 'city-c' },
+      { peerNodeId: 'n-a', peerCenter: '' },
+    ] as unknown as Parameters<typeof peerCenters>[0]);
+    expect(host.apply(set, peers)).toEqual([
+      { assignmentId: 'r-b', generation: 1, applied: true, reason: '' },
+      { assignmentId: 'r-c', generation: 1, applied: false, reason: 'route starts at prov, this node is at city-a' },
+      {
+        assignmentId: 'relay',
+        generation: 1,
+        applied: false,
+        reason: 'relay spec is for center prov, this node is homed at city-a',
+      },
+    ]);
+    expect(table.routeTo('city-b')).toEqual(['city-a', 'prov', 'city-b']);
+    expect(table.routeTo('city-c')).toEqual(['city-a', 'city-c']);
+    expect(table.address(s.data('n-c', 't')).headers?.[ROUTE_HEADER]).toBe('city-a,city-c');
+    expect(table.address(s.data('n-a', 't'))).toEqual({ subject: 'xchg.n.n-a.d.t' });
+    expect(host.apply(set, peers)).toEqual([]);
+    const next = decodeRouting([route('r-b', 2, ['city-a', 'city-b'])]);
+    expect(host.apply(next, peers)).toEqual([{ assignmentId: 'r-b', generation: 2, applied: true, reason: '' }]);
+    expect(table.routeTo('city-b')).toEqual(['city-a', 'city-b']);
+    expect(host.relayStats()).toBeUndefined();
+    await host.close();
   });
 });

@@ -69,17 +69,20 @@ export class RoutingHost {
 
   private applyRoutes(set: readonly RoutingAssignment[], peers: ReadonlyMap<string, string>): RoutingOutcome[] {
     const assigned = set.filter((a) => a.kind === 'route');
-    const byDest = new Map(this.opts.staticRoutes.map((r) => [r.destinationCenter, r]));
-    for (const a of assigned) byDest.set(a.route.destinationCenter, a.route);
     const table = this.opts.routes;
+    // Central's route replaces the config's to the same center, unless refused (then the config's stays).
+    const problems = new Map(assigned.map((a) => [a, table ? table.problemOf(a.route) : 'this node has no center']));
+    const byDest = new Map(this.opts.staticRoutes.map((r) => [r.destinationCenter, r]));
+    for (const a of assigned) if (!problems.get(a)) byDest.set(a.route.destinationCenter, a.route);
     const refused = table?.update([...byDest.values()], peers) ?? new Map<string, string>();
+    for (const [a, reason] of problems) if (reason) refused.set(`${a.route.destinationCenter} (${a.id})`, reason);
     for (const [dest, reason] of refused) this.log.error({ destination: dest, reason }, 'route refused');
     const held = table && JSON.stringify(Object.fromEntries(table.destinations().map((d) => [d, table.routeTo(d)])));
     if (held && held !== (this.logged ?? '{}'))
       this.log.info({ routes: JSON.parse(held) as unknown }, 'routes changed');
     this.logged = held;
     return assigned.map((a) => {
-      const reason = table ? (refused.get(a.route.destinationCenter) ?? '') : 'this node has no exchange center';
+      const reason = problems.get(a) ?? '';
       return { assignmentId: a.id, generation: a.generation, applied: !reason, reason };
     });
   }

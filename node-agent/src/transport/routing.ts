@@ -90,20 +90,22 @@ export class RouteTable {
     const next = new Map<string, readonly string[]>();
     const refused = new Map<string, string>();
     for (const r of routes) {
-      const problem =
-        routeProblem(r.hops) ??
-        (r.hops[0] !== this.home
-          ? `route starts at ${r.hops[0]}, this node is at ${this.home || '(none)'}`
-          : undefined) ??
-        (r.hops[r.hops.length - 1] !== r.destinationCenter
-          ? `route does not end at ${r.destinationCenter}`
-          : undefined);
+      const problem = this.problemOf(r);
       if (problem) refused.set(r.destinationCenter, problem);
       else next.set(r.destinationCenter, [...r.hops]);
     }
     this.routes = next;
     this.peers = new Map(peerCenters);
     return refused;
+  }
+
+  /** What is wrong with a route for this table (not well formed, not from the home center), or undefined. */
+  problemOf(r: RouteEntry): string | undefined {
+    const malformed = routeProblem(r.hops);
+    if (malformed) return malformed;
+    if (r.hops[0] !== this.home) return `route starts at ${r.hops[0]}, this node is at ${this.home || '(none)'}`;
+    if (r.hops[r.hops.length - 1] !== r.destinationCenter) return `route does not end at ${r.destinationCenter}`;
+    return undefined;
   }
 
   /** The route to a center, if held. */
