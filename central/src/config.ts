@@ -93,6 +93,43 @@ export const CentralConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * Probes (测试粒子), link states and routes between centers (domain/routing.ts and domain/link-state.ts
+     * say how each setting is used).
+     */
+    routing: Type.Object(
+      {
+        /** Probe round interval handed to relays (RelaySpec), and the interval of route evaluation (5000). */
+        probeIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+        /** Sliding window over which probe windows are aggregated into a link's state (30 000). */
+        windowMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+        /** How long raw probe windows are kept (6 h); the probe sweep deletes older ones. */
+        probeRetentionMs: Type.Integer({ minimum: 1_000, maximum: 31 * 24 * 3_600_000 }),
+        /** How often the probe sweep runs (60 000). */
+        sweepIntervalMs: Type.Integer({ minimum: 20, maximum: 3_600_000 }),
+        /** p99 one-way latency above which a link is degraded, ms (250). */
+        degradedLatencyP99Ms: Type.Number({ exclusiveMinimum: 0 }),
+        /** Loss above which a link is degraded, 0..1 (0.05). */
+        degradedLoss: Type.Number({ minimum: 0, maximum: 1 }),
+        /** A link without a probe answer for this long is down, ms (15 000: three probe intervals). */
+        staleAfterMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+        /** Delay charged per expected retransmission in a link's cost, ms (1000). */
+        lossPenaltyMs: Type.Number({ minimum: 0 }),
+        /** Cost added to a degraded link, ms (10 000). */
+        degradedPenaltyMs: Type.Number({ minimum: 0 }),
+        /** Relative gain a healthy route must beat to replace the current healthy one (0.2). */
+        switchMargin: Type.Number({ minimum: 0, maximum: 1 }),
+        /** How long every link of a route must have been healthy before traffic moves (back) onto it, ms (60 000). */
+        recoverHoldMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
+        /** How long a cheaper healthy route must stay cheaper before it replaces a healthy one, ms (30 000). */
+        switchHoldMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
+        /** Routes of at most this many links are considered (4). */
+        maxHops: Type.Integer({ minimum: 1, maximum: 16 }),
+        /** Candidate routes kept and shown per pair of centers (3). */
+        candidates: Type.Integer({ minimum: 1, maximum: 16 }),
+      },
+      { additionalProperties: false },
+    ),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     /** Sharing governance: the answer deadline of applications and the working-day calendar it is counted in. */
     governance: Type.Object(
@@ -142,6 +179,22 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     homeCenter: 'province',
   },
   centers: { urlCheckTimeoutMs: 2_000 },
+  routing: {
+    probeIntervalMs: 5_000,
+    windowMs: 30_000,
+    probeRetentionMs: 6 * 3_600_000,
+    sweepIntervalMs: 60_000,
+    degradedLatencyP99Ms: 250,
+    degradedLoss: 0.05,
+    staleAfterMs: 15_000,
+    lossPenaltyMs: 1_000,
+    degradedPenaltyMs: 10_000,
+    switchMargin: 0.2,
+    recoverHoldMs: 60_000,
+    switchHoldMs: 30_000,
+    maxHops: 4,
+    candidates: 3,
+  },
   logLevel: 'info',
   governance: {
     approvalWorkingDays: 10,
@@ -166,6 +219,11 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_CENTRAL_LIVENESS_CHECK_INTERVAL_MS', path: 'livenessCheckIntervalMs', kind: 'int' },
   { env: 'XCHG_CENTRAL_NATS_URLS', path: 'dataPlane.natsUrls', kind: 'list' },
   { env: 'XCHG_CENTRAL_URL_CHECK_TIMEOUT_MS', path: 'centers.urlCheckTimeoutMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_PROBE_INTERVAL_MS', path: 'routing.probeIntervalMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_PROBE_WINDOW_MS', path: 'routing.windowMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_STALE_AFTER_MS', path: 'routing.staleAfterMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_RECOVER_HOLD_MS', path: 'routing.recoverHoldMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_SWITCH_HOLD_MS', path: 'routing.switchHoldMs', kind: 'int' },
   { env: 'XCHG_ADMIN_TOKEN', path: 'adminToken', kind: 'string' },
   { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
   { env: 'XCHG_CENTRAL_APPROVAL_WORKING_DAYS', path: 'governance.approvalWorkingDays', kind: 'int' },

@@ -23,6 +23,8 @@
 //     usable the current one is kept and the reason says so.
 // Invariant: with every link healthy and costs moving within switchMargin, the chosen route never changes.
 
+import type { Problem } from './centers.js';
+
 /** A configured link between two centers; probes measure it in both directions as one state. */
 export interface LinkSpec {
   id: string;
@@ -291,6 +293,39 @@ function keepOrImprove(
   if (now - since < policy.switchHoldMs) return { ...keep, challenger: { centers: better.centers, since } };
   const reason = `cheaper by ${pct(1 - better.cost / cur.cost)} (${fmt(better.cost)} vs ${fmt(cur.cost)} ms) for ${Math.round((now - since) / 1000)} s`;
   return { centers: better.centers, since: now, reason, changed: true };
+}
+
+/**
+ * Why `route` cannot be pinned as the route from `from` to `to`, or undefined: it must start at `from`, end
+ * at `to`, name only existing centers, visit none twice (a loop), and cross a configured link at every hop.
+ * The field is `route`, or `route.<i>` for the center at fault.
+ */
+export function pinProblem(
+  route: readonly string[],
+  from: string,
+  to: string,
+  isCenter: (code: string) => boolean,
+  hasLink: (a: string, b: string) => boolean,
+): Problem | undefined {
+  const field = 'route';
+  if (from === to)
+    return { field: 'to', problem: `from and to are the same center ${from}: a route joins two centers` };
+  for (const [i, c] of route.entries())
+    if (!isCenter(c)) return { field: `${field}.${i}`, problem: `center ${JSON.stringify(c)} does not exist` };
+  if (route.length < 2 || route[0] !== from || route.at(-1) !== to)
+    return { field, problem: `route ${route.join('>') || '(empty)'} must start at ${from} and end at ${to}` };
+  const seen = new Set<string>();
+  for (const [i, c] of route.entries()) {
+    if (seen.has(c)) return { field: `${field}.${i}`, problem: `route ${route.join('>')} visits ${c} twice (a loop)` };
+    seen.add(c);
+  }
+  for (let i = 1; i < route.length; i++)
+    if (!hasLink(route[i - 1]!, route[i]!))
+      return {
+        field: `${field}.${i}`,
+        problem: `no link between ${route[i - 1]} and ${route[i]} (route ${route.join('>')}); create one with xchg link create`,
+      };
+  return undefined;
 }
 
 function pct(x: number): string {

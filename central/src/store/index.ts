@@ -6,6 +6,8 @@ import { CenterStore } from './centers.js';
 import { openDatabase, type Db } from './db.js';
 import { EvaluationStore } from './evaluation.js';
 import { ObjectionStore } from './objections.js';
+import { ProbeStore } from './probes.js';
+import { RouteStore } from './routes.js';
 import { SharingStore } from './sharing.js';
 import { UserStore } from './users.js';
 import { NodeStore } from './nodes.js';
@@ -27,6 +29,8 @@ export type * from './evaluation.js';
 export type * from './verifications.js';
 export type * from './alerts.js';
 export type * from './centers.js';
+export type * from './probes.js';
+export type * from './routes.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -42,6 +46,8 @@ export class Store {
   readonly verifications: VerificationStore;
   readonly alerts: AlertStore;
   readonly centers: CenterStore;
+  readonly probes: ProbeStore;
+  readonly routes: RouteStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -57,6 +63,8 @@ export class Store {
     this.verifications = new VerificationStore(db);
     this.alerts = new AlertStore(db);
     this.centers = new CenterStore(db);
+    this.probes = new ProbeStore(db);
+    this.routes = new RouteStore(db);
   }
 
   static open(file: string): Store {

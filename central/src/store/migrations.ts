@@ -8,7 +8,16 @@ import { governance } from './migrations/003-governance.js';
 import { reportsOrder } from './migrations/004-reports-order.js';
 import { reconcile } from './migrations/005-reconcile.js';
 import { centers } from './migrations/006-centers.js';
+import { routing } from './migrations/007-routing.js';
 
 export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [foundation, quarantine, governance, reportsOrder, reconcile, centers];
+export const MIGRATIONS: readonly Migration[] = [
+  foundation,
+  quarantine,
+  governance,
+  reportsOrder,
+  reconcile,
+  centers,
+  routing,
+];
