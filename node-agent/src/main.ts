@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --expose-gc
 // xchg-agent: wires config → logger → agent → signals. Exit codes: 0 clean stop, 1 fatal error,
 // 2 invalid configuration, 3 enrollment refused or no identity.
 import { parseArgs } from 'node:util';

@@ -19,6 +19,7 @@ import {
   type EnvelopeData,
   type ReceiptData,
 } from '../transport/envelope.js';
+import { YoungCollector } from '../heap.js';
 import { releaseReceiveBuffer } from '../transport/nats-presize.js';
 import type { NatsTransport } from '../transport/nats-transport.js';
 import type { Link } from './link.js';
@@ -52,6 +53,8 @@ export class Inbound {
   readonly handlers = new Map<string, InboundHandler>();
   private started = false;
   private lastUnknownLog = 0;
+  /** Frees the socket's dead read buffers as data comes in (heap.ts). */
+  private readonly collector = new YoungCollector();
   /** Per subscription: consecutive sink failures and the redelivery delay they have grown to. */
   private readonly sinkBackoff = new Map<string, { backoff: Backoff; failures: number }>();
 
@@ -91,6 +94,7 @@ export class Inbound {
   }
 
   private async onUnit(t: NatsTransport, m: JsMsg): Promise<void> {
+    this.collector.received(m.data.length);
     const env = this.decode(m);
     if (!env) return;
     const h = this.handlers.get(env.subscriptionId);
