@@ -10,6 +10,7 @@ import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
 import { JobRunner } from './jobs/runner.js';
+import { routingJobs } from './jobs/routing.js';
 import { sweepJobs } from './jobs/sweeps.js';
 import type { Bootstrap } from './services/centers.js';
 import { createServices, type ServiceOptions } from './services/index.js';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     pollTimeoutMs: config.pollTimeoutMs,
     centers: services.centers,
     reconcile: services.reconcile,
+    routing: services.routing,
   });
   const app = await buildApp({
     ...services,
@@ -67,6 +69,8 @@ async function main(): Promise<void> {
     reconcileMs: config.reconcile.sweepIntervalMs,
   };
   for (const job of sweepJobs(services, logger, every)) jobs.add(job);
+  const routing = { evaluateMs: config.routing.probeIntervalMs, sweepMs: config.routing.sweepIntervalMs };
+  for (const job of routingJobs(services, logger, routing)) jobs.add(job);
   jobs.start();
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
@@ -133,6 +137,7 @@ function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOpti
     verifyIntervalMs: config.reconcile.verifyIntervalMs,
     dataPlane: config.dataPlane,
     urlCheckTimeoutMs: config.centers.urlCheckTimeoutMs,
+    routing: config.routing,
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');

@@ -148,7 +148,11 @@ describe('cli centers - xchg center, link and node move against a real central',
     ]);
     expect(link).toMatchObject({ a: 'province', b: 'nanchang', capacityBps: 12_500_000, urlsAToB: null });
     expect((await json<Link[]>(['link', 'list'])).map((l) => l.id)).toContain(link.id);
-    expect(await json<Link>(['link', 'show', link.id])).toEqual(link);
+    // show adds the link's state from the probes (none yet: down, not evaluated or never measured).
+    expect(await json<Link>(['link', 'show', link.id])).toEqual({
+      ...link,
+      state: expect.objectContaining({ state: 'down' }),
+    });
     const shown = await xchg(['link', 'show', link.id]);
     expect(shown.stdout).toMatch(/^Capacity\s+100 Mbit\/s \(12500000 bytes\/s\)$/m);
     expect(shown.stdout).toMatch(/^province dials nanchang at\s+nanchang's URLs$/m);

@@ -302,9 +302,11 @@ describe('centers - links', () => {
 
     const changed = await ok<Link>(h.call('PATCH', `/links/${link.id}`, { capacityBps: 25_000_000 }));
     expect(changed.capacityBps).toBe(25_000_000);
-    expect(await ok<Link[]>(h.call('GET', '/links?center=nanchang'))).toEqual([changed]);
+    // Reads add the link's state from the probes (none yet: down).
+    const withState = { ...changed, state: expect.objectContaining({ state: 'down' }) };
+    expect(await ok<Link[]>(h.call('GET', '/links?center=nanchang'))).toEqual([withState]);
     expect(await ok<Link[]>(h.call('GET', '/links?center=ganzhou'))).toEqual([]);
-    expect(await ok<Link>(h.call('GET', `/links/${link.id}`))).toEqual(changed);
+    expect(await ok<Link>(h.call('GET', `/links/${link.id}`))).toEqual(withState);
     expect((await h.call('DELETE', `/links/${link.id}`)).status).toBe(204);
     expect((await h.call('GET', `/links/${link.id}`)).status).toBe(404);
     expect(h.d.audit.list({ entityId: link.id }).map((e) => e.action)).toEqual([

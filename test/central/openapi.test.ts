@@ -6,12 +6,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Type, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { AuditEntry } from '../../central/src/api/audit.js';
-import { Center, Link } from '../../central/src/api/centers.js';
+import { Center } from '../../central/src/api/centers.js';
 import { ResourceDetail } from '../../central/src/api/catalog.js';
 import { DepartmentsAnswer } from '../../central/src/api/evaluation.js';
 import { Node, NodeDetail, Report } from '../../central/src/api/nodes.js';
 import { AgreementDetail, ApplicationView, SubscriptionView } from '../../central/src/api/sharing.js';
 import { QuarantineView, TaskRun, TaskView } from '../../central/src/api/tasks.js';
+import { LinkView, Relay, RouteDetail, RouteSummary } from '../../central/src/api/routing.js';
 import type { Actor } from '../../central/src/domain/roles.js';
 import { buildApp, type App } from '../../central/src/http/app.js';
 import { centralDeps, TEST_ADMIN_TOKEN, type CentralDeps } from '../helpers/central-deps.js';
@@ -230,6 +231,10 @@ describe('openapi - answers are what the services return, and match their schema
   it('openapi - key routes answer every field the services give (nothing stripped by the response schema)', async () => {
     const { app, d, ids } = await world();
     const { records } = d.http;
+    // Routing: the gat node relays the province center, a pinned route, one evaluation (links, routes).
+    d.relays.set('province', ids['gat']!, ADMIN);
+    d.routing.pin('province', 'nanchang', ['province', 'nanchang'], ADMIN);
+    d.routing.evaluate();
     const node = d.nodes.get(ids['gat']!);
     const period = d.evaluation.period();
     const cases: [string, TSchema, () => unknown][] = [
@@ -262,7 +267,10 @@ describe('openapi - answers are what the services return, and match their schema
       ],
       ['/centers', Type.Array(Center), () => d.centers.list()],
       ['/centers/nanchang', Center, () => d.centers.get('nanchang')],
-      ['/links', Type.Array(Link), () => d.links.list()],
+      ['/links', Type.Array(LinkView), () => d.routing.links(d.links.list())],
+      ['/routes', Type.Array(RouteSummary), () => d.routing.list()],
+      ['/routes/province/nanchang', RouteDetail, () => d.routing.show('province', 'nanchang')],
+      ['/relays', Type.Array(Relay), () => d.relays.list()],
       ['/audit', Type.Array(AuditEntry), () => d.audit.list({})],
     ];
     for (const [url, schema, expected] of cases) {

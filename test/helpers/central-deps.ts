@@ -14,6 +14,9 @@ import type { AuditTrail } from '../../central/src/services/audit.js';
 import type { CatalogService } from '../../central/src/services/catalog.js';
 import type { CenterService } from '../../central/src/services/centers.js';
 import type { LinkService } from '../../central/src/services/links.js';
+import type { ProbeService } from '../../central/src/services/probes.js';
+import type { RelayService } from '../../central/src/services/relays.js';
+import type { RoutingService, RoutingSettings } from '../../central/src/services/routing.js';
 import type { EvaluationService } from '../../central/src/services/evaluation.js';
 import type { NodeService } from '../../central/src/services/nodes.js';
 import type { ObjectionService } from '../../central/src/services/objections.js';
@@ -55,6 +58,8 @@ export interface CentralDepsOptions {
   agreementValidityDays?: number;
   /** How long a center URL may take to answer its NATS INFO line, ms (default central's, 2000). */
   urlCheckTimeoutMs?: number;
+  /** Probes and routing (default central's: ROUTING_SETTINGS_DEFAULTS). */
+  routing?: RoutingSettings;
 }
 
 export interface CentralDeps {
@@ -78,6 +83,9 @@ export interface CentralDeps {
   metrics: CentralMetrics;
   centers: CenterService;
   links: LinkService;
+  probes: ProbeService;
+  relays: RelayService;
+  routing: RoutingService;
   logger: Logger;
   adminToken: string;
   /** Every liveness transition reported through onTransition, in order. */
@@ -120,11 +128,12 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
     onTransition: (t) => transitions.push(t),
     dataPlane,
     urlCheckTimeoutMs: opts.urlCheckTimeoutMs ?? DEFAULTS.centers.urlCheckTimeoutMs,
+    ...(opts.routing && { routing: opts.routing }),
   });
   services.centers.bootstrap(); // as main.ts does: the config's home center exists before any enrollment
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const readyState = { ready: true };
-  const { nodes, assignments, reports, metrics, centers } = services;
+  const { nodes, assignments, reports, metrics, centers, routing } = services;
   return {
     ...services,
     dir,
@@ -144,7 +153,16 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
       ready: () => readyState.ready,
       ping: () => store.ping(),
     },
-    grpc: { nodes, assignments, reports, metrics, logger, pollTimeoutMs: opts.pollTimeoutMs ?? 30_000, centers },
+    grpc: {
+      nodes,
+      assignments,
+      reports,
+      metrics,
+      logger,
+      pollTimeoutMs: opts.pollTimeoutMs ?? 30_000,
+      centers,
+      routing,
+    },
     close: () => {
       assignments.wakeAll();
       store.close();

@@ -12,6 +12,7 @@ import type { CenterService } from '../services/centers.js';
 import type { NodeService } from '../services/nodes.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
+import type { RoutingService } from '../services/routing.js';
 import type { NodeRecord, TaskRecord } from '../store/index.js';
 
 export interface GrpcDeps {
@@ -25,6 +26,8 @@ export interface GrpcDeps {
   centers: Pick<CenterService, 'dataPlaneFor'>;
   /** Open verification runs (对账) join the consumer node's assignment set. */
   reconcile?: Pick<ReconcileService, 'assignmentsFor'>;
+  /** RouteSpecs (one per other center the node exchanges with) and, for a relay, its RelaySpec. */
+  routing?: Pick<RoutingService, 'assignmentsFor'>;
 }
 
 /** Limits that bound what a caller can make central hold (the message limit is announced in every poll reply). */
@@ -140,6 +143,7 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
         spec: 'task' as const,
       })),
       ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
+      ...(deps.routing?.assignmentsFor(node.id) ?? []),
     ],
     nextPollDelayMs: 0,
     heartbeatTtlMs: deps.nodes.heartbeatTtlMs,

@@ -14,6 +14,7 @@ import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerObjectionRoutes } from './routes/objections.js';
 import { registerReconcileRoutes } from './routes/reconcile.js';
+import { registerRoutingRoutes } from './routes/routing.js';
 import { registerSharingRoutes } from './routes/sharing.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerRegistryRoutes } from './routes/registry.js';
@@ -54,6 +55,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerRegistryRoutes(api as App, deps);
       registerNodeRoutes(api as App, deps);
       registerCenterRoutes(api as App, deps);
+      registerRoutingRoutes(api as App, deps);
       registerTaskRoutes(api as App, deps);
       registerUserRoutes(api as App, deps);
       registerCatalogRoutes(api as App, deps);

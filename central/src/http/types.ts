@@ -15,6 +15,8 @@ import type { AuditTrail } from '../services/audit.js';
 import type { CatalogService } from '../services/catalog.js';
 import type { CenterService } from '../services/centers.js';
 import type { LinkService } from '../services/links.js';
+import type { RelayService } from '../services/relays.js';
+import type { RoutingService } from '../services/routing.js';
 import type { EvaluationService } from '../services/evaluation.js';
 import type { ObjectionService } from '../services/objections.js';
 import type { RecordAccessService } from '../services/record-access.js';
@@ -50,6 +52,10 @@ export interface HttpDeps {
   centers: CenterService;
   /** Links between centers. */
   links: LinkService;
+  /** Link states, routes between centers and pins. */
+  routing: RoutingService;
+  /** The relay (中继) of each center. */
+  relays: RelayService;
   metrics: CentralMetrics;
   /** The root logger; the app logs as component "http". */
   logger: Logger;

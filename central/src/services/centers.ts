@@ -4,7 +4,9 @@
 // node has a home center once bootstrap() ran; a center still home to a node or at the end of a link is
 // not deleted; a change of a center's URLs, or a node's move, bumps the assignment version of the nodes
 // concerned in the same transaction and wakes their long-polls after commit. Every change is audited in
-// its transaction. URLs are checked for a NATS answer before the transaction (services/nats-info.ts).
+// its transaction. URLs are checked for a NATS answer before the transaction (services/nats-info.ts). A
+// change of URLs also reaches the relays of the linked centers (they dial them); a node moved away from the
+// center it relays loses the relay role in the move's transaction.
 import type { Center, CenterLevel, CreateCenterBody, UpdateCenterBody } from '../api/centers.js';
 import { centerCodeProblem, jsDomainProblem, urlsProblem } from '../domain/centers.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
@@ -13,6 +15,7 @@ import type { NodeRecord, Store } from '../store/index.js';
 import type { AssignmentService } from './assignments.js';
 import type { AuditTrail } from './audit.js';
 import { requireNatsAnswer } from './nats-info.js';
+import type { RelayService } from './relays.js';
 
 /** Where and how a node reaches its home center (proto DataPlane). */
 export interface DataPlane {
@@ -45,6 +48,7 @@ export class CenterService {
     private readonly clock: () => number,
     private readonly audit: AuditTrail,
     private readonly assignments: Pick<AssignmentService, 'wakeNode'>,
+    private readonly relays: Pick<RelayService, 'touch'>,
     private readonly opts: CenterServiceOptions,
   ) {}
 
@@ -166,6 +170,8 @@ export class CenterService {
       if (urlsChanged) {
         woken = this.store.centers.nodeIds(code);
         for (const id of woken) this.store.nodes.bumpAssignmentVersion(id);
+        const linked = this.store.centers.listLinks({ center: code }).map((l) => (l.a === code ? l.b : l.a));
+        woken.push(...this.relays.touch(linked));
       }
       const changed = Object.keys(fields).filter(
         (k) => JSON.stringify(cur[k as keyof Center]) !== JSON.stringify(next[k as keyof Center]),
@@ -219,7 +225,7 @@ export class CenterService {
 
   /** Makes `centerCode` the node's home center; the node learns its URLs with its next poll. */
   moveNode(nodeId: string, centerCode: string, actor: Actor = SYSTEM_ACTOR): NodeRecord {
-    let moved = false;
+    let woken: string[] = [];
     const node = this.store.tx(() => {
       const n = this.store.nodes.get(nodeId);
       if (!n) throw notFound('node', nodeId);
@@ -227,18 +233,22 @@ export class CenterService {
         throw invalid('center', `center ${JSON.stringify(centerCode)} not found`);
       if (n.homeCenter === centerCode) return n;
       this.store.centers.setHomeCenter(nodeId, centerCode);
-      this.store.nodes.bumpAssignmentVersion(nodeId);
+      // The node, and the nodes whose tasks peer with it (their TaskSpec.peer_center changes).
+      woken = [nodeId, ...this.store.routes.nodesPeeringWith(nodeId).filter((id) => id !== nodeId)];
+      for (const id of woken) this.store.nodes.bumpAssignmentVersion(id);
+      // A relay relays its home center: moved away, it is no longer the relay of the old one.
+      const relayOf = this.store.routes.relayOfNode(nodeId)?.center ?? null;
+      if (relayOf) this.store.routes.deleteRelay(relayOf);
       this.audit.record(actor, {
         action: 'node.move',
         entityType: 'node',
         entityId: nodeId,
         departmentCode: n.departmentCode,
-        details: { name: n.name, from: n.homeCenter, to: centerCode },
+        details: { name: n.name, from: n.homeCenter, to: centerCode, ...(relayOf && { relayCleared: relayOf }) },
       });
-      moved = true;
       return this.store.nodes.get(nodeId)!;
     });
-    if (moved) this.assignments.wakeNode(nodeId);
+    for (const id of woken) this.assignments.wakeNode(id);
     return node;
   }
 

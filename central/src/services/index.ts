@@ -11,6 +11,9 @@ import { CatalogService } from './catalog.js';
 import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
 import { LinkService } from './links.js';
+import { ProbeService } from './probes.js';
+import { RelayService } from './relays.js';
+import { ROUTING_SETTINGS_DEFAULTS, RoutingService, type RoutingSettings } from './routing.js';
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
 import { ReconcileService } from './reconcile.js';
@@ -34,6 +37,8 @@ export interface ServiceOptions {
   dataPlane: CenterServiceOptions['dataPlane'];
   /** How long a center URL may take to answer with its NATS INFO line, ms. */
   urlCheckTimeoutMs: number;
+  /** Probes and routing (config routing.*); default central's (ROUTING_SETTINGS_DEFAULTS). */
+  routing?: RoutingSettings;
 }
 
 export interface Services {
@@ -58,6 +63,12 @@ export interface Services {
   centers: CenterService;
   /** Links between centers. */
   links: LinkService;
+  /** Probe windows (测试粒子) and link states. */
+  probes: ProbeService;
+  /** The relay (中继) role of nodes. */
+  relays: RelayService;
+  /** Routes between centers: evaluation, pins, RouteSpecs. */
+  routing: RoutingService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -98,6 +109,15 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     defaultIntervalMs: opts.verifyIntervalMs ?? 0,
   });
   reports.onReconcile = (nodeId, body) => reconcile.ingest(nodeId, body);
+  const routingSettings = opts.routing ?? ROUTING_SETTINGS_DEFAULTS;
+  const probes = new ProbeService(store, routingSettings, {
+    windowMs: routingSettings.windowMs,
+    retentionMs: routingSettings.probeRetentionMs,
+  });
+  reports.onProbe = (nodeId, reportId, body, receivedAt, at) => probes.ingest(nodeId, reportId, body, receivedAt, at);
+  const relays = new RelayService(store, clock, audit, assignments, {
+    probeIntervalMs: routingSettings.probeIntervalMs,
+  });
   return {
     audit,
     nodes,
@@ -114,10 +134,13 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     calendar,
     metrics,
     reconcile,
-    centers: new CenterService(store, clock, audit, assignments, {
+    centers: new CenterService(store, clock, audit, assignments, relays, {
       dataPlane: opts.dataPlane,
       urlCheckTimeoutMs: opts.urlCheckTimeoutMs,
     }),
-    links: new LinkService(store, clock, audit, { urlCheckTimeoutMs: opts.urlCheckTimeoutMs }),
+    links: new LinkService(store, clock, audit, relays, { urlCheckTimeoutMs: opts.urlCheckTimeoutMs }),
+    probes,
+    relays,
+    routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
   };
 }

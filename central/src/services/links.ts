@@ -1,7 +1,9 @@
 // Links between exchange centers (交换中心): which centers connect, with a configured capacity, and the URLs
 // the relay at each end dials to reach the other. Invariants (also in the schema): a link joins two
 // different existing centers; one link per unordered pair (a–b is b–a); capacity above 0. Every change is
-// audited in its transaction. URLs given are checked for a NATS answer before the transaction.
+// audited in its transaction. URLs given are checked for a NATS answer before the transaction. A change
+// changes what the relays at the link's ends are handed (services/relays.ts): their generation and assignment
+// version go up in the same transaction and their long-polls are woken after commit.
 import type { CreateLinkBody, Link, UpdateLinkBody } from '../api/centers.js';
 import { newLinkProblem, urlsProblem } from '../domain/centers.js';
 import type { LinkSpec } from '../domain/routing.js';
@@ -11,6 +13,7 @@ import { newId } from '../ids.js';
 import type { Store } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
 import { requireNatsAnswer } from './nats-info.js';
+import type { RelayService } from './relays.js';
 
 type LinkUrls = Pick<Link, 'urlsAToB' | 'urlsBToA'>;
 
@@ -19,6 +22,7 @@ export class LinkService {
     private readonly store: Store,
     private readonly clock: () => number,
     private readonly audit: AuditTrail,
+    private readonly relays: Pick<RelayService, 'touch' | 'wake'>,
     private readonly opts: { urlCheckTimeoutMs: number },
   ) {}
 
@@ -55,7 +59,8 @@ export class LinkService {
     };
     checkNew(); // before the network check: a bad request is refused at once
     if (input.check !== false) await this.reach(urls);
-    return this.store.tx(() => {
+    let woken: string[] = [];
+    const made = this.store.tx(() => {
       checkNew(); // again: the store may have changed while the URLs were checked
       const now = this.clock();
       const link: Link = {
@@ -68,6 +73,7 @@ export class LinkService {
         updatedAt: now,
       };
       this.store.centers.insertLink(link);
+      woken = this.relays.touch([link.a, link.b]);
       this.audit.record(
         actor,
         {
@@ -80,6 +86,8 @@ export class LinkService {
       );
       return link;
     });
+    this.relays.wake(woken);
+    return made;
   }
 
   /** Changes capacity and URLs as given (a URL list set to null: the other center's natsUrls again). */
@@ -92,10 +100,12 @@ export class LinkService {
     this.get(id);
     checkUrls(given);
     if (check !== false) await this.reach(given);
-    return this.store.tx(() => {
+    let woken: string[] = [];
+    const updated = this.store.tx(() => {
       const cur = this.get(id);
       const next: Link = { ...cur, ...fields, updatedAt: this.clock() };
       this.store.centers.updateLink(next);
+      woken = this.relays.touch([cur.a, cur.b]);
       const changed = (['capacityBps', 'urlsAToB', 'urlsBToA'] as const).filter(
         (k) => JSON.stringify(cur[k]) !== JSON.stringify(next[k]),
       );
@@ -118,19 +128,24 @@ export class LinkService {
       );
       return next;
     });
+    this.relays.wake(woken);
+    return updated;
   }
 
   delete(id: string, actor: Actor = SYSTEM_ACTOR): void {
-    this.store.tx(() => {
+    const woken = this.store.tx(() => {
       const l = this.get(id);
       this.store.centers.deleteLink(id);
+      const relayNodes = this.relays.touch([l.a, l.b]);
       this.audit.record(actor, {
         action: 'link.delete',
         entityType: 'link',
         entityId: id,
         details: { a: l.a, b: l.b, capacityBps: l.capacityBps },
       });
+      return relayNodes;
     });
+    this.relays.wake(woken);
   }
 
   /** Each URL list given must have a NATS server answering at one of its URLs. */

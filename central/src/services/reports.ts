@@ -24,6 +24,14 @@ export interface IngestResult {
 export class ReportService {
   /** Receives reconciliation reports inside the ingest transaction (set by createServices: ReconcileService.ingest). */
   onReconcile: ((nodeId: string, body: Record<string, unknown>) => void) | undefined;
+  /**
+   * Stores a probe window (ProbeReport) inside the ingest transaction and says whether its report id was new
+   * (set by createServices: ProbeService.ingest). Probe windows live in their own table with a bounded
+   * retention, not among the reports.
+   */
+  onProbe:
+    | ((nodeId: string, reportId: string, body: Record<string, unknown>, receivedAt: number, at: string) => boolean)
+    | undefined;
 
   constructor(
     private readonly store: Store,
@@ -40,16 +48,19 @@ export class ReportService {
     const now = this.clock();
     return this.store.tx(() => {
       const freshKinds: string[] = [];
-      for (const it of items) {
-        const isNew = this.store.reports.insertIfNew({
-          reportId: it.reportId,
-          nodeId,
-          seq: it.seq,
-          kind: it.kind,
-          observedAt: it.observedAtMs,
-          receivedAt: now,
-          body: it.body,
-        });
+      for (const [i, it] of items.entries()) {
+        const isNew =
+          it.kind === 'probe' && this.onProbe
+            ? this.onProbe(nodeId, it.reportId, it.body, now, `items[${i}].probe`)
+            : this.store.reports.insertIfNew({
+                reportId: it.reportId,
+                nodeId,
+                seq: it.seq,
+                kind: it.kind,
+                observedAt: it.observedAtMs,
+                receivedAt: now,
+                body: it.body,
+              });
         if (!isNew) continue;
         freshKinds.push(it.kind);
         if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body, now);

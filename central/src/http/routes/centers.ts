@@ -16,6 +16,7 @@ import {
   UpdateLinkBody,
 } from '../../api/centers.js';
 import { IdParams, NoContent } from '../../api/common.js';
+import { LinkView } from '../../api/routing.js';
 import { Node } from '../../api/nodes.js';
 import { ErrorCode, XchgError } from '../../errors.js';
 import { principal, requireRole, WRITERS } from '../auth.js';
@@ -36,12 +37,12 @@ const CHECK_NOTE =
   'register a center before it runs.';
 
 /** The codes of the centers a city admin sees (placed in its region subtree); undefined: all. */
-function visibleCenters(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): Set<string> | undefined {
+export function visibleCenters(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): Set<string> | undefined {
   const scope = scopeOf(req, deps);
   return scope && new Set(deps.centers.list({ regionCodes: scope }).map((c) => c.code));
 }
 
-function outOfScope(req: Parameters<typeof principal>[0], what: string): XchgError {
+export function outOfScope(req: Parameters<typeof principal>[0], what: string): XchgError {
   const p = principal(req);
   return new XchgError(
     ErrorCode.PERMISSION_DENIED,
@@ -133,34 +134,41 @@ function registerCenterWrites(app: App, deps: HttpDeps): void {
   );
 }
 
+const WITH_STATE =
+  'with its state from the probes (up/degraded/down, one-way p50/p99 = probe round trip / 2, loss, load, ' +
+  'queue, staleness, probe overhead)';
+
 function registerLinkRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/links',
     {
       schema: {
         tags: ['centers'],
-        summary: 'List links between centers, optionally those at one center',
+        summary: `List links between centers, optionally those at one center, each ${WITH_STATE}`,
         querystring: LinkQuery,
-        response: { 200: Type.Array(Link) },
+        response: { 200: Type.Array(LinkView) },
       },
     },
     async (req) => {
       const centers = visibleCenters(req, deps);
-      return deps.links.list({
+      const links = deps.links.list({
         ...(req.query.center && { center: req.query.center }),
         ...(centers && { centers: [...centers] }),
       });
+      return deps.routing.links(links);
     },
   );
 
   app.get(
     '/links/:id',
-    { schema: { tags: ['centers'], summary: 'One link', params: LinkParams, response: { 200: Link } } },
+    {
+      schema: { tags: ['centers'], summary: `One link ${WITH_STATE}`, params: LinkParams, response: { 200: LinkView } },
+    },
     async (req) => {
       const l = deps.links.get(req.params.id);
       const visible = visibleCenters(req, deps);
       if (visible && !visible.has(l.a) && !visible.has(l.b)) throw outOfScope(req, `link ${l.id} (${l.a}–${l.b})`);
-      return l;
+      return deps.routing.links([l])[0]!;
     },
   );
 
