@@ -7,7 +7,7 @@ import {
   probeOverheadPct,
   type ProbeWindow,
 } from '../../central/src/domain/link-state.js';
-import { pinProblem } from '../../central/src/domain/routing.js';
+import { chooseRoute, pinProblem, rateRoutes, ROUTING_DEFAULTS } from '../../central/src/domain/routing.js';
 
 const NOW = 1_000_000;
 const win = (endMs: number, extra: Partial<ProbeWindow> = {}): ProbeWindow => ({
@@ -118,5 +118,31 @@ describe('link state', () => {
       'route province>ganzhou must start at nanchang and end at ganzhou',
     );
     expect(check(['nanchang', 'ganzhou'], 'nanchang', 'nanchang')?.field).toBe('to');
+  });
+});
+
+describe('routing - reasons', () => {
+  it('routing - a route kept from a round when every route was down says its links are up once they are', () => {
+    const links = [{ id: 'L', a: 'x', b: 'y', capacityBps: 0 }];
+    const now = 100_000;
+    const up = new Map([
+      ['L', { latencyP50Ms: 4, latencyP99Ms: 8, loss: 0, loadBps: 0, measuredAt: now, healthySince: now }],
+    ]);
+    const first = chooseRoute(
+      rateRoutes(links, new Map(), 'x', 'y', ROUTING_DEFAULTS, now),
+      undefined,
+      undefined,
+      ROUTING_DEFAULTS,
+      now,
+    )!;
+    expect(first.reason).toBe('every route is down');
+    const next = chooseRoute(
+      rateRoutes(links, up, 'x', 'y', ROUTING_DEFAULTS, now),
+      first,
+      undefined,
+      ROUTING_DEFAULTS,
+      now,
+    )!;
+    expect(next).toMatchObject({ changed: false, reason: 'its links are up (4 ms); kept' });
   });
 });

@@ -287,7 +287,10 @@ function keepOrImprove(
   const settled = (r: RatedRoute) =>
     r.health === 'up' && r.healthySince !== undefined && now - r.healthySince >= policy.recoverHoldMs;
   const better = rated.find((r) => r.cost < cur.cost * (1 - policy.switchMargin) && settled(r));
-  const keep = { centers: current.centers, since: current.since, reason: current.reason, changed: false };
+  // A route kept from a round when nothing better was usable says so no longer once its links are up.
+  const fallback = /^(every route is|no route is configured)/.test(current.reason);
+  const keptReason = fallback ? `its links are up (${fmt(cur.cost)} ms); kept` : current.reason;
+  const keep = { centers: current.centers, since: current.since, reason: keptReason, changed: false };
   if (!better) return keep;
   const since = current.challenger && same(current.challenger.centers, better.centers) ? current.challenger.since : now;
   if (now - since < policy.switchHoldMs) return { ...keep, challenger: { centers: better.centers, since } };

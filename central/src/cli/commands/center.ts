@@ -12,6 +12,7 @@ import {
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields, renderSection, renderTable, type Column } from '../output.js';
+import type { Relay } from '../../api/routing.js';
 import { Directory } from './directory.js';
 import type { Noun } from './noun.js';
 
@@ -79,13 +80,14 @@ export const center: Noun = {
   description:
     'Exchange centers (交换中心): the NATS JetStream servers nodes attach to, at province, city or county level. ' +
     "Central connects to a center's URLs before it accepts them. Link centers with xchg link; move a node with " +
-    'xchg node move.',
+    'xchg node move; make a node homed at a center its relay (中继) with xchg center set-relay.',
   register(cmd: Command): void {
     centerList(cmd);
     centerCreate(cmd);
     centerShow(cmd);
     centerUpdate(cmd);
     centerDelete(cmd);
+    centerRelays(cmd);
   },
 };
 
@@ -205,6 +207,71 @@ function centerDelete(cmd: Command): void {
       action(async (ctx, _o, code) => {
         await ctx.api.delete(`/centers/${encodeURIComponent(code)}`);
         ctx.done(`deleted center ${code}`);
+      }),
+    );
+}
+
+const renderRelay = (r: Relay): string =>
+  [
+    renderFields([
+      ['Center', r.center],
+      ['Relay node', `${r.nodeName} (${r.nodeId})`],
+      ['Generation', r.generation],
+      ['Set', `${formatTime(r.setAt)} by ${r.setBy}`],
+      ['Probe interval', `${r.probeIntervalMs} ms`],
+    ]),
+    renderSection(
+      'Neighbours',
+      renderTable(r.neighbors, [
+        { header: 'center', value: (n) => n.center },
+        { header: 'link', value: (n) => n.linkId },
+        { header: 'dials', value: (n) => n.natsUrls.join(','), maxWidth: 60 },
+        { header: 'capacity', value: (n) => formatCapacity(n.capacityBps), align: 'right' },
+      ]),
+    ),
+  ].join('\n\n');
+
+/** The relay (中继) role: set-relay, clear-relay, relays. */
+function centerRelays(cmd: Command): void {
+  cmd
+    .command('set-relay')
+    .description('Make a node the relay of its home center: it forwards units hop by hop and probes its links')
+    .argument('<code>', 'center code')
+    .requiredOption('--node <id>', 'node id (homed at the center)')
+    .action(
+      action<{ node: string }>(async (ctx, o, code) => {
+        const body = { nodeId: o.node };
+        const r = await ctx.api.put<Relay>(`/centers/${encodeURIComponent(code)}/relay`, body, { nodeId: '--node' });
+        ctx.show(r, () => renderRelay(r));
+      }),
+    );
+  cmd
+    .command('clear-relay')
+    .description("Take the relay role from the center's relay node")
+    .argument('<code>', 'center code')
+    .action(
+      action(async (ctx, _o, code) => {
+        await ctx.api.delete(`/centers/${encodeURIComponent(code)}/relay`);
+        ctx.done(`center ${code} has no relay now`);
+      }),
+    );
+  cmd
+    .command('relays')
+    .description('List the relay of each center')
+    .action(
+      action(async (ctx) => {
+        const relays = await ctx.api.get<Relay[]>('/relays');
+        ctx.list(
+          relays,
+          [
+            { header: 'center', value: (r) => r.center },
+            { header: 'node', value: (r) => `${r.nodeName} (${r.nodeId})` },
+            { header: 'neighbours', value: (r) => r.neighbors.map((n) => n.center).join(',') },
+            { header: 'probe interval', value: (r) => `${r.probeIntervalMs} ms`, align: 'right' },
+            { header: 'generation', value: (r) => r.generation, align: 'right' },
+          ],
+          'relays',
+        );
       }),
     );
 }

@@ -10,6 +10,7 @@ import type { Noun } from './noun.js';
 import { objection } from './objection.js';
 import { region } from './region.js';
 import { report } from './report.js';
+import { route } from './route.js';
 import { share } from './share.js';
 import { sub } from './sub.js';
 import { task } from './task.js';
@@ -24,6 +25,7 @@ export const NOUNS: readonly Noun[] = [
   node,
   center,
   link,
+  route,
   token,
   task,
   catalog,

@@ -2,12 +2,14 @@
 // relay at each end dials to reach the other.
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CreateLinkBody, Link, UpdateLinkBody } from '../../api/centers.js';
+import type { LinkView } from '../../api/routing.js';
 import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { defaulted } from '../help.js';
 import { renderFields, type Column } from '../output.js';
 import { formatCapacity, parseUrls } from './center.js';
 import type { Noun } from './noun.js';
+import { linkStateColumns, linkStateFields } from './route.js';
 
 /** Megabits per second (a positive number) → bytes per second, the API's unit. */
 export function parseCapacityMbps(text: string): number {
@@ -25,22 +27,25 @@ function parseUrlsOrDefault(text: string): string[] | null {
 
 const urlsText = (urls: readonly string[] | null): string => (urls ? urls.join(',') : 'its URLs');
 
-const COLUMNS: readonly Column<Link>[] = [
+const columns = (nowMs: number): readonly Column<LinkView>[] => [
   { header: 'id', value: (l) => l.id },
   { header: 'a', value: (l) => l.a },
   { header: 'b', value: (l) => l.b },
   { header: 'capacity', value: (l) => formatCapacity(l.capacityBps), align: 'right' },
-  { header: 'a dials b at', value: (l) => urlsText(l.urlsAToB), maxWidth: 50 },
-  { header: 'b dials a at', value: (l) => urlsText(l.urlsBToA), maxWidth: 50 },
+  ...linkStateColumns<LinkView>((l) => l.state, nowMs),
+  { header: 'a dials b at', value: (l) => urlsText(l.urlsAToB), maxWidth: 40 },
+  { header: 'b dials a at', value: (l) => urlsText(l.urlsBToA), maxWidth: 40 },
 ];
 
-const render = (l: Link): string =>
+/** A link; with its state when the answer carries one (show does, create and update do not). */
+const render = (l: Link | LinkView, nowMs: number): string =>
   renderFields([
     ['ID', l.id],
     ['Centers', `${l.a} – ${l.b}`],
     ['Capacity', `${formatCapacity(l.capacityBps)} (${l.capacityBps} bytes/s)`],
     [`${l.a} dials ${l.b} at`, l.urlsAToB ? l.urlsAToB.join(', ') : `${l.b}'s URLs`],
     [`${l.b} dials ${l.a} at`, l.urlsBToA ? l.urlsBToA.join(', ') : `${l.a}'s URLs`],
+    ...('state' in l ? linkStateFields(l.state, l.capacityBps, nowMs) : []),
     ['Created', formatTime(l.createdAt)],
     ['Updated', formatTime(l.updatedAt)],
   ]);
@@ -77,11 +82,11 @@ export const link: Noun = {
 function linkList(cmd: Command): void {
   cmd
     .command('list')
-    .description('List links between centers')
+    .description('List links between centers with their state from the probes')
     .option('--center <code>', 'only links with this center at one end')
     .action(
       action<{ center?: string }>(async (ctx, o) => {
-        ctx.list(await ctx.api.get<Link[]>('/links', { center: o.center }), COLUMNS, 'links');
+        ctx.list(await ctx.api.get<LinkView[]>('/links', { center: o.center }), columns(ctx.nowMs), 'links');
       }),
     );
 }
@@ -119,7 +124,7 @@ function linkCreate(cmd: Command): void {
           ...(!o.check && { check: false }),
         } satisfies CreateLinkBody;
         const l = await ctx.api.post<Link>('/links', body, FLAGS);
-        ctx.show(l, () => render(l));
+        ctx.show(l, () => render(l, ctx.nowMs));
       }),
     );
 }
@@ -128,12 +133,12 @@ function linkShow(cmd: Command): void {
   cmd
     .command('show')
     .alias('get')
-    .description('Show one link')
+    .description('Show one link and its state: latency, loss, load, queue, last probe, probe overhead')
     .argument('<id>', 'link id')
     .action(
       action(async (ctx, _o, id) => {
-        const l = await ctx.api.get<Link>(`/links/${encodeURIComponent(id)}`);
-        ctx.show(l, () => render(l));
+        const l = await ctx.api.get<LinkView>(`/links/${encodeURIComponent(id)}`);
+        ctx.show(l, () => render(l, ctx.nowMs));
       }),
     );
 }
@@ -164,7 +169,7 @@ function linkUpdate(cmd: Command): void {
           ...(!o.check && { check: false }),
         } satisfies UpdateLinkBody;
         const l = await ctx.api.patch<Link>(`/links/${encodeURIComponent(id)}`, body, FLAGS);
-        ctx.show(l, () => render(l));
+        ctx.show(l, () => render(l, ctx.nowMs));
       }),
     );
 }
