@@ -182,6 +182,26 @@ describe('routes - link states and the best route from probe windows', () => {
     // At the default 5 s interval the same probes are a tenth of that: far under 1 % of the link.
     expect((240 / CAPACITY) * 100).toBeLessThan(0.01);
 
+    // A route probe from the nanchang relay along the route through the province (one answer lost of 2).
+    const routeProbe = linkWindow({
+      from: 'nanchang',
+      to: 'ganzhou',
+      linkId: '',
+      endMs: w.d.clock(),
+      windowMs: ROUND_MS,
+      rttP50Ms: 36,
+      rttP99Ms: 40,
+      sent: 2,
+      answered: 1,
+    });
+    routeProbe.probe!.route = ['nanchang', 'province', 'ganzhou'];
+    await report(w.client, w.relay['nanchang']!, [routeProbe]);
+    const shown = await ok(w.call<RouteDetail>('GET', '/routes/nanchang/ganzhou'));
+    expect(shown.alternatives.map((a) => [a.centers.join('>'), a.cost, a.probe])).toEqual([
+      [DIRECT, 10, null],
+      [VIA_PROVINCE, 17, { latencyP50Ms: 18, latencyP99Ms: 20, loss: 0.5, windows: 1, measuredAt: w.d.clock() }],
+    ]);
+
     const routes = await ok(w.call<RouteSummary[]>('GET', '/routes'));
     const pair = (from: string, to: string) => routes.find((r) => r.from === from && r.to === to);
     expect(pair('nanchang', 'ganzhou')).toMatchObject({ route: DIRECT.split('>'), cost: 10, state: 'up', changes: 0 });

@@ -53,6 +53,20 @@ export const RouteCandidate = Type.Object({
 });
 export type RouteCandidate = Static<typeof RouteCandidate>;
 
+/** What the route probes of a candidate measured end to end over the window (latency = round trip / 2). */
+export const RouteProbe = Type.Object({
+  latencyP50Ms: Type.Number(),
+  latencyP99Ms: Type.Number(),
+  loss: Type.Number(),
+  windows: Type.Integer(),
+  measuredAt: Nullable(Type.Integer()),
+});
+export type RouteProbe = Static<typeof RouteProbe>;
+
+/** A candidate with its route probes, as GET /routes/:from/:to shows it (null: no route probe in the window). */
+export const RouteCandidateView = Type.Object({ ...RouteCandidate.properties, probe: Nullable(RouteProbe) });
+export type RouteCandidateView = Static<typeof RouteCandidateView>;
+
 /** A pair of centers and its route (GET /routes). */
 export const RouteSummary = Type.Object({
   from: Type.String(),
@@ -103,7 +117,7 @@ export const RouteDetail = Type.Object({
       { description: 'a cheaper healthy route waiting out switchHoldMs' },
     ),
   ),
-  alternatives: Type.Array(RouteCandidate),
+  alternatives: Type.Array(RouteCandidateView),
   evidence: Type.Array(LinkEvidenceView),
   history: Type.Array(RouteChange, { description: 'latest first, at most 20' }),
 });

@@ -5,7 +5,7 @@
 // that does not (the recovery hold of routing counts from it); raw windows older than the retention are gone
 // after the next sweep; nothing here pushes anything to nodes (services/routing.ts does).
 import type { Link } from '../api/centers.js';
-import type { LinkState } from '../api/routing.js';
+import type { LinkState, RouteProbe } from '../api/routing.js';
 import { aggregateLink, nextHealthySince, probeOverheadPct, type ProbeWindow } from '../domain/link-state.js';
 import { linkCost, linkHealth, type LinkMeasure, type RoutingPolicy } from '../domain/routing.js';
 import { invalid } from '../errors.js';
@@ -88,6 +88,28 @@ export class ProbeService {
     const out = new Map<string, LinkMeasure>();
     for (const [id, s] of this.store.probes.linkStates())
       if (s.evidence) out.set(id, { ...s.evidence, ...(s.healthySince !== null && { healthySince: s.healthySince }) });
+    return out;
+  }
+
+  /** What the route probes from `from` measured over the window, by route ("a>b>c"). */
+  routeEvidence(from: string, now: number): Map<string, RouteProbe> {
+    const byRoute = new Map<string, ProbeWindow[]>();
+    for (const w of this.store.probes.routeWindowsSince(from, now - this.opts.windowMs)) {
+      const k = w.route.join('>');
+      byRoute.set(k, [...(byRoute.get(k) ?? []), w]);
+    }
+    const out = new Map<string, RouteProbe>();
+    for (const [k, ws] of byRoute) {
+      const ev = aggregateLink(ws, now, this.opts.windowMs);
+      if (ev)
+        out.set(k, {
+          latencyP50Ms: round(ev.latencyP50Ms) ?? 0,
+          latencyP99Ms: round(ev.latencyP99Ms) ?? 0,
+          loss: round(ev.loss, 4) ?? 0,
+          windows: ev.windows,
+          measuredAt: ev.measuredAt ?? null,
+        });
+    }
     return out;
   }
 

@@ -37,7 +37,10 @@ export function pairSummary(p: RoutePairRecord, changes: number, needed: boolean
   };
 }
 
-/** The pair with its alternatives, the evidence of every link they cross, and its last 20 choices. */
+/**
+ * The pair with its alternatives (each with what its route probes measured end to end), the evidence of every
+ * link they cross, and its last 20 choices.
+ */
 export function pairDetail(
   deps: { store: Store; probes: ProbeService },
   p: RoutePairRecord,
@@ -52,6 +55,7 @@ export function pairDetail(
       if (l) linkIds.add(l.id);
     }
   const states = deps.store.probes.linkStates();
+  const routeProbes = deps.probes.routeEvidence(p.from, now);
   const evidence: LinkEvidenceView[] = [...linkIds].sort().flatMap((id) => {
     const l = deps.store.centers.getLink(id);
     return l
@@ -63,7 +67,7 @@ export function pairDetail(
     pin: p.pin,
     pinnedBy: p.pinnedBy,
     challenger: p.challenger,
-    alternatives: p.alternatives,
+    alternatives: p.alternatives.map((a) => ({ ...a, probe: routeProbes.get(a.centers.join('>')) ?? null })),
     evidence,
     history: deps.store.routes.changes(p.from, p.to, 20),
   };

@@ -64,6 +64,17 @@ export class ProbeStore {
     return out;
   }
 
+  /** Route probe windows (link_id '') sent from `fromCenter` ending after `sinceMs`. */
+  routeWindowsSince(fromCenter: string, sinceMs: number): ProbeWindow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM probe_windows WHERE link_id = '' AND from_center = ? AND window_end > ? ORDER BY window_end`,
+        )
+        .all(fromCenter, sinceMs) as WindowRow[]
+    ).map(toWindow);
+  }
+
   /** Deletes windows received before `beforeMs`; returns how many. */
   prune(beforeMs: number): number {
     return this.db.prepare('DELETE FROM probe_windows WHERE received_at < ?').run(beforeMs).changes;

@@ -1,7 +1,7 @@
 // xchg route: the route of each pair of exchange centers (路由), why it was chosen (costs, the probe evidence
 // of its links, its history), and pins; the link-state cells xchg link shares.
 import { InvalidArgumentError, type Command } from 'commander';
-import type { LinkState, PinRouteBody, RouteCandidate, RouteDetail, RouteSummary } from '../../api/routing.js';
+import type { LinkState, PinRouteBody, RouteCandidateView, RouteDetail, RouteSummary } from '../../api/routing.js';
 import { action } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatAge, formatTimeAndAge, yesNo } from '../format.js';
@@ -91,12 +91,17 @@ function render(r: RouteDetail, nowMs: number): string {
     parts.push(
       renderSection(
         'Alternatives',
-        renderTable<RouteCandidate>(r.alternatives, [
+        renderTable<RouteCandidateView>(r.alternatives, [
           { header: '', value: (a) => (r.route && a.centers.join('>') === r.route.join('>') ? '*' : '') },
           { header: 'route', value: (a) => a.centers.join('>') },
           { header: 'cost ms', value: (a) => cost(a.cost), align: 'right' },
           { header: 'health', value: (a) => a.health },
           { header: 'links', value: (a) => a.links.join(',') },
+          {
+            header: 'route probes p50/p99 loss',
+            value: (a) =>
+              a.probe ? `${ms(a.probe.latencyP50Ms)} / ${ms(a.probe.latencyP99Ms)} ${pct(a.probe.loss)}` : '-',
+          },
         ]),
       ),
     );
