@@ -8,10 +8,15 @@
 //  - At most one relay runs. A spec for another center replaces it (closed first); a changed neighbour
 //    list updates it in place; no spec stops it. Relay changes run one at a time, in set order.
 //  - An outcome is returned once per assignment generation, as the task supervisor does for tasks.
+//  - The config may list routes from several centers (a node that may be moved): only those from the home
+//    center apply. After a move (rehome) the relay of the old center is stopped and the last set applied
+//    again for the new home.
+//  - The relay's probe windows go to onProbe (the agent's report outbox).
 import type { Logger } from 'pino';
 import type { RouteEntry, RouteTable } from '../transport/routing.js';
+import type { ProbeWindow } from './probes.js';
 import { Relay, type RelaySettings } from './relay.js';
-import { relaySpecProblem, sameNeighbors, type RelaySpec, type RoutingAssignment } from './spec.js';
+import { relaySpecProblem, type RelaySpec, type RoutingAssignment } from './spec.js';
 
 /** Whether an assignment was applied (as the supervisor's Outcome). */
 export interface RoutingOutcome {
@@ -32,6 +37,15 @@ export interface RoutingHostOptions {
   staticRelay: RelaySpec | undefined;
   logger: Logger;
   relaySettings?: Partial<RelaySettings>;
+  /** Told of each probe window of the relay (default: none kept). */
+  onProbe?: (w: ProbeWindow) => void;
+}
+
+/** Where the relay's home connection goes: the home center's URLs, the province's prefix and stream. */
+export interface RelayHome {
+  natsUrls: string[];
+  prefix: string;
+  stream: string;
 }
 
 export class RoutingHost {
@@ -41,9 +55,16 @@ export class RoutingHost {
   /** The route table as last logged (JSON). */
   private logged: string | undefined;
   private readonly log: Logger;
+  private home: RelayHome | undefined;
+  /** The last set applied and its peers' centers (applied again after a move). */
+  private last: { set: readonly RoutingAssignment[]; peers: ReadonlyMap<string, string> } = {
+    set: [],
+    peers: new Map(),
+  };
 
   constructor(private readonly opts: RoutingHostOptions) {
     this.log = opts.logger.child({ component: 'routing' });
+    this.home = opts.home;
   }
 
   /** The relay's counters, when this node runs one. */
@@ -53,12 +74,25 @@ export class RoutingHost {
 
   /** Applies a set's routing assignments and the peers' centers (node → center, from its tasks). */
   apply(set: readonly RoutingAssignment[], peers: ReadonlyMap<string, string>): RoutingOutcome[] {
+    this.last = { set, peers };
     const outcomes = [...this.applyRoutes(set, peers), ...this.applyRelay(set)];
     return outcomes.filter((o) => {
       if (this.answered.get(o.assignmentId) === o.generation) return false;
       this.answered.set(o.assignmentId, o.generation);
       return true;
     });
+  }
+
+  /**
+   * The node's home center moved (or its URLs changed; the route table was re-homed by the data plane):
+   * the relay running is stopped and the last set applied again — routes from the new home, a relay there
+   * when one is assigned for it. Resolves once the relay changes are done.
+   */
+  async rehome(home: RelayHome): Promise<void> {
+    this.home = home;
+    this.changing = this.changing.then(() => this.setRelay(undefined));
+    this.apply(this.last.set, this.last.peers);
+    await this.changing;
   }
 
   /** Stops the relay (after its forwards in flight settled). */
@@ -72,7 +106,8 @@ export class RoutingHost {
     const table = this.opts.routes;
     // Central's route replaces the config's to the same center, unless refused (then the config's stays).
     const problems = new Map(assigned.map((a) => [a, table ? table.problemOf(a.route) : 'this node has no center']));
-    const byDest = new Map(this.opts.staticRoutes.map((r) => [r.destinationCenter, r]));
+    const fromHome = this.opts.staticRoutes.filter((r) => table && r.hops[0] === table.home);
+    const byDest = new Map(fromHome.map((r) => [r.destinationCenter, r]));
     for (const a of assigned) if (!problems.get(a)) byDest.set(a.route.destinationCenter, a.route);
     const refused = table?.update([...byDest.values()], peers) ?? new Map<string, string>();
     for (const [a, reason] of problems) if (reason) refused.set(`${a.route.destinationCenter} (${a.id})`, reason);
@@ -102,16 +137,17 @@ export class RoutingHost {
   }
 
   private relayProblem(spec: RelaySpec): string | undefined {
-    if (!this.opts.home || !this.opts.routes) return 'this node has no exchange center to relay at';
+    if (!this.home || !this.opts.routes) return 'this node has no exchange center to relay at';
     return relaySpecProblem(spec, this.opts.routes.home);
   }
 
   /** Starts, updates, replaces or stops the relay to match `spec`. */
   private async setRelay(spec: RelaySpec | undefined): Promise<void> {
     const current = this.relay;
-    const home = this.opts.home;
+    const home = this.home;
     if (current && spec && spec.center === current.center) {
-      if (!sameNeighbors(spec, current.currentSpec))
+      // Neighbours, link ids or the probe interval changed.
+      if (JSON.stringify(spec) !== JSON.stringify(current.currentSpec))
         await current.update(spec).catch((err: unknown) => this.failed(err));
       return;
     }
@@ -128,6 +164,9 @@ export class RoutingHost {
       stream: home.stream,
       logger: this.opts.logger,
       nextHop: (center) => routes?.routeTo(center)?.[1],
+      routes: () =>
+        routes?.destinations().map((d) => ({ destinationCenter: d, hops: [...(routes.routeTo(d) ?? [])] })) ?? [],
+      ...(this.opts.onProbe && { onProbe: this.opts.onProbe }),
       ...(this.opts.relaySettings && { settings: this.opts.relaySettings }),
     });
   }

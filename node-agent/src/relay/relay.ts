@@ -1,6 +1,6 @@
 // The relay (中继) of one exchange center (交换中心): forwards units in transit hop by hop to the next
 // center of their route without opening them, relays requests across centers (requests.ts), counts
-// what it does (metrics.ts).
+// what it does (metrics.ts), probes its links and routes and answers its neighbours' probes (probes.ts).
 //
 // Design
 //  - Every center is an independent nats-server with its own JetStream and the same stream layout the
@@ -39,11 +39,13 @@ import { sleep } from '../backoff.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import { ORIGINAL_SUBJECT_HEADER, QUARANTINE_REASON_HEADER } from '../transport/routing.js';
 import { Subjects } from '../transport/subjects.js';
+import type { RouteEntry } from '../transport/routing.js';
 import { decide, MSG_ID_HEADER, type Decision } from './forward.js';
 import { RelayCounters, type RelayStats } from './metrics.js';
 import { Neighbors } from './neighbors.js';
+import { answerProbes, runProbes, type ProbeWindow } from './probes.js';
 import { bridgeRequests } from './requests.js';
-import type { RelaySpec } from './spec.js';
+import { sameNeighbors, type RelaySpec } from './spec.js';
 
 /** Tuning of a relay; every field has a default. */
 export interface RelaySettings {
@@ -80,6 +82,10 @@ export interface RelayOptions {
   logger: Logger;
   /** Next center toward a center for relayed requests (the agent's routes); default: neighbours only. */
   nextHop?: (center: string) => string | undefined;
+  /** The routes the node holds: those from this center across ≥ 2 links are probed (default: none). */
+  routes?: () => readonly RouteEntry[];
+  /** Told of each probe window (the agent queues it as a ProbeReport); default: logged at debug only. */
+  onProbe?: (w: ProbeWindow) => void;
   settings?: Partial<RelaySettings>;
   /** Aborting it closes the relay (as close() does). */
   signal?: AbortSignal;
@@ -134,12 +140,16 @@ export class Relay {
     return this.spec;
   }
 
-  /** A new spec of the same center: neighbours are connected, reconnected or closed to match it. */
+  /**
+   * A new spec of the same center: neighbours are connected, reconnected or closed to match it; the probe
+   * interval and link ids apply from the next probe round.
+   */
   async update(spec: RelaySpec): Promise<void> {
     if (spec.center !== this.spec.center) throw new Error(`relay of ${this.spec.center} cannot become ${spec.center}`);
+    const neighborsChanged = !sameNeighbors(spec, this.spec);
     this.spec = spec;
     await this.neighbors.sync(spec.neighbors);
-    this.log.info({ neighbors: spec.neighbors.map((n) => n.center) }, 'relay neighbours updated');
+    if (neighborsChanged) this.log.info({ neighbors: spec.neighbors.map((n) => n.center) }, 'relay neighbours updated');
   }
 
   stats(): RelayStats {
@@ -171,6 +181,7 @@ export class Relay {
       timeoutMs: this.settings.requestTimeoutMs,
     });
     this.loops.push(this.watchBacklog(home));
+    this.startProbes(home);
     // Units wait for the neighbours' first connections (a relay restarting must not nak its backlog at once).
     await this.neighbors.ready(this.settings.forwardTimeoutMs);
     await home.consume(
@@ -183,6 +194,27 @@ export class Relay {
         batch: Math.min(256, this.settings.window),
         ackWaitMs: this.settings.ackWaitMs,
       },
+    );
+  }
+
+  /** Answers the neighbours' probes for this center and runs this relay's probe rounds (probes.ts). */
+  private startProbes(home: NatsTransport): void {
+    answerProbes(home, this.subjects, this.spec.center);
+    const durable = `relay_${this.spec.center}`;
+    this.loops.push(
+      runProbes({
+        center: this.spec.center,
+        subjects: this.subjects,
+        neighbors: this.neighbors,
+        counters: this.counters,
+        intervalMs: () => this.spec.probeIntervalMs,
+        neighborSpecs: () => this.spec.neighbors,
+        routes: () => this.opts.routes?.() ?? [],
+        queueDepth: async () => (this.counters.pending = await home.consumerBacklog(home.transitStream, durable)),
+        onWindow: (w) => this.opts.onProbe?.(w),
+        log: this.log,
+        signal: this.abort.signal,
+      }),
     );
   }
 

@@ -3,7 +3,8 @@
 // prefix> into its home center; the relay there passes it to the next center of its own route to the
 // destination (hop by hop, not source-routed: a request is small and short-lived, and each relay knows
 // its routes), on the tq subject, or on the original subject once the next center is the destination,
-// and answers the request with the reply it gets.
+// and answers the request with the reply it gets. A request that carries its own route (Xchg-Route: a
+// route probe, relay/probes.ts, measuring one candidate route) goes to the center after this one on it.
 //
 // Invariants
 //  - A request crosses at most MAX_REQUEST_HOPS relays (Xchg-Hops counts them); past that it is dropped
@@ -13,7 +14,7 @@
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { NatsTransport } from '../transport/nats-transport.js';
-import { MAX_REQUEST_HOPS, REQUEST_HOPS_HEADER } from '../transport/routing.js';
+import { MAX_REQUEST_HOPS, parseRoute, REQUEST_HOPS_HEADER, ROUTE_HEADER } from '../transport/routing.js';
 import type { Subjects } from '../transport/subjects.js';
 import type { RelayCounters } from './metrics.js';
 import type { Neighbors } from './neighbors.js';
@@ -64,16 +65,26 @@ async function relayOne(
   if (!via) return drop('not a relayed request subject', { subject: m.subject });
   const hops = Number(m.headers?.get(REQUEST_HOPS_HEADER) || 0) + 1;
   if (!(hops <= MAX_REQUEST_HOPS)) return drop('over the hop limit (a routing loop?)', { subject: m.subject, hops });
+  const route = m.headers?.get(ROUTE_HEADER) || undefined;
   let target: NatsTransport | undefined = deps.home;
   let subject = via.subject;
   if (via.center !== deps.center) {
-    const next = deps.nextHop(via.center);
-    if (!next) return drop('no route to the center', { center: via.center });
+    const next = route ? nextOnRoute(route, deps.center, via.center) : deps.nextHop(via.center);
+    if (!next) return drop(route ? 'its route does not lead on from here' : 'no route to the center', { route });
     target = deps.neighbors.get(next);
     if (!target) return drop('neighbour not connected', { neighbor: next });
     if (next !== via.center) subject = m.subject;
   }
-  const reply = await target.request(subject, m.data, deps.timeoutMs, { [REQUEST_HOPS_HEADER]: String(hops) });
+  const headers = { [REQUEST_HOPS_HEADER]: String(hops), ...(route && { [ROUTE_HEADER]: route }) };
+  const reply = await target.request(subject, m.data, deps.timeoutMs, headers);
   deps.counters.requestsRelayed++;
   if (m.reply) m.respond(reply.data);
+}
+
+/** The center after `center` on a request's own route when that route ends at `dest`, else undefined. */
+function nextOnRoute(value: string, center: string, dest: string): string | undefined {
+  const r = parseRoute(value);
+  if (!('hops' in r) || r.hops[r.hops.length - 1] !== dest) return undefined;
+  const i = r.hops.indexOf(center);
+  return i >= 0 ? r.hops[i + 1] : undefined;
 }

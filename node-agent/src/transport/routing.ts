@@ -78,9 +78,19 @@ export class RouteTable {
 
   /** @param home this agent's home center ("" when central never named one: no routing at all) */
   constructor(
-    readonly home: string,
+    private homeCenter: string,
     private readonly subjects: Subjects,
   ) {}
+
+  get home(): string {
+    return this.homeCenter;
+  }
+
+  /** The node moved to `home`: the routes held (all from the old home) are dropped, the peers' centers kept. */
+  rehome(home: string): void {
+    this.homeCenter = home;
+    this.routes = new Map();
+  }
 
   /**
    * Replaces the routes and the peers' centers (applies to units sent from then on). Returns the

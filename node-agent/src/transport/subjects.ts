@@ -8,6 +8,8 @@
 //   <p>.t.<rest>            a unit of <p>.<rest> in transit across exchange centers (stream <S>_TRANSIT)
 //   <p>.tq.<center>.<rest>  a request on <p>.<rest> to a node homed at <center>, relayed hop by hop (core)
 //   <p>.quarantine.transit.<center>  units a relay at <center> could not route (stream <S>_QUARANTINE)
+//   <p>.probe.<center>      probes (测试粒子) answered by the relay at <center> (core request/reply;
+//                           across several centers as <p>.tq.<center>.probe.<center>, relay/probes.ts)
 // Routing across centers: relay/relay.ts.
 
 /** Subject kinds whose second token names the node a message is addressed to. */
@@ -91,7 +93,19 @@ export class Subjects {
     if (dot < 0) return undefined;
     const center = rest.slice(3, dot);
     const original = `${this.prefix}.${rest.slice(dot + 1)}`;
-    return center && this.destinationNode(original) ? { center, subject: original } : undefined;
+    const addressed = this.destinationNode(original) ?? this.probeCenter(original);
+    return center && addressed ? { center, subject: original } : undefined;
+  }
+
+  /** Probes the relay at `center` answers (core request/reply). */
+  probe(center: string): string {
+    return `${this.prefix}.probe.${center}`;
+  }
+
+  /** The center a probe subject is for, or undefined when it is not one. */
+  probeCenter(subject: string): string | undefined {
+    const parts = this.rest(subject)?.split('.');
+    return parts?.length === 2 && parts[0] === 'probe' && parts[1] ? parts[1] : undefined;
   }
 
   /** Where a relay at `center` sets aside units it cannot route. */
