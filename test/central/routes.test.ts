@@ -254,9 +254,21 @@ describe('routes - link states and the best route from probe windows', () => {
     await expect(report(w.client, w.relay['nanchang']!, [self])).rejects.toMatchObject({
       details: 'items[0].probe.to_center: is from_center (nanchang) itself',
     });
+    // A relay configured without link ids names the neighbour as the route [from, to]: central takes it as the link.
+    const unnamed = linkWindow({
+      from: 'nanchang',
+      to: 'ganzhou',
+      linkId: '',
+      endMs: w.d.clock(),
+      windowMs: 500,
+      rttP50Ms: 30,
+    });
+    unnamed.probe!.route = ['nanchang', 'ganzhou'];
+    await report(w.client, w.relay['nanchang']!, [unnamed]);
+    expect(w.d.store.probes.linkWindowsSince(0).get(w.link['NC-GZ'])).toHaveLength(2);
     // Old windows go with the sweep.
     w.d.manual!.advance(SETTINGS.probeRetentionMs + 1);
-    expect(w.d.probes.sweep(w.d.clock())).toBe(1);
+    expect(w.d.probes.sweep(w.d.clock())).toBe(2);
     expect(w.d.store.probes.count()).toBe(0);
   });
 });

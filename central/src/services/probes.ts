@@ -42,6 +42,12 @@ export class ProbeService {
    */
   ingest(nodeId: string, reportId: string, body: Record<string, unknown>, receivedAt: number, at: string): boolean {
     const w = checkedWindow(body, receivedAt, at);
+    // A relay configured without link ids probes a neighbour as the two-center route [from, to]: that is the
+    // link between them, when central knows one.
+    if (!w.linkId && w.route.length === 2 && w.route[0] === w.fromCenter && w.route[1] === w.toCenter) {
+      const link = this.store.centers.linkBetween(w.fromCenter, w.toCenter);
+      if (link) return this.store.probes.insertWindow(reportId, nodeId, { ...w, linkId: link.id, route: [] });
+    }
     return this.store.probes.insertWindow(reportId, nodeId, w);
   }
 
