@@ -148,7 +148,10 @@ function settle(): void {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Publishes `n` CHUNK-sized messages to `subject` with a window of 32 async publishes, as the agents do. */
+/**
+ * Publishes `n` CHUNK-sized messages to `subject` with a window of 32 async publishes: the transport's ceiling
+ * (the agents keep fewer in flight: at most publishWindowBytes, 8 MiB = two chunks, to bound their memory).
+ */
 async function publishChunks(nc: NatsConnection, subject: string, n: number): Promise<void> {
   const js = jetstream(nc);
   const msg = randomBytes(CHUNK);
@@ -187,8 +190,8 @@ async function rawJetStream(url: string, mb: number): Promise<number> {
 
 /**
  * Raw relay: this process publishes `mb` MiB in CHUNK-sized messages (window 32) into a memory work-queue
- * stream, as a provider agent does with a file, while a second process pulls (4 at a time, as the
- * consumer agent does) and acks them. Timed until the last message is acked.
+ * stream, as a provider agent does with a file, while a second process pulls (4 at a time) and acks them.
+ * Timed until the last message is acked. A ceiling: the agents keep fewer chunks in flight (two each way).
  */
 async function rawRelay(url: string, mb: number): Promise<number> {
   settle();
