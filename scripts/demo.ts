@@ -1,6 +1,8 @@
-// `npm run demo`: a local province on this machine — an exchange center (nats-server with JetStream),
-// xchg-central, and department agents in two cities — set up through the HTTP API as a province would:
-// providers publish their resources in the catalog, consumers subscribe (or apply, and the provider approves).
+// `npm run demo`: a local province on this machine — three exchange centers (the province's, 南昌市's and
+// 赣州市's: one nats-server with JetStream each, linked province–city and city–city, a relay agent at each),
+// xchg-central, and department agents homed at their city's center — set up through the HTTP API as a
+// province would: providers publish their resources in the catalog, consumers subscribe (or apply, and the
+// provider approves); every flow crosses centers on the route central chose (printed with the results).
 // With --once it waits until every agent is online, prints a summary and exits 0 (non-zero on failure);
 // without it, it keeps running until Ctrl-C and prints where the dashboard is.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +10,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
-import { findNatsServer, freePort, requireBuilt, ROOT, startChild, type Child } from './lib.js';
+import { freePort, requireBuilt, ROOT, startChild, type Child } from './lib.js';
+import {
+  CENTERS,
+  designateRelays,
+  moveNode,
+  PROVINCE_CENTER,
+  registerCenters,
+  RELAY_DEPT,
+  routeOf,
+  startCenters,
+  startRelayAgents,
+} from './demo-centers.js';
 import { LEGAL_PERSON_FIELDS, PERSON_FIELDS, seedLegalPersons, seedLicenceFiles, seedPopulation } from './synthetic.js';
 import { compareTables, compareTrees } from './verify.js';
 import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
@@ -113,16 +126,12 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 
   try {
-    const natsPort = await freePort();
-    const nats = startChild(
-      'nats-server',
-      findNatsServer(),
-      ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dir, 'nats')],
-      join(dir, 'logs', 'nats.log'),
+    const centerUrls = await startCenters(dir, children);
+    for (const url of centerUrls.values()) await waitPort(Number(new URL(url).port));
+    const natsUrl = centerUrls.get(PROVINCE_CENTER)!;
+    step(
+      `交换中心 exchange centers: ${CENTERS.map((c) => `${c.name} ${centerUrls.get(c.code)!}`).join(', ')} (nats-server with JetStream each)`,
     );
-    children.push(nats);
-    await waitPort(natsPort);
-    step(`交换中心 exchange center: nats-server with JetStream on nats://127.0.0.1:${natsPort}`);
 
     const httpPort = values['http-port'] ? Number(values['http-port']) : await preferredPort(8080);
     const central = startChild(
@@ -141,8 +150,10 @@ async function main(): Promise<number> {
       {
         XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
         XCHG_CENTRAL_GRPC_HOST: '127.0.0.1',
-        XCHG_CENTRAL_NATS_URLS: `nats://127.0.0.1:${natsPort}`,
+        XCHG_CENTRAL_NATS_URLS: natsUrl,
         XCHG_CENTRAL_HEARTBEAT_TTL_MS: '6000',
+        // Probe rounds every second (default 5 s) so that the first routes are chosen within seconds.
+        XCHG_CENTRAL_PROBE_INTERVAL_MS: '1000',
       },
     );
     children.push(central);
@@ -171,8 +182,13 @@ async function main(): Promise<number> {
       };
     const api = client(admin, 'admin');
     for (const r of REGIONS) await api('POST', '/regions', r);
-    for (const d of DEPTS) await api('POST', '/departments', { code: d.code, name: d.name, regionCode: d.region });
-    step(`行政区划 ${REGIONS.length} regions, 部门 ${DEPTS.length} departments registered`);
+    for (const d of [...DEPTS, RELAY_DEPT])
+      await api('POST', '/departments', { code: d.code, name: d.name, regionCode: d.region });
+    step(`行政区划 ${REGIONS.length} regions, 部门 ${DEPTS.length + 1} departments registered`);
+    await registerCenters(api, centerUrls);
+    step(
+      `交换中心 ${CENTERS.length} centers and 3 links registered (province–nanchang, province–ganzhou, nanchang–ganzhou)`,
+    );
 
     // Department data (synthetic): the police department's population register, the market regulator's
     // legal-person register and the civil-affairs bureau's licence files.
@@ -233,6 +249,7 @@ async function main(): Promise<number> {
       },
     };
     const nodeIds = new Map<string, string>();
+    const agents = new Map<string, Child>();
     let queryPort = 0;
     for (const d of DEPTS) {
       const { token } = await api<{ token: string }>('POST', '/tokens', { departmentCode: d.code, nodeName: d.node });
@@ -257,11 +274,19 @@ async function main(): Promise<number> {
         join(dir, 'logs', `${d.node}.log`),
       );
       children.push(agent);
+      agents.set(d.code, agent);
       nodeIds.set(d.code, String((await agent.waitFor((l) => l['msg'] === 'agent running'))['nodeId']));
       if (bindings[d.code]?.queryListen)
         queryPort = Number((await agent.waitFor((l) => l['msg'] === 'query api listening'))['port']);
     }
-    const total = DEPTS.length;
+    // A relay agent at each center, made its relay through the API; the cities' nodes moved to their center.
+    const relays = await startRelayAgents(api, dir, grpcAddress, children);
+    await designateRelays(api, relays);
+    for (const d of DEPTS) await moveNode(api, agents.get(d.code)!, nodeIds.get(d.code)!, centerOf(d));
+    step(
+      `中继 a relay at each center; nodes moved to their city's center: ${DEPTS.map((d) => `${d.node}@${centerOf(d)}`).join(', ')}`,
+    );
+    const total = DEPTS.length + relays.size;
     const deadline = Date.now() + 30_000;
     let nodes: { name: string; departmentCode: string; regionCode: string; status: string }[] = [];
     while (Date.now() < deadline) {
@@ -465,10 +490,13 @@ async function main(): Promise<number> {
     }
     const elapsedS = (Date.now() - started) / 1000;
     console.log('');
-    for (const { f, r } of results)
+    for (const { f, r } of results) {
+      const provider = DEPTS.find((d) => d.code === catalog.find((c) => c.code === f.resource)!.provider)!;
+      const route = await routeOf(api, centerOf(provider), centerOf(DEPTS.find((d) => d.code === f.to)!));
       console.log(
-        `  ${r.done ? 'OK  ' : 'FAIL'} ${f.title.padEnd(40)} ${r.detail}${r.problems.length ? `\n         ${r.problems.slice(0, 5).join('\n         ')}` : ''}`,
+        `  ${r.done ? 'OK  ' : 'FAIL'} ${f.title.padEnd(40)} ${r.detail.padEnd(18)} route ${route}${r.problems.length ? `\n         ${r.problems.slice(0, 5).join('\n         ')}` : ''}`,
       );
+    }
     console.log(`  all flows checked against their sources after masking in ${elapsedS.toFixed(1)} s`);
     const sample = new Database(data('jx-gat', 'population.db'), { readonly: true })
       .prepare('SELECT id_no FROM person WHERE id = 4242')
@@ -535,6 +563,11 @@ function table(
   } catch {
     return { done: false, detail: `0/${want} records`, problems: [] };
   }
+}
+
+/** The center a department's node is homed at: its city's, else the province's. */
+function centerOf(d: Dept): string {
+  return CENTERS.find((c) => c.regionCode === d.region)?.code ?? PROVINCE_CENTER;
 }
 
 function step(msg: string): void {
