@@ -9,7 +9,9 @@
 //    report central refuses as invalid is set aside in the spool's dead-letter (control/reports.ts).
 //  - The agent runs its last applied assignment set while central is unreachable, also after a restart
 //    (the set is in the spool); outcomes are acknowledged before each long-poll (control/assignments.ts).
-//  - The identity is written once, at enrollment; a restart never enrolls again (control/enrollment.ts).
+//  - The identity is written at enrollment and again when central moves the node to another center (or
+//    changes its center's URLs): saved first, then the data plane and the relay move there without a
+//    restart (followDataPlane); a restart never enrolls again (control/enrollment.ts).
 //  - Routes to other exchange centers and the relay role (relay/host.ts) are applied from each assignment
 //    set before its tasks start (the config's until central sends its own); the relay closes before the
 //    data plane.
@@ -20,7 +22,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VERSION } from '../../common/src/version.js';
-import type { NodeHealth } from '../../proto/index.js';
+import type { NodeHealth, PollAssignmentsResponse__Output } from '../../proto/index.js';
 import type { AgentConfig } from './config.js';
 import { checkingParams } from './control/assignment-decode.js';
 import { AssignmentLoop } from './control/assignments.js';
@@ -34,7 +36,7 @@ import { ReportOutbox, type ReportKind } from './control/reports.js';
 import { AgentError, AgentErrorCode } from './errors.js';
 import { DataPlane } from './exchange/data-plane.js';
 import type { DataPathContext } from './exchange/runner-kit.js';
-import type { NodeIdentity } from './identity.js';
+import { sameDataPlane, saveIdentity, type NodeIdentity } from './identity.js';
 import { startQueryApi } from './query-api.js';
 import { RoutingHost } from './relay/host.js';
 import { relaySpecFromConfig } from './relay/spec.js';
@@ -203,6 +205,7 @@ export class Agent extends EventEmitter {
       staticRoutes: config.routes,
       staticRelay: relaySpecFromConfig(config.relay),
       logger: this.deps.logger,
+      onProbe: (w) => this.outbox?.addProbe({ ...w }),
     });
     this.routing.apply([], new Map()); // the config's routes and relay, until a set is applied
     const keyColumns = (taskId: string): readonly string[] => this.assignments?.keyColumns(taskId) ?? [];
@@ -240,8 +243,40 @@ export class Agent extends EventEmitter {
       backoff: config.backoff,
       log: this.log,
       clock: this.clock,
+      onDataPlane: (dp) => this.followDataPlane(dp),
       onApplied: (version, tasks) => this.emit('assignments', version, tasks),
     }));
+  }
+
+  /**
+   * Follows the data plane of a poll answer: when central names another home center (an operator moved
+   * the node) or new URLs, the identity is saved with it, then the data plane and the relay move there.
+   * The move is compared with where the data plane is, so one that failed is tried again at the next poll.
+   */
+  private async followDataPlane(dp: NonNullable<PollAssignmentsResponse__Output['dataPlane']>): Promise<void> {
+    const id = this.identity;
+    if (!id || dp.natsUrls.length === 0) return; // no URLs named: keep what the node has
+    const from = id.dataPlane;
+    const to = {
+      natsUrls: [...dp.natsUrls],
+      subjectPrefix: dp.subjectPrefix || from.subjectPrefix,
+      stream: dp.stream || from.stream,
+      homeCenter: dp.homeCenter,
+    };
+    if (!sameDataPlane(from, to)) {
+      this.identity = { ...id, dataPlane: to };
+      saveIdentity(this.config.dataDir, this.identity);
+      const fields = { from: from.homeCenter, to: to.homeCenter, fromUrls: from.natsUrls, toUrls: to.natsUrls };
+      if (from.homeCenter !== to.homeCenter) this.log.info(fields, 'node moved to another exchange center');
+      else this.log.info(fields, 'exchange center URLs changed');
+      if (to.subjectPrefix !== from.subjectPrefix)
+        this.log.warn({ from: from.subjectPrefix, to: to.subjectPrefix }, 'subject prefix changed: restart the agent');
+      if (!this.dataPlane) this.log.warn('this node has no data plane yet: restart the agent to join its center');
+    }
+    const at = this.dataPlane?.location;
+    if (!at || sameDataPlane(at, { ...to, subjectPrefix: at.subjectPrefix })) return;
+    await this.dataPlane!.move(to);
+    await this.routing?.rehome({ natsUrls: to.natsUrls, prefix: at.subjectPrefix, stream: to.stream });
   }
 
   /** The four control loops; each ends when the signal aborts. */

@@ -1,6 +1,6 @@
 // The node identity issued by central at enrollment, kept in <dataDir>/identity.json (mode 0600, written
 // to a temporary file, fsynced, then renamed: a crash never leaves half an identity). A restart reads it
-// and does not enroll again.
+// and does not enroll again. A move to another center (poll answers' data plane) rewrites it the same way.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError, AgentErrorCode } from './errors.js';
@@ -14,6 +14,16 @@ export interface NodeIdentity {
   centralAddress: string;
   enrolledAt: number;
   dataPlane: { natsUrls: string[]; subjectPrefix: string; stream: string; homeCenter: string };
+}
+
+/** Whether two data planes are the same place (URLs in order, prefix, stream, home center). */
+export function sameDataPlane(a: NodeIdentity['dataPlane'], b: NodeIdentity['dataPlane']): boolean {
+  return (
+    JSON.stringify(a.natsUrls) === JSON.stringify(b.natsUrls) &&
+    a.subjectPrefix === b.subjectPrefix &&
+    a.stream === b.stream &&
+    (a.homeCenter ?? '') === (b.homeCenter ?? '')
+  );
 }
 
 export const identityPath = (dataDir: string): string => join(dataDir, 'identity.json');

@@ -8,11 +8,13 @@
 //  - Every outcome is acknowledged until central received it: outcomes not yet received (resumed at
 //    start, or an ack lost) are sent before each long-poll, not after it; of two outcomes of one
 //    assignment only the newer is kept. One ack flush runs at a time.
+//  - A poll answer whose data plane differs from the node's (an operator moved it to another center) is
+//    followed before the answer's set is applied, so the set's routes start at the new home center.
 //  - A quiet long-poll (DEADLINE_EXCEEDED) polls again at once; other failures back off (jittered,
 //    growing, reset by a success). Every wait takes the shutdown signal.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Assignment__Output } from '../../../proto/index.js';
+import type { Assignment__Output, PollAssignmentsResponse__Output } from '../../../proto/index.js';
 import { Backoff, sleep, type BackoffOptions } from '../backoff.js';
 import { grpcCode } from './grpc-errors.js';
 import type { SqliteSpool } from '../spool/sqlite-spool.js';
@@ -49,6 +51,11 @@ export interface AssignmentLoopDeps {
   backoff: BackoffOptions;
   log: Logger;
   clock: () => number;
+  /**
+   * Told of the data plane of each poll answer that carries one (the agent follows a move to another
+   * center; resolves once it has). Absent: the node keeps the data plane it enrolled with.
+   */
+  onDataPlane?: (dp: NonNullable<PollAssignmentsResponse__Output['dataPlane']>) => Promise<void>;
   /** Told of each new set once it is applied and saved. */
   onApplied: (version: number, tasks: readonly TaskAssignment[]) => void;
 }
@@ -101,6 +108,7 @@ export class AssignmentLoop {
         central.announceMaxMessageBytes(res.maxMessageBytes);
         central.markReachable(true);
         backoff.reset();
+        if (res.dataPlane && this.deps.onDataPlane) await this.deps.onDataPlane(res.dataPlane);
         if (res.version !== this.versionHeld) await this.apply(res.version, res.assignments);
         if (res.nextPollDelayMs) await sleep(res.nextPollDelayMs, signal);
       } catch (err) {

@@ -12,6 +12,8 @@
 //  - Every wait of the flush loop takes the shutdown signal, its Report call included: a call cancelled by
 //    shutdown leaves its reports in the outbox for the shutdown drain (a report central had already stored
 //    is then sent again and stored once).
+//  - Probe windows older than PROBE_MAX_AGE_MS (10 min) are dropped from the outbox rather than kept for a
+//    central that was down that long (addProbe); every other report waits for central's acknowledgement.
 //  - Each report is measured (encoded) once, on its first flush; the size is kept in memory for the reports
 //    at the head of the outbox only, and re-measured after a trim.
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -25,7 +27,16 @@ import type { CentralView } from './central-view.js';
 import { fitReport, reportItemBytes } from './report-fit.js';
 
 /** The kinds of report an agent records (proto ReportItem's oneof, snake_case). */
-export type ReportKind = 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event' | 'reconcile';
+export type ReportKind = 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event' | 'reconcile' | 'probe';
+
+/**
+ * Probe windows (relay/probes.ts) older than this still in the outbox are dropped (ms; 10 min): central rates
+ * links on their last ~30 s, so an old window is history, not evidence, and a long outage of central must
+ * not pile them up (12 a minute per link at the default interval).
+ */
+export const PROBE_MAX_AGE_MS = 10 * 60_000;
+/** How often at most the outbox is searched for old probe windows (ms). */
+const PROBE_DROP_EVERY_MS = 60_000;
 
 export interface ReportOutboxDeps {
   spool: SqliteSpool;
@@ -60,6 +71,7 @@ export class ReportOutbox {
   private kick: (() => void) | undefined;
   /** Encoded item bytes by report_id, for the reports at the head of the outbox. */
   private readonly measured = new Map<string, number>();
+  private probesDroppedAt = 0;
 
   constructor(private readonly deps: ReportOutboxDeps) {}
 
@@ -73,6 +85,18 @@ export class ReportOutbox {
     const r = this.deps.spool.enqueueReport(kind, body, this.deps.clock());
     this.deps.onReport(r);
     this.kick?.();
+  }
+
+  /** Records a probe window; first (at most once a minute) drops windows older than PROBE_MAX_AGE_MS. */
+  addProbe(body: Record<string, unknown>): void {
+    const now = this.deps.clock();
+    if (now - this.probesDroppedAt >= PROBE_DROP_EVERY_MS) {
+      this.probesDroppedAt = now;
+      const dropped = this.deps.spool.dropReportsBefore('probe', now - PROBE_MAX_AGE_MS);
+      if (dropped > 0)
+        this.deps.log.info({ dropped, olderThanMs: PROBE_MAX_AGE_MS }, 'old probe windows dropped from the outbox');
+    }
+    this.add('probe', body);
   }
 
   /** Flushes until the signal aborts: at once while reports wait, else on a new report or every 5 s. */

@@ -92,6 +92,25 @@ export class DataPlane {
     return this.link.subjects;
   }
 
+  /**
+   * The node moved to another exchange center (or its center's URLs changed): the link's protocols stop
+   * at the old center and start at the new one, where they ensure their streams and consumers; streams
+   * still in their readiness handshake ask again from there. Batches no receipt confirmed are re-sent by
+   * recovery, wherever the routes now say.
+   */
+  async move(dataPlane: NodeIdentity['dataPlane']): Promise<void> {
+    await this.link.move(dataPlane);
+    for (const s of this.registry.all())
+      if (s.phase === 'handshake' || s.phase === 'not-ready')
+        void handshake(this.link, this.registry, this.asker, this.spool, s, () => this.pump.kick());
+    this.pump.kick();
+  }
+
+  /** Where the data plane is now (URLs, home center, stream). */
+  get location(): NodeIdentity['dataPlane'] {
+    return this.link.dataPlane;
+  }
+
   /** Routes to other exchange centers and the peers' centers (updated by the agent from its assignments). */
   get routes(): RouteTable {
     return this.link.routes;
@@ -126,8 +145,8 @@ export class DataPlane {
     this.receipts.start();
     if (!this.sending) {
       this.sending = true;
-      this.link.run(this.pump.run());
-      this.link.run(this.recovery.run());
+      this.link.run(() => this.pump.run());
+      this.link.run(() => this.recovery.run());
     }
     this.pump.kick();
   }

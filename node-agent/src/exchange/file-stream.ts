@@ -141,7 +141,7 @@ export class FileStream implements SenderStream {
   /** Sends the transfer's chunks from `acked` until the consumer has them all, or it ends otherwise. */
   async run(file: OpenVersion): Promise<Outcome> {
     const { signal } = this.deps;
-    const t = await this.deps.dataPlane.connected();
+    let t = await this.deps.dataPlane.connected();
     this.next = this.acked; // where the consumer said it is (set before run)
     const hasher = await ChunkHasher.resume(file.fh, this.acked * this.t.chunkBytes, this.acked);
     const pool: Buffer[] = [];
@@ -152,6 +152,7 @@ export class FileStream implements SenderStream {
         if (this.refusal !== undefined) return 'refused';
         if (this.failedFrom !== undefined || this.rewindTo !== undefined) {
           await this.startOver();
+          t = await this.deps.dataPlane.connected(); // after a move to another center, its connection
           continue;
         }
         // Keep the window full: chunks go out as receipts come back, without waiting for round trips.

@@ -68,7 +68,7 @@ export class Inbound {
     this.handlers.set(subscriptionId, h);
     if (this.started) return;
     this.started = true;
-    this.link.run(this.run());
+    this.link.run(() => this.run());
   }
 
   unregister(subscriptionId: string): void {

@@ -5,7 +5,8 @@
 // Invariants
 //  - An answer the broker cannot carry would never arrive (the asker would only see a timeout): it is
 //    replaced by an error saying how large it was.
-//  - A node subscribes to its query or reconcile subject only once a provider task registers for it.
+//  - A node subscribes to its query or reconcile subject only once a provider task registers for it, and
+//    again on each new connection (after a move to another center).
 import {
   decodeQueryReply,
   decodeQueryRequest,
@@ -36,11 +37,11 @@ export class Online {
     this.queryHandlers.set(subscriptionId, h);
     if (this.querySubscribed) return;
     this.querySubscribed = true;
-    void this.link
-      .connected()
-      .then((t) =>
-        t.subscribe(t.subjects.query(this.link.nodeId), async (m) => void m.respond(await this.answerQuery(m.data))),
-      );
+    // On each connection: a node moved to another center subscribes there.
+    this.link.onConnect((t) =>
+      t.subscribe(t.subjects.query(this.link.nodeId), async (m) => void m.respond(await this.answerQuery(m.data))),
+    );
+    void this.link.connected();
   }
 
   unregisterQuery(subscriptionId: string): void {
@@ -96,14 +97,13 @@ export class Online {
     this.reconcileHandlers.set(subscriptionId, h);
     if (this.reconcileSubscribed) return;
     this.reconcileSubscribed = true;
-    void this.link
-      .connected()
-      .then((t) =>
-        t.subscribe(
-          t.subjects.reconcile(this.link.nodeId),
-          async (m) => void m.respond(await this.answerReconcile(m.data)),
-        ),
-      );
+    this.link.onConnect((t) =>
+      t.subscribe(
+        t.subjects.reconcile(this.link.nodeId),
+        async (m) => void m.respond(await this.answerReconcile(m.data)),
+      ),
+    );
+    void this.link.connected();
   }
 
   unregisterReconcile(subscriptionId: string): void {

@@ -70,7 +70,6 @@ export class OutboxPump {
     private readonly waiting: ReadonlySet<string>,
   ) {
     publisher.onSettled(() => this.wake.kick());
-    link.signal.addEventListener('abort', () => this.wake.kick(), { once: true });
   }
 
   /** New batches are in the outbox (or a stream became ready, or batches were marked for re-sending). */
@@ -80,6 +79,7 @@ export class OutboxPump {
 
   async run(): Promise<void> {
     const signal = this.link.signal;
+    signal.addEventListener('abort', () => this.wake.kick(), { once: true });
     const t = await this.link.connectedOrAbort();
     if (!t) return;
     const scan = { afterId: 0 };

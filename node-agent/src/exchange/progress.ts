@@ -27,7 +27,9 @@ export class ProgressAsker {
     timeoutMs: number,
     fileId?: string,
   ): Promise<Required<ProgressReply>> {
-    const t = this.link.current() ?? (await this.link.connected());
+    // Never waits out a move: the stall check that asks runs in a loop the move waits for.
+    const t = this.link.current() ?? (await this.link.connectedOrAbort());
+    if (!t) throw new Error('the data plane is moving to another center or closing');
     const req = encodeProgressRequest({
       sourceNodeId: this.link.nodeId,
       taskId,

@@ -30,7 +30,8 @@ export async function handshake(
     const epoch = spool.taskState(s.taskId, Date.now()).epoch;
     // No answer: offline (no responders) or slow: send anyway, the broker keeps the batches.
     const reply = await asker.ask(s.taskId, s.route, epoch, HANDSHAKE_TIMEOUT_MS).catch(() => undefined);
-    if (registry.get(s.taskId) !== s) return;
+    // Moved or closed meanwhile: no answer is no evidence (a move starts the handshake again at the new center).
+    if (registry.get(s.taskId) !== s || signal.aborted) return;
     if (!reply || reply.known) {
       if (reply) spool.acknowledge(s.taskId, epoch, reply.lastSequence);
       registry.setPhase(s, 'flowing');

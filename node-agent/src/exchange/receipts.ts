@@ -30,7 +30,7 @@ export class Receipts {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.link.run(this.run());
+    this.link.run(() => this.run());
   }
 
   private async run(): Promise<void> {

@@ -91,7 +91,10 @@ export class RoutingHost {
   async rehome(home: RelayHome): Promise<void> {
     this.home = home;
     this.changing = this.changing.then(() => this.setRelay(undefined));
-    this.apply(this.last.set, this.last.peers);
+    // The held set's routes start at the old home: left aside (central's next set has the new home's).
+    const center = this.opts.routes?.home;
+    const set = this.last.set.filter((a) => a.kind !== 'route' || a.route.hops[0] === center);
+    this.apply(set, this.last.peers);
     await this.changing;
   }
 

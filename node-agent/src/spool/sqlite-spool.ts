@@ -11,7 +11,8 @@
 //  - A report central refuses as invalid (not retryable) moves, in one transaction, from report_outbox to
 //    report_dead_letter with the reason, together with an event report saying so: it is kept, never
 //    silently dropped, and the reports after it are no longer held up. Nothing else leaves the outbox
-//    unacknowledged (thinning of metrics samples aside, see SpoolOptions.maxReports).
+//    unacknowledged (thinning of metrics samples aside, see SpoolOptions.maxReports; and probe windows
+//    older than control/reports.ts PROBE_MAX_AGE_MS, dropped by dropReportsBefore).
 //  - assignment_state holds at most one row: the full set at the version last applied; a restart while
 //    central is down resumes from it.
 import { randomUUID } from 'node:crypto';
@@ -158,6 +159,7 @@ export class SqliteSpool {
         'INSERT INTO report_dead_letter (seq, report_id, kind, body_json, observed_at, reason, set_aside_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       countReports: this.db.prepare('SELECT count(*) AS n FROM report_outbox'),
+      dropReports: this.db.prepare('DELETE FROM report_outbox WHERE kind = ? AND observed_at < ?'),
       thinMetrics: this.db.prepare(
         `DELETE FROM report_outbox WHERE seq IN (SELECT seq FROM report_outbox WHERE kind = 'metrics' ORDER BY seq LIMIT ?)`,
       ),
@@ -239,6 +241,11 @@ export class SqliteSpool {
       this.stmts.deleteReport.run(r.reportId);
       return this.enqueueReport('event', event, at);
     })();
+  }
+
+  /** Deletes the reports of `kind` observed before `before` (epoch ms) still in the outbox; returns how many. */
+  dropReportsBefore(kind: string, before: number): number {
+    return this.stmts.dropReports.run(kind, before).changes;
   }
 
   get reportDepth(): number {
