@@ -106,6 +106,9 @@ describe('probes - link and route windows between independent centers', () => {
       const r = await waitFor(() => windowsOf('a', 'c', since, true).find((x) => x.answered === 1), 15_000);
       expect(r.route).toEqual(['a', 'p', 'c']);
       expect(r.rttP50Us).toBeGreaterThanOrEqual(180_000);
+      console.log(
+        `+100 ms each way on p→c: link p50 ${w.rttP50Us} µs p99 ${w.rttP99Us} µs; route a>p>c ${r.rttP50Us} µs`,
+      );
     } finally {
       proxy.setDelay(0);
     }
