@@ -19,6 +19,13 @@
 //   agent_rss_mb            the larger peak RSS (MiB) of the two agents during the record phases (SQLite and
 //                           MariaDB e2e) and the file phase; agent_rss_mb_by_phase gives provider/consumer
 //                           peaks per phase (the high-water mark is reset at each phase's start)
+//   relay_vs_direct_ratio   centers phase (scripts/bench-centers.ts: three centers, each its own nats-server,
+//   reroute_s               relays at each): records/s of 200,000 records (20,000 with --quick, at most --rows)
+//   probe_overhead_pct      city A → province → city B over the relays ÷ the same rows between two nodes of
+//                           city A, medians of three each; reroute_s, the median of three +500 ms degradations
+//                           of the active link, from the degradation to the commit of the first batch seen at
+//                           the province's nats-server (how it is observed: that file's top comment);
+//                           probe_overhead_pct, central's probe bytes/s ÷ link capacity at the 5 s default
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -46,6 +53,7 @@ import * as mariadb from 'mariadb';
 import { startMariadb, type MariadbProcess } from './mariadb-server.js';
 import { startPeakRss, type PeakRss } from './peak-rss.js';
 import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
+import { centersPhase } from './bench-centers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -65,7 +73,9 @@ const ROWS = Number(args.rows ?? (args.quick ? 50_000 : 1_000_000));
 const FILE_MB = Number(args['file-mb'] ?? (args.quick ? 64 : 1024));
 const BATCH = 1000;
 /** --only e2e,latency,file,mariadb runs a subset (for investigation; the full run is the one to report). */
-const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb').split(','));
+const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers').split(','));
+/** Records of the centers phase's direct and relayed syncs (scripts/bench-centers.ts), at most --rows. */
+const CENTERS_ROWS = Math.min(ROWS, args.quick ? 20_000 : 200_000);
 /** Records of the MariaDB → MariaDB figure (fewer than ROWS: MariaDB's inserts are the slow part of seeding and sinking). */
 const MARIADB_ROWS = Math.min(ROWS, args.quick ? 20_000 : 200_000);
 let mariadbServer: MariadbProcess | undefined;
@@ -657,6 +667,14 @@ async function main(): Promise<void> {
     renameSync(tmp, join(DIR, 'big.bin'));
     result['file_mb_per_s'] = Math.round(median(runs) * 10) / 10;
     result['file_mb_per_s_runs'] = runs.map((r) => Math.round(r)).join(' ');
+  }
+
+  if (ONLY.has('centers')) {
+    say(`centers: three exchange centers, relays, ${CENTERS_ROWS} records direct and through the province, reroute`);
+    Object.assign(
+      result,
+      await centersPhase({ dir: join(DIR, 'centers'), rows: CENTERS_ROWS, dataPlane, children, say }),
+    );
   }
 
   const nodes = await api<{ name: string; health: { memRssBytes?: number } | null }[]>('GET', '/nodes');
