@@ -66,6 +66,25 @@ describe('tcp proxy', () => {
     c.s.destroy();
   });
 
+  it('tcp proxy - jitter varies the delay of each chunk within its bounds and keeps byte order', async () => {
+    proxy = await TcpProxy.start({ targetPort: await startEcho(), delayMs: 5 });
+    proxy.setJitter(35);
+    const c = await client(proxy.port);
+    const rtts: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = Date.now();
+      c.s.write(String.fromCharCode(65 + i));
+      await until(() => c.received().length === i + 1);
+      rtts.push(Date.now() - t);
+    }
+    expect(c.received()).toBe('ABCDEFGHIJKLMNOPQRST');
+    // Each round trip crosses the proxy twice: 2 × 5 ms at least, 2 × (5 + 35) ms at most (plus scheduling).
+    expect(Math.min(...rtts)).toBeGreaterThanOrEqual(9);
+    expect(Math.max(...rtts)).toBeLessThan(80 + 40);
+    expect(Math.max(...rtts) - Math.min(...rtts)).toBeGreaterThanOrEqual(10);
+    c.s.destroy();
+  });
+
   it('tcp proxy - a stall holds bytes with the connection open; restore delivers them in order', async () => {
     proxy = await TcpProxy.start({ targetPort: await startEcho() });
     const c = await client(proxy.port);

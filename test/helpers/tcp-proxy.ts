@@ -1,10 +1,10 @@
 // A TCP proxy the tests put on a link between two processes (e.g., a city center's leaf connection to the
-// province center) to degrade it without kernel traffic shaping: added one-way latency, stalls (bytes held,
-// connections kept open), and cuts (every connection reset, new ones refused until restored).
+// province center) to degrade it without kernel traffic shaping: added one-way latency, random jitter on top
+// of it, stalls (bytes held, connections kept open), and cuts (every connection reset, new ones refused).
 //
 // Invariants: bytes of one direction leave in the order they arrived, never earlier than `delayMs` after
-// arrival (a lowered delay does not let later bytes overtake earlier ones); a stall holds bytes and sends
-// them all, in order, on resume; close() leaves no socket or timer behind.
+// arrival (a lowered delay or a smaller jitter draw does not let later bytes overtake earlier ones); a stall
+// holds bytes and sends them all, in order, on resume; close() leaves no socket or timer behind.
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxyOptions {
@@ -13,6 +13,8 @@ export interface TcpProxyOptions {
   targetPort: number;
   /** One-way latency added to every chunk in both directions, ms (default 0). */
   delayMs?: number;
+  /** Random extra latency per chunk, uniform in [0, jitterMs), on top of delayMs (default 0). */
+  jitterMs?: number;
 }
 
 type Mode = 'forwarding' | 'stalled' | 'cut';
@@ -29,7 +31,7 @@ class Pipe {
   ) {}
 
   push(data: Buffer): void {
-    const at = Math.max(this.lastAt, Date.now() + this.proxy.delayMs);
+    const at = Math.max(this.lastAt, Date.now() + this.proxy.delayMs + Math.random() * this.proxy.jitterMs);
     this.lastAt = at;
     this.queue.push({ at, data });
     this.pump();
@@ -53,6 +55,7 @@ class Pipe {
 export class TcpProxy {
   mode: Mode = 'forwarding';
   delayMs: number;
+  jitterMs: number;
   /** Connections accepted so far (a reconnect shows up here). */
   accepted = 0;
   private readonly pairs = new Set<{ a: Socket; b: Socket; pipes: Pipe[] }>();
@@ -62,6 +65,7 @@ export class TcpProxy {
     private readonly opts: TcpProxyOptions,
   ) {
     this.delayMs = opts.delayMs ?? 0;
+    this.jitterMs = opts.jitterMs ?? 0;
   }
 
   /** Starts listening on a free loopback port. */
@@ -82,6 +86,11 @@ export class TcpProxy {
   /** Sets the added one-way latency for bytes arriving from now on. */
   setDelay(ms: number): void {
     this.delayMs = ms;
+  }
+
+  /** Sets the random extra latency per chunk (uniform in [0, ms)) for bytes arriving from now on. */
+  setJitter(ms: number): void {
+    this.jitterMs = ms;
   }
 
   /** Holds every byte in both directions; connections stay open (a link that hangs). */
