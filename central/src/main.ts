@@ -35,6 +35,12 @@ async function main(): Promise<void> {
   const store = Store.open(join(config.dataDir, 'central.db'));
   const services = createServices(store, () => Date.now(), serviceOptions(config, logger));
   logBootstrap(services.centers.bootstrap(), logger);
+  const rehanded = services.relays.syncProbeInterval();
+  if (rehanded.length)
+    logger.info(
+      { relays: rehanded, probeIntervalMs: config.routing.probeIntervalMs },
+      'relays handed the probe interval',
+    );
 
   let ready = false;
   const { nodes, assignments, reports, metrics } = services;

@@ -122,6 +122,19 @@ export class RelayService {
     return ids;
   }
 
+  /**
+   * At start: relays last handed another probe interval than this central's routing.probeIntervalMs (a
+   * restart with a changed setting) get a new RelaySpec generation and assignment version, so they apply
+   * the new interval. Returns their node ids.
+   */
+  syncProbeInterval(): string[] {
+    return this.store.tx(() => {
+      const ids = this.store.routes.syncRelayProbeInterval(this.opts.probeIntervalMs);
+      for (const id of ids) this.store.nodes.bumpAssignmentVersion(id);
+      return ids;
+    });
+  }
+
   wake(nodeIds: readonly string[]): void {
     for (const id of nodeIds) this.assignments.wakeNode(id);
   }

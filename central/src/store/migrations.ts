@@ -9,6 +9,7 @@ import { reportsOrder } from './migrations/004-reports-order.js';
 import { reconcile } from './migrations/005-reconcile.js';
 import { centers } from './migrations/006-centers.js';
 import { routing } from './migrations/007-routing.js';
+import { relayProbeInterval } from './migrations/008-relay-probe-interval.js';
 
 export type { Migration };
 
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   reconcile,
   centers,
   routing,
+  relayProbeInterval,
 ];

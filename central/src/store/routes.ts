@@ -74,6 +74,20 @@ export class RouteStore {
   }
 
   /** Bumps the generation of the relays at these centers; returns the relays' node ids. */
+  /**
+   * Records `probeIntervalMs` as what every relay is handed; the relays last handed another value (or none
+   * recorded) get their generation bumped. Returns their node ids.
+   */
+  syncRelayProbeInterval(probeIntervalMs: number): string[] {
+    const rows = this.db
+      .prepare(
+        `UPDATE center_relays SET generation = generation + 1, probe_interval_ms = ?
+         WHERE probe_interval_ms IS NOT ? RETURNING node_id`,
+      )
+      .all(probeIntervalMs, probeIntervalMs) as { node_id: string }[];
+    return rows.map((r) => r.node_id);
+  }
+
   bumpRelays(centers: readonly string[]): string[] {
     const st = this.db.prepare(
       'UPDATE center_relays SET generation = generation + 1 WHERE center = ? RETURNING node_id',
