@@ -8,8 +8,11 @@
 //  - Link probes: LINK_PROBES requests of PROBE_PAYLOAD_BYTES per neighbour per round, over the relay's own
 //    connection to that neighbour (the link's URLs: whatever slows or breaks the link shows), sent at 0, T/4
 //    and T/2 of the round (T = the interval), each with a timeout of min(2 s, 0.4 T): every answer or loss
-//    is known before the round ends. A probe that times out or cannot be sent (neighbour not connected,
-//    nobody answering) counts as sent and lost.
+//    is known before the round ends. A probe that times out or finds nobody answering counts as sent and
+//    lost — also while a neighbour that was connected is down (its client keeps reconnecting). A neighbour
+//    not yet connected since the relay (re)started is not measured at all: its probes are not sent and no
+//    window is reported, so central sees the link stale (down) rather than a loss the link never had (the
+//    first round after a start counted 1 of 3 lost and sent city pairs on a detour for 25 s).
 //  - Route probes: one request per round along a route of ≥ 3 centers from this center (its RouteSpecs), on
 //    <p>.tq.<dest>.probe.<dest> with Xchg-Route = the route, sent to route[1] over its link; each relay on
 //    the way passes it to the next center of that route (requests.ts), the destination's relay answers. At
@@ -148,6 +151,7 @@ function emit(
   w: Omit<ProbeWindow, 'sent' | 'answered' | 'rttP50Us' | 'rttP99Us' | 'probeBytes'>,
   s: Samples,
 ): void {
+  if (s.sent === 0) return; // nothing measured: no window (central sees the link stale)
   const rtts = [...s.rttsUs].sort((a, b) => a - b);
   const window: ProbeWindow = {
     ...w,
@@ -221,8 +225,8 @@ async function probeOnce(
   seq: number,
   s: Samples,
 ): Promise<void> {
+  if (!t) return; // never connected since the start: nothing measured (see the top comment)
   s.sent++;
-  if (!t) return; // not connected: lost
   const payload = probePayload(deps.center, seq);
   const hdrs = Object.keys(headers).length ? headers : undefined;
   s.bytes += wireBytes(subject, payload.length, hdrs);
