@@ -18,6 +18,7 @@ export type { RouteSpec, RouteSpec__Output } from './gen/xchg/v1/RouteSpec.js';
 export type { RelaySpec, RelaySpec__Output } from './gen/xchg/v1/RelaySpec.js';
 export type { NodeHealth, NodeHealth__Output } from './gen/xchg/v1/NodeHealth.js';
 export type { ReportItem, ReportItem__Output } from './gen/xchg/v1/ReportItem.js';
+export type { ProbeReport__Output } from './gen/xchg/v1/ProbeReport.js';
 export type { EnrollResponse__Output } from './gen/xchg/v1/EnrollResponse.js';
 export type {
   PollAssignmentsResponse,

@@ -3,17 +3,15 @@
 // relay through central (RelaySpec: neighbours, the proxies' URLs, probe interval), and a provider and a
 // consumer enrolled at the province. Everything across centers comes from central: RelaySpecs, RouteSpecs,
 // TaskSpec.peer_center, and the data plane of a moved node; the agents' config has no routes or relay.
-import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PERSON_FIELDS, seedPopulation } from '../../scripts/synthetic.js';
-import { compareTables } from '../../scripts/verify.js';
 import { AgentProcess, FAST_AGENT } from './agent.js';
 import { Api } from './api.js';
 import { CentralProcess } from './central.js';
 import { Centers } from './centers.js';
 import { cliJson } from './cli.js';
-import { tmpDir } from './tmp.js';
+import { FAST_DP, PopulationExchange } from './population-exchange.js';
 
 export const PROVINCE = 'province';
 export const CITY = 'nanchang';
@@ -22,21 +20,12 @@ export const LINK_CAPACITY_BPS = 12_500_000;
 /** Probe interval central hands the relays (ms). */
 export const PROBE_INTERVAL_MS = 1_000;
 
-const FAST_DP = { receiptTimeoutMs: 2_000, runReportIntervalMs: 500, pollIntervalMs: 100 };
-
-export class MovingExchange {
-  centers!: Centers;
-  central!: CentralProcess;
-  api!: Api;
-  readonly relays = new Map<string, AgentProcess>();
-  provider!: AgentProcess;
-  consumer!: AgentProcess;
-  providerId = '';
-  consumerId = '';
+export class MovingExchange extends PopulationExchange {
   linkId = '';
-  readonly dir = tmpDir('xchg-move-');
-  readonly sourcePath = join(this.dir, 'population.db');
-  readonly sinkPath = join(this.dir, 'received.db');
+
+  constructor() {
+    super('xchg-move-');
+  }
 
   static async start(rows: number): Promise<MovingExchange> {
     const x = new MovingExchange();
@@ -149,34 +138,5 @@ export class MovingExchange {
   /** New rows at the source after `after` rows (ids after it, later updated_at). */
   addRows(after: number, count: number): void {
     seedPopulation(this.sourcePath, count, { firstId: after + 1, seed: 4242 });
-  }
-
-  sinkCount(): number {
-    try {
-      const db = new Database(this.sinkPath, { readonly: true, fileMustExist: true });
-      try {
-        return (db.prepare('SELECT count(*) AS n FROM person').get() as { n: number }).n;
-      } finally {
-        db.close();
-      }
-    } catch {
-      return 0;
-    }
-  }
-
-  /** Problems of the sink against the source after masking, record by record (empty: equal). */
-  compare(): { problems: string[]; rows: number } {
-    return compareTables(
-      { path: this.sourcePath, table: 'person', key: 'id', deleted: 'deleted' },
-      { path: this.sinkPath, table: 'person' },
-      PERSON_FIELDS,
-    );
-  }
-
-  async stop(): Promise<void> {
-    const agents = [this.provider, this.consumer, ...this.relays.values()];
-    await Promise.all(agents.map((a) => a?.stop('SIGKILL')));
-    await this.central?.stop();
-    await this.centers?.stop();
   }
 }

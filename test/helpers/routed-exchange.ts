@@ -2,34 +2,23 @@
 // (province, city-a, city-b) and a TCP proxy on each direction of each link (city-a ⇄ prov ⇄ city-b): real
 // nats-servers, central and agents. Each node gets its home center's data plane from central at enrollment:
 // central is restarted with that center as its default before the nodes of each center enroll (the agent
-// does not follow a node move yet). Routes and relays come from the agents' config (static routes).
-import Database from 'better-sqlite3';
+// could not follow a node move when this was written). Routes and relays come from the agents' config.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PERSON_FIELDS, seedPopulation } from '../../scripts/synthetic.js';
-import { compareTables } from '../../scripts/verify.js';
 import { AgentProcess, FAST_AGENT } from './agent.js';
 import { Api } from './api.js';
 import { CentralProcess } from './central.js';
 import { Centers } from './centers.js';
-import { tmpDir } from './tmp.js';
+import { FAST_DP, PopulationExchange } from './population-exchange.js';
 
-const FAST_DP = { receiptTimeoutMs: 2_000, runReportIntervalMs: 500, pollIntervalMs: 100 };
-
-export class RoutedExchange {
-  centers!: Centers;
-  central!: CentralProcess;
-  api!: Api;
-  readonly relays = new Map<string, AgentProcess>();
-  provider!: AgentProcess;
-  consumer!: AgentProcess;
-  providerId = '';
-  consumerId = '';
+export class RoutedExchange extends PopulationExchange {
   queryPort = 0;
-  readonly dir = tmpDir('xchg-routed-');
-  readonly sourcePath = join(this.dir, 'population.db');
-  readonly sinkPath = join(this.dir, 'received.db');
   private readonly centralConfig = join(this.dir, 'central.json');
+
+  constructor() {
+    super('xchg-routed-');
+  }
 
   static async start(rows: number): Promise<RoutedExchange> {
     const x = new RoutedExchange();
@@ -150,34 +139,5 @@ export class RoutedExchange {
       peerNodeId: this.consumerId,
       binding: 'population',
     });
-  }
-
-  sinkCount(): number {
-    try {
-      const db = new Database(this.sinkPath, { readonly: true, fileMustExist: true });
-      try {
-        return (db.prepare('SELECT count(*) AS n FROM person').get() as { n: number }).n;
-      } finally {
-        db.close();
-      }
-    } catch {
-      return 0;
-    }
-  }
-
-  /** Problems of the sink against the source after masking, record by record (empty: equal). */
-  compare(): { problems: string[]; rows: number } {
-    return compareTables(
-      { path: this.sourcePath, table: 'person', key: 'id', deleted: 'deleted' },
-      { path: this.sinkPath, table: 'person' },
-      PERSON_FIELDS,
-    );
-  }
-
-  async stop(): Promise<void> {
-    const agents = [this.provider, this.consumer, ...this.relays.values()];
-    await Promise.all(agents.map((a) => a?.stop('SIGKILL')));
-    await this.central?.stop();
-    await this.centers?.stop();
   }
 }

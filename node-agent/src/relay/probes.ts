@@ -32,6 +32,7 @@
 // Each window reports its probe bytes, so central shows the measured overhead per link.
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import type { ProbeReport__Output } from '../../../proto/index.js';
 import { sleep } from '../backoff.js';
 import type { NatsTransport } from '../transport/nats-transport.js';
 import { REQUEST_HOPS_HEADER, ROUTE_HEADER, type RouteEntry } from '../transport/routing.js';
@@ -53,24 +54,8 @@ const FRAMING_BYTES = 24;
 /** Queue group of the relays at one center: each probe is answered once. */
 const RELAY_QUEUE = 'xchg-relay';
 
-/** One probe window (proto ProbeReport, camelCase, as the agent reports it). */
-export interface ProbeWindow {
-  fromCenter: string;
-  toCenter: string;
-  /** The link probed ("" for a route probe). */
-  linkId: string;
-  /** The centers crossed (route probe; also a link probe whose link id is not known); else empty. */
-  route: string[];
-  windowStartMs: number;
-  windowEndMs: number;
-  sent: number;
-  answered: number;
-  rttP50Us: number;
-  rttP99Us: number;
-  forwardedBytes: number;
-  probeBytes: number;
-  queueDepth: number;
-}
+/** One probe window: the proto's ProbeReport, as the agent reports it. */
+export type ProbeWindow = ProbeReport__Output;
 
 /** How long a probe waits for its answer at interval `intervalMs` (ms): well below the interval. */
 export const probeTimeoutMs = (intervalMs: number): number =>
