@@ -79,7 +79,9 @@ describe('probes - link and route windows between independent centers', () => {
     expect(w.rttP50Us).toBeLessThan(150_000);
     expect(w.rttP99Us).toBeGreaterThanOrEqual(w.rttP50Us);
     const seconds = (w.windowEndMs - w.windowStartMs) / 1000;
-    expect(seconds).toBeGreaterThanOrEqual(INTERVAL_MS / 1000);
+    // One round long; timers may fire a millisecond early (a clean-clone run measured 0.999 s for 1 s).
+    expect(seconds).toBeGreaterThanOrEqual((0.95 * INTERVAL_MS) / 1000);
+    expect(seconds).toBeLessThan((2 * INTERVAL_MS) / 1000);
     // The link carries the probes of both its ends: p's toward c and c's toward p.
     const back = await waitFor(() => windowsOf('c', 'p', 0).find((x) => x.answered === LINK_PROBES), 10_000);
     expect(back.route).toEqual(['c', 'p']);
