@@ -10,6 +10,7 @@ import { reconcile } from './migrations/005-reconcile.js';
 import { centers } from './migrations/006-centers.js';
 import { routing } from './migrations/007-routing.js';
 import { relayProbeInterval } from './migrations/008-relay-probe-interval.js';
+import { traffic } from './migrations/009-traffic.js';
 
 export type { Migration };
 
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   centers,
   routing,
   relayProbeInterval,
+  traffic,
 ];
