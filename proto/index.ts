@@ -16,6 +16,7 @@ export type { Assignment, Assignment__Output } from './gen/xchg/v1/Assignment.js
 export type { TaskSpec, TaskSpec__Output } from './gen/xchg/v1/TaskSpec.js';
 export type { RouteSpec, RouteSpec__Output } from './gen/xchg/v1/RouteSpec.js';
 export type { RelaySpec, RelaySpec__Output } from './gen/xchg/v1/RelaySpec.js';
+export type { PolicySpec, PolicySpec__Output } from './gen/xchg/v1/PolicySpec.js';
 export type { NodeHealth, NodeHealth__Output } from './gen/xchg/v1/NodeHealth.js';
 export type { ReportItem, ReportItem__Output } from './gen/xchg/v1/ReportItem.js';
 export type { ProbeReport__Output } from './gen/xchg/v1/ProbeReport.js';

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     centers: services.centers,
     reconcile: services.reconcile,
     routing: services.routing,
+    policies: services.policies,
   });
   const app = await buildApp({
     ...services,

@@ -36,12 +36,12 @@ export const PolicyKnobsSchema = Type.Object(
         description: "'open': a bulk flow may read and send; 'closed': it waits until a window opens it; '': unset",
       }),
     ),
-    batchRecords: Type.Optional(Type.Integer({ description: 'records per batch, 1..100000 (0 or absent: unset)' })),
+    batchRecords: Type.Optional(Type.Integer({ description: 'records per batch, 1..100000 (absent: unset)' })),
     concurrency: Type.Optional(
-      Type.Integer({ description: 'read slots the task holds per step, 1..8; one page read per slot (0: unset)' }),
+      Type.Integer({ description: 'read slots the task holds per step, 1..8; one page read per slot (absent: unset)' }),
     ),
     pollIntervalMs: Type.Optional(
-      Type.Integer({ description: 'wait after the source is read to its end, ms, 1..86400000 (0: unset)' }),
+      Type.Integer({ description: 'wait after the source is read to its end, ms, 1..86400000 (absent: unset)' }),
     ),
   },
   { additionalProperties: false },
@@ -193,8 +193,8 @@ export function policyOf(id: string, b: PolicyBody): PolicyDefinition {
     validFromMs: b.validFromMs ?? 0,
     validUntilMs: b.validUntilMs ?? 0,
     utcOffsetMinutes: b.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES,
-    windows: b.windows.map((w) => ({ ...w, knobs: cleanKnobs(w.knobs) })),
-    outside: cleanKnobs(b.outside ?? {}),
+    windows: b.windows.map((w) => ({ ...w, knobs: { ...w.knobs } })),
+    outside: { ...(b.outside ?? {}) },
     holidays: [...(b.holidays ?? [])],
     makeUpWorkdays: [...(b.makeUpWorkdays ?? [])],
     reason: b.reason,
@@ -202,7 +202,7 @@ export function policyOf(id: string, b: PolicyBody): PolicyDefinition {
   };
 }
 
-/** Knobs without their unset values (0, '' or absent). */
+/** Knobs without their unset values (0 or '' as the proto carries them, or absent). */
 export function cleanKnobs(k: PolicyKnobs): PolicyKnobs {
   const out: PolicyKnobs = {};
   if (k.transfer) out.transfer = k.transfer;

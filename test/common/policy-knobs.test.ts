@@ -99,14 +99,13 @@ describe('policy contract - problems name their field', () => {
     const p = policy('x', {
       windows: [
         { startMinute: 600, endMinute: 540, knobs: {} },
-        { startMinute: 1440, endMinute: 1500, knobs: { batchRecords: 0.5 } },
+        { startMinute: 1440, endMinute: 1500, knobs: { batchRecords: 0 } },
         { startMinute: 0, endMinute: 1441, knobs: { concurrency: 9 }, weekdays: [0] },
       ],
       holidays: ['2026/10/01'],
       utcOffsetMinutes: 900,
       reason: ' ',
     });
-    p.windows[1]!.knobs.batchRecords = 0; // policyOf drops a 0 as unset; a body that sends 0 below 1 is caught here
     expect(policyProblems(p)).toEqual([
       'utcOffsetMinutes: 900 is outside -840..840',
       'windows[0].endMinute: 540 is not after startMinute 600',

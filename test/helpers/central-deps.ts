@@ -133,7 +133,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   services.centers.bootstrap(); // as main.ts does: the config's home center exists before any enrollment
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const readyState = { ready: true };
-  const { nodes, assignments, reports, metrics, centers, routing } = services;
+  const { nodes, assignments, reports, metrics, centers, routing, policies } = services;
   return {
     ...services,
     dir,
@@ -162,6 +162,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
       pollTimeoutMs: opts.pollTimeoutMs ?? 30_000,
       centers,
       routing,
+      policies,
     },
     close: () => {
       assignments.wakeAll();

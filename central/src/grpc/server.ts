@@ -10,6 +10,7 @@ import type { CentralMetrics } from '../metrics.js';
 import type { AssignmentService } from '../services/assignments.js';
 import type { CenterService } from '../services/centers.js';
 import type { NodeService } from '../services/nodes.js';
+import type { PolicyService } from '../services/policies.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
 import type { RoutingService } from '../services/routing.js';
@@ -28,6 +29,8 @@ export interface GrpcDeps {
   reconcile?: Pick<ReconcileService, 'assignmentsFor'>;
   /** RouteSpecs (one per other center the node exchanges with) and, for a relay, its RelaySpec. */
   routing?: Pick<RoutingService, 'assignmentsFor'>;
+  /** PolicySpecs of the node's tasks (scheduling policies, 策略). */
+  policies?: Pick<PolicyService, 'assignmentsFor'>;
 }
 
 /** Limits that bound what a caller can make central hold (the message limit is announced in every poll reply). */
@@ -144,6 +147,7 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
       })),
       ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
       ...(deps.routing?.assignmentsFor(node.id) ?? []),
+      ...(deps.policies?.assignmentsFor(node.id) ?? []),
     ],
     nextPollDelayMs: 0,
     heartbeatTtlMs: deps.nodes.heartbeatTtlMs,

@@ -13,6 +13,7 @@ import { registerCenterRoutes } from './routes/centers.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerObjectionRoutes } from './routes/objections.js';
+import { registerPolicyRoutes } from './routes/policies.js';
 import { registerReconcileRoutes } from './routes/reconcile.js';
 import { registerRoutingRoutes } from './routes/routing.js';
 import { registerSharingRoutes } from './routes/sharing.js';
@@ -56,6 +57,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerNodeRoutes(api as App, deps);
       registerCenterRoutes(api as App, deps);
       registerRoutingRoutes(api as App, deps);
+      registerPolicyRoutes(api as App, deps);
       registerTaskRoutes(api as App, deps);
       registerUserRoutes(api as App, deps);
       registerCatalogRoutes(api as App, deps);

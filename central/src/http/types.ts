@@ -17,6 +17,7 @@ import type { CenterService } from '../services/centers.js';
 import type { LinkService } from '../services/links.js';
 import type { RelayService } from '../services/relays.js';
 import type { RoutingService } from '../services/routing.js';
+import type { PolicyService } from '../services/policies.js';
 import type { EvaluationService } from '../services/evaluation.js';
 import type { ObjectionService } from '../services/objections.js';
 import type { RecordAccessService } from '../services/record-access.js';
@@ -54,6 +55,8 @@ export interface HttpDeps {
   links: LinkService;
   /** Link states, routes between centers and pins. */
   routing: RoutingService;
+  /** Scheduling policies (策略). */
+  policies: PolicyService;
   /** The relay (中继) of each center. */
   relays: RelayService;
   metrics: CentralMetrics;

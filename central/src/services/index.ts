@@ -16,6 +16,7 @@ import { RelayService } from './relays.js';
 import { ROUTING_SETTINGS_DEFAULTS, RoutingService, type RoutingSettings } from './routing.js';
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
+import { PolicyService } from './policies.js';
 import { ReconcileService } from './reconcile.js';
 import { RecordAccessService } from './record-access.js';
 import { RegistryService } from './registry.js';
@@ -69,6 +70,8 @@ export interface Services {
   relays: RelayService;
   /** Routes between centers: evaluation, pins, RouteSpecs. */
   routing: RoutingService;
+  /** Scheduling policies (策略): stored, explained, delivered as PolicySpecs. */
+  policies: PolicyService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -142,5 +145,6 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     probes,
     relays,
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
+    policies: new PolicyService(store, clock, audit, assignments),
   };
 }

@@ -11,6 +11,7 @@ import { centers } from './migrations/006-centers.js';
 import { routing } from './migrations/007-routing.js';
 import { relayProbeInterval } from './migrations/008-relay-probe-interval.js';
 import { traffic } from './migrations/009-traffic.js';
+import { policies } from './migrations/010-policies.js';
 
 export type { Migration };
 
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   routing,
   relayProbeInterval,
   traffic,
+  policies,
 ];

@@ -1,0 +1,127 @@
+// /api/v1/policies: scheduling policies (策略) with why they were chosen, where they are delivered and what
+// each node made of them. Province admins and operators write; a city admin sees the policies with a task
+// on a node of its region subtree.
+import { Type } from 'typebox';
+import { IdParams, NoContent } from '../../api/common.js';
+import { PolicyInputBody, PolicyQuery, PolicyView } from '../../api/policies.js';
+import { ErrorCode, XchgError } from '../../errors.js';
+import { principal, requireRole, WRITERS } from '../auth.js';
+import { noContent } from '../reply.js';
+import type { App, HttpDeps } from '../types.js';
+import { scopeOf } from './scope.js';
+
+const KNOBS_NOTE =
+  'Knobs in force for a task at a time: the static policies valid then, then the dynamic ones (a surge overrides ' +
+  'the tide), knob by knob; each gives the knobs of its first window holding the time, else its outside knobs ' +
+  '(common/src/policy-knobs.ts). Windows are in local time at utcOffsetMinutes.';
+
+export function registerPolicyRoutes(app: App, deps: HttpDeps): void {
+  registerPolicyReads(app, deps);
+  registerPolicyWrites(app, deps);
+}
+
+/** Nodes a city admin sees (undefined: every node). */
+function visibleNodes(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): string[] | undefined {
+  const scope = scopeOf(req, deps);
+  return scope && deps.nodes.list({ regionCodes: scope }).map((n) => n.id);
+}
+
+function registerPolicyReads(app: App, deps: HttpDeps): void {
+  app.get(
+    '/policies',
+    {
+      schema: {
+        tags: ['policies'],
+        summary: `List live policies (all=true: also expired ones), newest first. ${KNOBS_NOTE}`,
+        querystring: PolicyQuery,
+        response: { 200: Type.Array(PolicyView) },
+      },
+    },
+    async (req) => {
+      const visible = visibleNodes(req, deps);
+      const { node, task, kind, all } = req.query;
+      const nodeIds = node ? [node].filter((n) => !visible || visible.includes(n)) : visible;
+      return deps.policies
+        .list({ ...(nodeIds && { nodeIds }), ...(task && { taskId: task }), ...(kind && { kind }), all: all ?? false })
+        .map((p) => deps.policies.view(p));
+    },
+  );
+
+  app.get(
+    '/policies/:id',
+    {
+      schema: {
+        tags: ['policies'],
+        summary: `One policy: its windows and knobs, why (reason, evidence), delivery per node, the knobs in force now. ${KNOBS_NOTE}`,
+        params: IdParams,
+        response: { 200: PolicyView },
+      },
+    },
+    async (req) => {
+      const p = deps.policies.get(req.params.id);
+      const visible = visibleNodes(req, deps);
+      if (visible && !p.nodeIds.some((n) => visible.includes(n))) {
+        const who = principal(req);
+        throw new XchgError(
+          ErrorCode.PERMISSION_DENIED,
+          `${who.role} ${who.name} sees the policies of nodes of region ${who.regionCode ?? '?'} and below only, not ${p.id}`,
+        );
+      }
+      return deps.policies.view(p);
+    },
+  );
+}
+
+function registerPolicyWrites(app: App, deps: HttpDeps): void {
+  app.post(
+    '/policies',
+    {
+      schema: {
+        tags: ['policies'],
+        summary: 'Create a policy; the nodes of its tasks receive it with their next poll (their long-polls are woken)',
+        body: PolicyInputBody,
+        response: { 201: PolicyView },
+      },
+    },
+    async (req, reply) => {
+      const p = requireRole(req, ...WRITERS);
+      const { generatedBy, ...body } = req.body;
+      return reply.status(201).send(deps.policies.view(deps.policies.create(body, generatedBy, p)));
+    },
+  );
+
+  app.put(
+    '/policies/:id',
+    {
+      schema: {
+        tags: ['policies'],
+        summary: 'Replace a live policy (its generation goes up; the nodes it leaves and joins are told)',
+        params: IdParams,
+        body: PolicyInputBody,
+        response: { 200: PolicyView },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, ...WRITERS);
+      const { generatedBy, ...body } = req.body;
+      return deps.policies.view(deps.policies.replace(req.params.id, body, generatedBy, p));
+    },
+  );
+
+  app.delete(
+    '/policies/:id',
+    {
+      schema: {
+        tags: ['policies'],
+        summary: 'Withdraw (expire) a policy: no longer delivered, kept for the record (GET /policies?all=true)',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      const p = requireRole(req, ...WRITERS);
+      deps.policies.expire(req.params.id, p);
+      return noContent(reply);
+    },
+  );
+}
