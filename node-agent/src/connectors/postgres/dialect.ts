@@ -1,6 +1,6 @@
 // PostgreSQL as a dialect of the SQL sink: multi-row INSERT … ON CONFLICT within the bind-parameter limit,
 // DELETE by key tuples, savepoints released after each part, SQLSTATE classes deciding what a record owns.
-import pg from 'pg';
+import type pg from 'pg';
 import { parse as losslessParse } from 'lossless-json';
 import { Type, type Static } from 'typebox';
 import { canonical, Decimal, describeValue, JsonText, Temporal } from '../../values/value.js';
