@@ -44,6 +44,7 @@ import { DataSpool } from './spool/data-spool.js';
 import { FileSpool } from './spool/file-spool.js';
 import { SqliteSpool } from './spool/sqlite-spool.js';
 import { TaskSupervisor, type RunnerFactory } from './tasks/supervisor.js';
+import { PolicyBook } from './policy/book.js';
 
 export type AgentState = 'INITIALIZED' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
 
@@ -221,6 +222,7 @@ export class Agent extends EventEmitter {
       onReport: (r) => this.emit('report', r),
       onSetAside: (r, reason) => this.emit('report-set-aside', r, reason),
     });
+    const policies = new PolicyBook(this.deps.logger.child({ component: 'policy' }));
     const supervisor = (this.supervisor = new TaskSupervisor(
       checkingParams(this.deps.runners ?? {}),
       {
@@ -229,6 +231,7 @@ export class Agent extends EventEmitter {
         dataPlane: this.dataPlane,
         dataSpool: this.dataSpool,
         fileSpool: new FileSpool(spool.db, spool.hintDb),
+        policies,
       },
       config.shutdownGraceMs,
     ));
@@ -237,6 +240,7 @@ export class Agent extends EventEmitter {
       central,
       supervisor,
       routing: this.routing,
+      policies,
       spool,
       bindings: config,
       pollDeadlineMs: config.pollDeadlineMs,

@@ -18,8 +18,8 @@ export const UNPARSABLE_PARAMS_KEY = '__invalid';
 
 /**
  * The tasks of an assignment set, in order. A verification run (对账) becomes a task of kind "verify"
- * (reconcile/consumer.ts); routes and the relay are decoded by decodeRouting(); policies (a later release)
- * are left out.
+ * (reconcile/consumer.ts); routes and the relay are decoded by decodeRouting(), policies by decodePolicies()
+ * (policy/book.ts).
  */
 export function decodeAssignments(assignments: readonly Assignment__Output[]): TaskAssignment[] {
   const tasks: TaskAssignment[] = [];
@@ -49,7 +49,7 @@ export function decodeRouting(assignments: readonly Assignment__Output[]): Routi
 }
 
 /** Whether an entry of a saved set is a routing assignment (the rest are tasks). */
-export const isRouting = (a: TaskAssignment | RoutingAssignment): a is RoutingAssignment =>
+export const isRouting = (a: { kind: string }): a is RoutingAssignment =>
   (a.kind === 'route' && 'route' in a) || (a.kind === 'relay' && 'relay' in a);
 
 /** Home center of each peer node of a set of tasks (node → center; tasks without one are left out). */

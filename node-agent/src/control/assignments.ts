@@ -8,6 +8,7 @@
 //  - Every outcome is acknowledged until central received it: outcomes not yet received (resumed at
 //    start, or an ack lost) are sent before each long-poll, not after it; of two outcomes of one
 //    assignment only the newer is kept. One ack flush runs at a time.
+//  - Policies (策略) are applied before the tasks, so a runner starts with the knobs in force.
 //  - A poll answer whose data plane differs from the node's (an operator moved it to another center) is
 //    followed before the answer's set is applied, so the set's routes start at the new home center.
 //  - A quiet long-poll (DEADLINE_EXCEEDED) polls again at once; other failures back off (jittered,
@@ -20,6 +21,7 @@ import { grpcCode } from './grpc-errors.js';
 import type { SqliteSpool } from '../spool/sqlite-spool.js';
 import type { Outcome, TaskAssignment, TaskSupervisor } from '../tasks/supervisor.js';
 import type { RoutingAssignment } from '../relay/spec.js';
+import { decodePolicies, isPolicy, type PolicyAssignment } from '../policy/book.js';
 import { decodeAssignments, decodeRouting, isRouting, keyColumnsOf, peerCenters } from './assignment-decode.js';
 import type { CentralClient } from './central-client.js';
 import type { CentralView } from './central-view.js';
@@ -43,6 +45,11 @@ export interface AssignmentLoopDeps {
    * routed; returns an outcome per new or changed routing assignment. Absent: routing assignments ignored.
    */
   routing?: { apply(set: readonly RoutingAssignment[], peers: ReadonlyMap<string, string>): Outcome[] };
+  /**
+   * Takes the set's policies (policy/book.ts) before its tasks start; returns an outcome per new or changed
+   * policy. Absent: policies ignored.
+   */
+  policies?: { apply(set: readonly PolicyAssignment[]): Outcome[] };
   spool: SqliteSpool;
   /** Bindings of the agent's config: where the key columns of each task's binding are read. */
   bindings: { sources: Readonly<Record<string, unknown>>; sinks: Readonly<Record<string, unknown>> };
@@ -82,15 +89,16 @@ export class AssignmentLoop {
 
   /** Applies the set saved in the spool, if any; its outcomes are acknowledged once central answers. */
   async resume(): Promise<void> {
-    const held = this.deps.spool.loadAssignments<TaskAssignment | RoutingAssignment>();
+    const held = this.deps.spool.loadAssignments<TaskAssignment | RoutingAssignment | PolicyAssignment>();
     if (!held) return;
-    const tasks = held.assignments.filter((a): a is TaskAssignment => !isRouting(a));
+    const tasks = held.assignments.filter((a): a is TaskAssignment => !isRouting(a) && !isPolicy(a));
     this.deps.log.info({ version: held.version, tasks: tasks.length }, 'resuming last assignment set');
     this.keyColumnsByTask = keyColumnsOf(tasks, this.deps.bindings);
     // Acknowledged once central answers: a task refused (or applied after a config fix) before a restart
     // is shown as it is now, not as central last heard.
     const routed = this.deps.routing?.apply(held.assignments.filter(isRouting), peerCenters(tasks)) ?? [];
-    for (const o of [...routed, ...(await this.deps.supervisor.apply(tasks))])
+    const ruled = this.deps.policies?.apply(held.assignments.filter(isPolicy)) ?? [];
+    for (const o of [...routed, ...ruled, ...(await this.deps.supervisor.apply(tasks))])
       this.pendingAcks.set(o.assignmentId, { ...o, version: held.version });
     this.versionHeld = held.version;
   }
@@ -123,11 +131,13 @@ export class AssignmentLoop {
   private async apply(version: number, assignments: Assignment__Output[]): Promise<void> {
     const tasks = decodeAssignments(assignments);
     const routing = decodeRouting(assignments);
+    const policies = decodePolicies(assignments);
     this.keyColumnsByTask = keyColumnsOf(tasks, this.deps.bindings);
     const routed = this.deps.routing?.apply(routing, peerCenters(tasks)) ?? [];
-    const outcomes = [...routed, ...(await this.deps.supervisor.apply(tasks))];
+    const ruled = this.deps.policies?.apply(policies) ?? [];
+    const outcomes = [...routed, ...ruled, ...(await this.deps.supervisor.apply(tasks))];
     // Persist before acknowledging: after a crash the agent resumes exactly what it told central it applied.
-    this.deps.spool.saveAssignments(version, [...tasks, ...routing], this.deps.clock());
+    this.deps.spool.saveAssignments(version, [...tasks, ...routing, ...policies], this.deps.clock());
     const previous = this.versionHeld;
     this.versionHeld = version;
     this.deps.log.info(

@@ -9,6 +9,7 @@ import { sleep } from '../backoff.js';
 import { expired, type AgreementTerms } from '../policy/agreement.js';
 import type { DataSpool } from '../spool/data-spool.js';
 import type { FileSpool } from '../spool/file-spool.js';
+import type { PolicyBook } from '../policy/book.js';
 import type { RunnerContext, TaskAssignment } from '../tasks/supervisor.js';
 import type { DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
@@ -19,6 +20,8 @@ export interface DataPathContext extends RunnerContext {
   dataPlane?: DataPlane | undefined;
   dataSpool?: DataSpool | undefined;
   fileSpool?: FileSpool | undefined;
+  /** The node's scheduling policies (策略); absent: every task runs with its own settings. */
+  policies?: PolicyBook | undefined;
 }
 
 /** The data plane and spools of a context; throws (the task is rejected) when the node has no exchange center. */

@@ -4,7 +4,10 @@
 // outbox. A full outbox pauses reading (back-pressure) and raises an event; nothing is dropped.
 //
 // Invariants: the spool assigns every batch's sequence (commitStep); an idle poll (nothing read) commits
-// nothing; at most two tasks of the agent hold a page at once (read-slots.ts).
+// nothing; at most two read slots of the agent are held at once (read-slots.ts). The knobs of the task's
+// policies (策略: batch records, read slots per step, transfer window, poll interval) are read before every
+// step, so a window edge or a new policy applies without a restart; a closed transfer window holds reading
+// (batches already in the outbox still go) until the next edge or a change of the policies.
 import { sleep } from '../backoff.js';
 import type { RecordSource } from '../connectors/types.js';
 import { compilePipeline, type Pipeline, type PipelineSpec } from '../pipeline/index.js';
@@ -16,6 +19,7 @@ import type { UnsequencedBatch } from '../spool/data-spool.js';
 import { addressing, forOutbox, packRun, type RecordRun } from './batch.js';
 import type { DataPlane } from './data-plane.js';
 import { readSlots } from './read-slots.js';
+import { TaskKnobs } from './task-knobs.js';
 import { AgreementGate, RunnerKit, type DataPathContext } from './runner-kit.js';
 import { processPage, queryAnswerer, reportFuture, futureRow, type Page } from './sync-steps.js';
 import { resendQuarantined } from './quarantine-resend.js';
@@ -70,7 +74,12 @@ class SyncTask {
   private readonly terms: AgreementTerms;
   private readonly gate: AgreementGate;
   private readonly reconcile: ReconcileProvider | undefined;
-  private readonly batchRecords: number;
+  /** Records per batch now: the policy's knob, else the task's own (params, then settings). */
+  private batchRecords: number;
+  private readonly ownBatchRecords: number;
+  /** Read slots taken per step now (policy concurrency; 1 without one); one page read per slot. */
+  private slots = 1;
+  private readonly knobs: TaskKnobs;
   private readonly subject: string;
   private flow: Flow = 'reading';
 
@@ -95,7 +104,8 @@ class SyncTask {
       );
     this.kit = new RunnerKit(task, ctx, () => this.lag().lagMs);
     this.gate = new AgreementGate(this.terms, this.kit);
-    this.batchRecords = this.params.batchRecords ?? deps.settings.batchRecords;
+    this.ownBatchRecords = this.batchRecords = this.params.batchRecords ?? deps.settings.batchRecords;
+    this.knobs = new TaskKnobs(ctx.policies, task.id, this.kit);
     this.subject = deps.dataPlane.subjects.data(task.peerNodeId, task.id);
     deps.dataPlane.registerOutbound(task.id, {
       destinationNodeId: task.peerNodeId,
@@ -166,7 +176,7 @@ class SyncTask {
     const { source, settings } = this.deps;
     // One step reads several batches' worth and commits them together: one fsync per step, not per
     // batch. A trickle still goes out at once (a short page is a short step).
-    const page = await source.read(state.cursor, this.batchRecords * STEP_BATCHES);
+    const page = await source.read(state.cursor, this.batchRecords * STEP_BATCHES * this.slots);
     // A row whose cursor value lies in the future (a wrong clock, a typo) must not move the cursor past
     // rows that will later be written with correct values: read only up to it.
     const held = futureRow(page.rows, source.cursorColumn, Date.now() + settings.cursorSkewMs);
@@ -207,9 +217,12 @@ class SyncTask {
     const signal = this.kit.signal;
     let state = this.deps.spool.taskState(this.task.id, Date.now());
     state = this.resend(state);
-    const pollMs = this.task.intervalMs || this.params.pollIntervalMs || this.deps.settings.pollIntervalMs;
+    const ownPollMs = this.task.intervalMs || this.params.pollIntervalMs || this.deps.settings.pollIntervalMs;
     let failures = 0;
     while (!signal.aborted) {
+      const { knobs, nextChangeMs } = this.knobs.now();
+      this.batchRecords = knobs.batchRecords ?? this.ownBatchRecords;
+      this.slots = knobs.concurrency ?? 1;
       if (!this.mayRead()) {
         await sleep(this.flow === 'outbox-full' ? 100 : 1_000, signal);
         continue;
@@ -217,14 +230,24 @@ class SyncTask {
       let release: (() => void) | undefined;
       try {
         if (this.reconcile) state = await this.reconcile.commitRepairs(state, this.commitRepair);
-        release = await readSlots.acquire(signal);
+        if (knobs.transfer === 'closed') {
+          // Outside the transfer window: wait for its edge or a new policy (at most a minute, then look again).
+          await this.waitForKnobs(60_000, signal, nextChangeMs);
+          continue;
+        }
+        release = await readSlots.acquire(signal, this.slots);
         if (!release) break;
         const r = await this.step(state);
         state = r.state;
         release();
         release = undefined;
         failures = 0;
-        if (r.exhausted) await sleep(pollMs, this.reconcile ? this.reconcile.wakeSignal(signal) : signal);
+        if (r.exhausted)
+          await this.waitForKnobs(
+            knobs.pollIntervalMs ?? ownPollMs,
+            this.reconcile ? this.reconcile.wakeSignal(signal) : signal,
+            nextChangeMs,
+          );
         // Reading is synchronous: yield to the event loop so publishes and receipts interleave with it.
         else await new Promise((resolve) => setImmediate(resolve));
       } catch (err) {
@@ -233,6 +256,16 @@ class SyncTask {
         this.sourceFailed(err as Error, ++failures);
         await sleep(Math.min(30_000, 500 * failures), signal);
       }
+    }
+  }
+
+  /** Sleeps `ms`, woken early by `signal`, the next edge of the knobs or a change of the policies. */
+  private async waitForKnobs(ms: number, signal: AbortSignal, nextChangeMs: number | undefined): Promise<void> {
+    const w = this.knobs.wakeSignal(signal, nextChangeMs);
+    try {
+      await sleep(ms, w.signal);
+    } finally {
+      w.dispose();
     }
   }
 
