@@ -130,6 +130,22 @@ export const CentralConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Traffic history (流量历史) of node pairs: bucket length, retention, the time zone of history files. */
+    traffic: Type.Object(
+      {
+        /** Length of a base bucket, ms, whole seconds dividing an hour; handed to agents (300 000: 5 min). */
+        bucketMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+        /** How long base buckets are kept, ms (60 days); older ones keep only their hourly rollup. */
+        baseRetentionMs: Type.Integer({ minimum: 3_600_000 }),
+        /** How long hourly rows are kept, ms (3 × 365 days). */
+        hourlyRetentionMs: Type.Integer({ minimum: 3_600_000 }),
+        /** How often the traffic sweep deletes what is past its retention, ms (3 600 000). */
+        sweepIntervalMs: Type.Integer({ minimum: 20, maximum: 86_400_000 }),
+        /** IANA time zone of local timestamps in history files and of days (Asia/Shanghai). */
+        timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+      },
+      { additionalProperties: false },
+    ),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     /** Sharing governance: the answer deadline of applications and the working-day calendar it is counted in. */
     governance: Type.Object(
@@ -195,6 +211,13 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     maxHops: 4,
     candidates: 3,
   },
+  traffic: {
+    bucketMs: 300_000,
+    baseRetentionMs: 60 * 86_400_000,
+    hourlyRetentionMs: 3 * 365 * 86_400_000,
+    sweepIntervalMs: 3_600_000,
+    timeZone: 'Asia/Shanghai',
+  },
   logLevel: 'info',
   governance: {
     approvalWorkingDays: 10,
@@ -224,6 +247,8 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_CENTRAL_STALE_AFTER_MS', path: 'routing.staleAfterMs', kind: 'int' },
   { env: 'XCHG_CENTRAL_RECOVER_HOLD_MS', path: 'routing.recoverHoldMs', kind: 'int' },
   { env: 'XCHG_CENTRAL_SWITCH_HOLD_MS', path: 'routing.switchHoldMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_TRAFFIC_BUCKET_MS', path: 'traffic.bucketMs', kind: 'int' },
+  { env: 'XCHG_CENTRAL_TRAFFIC_TIME_ZONE', path: 'traffic.timeZone', kind: 'string' },
   { env: 'XCHG_ADMIN_TOKEN', path: 'adminToken', kind: 'string' },
   { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
   { env: 'XCHG_CENTRAL_APPROVAL_WORKING_DAYS', path: 'governance.approvalWorkingDays', kind: 'int' },
@@ -242,5 +267,18 @@ export function configFile(flag: string | undefined): string | undefined {
 }
 
 export function compileConfig(sources: LayerSources = {}): CentralConfig {
-  return compileLayers(CentralConfigSchema, DEFAULTS, ENV, sources);
+  const config = compileLayers(CentralConfigSchema, DEFAULTS, ENV, sources);
+  const problems: string[] = [];
+  const { bucketMs, timeZone } = config.traffic;
+  if (3_600_000 % bucketMs !== 0 || bucketMs % 1000 !== 0)
+    problems.push(`traffic.bucketMs: ${bucketMs} must be whole seconds that divide an hour (e.g. 60000, 300000)`);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    problems.push(
+      `traffic.timeZone: unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Asia/Shanghai)`,
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
 }

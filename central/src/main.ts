@@ -12,8 +12,9 @@ import { newSecret } from './ids.js';
 import { JobRunner } from './jobs/runner.js';
 import { routingJobs } from './jobs/routing.js';
 import { sweepJobs } from './jobs/sweeps.js';
+import { trafficJobs } from './jobs/traffic.js';
 import type { Bootstrap } from './services/centers.js';
-import { createServices, type ServiceOptions } from './services/index.js';
+import { createServices, type ServiceOptions, type Services } from './services/index.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     reconcile: services.reconcile,
     routing: services.routing,
     policies: services.policies,
+    trafficBucketMs: config.traffic.bucketMs,
   });
   const app = await buildApp({
     ...services,
@@ -69,16 +71,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.http.host, port: config.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
 
-  const jobs = new JobRunner(logger.child({ component: 'jobs' }));
-  const every = {
-    livenessMs: config.livenessCheckIntervalMs,
-    governanceMs: config.governance.sweepIntervalMs,
-    reconcileMs: config.reconcile.sweepIntervalMs,
-  };
-  for (const job of sweepJobs(services, logger, every)) jobs.add(job);
-  const routing = { evaluateMs: config.routing.probeIntervalMs, sweepMs: config.routing.sweepIntervalMs };
-  for (const job of routingJobs(services, logger, routing)) jobs.add(job);
-  jobs.start();
+  const jobs = startJobs(config, services, logger);
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -100,6 +93,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Central's periodic jobs, started: sweeps, routing, traffic retention. */
+function startJobs(config: CentralConfig, services: Services, logger: pino.Logger): JobRunner {
+  const jobs = new JobRunner(logger.child({ component: 'jobs' }));
+  const every = {
+    livenessMs: config.livenessCheckIntervalMs,
+    governanceMs: config.governance.sweepIntervalMs,
+    reconcileMs: config.reconcile.sweepIntervalMs,
+  };
+  for (const job of sweepJobs(services, logger, every)) jobs.add(job);
+  const routing = { evaluateMs: config.routing.probeIntervalMs, sweepMs: config.routing.sweepIntervalMs };
+  for (const job of routingJobs(services, logger, routing)) jobs.add(job);
+  for (const job of trafficJobs(services, logger, config.traffic.sweepIntervalMs)) jobs.add(job);
+  jobs.start();
+  return jobs;
 }
 
 /** The config from flags, environment and file; undefined after --help or --version. Exits 2 on a bad config. */
@@ -145,6 +154,7 @@ function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOpti
     dataPlane: config.dataPlane,
     urlCheckTimeoutMs: config.centers.urlCheckTimeoutMs,
     routing: config.routing,
+    traffic: config.traffic,
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');

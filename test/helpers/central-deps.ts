@@ -24,6 +24,7 @@ import type { RegistryService } from '../../central/src/services/registry.js';
 import type { ReportService } from '../../central/src/services/reports.js';
 import type { SharingService } from '../../central/src/services/sharing.js';
 import type { UserService } from '../../central/src/services/users.js';
+import type { TrafficOptions, TrafficService } from '../../central/src/services/traffic.js';
 import { createServices } from '../../central/src/services/index.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
 import { afterAll, afterEach } from 'vitest';
@@ -60,6 +61,8 @@ export interface CentralDepsOptions {
   urlCheckTimeoutMs?: number;
   /** Probes and routing (default central's: ROUTING_SETTINGS_DEFAULTS). */
   routing?: RoutingSettings;
+  /** Traffic history settings (default central's: TRAFFIC_DEFAULTS, 5 min buckets). */
+  traffic?: TrafficOptions;
 }
 
 export interface CentralDeps {
@@ -86,6 +89,7 @@ export interface CentralDeps {
   probes: ProbeService;
   relays: RelayService;
   routing: RoutingService;
+  traffic: TrafficService;
   logger: Logger;
   adminToken: string;
   /** Every liveness transition reported through onTransition, in order. */
@@ -129,6 +133,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
     dataPlane,
     urlCheckTimeoutMs: opts.urlCheckTimeoutMs ?? DEFAULTS.centers.urlCheckTimeoutMs,
     ...(opts.routing && { routing: opts.routing }),
+    ...(opts.traffic && { traffic: opts.traffic }),
   });
   services.centers.bootstrap(); // as main.ts does: the config's home center exists before any enrollment
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
@@ -163,6 +168,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
       centers,
       routing,
       policies,
+      trafficBucketMs: services.traffic.opts.bucketMs,
     },
     close: () => {
       assignments.wakeAll();

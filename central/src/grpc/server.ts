@@ -29,6 +29,8 @@ export interface GrpcDeps {
   reconcile?: Pick<ReconcileService, 'assignmentsFor'>;
   /** RouteSpecs (one per other center the node exchanges with) and, for a relay, its RelaySpec. */
   routing?: Pick<RoutingService, 'assignmentsFor'>;
+  /** Length of the traffic buckets agents count, ms (config traffic.bucketMs); 0 or absent: not announced. */
+  trafficBucketMs?: number;
   /** PolicySpecs of the node's tasks (scheduling policies, 策略). */
   policies?: Pick<PolicyService, 'assignmentsFor'>;
 }
@@ -154,6 +156,7 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
     // Announced so agents size their Report calls to what this server accepts.
     maxMessageBytes: MAX_MESSAGE_BYTES,
     dataPlane,
+    trafficBucketMs: deps.trafficBucketMs ?? 0,
   };
 }
 

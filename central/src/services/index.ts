@@ -22,6 +22,7 @@ import { RecordAccessService } from './record-access.js';
 import { RegistryService } from './registry.js';
 import { ReportService } from './reports.js';
 import { SharingService } from './sharing.js';
+import { TRAFFIC_DEFAULTS, TrafficService, type TrafficOptions } from './traffic.js';
 import { UserService } from './users.js';
 
 export interface ServiceOptions {
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   urlCheckTimeoutMs: number;
   /** Probes and routing (config routing.*); default central's (ROUTING_SETTINGS_DEFAULTS). */
   routing?: RoutingSettings;
+  /** Traffic history (config traffic.*); default TRAFFIC_DEFAULTS. */
+  traffic?: TrafficOptions;
 }
 
 export interface Services {
@@ -72,6 +75,8 @@ export interface Services {
   routing: RoutingService;
   /** Scheduling policies (策略): stored, explained, delivered as PolicySpecs. */
   policies: PolicyService;
+  /** Traffic history of node pairs: buckets, rollup, import/export, series. */
+  traffic: TrafficService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -118,6 +123,9 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     retentionMs: routingSettings.probeRetentionMs,
   });
   reports.onProbe = (nodeId, reportId, body, receivedAt, at) => probes.ingest(nodeId, reportId, body, receivedAt, at);
+  const traffic = new TrafficService(store, clock, opts.traffic ?? TRAFFIC_DEFAULTS);
+  reports.onTraffic = (nodeId, reportId, body, receivedAt, at) =>
+    traffic.ingest(nodeId, reportId, body, receivedAt, at);
   const relays = new RelayService(store, clock, audit, assignments, {
     probeIntervalMs: routingSettings.probeIntervalMs,
   });
@@ -146,5 +154,6 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     relays,
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
     policies: new PolicyService(store, clock, audit, assignments),
+    traffic,
   };
 }

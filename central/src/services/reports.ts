@@ -33,6 +33,16 @@ export class ReportService {
     | ((nodeId: string, reportId: string, body: Record<string, unknown>, receivedAt: number, at: string) => boolean)
     | undefined;
 
+  /**
+   * Counts a traffic report (TrafficReport) into the traffic history inside the ingest transaction and says
+   * whether its report id was new (set by createServices: TrafficService.ingest). Traffic reports live in
+   * their buckets (traffic_buckets), not among the reports: one per pair, resource and 5 min would outgrow
+   * every other kind.
+   */
+  onTraffic:
+    | ((nodeId: string, reportId: string, body: Record<string, unknown>, receivedAt: number, at: string) => boolean)
+    | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
@@ -52,15 +62,17 @@ export class ReportService {
         const isNew =
           it.kind === 'probe' && this.onProbe
             ? this.onProbe(nodeId, it.reportId, it.body, now, `items[${i}].probe`)
-            : this.store.reports.insertIfNew({
-                reportId: it.reportId,
-                nodeId,
-                seq: it.seq,
-                kind: it.kind,
-                observedAt: it.observedAtMs,
-                receivedAt: now,
-                body: it.body,
-              });
+            : it.kind === 'traffic' && this.onTraffic
+              ? this.onTraffic(nodeId, it.reportId, it.body, now, `items[${i}].traffic`)
+              : this.store.reports.insertIfNew({
+                  reportId: it.reportId,
+                  nodeId,
+                  seq: it.seq,
+                  kind: it.kind,
+                  observedAt: it.observedAtMs,
+                  receivedAt: now,
+                  body: it.body,
+                });
         if (!isNew) continue;
         freshKinds.push(it.kind);
         if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body, now);

@@ -14,6 +14,7 @@ import { NodeStore } from './nodes.js';
 import { RegionStore } from './regions.js';
 import { ReportStore } from './reports.js';
 import { TaskStore } from './tasks.js';
+import { TrafficStore } from './traffic.js';
 import { VerificationStore } from './verifications.js';
 
 export type * from './nodes.js';
@@ -31,6 +32,7 @@ export type * from './alerts.js';
 export type * from './centers.js';
 export type * from './probes.js';
 export type * from './routes.js';
+export type * from './traffic.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -48,6 +50,7 @@ export class Store {
   readonly centers: CenterStore;
   readonly probes: ProbeStore;
   readonly routes: RouteStore;
+  readonly traffic: TrafficStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -65,6 +68,7 @@ export class Store {
     this.centers = new CenterStore(db);
     this.probes = new ProbeStore(db);
     this.routes = new RouteStore(db);
+    this.traffic = new TrafficStore(db);
   }
 
   static open(file: string): Store {

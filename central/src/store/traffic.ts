@@ -1,0 +1,189 @@
+// Traffic history (流量历史): buckets per node pair and resource at the base resolution, their hourly rollup,
+// and the ids of traffic reports already counted. Sums and the approximated percentiles of a rollup are
+// computed here in SQL (ROLLUP_COLUMNS); domain/traffic.ts says why p50 is a weighted mean and p99 a max.
+import type { TrafficCounts, TrafficPair } from '../domain/traffic.js';
+import type { Db } from './db.js';
+
+export type TrafficOrigin = 'live' | 'import';
+
+/** One stored bucket (or hour): its start, counts and where they came from. */
+export interface TrafficRow extends TrafficCounts {
+  startMs: number;
+  origin: TrafficOrigin;
+}
+
+/** Which rows a read covers: a pair (resource undefined: every resource, summed per bucket) and a range. */
+export interface TrafficRange {
+  fromNode: string;
+  toNode: string;
+  resource?: string | undefined;
+  sinceMs: number;
+  untilMs: number;
+}
+
+type Table = 'traffic_buckets' | 'traffic_hourly';
+const START: Record<Table, string> = { traffic_buckets: 'bucket_start', traffic_hourly: 'hour_start' };
+
+// Several rows as one: sums, p50 weighted by batches over the rows that have one, p99 the largest.
+const ROLLUP_COLUMNS = `sum(batches) AS batches, sum(records) AS records, sum(bytes) AS bytes,
+  CAST(round(sum(latency_p50_ms * batches) * 1.0 /
+    nullif(sum(CASE WHEN latency_p50_ms IS NOT NULL THEN batches END), 0)) AS INTEGER) AS p50,
+  max(latency_p99_ms) AS p99, sum(errors) AS errors,
+  CASE WHEN max(origin = 'live') THEN 'live' ELSE 'import' END AS origin`;
+
+interface Row {
+  start: number;
+  batches: number;
+  records: number;
+  bytes: number | null;
+  p50: number | null;
+  p99: number | null;
+  errors: number;
+  origin: TrafficOrigin;
+}
+
+const toRow = (r: Row): TrafficRow => ({
+  startMs: r.start,
+  batches: r.batches,
+  records: r.records,
+  bytes: r.bytes,
+  latencyP50Ms: r.p50,
+  latencyP99Ms: r.p99,
+  errors: r.errors,
+  origin: r.origin,
+});
+
+export class TrafficStore {
+  constructor(private readonly db: Db) {}
+
+  /** Records a traffic report id; true when it was not counted before. */
+  markReport(reportId: string, receivedAt: number): boolean {
+    return (
+      this.db
+        .prepare('INSERT INTO traffic_reports (report_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
+        .run(reportId, receivedAt).changes === 1
+    );
+  }
+
+  /** One bucket (table traffic_buckets) or hour (traffic_hourly) of a pair and resource. */
+  get(table: Table, pair: TrafficPair, startMs: number): TrafficRow | undefined {
+    const r = this.db
+      .prepare(
+        `SELECT ${START[table]} AS start, batches, records, bytes, latency_p50_ms AS p50, latency_p99_ms AS p99, errors,
+           origin FROM ${table} WHERE from_node = ? AND to_node = ? AND resource = ? AND ${START[table]} = ?`,
+      )
+      .get(pair.fromNode, pair.toNode, pair.resource, startMs) as Row | undefined;
+    return r && toRow(r);
+  }
+
+  /** Writes rows of a pair and resource; `replace` false keeps a row already there (its origin is kept). */
+  put(table: Table, pair: TrafficPair, rows: readonly TrafficRow[], replace = true): number {
+    const st = this.db.prepare(
+      `INSERT INTO ${table} (from_node, to_node, resource, ${START[table]}, batches, records, bytes, latency_p50_ms,
+         latency_p99_ms, errors, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO ${
+         replace
+           ? `UPDATE SET batches = excluded.batches, records = excluded.records, bytes = excluded.bytes,
+         latency_p50_ms = excluded.latency_p50_ms, latency_p99_ms = excluded.latency_p99_ms, errors = excluded.errors,
+         origin = excluded.origin`
+           : 'NOTHING'
+       }`,
+    );
+    let written = 0;
+    for (const r of rows)
+      written += st.run(
+        pair.fromNode,
+        pair.toNode,
+        pair.resource,
+        r.startMs,
+        r.batches,
+        r.records,
+        r.bytes,
+        r.latencyP50Ms,
+        r.latencyP99Ms,
+        r.errors,
+        r.origin,
+      ).changes;
+    return written;
+  }
+
+  /** Deletes the imported rows of a pair and resource in [sinceMs, untilMs); returns how many. */
+  deleteImported(table: Table, pair: TrafficPair, sinceMs: number, untilMs: number): number {
+    return this.db
+      .prepare(
+        `DELETE FROM ${table} WHERE from_node = ? AND to_node = ? AND resource = ? AND ${START[table]} >= ?
+           AND ${START[table]} < ? AND origin = 'import'`,
+      )
+      .run(pair.fromNode, pair.toNode, pair.resource, sinceMs, untilMs).changes;
+  }
+
+  /** Makes the hours in [sinceMs, untilMs) (hour-aligned) the rollup of their buckets, for one pair and resource. */
+  rollupHours(pair: TrafficPair, sinceMs: number, untilMs: number): void {
+    const args = [pair.fromNode, pair.toNode, pair.resource, sinceMs, untilMs] as const;
+    this.db
+      .prepare(
+        'DELETE FROM traffic_hourly WHERE from_node = ? AND to_node = ? AND resource = ? AND hour_start >= ? AND hour_start < ?',
+      )
+      .run(...args);
+    this.db
+      .prepare(
+        `INSERT INTO traffic_hourly (from_node, to_node, resource, hour_start, batches, records, bytes, latency_p50_ms,
+           latency_p99_ms, errors, origin)
+         SELECT from_node, to_node, resource, (bucket_start / 3600000) * 3600000 AS h, ${ROLLUP_COLUMNS}
+         FROM traffic_buckets WHERE from_node = ? AND to_node = ? AND resource = ? AND bucket_start >= ? AND bucket_start < ?
+         GROUP BY h`,
+      )
+      .run(...args);
+  }
+
+  /**
+   * Rows of a range grouped into steps of `stepMs` (aligned to the epoch; stepMs a multiple of the table's
+   * resolution), resources summed, in time order; only steps with rows.
+   */
+  read(table: Table, range: TrafficRange, stepMs: number): TrafficRow[] {
+    const col = START[table];
+    const byResource = range.resource !== undefined ? 'AND resource = ?' : '';
+    const args: (string | number)[] = [range.fromNode, range.toNode];
+    if (range.resource !== undefined) args.push(range.resource);
+    args.push(range.sinceMs, range.untilMs);
+    return (
+      this.db
+        .prepare(
+          `SELECT (${col} / ${stepMs}) * ${stepMs} AS start, ${ROLLUP_COLUMNS} FROM ${table}
+           WHERE from_node = ? AND to_node = ? ${byResource} AND ${col} >= ? AND ${col} < ? GROUP BY start ORDER BY start`,
+        )
+        .all(...args) as Row[]
+    ).map(toRow);
+  }
+
+  /** The pairs with rows in [sinceMs, untilMs) at hourly resolution (resource '' included as stored). */
+  pairs(sinceMs: number, untilMs: number): TrafficPair[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT from_node, to_node, resource FROM traffic_hourly WHERE hour_start >= ? AND hour_start < ?
+           ORDER BY from_node, to_node, resource`,
+        )
+        .all(sinceMs, untilMs) as { from_node: string; to_node: string; resource: string }[]
+    ).map((r) => ({ fromNode: r.from_node, toNode: r.to_node, resource: r.resource }));
+  }
+
+  /** Deletes buckets before `bucketsBeforeMs`, hours before `hoursBeforeMs`, report ids received before `idsBeforeMs`. */
+  prune(
+    bucketsBeforeMs: number,
+    hoursBeforeMs: number,
+    idsBeforeMs: number,
+  ): { buckets: number; hours: number; ids: number } {
+    return {
+      buckets: this.db.prepare('DELETE FROM traffic_buckets WHERE bucket_start < ?').run(bucketsBeforeMs).changes,
+      hours: this.db.prepare('DELETE FROM traffic_hourly WHERE hour_start < ?').run(hoursBeforeMs).changes,
+      ids: this.db.prepare('DELETE FROM traffic_reports WHERE received_at < ?').run(idsBeforeMs).changes,
+    };
+  }
+
+  /** Rows in each table (for tests and the size measure). */
+  counts(): { buckets: number; hours: number; ids: number } {
+    const n = (t: string): number => (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { buckets: n('traffic_buckets'), hours: n('traffic_hourly'), ids: n('traffic_reports') };
+  }
+}
