@@ -8,6 +8,7 @@ import { link } from './link.js';
 import { node } from './node.js';
 import type { Noun } from './noun.js';
 import { objection } from './objection.js';
+import { policy } from './policy.js';
 import { region } from './region.js';
 import { report } from './report.js';
 import { route } from './route.js';
@@ -26,6 +27,7 @@ export const NOUNS: readonly Noun[] = [
   center,
   link,
   route,
+  policy,
   token,
   task,
   catalog,
