@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autocorrelation, trafficFeatures } from '../../central/src/domain/traffic-features.js';
+import { autocorrelation, dispersion, trafficFeatures } from '../../central/src/domain/traffic-features.js';
 import { cnCalendar, fixturePairs } from '../helpers/traffic-fixture.js';
 
 const BUCKET = 300_000;
@@ -28,8 +28,9 @@ describe('traffic features', () => {
     expect(f.restWorkRatio).toBe(1);
     expect(f.dailyEntropy).toBeCloseTo(1, 12);
     expect(f.weeklyPeakShare).toBeCloseTo(1 / 7, 12);
-    expect(f.nightShare).toBeCloseTo(6 / 24, 12);
-    expect(f.officeShare).toBeCloseTo((10 * 9) / (14 * 24), 12);
+    expect(f.nightShare).toBeCloseTo(10 / 24, 12);
+    expect(f.dispersion).toBe(0);
+    expect(f.officeShare).toBeCloseTo((10 * 11) / (14 * 24), 12);
     expect(f.logVolume).toBeCloseTo(Math.log10(1 + 10 * PER_DAY), 12);
     expect(f.dailyProfile.every((p) => Math.abs(p - 1 / 24) < 1e-12)).toBe(true);
   });
@@ -97,6 +98,14 @@ describe('traffic features', () => {
     expect(f.batchSize).toBe(10);
     expect(f.bytesPerRecord).toBe(100);
     expect(trafficFeatures({ series: { startMs: 0, bucketMs: BUCKET, values } }, cnCalendar).batchSize).toBeNull();
+  });
+
+  it('traffic features - dispersion counts the steps beyond Poisson, not the shape', () => {
+    // 10, 30, 10, 30: D = 20² / 2 = 200, x̄ = 20, P = 300 → (200 − 20) / 300
+    expect(dispersion([10, 30, 10, 30, 10, 30], 20)).toBeCloseTo(0.6, 12);
+    // A smooth ramp has steps of 1: D = 0.5 < x̄, so no overdispersion.
+    const ramp = Array.from({ length: 100 }, (_, i) => 50 + i);
+    expect(dispersion(ramp, 99.5)).toBe(0);
   });
 
   it('traffic features - refuses malformed series', () => {

@@ -49,7 +49,7 @@ type Shape = (hour: number, weekday: number, working: boolean) => number;
 function shapeOf(cls: FixtureClass, rand: () => number, volume: number): Shape {
   const start = Math.floor(rand() * 4); // nightly: 00..03
   const len = 1 + Math.floor(rand() * 3);
-  const day = Math.floor(rand() * 7);
+  const day = Math.floor(rand() * 5); // weekly reports go out on a weekday (Monday..Friday)
   const wStart = 8 + Math.floor(rand() * 10);
   switch (cls) {
     case 'nightly-bulk':
@@ -57,7 +57,7 @@ function shapeOf(cls: FixtureClass, rand: () => number, volume: number): Shape {
     case 'office-hours':
       return (h, _w, working) => (working && h >= 9 && h < 18 ? (h === 12 || h === 13 ? 0.4 : 1) * volume : 0);
     case 'weekly':
-      return (h, w) => (w === day && h >= wStart && h < wStart + 3 ? volume : 0);
+      return (h, w, working) => (working && w === day && h >= wStart && h < wStart + 3 ? volume : 0);
     case 'realtime-steady':
       return (h) => volume * (1 + 0.3 * Math.sin((2 * Math.PI * (h - 8)) / 24));
     case 'sporadic':

@@ -52,6 +52,14 @@ export interface TrafficFeatures {
   logVolume: number;
   /** Coefficient of variation of the nonzero buckets: σ/μ over {x_t > 0} (population σ); 0 with < 2 of them. */
   burstiness: number;
+  /**
+   * Overdispersion beyond Poisson, the negative-binomial 1/k (variance = m + m²/k) estimated from successive
+   * buckets so that the daily shape does not count as noise: with D = Σ_{t≥1} (x_t − x_{t−1})² / (2(n−1)) (half
+   * the mean squared step, ≈ the noise variance where the shape is smooth) and P = Σ_{t≥1} x_t x_{t−1} / (n−1)
+   * (≈ mean m², the noise being independent), dispersion = max(0, D − x̄) / P; 0 when P = 0. About 0.01–0.05
+   * for steady flows, 0.2 and more for erratic ones.
+   */
+  dispersion: number;
   /** Peak-to-mean: the 99th percentile (nearest rank) of the nonzero buckets ÷ their mean; 0 without any. */
   peakToMean: number;
   /** Active fraction: |{t : x_t > 0}| / n. */
@@ -65,9 +73,15 @@ export interface TrafficFeatures {
    */
   acfDay: number;
   acfWeek: number;
-  /** Night share: records in local 00:00–06:00 (any day) / Σ x_t; 0 without traffic. */
+  /**
+   * Night share: records in local 20:00–06:00 (any day) / Σ x_t; 0 without traffic. The night starts at 20:00
+   * so that a batch job peaking at 22:00 counts as nightly, and ends before the earliest office traffic.
+   */
   nightShare: number;
-  /** Office-hours share: records in local 09:00–18:00 of working days / Σ x_t; 0 without traffic. */
+  /**
+   * Office-hours share: records in local 08:00–19:00 of working days / Σ x_t; 0 without traffic (a working
+   * day's traffic from the first arrivals to the last departures, not only the 09:00–18:00 core).
+   */
   officeShare: number;
   /** max_d w_d: the busiest weekday's share (1/7 when flat, 1 when a single weekday carries everything). */
   weeklyPeakShare: number;
@@ -85,10 +99,11 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Cap of restWorkRatio, so a rest-day-only pair stays a finite number. */
 export const RATIO_CAP = 10;
-/** Night hours [0, 6) and office hours [9, 18), local time. */
+/** Night hours [20, 24) ∪ [0, 6) and office hours [8, 19), local time. */
+const NIGHT_START_HOUR = 20;
 const NIGHT_END_HOUR = 6;
-const OFFICE_START_HOUR = 9;
-const OFFICE_END_HOUR = 18;
+const OFFICE_START_HOUR = 8;
+const OFFICE_END_HOUR = 19;
 
 /** Per-bucket local time: hour, ISO weekday index (0 Monday .. 6 Sunday), working day, day ordinal. */
 interface BucketTimes {
@@ -160,6 +175,21 @@ function nonzeroStats(values: readonly number[]): { count: number; mean: number;
   return { count: nz.length, mean, sd, p99 };
 }
 
+/** TrafficFeatures.dispersion. */
+export function dispersion(x: readonly number[], mean: number): number {
+  const n = x.length;
+  if (n < 2) return 0;
+  let d = 0;
+  let p = 0;
+  for (let t = 1; t < n; t++) {
+    d += (x[t]! - x[t - 1]!) ** 2;
+    p += x[t]! * x[t - 1]!;
+  }
+  d /= 2 * (n - 1);
+  p /= n - 1;
+  return p > 0 ? Math.max(0, d - mean) / p : 0;
+}
+
 function sumOf(values: readonly number[] | undefined, n: number, name: string): number | null {
   if (values === undefined) return null;
   if (values.length !== n) throw new RangeError(`${name} must have one value per bucket (${values.length} ≠ ${n})`);
@@ -191,7 +221,7 @@ function accumulate(x: readonly number[], bt: BucketTimes) {
       hourWorkN[h]!++;
       if (h >= OFFICE_START_HOUR && h < OFFICE_END_HOUR) office += v;
     }
-    if (h < NIGHT_END_HOUR) night += v;
+    if (h < NIGHT_END_HOUR || h >= NIGHT_START_HOUR) night += v;
     wday[d]! += v;
     wdayN[d]!++;
     type[w]! += v;
@@ -237,6 +267,7 @@ export function trafficFeatures(input: PairTraffic, calendar: WorkingCalendar): 
     restWorkRatio: ratioOfMeans(acc.type, acc.typeN),
     logVolume: Math.log10(1 + mean * perDay),
     burstiness: nz.count >= 2 && nz.mean > 0 ? nz.sd / nz.mean : 0,
+    dispersion: dispersion(x, mean),
     peakToMean: nz.mean > 0 ? nz.p99 / nz.mean : 0,
     activeFraction: n > 0 ? nz.count / n : 0,
     acfDay: autocorrelation(x, perDay, mean),
