@@ -1,6 +1,7 @@
-// The agent's lifecycle and wiring: enrollment (control/enrollment.ts), then four loops until shutdown —
-// heartbeat, assignment long-poll, metrics sampling, outbox flush (control/). States: INITIALIZED →
-// RUNNING → DRAINING → STOPPED, or FAILED when it cannot start (bad token, no identity).
+// The agent's lifecycle and wiring: enrollment (control/enrollment.ts), then five loops until shutdown —
+// heartbeat, assignment long-poll, metrics sampling, outbox flush (control/), the traffic meter closing its
+// buckets (exchange/traffic-meter.ts). States: INITIALIZED → RUNNING → DRAINING → STOPPED, or FAILED when it
+// cannot start (bad token, no identity).
 //
 // Invariants (each kept by the module named; the top comment there says how)
 //  - Every wait takes the shutdown AbortSignal (this.abort): the loops end when it aborts.
@@ -42,6 +43,7 @@ import { RoutingHost } from './relay/host.js';
 import { relaySpecFromConfig } from './relay/spec.js';
 import { DataSpool } from './spool/data-spool.js';
 import { FileSpool } from './spool/file-spool.js';
+import { TrafficMeter } from './exchange/traffic-meter.js';
 import { SqliteSpool } from './spool/sqlite-spool.js';
 import { TaskSupervisor, type RunnerFactory } from './tasks/supervisor.js';
 import { PolicyBook } from './policy/book.js';
@@ -75,6 +77,7 @@ export class Agent extends EventEmitter {
   private supervisor: TaskSupervisor | undefined;
   private routing: RoutingHost | undefined;
   private outbox: ReportOutbox | undefined;
+  private traffic: TrafficMeter | undefined;
   private assignments: AssignmentLoop | undefined;
   private queryServer: Server | undefined;
   private loops: Promise<void>[] = [];
@@ -163,6 +166,7 @@ export class Agent extends EventEmitter {
     this.queryServer?.close();
     await Promise.allSettled(this.loops);
     await this.supervisor?.stopAll();
+    this.traffic?.flush(); // the open buckets, counted until now, into the outbox
     await this.closeDataPath();
     await this.outbox?.drain(this.clock() + this.config.shutdownGraceMs);
     this.close();
@@ -223,6 +227,11 @@ export class Agent extends EventEmitter {
       onSetAside: (r, reason) => this.emit('report-set-aside', r, reason),
     });
     const policies = new PolicyBook(this.deps.logger.child({ component: 'policy' }));
+    const traffic = (this.traffic = new TrafficMeter({
+      nodeId: () => this.identity?.nodeId ?? '',
+      report: (body) => this.report('traffic', body),
+      clock: this.clock,
+    }));
     const supervisor = (this.supervisor = new TaskSupervisor(
       checkingParams(this.deps.runners ?? {}),
       {
@@ -232,6 +241,7 @@ export class Agent extends EventEmitter {
         dataSpool: this.dataSpool,
         fileSpool: new FileSpool(spool.db, spool.hintDb),
         policies,
+        traffic,
       },
       config.shutdownGraceMs,
     ));
@@ -248,6 +258,7 @@ export class Agent extends EventEmitter {
       log: this.log,
       clock: this.clock,
       onDataPlane: (dp) => this.followDataPlane(dp),
+      onTrafficBucketMs: (ms) => traffic.setBucketMs(ms),
       onApplied: (version, tasks) => this.emit('assignments', version, tasks),
     }));
   }
@@ -283,7 +294,7 @@ export class Agent extends EventEmitter {
     await this.routing?.rehome({ natsUrls: to.natsUrls, prefix: at.subjectPrefix, stream: to.stream });
   }
 
-  /** The four control loops; each ends when the signal aborts. */
+  /** The control loops and the traffic meter's bucket closer; each ends when the signal aborts. */
   private startLoops(signal: AbortSignal): Promise<void>[] {
     const { client, central, config } = this;
     const health = (): NodeHealth => this.health();
@@ -305,6 +316,7 @@ export class Agent extends EventEmitter {
         signal,
       ),
       this.outbox!.run(signal),
+      this.traffic!.run(signal),
     ];
   }
 

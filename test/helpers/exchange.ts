@@ -19,6 +19,8 @@ export interface ExchangeOptions {
   /** Extra bindings of the provider and the consumer (or functions of the exchange's temp dir giving them). */
   sources?: Record<string, unknown> | ((dir: string) => Record<string, unknown>);
   sinks?: Record<string, unknown> | ((dir: string) => Record<string, unknown>);
+  /** Extra environment of central (XCHG_CENTRAL_* settings). */
+  centralEnv?: NodeJS.ProcessEnv;
   /** Runs before the agents start, with the exchange's temp dir (to create source files). */
   prepare?: (dir: string) => void;
 }
@@ -46,7 +48,11 @@ export class Exchange {
     const extraSources = typeof opts.sources === 'function' ? opts.sources(x.dir) : opts.sources;
     const extraSinks = typeof opts.sinks === 'function' ? opts.sinks(x.dir) : opts.sinks;
     x.nats = await NatsServer.start();
-    x.central = await CentralProcess.start({ natsUrls: [x.nats.url], heartbeatTtlMs: 3_000 });
+    x.central = await CentralProcess.start({
+      natsUrls: [x.nats.url],
+      heartbeatTtlMs: 3_000,
+      ...(opts.centralEnv && { env: opts.centralEnv }),
+    });
     x.api = new Api(x.central.url, x.central.adminToken);
     await x.api.seedDepartment('gat');
     await x.api.seedDepartment('mzj');

@@ -63,6 +63,8 @@ export interface AssignmentLoopDeps {
    * center; resolves once it has). Absent: the node keeps the data plane it enrolled with.
    */
   onDataPlane?: (dp: NonNullable<PollAssignmentsResponse__Output['dataPlane']>) => Promise<void>;
+  /** Told of central's traffic bucket length (ms) in each poll answer that names one. */
+  onTrafficBucketMs?: (ms: number) => void;
   /** Told of each new set once it is applied and saved. */
   onApplied: (version: number, tasks: readonly TaskAssignment[]) => void;
 }
@@ -114,6 +116,7 @@ export class AssignmentLoop {
         const res = await client.pollAssignments(this.versionHeld, this.deps.pollDeadlineMs, signal);
         if (res.heartbeatTtlMs) central.heartbeatTtlMs = res.heartbeatTtlMs;
         central.announceMaxMessageBytes(res.maxMessageBytes);
+        if (res.trafficBucketMs) this.deps.onTrafficBucketMs?.(res.trafficBucketMs);
         central.markReachable(true);
         backoff.reset();
         if (res.dataPlane && this.deps.onDataPlane) await this.deps.onDataPlane(res.dataPlane);

@@ -41,6 +41,7 @@ class ExchangeTask implements InboundHandler {
   readonly kit: RunnerKit;
   readonly verifier: Pipeline;
   private readonly terms: AgreementTerms;
+  private readonly traffic: DataPathContext['traffic'];
   lastLagMs = 0;
   /** When each kind of problem was last reported (events at most every 10 s / 60 s). */
   private readonly lastReportAt = { refusal: 0, sinkRefusal: 0, sinkError: 0 };
@@ -57,6 +58,7 @@ class ExchangeTask implements InboundHandler {
       fields: (params.fields ?? []).map((f) => ({ ...f, name: f.as ?? f.name, as: f.as ?? f.name, mask: undefined })),
     });
     this.terms = termsOf(task.params);
+    this.traffic = ctx.traffic;
     this.kit = new RunnerKit(task, ctx, () => this.lastLagMs);
   }
 
@@ -96,6 +98,12 @@ class ExchangeTask implements InboundHandler {
     this.kit.counters.bytes += env.payload.length;
     this.kit.counters.quarantined += quarantined;
     this.lastLagMs = at - env.createdAtMs;
+    this.traffic?.committed(env.sourceNodeId, env.resourceCode, {
+      records: written,
+      bytes: env.payload.length,
+      errors: quarantined,
+      createdAtMs: env.createdAtMs,
+    });
     this.deps.onApplied?.(env, at);
     return { status: 'committed', written, quarantined };
   }
@@ -124,11 +132,13 @@ class ExchangeTask implements InboundHandler {
     });
     this.kit.counters.quarantined += env.recordCount;
     if (outcome === 'gap') return GAP;
+    if (outcome === 'applied') this.traffic?.refused(env.sourceNodeId, env.resourceCode, env.recordCount);
     return { status: outcome === 'applied' ? 'committed' : 'duplicate', written: 0, quarantined: env.recordCount };
   }
 
   private refuse(env: EnvelopeData, refusal: string): Applied {
     this.kit.failed(refusal);
+    this.traffic?.refused(env.sourceNodeId, env.resourceCode, env.recordCount);
     if (Date.now() - this.lastReportAt.refusal > 10_000) {
       this.lastReportAt.refusal = Date.now();
       this.kit.log.warn(

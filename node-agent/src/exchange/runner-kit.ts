@@ -13,6 +13,7 @@ import type { PolicyBook } from '../policy/book.js';
 import type { RunnerContext, TaskAssignment } from '../tasks/supervisor.js';
 import type { DataPlane } from './data-plane.js';
 import { RunCounters } from './run-counters.js';
+import type { TrafficMeter } from './traffic-meter.js';
 
 /** The supervisor's context plus the data path: what data runner factories are given. */
 export interface DataPathContext extends RunnerContext {
@@ -22,6 +23,8 @@ export interface DataPathContext extends RunnerContext {
   fileSpool?: FileSpool | undefined;
   /** The node's scheduling policies (策略); absent: every task runs with its own settings. */
   policies?: PolicyBook | undefined;
+  /** The node's traffic meter (what it received, per provider, resource and bucket); absent in some tests. */
+  traffic?: TrafficMeter | undefined;
 }
 
 /** The data plane and spools of a context; throws (the task is rejected) when the node has no exchange center. */
