@@ -1,6 +1,7 @@
 // The store: every table of central.db behind one object. SQL lives only under store/.
 import { AlertStore } from './alerts.js';
 import { AuditStore } from './audit.js';
+import { BrainStore } from './brain.js';
 import { CatalogStore } from './catalog.js';
 import { CenterStore } from './centers.js';
 import { openDatabase, type Db } from './db.js';
@@ -33,6 +34,7 @@ export type * from './centers.js';
 export type * from './probes.js';
 export type * from './routes.js';
 export type * from './traffic.js';
+export type * from './brain.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -51,6 +53,7 @@ export class Store {
   readonly probes: ProbeStore;
   readonly routes: RouteStore;
   readonly traffic: TrafficStore;
+  readonly brain: BrainStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -69,6 +72,7 @@ export class Store {
     this.probes = new ProbeStore(db);
     this.routes = new RouteStore(db);
     this.traffic = new TrafficStore(db);
+    this.brain = new BrainStore(db);
   }
 
   static open(file: string): Store {

@@ -12,6 +12,7 @@ import { routing } from './migrations/007-routing.js';
 import { relayProbeInterval } from './migrations/008-relay-probe-interval.js';
 import { traffic } from './migrations/009-traffic.js';
 import { policies } from './migrations/010-policies.js';
+import { brain } from './migrations/011-brain.js';
 
 export type { Migration };
 
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   relayProbeInterval,
   traffic,
   policies,
+  brain,
 ];
