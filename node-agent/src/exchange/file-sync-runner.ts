@@ -1,6 +1,8 @@
 // File transfer (文件传输), provider side: any file — text, images, video — in chunks with resume (断点续传).
 // Scans the source directory; each settled file not yet delivered is sent as one transfer (file-stream.ts:
-// chunks through the data plane's one publisher, receipts and recovery) of one file version.
+// chunks through the data plane's one publisher, receipts and recovery) of one file version. The task's
+// policies (策略) apply before each scan: a closed transfer window starts no new transfer, the poll knob sets
+// the scan interval (task-knobs.ts).
 //
 // Invariants
 //  - Only a consistent snapshot is published (fault 7: a file rewritten in place mid-transfer must not
@@ -34,6 +36,7 @@ import { abandonedEnvelope, addressing, type Addressing } from './batch.js';
 import type { DataPlane } from './data-plane.js';
 import { FileStream, type OpenVersion, type Outcome } from './file-stream.js';
 import { RunnerKit, type DataPathContext } from './runner-kit.js';
+import { TaskKnobs } from './task-knobs.js';
 import type { SenderStream } from './streams.js';
 
 export interface FilesBinding {
@@ -143,6 +146,8 @@ class FileSyncTask {
   private readonly agreementId: string;
   /** The transfer under way, if any. */
   current: FileStream | undefined;
+  /** The knobs of the task's policies (transfer window and poll interval apply to file transfers). */
+  private readonly knobs: TaskKnobs;
 
   constructor(
     private readonly task: TaskAssignment,
@@ -157,6 +162,7 @@ class FileSyncTask {
     this.agreementId = terms.agreementId;
     this.root = resolve(deps.binding.dir);
     this.kit = new RunnerKit(task, ctx);
+    this.knobs = new TaskKnobs(ctx.policies, task.id, this.kit);
     this.subject = deps.dataPlane.subjects.files(task.peerNodeId, task.id);
     // The readiness handshake runs for the task; each transfer then becomes its stream.
     deps.dataPlane.registerOutbound(
@@ -325,13 +331,20 @@ class FileSyncTask {
     const chunkBytes = Math.min(settings.fileChunkBytes, dataPlane.maxPayload() - 16 * 1024);
     const settleMs = binding.stableMs ?? DEFAULT_SETTLE_MS;
     while (!signal.aborted) {
-      try {
-        if (!(await this.scan(chunkBytes, settleMs))) break;
-      } catch (err) {
-        this.kit.failed((err as Error).message);
-        this.kit.log.warn({ err: (err as Error).message }, 'file scan failed; retrying');
-      }
-      await sleep(this.task.intervalMs || settings.pollIntervalMs, signal);
+      // The task's policies: a closed transfer window starts no transfer (one under way goes on) until its edge.
+      const { knobs, nextChangeMs } = this.knobs.now();
+      if (knobs.transfer !== 'closed')
+        try {
+          if (!(await this.scan(chunkBytes, settleMs))) break;
+        } catch (err) {
+          this.kit.failed((err as Error).message);
+          this.kit.log.warn({ err: (err as Error).message }, 'file scan failed; retrying');
+        }
+      const waitMs =
+        knobs.transfer === 'closed'
+          ? 60_000
+          : (knobs.pollIntervalMs ?? (this.task.intervalMs || settings.pollIntervalMs));
+      await this.knobs.sleep(waitMs, signal, nextChangeMs);
     }
   }
 }

@@ -232,7 +232,7 @@ class SyncTask {
         if (this.reconcile) state = await this.reconcile.commitRepairs(state, this.commitRepair);
         if (knobs.transfer === 'closed') {
           // Outside the transfer window: wait for its edge or a new policy (at most a minute, then look again).
-          await this.waitForKnobs(60_000, signal, nextChangeMs);
+          await this.knobs.sleep(60_000, signal, nextChangeMs);
           continue;
         }
         release = await readSlots.acquire(signal, this.slots);
@@ -243,7 +243,7 @@ class SyncTask {
         release = undefined;
         failures = 0;
         if (r.exhausted)
-          await this.waitForKnobs(
+          await this.knobs.sleep(
             knobs.pollIntervalMs ?? ownPollMs,
             this.reconcile ? this.reconcile.wakeSignal(signal) : signal,
             nextChangeMs,
@@ -256,16 +256,6 @@ class SyncTask {
         this.sourceFailed(err as Error, ++failures);
         await sleep(Math.min(30_000, 500 * failures), signal);
       }
-    }
-  }
-
-  /** Sleeps `ms`, woken early by `signal`, the next edge of the knobs or a change of the policies. */
-  private async waitForKnobs(ms: number, signal: AbortSignal, nextChangeMs: number | undefined): Promise<void> {
-    const w = this.knobs.wakeSignal(signal, nextChangeMs);
-    try {
-      await sleep(ms, w.signal);
-    } finally {
-      w.dispose();
     }
   }
 

@@ -2,6 +2,7 @@
 // a new policy takes effect without a restart; each change is logged once (INFO 'policy knobs changed'
 // with the knobs before and after and the policies that set them) and reported as an event to central.
 import { describeKnobs, type KnobsInForce } from '../../../common/src/policy-knobs.js';
+import { sleep } from '../backoff.js';
 import type { PolicyBook } from '../policy/book.js';
 import type { RunnerKit } from './runner-kit.js';
 
@@ -30,6 +31,16 @@ export class TaskKnobs {
       this.shown = shown;
     }
     return f;
+  }
+
+  /** Sleeps `ms`, woken early by `signal`, at `nextChangeMs` (the next edge of the knobs) or by a change of the policies. */
+  async sleep(ms: number, signal: AbortSignal, nextChangeMs: number | undefined): Promise<void> {
+    const w = this.wakeSignal(signal, nextChangeMs);
+    try {
+      await sleep(ms, w.signal);
+    } finally {
+      w.dispose();
+    }
   }
 
   /**
