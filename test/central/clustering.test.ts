@@ -4,6 +4,8 @@ import { clusterProfile, labelClusters, type ClusterProfile } from '../../centra
 import { coveringHours, policyTemplate } from '../../central/src/domain/cluster-policy.js';
 import { kMeans, sampleDistances, seededRandom, silhouette } from '../../central/src/domain/kmeans.js';
 import { trafficFeatures } from '../../central/src/domain/traffic-features.js';
+import { WorkingCalendar } from '../../central/src/domain/calendar.js';
+import { CHINA_CALENDAR_2025_2026, generateProvince, PAIR_CLASSES } from '../../scripts/sim/generate.js';
 import { cnCalendar, fixturePairs } from '../helpers/traffic-fixture.js';
 
 /** Index of the planted class each cluster holds most of, and that majority's share. */
@@ -147,5 +149,64 @@ describe('clustering - the fixture of five planted classes', () => {
     expect(c.clusters[0]!.label.base).toBe('nightly-bulk');
     expect(clusterPairs([]).k).toBe(0);
     expect(clusterPairs(features.slice(0, 2)).k).toBe(1);
+  });
+});
+
+describe("clustering - the simulator's province (scripts/sim/generate.ts)", () => {
+  const calendar = new WorkingCalendar(CHINA_CALENDAR_2025_2026);
+  // 60 days from 2025-09-01: National Day and Mid-Autumn (10-01..10-08) and the make-up days 09-28 and 10-11.
+  const startMs = calendar.startOf('2025-09-01');
+
+  function run(seed: number, noise: number) {
+    const province = generateProvince({
+      pairs: 200,
+      days: 60,
+      startMs,
+      seed,
+      calendar: CHINA_CALENDAR_2025_2026,
+      noise,
+    });
+    const features = province.pairs.map((p) =>
+      trafficFeatures(
+        { series: p.series, batches: p.series.values.map((v) => (v > 0 ? Math.ceil(v / p.recordsPerBatch) : 0)) },
+        calendar,
+      ),
+    );
+    return { province, features, classes: province.pairs.map((p) => p.cls) };
+  }
+
+  function check(seed: number, noise: number) {
+    const { province, features, classes } = run(seed, noise);
+    for (const cls of PAIR_CLASSES) expect(classes.filter((c) => c === cls).length).toBe(40);
+    expect(province.pairs.reduce((n, p) => n + p.surges.length, 0)).toBeGreaterThan(200);
+    // 16 weekend days − 2 make-up days (09-28, 10-11) + 6 weekday holidays (10-01..03, 10-06..08)
+    expect(features[0]!.restDays).toBe(20);
+    const c = clusterPairs(features, { seed });
+    const ari = adjustedRandIndex(c.assignments, classes);
+    const major = majorities(c.assignments, classes);
+    console.log(
+      `seed ${seed} noise ${noise}: k ${c.k}, ARI ${ari.toFixed(3)}, silhouette by k ${c.criterion.byK.map((b) => `${b.k}:${b.silhouette.toFixed(3)}`).join(' ')}; ` +
+        c.clusters
+          .map(
+            (cl) =>
+              `${cl.label.en} ${cl.members.length} (${(major.get(cl.id)![1] * 100).toFixed(0)} % ${major.get(cl.id)![0]})`,
+          )
+          .join(', '),
+    );
+    expect(ari).toBeGreaterThanOrEqual(0.9);
+    expect(c.k).toBe(PAIR_CLASSES.length);
+    for (const cl of c.clusters) {
+      expect(cl.label.base).toBe(major.get(cl.id)![0]);
+      expect(major.get(cl.id)![1]).toBeGreaterThan(0.5);
+    }
+    expect(clusterPairs(features, { seed })).toEqual(c);
+  }
+
+  it('clustering - recovers the five planted classes, ARI >= 0.9 and k = 5, on seeds 1, 2 and 3', () => {
+    for (const seed of [1, 2, 3]) check(seed, 1);
+  });
+
+  it('clustering - recovers them under three times the noise (negative-binomial k / 3)', () => {
+    check(4, 3);
   });
 });

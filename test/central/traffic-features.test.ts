@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autocorrelation, dispersion, trafficFeatures } from '../../central/src/domain/traffic-features.js';
+import { autocorrelation, dispersion, select, trafficFeatures } from '../../central/src/domain/traffic-features.js';
 import { cnCalendar, fixturePairs } from '../helpers/traffic-fixture.js';
 
 const BUCKET = 300_000;
@@ -106,6 +106,17 @@ describe('traffic features', () => {
     // A smooth ramp has steps of 1: D = 0.5 < x̄, so no overdispersion.
     const ramp = Array.from({ length: 100 }, (_, i) => 50 + i);
     expect(dispersion(ramp, 99.5)).toBe(0);
+  });
+
+  it('traffic features - quickselect gives the order statistic a sort gives, duplicates included', () => {
+    let seed = 12345;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const n of [1, 2, 7, 100, 1001]) {
+      const values = Array.from({ length: n }, () => Math.floor(rand() * 20));
+      const sorted = [...values].sort((x, y) => x - y);
+      for (const r of [0, n >> 1, n - 1, Math.max(0, Math.ceil(0.99 * n) - 1)])
+        expect(select(Float64Array.from(values), r)).toBe(sorted[r]);
+    }
   });
 
   it('traffic features - refuses malformed series', () => {

@@ -105,13 +105,14 @@ const f2 = (v: number) => v.toFixed(2);
  * The base label, first rule that holds (thresholds on the profile; shares as TrafficFeatures defines them):
  * 1. weekly: weeklyPeakShare ≥ 0.4 (one weekday carries ≥ 40 % of the week; flat is 1/7, five equal working
  *    days 0.2) and acfWeek ≥ acfDay + 0.2 (the pattern repeats weekly, not daily);
- * 2. sporadic: dispersion ≥ 0.12 (noise beyond Poisson with negative-binomial k ≤ 8);
- * 3. nightly bulk: nightShare ≥ 0.5 (most records move 20:00–06:00) and acfDay ≥ 0.3 (night after night);
- * 4. sporadic: activeFraction < 0.3 with both autocorrelations < 0.3 (rare, unpatterned bursts);
- * 5. real-time steady: activeFraction ≥ 0.9, dailyEntropy ≥ 0.85 and restWorkRatio ≥ 0.4 (traffic in nearly
+ * 2. nightly bulk: nightShare ≥ 0.5 (most records move 20:00–06:00) and acfDay ≥ 0.3 (night after night);
+ * 3. sporadic: max(acfDay, acfWeek) < 0.45 (the traffic does not repeat daily or weekly) and either
+ *    dispersion ≥ 0.12 (noise beyond Poisson with negative-binomial k ≤ 8) or activeFraction < 0.3 (rare bursts);
+ *    the periodicity bound keeps a noisy but regular office flow (k ≈ 5–13, acfDay ≈ 0.55) out;
+ * 4. real-time steady: activeFraction ≥ 0.9, dailyEntropy ≥ 0.85 and restWorkRatio ≥ 0.4 (traffic in nearly
  *    every bucket, spread over the whole day, rest days not far below working days);
- * 6. office-hours steady: officeShare ≥ 0.5 (most records on working days 08:00–19:00);
- * 7. otherwise mixed.
+ * 5. office-hours steady: officeShare ≥ 0.5 (most records on working days 08:00–19:00);
+ * 6. otherwise mixed.
  */
 export function baseLabel(p: ClusterProfile): { base: LabelBase; rule: string } {
   if (p.weeklyPeakShare >= 0.4 && p.acfWeek >= p.acfDay + 0.2)
@@ -119,13 +120,17 @@ export function baseLabel(p: ClusterProfile): { base: LabelBase; rule: string } 
       base: 'weekly',
       rule: `weeklyPeakShare ${f2(p.weeklyPeakShare)} >= 0.40 and acfWeek ${f2(p.acfWeek)} >= acfDay ${f2(p.acfDay)} + 0.20`,
     };
-  if (p.dispersion >= 0.12) return { base: 'sporadic', rule: `dispersion ${f2(p.dispersion)} >= 0.12` };
   if (p.nightShare >= 0.5 && p.acfDay >= 0.3)
     return { base: 'nightly-bulk', rule: `nightShare ${f2(p.nightShare)} >= 0.50 and acfDay ${f2(p.acfDay)} >= 0.30` };
-  if (p.activeFraction < 0.3 && p.acfDay < 0.3 && p.acfWeek < 0.3)
+  const periodicity = Math.max(p.acfDay, p.acfWeek);
+  if (periodicity < 0.45 && (p.dispersion >= 0.12 || p.activeFraction < 0.3))
     return {
       base: 'sporadic',
-      rule: `activeFraction ${f2(p.activeFraction)} < 0.30, acfDay ${f2(p.acfDay)} and acfWeek ${f2(p.acfWeek)} < 0.30`,
+      rule:
+        `max(acfDay, acfWeek) ${f2(periodicity)} < 0.45 and ` +
+        (p.dispersion >= 0.12
+          ? `dispersion ${f2(p.dispersion)} >= 0.12`
+          : `activeFraction ${f2(p.activeFraction)} < 0.30`),
     };
   if (p.activeFraction >= 0.9 && p.dailyEntropy >= 0.85 && p.restWorkRatio >= 0.4)
     return {

@@ -164,14 +164,40 @@ function shares(sums: Float64Array, counts: Float64Array): number[] {
   return means.map((m) => (total > 0 ? m / total : 0));
 }
 
+/**
+ * The r-th smallest value (0-based) by Hoare's quickselect with a middle pivot, reordering `a`: linear time on
+ * average (sorting 17 280 buckets for one percentile took 5–13 ms a pair).
+ */
+export function select(a: Float64Array, r: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (r <= j) hi = j;
+    else if (r >= i) lo = i;
+    else break;
+  }
+  return a[r]!;
+}
+
 /** Mean, σ and 99th percentile (nearest rank) of the nonzero buckets. */
 function nonzeroStats(values: readonly number[]): { count: number; mean: number; sd: number; p99: number } {
-  const nz = values.filter((v) => v > 0);
+  const nz = Float64Array.from(values.filter((v) => v > 0));
   if (nz.length === 0) return { count: 0, mean: 0, sd: 0, p99: 0 };
   const mean = nz.reduce((a, b) => a + b, 0) / nz.length;
   const sd = Math.sqrt(nz.reduce((a, v) => a + (v - mean) ** 2, 0) / nz.length);
-  nz.sort((a, b) => a - b);
-  const p99 = nz[Math.max(0, Math.ceil(0.99 * nz.length) - 1)]!;
+  const p99 = select(nz, Math.max(0, Math.ceil(0.99 * nz.length) - 1));
   return { count: nz.length, mean, sd, p99 };
 }
 
