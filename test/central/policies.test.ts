@@ -291,6 +291,36 @@ describe('policies - central', () => {
     });
   });
 
+  it('policies - a lapsed policy is withdrawn by the sweep: audited, and the parked poll answers without it', async () => {
+    const w = await world();
+    const now = w.d.clock();
+    const surge = (
+      await w.call<PolicyView>('POST', '/policies', {
+        kind: 'dynamic',
+        taskIds: [w.tasks.prov],
+        validUntilMs: now + 60_000,
+        windows: [],
+        outside: { batchRecords: 20_000 },
+        reason: 'surge',
+      })
+    ).body;
+    expect(w.d.http.policies.expireLapsed()).toEqual([]);
+    const held = await poll(w, w.nodes.prov, 0);
+    expect(held.assignments.some((a) => a.id === surge.id)).toBe(true);
+    const parked = poll(w, w.nodes.prov, held.version);
+    await waitFor(() => w.d.assignments.parkedPolls === 1, 5_000, 10, 'the poll to park');
+    w.d.manual!.advance(60_000);
+    expect((await w.call<PolicyView>('GET', `/policies/${surge.id}`)).body.state).toBe('lapsed');
+    expect(w.d.http.policies.expireLapsed()).toEqual([surge.id]);
+    const res = await parked;
+    expect(res.changed).toBe(true);
+    expect(res.assignments.filter((a) => a.spec === 'policy')).toEqual([]);
+    expect((await w.call<PolicyView>('GET', `/policies/${surge.id}`)).body.state).toBe('expired');
+    expect(w.d.audit.list({ action: 'policy.lapse' }).map((e) => [e.entityId, e.actor])).toEqual([
+      [surge.id, 'system'],
+    ]);
+  });
+
   it("policies - a city admin sees only policies of its region's nodes and may not write", async () => {
     const w = await world();
     const prov = (await w.call<PolicyView>('POST', '/policies', { ...NIGHT, taskIds: [w.tasks.prov] })).body;

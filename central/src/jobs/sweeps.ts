@@ -1,5 +1,6 @@
 // Central's sweeps as jobs: node liveness (offline after a missed heartbeat TTL), governance (overdue
-// applications alarmed, lapsed agreements ended) and scheduled reconciliation (对账) runs requested.
+// applications alarmed, lapsed agreements ended), scheduled reconciliation (对账) runs requested, and
+// scheduling policies (策略) whose validity ended withdrawn (at the governance interval).
 // Each logs what it did under its own component; the runner logs its failures.
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
@@ -13,12 +14,13 @@ export interface SweepIntervals {
 }
 
 export function sweepJobs(
-  services: Pick<Services, 'nodes' | 'sharing' | 'reconcile'>,
+  services: Pick<Services, 'nodes' | 'sharing' | 'reconcile' | 'policies'>,
   logger: Logger,
   every: SweepIntervals,
 ): JobSpec[] {
   const governanceLog = logger.child({ component: 'governance' });
   const reconcileLog = logger.child({ component: 'reconcile' });
+  const policyLog = logger.child({ component: 'policy' });
   return [
     // Liveness transitions are logged by the node service's onTransition (main.ts).
     { name: 'liveness-sweep', intervalMs: every.livenessMs, run: () => void services.nodes.sweep() },
@@ -40,6 +42,15 @@ export function sweepJobs(
       run: () => {
         for (const id of services.reconcile.sweep())
           reconcileLog.info({ runId: id }, 'scheduled verification requested');
+      },
+    },
+    {
+      name: 'policy-sweep',
+      intervalMs: every.governanceMs,
+      runAtStart: true,
+      run: () => {
+        for (const id of services.policies.expireLapsed())
+          policyLog.info({ policyId: id }, 'policy validity ended; withdrawn');
       },
     },
   ];

@@ -120,6 +120,30 @@ export class PolicyService {
     return rec;
   }
 
+  /**
+   * Withdraws every live policy whose validity has ended (validUntilMs <= now), as the system, audited
+   * 'policy.lapse': a lapsed surge policy leaves the nodes' sets instead of being carried (and ignored) for
+   * ever. Returns the ids withdrawn.
+   */
+  expireLapsed(): string[] {
+    const now = this.clock();
+    const lapsed = this.policies.list().filter((p) => p.validUntilMs !== 0 && p.validUntilMs <= now);
+    if (!lapsed.length) return [];
+    this.store.tx(() => {
+      for (const p of lapsed) {
+        this.policies.expire(p.id, now);
+        this.bump(p.nodeIds);
+        this.audit.record(SYSTEM_ACTOR, {
+          action: 'policy.lapse',
+          ...this.entity(p),
+          details: { kind: p.kind, generation: p.generation, validUntilMs: p.validUntilMs, taskIds: p.taskIds },
+        });
+      }
+    });
+    this.wake(lapsed.flatMap((p) => p.nodeIds));
+    return lapsed.map((p) => p.id);
+  }
+
   get(id: string): PolicyRecord {
     const p = this.policies.get(id);
     if (!p) throw notFound('policy', id);
