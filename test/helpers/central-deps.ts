@@ -25,6 +25,8 @@ import type { ReportService } from '../../central/src/services/reports.js';
 import type { SharingService } from '../../central/src/services/sharing.js';
 import type { UserService } from '../../central/src/services/users.js';
 import type { TrafficOptions, TrafficService } from '../../central/src/services/traffic.js';
+import type { ClusterService } from '../../central/src/services/brain-clusters.js';
+import type { PolicyService } from '../../central/src/services/policies.js';
 import { createServices } from '../../central/src/services/index.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
 import { afterAll, afterEach } from 'vitest';
@@ -90,6 +92,8 @@ export interface CentralDeps {
   relays: RelayService;
   routing: RoutingService;
   traffic: TrafficService;
+  clusters: ClusterService;
+  policies: PolicyService;
   logger: Logger;
   adminToken: string;
   /** Every liveness transition reported through onTransition, in order. */

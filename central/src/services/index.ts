@@ -7,6 +7,7 @@ import type { Store } from '../store/index.js';
 import { AlertService } from './alerts.js';
 import { AssignmentService } from './assignments.js';
 import { AuditTrail } from './audit.js';
+import { CLUSTER_DEFAULTS, ClusterService, type ClusterSettings } from './brain-clusters.js';
 import { CatalogService } from './catalog.js';
 import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
@@ -43,6 +44,8 @@ export interface ServiceOptions {
   routing?: RoutingSettings;
   /** Traffic history (config traffic.*); default TRAFFIC_DEFAULTS. */
   traffic?: TrafficOptions;
+  /** The brain's clustering and static policies (config brain.*); default CLUSTER_DEFAULTS. */
+  clusters?: ClusterSettings;
 }
 
 export interface Services {
@@ -77,6 +80,8 @@ export interface Services {
   policies: PolicyService;
   /** Traffic history of node pairs: buckets, rollup, import/export, series. */
   traffic: TrafficService;
+  /** The brain's clustering of pairs by traffic shape and the static policies it writes. */
+  clusters: ClusterService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -126,6 +131,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
   const traffic = new TrafficService(store, clock, opts.traffic ?? TRAFFIC_DEFAULTS);
   reports.onTraffic = (nodeId, reportId, body, receivedAt, at) =>
     traffic.ingest(nodeId, reportId, body, receivedAt, at);
+  const policies = new PolicyService(store, clock, audit, assignments);
   const relays = new RelayService(store, clock, audit, assignments, {
     probeIntervalMs: routingSettings.probeIntervalMs,
   });
@@ -153,7 +159,8 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     probes,
     relays,
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
-    policies: new PolicyService(store, clock, audit, assignments),
+    policies,
     traffic,
+    clusters: new ClusterService(store, traffic, policies, opts.calendar, clock, opts.clusters ?? CLUSTER_DEFAULTS),
   };
 }
