@@ -38,13 +38,14 @@ export function normalUpperTail(z: number): number {
 
 /**
  * P(Y ≥ y) for a negative-binomial count with mean μ and dispersion φ (variance μ + φμ²; φ = 0 is Poisson).
- * Exact by the pmf recursion while the sum is short (y ≤ 5 000); beyond, a normal approximation with
- * continuity correction. Used for surge decisions, where the normal tail would understate small counts.
+ * Exact by the pmf recursion while the sum is short (y ≤ 5 000); beyond, the gamma of the same mean and
+ * variance through the Wilson–Hilferty cube root (continuity-corrected), which keeps the right skew a normal
+ * tail would lose. Used for surge decisions, where the normal tail would understate small counts.
  */
 export function nbUpperTail(y: number, mu: number, phi: number): number {
   if (y <= 0) return 1;
   if (!(mu > 0)) return 0;
-  if (y > 5000) return normalUpperTail((y - 0.5 - mu) / Math.sqrt(mu + phi * mu * mu));
+  if (y > 5000) return gammaUpperTail(y - 0.5, mu, mu + phi * mu * mu);
   let p: number;
   let ratio: (k: number) => number;
   if (phi <= 1e-9) {
@@ -56,11 +57,18 @@ export function nbUpperTail(y: number, mu: number, phi: number): number {
     p = Math.exp(r * Math.log(r / (r + mu)));
     ratio = (k) => ((k + r) / (k + 1)) * q;
   }
-  if (p === 0) return normalUpperTail((y - 0.5 - mu) / Math.sqrt(mu + phi * mu * mu));
+  if (p === 0) return gammaUpperTail(y - 0.5, mu, mu + phi * mu * mu);
   let cdf = 0;
   for (let k = 0; k < y; k++) {
     cdf += p;
     p *= ratio(k);
   }
   return Math.max(0, 1 - cdf);
+}
+
+/** P(X ≥ x) for a gamma of the given mean and variance, by Wilson and Hilferty (1931). */
+function gammaUpperTail(x: number, mean: number, variance: number): number {
+  const shape = (mean * mean) / variance;
+  const h = 1 / (9 * shape);
+  return normalUpperTail((Math.cbrt(x / mean) - (1 - h)) / Math.sqrt(h));
 }

@@ -21,7 +21,7 @@ export interface ForecastOptions {
   level?: number;
   /**
    * Fewest matching past days a profile needs at a match level (forecast-days.ts matchLevel) before it falls
-   * back to a looser one; default 3.
+   * back to a looser one; default 2.
    */
   minGroupDays?: number;
 }
@@ -42,7 +42,7 @@ interface Profile {
   nEff: number;
 }
 
-const DEFAULTS = { historyDays: 42, halfLifeDays: 14, smoothBuckets: 2, level: 0.95, minGroupDays: 3 };
+const DEFAULTS = { historyDays: 42, halfLifeDays: 14, smoothBuckets: 2, level: 0.95, minGroupDays: 2 };
 /** Largest daily log-trend believed (±3 % a day) and how far ahead it is extrapolated (days). */
 const MAX_TREND = 0.03;
 const MAX_TREND_AHEAD_DAYS = 28;
