@@ -26,6 +26,10 @@
 //                           of the active link, from the degradation to the commit of the first batch seen at
 //                           the province's nats-server (how it is observed: that file's top comment);
 //                           probe_overhead_pct, central's probe bytes/s ÷ link capacity at the 5 s default
+//   forecast_mape_vs_naive  brain phase (scripts/bench-brain.ts, a simulated province, no servers; --only brain):
+//   surge_detect_buckets    forecast MAPE ÷ seasonal-naive MAPE on tide pairs over a held-out range with
+//   surge_false_alarm_pct   National Day and 调休 (lower is better); p95 detection delay of planted surges in
+//                           buckets; surge-free buckets inside a detected surge, %
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -54,6 +58,7 @@ import { startMariadb, type MariadbProcess } from './mariadb-server.js';
 import { startPeakRss, type PeakRss } from './peak-rss.js';
 import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
 import { centersPhase } from './bench-centers.js';
+import { brainPhase } from './bench-brain.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,7 +78,7 @@ const ROWS = Number(args.rows ?? (args.quick ? 50_000 : 1_000_000));
 const FILE_MB = Number(args['file-mb'] ?? (args.quick ? 64 : 1024));
 const BATCH = 1000;
 /** --only e2e,latency,file,mariadb runs a subset (for investigation; the full run is the one to report). */
-const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers').split(','));
+const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers,brain').split(','));
 /** Records of the centers phase's direct and relayed syncs (scripts/bench-centers.ts), at most --rows. */
 const CENTERS_ROWS = Math.min(ROWS, args.quick ? 20_000 : 200_000);
 /** Records of the MariaDB → MariaDB figure (fewer than ROWS: MariaDB's inserts are the slow part of seeding and sinking). */
@@ -324,7 +329,12 @@ const pct = (xs: number[], p: number): number => {
 async function main(): Promise<void> {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(join(DIR, 'logs'), { recursive: true });
-  const result: Record<string, number | string> = { rows: ROWS, file_mb: FILE_MB, batch_records: BATCH };
+  const result: Record<string, number | string | null> = { rows: ROWS, file_mb: FILE_MB, batch_records: BATCH };
+  if (ONLY.has('brain')) {
+    // Pure computation on a simulated province (scripts/bench-brain.ts): no servers, so --only brain stops here.
+    Object.assign(result, await brainPhase({ quick: args.quick === true, say }));
+    if (ONLY.size === 1) return printResult(result);
+  }
 
   say(`seeding ${ROWS} records of 200 bytes`);
   const ROWS_ = ONLY.has('e2e') ? ROWS : 1000;
@@ -693,6 +703,10 @@ async function main(): Promise<void> {
   for (const c of children.reverse()) await c.stop();
   await mariadbServer?.stop();
   if (!args.keep) rmSync(DIR, { recursive: true, force: true });
+  printResult(result);
+}
+
+function printResult(result: Record<string, unknown>): void {
   if (args.json) console.log(JSON.stringify(result));
   else console.log(JSON.stringify(result, null, 2));
 }
