@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { autocorrelation, dispersion, select, trafficFeatures } from '../../central/src/domain/traffic-features.js';
+import {
+  autocorrelation,
+  dispersion,
+  select,
+  trafficFeatures,
+  trafficFeaturesOf,
+} from '../../central/src/domain/traffic-features.js';
 import { cnCalendar, fixturePairs } from '../helpers/traffic-fixture.js';
 
 const BUCKET = 300_000;
@@ -130,6 +136,13 @@ describe('traffic features', () => {
     expect(() =>
       trafficFeatures({ series: { startMs, bucketMs: BUCKET, values: [1, 2] }, batches: [1] }, cnCalendar),
     ).toThrow(/batches/);
+  });
+
+  it('traffic features - many pairs sharing one grid give what each alone gives', () => {
+    const pairs = fixturePairs(5, 1, 7);
+    const other = { series: series('2025-11-03', 2, (h) => h) };
+    const inputs = [...pairs, other];
+    expect(trafficFeaturesOf(inputs, cnCalendar)).toEqual(inputs.map((p) => trafficFeatures(p, cnCalendar)));
   });
 
   it('traffic features - the planted fixture classes differ where their shapes say', () => {
