@@ -6,7 +6,7 @@
 // generation remembered, so it is not refused again on every poll; it sets no knob. Listeners are told of
 // every change of the set (a runner waiting for a window re-evaluates at once).
 import type { Logger } from 'pino';
-import { describeKnobs, knobsInForce, type KnobsInForce } from '../../../common/src/policy-knobs.js';
+import { knobsInForce, type KnobsInForce } from '../../../common/src/policy-knobs.js';
 import {
   cleanKnobs,
   policyProblems,
@@ -132,5 +132,3 @@ export class PolicyBook {
     return () => this.listeners.delete(fn);
   }
 }
-
-export { describeKnobs };
