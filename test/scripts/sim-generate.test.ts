@@ -62,6 +62,22 @@ describe('sim generator', () => {
     expect(above / planted).toBeGreaterThan(0.9);
   });
 
+  it('sim generator - degrading links are planted between two different centers inside the range', () => {
+    const centers = ['province', 'nanchang', 'ganzhou'];
+    const p = generateProvince({ ...base, pairs: 1, degradeLinks: { centers, count: 12 } });
+    expect(p.degradations).toHaveLength(12);
+    for (const d of p.degradations) {
+      expect(centers).toContain(d.from);
+      expect(centers).toContain(d.to);
+      expect(d.from).not.toBe(d.to);
+      expect(d.startMs).toBeGreaterThanOrEqual(START);
+      expect(d.endMs).toBeLessThanOrEqual(START + 35 * DAY);
+      expect(d.endMs - d.startMs).toBeGreaterThanOrEqual(30 * 60_000);
+      expect(d.addedLatencyMs).toBeGreaterThanOrEqual(100);
+    }
+    expect(generateProvince({ ...base, pairs: 1 }).degradations).toEqual([]);
+  });
+
   it('sim generator - office traffic rests on holidays and works on make-up days (调休)', () => {
     const p = generateProvince({ ...base, pairs: 50, classes: ['office-hours'], surgesPerPair: 0 });
     const cal = new WorkingCalendar(CHINA_CALENDAR_2025_2026);
