@@ -59,7 +59,7 @@ export const TrafficTotals = Type.Object({
   latencyP50Ms: Nullable(Type.Integer({ description: 'batch-weighted mean of the buckets’ p50' })),
   latencyP99Ms: Nullable(Type.Integer({ description: 'largest bucket p99 (an upper bound of the true p99)' })),
   errors: Type.Integer(),
-  bucketsWithTraffic: Type.Integer(),
+  bucketsWithData: Type.Integer({ description: 'buckets with a stored row (an imported zero is data)' }),
 });
 export type TrafficTotals = Static<typeof TrafficTotals>;
 
@@ -113,3 +113,10 @@ export type TrafficImportSummary = Static<typeof TrafficImportSummary>;
 /** GET /traffic/export: the same format; step defaults to the base resolution within its retention, else 1h. */
 export const TrafficExportQuery = TrafficShowQuery;
 export type TrafficExportQuery = Static<typeof TrafficExportQuery>;
+
+/** GET /traffic/export answer: the file and how many rows it has. */
+export const TrafficExport = Type.Object({
+  csv: Type.String({ description: 'header timestamp,records,bytes; one row per stored bucket with traffic' }),
+  rows: Type.Integer(),
+});
+export type TrafficExport = Static<typeof TrafficExport>;

@@ -20,6 +20,7 @@ import { registerSharingRoutes } from './routes/sharing.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerRegistryRoutes } from './routes/registry.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerTrafficRoutes } from './routes/traffic.js';
 import { registerWeb } from './web/index.js';
 import type { App, HttpDeps } from './types.js';
 
@@ -67,6 +68,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerReconcileRoutes(api as App, deps);
       registerAuditRoutes(api as App, deps);
       registerEvaluationRoutes(api as App, deps);
+      registerTrafficRoutes(api as App, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -27,6 +27,7 @@ import type { NodeService } from '../services/nodes.js';
 import type { RegistryService } from '../services/registry.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
+import type { TrafficService } from '../services/traffic.js';
 
 /** What the HTTP app needs (main.ts wires it; tests build it from the real services). */
 export interface HttpDeps {
@@ -59,6 +60,8 @@ export interface HttpDeps {
   policies: PolicyService;
   /** The relay (中继) of each center. */
   relays: RelayService;
+  /** Traffic history of node pairs: show, import, export. */
+  traffic: TrafficService;
   metrics: CentralMetrics;
   /** The root logger; the app logs as component "http". */
   logger: Logger;

@@ -117,10 +117,10 @@ export class TrafficService {
     const sinceMs = q.since !== undefined ? this.instant(q.since, 'since') : untilMs - DAY_MS;
     if (untilMs <= sinceMs) throw invalid('until', 'must be after since');
     const stepMs = this.stepOf(q.step, sinceMs, untilMs, now);
-    const rows = this.rows(pair, sinceMs, untilMs, stepMs);
+    const rows = this.grouped(pair, sinceMs, untilMs, stepMs);
     const buckets: TrafficBucket[] = [];
     let totals: TrafficCounts = ZERO_COUNTS;
-    let withTraffic = 0;
+    let withData = 0;
     const [first, end] = this.aligned(sinceMs, untilMs, stepMs);
     if ((end - first) / stepMs > MAX_BUCKETS)
       throw invalid('step', `${stepText(stepMs)} over this range gives more than ${MAX_BUCKETS} buckets`);
@@ -128,11 +128,11 @@ export class TrafficService {
       const r = rows.get(t);
       if (r) {
         totals = mergeCounts(totals, r);
-        withTraffic++;
+        withData++;
       }
       buckets.push({ startMs: t, start: this.zone.iso(t), ...countsOf(r ?? ZERO_COUNTS) });
     }
-    const total: TrafficTotals = { ...countsOf(totals), bucketsWithTraffic: withTraffic };
+    const total: TrafficTotals = { ...countsOf(totals), bucketsWithData: withData };
     return {
       ...{ fromNode: pair.fromNode, toNode: pair.toNode, resource: pair.resource },
       sinceMs: first,
@@ -152,7 +152,7 @@ export class TrafficService {
    */
   series(pair: TrafficPair, sinceMs: number, untilMs: number, stepMs?: number): Series {
     const step = stepMs ?? autoStepMs(sinceMs, untilMs, this.opts.bucketMs, this.baseKeptFrom(this.clock()));
-    const rows = this.rows(pair, sinceMs, untilMs, step);
+    const rows = this.grouped(pair, sinceMs, untilMs, step);
     const [first, end] = this.aligned(sinceMs, untilMs, step);
     const values: number[] = [];
     for (let t = first; t < end; t = this.next(t, step)) values.push(rows.get(t)?.records ?? 0);
@@ -215,8 +215,8 @@ export class TrafficService {
     return stepMs === DAY_MS ? this.zone.nextDayStart(t) : t + stepMs;
   }
 
-  /** The stored rows of the range grouped by step start (days: local days from the hours). */
-  private rows(pair: TrafficPair, sinceMs: number, untilMs: number, stepMs: number): Map<number, TrafficRow> {
+  /** The stored rows of the range grouped by step start (days: local days from the hours), in time order. */
+  grouped(pair: TrafficPair, sinceMs: number, untilMs: number, stepMs: number): Map<number, TrafficRow> {
     const [first, end] = this.aligned(sinceMs, untilMs, stepMs);
     const range = {
       fromNode: pair.fromNode,

@@ -16,6 +16,7 @@ import { share } from './share.js';
 import { sub } from './sub.js';
 import { task } from './task.js';
 import { token } from './token.js';
+import { traffic } from './traffic.js';
 import { user } from './user.js';
 
 export type { Noun };
@@ -28,6 +29,7 @@ export const NOUNS: readonly Noun[] = [
   link,
   route,
   policy,
+  traffic,
   token,
   task,
   catalog,
