@@ -161,6 +161,18 @@ describe('policies - central', () => {
       'taskIds[1]: task "tsk-nope" not found',
       'taskIds[1]',
     ]);
+    const exchange = w.d.assignments.createTask({
+      name: 'in',
+      kind: 'exchange',
+      nodeId: w.nodes.city.id,
+      peerNodeId: w.nodes.prov.id,
+      binding: 'db',
+    });
+    expect(await bad({ taskIds: [exchange.id] })).toEqual([
+      400,
+      `taskIds[0]: task ${exchange.id} is an exchange task; policies shape the provider's sync task`,
+      'taskIds[0]',
+    ]);
     expect(await bad({ subscriptionId: 'sub-2' })).toEqual([
       400,
       `taskIds[0]: task ${w.tasks.prov} belongs to subscription "sub-1", not sub-2`,

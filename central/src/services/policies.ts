@@ -202,11 +202,15 @@ export class PolicyService {
     return cur;
   }
 
-  /** The node of each task (unknown or deleted task: INVALID_ARGUMENT naming it). */
+  /** The node of each task (unknown, deleted or not a sync task: INVALID_ARGUMENT naming it). */
   private nodesOf(taskIds: readonly string[], subscriptionId: string): string[] {
     return taskIds.map((id, i) => {
       const t = this.store.tasks.get(id);
       if (!t) throw invalid(`taskIds[${i}]`, `task ${JSON.stringify(id)} not found`);
+      // The knobs (transfer window, batch records, read slots, poll interval) are the provider's: a policy on a
+      // consumer's exchange task would change nothing, silently.
+      if (t.kind !== 'sync')
+        throw invalid(`taskIds[${i}]`, `task ${id} is an ${t.kind} task; policies shape the provider's sync task`);
       if (subscriptionId && t.subscriptionId !== subscriptionId)
         throw invalid(
           `taskIds[${i}]`,
