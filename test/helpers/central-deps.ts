@@ -26,6 +26,7 @@ import type { SharingService } from '../../central/src/services/sharing.js';
 import type { UserService } from '../../central/src/services/users.js';
 import type { TrafficOptions, TrafficService } from '../../central/src/services/traffic.js';
 import type { ClusterService } from '../../central/src/services/brain-clusters.js';
+import type { SurgeService } from '../../central/src/services/brain-surges.js';
 import type { PolicyService } from '../../central/src/services/policies.js';
 import { createServices } from '../../central/src/services/index.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
@@ -93,6 +94,7 @@ export interface CentralDeps {
   routing: RoutingService;
   traffic: TrafficService;
   clusters: ClusterService;
+  surges: SurgeService;
   policies: PolicyService;
   logger: Logger;
   adminToken: string;

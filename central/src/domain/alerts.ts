@@ -15,6 +15,8 @@ export const ALERT_KINDS = {
   RECONCILE_DRIFT: 'reconcile_drift',
   /** A scheduled verification failed; entityId: the verification run. */
   RECONCILE_FAILED: 'reconcile_failed',
+  /** The brain's detector found a pair's traffic surging above its forecast (浪涌); entityId: the surge. */
+  SURGE_DETECTED: 'surge_detected',
 } as const;
 export type AlertKind = (typeof ALERT_KINDS)[keyof typeof ALERT_KINDS];
 

@@ -8,6 +8,7 @@ import { AlertService } from './alerts.js';
 import { AssignmentService } from './assignments.js';
 import { AuditTrail } from './audit.js';
 import { CLUSTER_DEFAULTS, ClusterService, type ClusterSettings } from './brain-clusters.js';
+import { SURGE_DEFAULTS, SurgeService, type SurgeSettings } from './brain-surges.js';
 import { CatalogService } from './catalog.js';
 import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
@@ -46,6 +47,8 @@ export interface ServiceOptions {
   traffic?: TrafficOptions;
   /** The brain's clustering and static policies (config brain.*); default CLUSTER_DEFAULTS. */
   clusters?: ClusterSettings;
+  /** The brain's surge watch (config brain.*); default SURGE_DEFAULTS. */
+  surges?: SurgeSettings;
 }
 
 export interface Services {
@@ -82,6 +85,8 @@ export interface Services {
   traffic: TrafficService;
   /** The brain's clustering of pairs by traffic shape and the static policies it writes. */
   clusters: ClusterService;
+  /** The brain's surge watch: detectors per pair, surges, dynamic policies, replays of imported history. */
+  surges: SurgeService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -128,10 +133,8 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     retentionMs: routingSettings.probeRetentionMs,
   });
   reports.onProbe = (nodeId, reportId, body, receivedAt, at) => probes.ingest(nodeId, reportId, body, receivedAt, at);
-  const traffic = new TrafficService(store, clock, opts.traffic ?? TRAFFIC_DEFAULTS);
-  reports.onTraffic = (nodeId, reportId, body, receivedAt, at) =>
-    traffic.ingest(nodeId, reportId, body, receivedAt, at);
   const policies = new PolicyService(store, clock, audit, assignments);
+  const brain = brainServices(store, clock, opts, { reports, policies, alerts });
   const relays = new RelayService(store, clock, audit, assignments, {
     probeIntervalMs: routingSettings.probeIntervalMs,
   });
@@ -160,7 +163,41 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     relays,
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
     policies,
-    traffic,
-    clusters: new ClusterService(store, traffic, policies, opts.calendar, clock, opts.clusters ?? CLUSTER_DEFAULTS),
+    ...brain,
   };
+}
+
+/**
+ * Traffic history (fed by the agents' traffic reports) and the brain over it: clustering with its static
+ * policies, and the surge watch (which replays each import's history).
+ */
+function brainServices(
+  store: Store,
+  clock: () => number,
+  opts: ServiceOptions,
+  deps: { reports: ReportService; policies: PolicyService; alerts: AlertService },
+): Pick<Services, 'traffic' | 'clusters' | 'surges'> {
+  const { reports, policies, alerts } = deps;
+  const traffic = new TrafficService(store, clock, opts.traffic ?? TRAFFIC_DEFAULTS);
+  reports.onTraffic = (nodeId, reportId, body, receivedAt, at) =>
+    traffic.ingest(nodeId, reportId, body, receivedAt, at);
+  const surges = new SurgeService(
+    store,
+    traffic,
+    policies,
+    alerts,
+    opts.calendar,
+    clock,
+    opts.surges ?? SURGE_DEFAULTS,
+  );
+  traffic.onImported = (e) => surges.queueReplay(e);
+  const clusters = new ClusterService(
+    store,
+    traffic,
+    policies,
+    opts.calendar,
+    clock,
+    opts.clusters ?? CLUSTER_DEFAULTS,
+  );
+  return { traffic, clusters, surges };
 }
