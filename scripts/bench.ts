@@ -30,6 +30,9 @@
 //   surge_detect_buckets    forecast MAPE ÷ seasonal-naive MAPE on tide pairs over a held-out range with
 //   surge_false_alarm_pct   National Day and 调休 (lower is better); p95 detection delay of planted surges in
 //                           buckets; surge-free buckets inside a detected surge, %
+//   traffic_import_year_s   traffic phase (scripts/bench-traffic.ts, central alone; --only traffic): a year of
+//   traffic_show_year_ms    5-min rows for one pair through POST /traffic/import, and GET /traffic over that
+//                           year; bytes per stored row and what a year costs a 640-node province
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -59,6 +62,7 @@ import { startPeakRss, type PeakRss } from './peak-rss.js';
 import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
 import { centersPhase } from './bench-centers.js';
 import { brainPhase } from './bench-brain.js';
+import { trafficPhase } from './bench-traffic.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -78,7 +82,7 @@ const ROWS = Number(args.rows ?? (args.quick ? 50_000 : 1_000_000));
 const FILE_MB = Number(args['file-mb'] ?? (args.quick ? 64 : 1024));
 const BATCH = 1000;
 /** --only e2e,latency,file,mariadb runs a subset (for investigation; the full run is the one to report). */
-const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers,brain').split(','));
+const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers,brain,traffic').split(','));
 /** Records of the centers phase's direct and relayed syncs (scripts/bench-centers.ts), at most --rows. */
 const CENTERS_ROWS = Math.min(ROWS, args.quick ? 20_000 : 200_000);
 /** Records of the MariaDB → MariaDB figure (fewer than ROWS: MariaDB's inserts are the slow part of seeding and sinking). */
@@ -334,6 +338,11 @@ async function main(): Promise<void> {
     // Pure computation on a simulated province (scripts/bench-brain.ts): no servers, so --only brain stops here.
     Object.assign(result, await brainPhase({ quick: args.quick === true, say }));
     if (ONLY.size === 1) return printResult(result);
+  }
+  if (ONLY.has('traffic')) {
+    // Central alone (scripts/bench-traffic.ts): a year of traffic history imported and shown over its HTTP API.
+    Object.assign(result, await trafficPhase({ dir: join(DIR, 'traffic'), say }));
+    if ([...ONLY].every((p) => p === 'brain' || p === 'traffic')) return printResult(result);
   }
 
   say(`seeding ${ROWS} records of 200 bytes`);
