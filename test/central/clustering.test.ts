@@ -157,10 +157,10 @@ describe("clustering - the simulator's province (scripts/sim/generate.ts)", () =
   // 60 days from 2025-09-01: National Day and Mid-Autumn (10-01..10-08) and the make-up days 09-28 and 10-11.
   const startMs = calendar.startOf('2025-09-01');
 
-  function run(seed: number, noise: number) {
+  function run(seed: number, noise: number, days: number) {
     const province = generateProvince({
       pairs: 200,
-      days: 60,
+      days,
       startMs,
       seed,
       calendar: CHINA_CALENDAR_2025_2026,
@@ -175,17 +175,18 @@ describe("clustering - the simulator's province (scripts/sim/generate.ts)", () =
     return { province, features, classes: province.pairs.map((p) => p.cls) };
   }
 
-  function check(seed: number, noise: number) {
-    const { province, features, classes } = run(seed, noise);
+  function check(seed: number, noise: number, days = 60) {
+    const { province, features, classes } = run(seed, noise, days);
     for (const cls of PAIR_CLASSES) expect(classes.filter((c) => c === cls).length).toBe(40);
-    expect(province.pairs.reduce((n, p) => n + p.surges.length, 0)).toBeGreaterThan(200);
-    // 16 weekend days − 2 make-up days (09-28, 10-11) + 6 weekday holidays (10-01..03, 10-06..08)
-    expect(features[0]!.restDays).toBe(20);
+    expect(province.pairs.reduce((n, p) => n + p.surges.length, 0)).toBeGreaterThan(days === 60 ? 200 : 100);
+    // 60 days: 16 weekend days − 2 make-up days (09-28, 10-11) + 6 weekday holidays (10-01..03, 10-06..08);
+    // 28 days: 8 weekend days − the make-up Sunday 09-28
+    expect(features[0]!.restDays).toBe(days === 60 ? 20 : 7);
     const c = clusterPairs(features, { seed });
     const ari = adjustedRandIndex(c.assignments, classes);
     const major = majorities(c.assignments, classes);
     console.log(
-      `seed ${seed} noise ${noise}: k ${c.k}, ARI ${ari.toFixed(3)}, silhouette by k ${c.criterion.byK.map((b) => `${b.k}:${b.silhouette.toFixed(3)}`).join(' ')}; ` +
+      `seed ${seed} noise ${noise} days ${days}: k ${c.k}, ARI ${ari.toFixed(3)}, silhouette by k ${c.criterion.byK.map((b) => `${b.k}:${b.silhouette.toFixed(3)}`).join(' ')}; ` +
         c.clusters
           .map(
             (cl) =>
@@ -208,5 +209,9 @@ describe("clustering - the simulator's province (scripts/sim/generate.ts)", () =
 
   it('clustering - recovers them under three times the noise (negative-binomial k / 3)', () => {
     check(4, 3);
+  });
+
+  it("clustering - recovers them from four weeks of history (the brain job's window)", () => {
+    check(5, 1, 28);
   });
 });
