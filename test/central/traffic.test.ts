@@ -130,9 +130,11 @@ describe('traffic - retention', () => {
     const { a, b } = twoNodes(d);
     const pair = { fromNode: a, toNode: b, resource: 'res-1' };
     ingest(d, b, 'r1', traffic(a, b, T0));
-    expect(d.traffic.sweep(d.manual!.advance(8 * DAY_MS))).toEqual({ buckets: 0, hours: 0, ids: 1 });
+    ingest(d, a, 'r2', traffic(b, a, T0 + 60 * 60_000 - 1000)); // the other way, the last second of the hour
+    expect(d.traffic.pairs(T0, T0 + HOUR_MS)).toHaveLength(2);
+    expect(d.traffic.sweep(d.manual!.advance(8 * DAY_MS))).toEqual({ buckets: 0, hours: 0, ids: 2 });
     expect(d.traffic.sweep(d.manual!.advance(52 * DAY_MS - 2 * HOUR_MS))).toEqual({ buckets: 0, hours: 0, ids: 0 });
-    expect(d.traffic.sweep(d.manual!.advance(2 * HOUR_MS))).toEqual({ buckets: 1, hours: 0, ids: 0 });
+    expect(d.traffic.sweep(d.manual!.advance(2 * HOUR_MS))).toEqual({ buckets: 2, hours: 0, ids: 0 });
     expect(d.store.traffic.get('traffic_hourly', pair, T0)).toMatchObject({ records: 100 });
     // A report that arrives after its base bucket is gone adds to the hour.
     ingest(d, b, 'late', traffic(a, b, T0 + 5000, { records: 5, batches: 1, latencyP99Ms: 90 }));
@@ -149,7 +151,7 @@ describe('traffic - retention', () => {
       /^step: buckets finer than an hour are kept 60 days/,
     );
     d.manual!.advance(3 * 365 * DAY_MS);
-    expect(d.traffic.sweep(d.manual!.nowMs)).toMatchObject({ hours: 1 });
+    expect(d.traffic.sweep(d.manual!.nowMs)).toMatchObject({ hours: 2 });
     expect(d.store.traffic.counts()).toEqual({ buckets: 0, hours: 0, ids: 0 });
   });
 });

@@ -47,6 +47,8 @@ export const TRAFFIC_DEFAULTS: TrafficOptions = {
 
 /** Counted report ids are kept this long (ms; 7 days), far past any retry of a report central stored. */
 export const REPORT_ID_RETENTION_MS = 7 * DAY_MS;
+/** Series pruned in one transaction of the sweep. */
+const SWEEP_SERIES_PER_TX = 100;
 /** Most buckets one answer holds. */
 export const MAX_BUCKETS = 50_000;
 
@@ -159,16 +161,40 @@ export class TrafficService {
     return { startMs: first, bucketMs: step, values };
   }
 
-  /** Pairs (with resource) that have traffic in [sinceMs, untilMs). */
+  /** Pairs (with resource) that have traffic in [sinceMs, untilMs), from the hours. */
   pairs(sinceMs: number, untilMs: number): TrafficPair[] {
-    return this.store.traffic.pairs(floorTo(sinceMs, HOUR_MS), untilMs);
+    const t = this.store.traffic;
+    const out: TrafficPair[] = [];
+    for (
+      let page = t.series('traffic_hourly', undefined, 500);
+      page.length;
+      page = t.series('traffic_hourly', page.at(-1), 500)
+    )
+      for (const p of page) if (t.hasRows('traffic_hourly', p, floorTo(sinceMs, HOUR_MS), untilMs)) out.push(p);
+    return out;
   }
 
-  /** Deletes buckets past the base retention, hours past theirs and old report ids; returns the counts. */
+  /**
+   * Deletes buckets past the base retention, hours past theirs and old report ids; returns the counts. Series
+   * by series, SWEEP_SERIES_PER_TX to a transaction, each a range of the primary key: the write lock is never
+   * held for a scan of the whole history, so Report calls are not held up.
+   */
   sweep(now: number): { buckets: number; hours: number; ids: number } {
-    return this.store.tx(() =>
-      this.store.traffic.prune(this.baseKeptFrom(now), now - this.opts.hourlyRetentionMs, now - REPORT_ID_RETENTION_MS),
-    );
+    const t = this.store.traffic;
+    const out = { buckets: 0, hours: 0, ids: 0 };
+    const cuts = {
+      traffic_buckets: this.baseKeptFrom(now),
+      traffic_hourly: now - this.opts.hourlyRetentionMs,
+    } as const;
+    for (const table of ['traffic_buckets', 'traffic_hourly'] as const)
+      for (let page = t.series(table, undefined, SWEEP_SERIES_PER_TX); page.length;) {
+        const deleted = this.store.tx(() => page.reduce((n, p) => n + t.pruneSeries(table, p, cuts[table]), 0));
+        if (table === 'traffic_buckets') out.buckets += deleted;
+        else out.hours += deleted;
+        page = t.series(table, page.at(-1), SWEEP_SERIES_PER_TX);
+      }
+    out.ids = this.store.tx(() => t.pruneReportIds(now - REPORT_ID_RETENTION_MS));
+    return out;
   }
 
   /** The pair a query names; both nodes must exist (NOT_FOUND naming the unknown one). */

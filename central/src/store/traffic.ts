@@ -156,29 +156,49 @@ export class TrafficStore {
     ).map(toRow);
   }
 
-  /** The pairs with rows in [sinceMs, untilMs) at hourly resolution (resource '' included as stored). */
-  pairs(sinceMs: number, untilMs: number): TrafficPair[] {
+  /**
+   * Up to `limit` series (pair and resource) of a table after `after`, in key order: a skip-scan over the
+   * primary key (one index seek per series), never a scan of the rows.
+   */
+  series(table: Table, after: TrafficPair | undefined, limit: number): TrafficPair[] {
+    const st = this.db.prepare(
+      `SELECT from_node, to_node, resource FROM ${table}
+       WHERE (from_node, to_node, resource) > (?, ?, ?) ORDER BY from_node, to_node, resource LIMIT 1`,
+    );
+    const out: TrafficPair[] = [];
+    // Node ids are never empty, so ('', '', '') is before every series.
+    let key = after ? [after.fromNode, after.toNode, after.resource] : ['', '', ''];
+    while (out.length < limit) {
+      const r = st.get(...key) as { from_node: string; to_node: string; resource: string } | undefined;
+      if (!r) break;
+      key = [r.from_node, r.to_node, r.resource];
+      out.push({ fromNode: r.from_node, toNode: r.to_node, resource: r.resource });
+    }
+    return out;
+  }
+
+  /** Whether a series has a row of `table` in [sinceMs, untilMs) (one index seek). */
+  hasRows(table: Table, pair: TrafficPair, sinceMs: number, untilMs: number): boolean {
     return (
       this.db
         .prepare(
-          `SELECT DISTINCT from_node, to_node, resource FROM traffic_hourly WHERE hour_start >= ? AND hour_start < ?
-           ORDER BY from_node, to_node, resource`,
+          `SELECT 1 FROM ${table} WHERE from_node = ? AND to_node = ? AND resource = ? AND ${START[table]} >= ?
+             AND ${START[table]} < ? LIMIT 1`,
         )
-        .all(sinceMs, untilMs) as { from_node: string; to_node: string; resource: string }[]
-    ).map((r) => ({ fromNode: r.from_node, toNode: r.to_node, resource: r.resource }));
+        .get(pair.fromNode, pair.toNode, pair.resource, sinceMs, untilMs) !== undefined
+    );
   }
 
-  /** Deletes buckets before `bucketsBeforeMs`, hours before `hoursBeforeMs`, report ids received before `idsBeforeMs`. */
-  prune(
-    bucketsBeforeMs: number,
-    hoursBeforeMs: number,
-    idsBeforeMs: number,
-  ): { buckets: number; hours: number; ids: number } {
-    return {
-      buckets: this.db.prepare('DELETE FROM traffic_buckets WHERE bucket_start < ?').run(bucketsBeforeMs).changes,
-      hours: this.db.prepare('DELETE FROM traffic_hourly WHERE hour_start < ?').run(hoursBeforeMs).changes,
-      ids: this.db.prepare('DELETE FROM traffic_reports WHERE received_at < ?').run(idsBeforeMs).changes,
-    };
+  /** Deletes a series' rows of `table` before `beforeMs` (a range of its primary key); returns how many. */
+  pruneSeries(table: Table, pair: TrafficPair, beforeMs: number): number {
+    return this.db
+      .prepare(`DELETE FROM ${table} WHERE from_node = ? AND to_node = ? AND resource = ? AND ${START[table]} < ?`)
+      .run(pair.fromNode, pair.toNode, pair.resource, beforeMs).changes;
+  }
+
+  /** Deletes counted report ids received before `beforeMs` (indexed); returns how many. */
+  pruneReportIds(beforeMs: number): number {
+    return this.db.prepare('DELETE FROM traffic_reports WHERE received_at < ?').run(beforeMs).changes;
   }
 
   /** Rows in each table (for tests and the size measure). */
