@@ -27,6 +27,7 @@ import type { FilesBinding } from './file-sync-runner.js';
 import type { Applied, InboundHandler } from './inbound.js';
 import { CORRUPT_CHUNK } from './receipts.js';
 import { RunnerKit, type DataPathContext } from './runner-kit.js';
+import type { TrafficMeter } from './traffic-meter.js';
 
 /** Receipt reason for a chunk of a file version the provider abandoned. */
 const ABANDONED = 'abandoned';
@@ -66,6 +67,8 @@ class FileReceiver implements InboundHandler {
     private readonly root: string,
     private readonly terms: AgreementTerms,
     private readonly kit: RunnerKit,
+    /** The node's traffic meter: a chunk is a batch (its bytes), a file received whole a record. */
+    private readonly traffic?: TrafficMeter,
   ) {
     this.partial = join(root, PARTIAL);
   }
@@ -115,8 +118,16 @@ class FileReceiver implements InboundHandler {
     if (bad) return bad;
     this.kit.counters.bytes += len;
     this.kit.counters.batches++;
-    if (f.chunkIndex < f.chunkCount - 1) return COMMITTED;
-    return this.finish(part, f, target);
+    const chunk = { bytes: len, createdAtMs: env.createdAtMs };
+    if (f.chunkIndex < f.chunkCount - 1) {
+      this.traffic?.committed(env.sourceNodeId, env.resourceCode, { ...chunk, records: 0, errors: 0 });
+      return COMMITTED;
+    }
+    const done = await this.finish(part, f, target);
+    const records = done.status === 'committed' ? 1 : 0;
+    const errors = done.status === 'refused' ? 1 : 0;
+    this.traffic?.committed(env.sourceNodeId, env.resourceCode, { ...chunk, records, errors });
+    return done;
   }
 
   /** The provider gave this file version up: a file already complete stays; otherwise its part goes. */
@@ -255,7 +266,7 @@ export function createFileExchangeRunner(
   if (!task.subscriptionId) throw new Error('file task has no subscription id');
   const root = resolve(deps.binding.dir);
   const kit = new RunnerKit(task, ctx);
-  const receiver = new FileReceiver(root, termsOf(task.params), kit);
+  const receiver = new FileReceiver(root, termsOf(task.params), kit, ctx.traffic);
   deps.dataPlane.registerInbound(task.subscriptionId, receiver);
   kit.startReports(deps.runReportIntervalMs);
   const sweeper = (async () => {
