@@ -4,7 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, DAY_MS, mergeCounts, rebucket, splitByWeights } from '../../central/src/domain/traffic.js';
 import { TimeZone } from '../../central/src/domain/time-zone.js';
+import { pino } from 'pino';
+import { JobRunner } from '../../central/src/jobs/runner.js';
+import { trafficJobs } from '../../central/src/jobs/traffic.js';
 import { TRAFFIC_DEFAULTS } from '../../central/src/services/traffic.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { closingCentralDeps, enrollNode, xchgError, type CentralDeps } from '../helpers/central-deps.js';
 
 const deps = closingCentralDeps();
@@ -153,5 +157,22 @@ describe('traffic - retention', () => {
     d.manual!.advance(3 * 365 * DAY_MS);
     expect(d.traffic.sweep(d.manual!.nowMs)).toMatchObject({ hours: 2 });
     expect(d.store.traffic.counts()).toEqual({ buckets: 0, hours: 0, ids: 0 });
+  });
+
+  it('traffic - the traffic-sweep job prunes by the clock it is given', async () => {
+    const d = deps();
+    d.manual!.nowMs = T0 + HOUR_MS;
+    const { a, b } = twoNodes(d);
+    ingest(d, b, 'r1', traffic(a, b, T0));
+    const jobs = new JobRunner(pino({ level: 'silent' }));
+    for (const job of trafficJobs(d, pino({ level: 'silent' }), 20, d.manual!.now)) jobs.add(job);
+    jobs.start();
+    try {
+      d.manual!.advance(61 * DAY_MS);
+      await waitFor(() => d.store.traffic.counts().buckets === 0, 5_000, 20, 'the base bucket swept');
+      expect(d.store.traffic.counts()).toEqual({ buckets: 0, hours: 1, ids: 0 });
+    } finally {
+      await jobs.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrafficHistory } from '../../central/src/api/traffic.js';
 import { seedPopulation } from '../../scripts/synthetic.js';
 import { Exchange } from '../helpers/exchange.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -76,6 +77,16 @@ describe('traffic - counted by a real consumer agent', () => {
       expect(r.bytes).toBeGreaterThan(0);
       expect(r.latency_p50_ms).toBeLessThanOrEqual(r.latency_p99_ms);
     }
+    // The same through the API xchg traffic show reads: 1 s steps over the exchange, totals equal.
+    const since = rows[0]!.bucket_start;
+    const until = rows.at(-1)!.bucket_start + 1000;
+    const h = await x.api.ok<TrafficHistory>(
+      'GET',
+      `/traffic?from=${x.providerId}&to=${x.consumerId}&since=${since}&until=${until}&step=1s`,
+    );
+    expect(h.step).toBe('1s');
+    expect(h.totals).toMatchObject({ records: total, batches: rows.reduce((n, r) => n + r.batches, 0), errors: 0 });
+    expect(h.buckets.filter((b) => b.records > 0).length).toBe(rows.length);
     console.log(
       `traffic e2e: ${total} rows in ${rows.length} buckets of 1 s:`,
       rows.map((r) => `${r.records}r/${r.batches}b p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} ms`).join(', '),
