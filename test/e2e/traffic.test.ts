@@ -92,4 +92,26 @@ describe('traffic - counted by a real consumer agent', () => {
       rows.map((r) => `${r.records}r/${r.batches}b p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} ms`).join(', '),
     );
   }, 120_000);
+
+  it('traffic - buckets closed while central is down reach it after its restart (the report outbox)', async () => {
+    const before = buckets().reduce((n, r) => n + r.records, 0);
+    const total = x.sinkCount();
+    expect(before).toBe(total);
+    await x.central.stop();
+    seedPopulation(x.sourcePath, 2_500, { firstId: total + 1, seed: 99 });
+    await waitFor(() => x.sinkCount() === total + 2_500, 60_000, 50, 'rows at the sink while central is down');
+    const sent = Date.now();
+    await waitFor(() => Date.now() - sent >= 1_500, 5_000, 50, 'the bucket closed at the agent');
+    await x.central.restart();
+    const rows = await waitFor(
+      () => {
+        const b = buckets();
+        return b.reduce((n, r) => n + r.records, 0) === total + 2_500 ? b : undefined;
+      },
+      60_000,
+      200,
+      `${total + 2_500} records in central's buckets after its restart`,
+    );
+    expect(rows.every((r) => r.errors === 0 && r.origin === 'live')).toBe(true);
+  }, 120_000);
 });
