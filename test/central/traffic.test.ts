@@ -97,6 +97,15 @@ describe('traffic - ingestion of TrafficReports', () => {
     });
     expect(d.store.traffic.get('traffic_hourly', pair, T0)).toMatchObject({ batches: 10, records: 407, errors: 3 });
     expect(d.traffic.series({ ...pair, resource: '' }, T0, T0 + 600_000).values).toEqual([400, 7]);
+    expect(d.traffic.series(pair, T0, T0 + 600_000).values).toEqual([400, 7]);
+    expect(d.traffic.series({ ...pair, resource: 'res-2' }, T0, T0 + 600_000).values).toEqual([0, 0]);
+    const shown = d.traffic.show({ from: a, to: b, resource: 'res-1', since: String(T0), until: String(T0 + HOUR_MS) });
+    expect([shown.step, shown.buckets.length, shown.totals.records, shown.totals.latencyP99Ms]).toEqual([
+      '5m',
+      12,
+      407,
+      40,
+    ]);
     expect(d.store.reports.list({ kind: 'traffic' })).toEqual([]); // not kept among the reports
   });
 
