@@ -577,6 +577,15 @@ describe('services sharing', () => {
         departmentCode: 'gat',
         message: expect.stringMatching(/past its answer deadline/),
         at: a.deadlineAt,
+        startedAt: a.deadlineAt,
+        // the second sweep saw it again: counted, not duplicated
+        lastSeenAt: a.deadlineAt + DAY,
+        count: 2,
+        severity: 'warning',
+        state: 'firing',
+        acknowledgement: null,
+        endedAt: null,
+        endReason: '',
       },
     ]);
     expect(w.d.sharing.getApplication(a.id, ADMIN)).toMatchObject({

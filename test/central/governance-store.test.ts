@@ -143,13 +143,18 @@ describe('store sharing', () => {
     expect(s.sharing.listAgreements({ departmentCode: 'mzj' }).map((a) => a.status)).toEqual(['revoked']);
     expect(s.sharing.listAgreements({ departmentCodes: ['sbj'] })).toEqual([]);
 
-    expect(
-      s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm', at: 1 }),
-    ).toBe(true);
-    expect(
-      s.alerts.raise({ kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm2', at: 2 }),
-    ).toBe(false);
-    expect(s.alerts.list().map((a) => a.message)).toEqual(['m']);
+    const a1 = { kind: 'application_overdue', entityId: 'a1', departmentCode: 'gat', message: 'm', at: 1 } as const;
+    const id = s.alerts.insert({ ...a1, severity: 'warning' });
+    // One open alert per (kind, entity): the partial unique index refuses a second.
+    expect(() => s.alerts.insert({ ...a1, message: 'm2', severity: 'warning' })).toThrow(/UNIQUE/);
+    expect(s.alerts.open('application_overdue', 'a1')?.id).toBe(id);
+    s.alerts.resolve(id, 5, 'answered');
+    expect(s.alerts.open('application_overdue', 'a1')).toBeUndefined();
+    s.alerts.insert({ ...a1, message: 'm3', at: 6, severity: 'critical' });
+    expect(s.alerts.list().map((a) => [a.message, a.state, a.severity])).toEqual([
+      ['m3', 'firing', 'critical'],
+      ['m', 'resolved', 'warning'],
+    ]);
     s.close();
   });
 });

@@ -13,6 +13,7 @@ import { relayProbeInterval } from './migrations/008-relay-probe-interval.js';
 import { traffic } from './migrations/009-traffic.js';
 import { policies } from './migrations/010-policies.js';
 import { brain } from './migrations/011-brain.js';
+import { alerts } from './migrations/012-alerts.js';
 
 export type { Migration };
 
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   traffic,
   policies,
   brain,
+  alerts,
 ];
