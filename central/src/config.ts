@@ -146,6 +146,32 @@ export const CentralConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The brain (智能调度): clustering of pairs with static policies, the surge watch with dynamic policies. */
+    brain: Type.Object(
+      {
+        /** How often pairs are clustered and their static policies rewritten, ms (21 600 000: 6 h). */
+        clusterIntervalMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000 }),
+        /** History a clustering looks at, days (28). */
+        clusterDays: Type.Integer({ minimum: 1, maximum: 365 }),
+        /** Least history a pair needs to be clustered, days (7). */
+        minHistoryDays: Type.Integer({ minimum: 1, maximum: 365 }),
+        /** Whether clustering writes static policies for the pairs' sync tasks (true). */
+        staticPolicies: Type.Boolean(),
+        /** How often the surge watch feeds closed buckets to the detectors, ms (60 000). */
+        surgeIntervalMs: Type.Integer({ minimum: 20, maximum: 3_600_000 }),
+        /** History a new detector is warmed on, days (42). */
+        surgeLookbackDays: Type.Integer({ minimum: 1, maximum: 365 }),
+        /** A bucket is fed once it ended this long ago, ms (60 000). */
+        settleMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+        /** Whether a live surge gets a dynamic policy on the pair's sync tasks (true). */
+        dynamicPolicies: Type.Boolean(),
+        /** A dynamic policy's validity, renewed while the surge lasts, ms (3 600 000). */
+        dynamicHoldMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000 }),
+        /** Records per batch a dynamic policy scales from (1 000: the agent's default). */
+        baseBatchRecords: Type.Integer({ minimum: 1, maximum: 100_000 }),
+      },
+      { additionalProperties: false },
+    ),
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     /** Sharing governance: the answer deadline of applications and the working-day calendar it is counted in. */
     governance: Type.Object(
@@ -217,6 +243,18 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     hourlyRetentionMs: 3 * 365 * 86_400_000,
     sweepIntervalMs: 3_600_000,
     timeZone: 'Asia/Shanghai',
+  },
+  brain: {
+    clusterIntervalMs: 21_600_000,
+    clusterDays: 28,
+    minHistoryDays: 7,
+    staticPolicies: true,
+    surgeIntervalMs: 60_000,
+    surgeLookbackDays: 42,
+    settleMs: 60_000,
+    dynamicPolicies: true,
+    dynamicHoldMs: 3_600_000,
+    baseBatchRecords: 1000,
   },
   logLevel: 'info',
   governance: {

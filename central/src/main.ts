@@ -12,6 +12,7 @@ import { newSecret } from './ids.js';
 import { JobRunner } from './jobs/runner.js';
 import { routingJobs } from './jobs/routing.js';
 import { sweepJobs } from './jobs/sweeps.js';
+import { brainJobs } from './jobs/brain.js';
 import { trafficJobs } from './jobs/traffic.js';
 import type { Bootstrap } from './services/centers.js';
 import { createServices, type ServiceOptions, type Services } from './services/index.js';
@@ -107,6 +108,8 @@ function startJobs(config: CentralConfig, services: Services, logger: pino.Logge
   const routing = { evaluateMs: config.routing.probeIntervalMs, sweepMs: config.routing.sweepIntervalMs };
   for (const job of routingJobs(services, logger, routing)) jobs.add(job);
   for (const job of trafficJobs(services, logger, config.traffic.sweepIntervalMs)) jobs.add(job);
+  const brain = { clusterMs: config.brain.clusterIntervalMs, surgeMs: config.brain.surgeIntervalMs };
+  for (const job of brainJobs(services, logger, brain)) jobs.add(job);
   jobs.start();
   return jobs;
 }
@@ -155,6 +158,8 @@ function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOpti
     urlCheckTimeoutMs: config.centers.urlCheckTimeoutMs,
     routing: config.routing,
     traffic: config.traffic,
+    clusters: { ...config.brain, seed: 1 },
+    surges: { ...config.brain, lookbackDays: config.brain.surgeLookbackDays },
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');

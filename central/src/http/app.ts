@@ -8,6 +8,7 @@ import { HTTP_STATUS } from './error-status.js';
 import { authenticate } from './auth.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerBrainRoutes } from './routes/brain.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerCenterRoutes } from './routes/centers.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerAuditRoutes(api as App, deps);
       registerEvaluationRoutes(api as App, deps);
       registerTrafficRoutes(api as App, deps);
+      registerBrainRoutes(api as App, deps);
     },
     { prefix: '/api/v1' },
   );

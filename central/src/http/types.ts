@@ -28,6 +28,8 @@ import type { RegistryService } from '../services/registry.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
 import type { TrafficService } from '../services/traffic.js';
+import type { ClusterService } from '../services/brain-clusters.js';
+import type { BrainViews } from '../services/brain-views.js';
 
 /** What the HTTP app needs (main.ts wires it; tests build it from the real services). */
 export interface HttpDeps {
@@ -62,6 +64,10 @@ export interface HttpDeps {
   relays: RelayService;
   /** Traffic history of node pairs: show, import, export. */
   traffic: TrafficService;
+  /** The brain's clustering of pairs (runs on demand). */
+  clusters: ClusterService;
+  /** The brain's runs and surges as the API shows them. */
+  brainViews: BrainViews;
   metrics: CentralMetrics;
   /** The root logger; the app logs as component "http". */
   logger: Logger;

@@ -9,6 +9,7 @@ import { AssignmentService } from './assignments.js';
 import { AuditTrail } from './audit.js';
 import { CLUSTER_DEFAULTS, ClusterService, type ClusterSettings } from './brain-clusters.js';
 import { SURGE_DEFAULTS, SurgeService, type SurgeSettings } from './brain-surges.js';
+import { BrainViews } from './brain-views.js';
 import { CatalogService } from './catalog.js';
 import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
@@ -87,6 +88,8 @@ export interface Services {
   clusters: ClusterService;
   /** The brain's surge watch: detectors per pair, surges, dynamic policies, replays of imported history. */
   surges: SurgeService;
+  /** The brain's runs and surges as the API shows them. */
+  brainViews: BrainViews;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -176,7 +179,7 @@ function brainServices(
   clock: () => number,
   opts: ServiceOptions,
   deps: { reports: ReportService; policies: PolicyService; alerts: AlertService },
-): Pick<Services, 'traffic' | 'clusters' | 'surges'> {
+): Pick<Services, 'traffic' | 'clusters' | 'surges' | 'brainViews'> {
   const { reports, policies, alerts } = deps;
   const traffic = new TrafficService(store, clock, opts.traffic ?? TRAFFIC_DEFAULTS);
   reports.onTraffic = (nodeId, reportId, body, receivedAt, at) =>
@@ -199,5 +202,5 @@ function brainServices(
     clock,
     opts.clusters ?? CLUSTER_DEFAULTS,
   );
-  return { traffic, clusters, surges };
+  return { traffic, clusters, surges, brainViews: new BrainViews(store, traffic) };
 }

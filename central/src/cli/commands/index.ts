@@ -3,6 +3,7 @@
 import { audit } from './audit.js';
 import { catalog } from './catalog.js';
 import { center } from './center.js';
+import { cluster } from './cluster.js';
 import { dept } from './dept.js';
 import { link } from './link.js';
 import { node } from './node.js';
@@ -14,6 +15,7 @@ import { report } from './report.js';
 import { route } from './route.js';
 import { share } from './share.js';
 import { sub } from './sub.js';
+import { surge } from './surge.js';
 import { task } from './task.js';
 import { token } from './token.js';
 import { traffic } from './traffic.js';
@@ -30,6 +32,8 @@ export const NOUNS: readonly Noun[] = [
   route,
   policy,
   traffic,
+  cluster,
+  surge,
   token,
   task,
   catalog,

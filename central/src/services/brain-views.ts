@@ -1,0 +1,93 @@
+// The brain's records as the API shows them (api/brain.ts): clustering runs and surges, with ISO times in
+// central's zone, narrowed to the pairs a caller may see (a city admin: a node of the pair in its region).
+import type { ClusterDetail, ClusterRunView, SurgeView } from '../api/brain.js';
+import type { SurgeQuery } from '../api/brain.js';
+import { notFound } from '../errors.js';
+import type { Store, SurgeRecord } from '../store/index.js';
+import type { TrafficService } from './traffic.js';
+
+/** Which pairs a caller sees: undefined = every pair, else pairs with a node among these. */
+export type PairScope = ReadonlySet<string> | undefined;
+
+const sees = (scope: PairScope, p: { fromNode: string; toNode: string }): boolean =>
+  !scope || scope.has(p.fromNode) || scope.has(p.toNode);
+
+export class BrainViews {
+  constructor(
+    private readonly store: Store,
+    private readonly traffic: TrafficService,
+  ) {}
+
+  /** The newest clustering run with its clusters (as the caller sees them); undefined before the first run. */
+  latestRun(scope: PairScope): ClusterRunView | undefined {
+    const run = this.store.brain.latestRun();
+    if (!run) return undefined;
+    const members = this.store.brain.members(run.runId).filter((m) => sees(scope, m));
+    const size = new Map<number, number>();
+    for (const m of members) size.set(m.clusterId, (size.get(m.clusterId) ?? 0) + 1);
+    const clusters = this.store.brain
+      .clusters(run.runId)
+      .filter((c) => !scope || size.has(c.clusterId))
+      .map((c) => ({
+        clusterId: c.clusterId,
+        size: scope ? (size.get(c.clusterId) ?? 0) : c.size,
+        label: c.label as ClusterRunView['clusters'][number]['label'],
+        silhouette: c.silhouette,
+        policy: c.policy,
+        profile: c.profile,
+      }));
+    return { ...run, created: this.traffic.zone.iso(run.createdAt), clusters };
+  }
+
+  /** One cluster of the newest run with its members; NOT_FOUND when the run has no such cluster (for the caller). */
+  cluster(clusterId: number, scope: PairScope): ClusterDetail {
+    const run = this.latestRun(scope);
+    const c = run?.clusters.find((x) => x.clusterId === clusterId);
+    if (!run || !c) throw notFound('cluster', String(clusterId));
+    const members = this.store.brain
+      .members(run.runId, clusterId)
+      .filter((m) => sees(scope, m))
+      .map(({ fromNode, toNode, resource, features }) => ({ fromNode, toNode, resource, features }));
+    return { ...c, runId: run.runId, members };
+  }
+
+  /** Surges by the query, oldest first, those the caller sees. INVALID_ARGUMENT names a bad since/until. */
+  surges(q: SurgeQuery, scope: PairScope): SurgeView[] {
+    const sinceMs = q.since !== undefined ? this.traffic.instant(q.since, 'since') : undefined;
+    const untilMs = q.until !== undefined ? this.traffic.instant(q.until, 'until') : undefined;
+    return this.store.brain
+      .surges({
+        ...(q.from !== undefined && { fromNode: q.from }),
+        ...(q.to !== undefined && { toNode: q.to }),
+        ...(q.origin !== undefined && { origin: q.origin }),
+        ...(sinceMs !== undefined && { sinceMs }),
+        ...(untilMs !== undefined && { untilMs }),
+        ...(q.open && { openOnly: true }),
+        ...(q.limit !== undefined && { limit: q.limit }),
+      })
+      .filter((s) => sees(scope, s))
+      .map((s) => this.surgeView(s));
+  }
+
+  surgeView(s: SurgeRecord): SurgeView {
+    const iso = (ms: number): string => this.traffic.zone.iso(ms);
+    return {
+      surgeId: s.surgeId,
+      fromNode: s.fromNode,
+      toNode: s.toNode,
+      resource: s.resource,
+      origin: s.origin,
+      start: iso(s.startMs),
+      end: s.endMs === null ? null : iso(s.endMs),
+      startMs: s.startMs,
+      endMs: s.endMs,
+      detected: iso(s.detectedAtMs),
+      detectedAtMs: s.detectedAtMs,
+      delayBuckets: Math.round((s.detectedAtMs - s.startMs) / this.traffic.opts.bucketMs),
+      peak: s.peak,
+      expected: Math.round(s.expected * 10) / 10,
+      evidence: s.evidence,
+      actions: s.actions,
+    };
+  }
+}
