@@ -6,7 +6,8 @@
 //                           pairs (nightly-bulk, office-hours, weekly, realtime-steady; 60 with --quick),
 //                           trained 2025-08-18..09-25, held out 2025-09-26..10-13 (make-up days 09-28 and
 //                           10-11, National Day 10-01..08); MAPE per pair over buckets with ≥ 1 record,
-//                           planted surge buckets not scored, then the mean over pairs of each
+//                           planted surge buckets not scored, then the mean over pairs of each;
+//                           forecast_mape_vs_naive_plain beside it: the same on ordinary weeks (2025-11-20..12-08)
 //   surge_detect_buckets    p95 of the detection delay of planted surges, buckets (0 = decided at the surge's
 //                           first bucket); a missed surge counts as never detected (null if it decides the p95);
 //                           surge_detect_within2_pct and surge_detect_mean_buckets beside it. 200 pairs of all
@@ -14,8 +15,10 @@
 //                           3 surges per pair planted after the 14 warm-up days
 //   surge_false_alarm_pct   surge-free buckets (after warm-up) inside a detected surge ÷ all surge-free
 //                           buckets, %
+//   cluster_ari, cluster_k  clustering against the planted classes, and cluster_2000_pairs_s: scripts/bench-cluster.ts
 import { mape, rollingForecast, seasonalNaive } from '../central/src/domain/forecast-eval.js';
 import { detectSurges } from '../central/src/domain/surge.js';
+import { clusterFigures } from './bench-cluster.js';
 import { CHINA_CALENDAR_2025_2026, generateProvince, type SimPair } from './sim/generate.js';
 
 export interface BrainBenchOptions {
@@ -31,15 +34,12 @@ const local = (date: string): number => Date.parse(`${date}T00:00:00+08:00`);
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const inSurge = (pair: SimPair, idx: number): boolean => pair.surges.some((s) => idx >= s.startIdx && idx <= s.endIdx);
 
-/** forecast_mape_vs_naive (and both MAPEs). */
-export function forecastFigures(o: BrainBenchOptions): BrainFigures {
-  const start = local('2025-08-18');
-  const from = local('2025-09-26');
-  const until = start + 57 * DAY_MS;
+/** MAPE of day-ahead forecasts ÷ seasonal-naive MAPE over [from, until) of a province starting at `start`. */
+function forecastRatio(o: BrainBenchOptions, start: number, from: number, days: number, seed: number) {
+  const until = start + days * DAY_MS;
   const pairs = o.quick ? 60 : 200;
-  o.say(`brain: forecasts of ${pairs} tide pairs, held out 2025-09-26..10-13 (National Day, 调休)`);
   const classes = ['nightly-bulk', 'office-hours', 'weekly', 'realtime-steady'] as const;
-  const province = generateProvince({ pairs, days: 57, startMs: start, seed: 2026, calendar: cal, classes });
+  const province = generateProvince({ pairs, days, startMs: start, seed, calendar: cal, classes });
   let sumF = 0;
   let sumN = 0;
   for (const pair of province.pairs) {
@@ -51,12 +51,29 @@ export function forecastFigures(o: BrainBenchOptions): BrainFigures {
     sumF += mape(actual, f, { skip });
     sumN += mape(actual, naive, { skip });
   }
+  return { ratio: round(sumF / sumN, 3), mape: round(sumF / pairs, 1), naive: round(sumN / pairs, 1), pairs };
+}
+
+/** forecast_mape_vs_naive (and both MAPEs): held out 2025-09-26..10-13, National Day and 调休 inside. */
+export function forecastFigures(o: BrainBenchOptions): BrainFigures {
+  o.say(`brain: forecasts of tide pairs, held out 2025-09-26..10-13 (National Day, 调休)`);
+  const r = forecastRatio(o, local('2025-08-18'), local('2025-09-26'), 57, 2026);
   return {
-    forecast_mape_vs_naive: round(sumF / sumN, 3),
-    forecast_mape_pct: round(sumF / pairs, 1),
-    forecast_naive_mape_pct: round(sumN / pairs, 1),
-    forecast_pairs: pairs,
+    forecast_mape_vs_naive: r.ratio,
+    forecast_mape_pct: r.mape,
+    forecast_naive_mape_pct: r.naive,
+    forecast_pairs: r.pairs,
   };
+}
+
+/**
+ * forecast_mape_vs_naive_plain: the same on ordinary weeks (held out 2025-11-20..12-08, no holiday), where
+ * the baseline is not hurt by holidays: how much of the gain is the calendar's.
+ */
+export function forecastPlainFigures(o: BrainBenchOptions): BrainFigures {
+  o.say(`brain: forecasts of tide pairs, held out 2025-11-20..12-08 (ordinary weeks)`);
+  const r = forecastRatio(o, local('2025-10-13'), local('2025-11-20'), 57, 2028);
+  return { forecast_mape_vs_naive_plain: r.ratio };
 }
 
 /** surge_detect_buckets (p95 delay), surge_false_alarm_pct, and the share within two buckets. */
@@ -107,10 +124,12 @@ export function surgeFigures(o: BrainBenchOptions): BrainFigures {
   };
 }
 
-/** The phase's figures, one function each (another helper adds cluster_ari here). */
+/** The phase's figures, one function each. */
 export const BRAIN_FIGURES: ((o: BrainBenchOptions) => BrainFigures | Promise<BrainFigures>)[] = [
   forecastFigures,
+  forecastPlainFigures,
   surgeFigures,
+  clusterFigures,
 ];
 
 /** Runs every figure of BRAIN_FIGURES and merges their results. */
