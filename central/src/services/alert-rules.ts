@@ -1,0 +1,176 @@
+// The alert rules that central evaluates itself (the evaluation job, jobs/alerts.ts): node offline and spool
+// backlog from liveness and heartbeat health, task failing from task_run reports, quarantine growing, a center's
+// NATS unreachable, and the end of overdue-application alerts. Each rule compares its verdict per entity with
+// the open alerts of its kind: raise what holds (seen again while open: no duplicate), resolve what no longer does.
+import {
+  ALERT_KINDS,
+  backlogSeverity,
+  trailingFailures,
+  type AlertKind,
+  type BacklogThresholds,
+} from '../domain/alerts.js';
+import type { AlertSeverity } from '../api/alerts.js';
+import type { NodeRecord, Store } from '../store/index.js';
+import type { AlertService } from './alerts.js';
+import { checkNatsUrls } from './nats-info.js';
+
+/** The rules' thresholds (config alerts.*; defaults in config.ts DEFAULTS.alerts). */
+export interface AlertRuleSettings {
+  /** Severity of node_offline (critical). */
+  nodeOfflineSeverity: AlertSeverity;
+  spoolBacklog: BacklogThresholds;
+  /** Consecutive failed runs (status 'failed') of a task that raise task_failing (3); 0: rule off. */
+  taskFailingRuns: number;
+  /** Records quarantined by one task within windowMs that raise quarantine_growing (100); 0: rule off. */
+  quarantineRecords: number;
+  quarantineWindowMs: number;
+  /** How long each center URL may take to send its NATS INFO line, ms. */
+  centerCheckTimeoutMs: number;
+}
+
+const END_OFFLINE = 'node online again';
+const END_BACKLOG = 'spool backlog below the warning thresholds';
+
+/** One verdict: the entity's alert should be firing with this severity and message. */
+interface Verdict {
+  entityId: string;
+  departmentCode: string;
+  severity: AlertSeverity;
+  message: string;
+}
+
+export class AlertRules {
+  constructor(
+    private readonly store: Store,
+    private readonly alerts: AlertService,
+    private readonly clock: () => number,
+    private readonly settings: AlertRuleSettings,
+  ) {}
+
+  /** Every rule but the centers' (which does network I/O: centers()). Returns the alerts opened. */
+  evaluate(): number {
+    return this.nodes() + this.tasks() + this.quarantine() + this.applications();
+  }
+
+  /** node_offline for enabled offline nodes; spool_backlog from each online node's last health. */
+  nodes(): number {
+    const offline: Verdict[] = [];
+    const backlog: Verdict[] = [];
+    for (const n of this.store.nodes.list()) {
+      const v = this.nodeVerdicts(n);
+      if (v.offline) offline.push(v.offline);
+      if (v.backlog) backlog.push(v.backlog);
+    }
+    return (
+      this.apply(ALERT_KINDS.NODE_OFFLINE, offline, END_OFFLINE) +
+      this.apply(ALERT_KINDS.SPOOL_BACKLOG, backlog, END_BACKLOG)
+    );
+  }
+
+  /** The node rules for one node, at once (after its liveness transition: no wait for the next evaluation). */
+  node(nodeId: string): void {
+    const n = this.store.nodes.get(nodeId);
+    if (!n) return;
+    const v = this.nodeVerdicts(n);
+    const now = this.clock();
+    for (const [kind, verdict, end] of [
+      [ALERT_KINDS.NODE_OFFLINE, v.offline, END_OFFLINE],
+      [ALERT_KINDS.SPOOL_BACKLOG, v.backlog, END_BACKLOG],
+    ] as const) {
+      if (verdict) this.alerts.raise({ kind, ...verdict, at: now });
+      else this.alerts.resolve(kind, n.id, end, now);
+    }
+  }
+
+  private nodeVerdicts(n: NodeRecord): { offline?: Verdict; backlog?: Verdict } {
+    const where = { entityId: n.id, departmentCode: n.departmentCode };
+    const out: { offline?: Verdict; backlog?: Verdict } = {};
+    if (n.enabled && n.status === 'offline') {
+      const since = n.lastHeartbeatAt ? new Date(n.lastHeartbeatAt).toISOString() : 'enrollment';
+      out.offline = {
+        ...where,
+        severity: this.settings.nodeOfflineSeverity,
+        message: `node ${n.name} of ${n.departmentCode} is offline: no heartbeat since ${since}`,
+      };
+    }
+    const sev = n.status === 'online' && n.health ? backlogSeverity(n.health, this.settings.spoolBacklog) : undefined;
+    if (sev)
+      out.backlog = {
+        ...where,
+        severity: sev,
+        message: `node ${n.name} of ${n.departmentCode}: spool backlog ${n.health?.spoolDepth ?? 0} batches, ${n.health?.spoolBytes ?? 0} bytes`,
+      };
+    return out;
+  }
+
+  /** task_failing for tasks whose newest taskFailingRuns runs all failed. */
+  tasks(): number {
+    const n = this.settings.taskFailingRuns;
+    if (n <= 0) return 0;
+    const verdicts: Verdict[] = [];
+    for (const t of this.store.alerts.recentRunStatuses(n)) {
+      if (trailingFailures(t.statuses) < n) continue;
+      verdicts.push({
+        entityId: t.taskId,
+        departmentCode: this.store.nodes.get(t.nodeId)?.departmentCode ?? '',
+        severity: 'warning',
+        message: `task ${t.taskId} on node ${t.nodeId}: its last ${n} runs failed`,
+      });
+    }
+    return this.apply(ALERT_KINDS.TASK_FAILING, verdicts, 'a run did not fail');
+  }
+
+  /** quarantine_growing for tasks that quarantined quarantineRecords or more within the window. */
+  quarantine(): number {
+    const { quarantineRecords: limit, quarantineWindowMs: windowMs } = this.settings;
+    if (limit <= 0) return 0;
+    const verdicts: Verdict[] = [];
+    for (const q of this.store.alerts.quarantinedSince(this.clock() - windowMs)) {
+      if (q.records < limit) continue;
+      verdicts.push({
+        entityId: q.taskId,
+        departmentCode: this.store.nodes.get(q.nodeId)?.departmentCode ?? '',
+        severity: 'warning',
+        message: `task ${q.taskId}: ${q.records} records quarantined within ${Math.round(windowMs / 60_000)} min`,
+      });
+    }
+    return this.apply(ALERT_KINDS.QUARANTINE_GROWING, verdicts, 'quarantine stopped growing');
+  }
+
+  /** Ends application_overdue alerts of applications answered since (the governance sweep raises them). */
+  applications(): number {
+    for (const a of this.alerts.openOfKind(ALERT_KINDS.APPLICATION_OVERDUE)) {
+      const app = this.store.sharing.getApplication(a.entityId);
+      if (!app || app.status !== 'pending')
+        this.alerts.resolve(a.kind, a.entityId, `application ${app?.status ?? 'gone'}`, this.clock());
+    }
+    return 0;
+  }
+
+  /** center_unreachable (critical) for centers none of whose URLs answers with a NATS INFO line. */
+  async centers(): Promise<number> {
+    const verdicts: Verdict[] = [];
+    for (const c of this.store.centers.list()) {
+      const answers = await checkNatsUrls(c.natsUrls, this.settings.centerCheckTimeoutMs);
+      if (answers.some((a) => a.ok)) continue;
+      verdicts.push({
+        entityId: c.code,
+        departmentCode: '',
+        severity: 'critical',
+        message: `exchange center ${c.code}: no NATS server answers (${answers.map((a) => `${a.url}: ${a.detail}`).join('; ')})`,
+      });
+    }
+    return this.apply(ALERT_KINDS.CENTER_UNREACHABLE, verdicts, 'NATS answers again');
+  }
+
+  /** Raises every verdict and resolves open alerts of the kind without one; the number opened. */
+  private apply(kind: AlertKind, verdicts: readonly Verdict[], endReason: string): number {
+    const now = this.clock();
+    let opened = 0;
+    const holding = new Set(verdicts.map((v) => v.entityId));
+    for (const v of verdicts) if (this.alerts.raise({ kind, ...v, at: now })) opened++;
+    for (const a of this.alerts.openOfKind(kind))
+      if (!holding.has(a.entityId)) this.alerts.resolve(kind, a.entityId, endReason, now);
+    return opened;
+  }
+}

@@ -1,0 +1,89 @@
+// Webhook delivery of alert changes from the durable outbox (alert_outbox, written in the change's own
+// transaction): POST the JSON body signed with HMAC-SHA256, delete on 2xx, else retry with jittered exponential
+// backoff; a delivery older than giveUpAfterMs is dropped with an ERROR line. Order per URL is kept: after a
+// failure no later change is sent to that URL in the same round.
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import { retryDelayMs } from '../domain/alerts.js';
+import type { Store } from '../store/index.js';
+
+/** The header carrying the signature: `sha256=` + hex HMAC-SHA256 of the raw request body under the secret. */
+export const SIGNATURE_HEADER = 'x-xchg-signature';
+
+/** Settings of the delivery (config alerts.webhook). */
+export interface WebhookSettings {
+  secret: string;
+  /** One POST's time limit, ms. */
+  timeoutMs: number;
+  /** Retry delays: base × 1.6^attempts up to max, ±20 %, ms. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A delivery failing this long after its change is dropped, ms. */
+  giveUpAfterMs: number;
+}
+
+/** `sha256=<hex>`: what a receiver recomputes over the raw body with the shared secret and compares. */
+export function signBody(body: string, secret: string): string {
+  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+}
+
+export class AlertWebhook {
+  constructor(
+    private readonly store: Store,
+    private readonly settings: WebhookSettings,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Sends every due delivery once (at most `limit`); the number delivered. */
+  async deliverDue(limit = 100): Promise<number> {
+    const failedUrls = new Set<string>();
+    let delivered = 0;
+    for (const row of this.store.alerts.due(this.clock(), limit)) {
+      if (failedUrls.has(row.url)) continue;
+      const error = await this.post(row.url, row.body, row.id);
+      const now = this.clock();
+      if (!error) {
+        this.store.alerts.delivered(row.id);
+        delivered++;
+        continue;
+      }
+      failedUrls.add(row.url);
+      if (now - row.createdAt >= this.settings.giveUpAfterMs) {
+        this.store.alerts.delivered(row.id);
+        this.logger.error(
+          { alertId: row.alertId, url: row.url, attempts: row.attempts + 1, error },
+          'alert webhook delivery given up',
+        );
+        continue;
+      }
+      const delay = retryDelayMs(row.attempts, this.settings.retryBaseMs, this.settings.retryMaxMs, Math.random());
+      this.store.alerts.retryLater(row.id, now + delay, error);
+      this.logger.warn(
+        { alertId: row.alertId, url: row.url, attempts: row.attempts + 1, delay, error },
+        'alert webhook delivery failed; will retry',
+      );
+    }
+    return delivered;
+  }
+
+  /** undefined on a 2xx answer, else why not. */
+  private async post(url: string, body: string, deliveryId: number): Promise<string | undefined> {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signBody(body, this.settings.secret),
+          'x-xchg-delivery': String(deliveryId),
+        },
+        body,
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      await res.body?.cancel();
+      return res.ok ? undefined : `HTTP ${res.status}`;
+    } catch (err) {
+      return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    }
+  }
+}
