@@ -97,7 +97,7 @@ describe('cli traffic - xchg traffic import, show and export against a real cent
     ]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('2,760 records');
-    expect(table.stdout).toContain('(1 empty buckets not shown)');
+    expect(table.stdout).toContain('(1 empty bucket not shown)');
 
     const out = await xchg([
       'traffic',

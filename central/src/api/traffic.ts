@@ -63,19 +63,45 @@ export const TrafficTotals = Type.Object({
 });
 export type TrafficTotals = Static<typeof TrafficTotals>;
 
-/** GET /traffic answer: every bucket of the range (empty ones with zeros), totals, forecast (null for now). */
+/**
+ * The brain's forecast beside a history: fitted on the buckets before the range's start only (what it expected
+ * then, no look-ahead), one entry per shown bucket. Steps above the base bucket sum the base forecasts and
+ * their bounds (wider than the true interval of a sum).
+ */
+export const TrafficForecast = Type.Object({
+  fittedAtMs: Type.Integer({ description: 'the model saw buckets ending by this instant only' }),
+  level: Type.Number({ description: 'coverage of the prediction interval (0.95)' }),
+  method: Type.String(),
+  buckets: Type.Array(
+    Type.Object({
+      startMs: Type.Integer(),
+      expected: Type.Number({ description: 'records' }),
+      lower: Type.Number(),
+      upper: Type.Number(),
+    }),
+  ),
+});
+export type TrafficForecast = Static<typeof TrafficForecast>;
+
+/**
+ * GET /traffic answer: every bucket of the range (empty ones with zeros), totals, and the forecast beside them
+ * (null when the pair has under 7 days of history before the range, the range is over 35 days, or the step is
+ * over an hour).
+ */
 export const TrafficHistory = Type.Object({
   fromNode: Type.String(),
   toNode: Type.String(),
   resource: Type.String({ description: "'' = every resource of the pair" }),
-  sinceMs: Type.Integer(),
-  untilMs: Type.Integer(),
+  sinceMs: Type.Integer({ description: 'start of the first bucket, ms since epoch' }),
+  untilMs: Type.Integer({ description: 'end of the last bucket (exclusive), ms since epoch' }),
+  since: Type.String({ description: "sinceMs in central's time zone, ISO 8601 with offset" }),
+  until: Type.String({ description: "untilMs in central's time zone, ISO 8601 with offset" }),
   stepMs: Type.Integer(),
   step: Type.String(),
   timeZone: Type.String(),
   buckets: Type.Array(TrafficBucket),
   totals: TrafficTotals,
-  forecast: Nullable(Type.Unknown({ description: "the forecast of the pair's model (filled by the brain)" })),
+  forecast: Nullable(TrafficForecast),
 });
 export type TrafficHistory = Static<typeof TrafficHistory>;
 

@@ -139,6 +139,8 @@ export class TrafficService {
       ...{ fromNode: pair.fromNode, toNode: pair.toNode, resource: pair.resource },
       sinceMs: first,
       untilMs: end,
+      since: this.zone.iso(first),
+      until: this.zone.iso(end),
       stepMs,
       step: stepText(stepMs),
       timeZone: this.zone.name,

@@ -11,7 +11,7 @@ import type {
 } from '../../api/traffic.js';
 import { action } from '../context.js';
 import { CliError } from '../errors.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatTime } from '../format.js';
 import { defaulted } from '../help.js';
 import { renderFields, renderTable, writeNote, writeOut } from '../output.js';
 import { parseDuration } from '../parse.js';
@@ -42,11 +42,19 @@ const latency = (b: Pick<TrafficBucket, 'latencyP50Ms' | 'latencyP99Ms'>): strin
   b.latencyP50Ms === null ? '-' : `${b.latencyP50Ms} / ${b.latencyP99Ms ?? '-'}`;
 
 function render(h: TrafficHistory): string {
-  const rows = h.buckets.filter((b) => b.batches + b.records + b.errors > 0);
+  const expected = new Map((h.forecast?.buckets ?? []).map((f) => [f.startMs, f]));
+  const forecast = (b: TrafficBucket): string => {
+    const f = expected.get(b.startMs);
+    return f ? `${num(Math.round(f.expected))} (${num(Math.round(f.lower))}-${num(Math.round(f.upper))})` : '-';
+  };
+  const rows = h.buckets.filter(
+    (b) => b.batches + b.records + b.errors > 0 || (expected.get(b.startMs)?.expected ?? 0) >= 0.5,
+  );
   const table = renderTable(rows, [
     { header: 'start', value: (b) => b.start.replace('T', ' ').slice(0, 19) },
     { header: 'batches', value: (b) => num(b.batches), align: 'right' },
     { header: 'records', value: (b) => num(b.records), align: 'right' },
+    ...(h.forecast ? [{ header: 'expected (95 %)', value: forecast, align: 'right' as const }] : []),
     { header: 'bytes', value: (b) => formatBytes(b.bytes), align: 'right' },
     { header: 'p50 / p99 ms', value: latency, align: 'right' },
     { header: 'errors', value: (b) => num(b.errors), align: 'right' },
@@ -54,15 +62,22 @@ function render(h: TrafficHistory): string {
   const t = h.totals;
   const head = renderFields([
     ['Pair', `${h.fromNode} → ${h.toNode}${h.resource ? ` (${h.resource})` : ' (all resources)'}`],
-    ['Range', `${h.buckets[0]?.start ?? '-'} … (${h.buckets.length} buckets of ${h.step}, ${h.timeZone})`],
+    ['Range', `${h.since} … ${h.until} (${h.buckets.length} buckets of ${h.step}, ${h.timeZone})`],
     [
       'Totals',
       `${num(t.records)} records, ${num(t.batches)} batches, ${formatBytes(t.bytes)}, ${num(t.errors)} errors, ` +
         `latency p50 / p99 ${latency(t)} ms, ${t.bucketsWithData} buckets with data`,
     ],
+    [
+      'Forecast',
+      h.forecast
+        ? `fitted on history before ${formatTime(h.forecast.fittedAtMs)}: ${h.forecast.method}`
+        : 'none (under 7 days of history before the range, a range over 35 days, or steps over 1 h)',
+    ],
   ]);
   const empty = h.buckets.length - rows.length;
-  return `${head}\n\n${rows.length ? table : '(no traffic in the range)'}${empty ? `\n(${empty} empty buckets not shown)` : ''}`;
+  const note = empty ? `\n(${empty} empty bucket${empty === 1 ? '' : 's'} not shown)` : '';
+  return `${head}\n\n${rows.length ? table : '(no traffic in the range)'}${note}`;
 }
 
 function pairOptions(c: Command): Command {
