@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterDetail, ClusterRunSummary, ClusterRunView, SurgeView } from '../../central/src/api/brain.js';
+import type { TrafficHistory } from '../../central/src/api/traffic.js';
 import { adjustedRandIndex } from '../../central/src/domain/clustering.js';
 import { loadXchgV1, type AgentServiceClient, type EnrollResponse__Output } from '../../proto/index.js';
 import { CHINA_CALENDAR_2025_2026, generateProvince, type SimPair } from '../../scripts/sim/generate.js';
@@ -108,6 +109,65 @@ describe('cli brain - xchg cluster and xchg surge against a real central', () =>
     }
     const table = await xchg(['surge', 'list', '--origin', 'import']);
     expect(table.stdout).toContain(surges[0]!.surgeId);
+  });
+
+  it('cli brain - traffic show puts the forecast fitted before the range beside the history', async () => {
+    const p = pairs.find((x) => x.cls === 'realtime-steady')!;
+    const day = p.series.startMs + 20 * DAY;
+    const h = await json<TrafficHistory>([
+      'traffic',
+      'show',
+      '--from',
+      p.fromNode,
+      '--to',
+      p.toNode,
+      '--since',
+      new Date(day).toISOString(),
+      '--until',
+      new Date(day + DAY).toISOString(),
+      '--step',
+      '1h',
+    ]);
+    expect(h.forecast).not.toBeNull();
+    expect(h.forecast!.fittedAtMs).toBe(h.sinceMs);
+    expect(h.forecast!.buckets.map((b) => b.startMs)).toEqual(h.buckets.map((b) => b.startMs));
+    // Against the simulator's noise-free, surge-free truth of that day (the actual day may hold a planted surge).
+    const first = (day - p.series.startMs) / BUCKET;
+    const truth = p.expected.slice(first, first + DAY / BUCKET).reduce((a, b) => a + b, 0);
+    const expected = h.forecast!.buckets.reduce((a, b) => a + b.expected, 0);
+    expect(expected / truth, JSON.stringify({ expected, truth, actual: h.totals.records })).toBeGreaterThan(0.7);
+    expect(expected / truth).toBeLessThan(1.4);
+    for (const b of h.forecast!.buckets) expect(b.lower <= b.expected && b.expected <= b.upper).toBe(true);
+    const text = await xchg([
+      'traffic',
+      'show',
+      '--from',
+      p.fromNode,
+      '--to',
+      p.toNode,
+      '--since',
+      new Date(day).toISOString(),
+      '--until',
+      new Date(day + DAY).toISOString(),
+      '--step',
+      '1h',
+    ]);
+    expect(text.stdout).toContain('EXPECTED (95 %)');
+    expect(text.stdout).toMatch(/Forecast +fitted on the history before \d{4}-\d{2}-\d{2}T00:00:00\+08:00/);
+    // Without a week of history before the range there is no forecast.
+    const early = await json<TrafficHistory>([
+      'traffic',
+      'show',
+      '--from',
+      p.fromNode,
+      '--to',
+      p.toNode,
+      '--since',
+      new Date(p.series.startMs + DAY).toISOString(),
+      '--until',
+      new Date(p.series.startMs + 2 * DAY).toISOString(),
+    ]);
+    expect(early.forecast).toBeNull();
   });
 
   it('cli brain - cluster run labels the pairs by their planted class; list and show explain the clusters', async () => {

@@ -1,7 +1,10 @@
 // The brain's records as the API shows them (api/brain.ts): clustering runs and surges, with ISO times in
 // central's zone, narrowed to the pairs a caller may see (a city admin: a node of the pair in its region).
-import type { ClusterDetail, ClusterRunView, SurgeView } from '../api/brain.js';
-import type { SurgeQuery } from '../api/brain.js';
+import type { ClusterDetail, ClusterRunView, SurgeQuery, SurgeView } from '../api/brain.js';
+import type { TrafficForecast, TrafficHistory } from '../api/traffic.js';
+import type { CalendarSpec } from '../domain/calendar.js';
+import { fitForecast } from '../domain/forecast.js';
+import { DAY_MS, HOUR_MS } from '../domain/traffic.js';
 import { notFound } from '../errors.js';
 import type { Store, SurgeRecord } from '../store/index.js';
 import type { TrafficService } from './traffic.js';
@@ -12,11 +15,60 @@ export type PairScope = ReadonlySet<string> | undefined;
 const sees = (scope: PairScope, p: { fromNode: string; toNode: string }): boolean =>
   !scope || scope.has(p.fromNode) || scope.has(p.toNode);
 
+/** Limits of a forecast beside a history (longer ranges and coarser steps get none). */
+export const FORECAST_LIMITS = { minHistoryDays: 7, historyDays: 42, maxRangeDays: 35, maxStepMs: HOUR_MS } as const;
+
 export class BrainViews {
   constructor(
     private readonly store: Store,
     private readonly traffic: TrafficService,
+    private readonly calendar: CalendarSpec,
   ) {}
+
+  /**
+   * The forecast beside a history (TrafficForecast): fitted on the base buckets before its start, predicted
+   * over its range and summed into its steps; null outside FORECAST_LIMITS.
+   */
+  forecast(h: TrafficHistory): TrafficForecast | null {
+    const b = this.traffic.opts.bucketMs;
+    if (h.stepMs > FORECAST_LIMITS.maxStepMs || h.untilMs - h.sinceMs > FORECAST_LIMITS.maxRangeDays * DAY_MS)
+      return null;
+    const fitFrom = h.sinceMs - FORECAST_LIMITS.historyDays * DAY_MS;
+    const pair = { fromNode: h.fromNode, toNode: h.toNode, resource: h.resource };
+    const rows = this.store.traffic.read('traffic_buckets', { ...pair, sinceMs: fitFrom, untilMs: h.sinceMs }, b);
+    const first = rows[0];
+    if (!first || h.sinceMs - first.startMs < FORECAST_LIMITS.minHistoryDays * DAY_MS) return null;
+    const values = new Array<number>(Math.floor((h.sinceMs - first.startMs) / b)).fill(0);
+    for (const r of rows) values[Math.floor((r.startMs - first.startMs) / b)] = r.records;
+    const model = fitForecast({ startMs: first.startMs, bucketMs: b, values }, h.sinceMs, {
+      calendar: this.calendar,
+      historyDays: FORECAST_LIMITS.historyDays,
+    });
+    const f = model.predict(h.sinceMs, Math.ceil((h.untilMs - h.sinceMs) / b));
+    const buckets = h.buckets.map((x) => ({ startMs: x.startMs, expected: 0, lower: 0, upper: 0 }));
+    let j = 0;
+    f.expected.forEach((e, i) => {
+      const t = f.startMs + i * b;
+      while (j + 1 < buckets.length && buckets[j + 1]!.startMs <= t) j++;
+      const out = buckets[j];
+      if (!out) return;
+      out.expected += e;
+      out.lower += f.lower[i]!;
+      out.upper += f.upper[i]!;
+    });
+    const r1 = (x: number): number => Math.round(x * 10) / 10;
+    return {
+      fittedAtMs: h.sinceMs,
+      level: 0.95,
+      method: 'day-type x time-of-day profile (holidays and 调休 by the calendar), recent weeks weighted, trend',
+      buckets: buckets.map((x) => ({
+        startMs: x.startMs,
+        expected: r1(x.expected),
+        lower: r1(x.lower),
+        upper: r1(x.upper),
+      })),
+    };
+  }
 
   /** The newest clustering run with its clusters (as the caller sees them); undefined before the first run. */
   latestRun(scope: PairScope): ClusterRunView | undefined {

@@ -202,5 +202,5 @@ function brainServices(
     clock,
     opts.clusters ?? CLUSTER_DEFAULTS,
   );
-  return { traffic, clusters, surges, brainViews: new BrainViews(store, traffic) };
+  return { traffic, clusters, surges, brainViews: new BrainViews(store, traffic, opts.calendar) };
 }

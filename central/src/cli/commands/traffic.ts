@@ -11,7 +11,7 @@ import type {
 } from '../../api/traffic.js';
 import { action } from '../context.js';
 import { CliError } from '../errors.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes } from '../format.js';
 import { defaulted } from '../help.js';
 import { renderFields, renderTable, writeNote, writeOut } from '../output.js';
 import { parseDuration } from '../parse.js';
@@ -71,7 +71,7 @@ function render(h: TrafficHistory): string {
     [
       'Forecast',
       h.forecast
-        ? `fitted on history before ${formatTime(h.forecast.fittedAtMs)}: ${h.forecast.method}`
+        ? `fitted on the history before ${h.buckets[0]?.start ?? '-'}: ${h.forecast.method}`
         : 'none (under 7 days of history before the range, a range over 35 days, or steps over 1 h)',
     ],
   ]);

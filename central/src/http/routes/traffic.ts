@@ -36,7 +36,8 @@ export function registerTrafficRoutes(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       requireVisible(req, deps, req.query.from, req.query.to);
-      return deps.traffic.show(req.query);
+      const history = deps.traffic.show(req.query);
+      return { ...history, forecast: deps.brainViews.forecast(history) };
     },
   );
 
