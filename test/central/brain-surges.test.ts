@@ -142,4 +142,42 @@ describe('brain surge watch', () => {
     await d.surges.drained();
     expect(d.surges.list({ origin: 'import' })).toHaveLength(found.length);
   });
+
+  it('brain surges - imported history past the base retention is replayed at hourly buckets', async () => {
+    const d = centralDeps({ calendar: CHINA_CALENDAR_2025_2026 });
+    opened.push(d);
+    const sim = steadyPair(35);
+    const perHour = 3_600_000 / BUCKET;
+    const hours = Array.from({ length: sim.series.values.length / perHour }, (_, h) =>
+      sim.series.values.slice(h * perHour, (h + 1) * perHour).reduce((a, b) => a + b, 0),
+    );
+    // Three hours at eight times the day's level, on day 25.
+    const at = 25 * 24 + 10;
+    const level = hours.slice(at - 24, at).reduce((a, b) => a + b, 0) / 24;
+    for (let h = at; h < at + 3; h++) hours[h] = Math.round(8 * level);
+    const pair = { fromNode: 'n-old-a', toNode: 'n-old-b', resource: '' };
+    d.store.traffic.put(
+      'traffic_hourly',
+      pair,
+      hours.map((records, h) => ({
+        startMs: START_MS + h * 3_600_000,
+        batches: 0,
+        records,
+        bytes: null,
+        latencyP50Ms: null,
+        latencyP99Ms: null,
+        errors: 0,
+        origin: 'import' as const,
+      })),
+    );
+    d.manual!.nowMs = START_MS + 200 * DAY_MS; // the whole range is past the 60-day base retention
+    const untilMs = START_MS + hours.length * 3_600_000;
+    d.traffic.onImported!({ pair, sinceMs: START_MS, untilMs });
+    await d.surges.drained();
+    const found = d.surges.list({ origin: 'import' });
+    const hit = found.find((x) => Math.abs(x.startMs - (START_MS + at * 3_600_000)) <= 3_600_000);
+    expect(hit, JSON.stringify(found.map((x) => [x.startMs, x.peak]))).toBeDefined();
+    expect(hit!.evidence).toMatchObject({ bucketMs: 3_600_000 });
+    expect(d.brainViews.surgeView(hit!).delayBuckets).toBeLessThanOrEqual(2);
+  });
 });

@@ -27,6 +27,7 @@ import type { UserService } from '../../central/src/services/users.js';
 import type { TrafficOptions, TrafficService } from '../../central/src/services/traffic.js';
 import type { ClusterService } from '../../central/src/services/brain-clusters.js';
 import type { SurgeService } from '../../central/src/services/brain-surges.js';
+import type { BrainViews } from '../../central/src/services/brain-views.js';
 import type { PolicyService } from '../../central/src/services/policies.js';
 import { createServices } from '../../central/src/services/index.js';
 import { Store, type NodeRecord } from '../../central/src/store/index.js';
@@ -95,6 +96,7 @@ export interface CentralDeps {
   traffic: TrafficService;
   clusters: ClusterService;
   surges: SurgeService;
+  brainViews: BrainViews;
   policies: PolicyService;
   logger: Logger;
   adminToken: string;

@@ -11,7 +11,7 @@ import type { PolicyBody, PolicyKnobs } from '../../../common/src/policy.js';
 import { ALERT_KINDS } from '../domain/alerts.js';
 import type { CalendarSpec } from '../domain/calendar.js';
 import { detectSurges, SurgeDetector, type Surge, type SurgeEvent } from '../domain/surge.js';
-import { DAY_MS, type TrafficPair } from '../domain/traffic.js';
+import { DAY_MS, HOUR_MS, type Series, type TrafficPair } from '../domain/traffic.js';
 import { newId } from '../ids.js';
 import type { Store, SurgeOrigin, SurgeRecord } from '../store/index.js';
 import type { AlertService } from './alerts.js';
@@ -111,24 +111,35 @@ export class SurgeService {
   }
 
   /**
-   * Runs a fresh detector over a pair's history in time order from the import's first bucket to its end and
-   * stores what it found as origin 'import' (replacing an earlier replay of that range). Returns the surges.
+   * Runs fresh detectors over a pair's imported history in time order and stores what they found as origin
+   * 'import' (replacing an earlier replay of that range). History past the base retention is kept only as
+   * hourly rows, so that part is replayed at hourly buckets (its surges' evidence says bucketMs 3 600 000), the
+   * rest at base buckets; each detector warms up on its own first 14 days. Returns the surges.
    */
   replayImported(e: TrafficImported): SurgeRecord[] {
-    const series = this.baseSeries(e.pair, e.sinceMs, e.untilMs, true);
-    const found = detectSurges(series, { calendar: this.calendar, bucketMs: this.bucketMs });
-    const now = this.clock();
-    const records = found.map((s) =>
-      this.recordOf(e.pair, s, 'import', [{ action: 'none', note: 'replay of imported history' }]),
-    );
+    const hourlyUntil = Math.min(e.untilMs, this.traffic.baseKeptFrom(this.clock()));
+    const found: { s: Surge; bucketMs: number }[] = [];
+    let buckets = 0;
+    if (e.sinceMs < hourlyUntil) {
+      const hourly = this.series('traffic_hourly', HOUR_MS, e.pair, e.sinceMs, hourlyUntil);
+      buckets += hourly.values.length;
+      for (const s of detectSurges(hourly, { calendar: this.calendar, bucketMs: HOUR_MS }))
+        found.push({ s, bucketMs: HOUR_MS });
+    }
+    const base = this.series('traffic_buckets', this.bucketMs, e.pair, Math.max(e.sinceMs, hourlyUntil), e.untilMs);
+    buckets += base.values.length;
+    for (const s of detectSurges(base, { calendar: this.calendar, bucketMs: this.bucketMs }))
+      found.push({ s, bucketMs: this.bucketMs });
+    const note = { action: 'none', note: 'replay of imported history' };
+    const records = found.map(({ s, bucketMs }) => {
+      const r = this.recordOf(e.pair, s, 'import', [note]);
+      return { ...r, evidence: { ...s.evidence, bucketMs } };
+    });
     this.store.tx(() => {
       this.store.brain.deleteSurges(e.pair, 'import', e.sinceMs, e.untilMs);
       for (const r of records) this.store.brain.upsertSurge(r);
     });
-    this.logger?.info(
-      { pair: e.pair, surges: records.length, buckets: series.values.length, at: now },
-      'imported history replayed',
-    );
+    this.logger?.info({ pair: e.pair, surges: records.length, buckets }, 'imported history replayed');
     return records;
   }
 
@@ -273,29 +284,32 @@ export class SurgeService {
     return (live ? this.policies.replace(live.id, body, 'brain') : this.policies.create(body, 'brain')).id;
   }
 
+  /** Records per base bucket of a pair over [since, until), dense (no row: no traffic, 0); `fromFirst`: see series. */
+  private baseSeries(pair: TrafficPair, since: number, until: number, fromFirst = false): Series {
+    return this.series('traffic_buckets', this.bucketMs, pair, since, until, fromFirst);
+  }
+
   /**
-   * Records per base bucket of a pair over [since, until), dense (no row: no traffic, 0); `fromFirst`: starting
-   * at the first bucket with a row instead (empty when there is none).
+   * Records per bucket of `table` (step = its resolution) over [since, until), dense (no row: no traffic, 0);
+   * `fromFirst` (default true for replays): starting at the first bucket with a row (empty when none).
    */
-  private baseSeries(
+  private series(
+    table: 'traffic_buckets' | 'traffic_hourly',
+    step: number,
     pair: TrafficPair,
     since: number,
     until: number,
-    fromFirst = false,
-  ): { startMs: number; bucketMs: number; values: number[] } {
-    const b = this.bucketMs;
-    const rows = this.store.traffic.read(
-      'traffic_buckets',
-      { ...pair, sinceMs: Math.floor(since / b) * b, untilMs: until },
-      b,
-    );
-    const start = fromFirst ? (rows[0]?.startMs ?? until) : Math.floor(since / b) * b;
-    const values = new Array<number>(Math.max(0, Math.ceil((until - start) / b))).fill(0);
+    fromFirst = true,
+  ): Series {
+    const from = Math.floor(since / step) * step;
+    const rows = this.store.traffic.read(table, { ...pair, sinceMs: from, untilMs: until }, step);
+    const start = fromFirst ? (rows[0]?.startMs ?? until) : from;
+    const values = new Array<number>(Math.max(0, Math.ceil((until - start) / step))).fill(0);
     for (const r of rows) {
-      const i = Math.round((r.startMs - start) / b);
+      const i = Math.round((r.startMs - start) / step);
       if (i >= 0 && i < values.length) values[i] = r.records;
     }
-    return { startMs: start, bucketMs: b, values };
+    return { startMs: start, bucketMs: step, values };
   }
 
   private recordOf(

@@ -18,6 +18,12 @@ const sees = (scope: PairScope, p: { fromNode: string; toNode: string }): boolea
 /** Limits of a forecast beside a history (longer ranges and coarser steps get none). */
 export const FORECAST_LIMITS = { minHistoryDays: 7, historyDays: 42, maxRangeDays: 35, maxStepMs: HOUR_MS } as const;
 
+/** The bucket a surge was decided on: its evidence's bucketMs (hourly replays of old history), else the base. */
+const bucketOf = (s: SurgeRecord, baseMs: number): number => {
+  const b = (s.evidence as { bucketMs?: unknown } | null)?.bucketMs;
+  return typeof b === 'number' && b > 0 ? b : baseMs;
+};
+
 export class BrainViews {
   constructor(
     private readonly store: Store,
@@ -135,7 +141,7 @@ export class BrainViews {
       endMs: s.endMs,
       detected: iso(s.detectedAtMs),
       detectedAtMs: s.detectedAtMs,
-      delayBuckets: Math.round((s.detectedAtMs - s.startMs) / this.traffic.opts.bucketMs),
+      delayBuckets: Math.round((s.detectedAtMs - s.startMs) / bucketOf(s, this.traffic.opts.bucketMs)),
       peak: s.peak,
       expected: Math.round(s.expected * 10) / 10,
       evidence: s.evidence,
