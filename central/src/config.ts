@@ -3,6 +3,7 @@
 // process.env.
 import { Type, type Static } from 'typebox';
 import { compileLayers, ConfigError, type EnvBinding, type LayerSources } from '../../common/src/config-layers.js';
+import { ALERTS_DEFAULTS, AlertsConfigSchema, alertsConfigProblems } from './config-alerts.js';
 
 const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
 
@@ -172,6 +173,8 @@ export const CentralConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Alert rules, their evaluation and the webhook (config-alerts.ts). */
+    alerts: AlertsConfigSchema,
     logLevel: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     /** Sharing governance: the answer deadline of applications and the working-day calendar it is counted in. */
     governance: Type.Object(
@@ -256,6 +259,7 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     dynamicHoldMs: 3_600_000,
     baseBatchRecords: 1000,
   },
+  alerts: ALERTS_DEFAULTS,
   logLevel: 'info',
   governance: {
     approvalWorkingDays: 10,
@@ -288,6 +292,8 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_CENTRAL_TRAFFIC_BUCKET_MS', path: 'traffic.bucketMs', kind: 'int' },
   { env: 'XCHG_CENTRAL_TRAFFIC_TIME_ZONE', path: 'traffic.timeZone', kind: 'string' },
   { env: 'XCHG_ADMIN_TOKEN', path: 'adminToken', kind: 'string' },
+  { env: 'XCHG_CENTRAL_ALERT_WEBHOOK_URLS', path: 'alerts.webhook.urls', kind: 'list' },
+  { env: 'XCHG_CENTRAL_ALERT_WEBHOOK_SECRET', path: 'alerts.webhook.secret', kind: 'string' },
   { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
   { env: 'XCHG_CENTRAL_APPROVAL_WORKING_DAYS', path: 'governance.approvalWorkingDays', kind: 'int' },
   { env: 'XCHG_CENTRAL_HOLIDAYS', path: 'governance.holidays', kind: 'list' },
@@ -317,6 +323,7 @@ export function compileConfig(sources: LayerSources = {}): CentralConfig {
       `traffic.timeZone: unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Asia/Shanghai)`,
     );
   }
+  problems.push(...alertsConfigProblems(config.alerts));
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

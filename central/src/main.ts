@@ -9,6 +9,7 @@ import { compileConfig, ConfigError, configFile, type CentralConfig } from './co
 import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
+import { alertJobs } from './jobs/alerts.js';
 import { JobRunner } from './jobs/runner.js';
 import { routingJobs } from './jobs/routing.js';
 import { sweepJobs } from './jobs/sweeps.js';
@@ -35,7 +36,9 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config.dataDir, logger);
   const store = Store.open(join(config.dataDir, 'central.db'));
-  const services = createServices(store, () => Date.now(), serviceOptions(config, logger));
+  // Alert rules of a node run at its liveness transition (set once the jobs exist).
+  const onNode: { changed?: (nodeId: string) => void } = {};
+  const services = createServices(store, () => Date.now(), serviceOptions(config, logger, onNode));
   logBootstrap(services.centers.bootstrap(), logger);
   const rehanded = services.relays.syncProbeInterval();
   if (rehanded.length)
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.http.host, port: config.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
 
-  const jobs = startJobs(config, services, logger);
+  const jobs = startJobs(config, services, store, logger, onNode);
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -96,8 +99,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-/** Central's periodic jobs, started: sweeps, routing, traffic retention. */
-function startJobs(config: CentralConfig, services: Services, logger: pino.Logger): JobRunner {
+/** Central's periodic jobs, started: sweeps, routing, traffic retention, the brain, alert rules and the alert webhook. */
+function startJobs(
+  config: CentralConfig,
+  services: Services,
+  store: Store,
+  logger: pino.Logger,
+  onNode: { changed?: (nodeId: string) => void },
+): JobRunner {
   const jobs = new JobRunner(logger.child({ component: 'jobs' }));
   const every = {
     livenessMs: config.livenessCheckIntervalMs,
@@ -110,6 +119,9 @@ function startJobs(config: CentralConfig, services: Services, logger: pino.Logge
   for (const job of trafficJobs(services, logger, config.traffic.sweepIntervalMs)) jobs.add(job);
   const brain = { clusterMs: config.brain.clusterIntervalMs, surgeMs: config.brain.surgeIntervalMs };
   for (const job of brainJobs(services, logger, brain)) jobs.add(job);
+  const alerting = alertJobs(store, services, config.alerts, logger);
+  for (const job of alerting.jobs) jobs.add(job);
+  onNode.changed = alerting.nodeChanged;
   jobs.start();
   return jobs;
 }
@@ -144,7 +156,11 @@ function loadConfig(): CentralConfig | undefined {
   }
 }
 
-function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOptions {
+function serviceOptions(
+  config: CentralConfig,
+  logger: pino.Logger,
+  onNode: { changed?: (nodeId: string) => void },
+): ServiceOptions {
   const gov = config.governance;
   const livenessLog = logger.child({ component: 'liveness' });
   return {
@@ -163,6 +179,7 @@ function serviceOptions(config: CentralConfig, logger: pino.Logger): ServiceOpti
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');
+      onNode.changed?.(t.nodeId);
     },
   };
 }

@@ -1,5 +1,6 @@
 // The nouns of `xchg <noun> <verb>`, in the order `xchg --help` lists them. A new noun is one file in this
 // directory exporting a Noun (noun.ts), and one line here.
+import { alert } from './alert.js';
 import { audit } from './audit.js';
 import { catalog } from './catalog.js';
 import { center } from './center.js';
@@ -40,6 +41,7 @@ export const NOUNS: readonly Noun[] = [
   share,
   sub,
   objection,
+  alert,
   audit,
   report,
   user,
