@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     output: { type: 'string', short: 'o' },
     replay: { type: 'boolean', default: false },
+    'hour-seconds': { type: 'string', default: '60' },
+    'peak-rate': { type: 'string', default: '2000' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -97,7 +99,17 @@ async function main(): Promise<void> {
   if (args.output !== undefined && args.output !== 'json' && args.output !== 'table')
     throw new Error(`-o must be json or table, got ${args.output}`);
   const json = args.json || args.output === 'json';
-  if (args.replay) throw new Error('--replay: the replay through real agents is not built yet');
+  if (args.replay) {
+    const { replayMode } = await import('./sim/replay.js');
+    await replayMode({
+      json,
+      seed: positive('seed', args.seed),
+      hourSeconds: positive('hour-seconds', args['hour-seconds']),
+      peakRate: positive('peak-rate', args['peak-rate']),
+      ...(args.dir !== undefined && { dir: args.dir }),
+    });
+    return;
+  }
   await summaryMode(json);
 }
 

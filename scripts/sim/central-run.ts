@@ -32,27 +32,30 @@ export interface CentralRun {
 
 const DAY_MS = 86_400_000;
 
-type Api = <T>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+/** A call of central's HTTP API as an admin: the status and the parsed body. */
+export type Api = <T>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
 
-function apiOf(base: string, token: string): Api {
+export function apiOf(base: string, token: string): Api {
   return async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(base + path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as T };
+    const text = await res.text();
+    return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
   };
 }
 
-async function must<T>(r: Promise<{ status: number; body: T }>, what: string): Promise<T> {
+/** The body of a call that must succeed (status < 300), else an error naming `what`. */
+export async function must<T>(r: Promise<{ status: number; body: T }>, what: string): Promise<T> {
   const { status, body } = await r;
   if (status >= 300) throw new Error(`${what}: HTTP ${status} ${JSON.stringify(body).slice(0, 400)}`);
   return body;
 }
 
 /** One node per generator node name, enrolled over gRPC with a token of department `sim`. */
-async function enrollNodes(api: Api, grpcPort: number, names: readonly string[]): Promise<Map<string, string>> {
+export async function enrollNodes(api: Api, grpcPort: number, names: readonly string[]): Promise<Map<string, string>> {
   await must(api('POST', '/regions', { code: '360000', name: '江西省', level: 'province' }), 'region');
   await must(api('POST', '/departments', { code: 'sim', name: '模拟部门', regionCode: '360000' }), 'department');
   const agent = new (loadXchgV1().AgentService)(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
@@ -77,7 +80,7 @@ async function enrollNodes(api: Api, grpcPort: number, names: readonly string[])
 }
 
 /** A pair's series as a history file: ISO 8601 UTC timestamps, records and bytes per 5-min row. */
-function csvOf(s: Series, bytesPerRecord: number): string {
+export function csvOf(s: Series, bytesPerRecord: number): string {
   const lines = ['timestamp,records,bytes'];
   for (const [i, v] of s.values.entries())
     lines.push(`${new Date(s.startMs + i * s.bucketMs).toISOString()},${v},${v * bytesPerRecord}`);
