@@ -85,8 +85,9 @@ export class AlertRules {
   private nodeVerdicts(n: NodeRecord): { offline?: Verdict; backlog?: Verdict } {
     const where = { entityId: n.id, departmentCode: n.departmentCode };
     const out: { offline?: Verdict; backlog?: Verdict } = {};
-    if (n.enabled && n.status === 'offline') {
-      const since = n.lastHeartbeatAt ? new Date(n.lastHeartbeatAt).toISOString() : 'enrollment';
+    // A node enrolled but never heard from is not yet online: only a node that went silent is alerted.
+    if (n.enabled && n.status === 'offline' && n.lastHeartbeatAt !== null) {
+      const since = new Date(n.lastHeartbeatAt).toISOString();
       out.offline = {
         ...where,
         severity: this.settings.nodeOfflineSeverity,
