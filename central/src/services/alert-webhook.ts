@@ -1,7 +1,7 @@
 // Webhook delivery of alert changes from the durable outbox (alert_outbox, written in the change's own
 // transaction): POST the JSON body signed with HMAC-SHA256, delete on 2xx, else retry with jittered exponential
 // backoff; a delivery older than giveUpAfterMs is dropped with an ERROR line. Order per URL is kept: after a
-// failure no later change is sent to that URL in the same round.
+// failure or before a delivery that is not due, no later change is sent to that URL.
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../domain/alerts.js';
@@ -35,12 +35,21 @@ export class AlertWebhook {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Sends every due delivery once (at most `limit`); the number delivered. */
+  /**
+   * Sends the due deliveries of each URL in the order of the changes (at most `limit` a URL); a URL's round stops
+   * at its first delivery that is not due yet or fails, so a receiver never sees a later change first. Returns
+   * the number delivered.
+   */
   async deliverDue(limit = 100): Promise<number> {
-    const failedUrls = new Set<string>();
     let delivered = 0;
-    for (const row of this.store.alerts.due(this.clock(), limit)) {
-      if (failedUrls.has(row.url)) continue;
+    for (const url of this.store.alerts.pendingUrls()) delivered += await this.deliverTo(url, limit);
+    return delivered;
+  }
+
+  private async deliverTo(url: string, limit: number): Promise<number> {
+    let delivered = 0;
+    for (const row of this.store.alerts.pendingFor(url, limit)) {
+      if (row.nextAttemptAt > this.clock()) break;
       const error = await this.post(row.url, row.body, row.id);
       const now = this.clock();
       if (!error) {
@@ -48,11 +57,11 @@ export class AlertWebhook {
         delivered++;
         continue;
       }
-      failedUrls.add(row.url);
       if (now - row.createdAt >= this.settings.giveUpAfterMs) {
+        // Given up: the next change may go now (the receiver has missed this one; the log says which).
         this.store.alerts.delivered(row.id);
         this.logger.error(
-          { alertId: row.alertId, url: row.url, attempts: row.attempts + 1, error },
+          { alertId: row.alertId, url, attempts: row.attempts + 1, error },
           'alert webhook delivery given up',
         );
         continue;
@@ -60,9 +69,10 @@ export class AlertWebhook {
       const delay = retryDelayMs(row.attempts, this.settings.retryBaseMs, this.settings.retryMaxMs, Math.random());
       this.store.alerts.retryLater(row.id, now + delay, error);
       this.logger.warn(
-        { alertId: row.alertId, url: row.url, attempts: row.attempts + 1, delay, error },
+        { alertId: row.alertId, url, attempts: row.attempts + 1, delayMs: delay, error },
         'alert webhook delivery failed; will retry',
       );
+      break;
     }
     return delivered;
   }

@@ -153,14 +153,19 @@ export class AlertStore {
     for (const url of urls) put.run(alertId, url, body, at, at);
   }
 
-  /** Deliveries due at `now`, oldest first. */
-  due(now: number, limit: number): OutboxRow[] {
+  /** URLs with deliveries waiting. */
+  pendingUrls(): string[] {
+    return (this.db.prepare('SELECT DISTINCT url FROM alert_outbox').all() as { url: string }[]).map((r) => r.url);
+  }
+
+  /** The oldest deliveries waiting for `url`, due or not, in the order of the changes. */
+  pendingFor(url: string, limit: number): OutboxRow[] {
     return this.db
       .prepare(
         `SELECT id, alert_id AS alertId, url, body, created_at AS createdAt, attempts, next_attempt_at AS nextAttemptAt
-         FROM alert_outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?`,
+         FROM alert_outbox WHERE url = ? ORDER BY id LIMIT ?`,
       )
-      .all(now, limit) as OutboxRow[];
+      .all(url, limit) as OutboxRow[];
   }
 
   delivered(id: number): void {
