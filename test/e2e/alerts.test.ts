@@ -65,9 +65,12 @@ describe('alerts - node offline end to end', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     nats = await NatsServer.start();
-    // The rules every 200 ms and the webhook outbox every 50 ms (a config file: these have no variables).
+    // The rules every 200 ms, the centers every 300 ms and the webhook outbox every 50 ms (a config file: these have no variables).
     const configFile = join(tmpDir('xchg-alerts-config-'), 'central.yaml');
-    writeFileSync(configFile, 'alerts:\n  evaluateIntervalMs: 200\n  webhook:\n    pollIntervalMs: 50\n');
+    writeFileSync(
+      configFile,
+      'alerts:\n  evaluateIntervalMs: 200\n  centerCheckIntervalMs: 300\n  centerCheckTimeoutMs: 500\n  webhook:\n    pollIntervalMs: 50\n',
+    );
     central = await CentralProcess.start({
       heartbeatTtlMs: TTL_MS,
       livenessCheckIntervalMs: LIVENESS_MS,
@@ -177,5 +180,35 @@ describe('alerts - node offline end to end', () => {
     for (const r of received) expect(validSignature(r.body, r.signature)).toBe(true);
     // The nats-server answers its INFO line: the home center is not alerted.
     expect(await alerts('--kind', 'center_unreachable')).toEqual([]);
+  });
+
+  it('alerts - the home center nats-server stopped raises center_unreachable; started again it ends', async () => {
+    await nats.stop();
+    const [down] = await waitFor(
+      async () => {
+        const l = await alerts('--kind', 'center_unreachable', '--state', 'open');
+        return l.length > 0 && l;
+      },
+      10_000,
+      100,
+      'center_unreachable',
+    );
+    expect(down).toMatchObject({ entityId: 'province', severity: 'critical', state: 'firing' });
+    await nats.start();
+    const up = await waitFor(
+      async () => {
+        const [a] = await alerts('--kind', 'center_unreachable');
+        return a?.state === 'resolved' && a;
+      },
+      10_000,
+      100,
+      'center_unreachable resolved',
+    );
+    expect(up.id).toBe(down!.id);
+    const events = await waitFor(() => {
+      const e = received.filter((r) => r.event.alert.id === down!.id).map((r) => r.event.event);
+      return e.length === 2 && e;
+    });
+    expect(events).toEqual(['opened', 'resolved']);
   });
 });
