@@ -114,6 +114,9 @@ describe('brain surge watch', () => {
       { action: 'policy-withdrawn', policyId: expect.any(String) },
     ]);
     expect(d.policies.list({ taskId: task, kind: 'dynamic' })).toEqual([]);
+    // The surge's alert ended with it.
+    const [alert] = d.alerts.list({ kind: 'surge_detected' });
+    expect(alert).toMatchObject({ entityId: done!.surgeId, state: 'resolved' });
   });
 
   it('brain surges - imported history is replayed in time order: the planted surges are found as origin import', async () => {

@@ -240,6 +240,7 @@ export class SurgeService {
       if (w.policyId) actions.push({ action: 'policy-withdrawn', policyId: w.policyId });
       this.store.brain.upsertSurge({ ...had, endMs: had.endMs ?? endMs, actions });
     }
+    if (w.surgeId) this.alerts.resolve(ALERT_KINDS.SURGE_DETECTED, w.surgeId, 'surge ended', this.clock());
     if (w.policyId && this.policies.list({ all: false }).some((p) => p.id === w.policyId))
       this.policies.expire(w.policyId);
     this.logger?.info({ pair, surgeId: w.surgeId, endMs }, 'surge ended');
