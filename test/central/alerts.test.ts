@@ -11,7 +11,11 @@ import { compileConfig, ConfigError } from '../../central/src/config.js';
 import { buildApp } from '../../central/src/http/app.js';
 import { AlertRules, type AlertRuleSettings } from '../../central/src/services/alert-rules.js';
 import { AlertWebhook, signBody } from '../../central/src/services/alert-webhook.js';
+import { openDatabase } from '../../central/src/store/db.js';
 import { Store } from '../../central/src/store/index.js';
+import { MIGRATIONS } from '../../central/src/store/migrations.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { join } from 'node:path';
 import { closingCentralDeps, enrollNode, TEST_ADMIN_TOKEN, type CentralDeps } from '../helpers/central-deps.js';
 
 const deps = closingCentralDeps();
@@ -287,5 +291,52 @@ describe('alerts - rules, lifecycle and webhook', () => {
       'alerts.webhook.secret: at least 16 characters are needed when alerts.webhook.urls are set',
       'alerts.webhook.retryMaxMs: 1000 must be at least retryBaseMs (5000)',
     ]);
+  });
+});
+
+describe('alerts - migration 12', () => {
+  it('alerts - old alarms keep their meaning: an overdue application since answered is resolved, the rest firing', () => {
+    const file = join(tmpDir('xchg-alerts-migration-'), 'central.db');
+    const v11 = openDatabase(file, MIGRATIONS.slice(0, 11));
+    v11.pragma('foreign_keys = OFF');
+    const app = v11.prepare(
+      `INSERT INTO applications (id, resource_code, resource_version, provider_department_code, consumer_department_code,
+         applicant, purpose, requested_fields_json, status, submitted_at, deadline_at, answered_at)
+       VALUES (?, 'R', 1, 'gat', 'mzj', 'li', 'p', '[]', ?, 1, 10, ?)`,
+    );
+    app.run('ap-answered', 'approved', 50);
+    app.run('ap-pending', 'pending', null);
+    const old = v11.prepare(
+      'INSERT INTO alerts (kind, entity_id, department_code, message, at) VALUES (?, ?, ?, ?, ?)',
+    );
+    old.run('application_overdue', 'ap-answered', 'gat', 'late', 20);
+    old.run('application_overdue', 'ap-pending', 'gat', 'late too', 30);
+    old.run('task_refused', 'tsk-1@2', 'mzj', 'refused', 40);
+    v11.close();
+
+    const store = Store.open(file);
+    try {
+      const rows = store.alerts
+        .list()
+        .map((a) => [a.entityId, a.state, a.severity, a.startedAt, a.endedAt, a.endReason]);
+      expect(rows).toEqual([
+        ['tsk-1@2', 'firing', 'warning', 40, null, ''],
+        ['ap-pending', 'firing', 'warning', 30, null, ''],
+        ['ap-answered', 'resolved', 'warning', 20, 50, 'application approved'],
+      ]);
+      // The old UNIQUE (kind, entity) is gone: the resolved one may fire again as a new alert.
+      expect(store.alerts.open('application_overdue', 'ap-answered')).toBeUndefined();
+      store.alerts.insert({
+        kind: 'application_overdue',
+        entityId: 'ap-answered',
+        departmentCode: 'gat',
+        message: 'x',
+        at: 60,
+        severity: 'warning',
+      });
+      expect(store.alerts.list({ kind: 'application_overdue', state: 'open' })).toHaveLength(2);
+    } finally {
+      store.close();
+    }
   });
 });
