@@ -1,10 +1,12 @@
-// The operator's status page, served at "/": a token prompt, then the node table per region read from
-// the API. The province and city dashboards (ECharts) replace it in the monitoring release.
+// The web pages central serves: the operator's status page at "/" and the province and city dashboards
+// (ECharts, built by scripts/build-web.mjs) at /dashboard.
 import type { App, HttpDeps } from '../types.js';
+import { registerDashboardAssets } from './dashboard.js';
 import { STATUS_PAGE } from './status-page.js';
 
 export function registerWeb(app: App, _deps: HttpDeps): void {
   app.get('/', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(STATUS_PAGE),
   );
+  registerDashboardAssets(app);
 }

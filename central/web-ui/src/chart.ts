@@ -1,0 +1,59 @@
+// The exchange volume trend: an ECharts line chart from tree-shaken echarts/core imports (only the line
+// series, grid, tooltip and legend, canvas renderer), so the bundle carries no chart it does not draw.
+import { LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import type { Trend } from './api.js';
+import { currentLang, t } from './i18n/index.js';
+
+echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+/** The time label of a bucket: hours and minutes for today's, month and day otherwise. */
+function label(ms: number, stepMs: number): string {
+  const d = new Date(ms);
+  const locale = currentLang() === 'zh' ? 'zh-CN' : 'en-GB';
+  if (stepMs < 86_400_000) return d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleDateString(locale, { month: '2-digit', day: '2-digit' });
+}
+
+/** Draws (or redraws) the trend into `el`; answers the chart so the caller can dispose of it. */
+export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECharts): echarts.ECharts {
+  const chart = previous ?? echarts.init(el, undefined, { renderer: 'canvas' });
+  const byStart = new Map(trend.buckets.map((b) => [b.startMs, b]));
+  const starts: number[] = [];
+  for (let s = trend.sinceMs; s < trend.untilMs; s += trend.stepMs) starts.push(s);
+  chart.setOption(
+    {
+      animation: false,
+      tooltip: { trigger: 'axis' },
+      legend: { data: [t('seriesRecords'), t('seriesBatches')], textStyle: { color: '#cfd8e3' } },
+      grid: { left: 60, right: 60, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: starts.map((s) => label(s, trend.stepMs)), boundaryGap: false },
+      yAxis: [
+        { type: 'value', name: t('seriesRecords'), splitLine: { lineStyle: { color: '#26344a' } } },
+        { type: 'value', name: t('seriesBatches'), splitLine: { show: false } },
+      ],
+      series: [
+        {
+          name: t('seriesRecords'),
+          type: 'line',
+          smooth: true,
+          showSymbol: false,
+          areaStyle: { opacity: 0.15 },
+          data: starts.map((s) => byStart.get(s)?.records ?? 0),
+        },
+        {
+          name: t('seriesBatches'),
+          type: 'line',
+          yAxisIndex: 1,
+          smooth: true,
+          showSymbol: false,
+          data: starts.map((s) => byStart.get(s)?.batches ?? 0),
+        },
+      ],
+    },
+    true,
+  );
+  return chart;
+}
