@@ -96,6 +96,30 @@ describe('openapi - the document declares every route', () => {
     expect(json('/api/v1/tasks/{id}/runs')).toMatchObject({ type: 'array', items: { properties: { runId: {} } } });
   });
 
+  it('openapi - every operation declares its error answers as { error: { code, message, field? } }', async () => {
+    const { app } = await start();
+    const doc = JSON.parse((await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).body) as OpenApi;
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        for (const status of ['400', '401', '403', '404', '409', '500'])
+          if (!op.responses?.[status]?.content?.['application/json']?.schema)
+            missing.push(`${method.toUpperCase()} ${path} ${status}`);
+    expect(missing).toEqual([]);
+    const err = doc.paths['/api/v1/policies/{id}']?.['get']?.responses?.['404']?.content?.['application/json']?.schema;
+    expect(err).toMatchObject({ properties: { error: { properties: { code: {}, message: {}, field: {} } } } });
+    // And a real refusal has that shape (the 4xx schema serializes it unchanged).
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/policies/pol-nope',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(JSON.parse(res.body)).toEqual({
+      error: { code: 'NOT_FOUND', message: expect.stringMatching(/pol-nope/), field: 'policy' },
+    });
+  });
+
   it('openapi - a route without a response schema is reported (the check itself)', () => {
     const doc: OpenApi = {
       paths: {

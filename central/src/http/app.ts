@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyBaseLogger } from 'fastify';
 import { XchgError } from '../errors.js';
+import { ApiErrorBody } from '../api/common.js';
 import { HTTP_STATUS } from './error-status.js';
 import { authenticate } from './auth.js';
 import { registerAlertRoutes } from './routes/alerts.js';
@@ -50,6 +51,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
   });
 
   answerErrors(app);
+  declareErrors(app);
   registerOperations(app, deps);
 
   await app.register(
@@ -92,6 +94,20 @@ function acceptEmptyJson(app: App): void {
     if (text.length === 0) return done(null, undefined);
     // The default parser answers through done(); it returns nothing to wait for.
     void json(req, text, done);
+  });
+}
+
+/**
+ * The error answers in the OpenAPI document: every route that declares its responses also declares each error
+ * status central answers with (HTTP_STATUS, 400 for validation, 413 for a body too large) as ApiErrorBody,
+ * so clients see the shape of a refusal, not only of success.
+ */
+function declareErrors(app: App): void {
+  const statuses = [...new Set([400, 413, ...Object.values(HTTP_STATUS)])].sort((a, b) => a - b);
+  app.addHook('onRoute', (route) => {
+    const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
+    if (!response) return;
+    for (const status of statuses) response[String(status)] ??= ApiErrorBody;
   });
 }
 
