@@ -29,11 +29,12 @@ const { values: args } = parseArgs({
     replay: { type: 'boolean', default: false },
     'hour-seconds': { type: 'string', default: '60' },
     'peak-rate': { type: 'string', default: '2000' },
+    'poll-knob-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-const USAGE = `用法: npm run simulate -- [--pairs 200] [--days 60] [--seed 2026] [--dir 目录] [--json | -o json] [--replay]`;
+const USAGE = `用法: npm run simulate -- [--pairs 200] [--days 60] [--seed 2026] [--dir 目录] [--json | -o json] [--replay [--hour-seconds 60] [--peak-rate 2000] [--poll-knob-ms N]]`;
 
 function positive(name: string, v: string | undefined): number {
   const n = Number(v);
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
       hourSeconds: positive('hour-seconds', args['hour-seconds']),
       peakRate: positive('peak-rate', args['peak-rate']),
       ...(args.dir !== undefined && { dir: args.dir }),
+      ...(args['poll-knob-ms'] !== undefined && { pollKnobMs: positive('poll-knob-ms', args['poll-knob-ms']) }),
     });
     return;
   }

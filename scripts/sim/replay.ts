@@ -34,6 +34,13 @@ export interface ReplayOptions {
   hourSeconds: number;
   /** Records per second of the span's largest bucket, after compression. */
   peakRate: number;
+  /**
+   * Diagnosis, not the brain's: adds pollIntervalMs to both policies' knobs (the brain's templates set batch
+   * size, read slots and transfer only); absent: the brain's knobs as they are.
+   */
+  pollKnobMs?: number;
+  /** Whether progress and the result are printed (default true; the bench reads the returned figures). */
+  print?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -212,7 +219,12 @@ interface PolicyView extends PolicyDefinition {
  * The brain's static policy of the pair (POST /clusters/run), withdrawn and re-created over the compressed
  * instants of the span where its windows are in force; undefined when the clustering wrote none.
  */
-async function compressedStatic(w: ReplayWorld, plan: Plan, t0: number): Promise<PolicyView | undefined> {
+async function compressedStatic(
+  w: ReplayWorld,
+  plan: Plan,
+  t0: number,
+  extra: number | undefined,
+): Promise<PolicyView | undefined> {
   await must(w.api('POST', '/clusters/run', {}), 'clusters run');
   const all = await must(w.api<PolicyView[]>('GET', '/policies'), 'policies');
   const brain = all.find((p) => p.generatedBy === 'brain' && p.taskIds.includes(w.syncTaskId));
@@ -238,7 +250,7 @@ async function compressedStatic(w: ReplayWorld, plan: Plan, t0: number): Promise
       validFromMs: Math.round(t0 + from * plan.compressedBucketMs),
       validUntilMs: Math.round(t0 + until * plan.compressedBucketMs),
       windows: [],
-      outside: knobs,
+      outside: { ...knobs, ...(extra !== undefined && { pollIntervalMs: extra }) },
       reason: `compressed replay of ${brain.id}: ${brain.reason}`,
     }),
     'static policy',
@@ -251,6 +263,7 @@ function dynamicAt(
   plan: Plan,
   t0: number,
   made: PolicyView[],
+  extra: number | undefined,
 ): { ms: number; run: () => Promise<void> } {
   const s = plan.surge;
   const spanStart = plan.pair.series.startMs + plan.first * BUCKET_MS;
@@ -268,7 +281,12 @@ function dynamicAt(
             validFromMs: detected,
             validUntilMs: Math.max(detected + 1000, at(s.endMs!)),
             windows: [],
-            outside: { transfer: 'open', batchRecords: Math.round(1000 * factor), concurrency: 8 },
+            outside: {
+              transfer: 'open',
+              batchRecords: Math.round(1000 * factor),
+              concurrency: 8,
+              ...(extra !== undefined && { pollIntervalMs: extra }),
+            },
             reason: `compressed replay of a detected surge: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected`,
           }),
           'dynamic policy',
@@ -281,7 +299,8 @@ function dynamicAt(
 /** npm run simulate -- --replay: runs (a) without and (b) with policies, prints peak-hour p99 and the gain. */
 export async function replayMode(o: ReplayOptions): Promise<Record<string, unknown>> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'xchg-replay-'));
-  const say = (s: string): void => void (o.json ? process.stderr : process.stdout).write(s + '\n');
+  const print = o.print ?? true;
+  const say = (s: string): void => void (print && (o.json ? process.stderr : process.stdout).write(s + '\n'));
   const { province, plan } = planOf(o);
   say(
     `replay: pair ${plan.pair.fromNode}->${plan.pair.toNode} (${plan.pair.cls}), ${plan.counts.length} buckets of ${plan.compressedBucketMs} ms, ${plan.counts.reduce((a, b) => a + b, 0)} records a run`,
@@ -293,16 +312,17 @@ export async function replayMode(o: ReplayOptions): Promise<Record<string, unkno
     const a = await runOnce(w, plan, 'a', Date.now() + 2000, []);
     say(`replay: (a) peak-hour p99 ${a.peakP99Ms} ms, p50 ${a.peakP50Ms} ms, span p99 ${a.spanP99Ms} ms`);
     const t0 = Date.now() + 5000;
-    const statics = await compressedStatic(w, plan, t0);
+    const statics = await compressedStatic(w, plan, t0, o.pollKnobMs);
     const made: PolicyView[] = [];
     say(`replay: run (b), static ${statics ? JSON.stringify(statics.outside) : 'none'} and the surge's dynamic policy`);
-    const b = await runOnce(w, plan, 'b', t0, [dynamicAt(w, plan, t0, made)]);
+    const b = await runOnce(w, plan, 'b', t0, [dynamicAt(w, plan, t0, made, o.pollKnobMs)]);
     const gain = Math.round((1000 * (a.peakP99Ms - b.peakP99Ms)) / a.peakP99Ms) / 10;
     const out = {
       dir,
       records: a.records,
       hourSeconds: o.hourSeconds,
       peakRate: o.peakRate,
+      pollKnobMs: o.pollKnobMs ?? null,
       peak_p99_ms_without: a.peakP99Ms,
       peak_p99_ms_with: b.peakP99Ms,
       peak_p50_ms_without: a.peakP50Ms,
@@ -313,7 +333,7 @@ export async function replayMode(o: ReplayOptions): Promise<Record<string, unkno
       staticKnobs: statics?.outside ?? null,
       dynamicKnobs: made[0]?.outside ?? null,
     };
-    if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
+    if (print && o.json) process.stdout.write(JSON.stringify(out) + '\n');
     else
       say(
         `replay: peak-hour p99 ${a.peakP99Ms} ms without policies, ${b.peakP99Ms} ms with (gain ${gain} %); ` +
