@@ -258,13 +258,13 @@ function shareAlerts(cmd: Command): void {
   cmd
     .command('alerts')
     .description(
-      'Alarms, newest first: applications past their answer deadline (application_overdue), tasks a node refused (task_refused)',
+      'Alarms, newest first: applications past their answer deadline (application_overdue), tasks a node refused (task_refused); every kind with state, severity and acknowledgement: xchg alert list',
     )
     .option(
       '--dept <code>',
       "only alarms of this department (the provider for overdue applications, the refusing node's for refused tasks)",
     )
-    .option('--kind <kind>', 'only alarms of this kind: application_overdue, task_refused')
+    .option('--kind <kind>', 'only alarms of this kind, e.g. application_overdue, task_refused')
     .action(
       action<{ dept?: string; kind?: string }>(async (ctx, o) => {
         ctx.list(await ctx.api.get<Alert[]>('/alerts', { department: o.dept, kind: o.kind }), ALERT_COLUMNS, 'alerts');
