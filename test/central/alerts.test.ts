@@ -1,14 +1,17 @@
-// Alerts (告警) in process with the real services, store and a real HTTP receiver on port 0: spool backlog from
-// heartbeats raising warning then critical (one alert, escalated), resolution and a new alert after it; task
-// failing; the webhook's retries, durability across a reopened store and give-up; a city admin's scope over the
-// API; resolve() for the brain; the config's cross-field problems reported at once.
+// Alerts (告警) in process with the real services, store, gRPC server and an HTTP receiver on port 0: spool backlog
+// from Heartbeat calls raising warning then critical (one alert, escalated), its end and a new alert after it; task
+// failing; webhook retries, durability across a reopened store and give-up; a city admin's scope over the API;
+// resolve() for the brain; the config's cross-field problems at once; migration 12 over old alarms.
+import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ALERTS_DEFAULTS } from '../../central/src/config-alerts.js';
 import { compileConfig, ConfigError } from '../../central/src/config.js';
+import { buildGrpcServer, listenGrpc } from '../../central/src/grpc/server.js';
 import { buildApp } from '../../central/src/http/app.js';
+import { loadXchgV1, type AgentServiceClient } from '../../proto/index.js';
 import { AlertRules, type AlertRuleSettings } from '../../central/src/services/alert-rules.js';
 import { AlertWebhook, signBody } from '../../central/src/services/alert-webhook.js';
 import { openDatabase } from '../../central/src/store/db.js';
@@ -16,7 +19,13 @@ import { Store } from '../../central/src/store/index.js';
 import { MIGRATIONS } from '../../central/src/store/migrations.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { join } from 'node:path';
-import { closingCentralDeps, enrollNode, TEST_ADMIN_TOKEN, type CentralDeps } from '../helpers/central-deps.js';
+import {
+  closingCentralDeps,
+  enrollNode,
+  seedDepartment,
+  TEST_ADMIN_TOKEN,
+  type CentralDeps,
+} from '../helpers/central-deps.js';
 
 const deps = closingCentralDeps();
 const SECRET = 'unit-webhook-secret-0123456789';
@@ -56,30 +65,61 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 });
 
-function heartbeat(d: CentralDeps, nodeId: string, spoolDepth: number): void {
-  d.nodes.heartbeat(d.store.nodes.get(nodeId)!, { spoolDepth, spoolBytes: spoolDepth * 1000 }, '0.1.0');
+/** A real gRPC AgentService on port 0 over `d`, a node enrolled through it, and its Heartbeat call. */
+async function grpcNode(d: CentralDeps): Promise<{ nodeId: string; heartbeat: (spoolDepth: number) => Promise<void> }> {
+  const server = buildGrpcServer(d.grpc);
+  const port = await listenGrpc(server, '127.0.0.1', 0);
+  const client: AgentServiceClient = new (loadXchgV1().AgentService)(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
+  closers.push(() => {
+    client.close();
+    server.forceShutdown();
+  });
+  seedDepartment(d, 'gat');
+  const { token } = d.nodes.createToken({ departmentCode: 'gat', nodeName: 'fe-01' });
+  const e = await new Promise<{ nodeId: string; nodeSecret: string }>((resolve, reject) =>
+    client.Enroll({ token, hostname: 'fe', agentVersion: '0.1.0', labels: {} }, (err, v) =>
+      err ? reject(err) : resolve(v!),
+    ),
+  );
+  const md = new grpc.Metadata();
+  md.set('x-xchg-node-id', e.nodeId);
+  md.set('authorization', `Bearer ${e.nodeSecret}`);
+  const heartbeat = (spoolDepth: number): Promise<void> =>
+    new Promise((resolve, reject) =>
+      client.Heartbeat({ health: { spoolDepth, spoolBytes: spoolDepth * 1000, state: 'RUNNING' } }, md, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  return { nodeId: e.nodeId, heartbeat };
 }
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const c of closers.splice(0)) c();
+});
 
 describe('alerts - rules, lifecycle and webhook', () => {
   it('alerts - a growing spool raises warning then critical as one alert; cleared it ends; again it is a new alert', async () => {
     const d = deps();
-    const { node } = enrollNode(d, 'fe-01', 'gat');
+    const { heartbeat } = await grpcNode(d);
     const rules = new AlertRules(d.store, d.alerts, d.clock, SETTINGS);
     const hook = await receiver(() => 204);
     d.alerts.configure({ webhookUrls: [hook.url] });
     const backlog = () => d.alerts.list({ kind: 'spool_backlog' });
 
-    heartbeat(d, node.id, 9);
+    await heartbeat(9);
     rules.evaluate();
     expect(backlog()).toEqual([]);
-    heartbeat(d, node.id, 10);
+    await heartbeat(10);
     d.manual!.advance(1000);
     rules.evaluate();
-    heartbeat(d, node.id, 60);
+    await heartbeat(60);
     d.manual!.advance(1000);
     rules.evaluate();
     expect(backlog().map((a) => [a.severity, a.state, a.count])).toEqual([['warning', 'firing', 2]]);
-    heartbeat(d, node.id, 100);
+    await heartbeat(100);
     d.manual!.advance(1000);
     rules.evaluate();
     const [crit] = backlog();
@@ -89,16 +129,16 @@ describe('alerts - rules, lifecycle and webhook', () => {
       'node fe-01 of gat: spool backlog 100 batches, 100000 bytes',
     ]);
     // Draining below critical does not lower it; below warning ends it.
-    heartbeat(d, node.id, 50);
+    await heartbeat(50);
     rules.evaluate();
     expect(backlog()[0]!.severity).toBe('critical');
-    heartbeat(d, node.id, 0);
+    await heartbeat(0);
     d.manual!.advance(1000);
     rules.evaluate();
     expect(backlog().map((a) => [a.id, a.state, a.endReason])).toEqual([
       [crit!.id, 'resolved', 'spool backlog below the warning thresholds'],
     ]);
-    heartbeat(d, node.id, 20);
+    await heartbeat(20);
     rules.evaluate();
     expect(backlog().map((a) => [a.state, a.severity])).toEqual([
       ['firing', 'warning'],
