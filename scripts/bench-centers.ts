@@ -379,13 +379,10 @@ async function rerouteRuns(
   o.say('centers: central restarted with 1 s probe rounds; rows trickle nanchang → ganzhou');
   await bed.central.stop();
   await bed.startCentral({ probeIntervalMs: 1_000, windowMs: 5_000, recoverHoldMs: 1_000, switchHoldMs: 1_000 });
-  // Central's restart with another probe interval does not reach the relays by itself (their RelaySpec
-  // generation is unchanged): an update of each link, with the same capacity, hands them a new RelaySpec.
-  // Then wait until the A–B link's 5 s window holds the windows of 1 s rounds from both ends (at 5 s rounds
-  // it holds about 2), so each degradation is timed against the probe interval it is meant to be.
-  type LinkRow = { id: string; a: string; b: string; capacityBps: number; state: { probes: { windows: number } } };
-  for (const l of await bed.api<LinkRow[]>('GET', '/links'))
-    await bed.api('PATCH', `/links/${l.id}`, { capacityBps: l.capacityBps, check: false });
+  // A central restarted with another probe interval re-hands every relay its RelaySpec (1ccf9aa). Wait until
+  // the A–B link's 5 s window holds the windows of 1 s rounds from both ends (at 5 s rounds it holds about 2),
+  // so each degradation is timed against the probe interval it is meant to be.
+  type LinkRow = { a: string; b: string; state: { probes: { windows: number } } };
   await until(
     async () => {
       const ab = (await bed.api<LinkRow[]>('GET', '/links')).find((l) => l.a === A && l.b === B);
