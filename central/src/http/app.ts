@@ -7,6 +7,7 @@ import { XchgError } from '../errors.js';
 import { ApiErrorBody } from '../api/common.js';
 import { HTTP_STATUS } from './error-status.js';
 import { authenticate } from './auth.js';
+import { SessionStore } from './sessions.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBrainRoutes } from './routes/brain.js';
@@ -54,9 +55,10 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
   declareErrors(app);
   registerOperations(app, deps);
 
+  const auth = { adminToken: deps.adminToken, users: deps.users, sessions: new SessionStore() };
   await app.register(
     async (api) => {
-      api.addHook('onRequest', authenticate({ adminToken: deps.adminToken, users: deps.users }));
+      api.addHook('onRequest', authenticate(auth));
       registerRegistryRoutes(api as App, deps);
       registerNodeRoutes(api as App, deps);
       registerCenterRoutes(api as App, deps);
@@ -77,7 +79,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
     { prefix: '/api/v1' },
   );
 
-  registerWeb(app, deps);
+  registerWeb(app, deps, auth);
   await app.ready();
   return app;
 }

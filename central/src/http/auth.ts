@@ -2,11 +2,13 @@
 // token (generated into dataDir at first start) or a user's token (xchg user create), looked up by its
 // hash and compared in constant time. The principal carries the role and scope the routes and services
 // check (domain/roles.ts). An auditor reads only: every other method is refused here, for every route.
+// The dashboard's session cookie (sessions.ts) stands for the token it was opened with, checked the same way.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Role, type Actor } from '../domain/roles.js';
 import { ErrorCode, XchgError } from '../errors.js';
 import type { UserService } from '../services/users.js';
+import { DASHBOARD_HEADER, sessionId, type SessionStore } from './sessions.js';
 
 export { Role };
 export type Principal = Actor;
@@ -22,23 +24,38 @@ export interface AuthOptions {
   adminToken: string;
   /** Looks up users' tokens by their hash. */
   users: UserService;
+  /** Dashboard sessions; without it only bearer tokens are accepted. A bearer header wins over a cookie. */
+  sessions?: SessionStore;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-export function authenticate(opts: AuthOptions) {
+/** The actor a token stands for (the bootstrap admin token or a live user's token), or undefined. */
+export function actorForToken(opts: AuthOptions, token: string): Principal | undefined {
   const admin = Buffer.from(opts.adminToken, 'utf8');
+  const presented = Buffer.from(token, 'utf8');
+  if (presented.length === admin.length && timingSafeEqual(presented, admin))
+    return { name: 'admin', role: Role.PROVINCE_ADMIN };
+  return opts.users.authenticate(token);
+}
+
+/** The token a request presents: its bearer header, else the one behind its dashboard session cookie. */
+function presentedToken(req: FastifyRequest, sessions: SessionStore | undefined): string {
+  const header = req.headers.authorization ?? '';
+  if (header.startsWith('Bearer ')) return header.slice(7).trim();
+  const id = sessions && sessionId(req);
+  if (!sessions || !id)
+    throw new XchgError(ErrorCode.UNAUTHENTICATED, 'missing bearer token (set --token or XCHG_TOKEN)');
+  const token = sessions.token(id);
+  if (token === undefined) throw new XchgError(ErrorCode.UNAUTHENTICATED, 'session expired or unknown; sign in again');
+  if (!READ_METHODS.has(req.method) && req.headers[DASHBOARD_HEADER] !== '1')
+    throw new XchgError(ErrorCode.PERMISSION_DENIED, `a session's ${req.method} must carry ${DASHBOARD_HEADER}: 1`);
+  return token;
+}
+
+export function authenticate(opts: AuthOptions) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const header = req.headers.authorization ?? '';
-    if (!header.startsWith('Bearer '))
-      throw new XchgError(ErrorCode.UNAUTHENTICATED, 'missing bearer token (set --token or XCHG_TOKEN)');
-    const token = header.slice(7).trim();
-    const presented = Buffer.from(token, 'utf8');
-    if (presented.length === admin.length && timingSafeEqual(presented, admin)) {
-      req.principal = { name: 'admin', role: Role.PROVINCE_ADMIN };
-      return;
-    }
-    const user = opts.users.authenticate(token);
+    const user = actorForToken(opts, presentedToken(req, opts.sessions));
     if (!user) throw new XchgError(ErrorCode.UNAUTHENTICATED, 'unknown or revoked token');
     if (user.role === Role.AUDITOR && !READ_METHODS.has(req.method))
       throw new XchgError(ErrorCode.PERMISSION_DENIED, `auditor ${user.name} reads only; ${req.method} is not allowed`);
