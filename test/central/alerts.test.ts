@@ -161,6 +161,11 @@ describe('alerts - rules, lifecycle and webhook', () => {
     const d = deps();
     const { node } = enrollNode(d, 'fe-01', 'gat');
     const rules = new AlertRules(d.store, d.alerts, d.clock, SETTINGS);
+    d.store.db
+      .prepare(
+        `INSERT INTO tasks (id, name, kind, node_id, binding, created_at, updated_at) VALUES ('tsk-1', 't', 'sync', ?, 'b', 0, 0)`,
+      )
+      .run(node.id);
     const run = d.store.db.prepare(
       `INSERT INTO task_runs (run_id, task_id, node_id, started_at, finished_at, status, records, bytes, batches, errors, lag_ms, quarantined)
        VALUES (?, 'tsk-1', ?, ?, ?, ?, 0, 0, 0, 1, 0, 0)`,

@@ -178,22 +178,23 @@ export class AlertStore {
       .run(nextAttemptAt, error.slice(0, 500), id);
   }
 
-  /** The newest `n` run statuses of each task (task_run reports), newest first, with the reporting node. */
+  /**
+   * The newest `n` run statuses of each task not deleted (task_run reports), newest first, with its node. One
+   * indexed lookup a task (task_runs_task), so the cost follows the tasks, not the years of runs kept.
+   */
   recentRunStatuses(n: number): { taskId: string; nodeId: string; statuses: string[] }[] {
-    const rows = this.db
-      .prepare(
-        `SELECT task_id AS taskId, node_id AS nodeId, status FROM (
-           SELECT task_id, node_id, status, row_number() OVER (PARTITION BY task_id ORDER BY finished_at DESC, run_id DESC) AS rn
-           FROM task_runs) WHERE rn <= ? ORDER BY task_id, rn`,
-      )
-      .all(n) as { taskId: string; nodeId: string; status: string }[];
-    const byTask = new Map<string, { taskId: string; nodeId: string; statuses: string[] }>();
-    for (const r of rows) {
-      const t = byTask.get(r.taskId) ?? { taskId: r.taskId, nodeId: r.nodeId, statuses: [] };
-      t.statuses.push(r.status);
-      byTask.set(r.taskId, t);
-    }
-    return [...byTask.values()];
+    const tasks = this.db.prepare('SELECT id, node_id AS nodeId FROM tasks WHERE deleted_at IS NULL').all() as {
+      id: string;
+      nodeId: string;
+    }[];
+    const runs = this.db.prepare(
+      'SELECT status FROM task_runs WHERE task_id = ? ORDER BY finished_at DESC, run_id DESC LIMIT ?',
+    );
+    return tasks.map((t) => ({
+      taskId: t.id,
+      nodeId: t.nodeId,
+      statuses: (runs.all(t.id, n) as { status: string }[]).map((r) => r.status),
+    }));
   }
 
   /** Records quarantined per task since `sinceMs` (quarantine reports, by their creation time on the node). */
