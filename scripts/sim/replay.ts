@@ -317,6 +317,19 @@ export async function replayMode(o: ReplayOptions): Promise<Record<string, unkno
     say(`replay: run (b), static ${statics ? JSON.stringify(statics.outside) : 'none'} and the surge's dynamic policy`);
     const b = await runOnce(w, plan, 'b', t0, [dynamicAt(w, plan, t0, made, o.pollKnobMs)]);
     const gain = Math.round((1000 * (a.peakP99Ms - b.peakP99Ms)) / a.peakP99Ms) / 10;
+    // The translation, stated: simulated local time of day -> compressed seconds from run (b)'s start.
+    const simAt = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+    const secs = (ms: number): string => ((ms - t0) / 1000).toFixed(1);
+    const spanStart = plan.pair.series.startMs + plan.first * BUCKET_MS;
+    say(
+      `replay: time: simulated ${simAt(spanStart)}..${simAt(spanStart + plan.counts.length * BUCKET_MS)} (UTC+8) ` +
+        `= 0..${secs(t0 + plan.counts.length * plan.compressedBucketMs)} s; peak hour from ${simAt(spanStart + plan.peakFrom * BUCKET_MS)}; ` +
+        (statics
+          ? `static (brain's windows in force) valid ${secs(statics.validFromMs)}..${secs(statics.validUntilMs)} s; `
+          : 'no static policy; ') +
+        `surge ${simAt(plan.surge.startMs)} detected in the bucket of ${simAt(plan.surge.detectedMs)} -> dynamic policy at ` +
+        (made[0] ? `${secs(made[0].validFromMs)}..${secs(made[0].validUntilMs)} s` : 'none'),
+    );
     const out = {
       dir,
       records: a.records,
