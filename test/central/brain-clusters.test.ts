@@ -89,6 +89,9 @@ describe('brain clustering', () => {
     const [pol] = d.policies.list({ taskId: task });
     expect(pol).toMatchObject({ kind: 'static', generatedBy: 'brain', taskIds: [task], generation: 1 });
     expect(pol!.evidence.find((e) => e.name === 'label')?.text).toMatch(/\//);
+    // Inside its predicted busy window (or all day without one) the task reads its source every 200 ms.
+    const knobs = pol!.windows.length ? pol!.windows.map((w) => w.knobs) : [pol!.outside];
+    for (const k of knobs) expect(k.pollIntervalMs).toBe(200);
     expect(d.policies.assignmentsFor(provider).map((a) => a.id)).toEqual([pol!.id]);
   });
 

@@ -102,6 +102,7 @@ describe('brain surge watch', () => {
         const [dyn] = d.policies.list({ taskId: task, kind: 'dynamic' });
         expect(dyn).toMatchObject({ generatedBy: 'brain', taskIds: [task] });
         expect(dyn!.outside.batchRecords).toBeGreaterThanOrEqual(2000);
+        expect(dyn!.outside).toMatchObject({ concurrency: 8, pollIntervalMs: 100, transfer: 'open' });
         expect(d.alerts.list({ kind: 'surge_detected' }).map((a) => a.entityId)).toEqual([open!.surgeId]);
       }
     }

@@ -159,6 +159,15 @@ export class ClusterService {
   }
 }
 
+/**
+ * How often a pair's sync task reads its source inside its predicted busy window, ms (200). A record committed
+ * just after a read waits up to a poll interval before it is read: with the agent's default 1 s poll that wait
+ * is the largest part of delivery latency at a tide's peak (the replay, scripts/sim/replay.ts, measured p99
+ * about 1.2 s with the brain's batch knobs alone and 0.2 s with a 100 ms poll at 8,000 records/s). At 200 ms the
+ * added wait is at most 0.2 s, for 5 cursor queries a second against the source, and only inside the window.
+ */
+export const PEAK_POLL_INTERVAL_MS = 200;
+
 /** A cluster's template as a static policy of the pair's tasks (windows in local time, knobs inside them). */
 export function staticPolicyOf(
   cl: PairCluster,
@@ -167,7 +176,11 @@ export function staticPolicyOf(
   pair: TrafficPair,
 ): PolicyBody {
   const t: PolicyTemplate = cl.policy;
-  const knobs = { batchRecords: t.batchRecords, concurrency: Math.min(8, Math.max(1, t.concurrency)) };
+  const knobs = {
+    batchRecords: t.batchRecords,
+    concurrency: Math.min(8, Math.max(1, t.concurrency)),
+    pollIntervalMs: PEAK_POLL_INTERVAL_MS,
+  };
   const lead = t.prewarm.standby ? t.prewarm.leadMinutes || PREWARM_LEAD_MINUTES : 0;
   const windows: PolicyWindow[] = t.windows.map((w) => ({ ...daysOf(w), ...minutesOf(w, lead), knobs }));
   return {

@@ -40,6 +40,13 @@ export const SURGE_DEFAULTS: SurgeSettings = {
   baseBatchRecords: 1000,
 };
 
+/**
+ * How often a surging pair's sync task reads its source, ms (100): in a surge records arrive faster than the
+ * forecast, and the wait for the next read is the largest part of their delivery latency (see
+ * PEAK_POLL_INTERVAL_MS in brain-clusters.ts); for the surge's duration only.
+ */
+export const SURGE_POLL_INTERVAL_MS = 100;
+
 interface Watch {
   detector: SurgeDetector;
   /** Buckets before this instant have been fed. */
@@ -265,6 +272,7 @@ export class SurgeService {
       transfer: 'open',
       batchRecords: Math.min(100_000, Math.round(this.settings.baseBatchRecords * factor)),
       concurrency: 8,
+      pollIntervalMs: SURGE_POLL_INTERVAL_MS,
     };
     const body: PolicyBody = {
       kind: 'dynamic',
@@ -273,7 +281,7 @@ export class SurgeService {
       validUntilMs: now + this.settings.dynamicHoldMs,
       windows: [],
       outside: knobs,
-      reason: `surge: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected (rule ${s.evidence.rule}); batch size ×${factor.toFixed(1)} and every read slot until it passes`,
+      reason: `surge: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected (rule ${s.evidence.rule}); batch size ×${factor.toFixed(1)}, every read slot and a read every ${SURGE_POLL_INTERVAL_MS} ms until it passes`,
       evidence: [
         { kind: 'surge', name: 'peak_records', value: s.peak, unit: 'records/bucket' },
         { kind: 'forecast', name: 'expected_records', value: Math.round(s.expected * 10) / 10, unit: 'records/bucket' },
