@@ -13,6 +13,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerBrainRoutes } from './routes/brain.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerCenterRoutes } from './routes/centers.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerObjectionRoutes } from './routes/objections.js';
@@ -75,6 +76,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerEvaluationRoutes(api as App, deps);
       registerTrafficRoutes(api as App, deps);
       registerBrainRoutes(api as App, deps);
+      registerDashboardRoutes(api as App, deps);
     },
     { prefix: '/api/v1' },
   );

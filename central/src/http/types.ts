@@ -30,6 +30,7 @@ import type { ReconcileService } from '../services/reconcile.js';
 import type { TrafficService } from '../services/traffic.js';
 import type { ClusterService } from '../services/brain-clusters.js';
 import type { BrainViews } from '../services/brain-views.js';
+import type { DashboardService } from '../services/dashboard.js';
 
 /** What the HTTP app needs (main.ts wires it; tests build it from the real services). */
 export interface HttpDeps {
@@ -68,6 +69,8 @@ export interface HttpDeps {
   clusters: ClusterService;
   /** The brain's runs and surges as the API shows them. */
   brainViews: BrainViews;
+  /** The dashboard's headline summary and volume trend. */
+  dashboard: DashboardService;
   metrics: CentralMetrics;
   /** The root logger; the app logs as component "http". */
   logger: Logger;

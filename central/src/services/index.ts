@@ -10,6 +10,7 @@ import { AuditTrail } from './audit.js';
 import { CLUSTER_DEFAULTS, ClusterService, type ClusterSettings } from './brain-clusters.js';
 import { SURGE_DEFAULTS, SurgeService, type SurgeSettings } from './brain-surges.js';
 import { BrainViews } from './brain-views.js';
+import { DashboardService } from './dashboard.js';
 import { CatalogService } from './catalog.js';
 import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
@@ -90,6 +91,8 @@ export interface Services {
   surges: SurgeService;
   /** The brain's runs and surges as the API shows them. */
   brainViews: BrainViews;
+  /** The dashboard's headline summary and volume trend, scoped. */
+  dashboard: DashboardService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -167,6 +170,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
     policies,
     ...brain,
+    dashboard: new DashboardService(store, clock, brain.traffic.zone),
   };
 }
 

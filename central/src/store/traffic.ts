@@ -157,6 +157,28 @@ export class TrafficStore {
   }
 
   /**
+   * Hourly rows of every series with either end in `nodeIds` (undefined: every series) in [sinceMs, untilMs),
+   * summed per hour, in time order; only hours with rows. The dashboard's totals and trends across pairs.
+   */
+  hourlyAcross(nodeIds: readonly string[] | undefined, sinceMs: number, untilMs: number): TrafficRow[] {
+    const args: (string | number)[] = [sinceMs, untilMs];
+    let scope = '';
+    if (nodeIds) {
+      const ids = JSON.stringify(nodeIds);
+      scope = `AND (from_node IN (SELECT value FROM json_each(?)) OR to_node IN (SELECT value FROM json_each(?)))`;
+      args.push(ids, ids);
+    }
+    return (
+      this.db
+        .prepare(
+          `SELECT hour_start AS start, ${ROLLUP_COLUMNS} FROM traffic_hourly
+           WHERE hour_start >= ? AND hour_start < ? ${scope} GROUP BY hour_start ORDER BY hour_start`,
+        )
+        .all(...args) as Row[]
+    ).map(toRow);
+  }
+
+  /**
    * Up to `limit` series (pair and resource) of a table after `after`, in key order: a skip-scan over the
    * primary key (one index seek per series), never a scan of the rows.
    */

@@ -46,6 +46,7 @@ export interface Whoami {
 export interface Summary {
   generatedAt: number;
   todayStartMs: number;
+  timeZone: string;
   regionCode: string | null;
   departments: { total: number; connected: number };
   nodes: { total: number; online: number; onlineRate: number | null };
@@ -64,5 +65,6 @@ export interface Trend {
   stepMs: number;
   sinceMs: number;
   untilMs: number;
+  timeZone: string;
   buckets: { startMs: number; batches: number; records: number; bytes: number | null }[];
 }

@@ -20,9 +20,7 @@ function label(ms: number, stepMs: number): string {
 /** Draws (or redraws) the trend into `el`; answers the chart so the caller can dispose of it. */
 export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECharts): echarts.ECharts {
   const chart = previous ?? echarts.init(el, undefined, { renderer: 'canvas' });
-  const byStart = new Map(trend.buckets.map((b) => [b.startMs, b]));
-  const starts: number[] = [];
-  for (let s = trend.sinceMs; s < trend.untilMs; s += trend.stepMs) starts.push(s);
+  const starts = trend.buckets.map((b) => b.startMs);
   chart.setOption(
     {
       animation: false,
@@ -41,7 +39,7 @@ export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECha
           smooth: true,
           showSymbol: false,
           areaStyle: { opacity: 0.15 },
-          data: starts.map((s) => byStart.get(s)?.records ?? 0),
+          data: trend.buckets.map((b) => b.records),
         },
         {
           name: t('seriesBatches'),
@@ -49,7 +47,7 @@ export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECha
           yAxisIndex: 1,
           smooth: true,
           showSymbol: false,
-          data: starts.map((s) => byStart.get(s)?.batches ?? 0),
+          data: trend.buckets.map((b) => b.batches),
         },
       ],
     },

@@ -118,7 +118,8 @@ async function loadTrend(box: HTMLElement, canvas: HTMLElement): Promise<void> {
   const trend = await get<Trend>(`/api/v1/dashboard/trend?range=${trendRange}`);
   chart = drawTrend(canvas, trend, chart);
   box.dataset['range'] = trendRange;
-  box.dataset['loaded'] = String(trend.buckets.length);
+  box.dataset['records'] = String(trend.buckets.reduce((n, b) => n + b.records, 0));
+  box.dataset['steps'] = String(trend.buckets.length);
 }
 
 function trendPanel(): HTMLElement {
