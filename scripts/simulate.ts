@@ -30,11 +30,12 @@ const { values: args } = parseArgs({
     'hour-seconds': { type: 'string', default: '60' },
     'peak-rate': { type: 'string', default: '2000' },
     'poll-knob-ms': { type: 'string' },
+    rounds: { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-const USAGE = `用法: npm run simulate -- [--pairs 200] [--days 60] [--seed 2026] [--dir 目录] [--json | -o json] [--replay [--hour-seconds 60] [--peak-rate 2000] [--poll-knob-ms N]]`;
+const USAGE = `用法: npm run simulate -- [--pairs 200] [--days 60] [--seed 2026] [--dir 目录] [--json | -o json] [--replay [--hour-seconds 60] [--peak-rate 2000] [--poll-knob-ms N] [--rounds 1]]`;
 
 function positive(name: string, v: string | undefined): number {
   const n = Number(v);
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
       seed: positive('seed', args.seed),
       hourSeconds: positive('hour-seconds', args['hour-seconds']),
       peakRate: positive('peak-rate', args['peak-rate']),
+      rounds: positive('rounds', args.rounds),
       ...(args.dir !== undefined && { dir: args.dir }),
       ...(args['poll-knob-ms'] !== undefined && { pollKnobMs: positive('poll-knob-ms', args['poll-knob-ms']) }),
     });
