@@ -48,6 +48,7 @@ writeFileSync(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>政务数据共享交换平台</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/assets/${css}">
 </head>
 <body>

@@ -9,12 +9,13 @@ import { currentLang, t } from './i18n/index.js';
 
 echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
-/** The time label of a bucket: hours and minutes for today's, month and day otherwise. */
-function label(ms: number, stepMs: number): string {
+/** The time label of a step in central's traffic time zone: hours and minutes for today's, month and day otherwise. */
+function label(ms: number, trend: Trend): string {
   const d = new Date(ms);
   const locale = currentLang() === 'zh' ? 'zh-CN' : 'en-GB';
-  if (stepMs < 86_400_000) return d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
-  return d.toLocaleDateString(locale, { month: '2-digit', day: '2-digit' });
+  const timeZone = trend.timeZone;
+  if (trend.stepMs < 86_400_000) return d.toLocaleTimeString(locale, { timeZone, hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleDateString(locale, { timeZone, month: '2-digit', day: '2-digit' });
 }
 
 /** Draws (or redraws) the trend into `el`; answers the chart so the caller can dispose of it. */
@@ -25,9 +26,9 @@ export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECha
     {
       animation: false,
       tooltip: { trigger: 'axis' },
-      legend: { data: [t('seriesRecords'), t('seriesBatches')], textStyle: { color: '#cfd8e3' } },
+      legend: { top: 0, data: [t('seriesRecords'), t('seriesBatches')], textStyle: { color: '#cfd8e3' } },
       grid: { left: 60, right: 60, top: 40, bottom: 30 },
-      xAxis: { type: 'category', data: starts.map((s) => label(s, trend.stepMs)), boundaryGap: false },
+      xAxis: { type: 'category', data: starts.map((s) => label(s, trend)), boundaryGap: false },
       yAxis: [
         { type: 'value', name: t('seriesRecords'), splitLine: { lineStyle: { color: '#26344a' } } },
         { type: 'value', name: t('seriesBatches'), splitLine: { show: false } },

@@ -164,10 +164,11 @@ async function start(): Promise<void> {
   setLang(currentLang());
   document.title = `${t('title')} · ${t('subtitle')}`;
   try {
-    const me = await get<Whoami>('/api/v1/users/me');
-    await renderDashboard(me);
+    const { user } = await get<{ user: Whoami | null }>('/dashboard/session');
+    if (!user) return renderLogin();
+    await renderDashboard(user);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return renderLogin();
+    if (err instanceof ApiError && err.status === 401) return renderLogin(t('sessionExpired'));
     root.replaceChildren(header(), el('p', { class: 'error' }, t('loadFailed', { message: (err as Error).message })));
   }
 }

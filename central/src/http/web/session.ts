@@ -1,5 +1,6 @@
-// Signing in to and out of the dashboard: POST /dashboard/session exchanges an API token for a session
-// cookie (sessions.ts), DELETE /dashboard/session ends it. Outside /api/v1: the CLI's bearer flow is unchanged.
+// Signing in to and out of the dashboard: GET /dashboard/session says who the cookie stands for (null when
+// none: the page asks without provoking a 401), POST exchanges an API token for a session cookie
+// (sessions.ts), DELETE ends it. Outside /api/v1: the CLI's bearer flow is unchanged.
 import { Type } from 'typebox';
 import { ErrorCode, XchgError } from '../../errors.js';
 import { actorForToken, type AuthOptions } from '../auth.js';
@@ -24,6 +25,13 @@ export function registerSessionRoutes(app: App, auth: AuthOptions & { sessions: 
     setSessionCookie(req, reply, id, auth.sessions.ttlMs);
     req.log.info({ user: actor.name, role: actor.role }, 'dashboard session opened');
     return reply.status(201).send({ ...actor, expiresInMs: auth.sessions.ttlMs });
+  });
+
+  app.get('/dashboard/session', { schema: { hide: true } }, async (req, reply) => {
+    const id = sessionId(req);
+    const token = id && auth.sessions.token(id);
+    const user = (token && actorForToken(auth, token)) || null;
+    return reply.header('cache-control', 'no-store').send({ user });
   });
 
   app.delete('/dashboard/session', { schema: { hide: true } }, async (req, reply) => {
