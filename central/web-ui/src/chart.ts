@@ -37,7 +37,7 @@ export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECha
         {
           name: t('seriesRecords'),
           type: 'line',
-          smooth: true,
+          smooth: false,
           showSymbol: false,
           areaStyle: { opacity: 0.15 },
           data: trend.buckets.map((b) => b.records),
@@ -46,7 +46,7 @@ export function drawTrend(el: HTMLElement, trend: Trend, previous?: echarts.ECha
           name: t('seriesBatches'),
           type: 'line',
           yAxisIndex: 1,
-          smooth: true,
+          smooth: false,
           showSymbol: false,
           data: trend.buckets.map((b) => b.batches),
         },
