@@ -1,5 +1,5 @@
 // The bench's brain phase (issue 11, Done means; `npm run bench -- --only brain`): the brain's figures on a
-// simulated province (scripts/sim/generate.ts), pure computation, no servers. One exported function per
+// simulated province (scripts/sim/generate.ts), pure computation but the replay (its own servers and agents). One exported function per
 // figure; brainPhase runs every function in BRAIN_FIGURES.
 //   forecast_mape_vs_naive  MAPE of day-ahead forecasts (refitted at each local midnight) ÷ MAPE of the
 //                           seasonal-naive baseline (same bucket a week earlier), lower is better; 200 tide
@@ -16,9 +16,12 @@
 //   surge_false_alarm_pct   surge-free buckets (after warm-up) inside a detected surge ÷ all surge-free
 //                           buckets, %
 //   cluster_ari, cluster_k  clustering against the planted classes, and cluster_2000_pairs_s: scripts/bench-cluster.ts
+//   policy_p99_gain_pct     the compressed-time replay through real agents (medians of 3 rounds, 1 with --quick):
+//                           scripts/bench-replay.ts
 import { mape, rollingForecast, seasonalNaive } from '../central/src/domain/forecast-eval.js';
 import { detectSurges } from '../central/src/domain/surge.js';
 import { clusterFigures } from './bench-cluster.js';
+import { replayFigures } from './bench-replay.js';
 import { CHINA_CALENDAR_2025_2026, generateProvince, type SimPair } from './sim/generate.js';
 
 export interface BrainBenchOptions {
@@ -130,6 +133,7 @@ export const BRAIN_FIGURES: ((o: BrainBenchOptions) => BrainFigures | Promise<Br
   forecastPlainFigures,
   surgeFigures,
   clusterFigures,
+  replayFigures,
 ];
 
 /** Runs every figure of BRAIN_FIGURES and merges their results. */

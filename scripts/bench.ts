@@ -26,7 +26,7 @@
 //                           of the active link, from the degradation to the commit of the first batch seen at
 //                           the province's nats-server (how it is observed: that file's top comment);
 //                           probe_overhead_pct, central's probe bytes/s ÷ link capacity at the 5 s default
-//   forecast_mape_vs_naive  brain phase (scripts/bench-brain.ts, a simulated province, no servers; --only brain):
+//   forecast_mape_vs_naive  brain phase (scripts/bench-brain.ts, a simulated province; the replay its own servers; --only brain):
 //   surge_detect_buckets    forecast MAPE ÷ seasonal-naive MAPE on tide pairs over a held-out range with
 //   surge_false_alarm_pct   National Day and 调休 (lower is better); p95 detection delay of planted surges in
 //                           buckets; surge-free buckets inside a detected surge, %
@@ -335,7 +335,7 @@ async function main(): Promise<void> {
   mkdirSync(join(DIR, 'logs'), { recursive: true });
   const result: Record<string, number | string | null> = { rows: ROWS, file_mb: FILE_MB, batch_records: BATCH };
   if (ONLY.has('brain')) {
-    // Pure computation on a simulated province (scripts/bench-brain.ts): no servers, so --only brain stops here.
+    // A simulated province (scripts/bench-brain.ts); only the replay starts servers, its own: --only brain stops here.
     Object.assign(result, await brainPhase({ quick: args.quick === true, say }));
     if (ONLY.size === 1) return printResult(result);
   }
