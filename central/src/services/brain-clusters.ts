@@ -151,8 +151,8 @@ export class ClusterService {
       pair,
     );
     const had = this.store.brain.staticPolicy(pair);
-    const live = had && this.policies.list({ all: false }).find((p) => p.id === had.policyId);
-    const rec = live ? this.policies.replace(live.id, body, 'brain') : this.policies.create(body, 'brain');
+    const live = had && this.policies.isLive(had.policyId) ? had.policyId : undefined;
+    const rec = live ? this.policies.replace(live, body, 'brain') : this.policies.create(body, 'brain');
     this.store.brain.setStaticPolicy(pair, rec.id, runId);
     if (live) out.policies.replaced++;
     else out.policies.created++;

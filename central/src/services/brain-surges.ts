@@ -248,8 +248,7 @@ export class SurgeService {
       this.store.brain.upsertSurge({ ...had, endMs: had.endMs ?? endMs, actions });
     }
     if (w.surgeId) this.alerts.resolve(ALERT_KINDS.SURGE_DETECTED, w.surgeId, 'surge ended', this.clock());
-    if (w.policyId && this.policies.list({ all: false }).some((p) => p.id === w.policyId))
-      this.policies.expire(w.policyId);
+    if (w.policyId && this.policies.isLive(w.policyId)) this.policies.expire(w.policyId);
     this.logger?.info({ pair, surgeId: w.surgeId, endMs }, 'surge ended');
     w.surgeId = undefined;
     w.policyId = undefined;
@@ -289,8 +288,8 @@ export class SurgeService {
         { kind: 'surge', name: 'started', text: new Date(s.startMs).toISOString() },
       ],
     };
-    const live = renew && this.policies.list({ all: false }).find((p) => p.id === renew);
-    return (live ? this.policies.replace(live.id, body, 'brain') : this.policies.create(body, 'brain')).id;
+    const live = renew !== undefined && this.policies.isLive(renew) ? renew : undefined;
+    return (live ? this.policies.replace(live, body, 'brain') : this.policies.create(body, 'brain')).id;
   }
 
   /** Records per base bucket of a pair over [since, until), dense (no row: no traffic, 0); `fromFirst`: see series. */

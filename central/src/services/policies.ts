@@ -150,6 +150,11 @@ export class PolicyService {
     return p;
   }
 
+  /** Whether a policy exists and has not been withdrawn (one row read; callers that only need this skip list()). */
+  isLive(id: string): boolean {
+    return this.policies.get(id)?.expiredAt === null;
+  }
+
   list(f: PolicyFilter = {}): PolicyRecord[] {
     return this.policies.list(f);
   }
