@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a checkout to build, run and test xchg on Debian 12 with Node 20: installs the missing system
-# packages (nats-server, PostgreSQL and MariaDB server binaries, chromium), then `npm ci` when needed, then builds.
+# packages (nats-server, PostgreSQL and MariaDB server binaries, chromium, promtool), then `npm ci` when needed,
+# then builds.
 # Idempotent and quiet when there is nothing to do; prints one line per thing it installs. It starts no
 # system service: the demo and the tests start their own nats-server, PostgreSQL and MariaDB on free ports.
 # XCHG_SETUP_SKIP_APT=1 skips the system packages (machines managed some other way).
@@ -39,6 +40,9 @@ have_initdb() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 # Debian's package sets up is never used.
 have_mariadbd() { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; }
 have_chromium() { [ -x /usr/bin/chromium ]; }
+# The metrics test pipes central's and an agent's /metrics to `promtool check metrics`; Debian ships promtool
+# in the prometheus package (whose server is never started: see policy-rc.d below).
+have_promtool() { command -v promtool >/dev/null 2>&1 || [ -x /usr/bin/promtool ]; }
 # The dashboards speak Chinese: without a CJK font the browser tests' screenshots show empty boxes.
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }
 
@@ -48,6 +52,7 @@ if [ "${XCHG_SETUP_SKIP_APT:-0}" != 1 ]; then
   have_initdb || missing+=(postgresql)
   have_mariadbd || missing+=(mariadb-server)
   have_chromium || missing+=(chromium)
+  have_promtool || missing+=(prometheus)
   have_cjk_font || missing+=(fonts-noto-cjk)
 
   if [ ${#missing[@]} -gt 0 ]; then
@@ -57,7 +62,7 @@ if [ "${XCHG_SETUP_SKIP_APT:-0}" != 1 ]; then
     fi
     command -v apt-get >/dev/null 2>&1 || die "missing package(s) ${missing[*]} and no apt-get: this script expects Debian 12"
     export DEBIAN_FRONTEND=noninteractive
-    # Package scripts must not start nats-server, PostgreSQL or MariaDB as system services: policy-rc.d exit 101
+    # Package scripts must not start nats-server, PostgreSQL, MariaDB or Prometheus as system services: policy-rc.d exit 101
     # means "action forbidden" to invoke-rc.d and deb-systemd-invoke. An existing policy is left alone.
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\n# temporary, from xchg scripts/setup.sh: install packages without starting services\nexit 101\n' \
