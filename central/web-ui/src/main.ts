@@ -1,26 +1,19 @@
-// The dashboard page: a sign-in form when there is no session, otherwise the headline cards and the
-// exchange volume trend, in Chinese by default with a switch to English (kept in localStorage).
+// The dashboard shell: a sign-in form when there is no session; otherwise the header, the nav bar of PAGES and
+// the page the hash names (`#/<id>[/<arg>...]`, default `#/overview`), in Chinese by default with a switch to
+// English (kept in localStorage). A page's failure is shown in place; a 401 goes back to sign-in.
 import './style.css';
-import { ApiError, del, get, post, type Summary, type Trend, type TrendRange, type Whoami } from './api.js';
-import { drawTrend } from './chart.js';
-import { bytes, int, percent } from './format.js';
+import { ApiError, del, get, post, type Whoami } from './api.js';
+import { el } from './dom.js';
 import { currentLang, roleName, setLang, t } from './i18n/index.js';
-import type { MessageKey } from './i18n/zh.js';
+import { PAGES } from './pages/index.js';
+import type { Page } from './pages/page.js';
 
 const root = document.getElementById('app')!;
-let trendRange: TrendRange = 'today';
-let chart: ReturnType<typeof drawTrend> | undefined;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
+const DEFAULT_HASH = '#/overview';
+let me: Whoami | undefined;
+let current: Page | undefined;
+/** Counts route renders, so that a slow page answering after the user moved on is dropped. */
+let renderSeq = 0;
 
 function langButton(): HTMLButtonElement {
   const b = el('button', { 'data-testid': 'lang-switch', class: 'link' }, t('language'));
@@ -31,16 +24,20 @@ function langButton(): HTMLButtonElement {
   return b;
 }
 
-function header(me?: Whoami): HTMLElement {
+function header(user?: Whoami): HTMLElement {
   const right = el('div', { class: 'who' });
-  if (me) {
-    const scope = me.regionCode ? t('scopeRegion', { region: me.regionCode }) : t('scopeProvince');
+  if (user) {
+    const scope = user.regionCode ? t('scopeRegion', { region: user.regionCode }) : t('scopeProvince');
     right.append(
-      el('span', { 'data-testid': 'who' }, `${t('signedInAs', { name: me.name, role: roleName(me.role) })} · ${scope}`),
+      el(
+        'span',
+        { 'data-testid': 'who' },
+        `${t('signedInAs', { name: user.name, role: roleName(user.role) })} · ${scope}`,
+      ),
     );
   }
   right.append(langButton());
-  if (me) {
+  if (user) {
     const out = el('button', { 'data-testid': 'logout', class: 'link' }, t('logout'));
     out.onclick = async () => {
       await del('/dashboard/session');
@@ -72,92 +69,61 @@ function renderLogin(notice?: string): void {
       error.textContent = t('loginFailed', { message: (err as Error).message });
     }
   };
+  disposeCurrent();
   root.replaceChildren(header(), form);
 }
 
-function card(id: string, title: MessageKey, value: string, sub: string): HTMLElement {
-  return el(
-    'section',
-    { class: 'card', 'data-testid': `card-${id}` },
-    el('h3', {}, t(title)),
-    el('div', { class: 'value', 'data-testid': `card-${id}-value` }, value),
-    el('div', { class: 'sub', 'data-testid': `card-${id}-sub` }, sub),
-  );
+/** The route of the current hash: the page id and the decoded segments after it. */
+function route(): { id: string; args: string[] } {
+  const parts = (location.hash || DEFAULT_HASH).replace(/^#\/?/, '').split('/').filter(Boolean);
+  return { id: parts[0] ?? 'overview', args: parts.slice(1).map(decodeURIComponent) };
 }
 
-function cards(s: Summary): HTMLElement {
-  return el(
-    'div',
-    { class: 'cards' },
-    card(
-      'departments',
-      'cardDepartments',
-      int(s.departments.connected),
-      t('cardDepartmentsSub', { total: int(s.departments.total) }),
-    ),
-    card(
-      'nodes',
-      'cardNodes',
-      int(s.nodes.online),
-      t('cardNodesSub', { total: int(s.nodes.total), rate: percent(s.nodes.onlineRate) }),
-    ),
-    card('exchanges', 'cardExchanges', int(s.today.batches), t('cardExchangesSub', { records: int(s.today.records) })),
-    card('volume', 'cardVolume', bytes(s.today.bytes), t('cardVolumeSub', { errors: int(s.today.errors) })),
-    card('resources', 'cardResources', int(s.resources.published), t('cardResourcesSub')),
-    card(
-      'applications',
-      'cardApplications',
-      int(s.applications.pending),
-      t('cardApplicationsSub', { overdue: int(s.applications.overdue) }),
-    ),
-    card('alerts', 'cardAlerts', int(s.alerts.open), t('cardAlertsSub', { critical: int(s.alerts.critical) })),
-  );
-}
-
-async function loadTrend(box: HTMLElement, canvas: HTMLElement): Promise<void> {
-  const trend = await get<Trend>(`/api/v1/dashboard/trend?range=${trendRange}`);
-  chart = drawTrend(canvas, trend, chart);
-  box.dataset['range'] = trendRange;
-  box.dataset['records'] = String(trend.buckets.reduce((n, b) => n + b.records, 0));
-  box.dataset['steps'] = String(trend.buckets.length);
-}
-
-function trendPanel(): HTMLElement {
-  const canvas = el('div', { class: 'chart', 'data-testid': 'trend-chart' });
-  const box = el('section', { class: 'panel', 'data-testid': 'trend' });
-  const ranges: [TrendRange, MessageKey][] = [
-    ['today', 'rangeToday'],
-    ['7d', 'range7d'],
-    ['30d', 'range30d'],
-  ];
-  const buttons = el('div', { class: 'ranges' });
-  for (const [range, key] of ranges) {
-    const b = el('button', { 'data-testid': `range-${range}`, class: range === trendRange ? 'active' : '' }, t(key));
-    b.onclick = () => {
-      trendRange = range;
-      for (const other of buttons.children) other.classList.toggle('active', other === b);
-      void loadTrend(box, canvas);
-    };
-    buttons.append(b);
+function nav(activeId: string): HTMLElement {
+  const bar = el('nav', { 'data-testid': 'nav' });
+  for (const p of PAGES) {
+    const a = el('a', { href: `#/${p.id}`, 'data-testid': `nav-${p.id}` }, t(p.title));
+    if (p.id === activeId) a.classList.add('active');
+    bar.append(a);
   }
-  box.append(el('div', { class: 'panel-head' }, el('h2', {}, t('trendTitle')), buttons), canvas);
-  void loadTrend(box, canvas);
-  return box;
+  return bar;
 }
 
-async function renderDashboard(me: Whoami): Promise<void> {
-  const summary = await get<Summary>('/api/v1/dashboard/summary');
-  chart?.dispose();
-  chart = undefined;
-  const time = new Date(summary.generatedAt).toLocaleTimeString(currentLang() === 'zh' ? 'zh-CN' : 'en-GB');
-  const main = el(
-    'main',
-    { 'data-testid': 'dashboard' },
-    cards(summary),
-    trendPanel(),
-    el('p', { class: 'updated' }, t('updatedAt', { time })),
-  );
-  root.replaceChildren(header(me), main);
+function disposeCurrent(): void {
+  current?.dispose?.();
+  current = undefined;
+}
+
+/**
+ * Renders the page of the current hash into a fresh <main data-testid="dashboard">; once it shows, main carries
+ * data-page="<id>" and data-route="<hash>" (what browser tests wait for).
+ */
+async function renderRoute(): Promise<void> {
+  if (!me) return;
+  const seq = ++renderSeq;
+  const { id, args } = route();
+  const page = PAGES.find((p) => p.id === id);
+  disposeCurrent();
+  const main = el('main', { 'data-testid': 'dashboard' }, el('p', { class: 'loading' }, t('loading')));
+  root.replaceChildren(header(me), nav(id), main);
+  if (!page) {
+    main.replaceChildren(el('p', { class: 'error', 'data-testid': 'not-found' }, t('pageNotFound', { page: id })));
+    return;
+  }
+  current = page;
+  try {
+    const body = await page.render({ me, args, navigate: (hash) => (location.hash = hash) });
+    if (seq !== renderSeq) return;
+    main.replaceChildren(body);
+    main.dataset['page'] = id;
+    main.dataset['route'] = location.hash || DEFAULT_HASH;
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    if (err instanceof ApiError && err.status === 401) return renderLogin(t('sessionExpired'));
+    main.replaceChildren(
+      el('p', { class: 'error', 'data-testid': 'load-error' }, t('loadFailed', { message: (err as Error).message })),
+    );
+  }
 }
 
 async function start(): Promise<void> {
@@ -165,12 +131,14 @@ async function start(): Promise<void> {
   document.title = `${t('title')} · ${t('subtitle')}`;
   try {
     const { user } = await get<{ user: Whoami | null }>('/dashboard/session');
+    me = user ?? undefined;
     if (!user) return renderLogin();
-    await renderDashboard(user);
+    await renderRoute();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return renderLogin(t('sessionExpired'));
     root.replaceChildren(header(), el('p', { class: 'error' }, t('loadFailed', { message: (err as Error).message })));
   }
 }
 
+window.addEventListener('hashchange', () => void renderRoute());
 void start();

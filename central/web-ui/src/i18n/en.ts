@@ -44,4 +44,8 @@ export const en: Messages = {
   noData: 'No data',
   updatedAt: 'Updated {time}',
   loadFailed: 'Loading failed: {message}',
+  // --- DASH-A ---
+  pageOverview: 'Overview',
+  pageNotFound: 'No page {page}',
+  // --- end DASH-A ---
 };

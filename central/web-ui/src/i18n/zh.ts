@@ -43,6 +43,10 @@ export const zh = {
   noData: '暂无数据',
   updatedAt: '更新于 {time}',
   loadFailed: '加载失败：{message}',
+  // --- DASH-A ---
+  pageOverview: '总览',
+  pageNotFound: '没有页面 {page}',
+  // --- end DASH-A ---
 };
 
 /** The shape every catalog has: zh's keys, string values. */
