@@ -14,6 +14,7 @@ import { registerBrainRoutes } from './routes/brain.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerCenterRoutes } from './routes/centers.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerTopologyRoutes } from './routes/dashboard-topology.js';
 import { registerEvaluationRoutes } from './routes/evaluation.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerObjectionRoutes } from './routes/objections.js';
@@ -77,6 +78,7 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
       registerTrafficRoutes(api as App, deps);
       registerBrainRoutes(api as App, deps);
       registerDashboardRoutes(api as App, deps);
+      registerTopologyRoutes(api as App, deps);
     },
     { prefix: '/api/v1' },
   );
@@ -130,7 +132,9 @@ function answerErrors(app: App): void {
       const extra = v?.params && 'additionalProperty' in v.params ? `/${String(v.params['additionalProperty'])}` : '';
       const missing = v?.params && 'missingProperty' in v.params ? `/${String(v.params['missingProperty'])}` : '';
       const field = `${where}${v?.instancePath ?? ''}${extra}${missing}`.replaceAll('/', '.');
-      const message = extra ? 'unknown field' : (v?.message ?? 'invalid');
+      const allowed = v?.params && 'allowedValues' in v.params ? v.params['allowedValues'] : undefined;
+      const values = Array.isArray(allowed) ? ` (${allowed.map((x) => JSON.stringify(x)).join(', ')})` : '';
+      const message = extra ? 'unknown field' : `${v?.message ?? 'invalid'}${values}`;
       return reply.status(400).send({ error: { code: 'INVALID_ARGUMENT', message: `${field}: ${message}`, field } });
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {

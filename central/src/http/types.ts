@@ -31,6 +31,7 @@ import type { TrafficService } from '../services/traffic.js';
 import type { ClusterService } from '../services/brain-clusters.js';
 import type { BrainViews } from '../services/brain-views.js';
 import type { DashboardService } from '../services/dashboard.js';
+import type { TopologyService } from '../services/dashboard-topology.js';
 
 /** What the HTTP app needs (main.ts wires it; tests build it from the real services). */
 export interface HttpDeps {
@@ -71,6 +72,8 @@ export interface HttpDeps {
   brainViews: BrainViews;
   /** The dashboard's headline summary and volume trend. */
   dashboard: DashboardService;
+  /** The dashboard's topology: centers, links, flows and their routes, scoped. */
+  topology: TopologyService;
   metrics: CentralMetrics;
   /** The root logger; the app logs as component "http". */
   logger: Logger;

@@ -11,6 +11,7 @@ import { CLUSTER_DEFAULTS, ClusterService, type ClusterSettings } from './brain-
 import { SURGE_DEFAULTS, SurgeService, type SurgeSettings } from './brain-surges.js';
 import { BrainViews } from './brain-views.js';
 import { DashboardService } from './dashboard.js';
+import { TopologyService } from './dashboard-topology.js';
 import { CatalogService } from './catalog.js';
 import { CenterService, type CenterServiceOptions } from './centers.js';
 import { EvaluationService } from './evaluation.js';
@@ -93,6 +94,8 @@ export interface Services {
   brainViews: BrainViews;
   /** The dashboard's headline summary and volume trend, scoped. */
   dashboard: DashboardService;
+  /** The dashboard's topology: centers, links, flows and their routes, scoped. */
+  topology: TopologyService;
 }
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
@@ -171,6 +174,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     policies,
     ...brain,
     dashboard: new DashboardService(store, clock, brain.traffic.zone),
+    topology: new TopologyService(store, clock, probes),
   };
 }
 
