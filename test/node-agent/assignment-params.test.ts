@@ -25,6 +25,8 @@ function taskAssignment(id: string, paramsJson: string, generation = 1): Assignm
       schemaVersion: 1,
       intervalMs: 60_000,
       peerCenter: '',
+      shard: null,
+      sourceNodes: [],
     },
   };
 }

@@ -4,8 +4,19 @@
 // directory per database (<db>/dialect.ts, <db>/source.ts), files/ (CSV and JSON-lines directories).
 import { Decimal } from '../values/value.js';
 
-/** Position in a source after the last row read; JSON-serialisable, opaque to the caller. */
-export type Cursor = { c?: unknown; k?: unknown } | null;
+/**
+ * Position in a source after the last row read; JSON-serialisable, opaque to the caller. A spread flow's
+ * cursor (dynamic node allocation, connectors/shards.ts) has `n` and `parts` instead: one position per set
+ * of key-hash shards, read together.
+ */
+export type Cursor = { c?: unknown; k?: unknown; n?: number; parts?: ShardPart[] } | null;
+
+/** Part of a sharded cursor: the shards `s` (each in 0..n-1) read from position (c, k); no c/k: from the start. */
+export interface ShardPart {
+  s: number[];
+  c?: unknown;
+  k?: unknown;
+}
 
 export interface SourcePage {
   rows: Record<string, unknown>[];
@@ -32,6 +43,11 @@ export interface RecordSource {
   readonly mode: 'incremental' | 'full';
   /** The column an incremental source's cursor follows (rows come in its order); absent for full sources. */
   readonly cursorColumn?: string | undefined;
+  /**
+   * Whether read() takes a sharded cursor (`n`, `parts`: connectors/shards.ts): incremental SQL sources do;
+   * a flow is spread over several agents only from such a source.
+   */
+  readonly shardable?: boolean;
   close(): Promise<void>;
 }
 

@@ -32,7 +32,16 @@
 import { Type, type Static } from 'typebox';
 import { KeySetting, NameSetting, tableSourceSettings } from '../settings.js';
 import { wrap } from '../sql/errors.js';
-import { ConnectorError, asList, isDeletedMark, type Cursor, type RecordSource, type SourcePage } from '../types.js';
+import {
+  ConnectorError,
+  asList,
+  isDeletedMark,
+  type Cursor,
+  type ShardPart,
+  type RecordSource,
+  type SourcePage,
+} from '../types.js';
+import { advance, isSharded, shardWhere } from '../shards.js';
 import {
   findColumn,
   mariadbIdent,
@@ -67,7 +76,13 @@ interface SourcePlan {
   /** Online-query statement and comparison per query key column. */
   byColumn: Map<string, { sql: string; cmp: Comparable }>;
   deleted: string | undefined;
+  /** Sharded reads (incremental only): select list, cursor and key SQL, their parameter casts. */
+  shard?: { sel: string; c: string; k: string; cp: string; kp: string };
 }
+
+/** The key's bucket in SQL (connectors/shards.ts): the first 32 bits of MD5(key text), unsigned. */
+export const mariadbBucket = (k: string): string =>
+  `CAST(CONV(SUBSTR(MD5(CAST(${k} AS CHAR)), 1, 8), 16, 10) AS UNSIGNED)`;
 
 /** Source sessions: UTC for TIMESTAMP, and a permissive sql_mode so that a zero date a cursor points at still casts. */
 const SOURCE_INIT = ["SET time_zone = '+00:00'", "SET sql_mode = 'NO_ENGINE_SUBSTITUTION'"];
@@ -161,11 +176,17 @@ export class MariadbSource implements RecordSource {
       extra: 2,
       byColumn,
       deleted,
+      shard: { sel, c, k, cp: cc.param, kp: kc.param },
     };
+  }
+
+  get shardable(): boolean {
+    return this.mode === 'incremental';
   }
 
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
     const plan = await this.ready();
+    if (isSharded(cursor)) return this.readSharded(plan, cursor, limit);
     // A cursor without the parts this mode needs (e.g. the binding switched from full to incremental) starts over.
     const from = this.mode === 'incremental' ? [cursor?.c, cursor?.k] : [cursor?.k];
     const resume = from.every((v) => v !== undefined && v !== null);
@@ -182,6 +203,39 @@ export class MariadbSource implements RecordSource {
         ? { c: textOf(last[0]), k: textOf(last[1]) }
         : { k: textOf(last[0]) }
       : cursor;
+    const ops = rows.map((r) => (plan.deleted && isDeletedMark(r[plan.deleted]) ? 'd' : 'u') as 'u' | 'd');
+    if (plan.deleted) for (const r of rows) delete r[plan.deleted];
+    return { rows, ops, cursor: next, exhausted: res.length < limit, ...(errors && { errors }) };
+  }
+
+  /** A sharded cursor's read (connectors/shards.ts): flags per part after the cursor and key texts. */
+  private async readSharded(
+    plan: SourcePlan,
+    cursor: { n: number; parts: ShardPart[] },
+    limit: number,
+  ): Promise<SourcePage> {
+    const sh = plan.shard;
+    if (!sh) throw new ConnectorError(this.binding, 'a spread flow needs an incremental source (cursor)');
+    const params: unknown[] = [];
+    const bind = (cast: string, v: unknown): string => {
+      params.push(v === null || v === undefined ? null : String(v));
+      return cast;
+    };
+    const { where, flags } = shardWhere(
+      cursor,
+      {
+        bucket: mariadbBucket(sh.k),
+        after: (c, k, p) => `${sh.c} > ${p(c)} OR (${sh.c} = ${p(c)} AND ${sh.k} > ${bind(sh.kp, k)})`,
+      },
+      (v) => bind(sh.cp, v),
+    );
+    const flagCols = flags.map((f, i) => `${f} AS __xchg_f${i}`).join(', ');
+    const sql = `${sh.sel.replace(/ FROM (?!.* FROM )/, `, ${flagCols} FROM `)} WHERE ${sh.c} IS NOT NULL AND (${where}) ORDER BY ${sh.c}, ${sh.k} LIMIT ?`;
+    params.push(limit);
+    const res = await this.query(sql, params);
+    const { rows, errors, extras } = decodeRows(res, 2 + cursor.parts.length);
+    const last = extras.at(-1);
+    const next = last ? advance(cursor, { c: textOf(last[0]), k: textOf(last[1]) }, last.slice(2).map(Number)) : cursor;
     const ops = rows.map((r) => (plan.deleted && isDeletedMark(r[plan.deleted]) ? 'd' : 'u') as 'u' | 'd');
     if (plan.deleted) for (const r of rows) delete r[plan.deleted];
     return { rows, ops, cursor: next, exhausted: res.length < limit, ...(errors && { errors }) };

@@ -5,7 +5,16 @@ import { Type, type Static } from 'typebox';
 import { Decimal, JsonText, Temporal } from '../../values/value.js';
 import { KeySetting, NameSetting, tableSourceSettings } from '../settings.js';
 import { wrap } from '../sql/errors.js';
-import { ConnectorError, asList, isDeletedMark, type Cursor, type RecordSource, type SourcePage } from '../types.js';
+import { advance, isSharded, shardWhere } from '../shards.js';
+import {
+  ConnectorError,
+  asList,
+  isDeletedMark,
+  type Cursor,
+  type RecordSource,
+  type ShardPart,
+  type SourcePage,
+} from '../types.js';
 import { ident, PostgresConnection, postgresConnectionSettings, type Column } from './connection.js';
 
 export const PostgresSourceSettings = Type.Object(
@@ -30,7 +39,12 @@ interface SourcePlan {
   after: string;
   /** Online-query statement per query key column. */
   byColumn: Map<string, string>;
+  /** Sharded reads (incremental only): the select list, cursor and key SQL and their casts. */
+  shard?: { sel: string; c: string; k: string; ct: string; kt: string };
 }
+
+/** The key's bucket in SQL (connectors/shards.ts): the first 32 bits of md5(key text), unsigned. */
+export const postgresBucket = (k: string): string => `('x' || substr(md5(${k}::text), 1, 8))::bit(32)::bigint`;
 
 export class PostgresSource implements RecordSource {
   readonly keyColumns: string[];
@@ -118,11 +132,17 @@ export class PostgresSource implements RecordSource {
       first: `${sel} WHERE ${c} IS NOT NULL ORDER BY ${c}, ${k} LIMIT $1`,
       after: `${sel} WHERE (${c}, ${k}) > ($1::${ct}, $2::${kt}) ORDER BY ${c}, ${k} LIMIT $3`,
       byColumn,
+      shard: { sel, c, k, ct, kt },
     };
+  }
+
+  get shardable(): boolean {
+    return this.mode === 'incremental';
   }
 
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
     const plan = await this.ready();
+    if (isSharded(cursor)) return this.readSharded(plan, cursor, limit);
     // A cursor without the parts this mode needs (e.g. the binding switched from full to incremental) starts over.
     const from = this.mode === 'incremental' ? [cursor?.c, cursor?.k] : [cursor?.k];
     const resume = from.every((v) => v !== undefined && v !== null);
@@ -138,6 +158,40 @@ export class PostgresSource implements RecordSource {
     for (const r of rows) {
       delete r[CURSOR_TEXT];
       delete r[KEY_TEXT];
+      if (this.deleted) delete r[this.deleted];
+    }
+    return { rows, ops, cursor: next, exhausted: rows.length < limit };
+  }
+
+  /** A sharded cursor's read (connectors/shards.ts): flags per part after the row's own columns. */
+  private async readSharded(
+    plan: SourcePlan,
+    cursor: { n: number; parts: ShardPart[] },
+    limit: number,
+  ): Promise<SourcePage> {
+    const sh = plan.shard;
+    if (!sh) throw new ConnectorError(this.binding, 'a spread flow needs an incremental source (cursor)');
+    const params: unknown[] = [];
+    const param = (v: unknown): string => `$${params.push(v === null || v === undefined ? null : String(v))}`;
+    const { where, flags } = shardWhere(
+      cursor,
+      {
+        bucket: postgresBucket(sh.k),
+        after: (c, k, p) => `(${sh.c}, ${sh.k}) > (${p(c)}::${sh.ct}, ${p(k)}::${sh.kt})`,
+      },
+      param,
+    );
+    const flagCols = flags.map((f, i) => `${f} AS __xchg_f${i}`).join(', ');
+    const sql = `${sh.sel.replace(' FROM ', `, ${flagCols} FROM `)} WHERE ${sh.c} IS NOT NULL AND (${where}) ORDER BY ${sh.c}, ${sh.k} LIMIT $${params.push(limit)}`;
+    const { rows } = await this.query(sql, params);
+    const last = rows.at(-1);
+    const lastFlags = cursor.parts.map((_, i) => last?.[`__xchg_f${i}`]);
+    const next = last ? advance(cursor, { c: last[CURSOR_TEXT], k: last[KEY_TEXT] }, lastFlags) : cursor;
+    const ops = rows.map((r) => (this.deleted && isDeletedMark(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
+    for (const r of rows) {
+      delete r[CURSOR_TEXT];
+      delete r[KEY_TEXT];
+      for (let i = 0; i < cursor.parts.length; i++) delete r[`__xchg_f${i}`];
       if (this.deleted) delete r[this.deleted];
     }
     return { rows, ops, cursor: next, exhausted: rows.length < limit };

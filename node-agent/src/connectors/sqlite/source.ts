@@ -7,7 +7,16 @@ import { limitPageCache } from '../../sqlite-cache.js';
 import { fromWire, toWire } from '../../values/wire.js';
 import { KeySetting, NameSetting, tableSourceSettings } from '../settings.js';
 import { ident } from '../sql/errors.js';
-import { ConnectorError, asList, isDeletedMark, type Cursor, type RecordSource, type SourcePage } from '../types.js';
+import { advance, bucketOf, isSharded, shardWhere } from '../shards.js';
+import {
+  ConnectorError,
+  asList,
+  isDeletedMark,
+  type Cursor,
+  type RecordSource,
+  type ShardPart,
+  type SourcePage,
+} from '../types.js';
 
 export const SqliteSourceSettings = Type.Object(
   {
@@ -34,6 +43,9 @@ export class SqliteSource implements RecordSource {
   private readonly after: Database.Statement;
   private readonly byColumn = new Map<string, Database.Statement>();
   private readonly deleted: string | undefined;
+  private readonly table: string;
+  /** Sharded reads by their SQL (one statement per shape of the cursor's parts). */
+  private readonly sharded = new Map<string, Database.Statement>();
 
   constructor(
     readonly binding: string,
@@ -50,6 +62,11 @@ export class SqliteSource implements RecordSource {
     }
     this.db.pragma('busy_timeout = 5000');
     limitPageCache(this.db);
+    // The key's bucket for spread flows (connectors/shards.ts): the same function every dialect computes.
+    this.db.function('xchg_bucket', { deterministic: true }, (v: unknown) =>
+      v === null || v === undefined ? null : bucketOf(String(v)),
+    );
+    this.table = ident(cfg.table, binding);
     this.deleted = cfg.deleted;
     if (cfg.deleted) ident(cfg.deleted, binding);
     this.mode = cfg.cursor ? 'incremental' : 'full';
@@ -89,7 +106,39 @@ export class SqliteSource implements RecordSource {
     ];
   }
 
+  get shardable(): boolean {
+    return this.mode === 'incremental';
+  }
+
+  /** A sharded cursor's statement and its parameters (connectors/shards.ts). */
+  private shardedRead(cur: { n: number; parts: ShardPart[] }, limit: number): [Database.Statement, unknown[]] {
+    if (!this.cursorColumn)
+      throw new ConnectorError(this.binding, 'a spread flow needs an incremental source (cursor)');
+    const c = ident(this.cursorColumn, this.binding);
+    const k = ident(this.keyColumns[0]!, this.binding);
+    const params: unknown[] = [];
+    const param = (v: unknown): string => (params.push(bindable(fromWire((v ?? null) as never))), '?');
+    const { where, flags } = shardWhere(
+      cur,
+      {
+        bucket: `xchg_bucket(CAST(${k} AS TEXT))`,
+        after: (pc, pk, p) => `${c} > ${p(pc)} OR (${c} = ${p(pc)} AND ${k} > ${p(pk)})`,
+      },
+      param,
+    );
+    const sql = `SELECT *, ${flags.map((f, i) => `${f} AS _xchg_f${i}`).join(', ')} FROM ${this.table} WHERE ${c} IS NOT NULL AND (${where}) ORDER BY ${c}, ${k} LIMIT ?`;
+    params.push(limit);
+    let st = this.sharded.get(sql);
+    if (!st) {
+      if (this.sharded.size > 64) this.sharded.clear();
+      st = this.db.prepare(sql).raw(true).safeIntegers(true);
+      this.sharded.set(sql, st);
+    }
+    return [st, params];
+  }
+
   async read(cursor: Cursor, limit: number): Promise<SourcePage> {
+    if (isSharded(cursor)) return this.readSharded(cursor, limit);
     const st = cursor ? this.after : this.first;
     const values = (
       cursor
@@ -121,6 +170,35 @@ export class SqliteSource implements RecordSource {
         : cursor,
       exhausted: rows.length < limit,
     };
+  }
+
+  private readSharded(cursor: { n: number; parts: ShardPart[] }, limit: number): SourcePage {
+    const [st, params] = this.shardedRead(cursor, limit);
+    const values = st.all(...params) as unknown[][];
+    const names = st.columns().map((c) => c.name);
+    const nFlags = cursor.parts.length;
+    const width = names.length - nFlags;
+    const rows = values.map((v) => {
+      const r: Record<string, unknown> = {};
+      for (let i = 0; i < width; i++) {
+        const x = v[i];
+        r[names[i]!] = typeof x === 'bigint' ? normInt(x) : x;
+      }
+      return r;
+    });
+    const lastValues = values.at(-1);
+    const last = rows.at(-1);
+    const key = this.keyColumns[0]!;
+    const ops = rows.map((r) => (this.deleted && isDeletedMark(r[this.deleted]) ? 'd' : 'u') as 'u' | 'd');
+    const next = last
+      ? advance(
+          cursor,
+          { c: toWire(last[this.cursorColumn!]), k: toWire(last[key]) },
+          lastValues!.slice(width).map(Number),
+        )
+      : cursor;
+    if (this.deleted) for (const r of rows) delete r[this.deleted];
+    return { rows, ops, cursor: next, exhausted: rows.length < limit };
   }
 
   async lookup(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
