@@ -333,20 +333,36 @@ describe('policies - central', () => {
     ]);
   });
 
-  it("policies - a city admin sees only policies of its region's nodes and may not write", async () => {
+  it('policies - a city admin sees only the policies of flows with an end in its region and may not write', async () => {
     const w = await world();
+    // A provincial task without a peer in the city: its policy is none of the city's business.
+    const alone = w.d.assignments.createTask({
+      name: 'local',
+      kind: 'sync',
+      nodeId: w.nodes.prov.id,
+      binding: 'db',
+    }).id;
+    const other = (await w.call<PolicyView>('POST', '/policies', { ...NIGHT, taskIds: [alone] })).body;
+    // The provincial provider's task towards the city's node: the city is the flow's consumer end.
     const prov = (await w.call<PolicyView>('POST', '/policies', { ...NIGHT, taskIds: [w.tasks.prov] })).body;
     const city = (await w.call<PolicyView>('POST', '/policies', { ...NIGHT, taskIds: [w.tasks.city] })).body;
     const { token } = (
       await w.call<{ token: string }>('POST', '/users', { name: 'nc', role: 'city_admin', regionCode: '360100' })
     ).body;
-    expect((await w.call<PolicyView[]>('GET', '/policies', undefined, token)).body.map((p) => p.id)).toEqual([city.id]);
-    expect((await w.call<PolicyView[]>('GET', `/policies?node=${w.nodes.prov.id}`, undefined, token)).body).toEqual([]);
-    const hidden = await w.call<{ error: { message: string } }>('GET', `/policies/${prov.id}`, undefined, token);
+    expect((await w.call<PolicyView[]>('GET', '/policies', undefined, token)).body.map((p) => p.id)).toEqual([
+      city.id,
+      prov.id,
+    ]);
+    const onProv = await w.call<PolicyView[]>('GET', `/policies?node=${w.nodes.prov.id}`, undefined, token);
+    expect(onProv.body.map((p) => p.id)).toEqual([prov.id]);
+    const all = await w.call<PolicyView[]>('GET', '/policies');
+    expect(all.body.map((p) => p.id)).toEqual([city.id, prov.id, other.id]);
+    const hidden = await w.call<{ error: { message: string } }>('GET', `/policies/${other.id}`, undefined, token);
     expect([hidden.status, hidden.body.error.message]).toEqual([
       403,
-      `city_admin nc sees the policies of nodes of region 360100 and below only, not ${prov.id}`,
+      `city_admin nc sees the policies of flows with an end in region 360100 and below only, not ${other.id}`,
     ]);
+    expect((await w.call('GET', `/policies/${prov.id}`, undefined, token)).status).toBe(200);
     expect((await w.call('GET', `/policies/${city.id}`, undefined, token)).status).toBe(200);
     expect((await w.call('DELETE', `/policies/${city.id}`, undefined, token)).status).toBe(403);
     expect((await w.call('POST', '/policies', { ...NIGHT, taskIds: [w.tasks.city] }, token)).status).toBe(403);

@@ -31,7 +31,7 @@ export const ClusterRunView = Type.Object({
   sinceMs: Type.Integer(),
   untilMs: Type.Integer(),
   bucketMs: Type.Integer(),
-  pairs: Type.Integer(),
+  pairs: Type.Integer({ description: 'pairs clustered (a city admin: those with a node in its region)' }),
   k: Type.Integer(),
   criterion: Type.Unknown({ description: 'how k was chosen: mean silhouette per k tried, and the dimensions' }),
   clusters: Type.Array(ClusterView),

@@ -94,7 +94,13 @@ export class BrainViews {
         policy: c.policy,
         profile: c.profile,
       }));
-    return { ...run, created: this.traffic.zone.iso(run.createdAt), clusters };
+    // A scoped caller counts the pairs it sees, not the province's.
+    return {
+      ...run,
+      pairs: scope ? members.length : run.pairs,
+      created: this.traffic.zone.iso(run.createdAt),
+      clusters,
+    };
   }
 
   /** One cluster of the newest run with its members; NOT_FOUND when the run has no such cluster (for the caller). */

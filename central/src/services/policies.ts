@@ -26,8 +26,10 @@ export interface PolicyAssignment {
 /** Filters of list(). */
 export interface PolicyFilter {
   taskId?: string;
-  /** Policies with a task on any of these nodes (a city admin's scope). */
+  /** Policies with a task on any of these nodes. */
   nodeIds?: readonly string[];
+  /** Policies of flows with an end among these nodes: a task's node or its peer (a city admin's scope). */
+  pairNodeIds?: readonly string[];
   kind?: 'static' | 'dynamic';
   /** Include expired (withdrawn) policies. */
   all?: boolean;
@@ -157,6 +159,12 @@ export class PolicyService {
 
   list(f: PolicyFilter = {}): PolicyRecord[] {
     return this.policies.list(f);
+  }
+
+  /** The nodes at the ends of the policy's flows: its tasks' nodes and their peers. */
+  endsOf(p: PolicyRecord): string[] {
+    const peers = p.taskIds.flatMap((id) => this.store.tasks.get(id)?.peerNodeId ?? []);
+    return [...new Set([...p.nodeIds, ...peers])];
   }
 
   /** The PolicySpecs of the node's live policies (joined to its poll answers by the gRPC adapter). */

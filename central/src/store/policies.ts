@@ -76,7 +76,15 @@ export class PolicyStore {
   }
 
   /** Policies, newest first; by task, by node (any of nodeIds), by kind; expired ones only with `all`. */
-  list(f: { taskId?: string; nodeIds?: readonly string[]; kind?: string; all?: boolean } = {}): PolicyRecord[] {
+  list(
+    f: {
+      taskId?: string;
+      nodeIds?: readonly string[];
+      pairNodeIds?: readonly string[];
+      kind?: string;
+      all?: boolean;
+    } = {},
+  ): PolicyRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (!f.all) where.push('p.expired_at IS NULL');
@@ -85,6 +93,18 @@ export class PolicyStore {
     if (f.nodeIds) {
       const marks = f.nodeIds.map(() => '?').join(', ') || 'NULL';
       and(where, args, `p.id IN (SELECT policy_id FROM policy_tasks WHERE node_id IN (${marks}))`, ...f.nodeIds);
+    }
+    if (f.pairNodeIds) {
+      // A task's node or its peer (the other end of the flow) among them.
+      const ids = JSON.stringify(f.pairNodeIds);
+      and(
+        where,
+        args,
+        `p.id IN (SELECT pt.policy_id FROM policy_tasks pt JOIN tasks t ON t.id = pt.task_id
+           WHERE pt.node_id IN (SELECT value FROM json_each(?)) OR t.peer_node_id IN (SELECT value FROM json_each(?)))`,
+        ids,
+        ids,
+      );
     }
     const rows = this.db
       .prepare(`SELECT p.* FROM policies p ${sqlWhere(where)} ORDER BY p.created_at DESC, p.rowid DESC`)

@@ -1,6 +1,6 @@
 // /api/v1/policies: scheduling policies (策略) with why they were chosen, where they are delivered and what
-// each node made of them. Province admins and operators write; a city admin sees the policies with a task
-// on a node of its region subtree.
+// each node made of them. Province admins and operators write; a city admin sees the policies of the flows
+// with an end in its region subtree (a task's node or its peer there).
 import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../api/common.js';
 import { PolicyInputBody, PolicyQuery, PolicyView } from '../../api/policies.js';
@@ -40,9 +40,14 @@ function registerPolicyReads(app: App, deps: HttpDeps): void {
     async (req) => {
       const visible = visibleNodes(req, deps);
       const { node, task, kind, all } = req.query;
-      const nodeIds = node ? [node].filter((n) => !visible || visible.includes(n)) : visible;
       return deps.policies
-        .list({ ...(nodeIds && { nodeIds }), ...(task && { taskId: task }), ...(kind && { kind }), all: all ?? false })
+        .list({
+          ...(node && { nodeIds: [node] }),
+          ...(visible && { pairNodeIds: visible }),
+          ...(task && { taskId: task }),
+          ...(kind && { kind }),
+          all: all ?? false,
+        })
         .map((p) => deps.policies.view(p));
     },
   );
@@ -60,11 +65,11 @@ function registerPolicyReads(app: App, deps: HttpDeps): void {
     async (req) => {
       const p = deps.policies.get(req.params.id);
       const visible = visibleNodes(req, deps);
-      if (visible && !p.nodeIds.some((n) => visible.includes(n))) {
+      if (visible && !deps.policies.endsOf(p).some((n) => visible.includes(n))) {
         const who = principal(req);
         throw new XchgError(
           ErrorCode.PERMISSION_DENIED,
-          `${who.role} ${who.name} sees the policies of nodes of region ${who.regionCode ?? '?'} and below only, not ${p.id}`,
+          `${who.role} ${who.name} sees the policies of flows with an end in region ${who.regionCode ?? '?'} and below only, not ${p.id}`,
         );
       }
       return deps.policies.view(p);
