@@ -33,6 +33,10 @@
 //   traffic_import_year_s   traffic phase (scripts/bench-traffic.ts, central alone; --only traffic): a year of
 //   traffic_show_year_ms    5-min rows for one pair through POST /traffic/import, and GET /traffic over that
 //                           year; bytes per stored row and what a year costs a 640-node province
+//   dashboard_p95_ms        dashboard phase (scripts/bench-dashboard.ts, central alone; --only dashboard): a
+//                           generated province of 2,000 nodes and a year of history; the worst p95 (ms) of every
+//                           GET /api/v1/dashboard/* (from the OpenAPI document), /traffic over a year, /alerts and
+//                           /nodes, as the province admin and a city admin (limit 300; per endpoint beside it)
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -63,6 +67,7 @@ import { AGENT_NODE_FLAGS } from '../node-agent/src/heap.js';
 import { centersPhase } from './bench-centers.js';
 import { brainPhase } from './bench-brain.js';
 import { trafficPhase } from './bench-traffic.js';
+import { dashboardPhase } from './bench-dashboard.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,7 +87,7 @@ const ROWS = Number(args.rows ?? (args.quick ? 50_000 : 1_000_000));
 const FILE_MB = Number(args['file-mb'] ?? (args.quick ? 64 : 1024));
 const BATCH = 1000;
 /** --only e2e,latency,file,mariadb runs a subset (for investigation; the full run is the one to report). */
-const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers,brain,traffic').split(','));
+const ONLY = new Set((args.only ?? 'e2e,latency,file,mariadb,centers,brain,traffic,dashboard').split(','));
 /** Records of the centers phase's direct and relayed syncs (scripts/bench-centers.ts), at most --rows. */
 const CENTERS_ROWS = Math.min(ROWS, args.quick ? 20_000 : 200_000);
 /** Records of the MariaDB → MariaDB figure (fewer than ROWS: MariaDB's inserts are the slow part of seeding and sinking). */
@@ -343,6 +348,11 @@ async function main(): Promise<void> {
     // Central alone (scripts/bench-traffic.ts): a year of traffic history imported and shown over its HTTP API.
     Object.assign(result, await trafficPhase({ dir: join(DIR, 'traffic'), say }));
     if ([...ONLY].every((p) => p === 'brain' || p === 'traffic')) return printResult(result);
+  }
+  if (ONLY.has('dashboard')) {
+    // Central alone over a generated province (scripts/bench-dashboard.ts): every dashboard read timed.
+    Object.assign(result, await dashboardPhase({ dir: join(DIR, 'dashboard'), quick: args.quick === true, say }));
+    if ([...ONLY].every((p) => ['brain', 'traffic', 'dashboard'].includes(p))) return printResult(result);
   }
 
   say(`seeding ${ROWS} records of 200 bytes`);
