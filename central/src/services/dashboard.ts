@@ -3,7 +3,11 @@
 // within the caller's scope. Reads only.
 import type { DashboardSummary, DashboardTrend, DashboardTrendBucket, TrendRange } from '../api/dashboard.js';
 import type { TimeZone } from '../domain/time-zone.js';
+import { DashboardStore } from '../store/dashboard.js';
 import type { Store, TrafficRow } from '../store/index.js';
+import { DashboardNodeService } from './dashboard-nodes.js';
+import { DashboardPageService, type DashboardPagesOptions, type ResolvedScope } from './dashboard-pages.js';
+import { EvaluationService } from './evaluation.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -19,15 +23,31 @@ export interface DashboardScope {
 }
 
 export class DashboardService {
+  /** The overview's rankings, approvals, evaluation and city comparison. */
+  readonly pages: DashboardPageService;
+  /** The node table and a node's drill-down. */
+  readonly nodes: DashboardNodeService;
+
   /**
    * @param clock ms since epoch
    * @param zone the traffic history's time zone: "today" and the trend's days are its local days
+   * @param opts the working calendar and the approval deadline (for the approval figures)
    */
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
     private readonly zone: TimeZone,
-  ) {}
+    opts: DashboardPagesOptions,
+  ) {
+    const q = new DashboardStore(store.db);
+    this.pages = new DashboardPageService(store, q, clock, zone, new EvaluationService(store, clock), opts);
+    this.nodes = new DashboardNodeService(store, q, clock);
+  }
+
+  /** The departments, nodes and regions a scope covers; undefined fields: everything. */
+  resolveScope(scope: DashboardScope): ResolvedScope {
+    return { ...this.resolve(scope), ...(scope.regionCodes && { regionCodes: scope.regionCodes }) };
+  }
 
   summary(scope: DashboardScope): DashboardSummary {
     const now = this.clock();

@@ -173,7 +173,10 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
     policies,
     ...brain,
-    dashboard: new DashboardService(store, clock, brain.traffic.zone),
+    dashboard: new DashboardService(store, clock, brain.traffic.zone, {
+      calendar,
+      approvalWorkingDays: opts.approvalWorkingDays,
+    }),
     topology: new TopologyService(store, clock, probes),
   };
 }

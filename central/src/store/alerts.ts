@@ -15,6 +15,8 @@ export interface AlertFilter {
   departmentCode?: string;
   /** Only alerts of these departments (a city admin's scope). */
   departmentCodes?: readonly string[];
+  /** Only alerts about these entities (a node and its tasks). */
+  entityIds?: readonly string[];
   /** Newest alerts returned (default 1000). */
   limit?: number;
 }
@@ -138,6 +140,7 @@ export class AlertStore {
     if (f.departmentCode) and(where, args, 'department_code = ?', f.departmentCode);
     if (f.departmentCodes)
       and(where, args, `department_code IN (SELECT value FROM json_each(?))`, JSON.stringify(f.departmentCodes));
+    if (f.entityIds) and(where, args, `entity_id IN (SELECT value FROM json_each(?))`, JSON.stringify(f.entityIds));
     args.push(f.limit ?? 1000);
     return (
       this.db

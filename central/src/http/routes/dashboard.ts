@@ -1,18 +1,11 @@
 // /api/v1/dashboard: the figures the dashboard's first page shows — the headline summary and the exchange
-// volume trend — within the caller's scope (a city admin's region subtree, an officer's department).
-import type { FastifyRequest } from 'fastify';
+// volume trend — within the caller's scope (a city admin's region subtree, an officer's department); the other
+// pages' routes are in dashboard-pages.ts and dashboard-nodes.ts.
 import { DashboardSummary, DashboardTrend, DashboardTrendQuery } from '../../api/dashboard.js';
-import type { DashboardScope } from '../../services/dashboard.js';
-import { principal, Role } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
-
-function dashboardScope(req: FastifyRequest, deps: HttpDeps): DashboardScope {
-  const p = principal(req);
-  if (p.role === Role.OFFICER && p.departmentCode) return { departmentCode: p.departmentCode };
-  const regionCodes = scopeOf(req, deps);
-  return regionCodes ? { regionCodes, regionCode: p.regionCode ?? null } : {};
-}
+import { registerDashboardNodeRoutes } from './dashboard-nodes.js';
+import { registerDashboardPageRoutes } from './dashboard-pages.js';
+import { dashboardScope } from './dashboard-scope.js';
 
 export function registerDashboardRoutes(app: App, deps: HttpDeps): void {
   app.get(
@@ -39,4 +32,7 @@ export function registerDashboardRoutes(app: App, deps: HttpDeps): void {
     },
     async (req) => deps.dashboard.trend(req.query.range ?? 'today', dashboardScope(req, deps)),
   );
+
+  registerDashboardPageRoutes(app, deps);
+  registerDashboardNodeRoutes(app, deps);
 }
