@@ -107,7 +107,10 @@ function startJobs(
   logger: pino.Logger,
   onNode: { changed?: (nodeId: string) => void },
 ): JobRunner {
-  const jobs = new JobRunner(logger.child({ component: 'jobs' }));
+  const jobs = new JobRunner(logger.child({ component: 'jobs' }), (job, ms, ok) => {
+    services.metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
+    services.metrics.jobDuration.observe({ job }, ms / 1000);
+  });
   const every = {
     livenessMs: config.livenessCheckIntervalMs,
     governanceMs: config.governance.sweepIntervalMs,

@@ -1,6 +1,13 @@
 // Prometheus metrics of central (names start with xchg_). One registry per central instance so tests
-// can run several in one process.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+// can run several in one process. Labels are bounded: gRPC methods, HTTP route patterns (never the URL with
+// its ids), status codes, job names, report kinds and the state gauges' labels (metrics-state.ts). Every
+// series is listed in docs/metrics.md.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../common/src/process-metrics.js';
+import { registerStateGauges, type StateSources } from './metrics-state.js';
+
+/** Request duration buckets, seconds: 1 ms to 60 s (a PollAssignments long-poll parks ~30 s). */
+const DURATION_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export class CentralMetrics {
   readonly registry = new Registry();
@@ -34,8 +41,67 @@ export class CentralMetrics {
     registers: [this.registry],
   });
 
-  constructor(collectors: { nodesByStatus: () => Record<string, number>; parkedPolls: () => number }) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'xchg_central_' });
+  readonly grpcDuration = new Histogram({
+    name: 'xchg_grpc_request_duration_seconds',
+    help: 'AgentService call durations by method and status code (PollAssignments includes its long-poll wait)',
+    labelNames: ['method', 'code'] as const,
+    buckets: DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'xchg_http_request_duration_seconds',
+    help: 'HTTP request durations by method, route pattern (e.g. /api/v1/nodes/:id; unmatched for 404s) and status',
+    labelNames: ['method', 'route', 'code'] as const,
+    buckets: DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly jobRuns = new Counter({
+    name: 'xchg_job_runs_total',
+    help: 'Runs of central periodic jobs by job name and outcome (ok, failed)',
+    labelNames: ['job', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly jobDuration = new Histogram({
+    name: 'xchg_job_duration_seconds',
+    help: 'Durations of central periodic job runs by job name',
+    labelNames: ['job'] as const,
+    buckets: DURATION_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly trafficReports = new Counter({
+    name: 'xchg_traffic_reports_total',
+    help: 'Agent traffic reports ingested into the traffic history (new ones; retries are not counted)',
+    registers: [this.registry],
+  });
+  readonly trafficBatches = new Counter({
+    name: 'xchg_traffic_batches_total',
+    help: 'Batches the ingested traffic reports counted (committed at consumers)',
+    registers: [this.registry],
+  });
+  readonly trafficRecords = new Counter({
+    name: 'xchg_traffic_records_total',
+    help: 'Records the ingested traffic reports counted (written at consumers)',
+    registers: [this.registry],
+  });
+  readonly trafficBytes = new Counter({
+    name: 'xchg_traffic_bytes_total',
+    help: 'Payload bytes the ingested traffic reports counted',
+    registers: [this.registry],
+  });
+  readonly trafficErrors = new Counter({
+    name: 'xchg_traffic_errors_total',
+    help: 'Records in error (quarantined or refused) the ingested traffic reports counted',
+    registers: [this.registry],
+  });
+
+  constructor(collectors: {
+    nodesByStatus: () => Record<string, number>;
+    parkedPolls: () => number;
+    /** The state gauges (alerts, tasks, applications, nodes per department); absent: not exported. */
+    state?: StateSources;
+  }) {
+    collectProcessMetrics(this.registry, 'xchg_central_');
+    if (collectors.state) registerStateGauges(this.registry, collectors.state);
     new Gauge({
       name: 'xchg_nodes',
       help: 'Enrolled nodes by liveness status',
@@ -54,5 +120,18 @@ export class CentralMetrics {
         this.set(collectors.parkedPolls());
       },
     });
+  }
+
+  /** Counts one ingested traffic report (its body as the agent sent it). */
+  observeTraffic(body: Record<string, unknown>): void {
+    const n = (k: string): number => {
+      const v = Number(body[k] ?? 0);
+      return Number.isFinite(v) && v > 0 ? v : 0;
+    };
+    this.trafficReports.inc();
+    this.trafficBatches.inc(n('batches'));
+    this.trafficRecords.inc(n('records'));
+    this.trafficBytes.inc(n('bytes'));
+    this.trafficErrors.inc(n('errors'));
   }
 }

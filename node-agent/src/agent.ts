@@ -38,6 +38,8 @@ import { AgentError, AgentErrorCode } from './errors.js';
 import { DataPlane } from './exchange/data-plane.js';
 import type { DataPathContext } from './exchange/runner-kit.js';
 import { sameDataPlane, saveIdentity, type NodeIdentity } from './identity.js';
+import { startMetricsApi } from './metrics-api.js';
+import { AgentMetrics } from './prometheus.js';
 import { startQueryApi } from './query-api.js';
 import { RoutingHost } from './relay/host.js';
 import { relaySpecFromConfig } from './relay/spec.js';
@@ -80,6 +82,9 @@ export class Agent extends EventEmitter {
   private traffic: TrafficMeter | undefined;
   private assignments: AssignmentLoop | undefined;
   private queryServer: Server | undefined;
+  private metricsServer: Server | undefined;
+  /** Prometheus metrics (served on config metrics.listen when set). */
+  readonly metrics: AgentMetrics;
   private loops: Promise<void>[] = [];
 
   constructor(
@@ -105,6 +110,20 @@ export class Agent extends EventEmitter {
       spoolBytes: () => this.spool?.sizeBytes() ?? 0,
       spoolBatches: () => this.dataSpool?.depth().batches ?? 0,
       lags: () => this.supervisor?.lags() ?? [],
+    });
+    this.metrics = new AgentMetrics({
+      nodeId: () => this.identity?.nodeId ?? '',
+      version: VERSION,
+      state: () => this._state,
+      assignmentVersion: () => this.assignmentVersion,
+      centralReachable: () => this.central.isReachable,
+      outboxDepth: () => this.outboxDepth,
+      spoolDepth: () => this.dataSpool?.depth() ?? { batches: 0, bytes: 0 },
+      spoolFileBytes: () => this.spool?.sizeBytes() ?? 0,
+      lags: () => this.supervisor?.lags() ?? [],
+      quarantined: (taskId) => this.dataSpool?.quarantineCount(taskId) ?? 0,
+      publishStats: () => this.dataPlane?.publishStats,
+      kindOf: (taskId) => this.supervisor?.kindOf(taskId),
     });
   }
 
@@ -140,6 +159,8 @@ export class Agent extends EventEmitter {
     }
     if (this.config.queryListen && this.dataPlane)
       this.queryServer = await startQueryApi(this.config.queryListen, this.dataPlane, this.deps.logger);
+    if (this.config.metrics.listen)
+      this.metricsServer = await startMetricsApi(this.config.metrics.listen, this.metrics.registry, this.deps.logger);
     this.setState('RUNNING');
     this.report('event', { severity: 'info', code: 'AGENT_STARTED', message: `agent ${VERSION} started`, taskId: '' });
     this.loops = this.startLoops(this.abort.signal);
@@ -149,6 +170,7 @@ export class Agent extends EventEmitter {
   report(kind: ReportKind, body: Record<string, unknown>): void {
     if (!this.outbox) throw new AgentError(AgentErrorCode.NOT_ENROLLED, 'agent not started');
     this.outbox.add(kind, body);
+    this.metrics.observeReport(kind, body);
   }
 
   /** SIGTERM path: stop polling → let running work finish within the grace period → flush → close the DB last. */
@@ -231,6 +253,7 @@ export class Agent extends EventEmitter {
       nodeId: () => this.identity?.nodeId ?? '',
       report: (body) => this.report('traffic', body),
       clock: this.clock,
+      onLatencyMs: (ms) => this.metrics.observeLatencyMs(ms),
     }));
     const supervisor = (this.supervisor = new TaskSupervisor(
       checkingParams(this.deps.runners ?? {}),
@@ -327,6 +350,7 @@ export class Agent extends EventEmitter {
   }
 
   private close(): void {
+    this.metricsServer?.close();
     this.client.close();
     this.spool?.close();
     this.spool = undefined;

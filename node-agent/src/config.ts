@@ -138,6 +138,14 @@ export const AgentConfigSchema = Type.Object(
     ),
     /** Local online-query endpoint for department systems, "host:port" ("" = off). */
     queryListen: Type.String({ pattern: '^$|^[^\\s]+:\\d{1,5}$' }),
+    /** Prometheus metrics (metrics-api.ts). */
+    metrics: Type.Object(
+      {
+        /** Where GET /metrics listens, "host:port" ("" = off; e.g. "127.0.0.1:9464"). */
+        listen: Type.String({ pattern: '^$|^[^\\s]+:\\d{1,5}$' }),
+      },
+      { additionalProperties: false },
+    ),
     /**
      * Routes to other exchange centers (交换中心) for units to nodes homed there, until central sends its
      * own (a RouteSpec from central replaces the route to its destination). Default: none.
@@ -183,6 +191,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     cursorSkewMs: 5 * 60_000,
   },
   queryListen: '',
+  metrics: { listen: '' },
   routes: [],
   relay: { center: '', neighbors: [], probeIntervalMs: 0 },
   sources: {},
@@ -199,6 +208,7 @@ const ENV: readonly EnvBinding[] = [
   { env: 'XCHG_AGENT_POLL_DEADLINE_MS', path: 'pollDeadlineMs', kind: 'int' },
   { env: 'XCHG_AGENT_REPORT_INTERVAL_MS', path: 'reportIntervalMs', kind: 'int' },
   { env: 'XCHG_AGENT_SHUTDOWN_GRACE_MS', path: 'shutdownGraceMs', kind: 'int' },
+  { env: 'XCHG_AGENT_METRICS_LISTEN', path: 'metrics.listen', kind: 'string' },
   { env: 'XCHG_LOG_LEVEL', path: 'logLevel', kind: 'string' },
 ];
 

@@ -76,16 +76,21 @@ function unaryWith(deps: GrpcDeps, log: Logger) {
     body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
+      const started = process.hrtime.bigint();
+      const count = (code: string): void => {
+        deps.metrics.grpcRequests.inc({ method, code });
+        deps.metrics.grpcDuration.observe({ method, code }, Number(process.hrtime.bigint() - started) / 1e9);
+      };
       Promise.resolve()
         .then(() => body(call))
         .then(
           (res) => {
-            deps.metrics.grpcRequests.inc({ method, code: 'OK' });
+            count('OK');
             callback(null, res);
           },
           (err: unknown) => {
             const e = toStatus(err);
-            deps.metrics.grpcRequests.inc({ method, code: grpc.status[e.code] });
+            count(grpc.status[e.code]);
             if (e.code === grpc.status.INTERNAL) log.error({ err, method }, 'agent call failed');
             else log.debug({ method, code: grpc.status[e.code], reason: e.details }, 'agent call refused');
             callback(e);

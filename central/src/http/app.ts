@@ -55,6 +55,14 @@ export async function buildApp(deps: HttpDeps): Promise<App> {
 
   answerErrors(app);
   declareErrors(app);
+  // Durations by route pattern (the URL with ids would be an unbounded label).
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe(
+      { method: req.method, route, code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
   registerOperations(app, deps);
 
   const auth = { adminToken: deps.adminToken, users: deps.users, sessions: new SessionStore() };

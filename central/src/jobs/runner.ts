@@ -27,11 +27,17 @@ interface Job {
   skipped: number;
 }
 
+/** Called after every run: the job's name, how long it took (ms), whether it succeeded (metrics). */
+export type JobRunObserver = (name: string, durationMs: number, ok: boolean) => void;
+
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
   private state: JobRunnerState = 'IDLE';
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly onRun?: JobRunObserver,
+  ) {}
 
   /** Adds a job; before start() or while running (then it is scheduled at once). */
   add(spec: JobSpec): this {
@@ -85,8 +91,10 @@ export class JobRunner {
     const started = Date.now();
     try {
       await job.spec.run();
+      this.onRun?.(job.spec.name, Date.now() - started, true);
     } catch (err) {
       this.logger.error({ err, job: job.spec.name, durationMs: Date.now() - started }, 'job failed');
+      this.onRun?.(job.spec.name, Date.now() - started, false);
     }
   }
 }

@@ -100,14 +100,7 @@ export interface Services {
 
 export function createServices(store: Store, clock: () => number, opts: ServiceOptions): Services {
   // The collectors read nodes and assignments lazily, at scrape time.
-  const metrics: CentralMetrics = new CentralMetrics({
-    nodesByStatus: () => {
-      const counts: Record<string, number> = {};
-      for (const n of nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
-      return counts;
-    },
-    parkedPolls: () => assignments.parkedPolls,
-  });
+  const metrics = centralMetrics(store, clock, () => ({ nodes, assignments }));
   const audit = new AuditTrail(store, clock);
   const nodes = new NodeService(
     store,
@@ -143,7 +136,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
   });
   reports.onProbe = (nodeId, reportId, body, receivedAt, at) => probes.ingest(nodeId, reportId, body, receivedAt, at);
   const policies = new PolicyService(store, clock, audit, assignments);
-  const brain = brainServices(store, clock, opts, { reports, policies, alerts });
+  const brain = brainServices(store, clock, opts, { reports, policies, alerts, metrics });
   const relays = new RelayService(store, clock, audit, assignments, {
     probeIntervalMs: routingSettings.probeIntervalMs,
   });
@@ -189,12 +182,15 @@ function brainServices(
   store: Store,
   clock: () => number,
   opts: ServiceOptions,
-  deps: { reports: ReportService; policies: PolicyService; alerts: AlertService },
+  deps: { reports: ReportService; policies: PolicyService; alerts: AlertService; metrics: CentralMetrics },
 ): Pick<Services, 'traffic' | 'clusters' | 'surges' | 'brainViews'> {
   const { reports, policies, alerts } = deps;
   const traffic = new TrafficService(store, clock, opts.traffic ?? TRAFFIC_DEFAULTS);
-  reports.onTraffic = (nodeId, reportId, body, receivedAt, at) =>
-    traffic.ingest(nodeId, reportId, body, receivedAt, at);
+  reports.onTraffic = (nodeId, reportId, body, receivedAt, at) => {
+    const fresh = traffic.ingest(nodeId, reportId, body, receivedAt, at);
+    if (fresh) deps.metrics.observeTraffic(body); // a retried report is stored once and counted once
+    return fresh;
+  };
   const surges = new SurgeService(
     store,
     traffic,
@@ -214,4 +210,26 @@ function brainServices(
     opts.clusters ?? CLUSTER_DEFAULTS,
   );
   return { traffic, clusters, surges, brainViews: new BrainViews(store, traffic, opts.calendar) };
+}
+
+/** Central's metrics; `live` gives the services the collectors read at scrape time. */
+function centralMetrics(
+  store: Store,
+  clock: () => number,
+  live: () => { nodes: NodeService; assignments: AssignmentService },
+): CentralMetrics {
+  return new CentralMetrics({
+    nodesByStatus: () => {
+      const counts: Record<string, number> = {};
+      for (const n of live().nodes.list()) counts[n.status] = (counts[n.status] ?? 0) + 1;
+      return counts;
+    },
+    parkedPolls: () => live().assignments.parkedPolls,
+    state: {
+      openAlerts: () => store.metrics.openAlerts(),
+      tasks: () => store.metrics.tasks(),
+      applications: () => store.metrics.applications(clock()),
+      nodesByDepartment: () => store.metrics.nodesByDepartment(),
+    },
+  });
 }

@@ -6,6 +6,7 @@ import { CatalogStore } from './catalog.js';
 import { CenterStore } from './centers.js';
 import { openDatabase, type Db } from './db.js';
 import { EvaluationStore } from './evaluation.js';
+import { MetricsStore } from './metrics.js';
 import { ObjectionStore } from './objections.js';
 import { ProbeStore } from './probes.js';
 import { RouteStore } from './routes.js';
@@ -35,6 +36,7 @@ export type * from './probes.js';
 export type * from './routes.js';
 export type * from './traffic.js';
 export type * from './brain.js';
+export type * from './metrics.js';
 
 export class Store {
   readonly regions: RegionStore;
@@ -54,6 +56,8 @@ export class Store {
   readonly routes: RouteStore;
   readonly traffic: TrafficStore;
   readonly brain: BrainStore;
+  /** Grouped counts for /metrics. */
+  readonly metrics: MetricsStore;
 
   constructor(readonly db: Db) {
     this.regions = new RegionStore(db);
@@ -73,6 +77,7 @@ export class Store {
     this.routes = new RouteStore(db);
     this.traffic = new TrafficStore(db);
     this.brain = new BrainStore(db);
+    this.metrics = new MetricsStore(db);
   }
 
   static open(file: string): Store {

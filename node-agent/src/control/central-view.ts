@@ -69,6 +69,11 @@ export class CentralView {
     return true;
   }
 
+  /** Whether central answered the last call (false until the first answer). */
+  get isReachable(): boolean {
+    return this.reachable;
+  }
+
   /** Records whether central answers; logs only a change. */
   markReachable(reachable: boolean): void {
     if (reachable === this.reachable) return;

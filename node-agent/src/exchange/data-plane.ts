@@ -29,7 +29,7 @@ import { Link } from './link.js';
 import { Online, type QueryHandler, type ReconcileHandler } from './online.js';
 import { OutboxPump, RecordStream } from './outbox.js';
 import { ProgressAsker, answerProgress } from './progress.js';
-import { Publisher, type Outgoing } from './publisher.js';
+import { Publisher, type Outgoing, type PublishStats } from './publisher.js';
 import { handshake } from './readiness.js';
 import { Receipts } from './receipts.js';
 import { Recovery } from './recovery.js';
@@ -86,6 +86,11 @@ export class DataPlane {
 
   get nodeId(): string {
     return this.link.nodeId;
+  }
+
+  /** JetStream publishes since start: acked, failed, re-sends (the agent's /metrics). */
+  get publishStats(): Readonly<PublishStats> {
+    return this.publisher.stats;
   }
 
   get subjects(): Subjects {

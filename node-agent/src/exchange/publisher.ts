@@ -39,7 +39,15 @@ const FAILED = {
 /** The JetStream message id of a unit's send number `sendCount`. */
 export const messageId = (id: string, sendCount: number): string => (sendCount === 0 ? id : `${id}~${sendCount}`);
 
+/** Publishes since start (read by the agent's /metrics): acknowledged by JetStream, failed, re-sends started. */
+export interface PublishStats {
+  acked: number;
+  failed: number;
+  resent: number;
+}
+
 export class Publisher {
+  readonly stats: PublishStats = { acked: 0, failed: 0, resent: 0 };
   private inFlight = 0;
   private inFlightBytes = 0;
   private failedAt = 0;
@@ -88,9 +96,12 @@ export class Publisher {
     const bytes = m.body.byteLength;
     this.inFlight++;
     this.inFlightBytes += bytes;
+    if (m.sendCount > 0) this.stats.resent++;
     try {
       await t.publish(m.subject, m.body, messageId(m.id, m.sendCount), m.headers);
+      this.stats.acked++;
     } catch (err) {
+      this.stats.failed++;
       this.failedAt = Date.now();
       if (this.failedAt - this.lastFailureLog > 5_000) {
         this.lastFailureLog = this.failedAt;

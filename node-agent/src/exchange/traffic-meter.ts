@@ -24,6 +24,8 @@ export interface TrafficMeterDeps {
   report: (body: Record<string, unknown>) => void;
   /** Wall clock, ms since epoch (default Date.now). */
   clock?: () => number;
+  /** Called with each committed batch's delivery latency, ms (the agent's /metrics histogram). */
+  onLatencyMs?: (ms: number) => void;
 }
 
 interface Open {
@@ -72,6 +74,7 @@ export class TrafficMeter {
     o.bytes += b.bytes;
     o.errors += b.errors;
     const latency = Math.max(0, now - b.createdAtMs);
+    this.deps.onLatencyMs?.(latency);
     o.seen++;
     if (o.latencies.length < RESERVOIR_SIZE) o.latencies.push(latency);
     else {
