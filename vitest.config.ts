@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,7 @@ export default defineConfig({
     // Two cores: end-to-end files start several processes each; two files at a time keeps them from starving.
     maxWorkers: 2,
     reporters: ['default'],
+    // Longest files first (test/sequencer.ts): a clean checkout has no duration cache.
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

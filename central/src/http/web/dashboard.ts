@@ -2,7 +2,7 @@
 // (never cached: it names the current assets) and the content-hashed assets under /dashboard/assets/
 // (cached for a year, immutable: a new build has new names).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../types.js';
 
@@ -14,15 +14,20 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Where the built front end is: dist/web beside the compiled central (dist/central/src/http/web → dist/web),
- * or, when central runs from its sources (tests), the repository's dist/web. Undefined when not built.
+ * Where the built front end is: the nearest `web/` or `dist/web/` holding an index.html, looking upward from this
+ * module (dist/central/src/http/web when compiled, dist/central/src when bundled into main.js, the sources in
+ * tests). Undefined when not built.
  */
 export function webDir(): string | undefined {
-  for (const rel of ['../../../../web/', '../../../../dist/web/']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(`${dir}index.html`)) return dir;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    for (const candidate of [join(dir, 'web'), join(dir, 'dist', 'web')]) {
+      if (existsSync(join(candidate, 'index.html'))) return `${candidate}/`;
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
   }
-  return undefined;
 }
 
 /** Registers GET /dashboard and GET /dashboard/assets/:file; files are read once and kept in memory. */
