@@ -170,6 +170,11 @@ export const CentralConfigSchema = Type.Object(
         dynamicHoldMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000 }),
         /** Records per batch a dynamic policy scales from (1 000: the agent's default). */
         baseBatchRecords: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        /**
+         * Standby agents of the provider department a surge spreads a flow over at most (2; 0: never): dynamic
+         * node allocation, services/shards.ts.
+         */
+        spreadAgentsMax: Type.Integer({ minimum: 0, maximum: 8 }),
       },
       { additionalProperties: false },
     ),
@@ -258,6 +263,7 @@ export const DEFAULTS: Static<typeof CentralConfigSchema> = {
     dynamicPolicies: true,
     dynamicHoldMs: 3_600_000,
     baseBatchRecords: 1000,
+    spreadAgentsMax: 2,
   },
   alerts: ALERTS_DEFAULTS,
   logLevel: 'info',

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     reconcile: services.reconcile,
     routing: services.routing,
     policies: services.policies,
+    shards: services.shards,
     trafficBucketMs: config.traffic.bucketMs,
   });
   const app = await buildApp({

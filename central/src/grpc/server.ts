@@ -14,6 +14,7 @@ import type { PolicyService } from '../services/policies.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
 import type { RoutingService } from '../services/routing.js';
+import type { AllocatedTask, ShardService } from '../services/shards.js';
 import type { NodeRecord, TaskRecord } from '../store/index.js';
 
 export interface GrpcDeps {
@@ -33,6 +34,8 @@ export interface GrpcDeps {
   trafficBucketMs?: number;
   /** PolicySpecs of the node's tasks (scheduling policies, 策略). */
   policies?: Pick<PolicyService, 'assignmentsFor'>;
+  /** Shard plans (dynamic node allocation): a spread task's ShardSpec, a standby's shards, a consumer's sources. */
+  shards?: Pick<ShardService, 'allocated'>;
 }
 
 /** Limits that bound what a caller can make central hold (the message limit is announced in every poll reply). */
@@ -146,12 +149,14 @@ async function pollAssignments(deps: GrpcDeps, call: Call<'PollAssignments'>) {
     version: set.version,
     changed: set.version !== known,
     assignments: [
-      ...set.tasks.map((t) => ({
-        id: t.id,
-        generation: t.generation,
-        task: toTaskSpec(t, peerCenterOf(deps, t)),
-        spec: 'task' as const,
-      })),
+      ...(deps.shards?.allocated(node.id, set.tasks) ?? set.tasks.map((task): AllocatedTask => ({ task }))).map(
+        (a) => ({
+          id: a.task.id,
+          generation: a.task.generation,
+          task: { ...toTaskSpec(a.task, peerCenterOf(deps, a.task)), shard: a.shard, sourceNodes: a.sourceNodes ?? [] },
+          spec: 'task' as const,
+        }),
+      ),
       ...(deps.reconcile?.assignmentsFor(node.id) ?? []),
       ...(deps.routing?.assignmentsFor(node.id) ?? []),
       ...(deps.policies?.assignmentsFor(node.id) ?? []),

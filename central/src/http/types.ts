@@ -1,5 +1,6 @@
 // Types shared by the HTTP app and its route modules (kept apart so routes do not import app.ts).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ShardService } from '../services/shards.js';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -35,6 +36,8 @@ import type { TopologyService } from '../services/dashboard-topology.js';
 
 /** What the HTTP app needs (main.ts wires it; tests build it from the real services). */
 export interface HttpDeps {
+  /** Dynamic node allocation of sync tasks (shard plans); absent: the routes are not served. */
+  shards?: ShardService;
   /** Regions and departments. */
   registry: RegistryService;
   /** Nodes, their liveness and enrollment tokens. */

@@ -1,6 +1,7 @@
 // The brain's surge (浪涌) watch: one streaming SurgeDetector per pair (domain/surge.ts), fed each closed base
 // bucket in time order; a detected surge is stored, alarmed, and answered with a dynamic policy (动态策略) on
-// the pair's sync tasks that raises batch size and concurrency until the surge ends. Imported history is
+// the pair's sync tasks that raises batch size and concurrency until the surge ends, and by spreading each of those
+// tasks over standby agents of the provider department (dynamic node allocation, services/shards.ts) until it ends. Imported history is
 // replayed through a fresh detector, in time order and without look-ahead, so `xchg surge list` shows what the
 // brain would have caught. Invariants: a bucket is fed once per detector, in order (fedUntil); detectors are
 // rebuilt after a restart by replaying the lookback, which gives the same decisions (no look-ahead, a fold);
@@ -13,9 +14,10 @@ import type { CalendarSpec } from '../domain/calendar.js';
 import { detectSurges, SurgeDetector, type Surge, type SurgeEvent } from '../domain/surge.js';
 import { DAY_MS, HOUR_MS, type Series, type TrafficPair } from '../domain/traffic.js';
 import { newId } from '../ids.js';
-import type { Store, SurgeOrigin, SurgeRecord } from '../store/index.js';
+import type { Store, SurgeOrigin, SurgeRecord, TaskRecord } from '../store/index.js';
 import type { AlertService } from './alerts.js';
 import type { PolicyService } from './policies.js';
+import type { ShardService } from './shards.js';
 import type { TrafficImported, TrafficService } from './traffic.js';
 
 /** Settings of the surge watch (config brain.*). */
@@ -30,6 +32,8 @@ export interface SurgeSettings {
   dynamicHoldMs: number;
   /** Records per batch a dynamic policy starts from when the task has no policy setting it (1 000: the agent's). */
   baseBatchRecords: number;
+  /** Standby agents a live surge spreads each of the pair's sync tasks over at most (2; 0: never). */
+  spreadAgentsMax?: number;
 }
 
 export const SURGE_DEFAULTS: SurgeSettings = {
@@ -59,6 +63,8 @@ interface Watch {
 const keyOf = (p: TrafficPair): string => JSON.stringify([p.fromNode, p.toNode, p.resource]);
 
 export class SurgeService {
+  /** Dynamic node allocation: a live surge spreads the pair's sync tasks over standby agents (services/shards.ts). */
+  allocation: Pick<ShardService, 'spreadAll' | 'unspreadAll'> | undefined;
   private readonly watches = new Map<string, Watch>();
   private readonly replays: TrafficImported[] = [];
   private draining: Promise<void> | undefined;
@@ -210,6 +216,17 @@ export class SurgeService {
     const surgeId = newId('srg');
     const policyId = this.settings.dynamicPolicies ? this.dynamicPolicy(pair, s, undefined) : undefined;
     if (policyId) actions.push({ action: 'dynamic-policy', policyId });
+    const spreadMax = this.settings.spreadAgentsMax ?? 2;
+    if (this.allocation && spreadMax > 0) {
+      const why = `surge ${pair.fromNode} → ${pair.toNode}: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected`;
+      actions.push(
+        ...this.allocation.spreadAll(
+          this.pairTasks(pair).map((t) => t.id),
+          spreadMax,
+          why,
+        ),
+      );
+    }
     const node = this.store.nodes.get(pair.fromNode);
     this.store.tx(() => {
       const raised = this.alerts.raise({
@@ -245,6 +262,7 @@ export class SurgeService {
     if (had) {
       const actions = [...had.actions];
       if (w.policyId) actions.push({ action: 'policy-withdrawn', policyId: w.policyId });
+      if (this.allocation) actions.push(...this.allocation.unspreadAll(had.actions, 'the surge passed'));
       this.store.brain.upsertSurge({ ...had, endMs: had.endMs ?? endMs, actions });
     }
     if (w.surgeId) this.alerts.resolve(ALERT_KINDS.SURGE_DETECTED, w.surgeId, 'surge ended', this.clock());
@@ -256,14 +274,7 @@ export class SurgeService {
 
   /** Creates (or renews) the surge's dynamic policy; undefined when the pair has no sync task. */
   private dynamicPolicy(pair: TrafficPair, s: Surge, renew: string | undefined): string | undefined {
-    const tasks = this.store.tasks
-      .forNode(pair.fromNode)
-      .filter(
-        (t) =>
-          t.kind === 'sync' &&
-          t.peerNodeId === pair.toNode &&
-          (pair.resource === '' || t.resourceCode === pair.resource),
-      );
+    const tasks = this.pairTasks(pair);
     if (tasks.length === 0) return undefined;
     const now = this.clock();
     const factor = s.expected > 0 ? Math.min(4, Math.max(2, s.peak / s.expected)) : 4;
@@ -290,6 +301,18 @@ export class SurgeService {
     };
     const live = renew !== undefined && this.policies.isLive(renew) ? renew : undefined;
     return (live ? this.policies.replace(live, body, 'brain') : this.policies.create(body, 'brain')).id;
+  }
+
+  /** The pair's sync tasks (its provider node's, to its consumer node, of its resource when it names one). */
+  private pairTasks(pair: TrafficPair): TaskRecord[] {
+    return this.store.tasks
+      .forNode(pair.fromNode)
+      .filter(
+        (t) =>
+          t.kind === 'sync' &&
+          t.peerNodeId === pair.toNode &&
+          (pair.resource === '' || t.resourceCode === pair.resource),
+      );
   }
 
   /** Records per base bucket of a pair over [since, until), dense (no row: no traffic, 0); `fromFirst`: see series. */

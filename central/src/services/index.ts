@@ -22,6 +22,7 @@ import { ROUTING_SETTINGS_DEFAULTS, RoutingService, type RoutingSettings } from 
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
 import { PolicyService } from './policies.js';
+import { ShardService } from './shards.js';
 import { ReconcileService } from './reconcile.js';
 import { RecordAccessService } from './record-access.js';
 import { RegistryService } from './registry.js';
@@ -88,6 +89,8 @@ export interface Services {
   traffic: TrafficService;
   /** The brain's clustering of pairs by traffic shape and the static policies it writes. */
   clusters: ClusterService;
+  /** Dynamic node allocation (动态节点分配): shard plans spreading a sync task's flow over standby agents. */
+  shards: ShardService;
   /** The brain's surge watch: detectors per pair, surges, dynamic policies, replays of imported history. */
   surges: SurgeService;
   /** The brain's runs and surges as the API shows them. */
@@ -136,7 +139,10 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
   });
   reports.onProbe = (nodeId, reportId, body, receivedAt, at) => probes.ingest(nodeId, reportId, body, receivedAt, at);
   const policies = new PolicyService(store, clock, audit, assignments);
+  const shards = new ShardService(store, clock, audit, assignments);
+  reports.onShard = (nodeId, body) => shards.onReport(nodeId, body);
   const brain = brainServices(store, clock, opts, { reports, policies, alerts, metrics });
+  brain.surges.allocation = shards;
   const relays = new RelayService(store, clock, audit, assignments, {
     probeIntervalMs: routingSettings.probeIntervalMs,
   });
@@ -165,6 +171,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     relays,
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
     policies,
+    shards,
     ...brain,
     dashboard: new DashboardService(store, clock, brain.traffic.zone, {
       calendar,

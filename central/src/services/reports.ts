@@ -24,6 +24,8 @@ export interface IngestResult {
 export class ReportService {
   /** Receives reconciliation reports inside the ingest transaction (set by createServices: ReconcileService.ingest). */
   onReconcile: ((nodeId: string, body: Record<string, unknown>) => void) | undefined;
+  /** A shard plan's step reported by an agent (dynamic node allocation, services/shards.ts). */
+  onShard: ((nodeId: string, body: Record<string, unknown>) => void) | undefined;
   /**
    * Stores a probe window (ProbeReport) inside the ingest transaction and says whether its report id was new
    * (set by createServices: ProbeService.ingest). Probe windows live in their own table with a bounded
@@ -78,6 +80,7 @@ export class ReportService {
         if (it.kind === 'task_run') this.applyTaskRun(nodeId, it.body, now);
         else if (it.kind === 'quarantine') this.applyQuarantine(nodeId, it.body, now);
         else if (it.kind === 'reconcile') this.onReconcile?.(nodeId, it.body);
+        else if (it.kind === 'shard') this.onShard?.(nodeId, it.body);
       }
       return { acked: items.map((i) => i.reportId), freshKinds, duplicates: items.length - freshKinds.length };
     });

@@ -14,6 +14,7 @@ import { traffic } from './migrations/009-traffic.js';
 import { policies } from './migrations/010-policies.js';
 import { brain } from './migrations/011-brain.js';
 import { alerts } from './migrations/012-alerts.js';
+import { shardPlans } from './migrations/013-shard-plans.js';
 
 export type { Migration };
 
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   policies,
   brain,
   alerts,
+  shardPlans,
 ];

@@ -17,6 +17,7 @@ import { formatBytes, formatDuration, formatTime, yesNo } from '../format.js';
 import { renderFields, writeNote, type Column } from '../output.js';
 import { parseBoolean, parseDuration, parseJsonObject } from '../parse.js';
 import type { Noun } from './noun.js';
+import { taskAllocationCommands } from './task-allocation.js';
 import { defaulted } from '../help.js';
 
 const every = (ms: number): string => (ms > 0 ? formatDuration(ms) : '-');
@@ -126,6 +127,7 @@ export const task: Noun = {
     taskRuns(cmd);
     taskQuarantine(cmd);
     taskResendQuarantine(cmd);
+    taskAllocationCommands(cmd);
   },
 };
 

@@ -14,11 +14,13 @@ import { principal, requireRole, WRITERS } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
 import { scopeOf } from './scope.js';
+import { registerTaskAllocation } from './task-allocation.js';
 
 export function registerTaskRoutes(app: App, deps: HttpDeps): void {
   registerTaskReads(app, deps);
   registerTaskWrites(app, deps);
   registerTaskRecords(app, deps);
+  registerTaskAllocation(app, deps);
 }
 
 function registerTaskReads(app: App, deps: HttpDeps): void {
