@@ -4,6 +4,8 @@
 // series is listed in docs/metrics.md.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../common/src/process-metrics.js';
+import type { CenterHealthSample } from './domain/center-health.js';
+import { registerCenterGauges } from './metrics-centers.js';
 import { registerStateGauges, type StateSources } from './metrics-state.js';
 
 /** Request duration buckets, seconds: 1 ms to 60 s (a PollAssignments long-poll parks ~30 s). */
@@ -99,9 +101,12 @@ export class CentralMetrics {
     parkedPolls: () => number;
     /** The state gauges (alerts, tasks, applications, nodes per department); absent: not exported. */
     state?: StateSources;
+    /** The centers' latest monitoring samples; absent: not exported. */
+    centers?: () => readonly CenterHealthSample[];
   }) {
     collectProcessMetrics(this.registry, 'xchg_central_');
     if (collectors.state) registerStateGauges(this.registry, collectors.state);
+    if (collectors.centers) registerCenterGauges(this.registry, collectors.centers);
     new Gauge({
       name: 'xchg_nodes',
       help: 'Enrolled nodes by liveness status',

@@ -20,14 +20,21 @@ export class NatsServer {
   private child: ChildProcess | undefined;
   private stderr = '';
 
+  /** Port of the HTTP monitoring endpoint (-m), 0 when not started with `monitor: true`. */
+  monitorPort = 0;
+
   private constructor(
     readonly port: number,
     readonly storeDir: string,
   ) {}
 
-  /** `config`: extra nats-server configuration text (e.g. "max_payload: 8MB"), written to a temp file. */
-  static async start(opts: { config?: string } = {}): Promise<NatsServer> {
+  /**
+   * `config`: extra nats-server configuration text (e.g. "max_payload: 8MB"), written to a temp file.
+   * `monitor`: also serve the HTTP monitoring endpoint (/varz, /jsz) on a free port (monitorUrl), kept on restart.
+   */
+  static async start(opts: { config?: string; monitor?: boolean } = {}): Promise<NatsServer> {
     const s = new NatsServer(await freePort(), tmpDir('xchg-nats-'));
+    if (opts.monitor) s.monitorPort = await freePort();
     if (opts.config !== undefined) {
       s.configFile = join(tmpDir('xchg-nats-conf-'), 'nats-server.conf'); // outside the store: wipeStore() keeps it
       writeFileSync(s.configFile, opts.config);
@@ -40,6 +47,12 @@ export class NatsServer {
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** http://127.0.0.1:<monitorPort> (throws when started without `monitor`). */
+  get monitorUrl(): string {
+    if (!this.monitorPort) throw new Error('nats-server started without monitor: true');
+    return `http://127.0.0.1:${this.monitorPort}`;
   }
 
   get output(): string {
@@ -62,6 +75,7 @@ export class NatsServer {
         '-js',
         '-sd',
         this.storeDir,
+        ...(this.monitorPort ? ['-m', String(this.monitorPort)] : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

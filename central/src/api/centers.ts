@@ -46,10 +46,20 @@ export const Center = Type.Object({
   level: CenterLevel,
   natsUrls: Type.Array(Type.String()),
   jsDomain: Nullable(Type.String()),
+  monitorUrl: Nullable(
+    Type.String({ description: "nats-server's monitoring endpoint (http://host:port); null: none" }),
+  ),
   createdAt: Type.Integer(),
   updatedAt: Type.Integer(),
 });
 export type Center = Static<typeof Center>;
+
+/** nats-server's HTTP monitoring endpoint (its -m / http_port): http(s)://host:port, no path. */
+export const MonitorUrl = Type.String({
+  minLength: 1,
+  maxLength: 300,
+  description: "nats-server's monitoring endpoint, http://host:port (central polls /varz and /jsz); null: none",
+});
 
 /** POST /centers. */
 export const CreateCenterBody = Type.Object(
@@ -60,6 +70,7 @@ export const CreateCenterBody = Type.Object(
     level: CenterLevel,
     natsUrls: NatsUrls,
     jsDomain: Type.Optional(Nullable(JsDomain)),
+    monitorUrl: Type.Optional(Nullable(MonitorUrl)),
     check: Type.Optional(CHECK),
   },
   { additionalProperties: false },
@@ -74,6 +85,7 @@ export const UpdateCenterBody = Type.Object(
     level: Type.Optional(CenterLevel),
     natsUrls: Type.Optional(NatsUrls),
     jsDomain: Type.Optional(Nullable(JsDomain)),
+    monitorUrl: Type.Optional(Nullable(MonitorUrl)),
     check: Type.Optional(CHECK),
   },
   { additionalProperties: false },
@@ -143,3 +155,33 @@ export const LinkParams = Type.Object({ id: Id });
 /** PUT /nodes/:id/center: the node's new home center; it learns the center's URLs with its next poll. */
 export const MoveNodeBody = Type.Object({ center: CenterCode }, { additionalProperties: false });
 export type MoveNodeBody = Static<typeof MoveNodeBody>;
+
+/** GET /centers/:code/health: the latest sample of the center's nats-server monitoring endpoint. */
+export const CenterHealth = Type.Object({
+  centerCode: Type.String(),
+  monitorUrl: Nullable(Type.String({ description: 'null: the center has no monitoring URL (nothing sampled)' })),
+  sampledAt: Nullable(Type.Integer({ description: 'ms since epoch; null: not sampled yet' })),
+  ok: Type.Boolean({ description: '/varz and /jsz answered at the last sample' }),
+  error: Type.String({ description: "why not ('' when ok)" }),
+  serverVersion: Type.String(),
+  serverName: Type.String(),
+  jetStream: Type.Boolean({ description: 'JetStream enabled on the server' }),
+  figures: Nullable(
+    Type.Object({
+      connections: Type.Number(),
+      memBytes: Type.Number(),
+      cpuPercent: Type.Number(),
+      slowConsumers: Type.Number(),
+      jsStorageBytes: Type.Number(),
+      jsMemoryBytes: Type.Number(),
+      jsReservedStorageBytes: Type.Number(),
+      jsMaxStorageBytes: Type.Number(),
+      jsStreams: Type.Number(),
+      jsConsumers: Type.Number(),
+      jsMessages: Type.Number(),
+      jsPending: Type.Number({ description: 'messages not yet delivered, summed over every consumer' }),
+      jsApiErrors: Type.Number(),
+    }),
+  ),
+});
+export type CenterHealth = Static<typeof CenterHealth>;

@@ -1,7 +1,8 @@
 // The alert rules that central evaluates itself (the evaluation job, jobs/alerts.ts): node offline and spool
 // backlog from liveness and heartbeat health, task failing from task_run reports, quarantine growing, a center's
-// NATS unreachable, and the end of overdue-application alerts. Each rule compares its verdict per entity with
-// the open alerts of its kind: raise what holds (seen again while open: no duplicate), resolve what no longer does.
+// NATS unreachable or its monitoring sample (center-monitor.ts) unwell, and the end of overdue-application
+// alerts. Each rule compares its verdict per entity with the open alerts of its kind: raise what holds (seen
+// again while open: no duplicate), resolve what no longer does.
 import {
   ALERT_KINDS,
   backlogSeverity,
@@ -12,6 +13,8 @@ import {
 import type { AlertSeverity } from '../api/alerts.js';
 import type { NodeRecord, Store } from '../store/index.js';
 import type { AlertService } from './alerts.js';
+import { healthProblem } from '../domain/center-health.js';
+import { sampleCenter } from './center-monitor.js';
 import { checkNatsUrls } from './nats-info.js';
 
 /** The rules' thresholds (config alerts.*; defaults in config.ts DEFAULTS.alerts). */
@@ -148,20 +151,42 @@ export class AlertRules {
     return 0;
   }
 
-  /** center_unreachable (critical) for centers none of whose URLs answers with a NATS INFO line. */
+  /**
+   * center_unreachable for centers none of whose URLs answers with a NATS INFO line (critical), and, for a
+   * center with a monitoring URL, from its sample, stored here as the center's latest: the endpoint not
+   * answering or JetStream off (critical), JetStream storage near its limit (warning; healthProblem()).
+   */
   async centers(): Promise<number> {
     const verdicts: Verdict[] = [];
+    const timeoutMs = this.settings.centerCheckTimeoutMs;
     for (const c of this.store.centers.list()) {
-      const answers = await checkNatsUrls(c.natsUrls, this.settings.centerCheckTimeoutMs);
-      if (answers.some((a) => a.ok)) continue;
-      verdicts.push({
-        entityId: c.code,
-        departmentCode: '',
-        severity: 'critical',
-        message: `exchange center ${c.code}: no NATS server answers (${answers.map((a) => `${a.url}: ${a.detail}`).join('; ')})`,
-      });
+      const [answers, sample] = await Promise.all([
+        checkNatsUrls(c.natsUrls, timeoutMs),
+        c.monitorUrl ? sampleCenter(c.code, c.monitorUrl, timeoutMs, this.clock) : undefined,
+      ]);
+      // Stored unless the center's monitoring URL changed while it was sampled.
+      if (sample && this.store.centers.get(c.code)?.monitorUrl === sample.monitorUrl)
+        this.store.centers.putHealth(sample);
+      const problem = sample && healthProblem(sample);
+      const at = `exchange center ${c.code}`;
+      if (!answers.some((a) => a.ok)) {
+        const why = answers.map((a) => `${a.url}: ${a.detail}`).join('; ');
+        const also = problem ? `; ${problem.message}` : '';
+        verdicts.push({
+          entityId: c.code,
+          departmentCode: '',
+          severity: 'critical',
+          message: `${at}: no NATS server answers (${why})${also}`,
+        });
+      } else if (problem)
+        verdicts.push({
+          entityId: c.code,
+          departmentCode: '',
+          severity: problem.severity,
+          message: `${at}: ${problem.message}`,
+        });
     }
-    return this.apply(ALERT_KINDS.CENTER_UNREACHABLE, verdicts, 'NATS answers again');
+    return this.apply(ALERT_KINDS.CENTER_UNREACHABLE, verdicts, 'NATS and its monitoring answer again');
   }
 
   /** Raises every verdict and resolves open alerts of the kind without one; the number opened. */

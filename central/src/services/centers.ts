@@ -8,6 +8,8 @@
 // change of URLs also reaches the relays of the linked centers (they dial them); a node moved away from the
 // center it relays loses the relay role in the move's transaction.
 import type { Center, CenterLevel, CreateCenterBody, UpdateCenterBody } from '../api/centers.js';
+import type { CenterHealth } from '../api/centers.js';
+import { monitorUrlProblem } from '../domain/center-health.js';
 import { centerCodeProblem, jsDomainProblem, urlsProblem } from '../domain/centers.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import { alreadyExists, ErrorCode, invalid, notFound, XchgError } from '../errors.js';
@@ -79,6 +81,7 @@ export class CenterService {
           level: 'province',
           natsUrls: [...dp.natsUrls],
           jsDomain: null,
+          monitorUrl: null,
           createdAt: now,
           updatedAt: now,
         };
@@ -117,7 +120,8 @@ export class CenterService {
       const bad = centerCodeProblem(input.code);
       if (bad) throw invalid('code', bad);
       if (this.store.centers.get(input.code)) throw alreadyExists('center', input.code);
-      this.checkFields({ regionCode: input.regionCode, natsUrls: input.natsUrls, jsDomain }, input.code);
+      const { regionCode, natsUrls, monitorUrl } = input;
+      this.checkFields({ regionCode, natsUrls, jsDomain, ...(monitorUrl && { monitorUrl }) }, input.code);
     };
     checkNew(); // before the network check: a bad request is refused at once
     if (input.check !== false) await requireNatsAnswer('natsUrls', input.natsUrls, this.opts.urlCheckTimeoutMs);
@@ -131,6 +135,7 @@ export class CenterService {
         level: input.level,
         natsUrls: [...input.natsUrls],
         jsDomain,
+        monitorUrl: input.monitorUrl ?? null,
         createdAt: now,
         updatedAt: now,
       };
@@ -252,6 +257,15 @@ export class CenterService {
     return node;
   }
 
+  /** The latest monitoring sample of a center (all fields empty when it has no monitoring URL or none yet). */
+  health(code: string): CenterHealth {
+    const c = this.get(code);
+    const s = c.monitorUrl ? this.store.centers.health(code) : undefined;
+    if (s) return s;
+    const none = { ok: false, serverVersion: '', serverName: '', jetStream: false, figures: null, sampledAt: null };
+    return { centerCode: code, monitorUrl: c.monitorUrl, ...none, error: c.monitorUrl ? 'not sampled yet' : '' };
+  }
+
   /** The data plane of a node: its home center's URLs (the default center's when it has none yet). */
   dataPlaneFor(node: Pick<NodeRecord, 'homeCenter'>): DataPlane {
     const dp = this.opts.dataPlane;
@@ -267,9 +281,11 @@ export class CenterService {
 
   /** Region, URLs and JetStream domain of a center being made or changed (`code`), as given. */
   private checkFields(
-    f: { regionCode?: string; natsUrls?: readonly string[]; jsDomain?: string | null },
+    f: { regionCode?: string; natsUrls?: readonly string[]; jsDomain?: string | null; monitorUrl?: string | null },
     code: string,
   ): void {
+    const monitor = f.monitorUrl ? monitorUrlProblem(f.monitorUrl) : undefined;
+    if (monitor) throw invalid('monitorUrl', monitor);
     if (f.regionCode !== undefined && !this.store.regions.get(f.regionCode))
       throw invalid('regionCode', `region ${JSON.stringify(f.regionCode)} not found`);
     const urls = f.natsUrls && urlsProblem('natsUrls', f.natsUrls, true);

@@ -238,5 +238,15 @@ function centralMetrics(
       applications: () => store.metrics.applications(clock()),
       nodesByDepartment: () => store.metrics.nodesByDepartment(),
     },
+    // Only centers that still have a monitoring URL (a removed one's last sample is not exported).
+    centers: () => {
+      const monitored = new Set(
+        store.centers
+          .list()
+          .filter((c) => c.monitorUrl)
+          .map((c) => c.code),
+      );
+      return store.centers.healthAll().filter((s) => monitored.has(s.centerCode));
+    },
   });
 }

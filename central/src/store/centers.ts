@@ -1,5 +1,6 @@
 // Exchange centers (交换中心), the links between them, and which nodes call a center home.
 import type { Center, CenterLevel, Link } from '../api/centers.js';
+import type { CenterFigures, CenterHealthSample } from '../domain/center-health.js';
 import type { Db } from './db.js';
 
 export type { Center, CenterLevel, Link } from '../api/centers.js';
@@ -39,22 +40,46 @@ export class CenterStore {
   insert(c: Center): void {
     this.db
       .prepare(
-        `INSERT INTO centers (code, name, region_code, level, nats_urls, js_domain, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO centers (code, name, region_code, level, nats_urls, js_domain, monitor_url, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.code, c.name, c.regionCode, c.level, JSON.stringify(c.natsUrls), c.jsDomain, c.createdAt, c.updatedAt);
+      .run(
+        c.code,
+        c.name,
+        c.regionCode,
+        c.level,
+        JSON.stringify(c.natsUrls),
+        c.jsDomain,
+        c.monitorUrl ?? null,
+        c.createdAt,
+        c.updatedAt,
+      );
   }
 
   update(c: Center): void {
     this.db
       .prepare(
-        `UPDATE centers SET name = ?, region_code = ?, level = ?, nats_urls = ?, js_domain = ?, updated_at = ?
-         WHERE code = ?`,
+        `UPDATE centers SET name = ?, region_code = ?, level = ?, nats_urls = ?, js_domain = ?, monitor_url = ?,
+         updated_at = ? WHERE code = ?`,
       )
-      .run(c.name, c.regionCode, c.level, JSON.stringify(c.natsUrls), c.jsDomain, c.updatedAt, c.code);
+      .run(
+        c.name,
+        c.regionCode,
+        c.level,
+        JSON.stringify(c.natsUrls),
+        c.jsDomain,
+        c.monitorUrl ?? null,
+        c.updatedAt,
+        c.code,
+      );
+    // A sample from another endpoint no longer describes the center.
+    this.db
+      .prepare('DELETE FROM center_health WHERE center_code = ? AND monitor_url IS NOT ?')
+      .run(c.code, c.monitorUrl);
   }
 
   delete(code: string): void {
+    this.db.prepare('DELETE FROM center_health WHERE center_code = ?').run(code);
     this.db.prepare('DELETE FROM centers WHERE code = ?').run(code);
   }
 
@@ -81,6 +106,37 @@ export class CenterStore {
 
   setHomeCenter(nodeId: string, code: string): void {
     this.db.prepare('UPDATE nodes SET home_center = ? WHERE id = ?').run(code, nodeId);
+  }
+
+  // --- health (the latest monitoring sample of each center)
+
+  putHealth(s: CenterHealthSample): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO center_health (center_code, monitor_url, sampled_at, ok, error, server_version,
+           server_name, jetstream, figures_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        s.centerCode,
+        s.monitorUrl,
+        s.sampledAt,
+        s.ok ? 1 : 0,
+        s.error,
+        s.serverVersion,
+        s.serverName,
+        s.jetStream ? 1 : 0,
+        s.figures && JSON.stringify(s.figures),
+      );
+  }
+
+  health(code: string): CenterHealthSample | undefined {
+    const r = this.db.prepare('SELECT * FROM center_health WHERE center_code = ?').get(code) as HealthRow | undefined;
+    return r && toHealth(r);
+  }
+
+  /** Every center's latest sample, by code. */
+  healthAll(): CenterHealthSample[] {
+    return (this.db.prepare('SELECT * FROM center_health ORDER BY center_code').all() as HealthRow[]).map(toHealth);
   }
 
   // --- links
@@ -136,6 +192,7 @@ interface CenterRow {
   level: CenterLevel;
   nats_urls: string;
   js_domain: string | null;
+  monitor_url: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -146,6 +203,7 @@ const toCenter = (r: CenterRow): Center => ({
   level: r.level,
   natsUrls: JSON.parse(r.nats_urls) as string[],
   jsDomain: r.js_domain,
+  monitorUrl: r.monitor_url,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -169,4 +227,27 @@ const toLink = (r: LinkRow): Link => ({
   urlsBToA: r.urls_b_to_a === null ? null : (JSON.parse(r.urls_b_to_a) as string[]),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+});
+
+interface HealthRow {
+  center_code: string;
+  monitor_url: string;
+  sampled_at: number;
+  ok: number;
+  error: string;
+  server_version: string;
+  server_name: string;
+  jetstream: number;
+  figures_json: string | null;
+}
+const toHealth = (r: HealthRow): CenterHealthSample => ({
+  centerCode: r.center_code,
+  monitorUrl: r.monitor_url,
+  sampledAt: r.sampled_at,
+  ok: r.ok === 1,
+  error: r.error,
+  serverVersion: r.server_version,
+  serverName: r.server_name,
+  jetStream: r.jetstream === 1,
+  figures: r.figures_json === null ? null : (JSON.parse(r.figures_json) as CenterFigures),
 });

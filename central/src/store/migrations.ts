@@ -15,6 +15,7 @@ import { policies } from './migrations/010-policies.js';
 import { brain } from './migrations/011-brain.js';
 import { alerts } from './migrations/012-alerts.js';
 import { shardPlans } from './migrations/013-shard-plans.js';
+import { centerHealth } from './migrations/014-center-health.js';
 
 export type { Migration };
 
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   brain,
   alerts,
   shardPlans,
+  centerHealth,
 ];

@@ -4,13 +4,14 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   CENTER_LEVELS,
   type Center,
+  type CenterHealth,
   type CenterLevel,
   type CreateCenterBody,
   type Link,
   type UpdateCenterBody,
 } from '../../api/centers.js';
 import { action } from '../context.js';
-import { formatTime } from '../format.js';
+import { formatBytes, formatTime } from '../format.js';
 import { renderFields, renderSection, renderTable, type Column } from '../output.js';
 import type { Relay } from '../../api/routing.js';
 import { Directory } from './directory.js';
@@ -36,7 +37,29 @@ const columns = (dir: Directory): readonly Column<Center>[] => [
   { header: 'js domain', value: (c) => c.jsDomain ?? '-' },
 ];
 
-function render(c: Center, dir: Directory, links: readonly Link[]): string {
+/** The monitoring sample as `xchg center show` prints it (bytes in binary units, pending summed). */
+function renderHealth(h: CenterHealth): string {
+  const f = h.figures;
+  const pct = f && f.jsMaxStorageBytes > 0 ? ` (${((100 * f.jsStorageBytes) / f.jsMaxStorageBytes).toFixed(1)} %)` : '';
+  return renderFields([
+    ['Sampled', formatTime(h.sampledAt)],
+    ['State', h.ok ? `answers: nats-server ${h.serverVersion} ${h.serverName}` : `no answer: ${h.error}`],
+    ...(f
+      ? ([
+          ['JetStream', h.jetStream ? 'enabled' : 'off'],
+          ['Connections', f.connections],
+          ['Memory', formatBytes(f.memBytes)],
+          ['JS storage used', `${formatBytes(f.jsStorageBytes)} of ${formatBytes(f.jsMaxStorageBytes)}${pct}`],
+          ['JS reserved', formatBytes(f.jsReservedStorageBytes)],
+          ['JS memory used', formatBytes(f.jsMemoryBytes)],
+          ['Streams / consumers', `${f.jsStreams} / ${f.jsConsumers}`],
+          ['Messages / pending', `${f.jsMessages} / ${f.jsPending}`],
+        ] as [string, string | number][])
+      : []),
+  ]);
+}
+
+function render(c: Center, dir: Directory, links: readonly Link[], health?: CenterHealth): string {
   const parts = [
     renderFields([
       ['Code', c.code],
@@ -45,10 +68,12 @@ function render(c: Center, dir: Directory, links: readonly Link[]): string {
       ['Region', dir.region(c.regionCode)],
       ['URLs', c.natsUrls.join(', ')],
       ['JetStream domain', c.jsDomain ?? '-'],
+      ['Monitoring', c.monitorUrl ?? '-'],
       ['Created', formatTime(c.createdAt)],
       ['Updated', formatTime(c.updatedAt)],
     ]),
   ];
+  if (health?.monitorUrl) parts.push(renderSection('Health (nats-server monitoring)', renderHealth(health)));
   if (links.length)
     parts.push(
       renderSection(
@@ -72,7 +97,10 @@ const FLAGS = {
   level: '--level',
   natsUrls: '--urls',
   jsDomain: '--js-domain',
+  monitorUrl: '--monitor-url',
 } as const;
+const MONITOR_HELP =
+  "nats-server's monitoring endpoint (its -m port), http://host:port: central samples /varz and /jsz";
 
 export const center: Noun = {
   name: 'center',
@@ -118,6 +146,7 @@ function centerCreate(cmd: Command): void {
     .addOption(new Option('--level <level>', 'place in the hierarchy').choices(CENTER_LEVELS).makeOptionMandatory())
     .requiredOption('--urls <urls>', URLS_HELP, parseUrls)
     .option('--js-domain <domain>', 'its JetStream domain, when it has its own')
+    .option('--monitor-url <url>', MONITOR_HELP)
     .option('--no-check', CHECK_HELP)
     .action(
       action<{
@@ -127,6 +156,7 @@ function centerCreate(cmd: Command): void {
         level: CenterLevel;
         urls: string[];
         jsDomain?: string;
+        monitorUrl?: string;
         check: boolean;
       }>(async (ctx, o) => {
         const body = {
@@ -136,6 +166,7 @@ function centerCreate(cmd: Command): void {
           level: o.level,
           natsUrls: o.urls,
           ...(o.jsDomain && { jsDomain: o.jsDomain }),
+          ...(o.monitorUrl && { monitorUrl: o.monitorUrl }),
           ...(!o.check && { check: false }),
         } satisfies CreateCenterBody;
         const c = await ctx.api.post<Center>('/centers', body, FLAGS);
@@ -149,16 +180,18 @@ function centerShow(cmd: Command): void {
   cmd
     .command('show')
     .alias('get')
-    .description('Show one exchange center and its links')
+    .description('Show one exchange center, its links and its latest health sample (GET /centers/:code/health)')
     .argument('<code>', 'center code')
     .action(
       action(async (ctx, _o, code) => {
         const c = await ctx.api.get<Center>(`/centers/${encodeURIComponent(code)}`);
-        const [links, dir] = await Promise.all([
-          ctx.output === 'table' ? ctx.api.get<Link[]>('/links', { center: c.code }) : Promise.resolve([]),
+        const table = ctx.output === 'table';
+        const [links, dir, health] = await Promise.all([
+          table ? ctx.api.get<Link[]>('/links', { center: c.code }) : Promise.resolve([]),
           Directory.load(ctx, { regions: true }),
+          table && c.monitorUrl ? ctx.api.get<CenterHealth>(`/centers/${encodeURIComponent(code)}/health`) : undefined,
         ]);
-        ctx.show(c, () => render(c, dir, links));
+        ctx.show(c, () => render(c, dir, links, health));
       }),
     );
 }
@@ -173,6 +206,7 @@ function centerUpdate(cmd: Command): void {
     .addOption(new Option('--level <level>', 'new level').choices(CENTER_LEVELS))
     .option('--urls <urls>', URLS_HELP, parseUrls)
     .option('--js-domain <domain>', "new JetStream domain ('' removes it)")
+    .option('--monitor-url <url>', `${MONITOR_HELP} ('' removes it)`)
     .option('--no-check', 'change the URLs without connecting to them first')
     .action(
       action<{
@@ -181,6 +215,7 @@ function centerUpdate(cmd: Command): void {
         level?: CenterLevel;
         urls?: string[];
         jsDomain?: string;
+        monitorUrl?: string;
         check: boolean;
       }>(async (ctx, o, code) => {
         const body = {
@@ -189,6 +224,7 @@ function centerUpdate(cmd: Command): void {
           ...(o.level !== undefined && { level: o.level }),
           ...(o.urls !== undefined && { natsUrls: o.urls }),
           ...(o.jsDomain !== undefined && { jsDomain: o.jsDomain || null }),
+          ...(o.monitorUrl !== undefined && { monitorUrl: o.monitorUrl || null }),
           ...(!o.check && { check: false }),
         } satisfies UpdateCenterBody;
         const c = await ctx.api.patch<Center>(`/centers/${encodeURIComponent(code)}`, body, FLAGS);

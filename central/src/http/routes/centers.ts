@@ -4,6 +4,7 @@
 import { Type } from 'typebox';
 import {
   Center,
+  CenterHealth,
   CenterParams,
   CenterQuery,
   CreateCenterBody,
@@ -78,6 +79,26 @@ function registerCenterReads(app: App, deps: HttpDeps): void {
       const visible = visibleCenters(req, deps);
       if (visible && !visible.has(c.code)) throw outOfScope(req, `center ${c.code}`);
       return c;
+    },
+  );
+
+  app.get(
+    '/centers/:code/health',
+    {
+      schema: {
+        tags: ['centers'],
+        summary:
+          "The latest sample of the center's nats-server monitoring endpoint (/varz, /jsz: connections, memory, " +
+          'JetStream storage used and reserved, streams, consumers, pending), taken every alerts.centerCheckIntervalMs',
+        params: CenterParams,
+        response: { 200: CenterHealth },
+      },
+    },
+    async (req) => {
+      const health = deps.centers.health(req.params.code); // 404 for a center that does not exist
+      const visible = visibleCenters(req, deps);
+      if (visible && !visible.has(req.params.code)) throw outOfScope(req, `center ${req.params.code}`);
+      return health;
     },
   );
 }
