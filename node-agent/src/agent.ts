@@ -110,6 +110,7 @@ export class Agent extends EventEmitter {
       spoolBytes: () => this.spool?.sizeBytes() ?? 0,
       spoolBatches: () => this.dataSpool?.depth().batches ?? 0,
       lags: () => this.supervisor?.lags() ?? [],
+      bindings: () => Object.keys(config.sources),
     });
     this.metrics = new AgentMetrics({
       nodeId: () => this.identity?.nodeId ?? '',

@@ -10,6 +10,7 @@
 //    after a restart is refused the same way.
 import { parseTaskParams } from '../../../common/src/task-params.js';
 import type { Assignment__Output } from '../../../proto/index.js';
+import { shardAssignmentOf } from '../exchange/shard-role.js';
 import { relaySpecOf, type RoutingAssignment } from '../relay/spec.js';
 import type { TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 
@@ -94,6 +95,8 @@ function specTask(a: Assignment__Output): TaskAssignment | undefined {
     params: parseParams(t.paramsJson),
     intervalMs: t.intervalMs,
     name: t.name,
+    ...(t.shard?.epoch && { shard: shardAssignmentOf(t.shard) }),
+    ...(t.sourceNodes?.length && { sourceNodes: [...t.sourceNodes] }),
   };
 }
 

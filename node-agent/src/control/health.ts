@@ -17,6 +17,8 @@ export interface HealthSources {
   /** Data batches waiting in the spool's outbox. */
   spoolBatches: () => number;
   lags: () => readonly { taskId: string; lagMs: number; pendingBatches: number }[];
+  /** Names of the source bindings in the agent's config (central spreads a flow only to agents declaring it). */
+  bindings?: () => readonly string[];
 }
 
 export class HealthSampler {
@@ -48,6 +50,7 @@ export class HealthSampler {
       state: src.state(),
       assignmentVersion: src.assignmentVersion(),
       outboxDepth: src.outboxDepth(),
+      bindings: [...(src.bindings?.() ?? [])],
     };
   }
 }

@@ -27,7 +27,7 @@ import type { CentralView } from './central-view.js';
 import { fitReport, reportItemBytes } from './report-fit.js';
 
 /** The kinds of report an agent records (proto ReportItem's oneof, snake_case). */
-export type ReportKind = 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event' | 'reconcile' | 'probe';
+export type ReportKind = 'task_run' | 'metrics' | 'traffic' | 'quarantine' | 'event' | 'reconcile' | 'probe' | 'shard';
 
 /**
  * Probe windows (relay/probes.ts) older than this still in the outbox are dropped (ms; 10 min): central rates

@@ -67,6 +67,14 @@ class ExchangeTask implements InboundHandler {
   }
 
   async handle(env: EnvelopeData): Promise<Applied> {
+    // The flow's provider, or a node central assigned a shard of it to (dynamic node allocation); from any
+    // other node nothing is written. Not refused for good: the standby's shard may reach this node before
+    // the assignment naming it does, so the batch is redelivered later (inbound.ts), never dropped.
+    const { peerNodeId, sourceNodes } = this.task;
+    if (peerNodeId && env.sourceNodeId !== peerNodeId && !(sourceNodes ?? []).includes(env.sourceNodeId))
+      throw new Error(
+        `batch ${env.batchId} comes from node ${env.sourceNodeId}: neither the provider ${peerNodeId} of this flow nor a node holding a shard of it`,
+      );
     const stream = streamKey(env.sourceNodeId, env.taskId, env.streamEpoch);
     let payload: RecordsPayload;
     try {

@@ -23,6 +23,7 @@ import { TaskKnobs } from './task-knobs.js';
 import { AgreementGate, RunnerKit, type DataPathContext } from './runner-kit.js';
 import { processPage, queryAnswerer, reportFuture, futureRow, type Page } from './sync-steps.js';
 import { resendQuarantined } from './quarantine-resend.js';
+import { ShardRole } from './shard-role.js';
 
 export { futureRow } from './sync-steps.js';
 
@@ -82,6 +83,8 @@ class SyncTask {
   private readonly knobs: TaskKnobs;
   private readonly subject: string;
   private flow: Flow = 'reading';
+  /** The task's part in a spread flow (dynamic node allocation), if it is spread. */
+  private readonly shard: ShardRole | undefined;
 
   constructor(
     private readonly task: TaskAssignment,
@@ -102,6 +105,11 @@ class SyncTask {
       throw new Error(
         `maxRecordBytes ${this.params.maxRecordBytes} is above what the exchange center carries (max_payload ${brokerMax} bytes, less 16 KiB for the envelope)`,
       );
+    if (task.shard && !deps.source.shardable)
+      throw new Error(
+        `binding ${task.binding} cannot be spread over several agents: only an incremental SQL source (cursor) can`,
+      );
+    this.shard = task.shard && new ShardRole(task.id, task.shard, deps.spool, (b) => ctx.report('shard', { ...b }));
     this.kit = new RunnerKit(task, ctx, () => this.lag().lagMs);
     this.gate = new AgreementGate(this.terms, this.kit);
     this.ownBatchRecords = this.batchRecords = this.params.batchRecords ?? deps.settings.batchRecords;
@@ -230,6 +238,15 @@ class SyncTask {
       let release: (() => void) | undefined;
       try {
         if (this.reconcile) state = await this.reconcile.commitRepairs(state, this.commitRepair);
+        if (this.shard) {
+          const t = this.shard.tick(state, Date.now());
+          state = t.state;
+          if (!t.read) {
+            // A withdrawn standby waits for its receipts (or a standby for its start): look again shortly.
+            await sleep(200, signal);
+            continue;
+          }
+        }
         if (knobs.transfer === 'closed') {
           // Outside the transfer window: wait for its edge or a new policy (at most a minute, then look again).
           await this.knobs.sleep(60_000, signal, nextChangeMs);

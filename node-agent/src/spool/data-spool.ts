@@ -330,6 +330,16 @@ export class DataSpool {
     this.st.setMeta.run(`quarantine-resend:${taskId}`, String(at));
   }
 
+  /** A value of the spool's meta table (undefined when unset). */
+  meta(key: string): string | undefined {
+    return (this.st.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  /** Sets a value of the spool's meta table (inside the caller's transaction, if any). */
+  setMeta(key: string, value: string): void {
+    this.st.setMeta.run(key, value);
+  }
+
   /** Runs fn in one spool transaction (a step that must commit whole). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();

@@ -4,6 +4,7 @@
 // assignment yields an outcome (applied / rejected with reason) for central. It knows runners only: what a
 // runner needs beyond its context (the data plane, spools, connectors) its factory brings (runners.ts).
 import type { Logger } from 'pino';
+import type { ShardAssignment } from '../exchange/shard-role.js';
 
 /** The parts of an assignment the supervisor needs (decoded TaskSpec). */
 export interface TaskAssignment {
@@ -20,7 +21,14 @@ export interface TaskAssignment {
   params: Record<string, unknown>;
   intervalMs: number;
   name: string;
+  /** Sync tasks: the flow's shard plan (dynamic node allocation); absent: not spread. */
+  shard?: ShardAssignment | undefined;
+  /** Exchange tasks: nodes besides peerNodeId whose batches of the flow are accepted. */
+  sourceNodes?: string[] | undefined;
 }
+
+/** What restarts a running task besides its generation: its shard plan and accepted source nodes. */
+const allocationOf = (t: TaskAssignment): string => JSON.stringify([t.shard ?? null, t.sourceNodes ?? []]);
 
 export interface TaskRunner {
   /** Stops the runner; resolves when its in-flight work has finished or graceMs has passed. */
@@ -33,7 +41,10 @@ export interface TaskRunner {
 export interface RunnerContext {
   logger: Logger;
   /** Records an observation in the outbox for central (task runs, events). */
-  report(kind: 'task_run' | 'event' | 'traffic' | 'quarantine' | 'reconcile', body: Record<string, unknown>): void;
+  report(
+    kind: 'task_run' | 'event' | 'traffic' | 'quarantine' | 'reconcile' | 'shard',
+    body: Record<string, unknown>,
+  ): void;
 }
 
 /** Creates a runner or throws with the reason the assignment is rejected (unknown binding, bad params). */
@@ -75,7 +86,7 @@ export class TaskSupervisor<C extends RunnerContext = RunnerContext> {
     const wanted = new Map(desired.map((t) => [t.id, t]));
     for (const [id, r] of this.running) {
       const next = wanted.get(id);
-      if (!next || next.generation !== r.task.generation) {
+      if (!next || next.generation !== r.task.generation || allocationOf(next) !== allocationOf(r.task)) {
         await this.stopOne(id, r);
         this.running.delete(id);
         if (!next) this.log.info({ taskId: id }, 'task removed');
