@@ -119,7 +119,7 @@ async function world(): Promise<World> {
     }),
   ];
   d.store.tx(() => {
-    for (const w of windows) d.probes.ingest(node.sfgw, w.reportId, w.probe as Record<string, unknown>, now, 'probe');
+    for (const w of windows) d.probes.ingest(node.sfgw, w.reportId!, w.probe as Record<string, unknown>, now, 'probe');
   });
   d.routing.evaluate();
   const cityToken = d.users.create({ name: 'nc-admin', role: 'city_admin', regionCode: '360100' }, SYSTEM_ACTOR).token;
