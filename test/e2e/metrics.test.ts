@@ -1,7 +1,9 @@
 // End-to-end: Prometheus /metrics of a real central and of two real agents (metrics.listen on port 0) while
 // a subscription moves rows between them. Each text passes `promtool check metrics` with no warning, and the
 // key series equal what the API and the data say: nodes online, departments, tasks, alerts, applications,
-// records written at the consumer (agent task counter = central's traffic ingest = rows in the sink).
+// records written at the consumer (agent task counter = central's traffic ingest = rows in the sink). The
+// Grafana dashboard in deploy/ asks only for series these texts declare, so it cannot rot.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Exchange } from '../helpers/exchange.js';
 import { families, parseSamples, promtoolCheck, scrape, sum } from '../helpers/prom-text.js';
@@ -123,4 +125,81 @@ describe('metrics - central and agent /metrics', () => {
     );
     expect([...labelled].sort()).toEqual(tasks);
   });
+
+  it('metrics - docs/metrics.md documents every series central and agents expose', async () => {
+    const doc = readFileSync('docs/metrics.md', 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `(xchg_[a-z0-9_]+)` \|/gm)].map((m) => m[1]!));
+    const exposed = new Set<string>();
+    for (const url of [`${x.central.url}/metrics`, providerMetrics, consumerMetrics])
+      for (const name of families(await scrape(url)).keys())
+        if (!/^xchg_(central|agent)_(process|nodejs)_/.test(name)) exposed.add(name);
+    expect(exposed.size).toBeGreaterThan(50);
+    expect([...exposed].filter((n) => !documented.has(n))).toEqual([]);
+    expect([...documented].filter((n) => !exposed.has(n))).toEqual([]);
+  });
+
+  it('metrics - the Grafana dashboard asks only for series central and agents expose', async () => {
+    const known = new Set<string>();
+    for (const url of [`${x.central.url}/metrics`, providerMetrics, consumerMetrics])
+      for (const [name, type] of families(await scrape(url))) {
+        known.add(name);
+        if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) known.add(name + s);
+      }
+    const dash = JSON.parse(readFileSync('deploy/grafana/xchg-dashboard.json', 'utf8')) as GrafanaDashboard;
+    const panels = dash.panels.filter((p) => p.type !== 'row');
+    const exprs = [
+      ...panels.flatMap((p) => p.targets ?? []).map((t) => t.expr),
+      ...dash.templating.list.filter((v) => v.type === 'query').map((v) => v.definition ?? ''),
+    ];
+    expect(panels.length).toBeGreaterThan(30);
+    for (const p of panels) {
+      expect(p.targets?.length, p.title).toBeGreaterThan(0);
+      expect(p.datasource?.uid, p.title).toBe('${DS_PROMETHEUS}');
+    }
+    expect(new Set(dash.panels.map((p) => p.id)).size).toBe(dash.panels.length);
+    const used = new Set<string>();
+    for (const e of exprs) {
+      const names = e.match(/\bxchg_[a-zA-Z0-9_]+/g) ?? [];
+      expect(names.length, e).toBeGreaterThan(0);
+      for (const n of names) {
+        expect(known.has(n), `${n} in ${e}`).toBe(true);
+        used.add(n);
+      }
+    }
+    // The series the issue names each have a panel.
+    for (const n of [
+      'xchg_department_nodes',
+      'xchg_alerts_open',
+      'xchg_applications',
+      'xchg_tasks',
+      'xchg_traffic_records_total',
+      'xchg_agent_spool_batches',
+      'xchg_agent_task_records_total',
+      'xchg_agent_delivery_latency_seconds_bucket',
+      'xchg_agent_jetstream_publishes_total',
+      'xchg_center_jetstream_storage_bytes',
+      'xchg_http_request_duration_seconds_bucket',
+      'xchg_grpc_request_duration_seconds_bucket',
+      'xchg_job_runs_total',
+    ])
+      expect(used.has(n), n).toBe(true);
+    expect(dash.templating.list.map((v) => v.name)).toEqual([
+      'DS_PROMETHEUS',
+      'city',
+      'department',
+      'instance',
+      'center',
+    ]);
+  });
 });
+
+interface GrafanaDashboard {
+  panels: {
+    id: number;
+    type: string;
+    title: string;
+    datasource?: { uid: string };
+    targets?: { expr: string }[];
+  }[];
+  templating: { list: { name: string; type: string; definition?: string }[] };
+}
