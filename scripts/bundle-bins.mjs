@@ -1,7 +1,7 @@
-// Bundles the three programs (npm run build, after tsc): dist/central/src/main.js (xchg-central),
-// dist/node-agent/src/main.js (xchg-agent) and dist/central/src/cli/main.js (xchg) are each replaced by one
-// esbuild bundle of themselves and their dependencies, in place, so every path that starts them (bins, systemd
-// units, tests) stays the same. The other compiled modules in dist/ stay as tsc wrote them (scripts import them).
+// Bundles the three programs (npm run build, after tsc) into dist/bin/: xchg-central.js, xchg-agent.js and
+// xchg.js (the CLI), each one esbuild bundle of tsc's main.js and everything it imports. The bins, systemd units
+// and tests start these. dist/ keeps tsc's modules as they are: scripts import them, the dependency rules
+// (npm run depcheck) are checked on them, and `node dist/<program>/src/main.js` still works, only slower.
 //
 // Why: starting a program spent most of its time resolving and loading ~400 ES modules one by one. Measured on
 // the 2-core test machine under load (node <main> --help, three runs each): agent 2.4-2.7 s -> 1.1-1.3 s,
@@ -9,20 +9,22 @@
 //
 // Kept external (loaded from node_modules at run time): better-sqlite3 (a native addon), and the database
 // drivers pg and mariadb, which the agent loads only when a binding needs them (their memory is paid only then).
-// tsc re-emits main.js on every build (no incremental build), so a bundle is never bundled again.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRIES = ['dist/central/src/main.js', 'dist/node-agent/src/main.js', 'dist/central/src/cli/main.js'];
+/** Bundle (dist/bin/<name>) ← tsc's entry module. */
+const PROGRAMS = {
+  'xchg-central.js': 'dist/central/src/main.js',
+  'xchg-agent.js': 'dist/node-agent/src/main.js',
+  'xchg.js': 'dist/central/src/cli/main.js',
+};
 
-for (const entry of ENTRIES) {
-  const file = join(root, entry);
+for (const [name, entry] of Object.entries(PROGRAMS)) {
   await build({
-    entryPoints: [file],
-    outfile: file,
-    allowOverwrite: true,
+    entryPoints: [join(root, entry)],
+    outfile: join(root, 'dist', 'bin', name),
     bundle: true,
     platform: 'node',
     format: 'esm',

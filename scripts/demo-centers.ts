@@ -77,7 +77,7 @@ export async function startRelayAgents(
     const agent = startChild(
       node,
       process.execPath,
-      [...AGENT_NODE_FLAGS, requireBuilt('node-agent/src/main.js'), '--config', configFile],
+      [...AGENT_NODE_FLAGS, requireBuilt('bin/xchg-agent.js'), '--config', configFile],
       join(dir, 'logs', `${node}.log`),
     );
     children.push(agent);

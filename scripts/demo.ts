@@ -138,7 +138,7 @@ async function main(): Promise<number> {
       'xchg-central',
       process.execPath,
       [
-        requireBuilt('central/src/main.js'),
+        requireBuilt('bin/xchg-central.js'),
         '--data-dir',
         join(dir, 'central'),
         '--http-port',
@@ -270,7 +270,7 @@ async function main(): Promise<number> {
       const agent = startChild(
         d.node,
         process.execPath,
-        [...AGENT_NODE_FLAGS, requireBuilt('node-agent/src/main.js'), '--config', configFile],
+        [...AGENT_NODE_FLAGS, requireBuilt('bin/xchg-agent.js'), '--config', configFile],
         join(dir, 'logs', `${d.node}.log`),
       );
       children.push(agent);

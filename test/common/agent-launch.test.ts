@@ -13,7 +13,7 @@ describe('agent launch - one set of Node flags', () => {
     expect(AGENT_NODE_FLAGS.length).toBeGreaterThan(0);
     const flags = AGENT_NODE_FLAGS.join(' ');
     const exec = /^ExecStart=(.*)$/m.exec(read('deploy/xchg-agent.service'))?.[1];
-    expect(exec).toBe(`/usr/bin/node ${flags} /opt/xchg/dist/node-agent/src/main.js --config /etc/xchg/agent.yaml`);
+    expect(exec).toBe(`/usr/bin/node ${flags} /opt/xchg/dist/bin/xchg-agent.js --config /etc/xchg/agent.yaml`);
     expect(read('node-agent/src/main.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
     for (const launcher of ['scripts/demo.ts', 'scripts/bench.ts', 'test/helpers/agent.ts'])
       expect(read(launcher), launcher).toMatch(/\.\.\.AGENT_NODE_FLAGS|AGENT_NODE_FLAGS,/);

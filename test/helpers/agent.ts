@@ -60,7 +60,7 @@ export class AgentProcess {
 
   private launch(): void {
     this.proc = spawnNode(
-      distFile('node-agent/src/main.js'),
+      distFile('bin/xchg-agent.js'),
       ['--config', this.configFile],
       this.opts.env ?? {},
       AGENT_NODE_FLAGS,

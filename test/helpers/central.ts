@@ -54,7 +54,7 @@ export class CentralProcess {
       ...this.opts.env,
     };
     this.proc = spawnNode(
-      distFile('central/src/main.js'),
+      distFile('bin/xchg-central.js'),
       ['--data-dir', this.dataDir, '--http-port', String(this.httpPort), '--grpc-port', String(this.grpcPort)],
       env,
     );

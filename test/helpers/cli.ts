@@ -12,7 +12,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [distFile('central/src/cli/main.js'), ...args],
+      [distFile('bin/xchg.js'), ...args],
       { env: { ...process.env, ...env }, timeout: 30_000 },
       (err, stdout, stderr) => {
         const code = err

@@ -254,7 +254,7 @@ describe('config - connector bindings', () => {
   it('config - the agent binary exits with code 2 naming every bad binding before it starts anything', async () => {
     const dataDir = tmpDir('xchg-agent-badcfg-');
     const proc = spawnNode(
-      distFile('node-agent/src/main.js'),
+      distFile('bin/xchg-agent.js'),
       ['--config', writeFile('agent.yaml', BAD_BINDINGS), '--data-dir', dataDir],
       {
         XCHG_AGENT_CENTRAL: '127.0.0.1:1',
