@@ -475,8 +475,18 @@ async function main(): Promise<number> {
       console.log(`  ${n.name.padEnd(20)} ${n.departmentCode.padEnd(21)} ${n.regionCode.padEnd(17)} ${n.status}`);
     console.log('');
     console.log(`  ${online}/${total} agents online (联通率 ${((100 * online) / total).toFixed(0)}%)`);
-    console.log(`  dashboard & API: ${base}/   (API docs: ${base}/api/v1/openapi.json)`);
-    console.log(`  admin token:     ${tokenFile}`);
+    // A city admin (市级管理员) of 南昌, so the dashboard's city scope can be tried beside the province's.
+    const cityAdmin = await api<{ token: string }>('POST', '/users', {
+      name: 'city-admin-nanchang',
+      role: 'city_admin',
+      regionCode: '360100',
+    });
+    const cityTokenFile = join(dir, 'central', 'city-admin-360100.token');
+    writeFileSync(cityTokenFile, `${cityAdmin.token}\n`, { mode: 0o600 });
+    console.log(`  dashboard:       ${base}/dashboard   (sign in with a token below)`);
+    console.log(`  API docs:        ${base}/api/v1/openapi.json`);
+    console.log(`  admin token:     ${tokenFile}   (province admin: the whole province)`);
+    console.log(`  南昌 city admin: ${cityTokenFile}   (sees 南昌市 only)`);
     console.log(`  CLI:             XCHG_SERVER=${base} XCHG_TOKEN=$(cat ${tokenFile}) npx xchg node list`);
     console.log(`  logs:            ${join(dir, 'logs')}`);
     if (online !== total) throw new Error(`only ${online} of ${total} agents came online within 30 s`);
