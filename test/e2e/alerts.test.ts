@@ -1,6 +1,9 @@
 // End-to-end: alerts (告警) from a real central process, a real agent, a real nats-server and a webhook
 // receiver on port 0 — node offline on SIGKILL within TTL + one liveness check, listed by `xchg alert list -o
-// json`, posted with a valid HMAC signature; resolved when the agent returns; acknowledged through the CLI.
+// json`, counted in the dashboard summary and on /metrics, posted with a valid HMAC signature; resolved when the
+// agent returns; acknowledged through the CLI. A real sync task whose consumer never answers grows the agent's
+// spool: spool_backlog fires as a warning, then escalates to critical (same alert, webhook 'escalated').
+import Database from 'better-sqlite3';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +15,7 @@ import { Api } from '../helpers/api.js';
 import { CentralProcess } from '../helpers/central.js';
 import { cliJson, runCli } from '../helpers/cli.js';
 import { NatsServer } from '../helpers/nats-server.js';
+import { parseSamples, scrape, sum } from '../helpers/prom-text.js';
 import { removeTmpDirs, tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -32,7 +36,15 @@ interface Received {
   event: { event: string; alert: AlertJson; at: number };
 }
 
+interface Summary {
+  alerts: { open: number; critical: number };
+}
+
 const SECRET = 'e2e-webhook-secret-0123456789';
+/** Spool backlog thresholds of this central (batches of BATCH_RECORDS rows). */
+const WARNING_BATCHES = 3;
+const CRITICAL_BATCHES = 8;
+const BATCH_RECORDS = 10;
 const TTL_MS = 1_500;
 const LIVENESS_MS = 100;
 
@@ -50,6 +62,7 @@ describe('alerts - node offline end to end', () => {
   let agent: AgentProcess;
   let receiver: Server;
   const received: Received[] = [];
+  const sourcePath = join(tmpDir('xchg-alerts-source-'), 'events.db');
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
@@ -69,8 +82,13 @@ describe('alerts - node offline end to end', () => {
     const configFile = join(tmpDir('xchg-alerts-config-'), 'central.yaml');
     writeFileSync(
       configFile,
-      'alerts:\n  evaluateIntervalMs: 200\n  centerCheckIntervalMs: 300\n  centerCheckTimeoutMs: 500\n  webhook:\n    pollIntervalMs: 50\n',
+      'alerts:\n  evaluateIntervalMs: 200\n  centerCheckIntervalMs: 300\n  centerCheckTimeoutMs: 500\n' +
+        `  spoolBacklog:\n    warningBatches: ${WARNING_BATCHES}\n    criticalBatches: ${CRITICAL_BATCHES}\n` +
+        '    warningBytes: 0\n    criticalBytes: 0\n  webhook:\n    pollIntervalMs: 50\n',
     );
+    const db = new Database(sourcePath);
+    db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, v TEXT NOT NULL, updated_at INTEGER NOT NULL)');
+    db.close();
     central = await CentralProcess.start({
       heartbeatTtlMs: TTL_MS,
       livenessCheckIntervalMs: LIVENESS_MS,
@@ -84,7 +102,14 @@ describe('alerts - node offline end to end', () => {
     });
     api = new Api(central.url, central.adminToken);
     await api.seedDepartment('nc-gaj');
-    agent = await AgentProcess.start({ central: central.grpcAddress, token: await api.enrollToken('nc-gaj', 'fe-01') });
+    agent = await AgentProcess.start({
+      central: central.grpcAddress,
+      token: await api.enrollToken('nc-gaj', 'fe-01'),
+      config: {
+        dataPlane: { batchRecords: BATCH_RECORDS, pollIntervalMs: 100 },
+        sources: { events: { type: 'sqlite', path: sourcePath, table: 'events', key: 'id', cursor: 'updated_at' } },
+      },
+    });
   });
 
   afterAll(async () => {
@@ -130,6 +155,13 @@ describe('alerts - node offline end to end', () => {
     expect(validSignature(opened.body, opened.signature)).toBe(true);
     expect(validSignature(opened.body + ' ', opened.signature)).toBe(false);
     expect(opened.event.alert).toMatchObject({ kind: 'node_offline', entityId: nodeId, state: 'firing' });
+    expect(opened.event.at).toBeGreaterThanOrEqual(offline!.startedAt);
+    // The dashboard's summary card and Prometheus count it.
+    const summary = await api.ok<Summary>('GET', '/dashboard/summary');
+    expect(summary.alerts).toEqual({ open: 1, critical: 1 });
+    const m = parseSamples(await scrape(`${central.url}/metrics`));
+    expect(sum(m, 'xchg_alerts_open', { severity: 'critical' })).toBe(1);
+    expect(sum(m, 'xchg_alerts_open_by_kind', { kind: 'node_offline', state: 'firing' })).toBe(1);
 
     // Still offline across many evaluations: one alert, counted, not duplicated.
     await waitFor(async () => (await alerts('--kind', 'node_offline'))[0]!.count >= 2, 10_000, 200, 'seen again');
@@ -178,6 +210,7 @@ describe('alerts - node offline end to end', () => {
     });
     expect(events).toEqual(['opened', 'acknowledged', 'resolved']);
     for (const r of received) expect(validSignature(r.body, r.signature)).toBe(true);
+    expect((await api.ok<Summary>('GET', '/dashboard/summary')).alerts).toEqual({ open: 0, critical: 0 });
     // The nats-server answers its INFO line: the home center is not alerted.
     expect(await alerts('--kind', 'center_unreachable')).toEqual([]);
   });
@@ -210,5 +243,58 @@ describe('alerts - node offline end to end', () => {
       return e.length === 2 && e;
     });
     expect(events).toEqual(['opened', 'resolved']);
+  });
+
+  it('alerts - a growing spool raises spool_backlog as a warning, then critical: one alert, webhook opened then escalated', async () => {
+    const nodeId = await agent.nodeId;
+    // A sync task whose consumer (the node itself, without an exchange task) never answers "ready": what it
+    // reads stays in the spool outbox, BATCH_RECORDS rows a batch.
+    await api.ok('POST', '/tasks', {
+      name: 'backlog-out',
+      kind: 'sync',
+      nodeId,
+      peerNodeId: nodeId,
+      subscriptionId: 'sub-backlog',
+      binding: 'events',
+      params: {
+        fields: [
+          { name: 'id', type: 'integer', required: true },
+          { name: 'v', type: 'string' },
+        ],
+      },
+    });
+    const insert = (from: number, n: number): void => {
+      const db = new Database(sourcePath);
+      const put = db.prepare('INSERT INTO events (id, v, updated_at) VALUES (?, ?, ?)');
+      db.transaction(() => {
+        for (let i = from; i < from + n; i++) put.run(i, `event ${i}`, i);
+      })();
+      db.close();
+    };
+    const backlog = async (): Promise<AlertJson | undefined> => (await alerts('--kind', 'spool_backlog'))[0];
+
+    insert(1, (WARNING_BATCHES + 1) * BATCH_RECORDS); // 4 batches: above the warning, below critical
+    const warning = await waitFor(async () => (await backlog())?.severity === 'warning' && backlog(), 20_000, 100);
+    expect(warning).toMatchObject({ entityId: nodeId, state: 'firing', severity: 'warning' });
+    const node = await api.ok<{ health: { spoolDepth: number } }>('GET', `/nodes/${nodeId}`);
+    expect(node.health.spoolDepth).toBeGreaterThanOrEqual(WARNING_BATCHES);
+    expect(node.health.spoolDepth).toBeLessThan(CRITICAL_BATCHES);
+
+    insert(1_000, CRITICAL_BATCHES * BATCH_RECORDS); // 8 more batches: 12 in all
+    const critical = await waitFor(async () => (await backlog())?.severity === 'critical' && backlog(), 20_000, 100);
+    expect(critical).toMatchObject({ id: warning!.id, entityId: nodeId, state: 'firing' });
+    expect(critical!.count).toBeGreaterThan(1);
+    expect(await alerts('--kind', 'spool_backlog')).toHaveLength(1);
+
+    const changes = await waitFor(() => {
+      const e = received.filter((r) => r.event.alert.id === warning!.id);
+      return e.some((r) => r.event.event === 'escalated') && e;
+    });
+    expect(changes.map((r) => [r.event.event, r.event.alert.severity])).toEqual([
+      ['opened', 'warning'],
+      ['escalated', 'critical'],
+    ]);
+    for (const r of changes) expect(validSignature(r.body, r.signature)).toBe(true);
+    expect((await api.ok<Summary>('GET', '/dashboard/summary')).alerts.critical).toBeGreaterThanOrEqual(1);
   });
 });
