@@ -99,6 +99,11 @@ export class TaskSupervisor<C extends RunnerContext = RunnerContext> {
     return outcomes;
   }
 
+  /** The kind of a task in the applied set (undefined when it is not there). */
+  kindOf(taskId: string): string | undefined {
+    return this.running.get(taskId)?.task.kind;
+  }
+
   private startOne(task: TaskAssignment): Outcome {
     const base = { assignmentId: task.id, generation: task.generation };
     if (!task.enabled) {
@@ -110,11 +115,6 @@ export class TaskSupervisor<C extends RunnerContext = RunnerContext> {
     if (!factory) {
       this.running.set(task.id, { task, runner: undefined });
       return { ...base, applied: false, reason: `this agent has no runner for task kind ${JSON.stringify(task.kind)}` };
-  /** The kind of a task in the applied set (undefined when it is not there). */
-  kindOf(taskId: string): string | undefined {
-    return this.running.get(taskId)?.task.kind;
-  }
-
     }
     try {
       const runner = factory(task);
