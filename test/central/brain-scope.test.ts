@@ -125,12 +125,16 @@ describe('brain scope', () => {
     const id = city.body.clusters[0]!.clusterId;
     const detail = await w.get<ClusterDetail>(`/clusters/${id}`, w.cityToken);
     expect(detail.body.members.map((m) => [m.fromNode, m.toNode])).toEqual([[w.node.nc, w.node.sfgw]]);
+    const big = all.clusters.find((c) => c.size > 1)!;
+    const few = await w.get<ClusterDetail>(`/clusters/${big.clusterId}?limit=1`);
+    expect([few.body.size, few.body.members.length]).toEqual([big.size, 1]);
     const hidden = all.clusters.find((c) => c.clusterId !== id)!;
     expect((await w.get(`/clusters/${hidden.clusterId}`, w.cityToken)).status).toBe(404);
 
     const policies = await w.get<PolicyView[]>('/policies', w.cityToken);
     expect(policies.body.map((p) => p.nodeIds)).toEqual([[w.node.nc]]);
     expect((await w.get<PolicyView[]>('/policies')).body).toHaveLength(2);
+    expect((await w.get<PolicyView[]>('/policies?limit=1')).body).toHaveLength(1);
 
     const surges = await w.get<SurgeView[]>('/surges', w.cityToken);
     expect(surges.body.map((s) => s.surgeId)).toEqual(['srg-0']);

@@ -183,10 +183,10 @@ async function expectBrain(page: Page, api: Api): Promise<void> {
   const run = await api.ok<ClusterRunView>('GET', '/clusters');
   expect(await page.getByTestId('clusters').getAttribute('data-pairs')).toBe(String(run.pairs));
   for (const c of run.clusters) expect(await text(page, `cluster-${c.clusterId}-size`)).toBe(fmt(c.size));
-  const policies = await api.ok<PolicyView[]>('GET', '/policies');
+  const policies = await api.ok<PolicyView[]>('GET', '/policies?limit=50');
   expect(await page.getByTestId('policies').getAttribute('data-count')).toBe(String(policies.length));
   for (const pol of policies) expect(await text(page, `policy-${pol.id}-reason`)).toBe(pol.reason);
-  const surges = await api.ok<SurgeView[]>('GET', `/surges?since=${Date.now() - 30 * 86_400_000}`);
+  const surges = await api.ok<SurgeView[]>('GET', `/surges?since=${Date.now() - 7 * 86_400_000}`);
   expect(surges.length).toBeGreaterThan(0);
   expect(await page.getByTestId('surges').getAttribute('data-count')).toBe(String(surges.length));
   for (const s of surges) expect(await text(page, `surge-${s.surgeId}-peak`)).toBe(fmt(s.peak));

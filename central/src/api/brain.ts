@@ -54,6 +54,12 @@ export type ClusterDetail = Static<typeof ClusterDetail>;
 
 export const ClusterParams = Type.Object({ id: Type.Integer({ minimum: 0 }) });
 
+/** GET /clusters/:id: how many members to list (size says how many there are). */
+export const ClusterQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'members listed, at most' })) },
+  { additionalProperties: false },
+);
+
 /** POST /clusters/run: what the run did. */
 export const ClusterRunSummary = Type.Object({
   run: Nullable(ClusterRunView),

@@ -85,6 +85,7 @@ export const PolicyQuery = Type.Object(
     kind: Type.Optional(PolicyKind),
     /** Include expired (withdrawn) policies (default false). */
     all: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'at most this many, newest first' })),
   },
   { additionalProperties: false },
 );

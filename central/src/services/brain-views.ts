@@ -103,14 +103,18 @@ export class BrainViews {
     };
   }
 
-  /** One cluster of the newest run with its members; NOT_FOUND when the run has no such cluster (for the caller). */
-  cluster(clusterId: number, scope: PairScope): ClusterDetail {
+  /**
+   * One cluster of the newest run with its members (the first `limit`, all when undefined); NOT_FOUND when the run
+   * has no such cluster (for the caller).
+   */
+  cluster(clusterId: number, scope: PairScope, limit?: number): ClusterDetail {
     const run = this.latestRun(scope);
     const c = run?.clusters.find((x) => x.clusterId === clusterId);
     if (!run || !c) throw notFound('cluster', String(clusterId));
     const members = this.store.brain
       .members(run.runId, clusterId)
       .filter((m) => sees(scope, m))
+      .slice(0, limit)
       .map(({ fromNode, toNode, resource, features }) => ({ fromNode, toNode, resource, features }));
     return { ...c, runId: run.runId, members };
   }

@@ -33,6 +33,8 @@ export interface PolicyFilter {
   kind?: 'static' | 'dynamic';
   /** Include expired (withdrawn) policies. */
   all?: boolean;
+  /** At most this many, newest first. */
+  limit?: number;
 }
 
 export class PolicyService {

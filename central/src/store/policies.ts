@@ -83,6 +83,7 @@ export class PolicyStore {
       pairNodeIds?: readonly string[];
       kind?: string;
       all?: boolean;
+      limit?: number;
     } = {},
   ): PolicyRecord[] {
     const where: string[] = [];
@@ -107,8 +108,11 @@ export class PolicyStore {
       );
     }
     const rows = this.db
-      .prepare(`SELECT p.* FROM policies p ${sqlWhere(where)} ORDER BY p.created_at DESC, p.rowid DESC`)
-      .all(...args) as Row[];
+      .prepare(
+        `SELECT p.* FROM policies p ${sqlWhere(where)} ORDER BY p.created_at DESC, p.rowid DESC
+         ${f.limit !== undefined ? 'LIMIT ?' : ''}`,
+      )
+      .all(...args, ...(f.limit !== undefined ? [f.limit] : [])) as Row[];
     return rows.map((r) => this.fromRow(r));
   }
 

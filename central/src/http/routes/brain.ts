@@ -4,6 +4,7 @@
 import {
   ClusterDetail,
   ClusterParams,
+  ClusterQuery,
   ClusterRunSummary,
   ClusterRunView,
   SurgeQuery,
@@ -51,10 +52,11 @@ export function registerBrainRoutes(app: App, deps: HttpDeps): void {
         tags: ['brain'],
         summary: 'One cluster of the newest run with its member pairs and their features.',
         params: ClusterParams,
+        querystring: ClusterQuery,
         response: { 200: ClusterDetail },
       },
     },
-    async (req) => deps.brainViews.cluster(req.params.id, pairScope(req, deps)),
+    async (req) => deps.brainViews.cluster(req.params.id, pairScope(req, deps), req.query.limit),
   );
 
   app.post(

@@ -39,13 +39,14 @@ function registerPolicyReads(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const visible = visibleNodes(req, deps);
-      const { node, task, kind, all } = req.query;
+      const { node, task, kind, all, limit } = req.query;
       return deps.policies
         .list({
           ...(node && { nodeIds: [node] }),
           ...(visible && { pairNodeIds: visible }),
           ...(task && { taskId: task }),
           ...(kind && { kind }),
+          ...(limit !== undefined && { limit }),
           all: all ?? false,
         })
         .map((p) => deps.policies.view(p));

@@ -21,6 +21,11 @@ interface Template {
   reason: string;
 }
 
+/** Members fetched per cluster, policies and days of surges shown (bounded at a province's scale). */
+const MEMBERS_SHOWN = 10;
+const POLICIES_SHOWN = 50;
+const SURGE_DAYS = 7;
+
 const hh = (h: number): string => `${String(h % 24).padStart(2, '0')}:00`;
 
 function templateText(p: Template): string {
@@ -34,7 +39,10 @@ function templateText(p: Template): string {
 async function loadClusters(): Promise<{ run: ClusterRunView; details: ClusterDetail[] } | null> {
   try {
     const run = await get<ClusterRunView>('/api/v1/clusters');
-    const details = await Promise.all(run.clusters.map((c) => get<ClusterDetail>(`/api/v1/clusters/${c.clusterId}`)));
+    // A few members each: the table shows three, the forecast offers them (size says how many there are).
+    const details = await Promise.all(
+      run.clusters.map((c) => get<ClusterDetail>(`/api/v1/clusters/${c.clusterId}?limit=${MEMBERS_SHOWN}`)),
+    );
     return { run, details };
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
@@ -57,7 +65,7 @@ function clustersPanel(data: Awaited<ReturnType<typeof loadClusters>>): HTMLElem
       details.map((c) => {
         const template = c.policy as Template;
         const shown = c.members.slice(0, 3).map(pairText);
-        const more = c.members.length - shown.length;
+        const more = c.size - shown.length;
         return {
           id: `cluster-${c.clusterId}`,
           cells: [
@@ -115,10 +123,10 @@ function policiesPanel(policies: PolicyView[]): HTMLElement {
 }
 
 async function view(): Promise<HTMLElement> {
-  const since = Date.now() - 30 * 86_400_000;
+  const since = Date.now() - SURGE_DAYS * 86_400_000;
   const [clusters, policies, surges, routes] = await Promise.all([
     loadClusters(),
-    get<PolicyView[]>('/api/v1/policies'),
+    get<PolicyView[]>(`/api/v1/policies?limit=${POLICIES_SHOWN}`),
     get<SurgeView[]>(`/api/v1/surges?since=${since}`),
     routesPanel(),
   ]);
