@@ -13,8 +13,8 @@ import type {
 import { TOPOLOGY_FLOW_LIMITS } from '../api/dashboard-topology.js';
 import type { Link } from '../api/centers.js';
 import { HOUR_MS } from '../domain/traffic.js';
-import type { NodeRecord, Store } from '../store/index.js';
-import { TrafficFlowStore, type PairTotals } from '../store/traffic-flows.js';
+import type { Store } from '../store/index.js';
+import { TrafficFlowStore, type NodeEnd, type PairTotals } from '../store/traffic-flows.js';
 import type { DashboardScope } from './dashboard.js';
 import type { ProbeService } from './probes.js';
 
@@ -43,7 +43,7 @@ export class TopologyService {
     const limit = q.limit ?? TOPOLOGY_FLOW_LIMITS.default;
     const untilMs = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
     const sinceMs = untilMs - RANGE_HOURS[range] * HOUR_MS;
-    const nodes = new Map(this.store.nodes.list().map((n) => [n.id, n]));
+    const nodes = new Map(this.flows.nodeEnds().map((n) => [n.id, n]));
     const scoped = scopedNodes([...nodes.values()], scope);
     const all = flowsOf(
       this.flows.pairTotals(
@@ -147,7 +147,7 @@ export class TopologyService {
 const sorted = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
 
 /** The nodes of a scope; undefined when the scope is everything. */
-function scopedNodes(all: readonly NodeRecord[], scope: DashboardScope): NodeRecord[] | undefined {
+function scopedNodes(all: readonly NodeEnd[], scope: DashboardScope): NodeEnd[] | undefined {
   if (!scope.regionCodes && !scope.departmentCode) return undefined;
   const regions = scope.regionCodes && new Set(scope.regionCodes);
   return all.filter(
@@ -159,7 +159,7 @@ function scopedNodes(all: readonly NodeRecord[], scope: DashboardScope): NodeRec
 type FlowSums = Omit<TopologyFlow, 'route' | 'routeState' | 'routeReason' | 'routeSince'>;
 
 /** Node pairs summed into flows by (provider department, consumer department, their centers), largest first. */
-function flowsOf(totals: readonly PairTotals[], nodes: ReadonlyMap<string, NodeRecord>): FlowSums[] {
+function flowsOf(totals: readonly PairTotals[], nodes: ReadonlyMap<string, NodeEnd>): FlowSums[] {
   const out = new Map<string, FlowSums>();
   for (const t of totals) {
     const from = nodes.get(t.fromNode);

@@ -13,6 +13,14 @@ export interface PairTotals {
   errors: number;
 }
 
+/** Where a node's traffic is drawn: its department, the department's region and the node's home center. */
+export interface NodeEnd {
+  id: string;
+  departmentCode: string;
+  regionCode: string;
+  homeCenter: string | null;
+}
+
 interface Row {
   from_node: string;
   to_node: string;
@@ -25,26 +33,43 @@ interface Row {
 export class TrafficFlowStore {
   constructor(private readonly db: Db) {}
 
+  /** Every node's department, region and home center (four columns: not the whole node record with its health). */
+  nodeEnds(): NodeEnd[] {
+    return this.db
+      .prepare(
+        `SELECT n.id, n.department_code AS departmentCode, d.region_code AS regionCode, n.home_center AS homeCenter
+         FROM nodes n JOIN departments d ON d.code = n.department_code`,
+      )
+      .all() as NodeEnd[];
+  }
+
   /**
    * Sums of the hours in [sinceMs, untilMs) (hour-aligned) per node pair; `nodeIds`: only pairs with an end
    * among them (undefined: every pair). Pairs without a row in the range are absent.
+   *
+   * Two steps in one statement, so that it reads rows in key order: the series with a row in the range come from
+   * the hour index alone (it holds the key's columns: no row lookups), then each series' hours are one range of
+   * the primary key. A plain GROUP BY over the hour index looked every row up at random instead: 7 days of
+   * 3,000 series took ~1 s, this ~0.3 s (2,000-node bench store, loaded machine).
    */
   pairTotals(nodeIds: readonly string[] | undefined, sinceMs: number, untilMs: number): PairTotals[] {
-    const args: (string | number)[] = [sinceMs, untilMs];
-    let scope = '';
-    if (nodeIds) {
-      const ids = JSON.stringify(nodeIds);
-      scope = `AND (from_node IN (SELECT value FROM json_each(?)) OR to_node IN (SELECT value FROM json_each(?)))`;
-      args.push(ids, ids);
-    }
+    const ids = nodeIds && JSON.stringify(nodeIds);
+    const scope = ids
+      ? 'AND (from_node IN (SELECT value FROM json_each(:ids)) OR to_node IN (SELECT value FROM json_each(:ids)))'
+      : '';
     const rows = this.db
       .prepare(
-        `SELECT from_node, to_node, sum(batches) AS batches, sum(records) AS records, sum(bytes) AS bytes,
-           sum(errors) AS errors
-         FROM traffic_hourly WHERE hour_start >= ? AND hour_start < ? ${scope}
-         GROUP BY from_node, to_node`,
+        `WITH s AS (
+           SELECT DISTINCT from_node, to_node, resource FROM traffic_hourly
+           WHERE hour_start >= :since AND hour_start < :until ${scope})
+         SELECT s.from_node, s.to_node, sum(h.batches) AS batches, sum(h.records) AS records, sum(h.bytes) AS bytes,
+           sum(h.errors) AS errors
+         FROM s CROSS JOIN traffic_hourly h
+           ON h.from_node = s.from_node AND h.to_node = s.to_node AND h.resource = s.resource
+             AND h.hour_start >= :since AND h.hour_start < :until
+         GROUP BY s.from_node, s.to_node`,
       )
-      .all(...args) as Row[];
+      .all({ since: sinceMs, until: untilMs, ...(ids && { ids }) }) as Row[];
     return rows.map((r) => ({
       fromNode: r.from_node,
       toNode: r.to_node,
