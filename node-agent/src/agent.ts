@@ -30,7 +30,7 @@ import { AssignmentLoop } from './control/assignments.js';
 import { CentralClient } from './control/central-client.js';
 import { CentralView } from './control/central-view.js';
 import { loadOrEnroll } from './control/enrollment.js';
-import { HealthSampler } from './control/health.js';
+import { HealthSampler, spreadableBindings } from './control/health.js';
 import { runHeartbeats } from './control/heartbeat.js';
 import { reportQuarantine, runMetrics } from './control/metrics.js';
 import { ReportOutbox, type ReportKind } from './control/reports.js';
@@ -110,7 +110,7 @@ export class Agent extends EventEmitter {
       spoolBytes: () => this.spool?.sizeBytes() ?? 0,
       spoolBatches: () => this.dataSpool?.depth().batches ?? 0,
       lags: () => this.supervisor?.lags() ?? [],
-      bindings: () => Object.keys(config.sources),
+      bindings: () => spreadableBindings(config.sources),
     });
     this.metrics = new AgentMetrics({
       nodeId: () => this.identity?.nodeId ?? '',

@@ -207,14 +207,21 @@ describe('shards - service', () => {
     ]);
   });
 
-  it('shards - a spread by hand is refused with a clear reason when no standby declares the binding', () => {
+  it("shards - a spread by hand is refused naming the binding when no standby, or the task's node, declares it", () => {
     const d = centralDeps();
     opened.push(d);
-    const { task } = flow(d);
-    const t = d.assignments.getTask(task);
+    const { task, standbys } = flow(d);
+    expect(() => shards(d).spread(task, { agents: 0, reason: 'x' })).toThrow(/agents: must be an integer 1..8/);
+    // The standbys stop declaring the binding (e.g. its source became a full-sync or file source).
+    for (const id of standbys) d.nodes.heartbeat(d.store.nodes.get(id)!, { bindings: ['other'] }, '0.1.0');
+    expect(() => shards(d).spread(task, { agents: 2, reason: 'x' })).toThrow(
+      /no other online agent of the department of node nd-\w+ declares binding db/,
+    );
+    // A binding the task's own node does not declare (files, full sync) is never spread.
     d.assignments.updateTask(task, { binding: 'nowhere' });
-    expect(() => shards(d).spread(t.id, { agents: 2, reason: 'x' })).toThrow(/declares binding nowhere/);
-    expect(() => shards(d).spread(t.id, { agents: 0, reason: 'x' })).toThrow(/agents: must be an integer 1..8/);
+    expect(() => shards(d).spread(task, { agents: 2, reason: 'x' })).toThrow(
+      /does not declare binding nowhere as one a flow can be spread over/,
+    );
     expect(shards(d).plan(task)).toBeUndefined();
   });
 });

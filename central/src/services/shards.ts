@@ -3,7 +3,8 @@
 // operator (xchg task spread/unspread) and the brain (SurgeService on a surge and its end). Invariants: every
 // change of a plan is written with its audit record and the assignment version bumps of the nodes it concerns
 // (the primary, its standbys, the consumer) in one transaction; their parked polls are woken after commit.
-// Standbys are the department's other enabled, online agents whose heartbeat declares the task's binding.
+// Standbys are the department's other enabled, online agents whose heartbeat declares the task's binding as one a
+// flow can be spread over (an incremental SQL source); the task's own node must declare it too.
 import type { Logger } from 'pino';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from '../domain/shards.js';
 import { ErrorCode, invalid, notFound, XchgError } from '../errors.js';
 import { ShardStore } from '../store/shards.js';
-import type { Store, TaskRecord } from '../store/index.js';
+import type { NodeRecord, Store, TaskRecord } from '../store/index.js';
 import type { AssignmentService } from './assignments.js';
 import type { AuditTrail } from './audit.js';
 
@@ -70,11 +71,10 @@ export class ShardService {
   /** The standbys a sync task can be spread over now: the department's other online agents declaring its binding. */
   candidates(task: TaskRecord): string[] {
     const node = this.store.nodes.get(task.nodeId);
-    if (!node) return [];
+    if (!node || !declares(node, task.binding)) return [];
     return this.store.nodes
       .list({ departmentCode: node.departmentCode, status: 'online' })
-      .filter((n) => n.id !== task.nodeId && n.enabled)
-      .filter((n) => ((n.health as { bindings?: string[] } | null)?.bindings ?? []).includes(task.binding))
+      .filter((n) => n.id !== task.nodeId && n.enabled && declares(n, task.binding))
       .map((n) => n.id)
       .sort();
   }
@@ -89,6 +89,12 @@ export class ShardService {
     return this.change(taskId, actor, 'task.spread', (t, prev) => {
       if (t.kind !== 'sync' || !t.enabled)
         throw invalid('taskId', `task ${t.id} is not an enabled sync task: only a provider's flow is spread`);
+      const primary = this.store.nodes.get(t.nodeId);
+      if (!primary || !declares(primary, t.binding))
+        throw new XchgError(
+          ErrorCode.FAILED_PRECONDITION,
+          `node ${t.nodeId} does not declare binding ${t.binding} as one a flow can be spread over (an incremental SQL source)`,
+        );
       const nodes = this.candidates(t).slice(0, opts.agents);
       if (nodes.length === 0)
         throw new XchgError(
@@ -235,6 +241,11 @@ export class ShardService {
     for (const n of nodes) this.assignments.wakeNode(n);
     return plan;
   }
+}
+
+/** Whether a node's last heartbeat declared `binding` as one a flow can be spread over. */
+function declares(n: NodeRecord, binding: string): boolean {
+  return ((n.health as { bindings?: string[] } | null)?.bindings ?? []).includes(binding);
 }
 
 /** A report that changes nothing (stale or repeated): nothing is written. */

@@ -17,8 +17,25 @@ export interface HealthSources {
   /** Data batches waiting in the spool's outbox. */
   spoolBatches: () => number;
   lags: () => readonly { taskId: string; lagMs: number; pendingBatches: number }[];
-  /** Names of the source bindings in the agent's config (central spreads a flow only to agents declaring it). */
+  /** Source bindings a flow can be spread over (central spreads a flow only among agents declaring it). */
   bindings?: () => readonly string[];
+}
+
+/** SQL types whose incremental sources read sharded cursors (connectors/shards.ts). */
+const SHARDABLE_TYPES = ['sqlite', 'postgres', 'mariadb'];
+
+/**
+ * Names of the source bindings a flow can be spread over: incremental SQL sources (a cursor column). Files and
+ * full-sync sources cannot be read by key-hash shard, so they are not declared and never spread.
+ */
+export function spreadableBindings(sources: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(sources)
+    .filter(([, b]) => {
+      const s = b as { type?: unknown; cursor?: unknown } | null;
+      return !!s && SHARDABLE_TYPES.includes(String(s.type)) && typeof s.cursor === 'string' && s.cursor !== '';
+    })
+    .map(([name]) => name)
+    .sort();
 }
 
 export class HealthSampler {
