@@ -75,6 +75,31 @@ describe('center health - nats-server monitoring', () => {
     expect((await api.call('GET', '/centers/nowhere/health')).status).toBe(404);
   });
 
+  it('center health - a city admin reads the health of its region centers only', async () => {
+    await api.ok('POST', '/regions', { code: '360000', name: '江西省', level: 'province' });
+    for (const [code, name] of [
+      ['360100', '南昌市'],
+      ['360700', '赣州市'],
+    ])
+      await api.ok('POST', '/regions', { code, name, level: 'city', parentCode: '360000' });
+    for (const [code, region] of [
+      ['nanchang', '360100'],
+      ['ganzhou', '360700'],
+    ])
+      await api.ok('POST', '/centers', { code, name: code, regionCode: region, level: 'city', natsUrls: [nats.url] });
+    const { token } = await api.ok<{ token: string }>('POST', '/users', {
+      name: 'nc',
+      role: 'city_admin',
+      regionCode: '360100',
+    });
+    const city = new Api(central.url, token);
+    expect(await city.ok<Health>('GET', '/centers/nanchang/health')).toMatchObject({ centerCode: 'nanchang' });
+    const other = await city.call<{ error: { code: string; message: string } }>('GET', '/centers/ganzhou/health');
+    expect(other.status).toBe(403);
+    expect(other.body.error.message).toMatch(/sees the exchange centers of region 360100 and below only/);
+    for (const code of ['nanchang', 'ganzhou']) await api.ok('DELETE', `/centers/${code}`);
+  });
+
   it('center health - the sample equals the server own /jsz; shown by the CLI and exported on /metrics', async () => {
     const set = await runCli(['center', 'update', 'province', '--monitor-url', nats.monitorUrl, '-o', 'json'], env());
     expect(set.code).toBe(0);
