@@ -106,6 +106,7 @@ function showForecast(box: HTMLElement, canvas: HTMLElement, note: HTMLElement, 
     if (!canvas.isConnected) return;
     chart = drawForecast(canvas, h, chart);
     box.dataset['pair'] = `${h.fromNode}|${h.toNode}`;
+    box.dataset['since'] = String(h.sinceMs);
     box.dataset['points'] = String(h.buckets.length);
     box.dataset['records'] = String(h.totals.records);
     box.dataset['forecast'] = String(h.forecast?.buckets.length ?? 0);

@@ -125,6 +125,7 @@ function graphPanel(topo: Topology, reload: (r: Range) => void): HTMLElement {
     chart = drawTopology(canvas, topo, chart);
     // What the graph shows, for tests and for reading: the API's counts and sums.
     box.dataset['range'] = topo.range;
+    box.dataset['since'] = String(topo.sinceMs);
     box.dataset['centers'] = String(topo.centers.length);
     box.dataset['links'] = String(topo.links.length);
     box.dataset['flows'] = String(topo.flows.length);
