@@ -82,4 +82,16 @@ export class TimeZone {
     const local = new Date(utcMs + this.offsetMs(utcMs));
     return this.toUtc(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + 1, 0, 0, 0);
   }
+
+  /**
+   * The zone's offset (ms) when it is the same at every instant of [fromMs, untilMs] (sampled every 15 days, where
+   * daylight saving time would show) and a whole number of hours, so that local days are whole hours; else null.
+   * Asia/Shanghai: 28 800 000.
+   */
+  fixedOffsetMs(fromMs: number, untilMs: number): number | null {
+    const first = this.offsetMs(fromMs);
+    if (first % 3_600_000 !== 0) return null;
+    for (let t = fromMs; t <= untilMs; t += 15 * 86_400_000) if (this.offsetMs(t) !== first) return null;
+    return this.offsetMs(untilMs) === first ? first : null;
+  }
 }

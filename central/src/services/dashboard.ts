@@ -4,6 +4,7 @@
 import type { DashboardSummary, DashboardTrend, DashboardTrendBucket, TrendRange } from '../api/dashboard.js';
 import type { TimeZone } from '../domain/time-zone.js';
 import { DashboardStore } from '../store/dashboard.js';
+import { DashboardCountStore } from '../store/dashboard-counts.js';
 import type { Store, TrafficRow } from '../store/index.js';
 import { DashboardNodeService } from './dashboard-nodes.js';
 import { DashboardPageService, type DashboardPagesOptions, type ResolvedScope } from './dashboard-pages.js';
@@ -52,37 +53,24 @@ export class DashboardService {
   summary(scope: DashboardScope): DashboardSummary {
     const now = this.clock();
     const { departmentCodes, nodeIds } = this.resolve(scope);
-    const departments = departmentCodes ?? this.store.regions.listDepartments().map((d) => d.code);
-    const nodes = this.scopedNodes(scope);
-    const online = nodes.filter((n) => n.status === 'online');
+    const c = new DashboardCountStore(this.store.db).summary(departmentCodes, now);
     const todayStartMs = this.zone.dayStart(now);
-    const today = sum(this.store.traffic.hourlyAcross(nodeIds, todayStartMs, this.zone.nextDayStart(now)));
-    const pending = this.store.sharing.listApplications({
-      status: 'pending',
-      ...(departmentCodes && { departmentCodes }),
-    });
-    const alerts = this.store.alerts.list({
-      state: 'open',
-      ...(departmentCodes && { departmentCodes }),
-      limit: Number.MAX_SAFE_INTEGER,
-    });
+    const today = sum(this.acrossDays(nodeIds, todayStartMs, this.zone.nextDayStart(now)));
     return {
       generatedAt: now,
       todayStartMs,
       timeZone: this.zone.name,
       regionCode: scope.regionCode ?? null,
-      departments: { total: departments.length, connected: new Set(online.map((n) => n.departmentCode)).size },
+      departments: { total: c.departments, connected: c.departmentsConnected },
       nodes: {
-        total: nodes.length,
-        online: online.length,
-        onlineRate: nodes.length === 0 ? null : online.length / nodes.length,
+        total: c.nodes,
+        online: c.nodesOnline,
+        onlineRate: c.nodes === 0 ? null : c.nodesOnline / c.nodes,
       },
       today,
-      resources: {
-        published: this.store.catalog.list({ status: 'published', ...(departmentCodes && { departmentCodes }) }).length,
-      },
-      applications: { pending: pending.length, overdue: pending.filter((a) => a.deadlineAt <= now).length },
-      alerts: { open: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length },
+      resources: { published: c.resourcesPublished },
+      applications: { pending: c.applicationsPending, overdue: c.applicationsOverdue },
+      alerts: { open: c.alertsOpen, critical: c.alertsCritical },
     };
   }
 
@@ -102,7 +90,10 @@ export class DashboardService {
     }
     const sinceMs = starts[0]!;
     const untilMs = range === 'today' ? Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS : this.zone.nextDayStart(now);
-    const rows = this.store.traffic.hourlyAcross(nodeIds, sinceMs, untilMs);
+    const rows =
+      range === 'today'
+        ? this.store.traffic.hourlyAcross(nodeIds, sinceMs, untilMs)
+        : this.acrossDays(nodeIds, sinceMs, untilMs);
     const buckets = starts.map((startMs, i) => {
       const end = starts[i + 1] ?? untilMs;
       return { startMs, ...sum(rows.filter((r) => r.startMs >= startMs && r.startMs < end)) };
@@ -122,20 +113,21 @@ export class DashboardService {
     };
   }
 
+  /**
+   * Rows of every series touching `nodeIds` over whole local days [sinceMs, untilMs): the daily rollup when it is cut
+   * by this zone's days (one row a series a day), else the hours.
+   */
+  private acrossDays(nodeIds: readonly string[] | undefined, sinceMs: number, untilMs: number): TrafficRow[] {
+    const offset = this.store.traffic.dailyOffset();
+    return offset !== null && offset === this.zone.offsetMs(sinceMs)
+      ? this.store.traffic.dailyAcross(nodeIds, sinceMs, untilMs)
+      : this.store.traffic.hourlyAcross(nodeIds, sinceMs, untilMs);
+  }
+
   /** The departments and nodes of a scope; undefined when the scope is everything. */
   private resolve(scope: DashboardScope): { departmentCodes?: string[]; nodeIds?: string[] } {
     if (!scope.regionCodes && !scope.departmentCode) return {};
-    const departmentCodes = scope.departmentCode
-      ? [scope.departmentCode]
-      : this.store.regions.listDepartments(scope.regionCodes).map((d) => d.code);
-    return { departmentCodes, nodeIds: this.scopedNodes(scope).map((n) => n.id) };
-  }
-
-  private scopedNodes(scope: DashboardScope) {
-    return this.store.nodes.list({
-      ...(scope.regionCodes && { regionCodes: scope.regionCodes }),
-      ...(scope.departmentCode && { departmentCode: scope.departmentCode }),
-    });
+    return new DashboardCountStore(this.store.db).scope(scope.regionCodes, scope.departmentCode);
   }
 }
 

@@ -76,6 +76,11 @@ export class TrafficService {
     if (!(opts.bucketMs >= 1000 && HOUR_MS % opts.bucketMs === 0 && opts.bucketMs % 1000 === 0))
       throw new RangeError(`traffic.bucketMs must be whole seconds dividing an hour, got ${opts.bucketMs}`);
     this.zone = new TimeZone(opts.timeZone);
+    // traffic_daily (migration 15) follows this zone's local days when its offset is fixed over the history kept;
+    // a changed offset rebuilds it from the hours (seconds for a province's year, once).
+    const now = clock();
+    const offset = this.zone.fixedOffsetMs(now - opts.hourlyRetentionMs - 30 * DAY_MS, now + 366 * DAY_MS);
+    store.tx(() => store.traffic.alignDaily(offset));
   }
 
   /** Hours from here on still have their base buckets (the retention cut, hour-aligned). */

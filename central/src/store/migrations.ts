@@ -16,6 +16,7 @@ import { brain } from './migrations/011-brain.js';
 import { alerts } from './migrations/012-alerts.js';
 import { shardPlans } from './migrations/013-shard-plans.js';
 import { centerHealth } from './migrations/014-center-health.js';
+import { trafficDaily } from './migrations/015-traffic-daily.js';
 
 export type { Migration };
 
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   alerts,
   shardPlans,
   centerHealth,
+  trafficDaily,
 ];
