@@ -176,6 +176,12 @@ describe('dashboard topology', () => {
     const one = (await w.get<Topology>('/dashboard/topology?limit=1')).body;
     expect(one.flows.map((f) => f.fromDepartment)).toEqual(['jdz-gaj']);
     expect(one.flowsTotal).toBe(3);
+    // A city admin's routes are those of every flow in its scope, also past the limit: a larger flow within
+    // 南昌's center is shown alone, the route of the flow to the province's center is still listed.
+    importHistory(w.d.traffic, { from: w.node.ncWjw, to: w.node.ncGaj, csv: hourlyCsv(w.d.clock(), 5, 1_000) });
+    const cityOne = (await w.get<Topology>('/dashboard/topology?limit=1', w.cityToken)).body;
+    expect(cityOne.flows.map((f) => `${f.fromDepartment}>${f.toDepartment}`)).toEqual(['nc-wjw>nc-gaj']);
+    expect(cityOne.routes.map((r) => `${r.from}>${r.to}`)).toEqual(['nanchang>province']);
   });
 
   it('topology - a city admin sees the flows with an end in its city and only the centers and links on them', async () => {

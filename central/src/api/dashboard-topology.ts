@@ -104,6 +104,8 @@ export const Topology = Type.Object({
   departments: Type.Array(TopologyDepartment, { description: 'the ends of the flows shown' }),
   flows: Type.Array(TopologyFlow, { description: 'largest by records first, at most limit' }),
   flowsTotal: Type.Integer({ description: 'flows in the range within the scope, before the limit' }),
-  routes: Type.Array(TopologyRoute, { description: 'the routes between centers the flows shown cross' }),
+  routes: Type.Array(TopologyRoute, {
+    description: 'routes between centers: every stored pair for a province-wide reader, else those its flows cross',
+  }),
 });
 export type Topology = Static<typeof Topology>;

@@ -70,8 +70,9 @@ export class TopologyService {
           };
     });
     const counts = this.store.routes.changeCounts();
+    // A scoped caller's routes: those of every flow in its scope (not only the flows shown).
     const routeKeys = scoped
-      ? new Set(flows.filter((f) => f.fromCenter !== f.toCenter).map((f) => key(f.fromCenter, f.toCenter)))
+      ? new Set(all.filter((f) => f.fromCenter !== f.toCenter).map((f) => key(f.fromCenter, f.toCenter)))
       : new Set(pairs.keys());
     const routes = [...routeKeys].flatMap((k): TopologyRoute[] => {
       const p = pairs.get(k);
