@@ -89,7 +89,10 @@ export const SurgeView = Type.Object({
   evidence: Type.Unknown({
     description: 'rule, the buckets it rested on with p-values, forecast dispersion and level',
   }),
-  actions: Type.Array(Type.Unknown(), { description: 'what the brain did: dynamic-policy, alert, policy-withdrawn' }),
+  actions: Type.Array(Type.Unknown(), {
+    description:
+      'what the brain did: dynamic-policy, alert, policy-withdrawn, spread and unspread ({action, taskId, nodes, epoch}: dynamic node allocation)',
+  }),
 });
 export type SurgeView = Static<typeof SurgeView>;
 

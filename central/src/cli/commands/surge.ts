@@ -10,7 +10,8 @@ import type { Noun } from './noun.js';
 const actionsText = (s: SurgeView): string =>
   s.actions
     .map((a) => {
-      const x = a as { action?: string; policyId?: string; kind?: string };
+      const x = a as { action?: string; policyId?: string; kind?: string; nodes?: string[] };
+      if (x.nodes) return `${x.action} ${x.nodes.join('+')}`; // dynamic node allocation: the standby agents
       return x.policyId ? `${x.action} ${x.policyId}` : (x.action ?? '?');
     })
     .join(', ') || '-';
