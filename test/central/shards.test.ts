@@ -207,6 +207,47 @@ describe('shards - service', () => {
     ]);
   });
 
+  it("shards - while spread, the standbys' traffic counts as the pair's: the surge does not end because it was spread", async () => {
+    const d = centralDeps({ calendar: CHINA_CALENDAR_2025_2026 });
+    opened.push(d);
+    const { pair, task, standbys } = flow(d);
+    const sim = generateProvince({
+      pairs: 1,
+      days: 24,
+      startMs: START_MS,
+      seed: 11,
+      calendar: CHINA_CALENDAR_2025_2026,
+      classes: ['realtime-steady'],
+      surgesPerPair: 0,
+    }).pairs[0]!;
+    const history = 21 * (DAY_MS / BUCKET);
+    put(d, pair, START_MS, sim.series.values.slice(0, history));
+    const liveStart = START_MS + history * BUCKET;
+    d.manual!.nowMs = liveStart + 61_000;
+    await d.surges.tick();
+    const level = (k: number): number => Math.max(sim.expected[history + k]!, sim.meanLevel);
+    let i = 0;
+    /** One bucket of `v` records, split evenly over the primary and `over` (the standbys carrying it). */
+    const feed = async (v: number, over: string[] = []): Promise<void> => {
+      const share = Math.round(v / (over.length + 1));
+      put(d, pair, liveStart + i * BUCKET, [share]);
+      for (const n of over) put(d, { ...pair, fromNode: n }, liveStart + i * BUCKET, [share]);
+      d.manual!.nowMs = liveStart + ++i * BUCKET + 61_000;
+      await d.surges.tick();
+    };
+    // A moderate surge (2.5 x the level): a third of it is inside the forecast's interval.
+    while (!shards(d).plan(task) && i < 4) await feed(Math.round(2.5 * level(i)));
+    expect(shards(d).plan(task)?.state).toBe('splitting');
+    shards(d).onReport(pair.fromNode, { taskId: task, epoch: 1, kind: 'split-ready', index: 0, cursorJson: 'null' });
+    for (let k = 0; k < 6; k++) await feed(Math.round(2.5 * level(i)), standbys);
+    expect(d.surges.list({ openOnly: true })).toHaveLength(1);
+    expect(shards(d).plan(task)?.state).toBe('split');
+    // It passes: ordinary traffic, still spread over the standbys, and the surge ends after its hysteresis.
+    for (let k = 0; k < 6; k++) await feed(sim.series.values[history + i]!, standbys);
+    expect(d.surges.list({ openOnly: true })).toHaveLength(0);
+    expect(shards(d).plan(task)?.state).toBe('merging');
+  });
+
   it("shards - a spread by hand is refused naming the binding when no standby, or the task's node, declares it", () => {
     const d = centralDeps();
     opened.push(d);

@@ -64,7 +64,7 @@ const keyOf = (p: TrafficPair): string => JSON.stringify([p.fromNode, p.toNode, 
 
 export class SurgeService {
   /** Dynamic node allocation: a live surge spreads the pair's sync tasks over standby agents (services/shards.ts). */
-  allocation: Pick<ShardService, 'spreadAll' | 'unspreadAll'> | undefined;
+  allocation: Pick<ShardService, 'spreadAll' | 'unspreadAll' | 'standbysOf'> | undefined;
   private readonly watches = new Map<string, Watch>();
   private readonly replays: TrafficImported[] = [];
   private draining: Promise<void> | undefined;
@@ -317,7 +317,15 @@ export class SurgeService {
 
   /** Records per base bucket of a pair over [since, until), dense (no row: no traffic, 0); `fromFirst`: see series. */
   private baseSeries(pair: TrafficPair, since: number, until: number, fromFirst = false): Series {
-    return this.series('traffic_buckets', this.bucketMs, pair, since, until, fromFirst);
+    const own = this.series('traffic_buckets', this.bucketMs, pair, since, until, fromFirst);
+    // While the pair's flow is spread, its standbys carry part of it: their traffic to the consumer is the
+    // pair's too (else the spread itself would look like the surge's end, and spread and merge would alternate).
+    const standbys = this.allocation?.standbysOf(this.pairTasks(pair).map((t) => t.id)) ?? [];
+    for (const fromNode of standbys) {
+      const part = this.series('traffic_buckets', this.bucketMs, { ...pair, fromNode }, own.startMs, until, false);
+      part.values.forEach((v, i) => (own.values[i] = (own.values[i] ?? 0) + v));
+    }
+    return own;
   }
 
   /**

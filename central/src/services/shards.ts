@@ -144,6 +144,13 @@ export class ShardService {
     return out;
   }
 
+  /** The standbys holding a shard of any of these tasks now (reading or handing back). */
+  standbysOf(taskIds: readonly string[]): string[] {
+    if (taskIds.length === 0) return [];
+    const open = this.plans.open().filter((p) => taskIds.includes(p.taskId));
+    return [...new Set(open.flatMap((p) => acceptedSources(p)))];
+  }
+
   /** An agent's ShardReport (split-ready, shard-done, merged); stale or repeated ones change nothing. */
   onReport(nodeId: string, body: Record<string, unknown>): void {
     const taskId = String(body['taskId'] ?? '');
