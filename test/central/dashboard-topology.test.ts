@@ -169,6 +169,8 @@ describe('dashboard topology', () => {
     ]);
     for (const r of t.routes) expect(r.reason.length).toBeGreaterThan(0);
 
+    // 7 days: the whole local days from traffic_daily (kept: Asia/Shanghai has a fixed offset), the edges by hour.
+    expect(w.d.store.traffic.dailyOffset()).toBe(8 * HOUR);
     const week = (await w.get<Topology>('/dashboard/topology?range=7d')).body;
     expect(week.untilMs - week.sinceMs).toBe(7 * 24 * HOUR);
     expect(week.flows.map((f) => f.records)).toEqual([7 * 24 * 5_000, 30 * 100, 30 * 10]);
