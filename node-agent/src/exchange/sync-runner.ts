@@ -237,7 +237,9 @@ class SyncTask {
       }
       let release: (() => void) | undefined;
       try {
-        if (this.reconcile) state = await this.reconcile.commitRepairs(state, this.commitRepair);
+        if (this.reconcile && this.shard)
+          this.reconcile.refuseRepairs('the flow is spread over several agents: repairs wait until it is merged back');
+        else if (this.reconcile) state = await this.reconcile.commitRepairs(state, this.commitRepair);
         if (this.shard) {
           const t = this.shard.tick(state, Date.now());
           state = t.state;

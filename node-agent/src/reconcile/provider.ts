@@ -266,6 +266,15 @@ export class ReconcileProvider {
     return state;
   }
 
+  /**
+   * Answers every waiting repair with a refusal (`reason`) instead of committing it: while a flow is spread over
+   * several agents (dynamic node allocation) a repair in this task's stream could overtake a newer version of the
+   * same key in a standby's stream, so repairs wait until the flow is merged back (the run is asked again).
+   */
+  refuseRepairs(reason: string): void {
+    for (const job of this.jobs.splice(0)) job.done({ ok: false, error: reason });
+  }
+
   private async repairRows(q: RepairQuestion): Promise<{ parts: RepairRows[]; answer: RepairAnswer & { ok: true } }> {
     const { pipeline, source } = this.deps;
     const keys = q.keys.map((k) => rowFromWire(k.slice()));
