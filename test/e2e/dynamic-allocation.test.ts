@@ -127,172 +127,173 @@ function batchesBySource(sinkPath: string): Map<string, number> {
   }
 }
 
-describe('dynamic allocation - a flow spread over two standby agents', () => {
-  const dir = tmpDir('xchg-spread-');
-  const sourcePath = join(dir, 'population.db');
-  const sinkPath = join(dir, 'received.db');
-  let nats: NatsServer;
-  let central: CentralProcess;
-  const agents: AgentProcess[] = [];
-  afterAll(async () => {
-    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
-    await central?.stop();
-    await nats?.stop();
-  });
+/** The processes of the test: nats-server, central, three provider agents (gat) and the consumer (mzj). */
+class World {
+  readonly dir = tmpDir('xchg-spread-');
+  readonly sourcePath = join(this.dir, 'population.db');
+  readonly sinkPath = join(this.dir, 'received.db');
+  nats!: NatsServer;
+  central!: CentralProcess;
+  api!: Api;
+  readonly agents: AgentProcess[] = [];
+  /** Node ids: the task's node, the two standbys, the consumer. */
+  ids = { p: '', s1: '', s2: '', c: '' };
+  syncTaskId = '';
 
-  it('dynamic allocation - SIGKILL of a standby mid-spread loses and doubles nothing', async () => {
-    const startedAt = Date.now();
-    seedPopulation(sourcePath, SEED_ROWS);
-    nats = await NatsServer.start();
-    central = await CentralProcess.start({
-      natsUrls: [nats.url],
+  async start(): Promise<void> {
+    seedPopulation(this.sourcePath, SEED_ROWS);
+    this.nats = await NatsServer.start();
+    this.central = await CentralProcess.start({
+      natsUrls: [this.nats.url],
       heartbeatTtlMs: 3_000,
       env: { XCHG_CENTRAL_TRAFFIC_BUCKET_MS: '1000' },
     });
-    const api = new Api(central.url, central.adminToken);
-    await api.seedDepartment('gat');
-    await api.seedDepartment('mzj');
-    const source = {
-      type: 'sqlite',
-      path: sourcePath,
-      table: 'person',
-      key: 'id',
-      cursor: 'updated_at',
-      deleted: 'deleted',
-    };
-    const provider = async (name: string): Promise<AgentProcess> =>
-      AgentProcess.start({
-        central: central.grpcAddress,
-        token: await api.enrollToken('gat', name),
-        config: { heartbeatIntervalMs: 500, dataPlane: DP, sources: { population: source } },
-      });
-    const [p, s1, s2] = [await provider('gat-01'), await provider('gat-02'), await provider('gat-03')];
-    const consumer = await AgentProcess.start({
-      central: central.grpcAddress,
-      token: await api.enrollToken('mzj', 'mzj-01'),
-      config: {
-        heartbeatIntervalMs: 500,
-        dataPlane: DP,
-        sinks: { people: { type: 'sqlite', path: sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' } },
-      },
-    });
-    agents.push(p, s1, s2, consumer);
-    const [pId, s1Id, s2Id, cId] = await Promise.all([p.nodeId, s1.nodeId, s2.nodeId, consumer.nodeId]);
-
-    const params = { fields: PERSON_FIELDS };
-    await api.ok('POST', '/tasks', {
+    this.api = new Api(this.central.url, this.central.adminToken);
+    await this.api.seedDepartment('gat');
+    await this.api.seedDepartment('mzj');
+    const source = { type: 'sqlite', path: this.sourcePath, table: 'person', key: 'id', cursor: 'updated_at' };
+    for (const name of ['gat-01', 'gat-02', 'gat-03'])
+      this.agents.push(await this.agent('gat', name, { sources: { population: { ...source, deleted: 'deleted' } } }));
+    const sink = { type: 'sqlite', path: this.sinkPath, table: 'person', key: 'id', synchronous: 'NORMAL' };
+    this.agents.push(await this.agent('mzj', 'mzj-01', { sinks: { people: sink } }));
+    const [p, s1, s2, c] = await Promise.all(this.agents.map((a) => a.nodeId));
+    this.ids = { p: p!, s1: s1!, s2: s2!, c: c! };
+    const task = { subscriptionId: 'sub-spread', params: { fields: PERSON_FIELDS } };
+    await this.api.ok('POST', '/tasks', {
+      ...task,
       name: 'population-in',
       kind: 'exchange',
-      nodeId: cId,
-      peerNodeId: pId,
-      subscriptionId: 'sub-spread',
+      nodeId: this.ids.c,
+      peerNodeId: this.ids.p,
       binding: 'people',
-      params,
     });
-    const sync = await api.ok<{ id: string }>('POST', '/tasks', {
-      name: 'population-out',
-      kind: 'sync',
-      nodeId: pId,
-      peerNodeId: cId,
-      subscriptionId: 'sub-spread',
-      binding: 'population',
-      params,
+    this.syncTaskId = (
+      await this.api.ok<{ id: string }>('POST', '/tasks', {
+        ...task,
+        name: 'population-out',
+        kind: 'sync',
+        nodeId: this.ids.p,
+        peerNodeId: this.ids.c,
+        binding: 'population',
+      })
+    ).id;
+  }
+
+  private async agent(dept: string, name: string, bindings: Record<string, unknown>): Promise<AgentProcess> {
+    return AgentProcess.start({
+      central: this.central.grpcAddress,
+      token: await this.api.enrollToken(dept, name),
+      config: { heartbeatIntervalMs: 500, dataPlane: DP, ...bindings },
     });
-    const sinkCount = (): number => {
-      try {
-        const db = new Database(sinkPath, { readonly: true, fileMustExist: true });
-        try {
-          return (db.prepare('SELECT count(*) AS n FROM person').get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      } catch {
-        return 0;
-      }
-    };
-    await waitFor(() => sinkCount() >= SEED_ROWS, 60_000, 100, 'the seed rows at the sink');
+  }
 
-    // Rows keep coming (a surge): spread over both standbys (both declared the binding in their heartbeats).
-    const writer = new Writer(sourcePath, sinkPath);
-    writer.start();
-    const allocation = (): Promise<Allocation> => api.ok<Allocation>('GET', `/tasks/${sync.id}/allocation`);
-    await waitFor(async () => (await allocation()).candidates.length === 2, 30_000, 100, 'both standbys declared');
-    const spread = await api.ok<Allocation>('POST', `/tasks/${sync.id}/spread`, { agents: 2, reason: 'e2e surge' });
-    expect(spread.standbys.map((s) => s.nodeId).sort()).toEqual([s1Id, s2Id].sort());
-    await waitFor(async () => (await allocation()).state === 'split', 30_000, 100, 'the primary split its cursor');
-    // Both standbys carry batches of the flow.
-    await waitFor(
-      () => (batchesBySource(sinkPath).get(s1Id) ?? 0) >= 3 && (batchesBySource(sinkPath).get(s2Id) ?? 0) >= 3,
-      60_000,
-      100,
-      'batches from both standbys at the sink',
-    );
+  get standby1(): AgentProcess {
+    return this.agents[1]!;
+  }
 
-    // SIGKILL one standby mid-spread; it comes back once central has seen it go offline, and goes on.
-    const beforeKill = batchesBySource(sinkPath).get(s1Id) ?? 0;
-    await s1.stop('SIGKILL');
-    await waitFor(
-      async () => (await api.ok<{ status: string }>('GET', `/nodes/${s1Id}`)).status === 'offline',
-      30_000,
-      200,
-      'central to see the standby offline',
-    );
-    await s1.restart();
-    await waitFor(
-      () => (batchesBySource(sinkPath).get(s1Id) ?? 0) > beforeKill + 2,
-      60_000,
-      100,
-      'the restarted standby to carry its shard on',
-    );
+  allocation(): Promise<Allocation> {
+    return this.api.ok<Allocation>('GET', `/tasks/${this.syncTaskId}/allocation`);
+  }
 
-    // Merge back, keep writing a while, then stop and let the flow settle.
-    await api.ok('POST', `/tasks/${sync.id}/unspread`, { reason: 'e2e surge over' });
-    await waitFor(async () => (await allocation()).state === 'single', 60_000, 100, 'the standbys to hand back');
-    const afterMerge = sinkCount();
-    await waitFor(() => sinkCount() >= afterMerge + 300, 60_000, 100, 'rows after the merge');
-    await writer.stop();
-    writer.close();
-
-    const compare = (): ReturnType<typeof compareTables> =>
-      compareTables(
-        { path: sourcePath, table: 'person', key: 'id', deleted: 'deleted' },
-        { path: sinkPath, table: 'person' },
-        PERSON_FIELDS,
-      );
-    const result = await waitFor(
-      () => {
-        const c = compare();
-        return c.problems.length === 0 && c;
-      },
-      60_000,
-      250,
-      'the sink to equal the source',
-    ).catch(() => compare());
-    expect(result.problems).toEqual([]);
-    const sourceRows = (() => {
-      const db = new Database(sourcePath, { readonly: true });
+  count(path: string): number {
+    try {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
       try {
         return (db.prepare('SELECT count(*) AS n FROM person').get() as { n: number }).n;
       } finally {
         db.close();
       }
-    })();
-    expect(result.rows).toBe(sourceRows);
-    expect(sinkCount()).toBe(sourceRows);
+    } catch {
+      return 0;
+    }
+  }
 
-    // Records committed per source node (the consumer's traffic reports): every version written, exactly once.
+  compare(): ReturnType<typeof compareTables> {
+    return compareTables(
+      { path: this.sourcePath, table: 'person', key: 'id', deleted: 'deleted' },
+      { path: this.sinkPath, table: 'person' },
+      PERSON_FIELDS,
+    );
+  }
+
+  /** Records the consumer committed from `from` (its traffic reports, 1 s buckets) since `sinceMs`. */
+  async committedBy(from: string, sinceMs: number): Promise<number> {
+    const q = `from=${from}&to=${this.ids.c}&since=${new Date(sinceMs).toISOString()}&step=5m`;
+    return (await this.api.ok<{ totals: { records: number } }>('GET', `/traffic?${q}`)).totals.records;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.stop('SIGKILL')));
+    await this.central?.stop();
+    await this.nats?.stop();
+  }
+}
+
+/** Spreads the flow over both standbys and waits until both carry batches. */
+async function spreadOverBoth(w: World): Promise<void> {
+  await waitFor(async () => (await w.allocation()).candidates.length === 2, 30_000, 100, 'both standbys declared');
+  const spread = await w.api.ok<Allocation>('POST', `/tasks/${w.syncTaskId}/spread`, { agents: 2, reason: 'e2e' });
+  expect(spread.standbys.map((s) => s.nodeId).sort()).toEqual([w.ids.s1, w.ids.s2].sort());
+  await waitFor(async () => (await w.allocation()).state === 'split', 30_000, 100, 'the primary split its cursor');
+  const from = (n: string): number => batchesBySource(w.sinkPath).get(n) ?? 0;
+  await waitFor(() => from(w.ids.s1) >= 3 && from(w.ids.s2) >= 3, 60_000, 100, 'batches from both standbys');
+}
+
+/** SIGKILLs standby 1; restarts it once central saw it offline; waits until it carries its shard on. */
+async function killStandby(w: World): Promise<void> {
+  const before = batchesBySource(w.sinkPath).get(w.ids.s1) ?? 0;
+  await w.standby1.stop('SIGKILL');
+  await waitFor(
+    async () => (await w.api.ok<{ status: string }>('GET', `/nodes/${w.ids.s1}`)).status === 'offline',
+    30_000,
+    200,
+    'central to see the standby offline',
+  );
+  await w.standby1.restart();
+  const after = (): number => batchesBySource(w.sinkPath).get(w.ids.s1) ?? 0;
+  await waitFor(() => after() > before + 2, 60_000, 100, 'the restarted standby to carry its shard on');
+}
+
+describe('dynamic allocation - a flow spread over two standby agents', () => {
+  const w = new World();
+  afterAll(() => w.stop());
+
+  it('dynamic allocation - SIGKILL of a standby mid-spread loses and doubles nothing', async () => {
+    const startedAt = Date.now();
+    await w.start();
+    await waitFor(() => w.count(w.sinkPath) >= SEED_ROWS, 60_000, 100, 'the seed rows at the sink');
+    // Rows keep coming (a surge) while the flow is spread, a standby dies and comes back, and it is merged.
+    const writer = new Writer(w.sourcePath, w.sinkPath);
+    writer.start();
+    await spreadOverBoth(w);
+    await killStandby(w);
+    await w.api.ok('POST', `/tasks/${w.syncTaskId}/unspread`, { reason: 'e2e surge over' });
+    await waitFor(async () => (await w.allocation()).state === 'single', 60_000, 100, 'the standbys to hand back');
+    const afterMerge = w.count(w.sinkPath);
+    await waitFor(() => w.count(w.sinkPath) >= afterMerge + 300, 60_000, 100, 'rows after the merge');
+    await writer.stop();
+    writer.close();
+
+    // Every row, every column, the latest version of updated rows.
+    const result = await waitFor(
+      () => {
+        const c = w.compare();
+        return c.problems.length === 0 && c;
+      },
+      60_000,
+      250,
+      'the sink to equal the source',
+    ).catch(() => w.compare());
+    expect(result.problems).toEqual([]);
+    expect(result.rows).toBe(w.count(w.sourcePath));
+    expect(w.count(w.sinkPath)).toBe(w.count(w.sourcePath));
+
+    // Records committed per source node: every version written, exactly once, some by each standby.
     const expected = SEED_ROWS + writer.versions;
-    const committedBy = async (from: string): Promise<number> =>
-      (
-        await api.ok<{ totals: { records: number } }>(
-          'GET',
-          `/traffic?from=${from}&to=${cId}&since=${new Date(startedAt - 60_000).toISOString()}&step=5m`,
-        )
-      ).totals.records;
     const perNode = await waitFor(
       async () => {
-        const n = { p: await committedBy(pId), s1: await committedBy(s1Id), s2: await committedBy(s2Id) };
-        return n.p + n.s1 + n.s2 >= expected && n;
+        const [p, s1, s2] = await Promise.all([w.ids.p, w.ids.s1, w.ids.s2].map((n) => w.committedBy(n, startedAt)));
+        return p! + s1! + s2! >= expected && { p: p!, s1: s1!, s2: s2! };
       },
       60_000,
       500,
@@ -301,8 +302,8 @@ describe('dynamic allocation - a flow spread over two standby agents', () => {
     expect(perNode.s1).toBeGreaterThan(0);
     expect(perNode.s2).toBeGreaterThan(0);
     expect(perNode.p + perNode.s1 + perNode.s2).toBe(expected);
-    const batches = batchesBySource(sinkPath);
-    expect(batches.get(s1Id)).toBeGreaterThan(0);
-    expect(batches.get(s2Id)).toBeGreaterThan(0);
+    const batches = batchesBySource(w.sinkPath);
+    expect(batches.get(w.ids.s1)).toBeGreaterThan(0);
+    expect(batches.get(w.ids.s2)).toBeGreaterThan(0);
   }, 180_000);
 });
