@@ -3,10 +3,14 @@
 // and updated, the flow is spread over both standbys, one standby is SIGKILLed mid-spread and restarted, and
 // the flow is merged back. Then the sink must equal the source value by value (every row, every column, the
 // latest version of updated rows), the standbys must have carried batches, and the records the consumer
-// committed per source node must add up to exactly the row versions written (none doubled).
+// committed per source node must add up to exactly the row versions written (none doubled). A batch forged from
+// a standby after it handed its shard back is not written.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { addressing, packRun, sealBatch } from '../../node-agent/src/exchange/batch.js';
 import { PERSON_FIELDS, person, rng, seedPopulation } from '../../scripts/synthetic.js';
 import { compareTables } from '../../scripts/verify.js';
 import { AgentProcess } from '../helpers/agent.js';
@@ -254,6 +258,37 @@ async function killStandby(w: World): Promise<void> {
   await waitFor(() => after() > before + 2, 60_000, 100, 'the restarted standby to carry its shard on');
 }
 
+/**
+ * Forges one batch of the flow from `node` (a standby whose shard was handed back) straight into the consumer's
+ * data subject: the consumer must not write it (it is redelivered, never applied). Returns the refusal it logged.
+ */
+async function forgeFrom(w: World, node: string): Promise<Record<string, unknown>> {
+  const consumer = w.agents[3]!.proc;
+  const refused = consumer.waitForLog(
+    (l) => l['msg'] === 'sink write failed; batch will be redelivered' && String(l['err']).includes(node),
+    30_000,
+  );
+  const row = [FORGED_ID, '110101199001011234', '伪造', '男', '1990-01-01', '13800000000', '360102', '伪造地址', 1];
+  const columns = PERSON_FIELDS.map((f) => ('as' in f ? f.as : f.name));
+  const [packed] = packRun({ columns, rows: [row], ops: ['u'] }, { records: 10, bytes: 1 << 20 });
+  const subject = `xchg.n.${w.ids.c}.d.${w.syncTaskId}`;
+  const addr = addressing(
+    { id: w.syncTaskId, resourceCode: '', subscriptionId: 'sub-spread', peerNodeId: w.ids.c },
+    node,
+    '',
+  );
+  const sealed = sealBatch(packed!, addr, subject, 'forged', 1);
+  const nc = await connect({ servers: w.nats.url });
+  try {
+    await jetstream(nc).publish(subject, sealed.envelope, { msgID: sealed.batchId });
+  } finally {
+    await nc.close();
+  }
+  return refused;
+}
+
+const FORGED_ID = 9_999_999;
+
 describe('dynamic allocation - a flow spread over two standby agents', () => {
   const w = new World();
   afterAll(() => w.stop());
@@ -305,5 +340,15 @@ describe('dynamic allocation - a flow spread over two standby agents', () => {
     const batches = batchesBySource(w.sinkPath);
     expect(batches.get(w.ids.s1)).toBeGreaterThan(0);
     expect(batches.get(w.ids.s2)).toBeGreaterThan(0);
+
+    // A standby that handed its shard back is a stranger to the flow again: its batches are not written.
+    const refusal = await forgeFrom(w, w.ids.s1);
+    expect(String(refusal['err'])).toMatch(/neither the provider .* nor a node holding a shard of it/);
+    const sink = new Database(w.sinkPath, { readonly: true });
+    try {
+      expect(sink.prepare('SELECT count(*) AS n FROM person WHERE id = ?').get(FORGED_ID)).toEqual({ n: 0 });
+    } finally {
+      sink.close();
+    }
   }, 180_000);
 });
