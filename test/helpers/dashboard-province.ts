@@ -9,6 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CentralClient } from '../../node-agent/src/control/central-client.js';
 import { Api } from './api.js';
 import { CentralProcess } from './central.js';
+import { LIVE_DEPARTMENTS, LiveExchange, liveCentralEnv, seedApplications } from './dashboard-live.js';
+import { NatsServer } from './nats-server.js';
 import { removeTmpDirs } from './tmp.js';
 
 /** Where screenshots go (ignored by git). */
@@ -62,10 +64,47 @@ export function strings(v: unknown): string[] {
 export interface DashboardProvinceOptions {
   /** Central's heartbeat TTL; long by default so the nodes that heartbeated once stay online the whole file. */
   heartbeatTtlMs?: number;
+  /**
+   * Also live traffic (dashboard-live.ts): a nats-server, two real 南昌 agents exchanging R-NC-POP with three
+   * records quarantined, applications, and health with a spool backlog (nc-gat critical, jdz-gat warning) so
+   * that alerts fire. Default false: the province of enrolled nodes and imported traffic only.
+   */
+  live?: boolean;
 }
+
+/** The health the enrolled nodes report when live (nc-gat's backlog is critical, jdz-gat's a warning). */
+const LIVE_HEALTH: Record<string, Record<string, number>> = {
+  'nc-gat': {
+    cpuPercent: 37.5,
+    memRssBytes: 268_435_456,
+    diskFreeBytes: 53_687_091_200,
+    spoolDepth: 12_000,
+    spoolBytes: 9_000_000,
+    outboxDepth: 4,
+  },
+  'jdz-gat': {
+    cpuPercent: 12.25,
+    memRssBytes: 134_217_728,
+    diskFreeBytes: 10_737_418_240,
+    spoolDepth: 1_500,
+    spoolBytes: 1_000_000,
+    outboxDepth: 0,
+  },
+  sfgw: {
+    cpuPercent: 3,
+    memRssBytes: 100_000_000,
+    diskFreeBytes: 20_000_000_000,
+    spoolDepth: 0,
+    spoolBytes: 0,
+    outboxDepth: 0,
+  },
+};
 
 export class DashboardProvince {
   central!: CentralProcess;
+  /** With `live`: the nats-server and the two real agents. */
+  nats: NatsServer | undefined;
+  live: LiveExchange | undefined;
   /** The province admin's client (central's admin token). */
   admin!: Api;
   browser!: Browser;
@@ -78,9 +117,21 @@ export class DashboardProvince {
 
   static async start(opts: DashboardProvinceOptions = {}): Promise<DashboardProvince> {
     const p = new DashboardProvince();
-    p.central = await CentralProcess.start({ heartbeatTtlMs: opts.heartbeatTtlMs ?? 600_000 });
+    if (opts.live) p.nats = await NatsServer.start();
+    p.central = await CentralProcess.start({
+      heartbeatTtlMs: opts.heartbeatTtlMs ?? 600_000,
+      ...(p.nats && { natsUrls: [p.nats.url], env: liveCentralEnv() }),
+    });
     p.admin = new Api(p.central.url, p.central.adminToken);
-    await p.seed();
+    await p.seed(opts.live ?? false);
+    if (opts.live) {
+      for (const d of LIVE_DEPARTMENTS)
+        await p.admin.ok('POST', '/departments', { code: d.code, name: d.code, regionCode: d.region });
+      p.live = await LiveExchange.start(p.central, p.admin);
+      p.nodeIds['nc-sjj'] = p.live.providerId;
+      p.nodeIds['nc-rsj'] = p.live.consumerId;
+      await seedApplications(p.admin, (dept) => p.officer(dept));
+    }
     mkdirSync(SHOTS, { recursive: true });
     p.browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -100,14 +151,30 @@ export class DashboardProvince {
     return [...OUTSIDE_REGIONS, ...OUTSIDE_DEPARTMENTS, ...OUTSIDE_DEPARTMENTS.map((d) => this.nodeIds[d]!)];
   }
 
-  private async enroll(dept: string, online: boolean): Promise<string> {
+  /** A new officer of `dept` (users/<dept>-officer) and its client. */
+  async officer(dept: string): Promise<Api> {
+    const u = await this.admin.ok<{ token: string }>('POST', '/users', {
+      name: `${dept}-officer`,
+      role: 'officer',
+      departmentCode: dept,
+    });
+    return new Api(this.central.url, u.token);
+  }
+
+  private async enroll(dept: string, online: boolean, health: Record<string, number> = {}): Promise<string> {
     const token = await this.admin.enrollToken(dept, 'fe-01');
     const client = new CentralClient(this.central.grpcAddress);
     try {
       const r = await client.enroll({ token, hostname: `${dept}.example`, agentVersion: '0.1.0', labels: {} });
       client.setCredentials({ nodeId: r.nodeId, nodeSecret: r.nodeSecret });
       if (online)
-        await client.heartbeat({ agentVersion: '0.1.0', uptimeS: 1, state: 'RUNNING', taskLags: [] } as never);
+        await client.heartbeat({
+          agentVersion: '0.1.0',
+          uptimeS: 1,
+          state: 'RUNNING',
+          taskLags: [],
+          ...health,
+        } as never);
       return r.nodeId;
     } finally {
       client.close();
@@ -120,14 +187,15 @@ export class DashboardProvince {
     return ['timestamp,records,bytes', ...rows].join('\n');
   }
 
-  private async seed(): Promise<void> {
+  private async seed(live: boolean): Promise<void> {
     const api = this.admin;
     await api.ok('POST', '/regions', { code: '360000', name: '江西省', level: 'province' });
     await api.ok('POST', '/regions', { code: '360100', name: '南昌市', level: 'city', parentCode: '360000' });
     await api.ok('POST', '/regions', { code: '360200', name: '景德镇市', level: 'city', parentCode: '360000' });
     for (const d of DEPARTMENTS)
       await api.ok('POST', '/departments', { code: d.code, name: d.code, regionCode: d.region });
-    for (const d of DEPARTMENTS) this.nodeIds[d.code] = await this.enroll(d.code, d.online);
+    for (const d of DEPARTMENTS)
+      this.nodeIds[d.code] = await this.enroll(d.code, d.online, live ? LIVE_HEALTH[d.code] : undefined);
     const ids = this.nodeIds;
     await api.ok('POST', '/traffic/import', {
       from: ids['nc-gat'],
@@ -188,7 +256,9 @@ export class DashboardProvince {
 
   async stop(): Promise<void> {
     await this.browser?.close();
+    await this.live?.stop();
     await this.central?.stop();
+    await this.nats?.stop();
     removeTmpDirs();
   }
 }

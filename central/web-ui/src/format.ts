@@ -22,3 +22,27 @@ export function bytes(n: number | null): string {
 export function percent(rate: number | null): string {
   return rate === null ? '—' : `${(rate * 100).toFixed(1)}%`;
 }
+
+const locale = (): string => (currentLang() === 'zh' ? 'zh-CN' : 'en-GB');
+
+/** An instant as local date and time to the second; "—" when there is none. */
+export function dateTime(ms: number | null): string {
+  if (ms === null) return '—';
+  return new Date(ms).toLocaleString(locale(), { hour12: false });
+}
+
+/** A duration in the largest whole unit (s, min, h, d); "—" when unknown. */
+export function age(ms: number | null): string {
+  if (ms === null) return '—';
+  const s = Math.floor(ms / 1000);
+  const zh = currentLang() === 'zh';
+  if (s < 60) return zh ? `${s} 秒` : `${s} s`;
+  if (s < 3600) return zh ? `${Math.floor(s / 60)} 分钟` : `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return zh ? `${Math.floor(s / 3600)} 小时` : `${Math.floor(s / 3600)} h`;
+  return zh ? `${Math.floor(s / 86_400)} 天` : `${Math.floor(s / 86_400)} d`;
+}
+
+/** A number with one decimal (working days, CPU %); "—" when unknown. */
+export function dec1(n: number | null): string {
+  return n === null ? '—' : n.toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+}

@@ -1,12 +1,17 @@
 // The overview page: the headline cards (departments connected, nodes online and 联通率, today's exchanges and
-// volume, resources, applications, alerts) and the exchange volume trend (today / 7 days / 30 days).
+// volume, resources, applications, alerts), the exchange volume trend (today / 7 days / 30 days), and the panels
+// of overview-panels.ts (cities compared for province-wide roles, rankings, approvals, evaluation).
 import { get, type Summary, type Trend, type TrendRange } from '../api.js';
 import { drawTrend } from '../chart.js';
 import { el } from '../dom.js';
 import { bytes, int, percent } from '../format.js';
 import { currentLang, t } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/zh.js';
+import { approvalsPanel, citiesPanel, evaluationPanel, rankingsPanel } from './overview-panels.js';
 import type { Page } from './page.js';
+
+/** Roles that see the whole province (and so the cities compared). */
+const PROVINCE_WIDE = ['province_admin', 'operator', 'auditor'];
 
 let trendRange: TrendRange = 'today';
 let chart: ReturnType<typeof drawTrend> | undefined;
@@ -87,19 +92,20 @@ function trendPanel(first: Trend): HTMLElement {
 export const overview: Page = {
   id: 'overview',
   title: 'pageOverview',
-  async render() {
-    const [summary, trend] = await Promise.all([
+  async render(ctx) {
+    const [summary, trend, cities, rankings, approvals, evaluation] = await Promise.all([
       get<Summary>('/api/v1/dashboard/summary'),
       get<Trend>(`/api/v1/dashboard/trend?range=${trendRange}`),
+      PROVINCE_WIDE.includes(ctx.me.role) ? citiesPanel() : null,
+      rankingsPanel(),
+      approvalsPanel(),
+      evaluationPanel(),
     ]);
     const time = new Date(summary.generatedAt).toLocaleTimeString(currentLang() === 'zh' ? 'zh-CN' : 'en-GB');
-    return el(
-      'div',
-      { 'data-testid': 'page-overview' },
-      cards(summary),
-      trendPanel(trend),
-      el('p', { class: 'updated' }, t('updatedAt', { time })),
-    );
+    const page = el('div', { 'data-testid': 'page-overview' }, cards(summary), trendPanel(trend));
+    if (cities) page.append(cities);
+    page.append(rankings, approvals, evaluation, el('p', { class: 'updated' }, t('updatedAt', { time })));
+    return page;
   },
   dispose() {
     chart?.dispose();
