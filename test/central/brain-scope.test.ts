@@ -2,7 +2,7 @@
 // in its region (sizes and the run's pair count included), one cluster's members, the static policies the
 // clustering wrote (a flow with an end in the city) and the surges of its pairs — nothing of the other city.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ClusterDetail, ClusterRunView, SurgeView } from '../../central/src/api/brain.js';
+import type { ClusterDetail, ClusterRunView, DashboardClusters, SurgeView } from '../../central/src/api/brain.js';
 import type { PolicyView } from '../../central/src/api/policies.js';
 import { SYSTEM_ACTOR } from '../../central/src/domain/roles.js';
 import { HOUR_MS } from '../../central/src/domain/traffic.js';
@@ -112,6 +112,9 @@ async function world() {
 describe('brain scope', () => {
   it('brain scope - a city admin sees the clusters, policies and surges of pairs with a node in its city only', async () => {
     const w = await world();
+    // Before the first run the dashboard's answer is an empty board, not GET /clusters' 404.
+    expect((await w.get<DashboardClusters>('/dashboard/clusters', w.cityToken)).body).toEqual({ run: null });
+    expect((await w.get('/clusters', w.cityToken)).status).toBe(404);
     const summary = w.d.clusters.run();
     expect(summary.run!.pairs).toBe(24);
     expect(summary.policies.created).toBe(2);
@@ -128,6 +131,13 @@ describe('brain scope', () => {
     const big = all.clusters.find((c) => c.size > 1)!;
     const few = await w.get<ClusterDetail>(`/clusters/${big.clusterId}?limit=1`);
     expect([few.body.size, few.body.members.length]).toEqual([big.size, 1]);
+    const board = (await w.get<DashboardClusters>('/dashboard/clusters?members=1', w.cityToken)).body.run!;
+    expect([board.pairs, board.clusters.map((c) => [c.clusterId, c.size, c.members.length])]).toEqual([
+      1,
+      [[id, 1, 1]],
+    ]);
+    const wide = (await w.get<DashboardClusters>('/dashboard/clusters?members=1')).body.run!;
+    expect(wide.clusters.map((c) => [c.size, c.members.length])).toEqual(all.clusters.map((c) => [c.size, 1]));
     const hidden = all.clusters.find((c) => c.clusterId !== id)!;
     expect((await w.get(`/clusters/${hidden.clusterId}`, w.cityToken)).status).toBe(404);
 
@@ -140,7 +150,7 @@ describe('brain scope', () => {
     expect(surges.body.map((s) => s.surgeId)).toEqual(['srg-0']);
 
     const other = [w.node.jdz, 'jdz-gaj', '360200'];
-    for (const body of [city.body, detail.body, policies.body, surges.body])
+    for (const body of [city.body, detail.body, board, policies.body, surges.body])
       expect(strings(body).filter((s) => other.some((o) => s.includes(o)))).toEqual([]);
     // The needle is real: the province admin's answers hold it.
     expect(strings((await w.get('/surges')).body)).toContain(w.node.jdz);

@@ -270,7 +270,7 @@ describe('dashboard topology and brain pages in headless Chromium', () => {
     const paths = responses.map((r) => new URL(r.url).pathname);
     for (const path of [
       '/api/v1/dashboard/topology',
-      '/api/v1/clusters',
+      '/api/v1/dashboard/clusters',
       '/api/v1/policies',
       '/api/v1/surges',
       '/api/v1/traffic',

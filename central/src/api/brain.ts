@@ -54,6 +54,22 @@ export type ClusterDetail = Static<typeof ClusterDetail>;
 
 export const ClusterParams = Type.Object({ id: Type.Integer({ minimum: 0 }) });
 
+/** GET /dashboard/clusters: the newest run with each cluster's first members. */
+export const ClusterBoard = Type.Object({
+  ...ClusterRunView.properties,
+  clusters: Type.Array(ClusterDetail, { description: 'each with its first `members` member pairs (size: all)' }),
+});
+export type ClusterBoard = Static<typeof ClusterBoard>;
+
+export const ClusterBoardQuery = Type.Object(
+  { members: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'members listed a cluster (10)' })) },
+  { additionalProperties: false },
+);
+
+/** The dashboard's answer: null before the first clustering run (instead of GET /clusters' 404). */
+export const DashboardClusters = Type.Object({ run: Nullable(ClusterBoard) });
+export type DashboardClusters = Static<typeof DashboardClusters>;
+
 /** GET /clusters/:id: how many members to list (size says how many there are). */
 export const ClusterQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'members listed, at most' })) },

@@ -1,6 +1,6 @@
 // The brain's records as the API shows them (api/brain.ts): clustering runs and surges, with ISO times in
 // central's zone, narrowed to the pairs a caller may see (a city admin: a node of the pair in its region).
-import type { ClusterDetail, ClusterRunView, SurgeQuery, SurgeView } from '../api/brain.js';
+import type { ClusterBoard, ClusterDetail, ClusterRunView, SurgeQuery, SurgeView } from '../api/brain.js';
 import type { TrafficForecast, TrafficHistory } from '../api/traffic.js';
 import type { CalendarSpec } from '../domain/calendar.js';
 import { fitForecast } from '../domain/forecast.js';
@@ -117,6 +117,27 @@ export class BrainViews {
       .slice(0, limit)
       .map(({ fromNode, toNode, resource, features }) => ({ fromNode, toNode, resource, features }));
     return { ...c, runId: run.runId, members };
+  }
+
+  /**
+   * The newest run with each cluster's first `limit` members (the dashboard's brain page: one answer, no 404);
+   * null before the first run.
+   */
+  board(scope: PairScope, limit: number): ClusterBoard | null {
+    const run = this.latestRun(scope);
+    if (!run) return null;
+    const byCluster = new Map<number, ClusterDetail['members']>();
+    for (const m of this.store.brain.members(run.runId)) {
+      if (!sees(scope, m)) continue;
+      const list = byCluster.get(m.clusterId) ?? [];
+      if (list.length < limit)
+        list.push({ fromNode: m.fromNode, toNode: m.toNode, resource: m.resource, features: m.features });
+      byCluster.set(m.clusterId, list);
+    }
+    return {
+      ...run,
+      clusters: run.clusters.map((c) => ({ ...c, runId: run.runId, members: byCluster.get(c.clusterId) ?? [] })),
+    };
   }
 
   /** Surges by the query, oldest first, those the caller sees. INVALID_ARGUMENT names a bad since/until. */

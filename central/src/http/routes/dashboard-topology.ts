@@ -1,7 +1,9 @@
 // /api/v1/dashboard/topology: exchange centers, links colored by their probe-based state and the flows
 // between departments with the route each crosses, within the caller's scope (a city admin: flows with an
 // end in its region subtree and only the centers and links on them; an officer: its department's flows).
+// /api/v1/dashboard/clusters: the brain page's clusters with their first members in one answer.
 import type { FastifyRequest } from 'fastify';
+import { ClusterBoardQuery, DashboardClusters } from '../../api/brain.js';
 import { Topology, TopologyQuery } from '../../api/dashboard-topology.js';
 import type { DashboardScope } from '../../services/dashboard.js';
 import { principal, Role } from '../auth.js';
@@ -31,5 +33,24 @@ export function registerTopologyRoutes(app: App, deps: HttpDeps): void {
       },
     },
     async (req) => deps.topology.topology(req.query, topologyScope(req, deps)),
+  );
+
+  app.get(
+    '/dashboard/clusters',
+    {
+      schema: {
+        tags: ['dashboard'],
+        summary:
+          'The brain page’s clusters: the newest clustering run with each cluster’s first member pairs (run null ' +
+          'before the first run). A city admin sees the pairs with a node in its region (as GET /clusters).',
+        querystring: ClusterBoardQuery,
+        response: { 200: DashboardClusters },
+      },
+    },
+    async (req) => {
+      const regions = scopeOf(req, deps);
+      const scope = regions && new Set(deps.nodes.list({ regionCodes: regions }).map((n) => n.id));
+      return { run: deps.brainViews.board(scope, req.query.members ?? 10) };
+    },
   );
 }

@@ -2,9 +2,9 @@
 // policy templates (GET /clusters, /clusters/:id), the policies with their reason and evidence (GET /policies),
 // the surges with what was done (GET /surges), the routes between centers with their last change reason, and
 // one pair's history against the forecast's 95 % band (GET /traffic). Every read is scoped by central.
-import type { ClusterDetail, ClusterRunView, SurgeView } from '../../../src/api/brain.js';
+import type { ClusterBoard, DashboardClusters, SurgeView } from '../../../src/api/brain.js';
 import type { PolicyView } from '../../../src/api/policies.js';
-import { ApiError, get } from '../api.js';
+import { get } from '../api.js';
 import { el } from '../dom.js';
 import { int } from '../format.js';
 import { currentLang, t } from '../i18n/index.js';
@@ -35,34 +35,18 @@ function templateText(p: Template): string {
   return `${windows} · ${t('templateKnobs', { batch: int(p.batchRecords), concurrency: p.concurrency })}`;
 }
 
-/** The newest clustering with each cluster's members; null before the first run (404). */
-async function loadClusters(): Promise<{ run: ClusterRunView; details: ClusterDetail[] } | null> {
-  try {
-    const run = await get<ClusterRunView>('/api/v1/clusters');
-    // A few members each: the table shows three, the forecast offers them (size says how many there are).
-    const details = await Promise.all(
-      run.clusters.map((c) => get<ClusterDetail>(`/api/v1/clusters/${c.clusterId}?limit=${MEMBERS_SHOWN}`)),
-    );
-    return { run, details };
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }
-}
-
 const pairText = (p: Pair): string => `${p.fromNode} → ${p.toNode}${p.resource ? ` (${p.resource})` : ''}`;
 
-function clustersPanel(data: Awaited<ReturnType<typeof loadClusters>>): HTMLElement {
+function clustersPanel(run: ClusterBoard | null): HTMLElement {
   const box = el('section', { class: 'panel', 'data-testid': 'clusters' }, heading('clustersTitle'));
-  if (!data) return (box.append(el('p', { class: 'empty', 'data-testid': 'no-clusters' }, t('noClusters'))), box);
-  const { run, details } = data;
+  if (!run) return (box.append(el('p', { class: 'empty', 'data-testid': 'no-clusters' }, t('noClusters'))), box);
   box.dataset['pairs'] = String(run.pairs);
   box.append(
     el('p', { class: 'meta' }, t('clustersMeta', { pairs: int(run.pairs), k: run.k, created: when(run.createdAt) })),
     table(
       'cluster-table',
       ['colCluster', 'colSize', 'colSilhouette', 'colTemplate', 'colMembers'],
-      details.map((c) => {
+      run.clusters.map((c) => {
         const template = c.policy as Template;
         const shown = c.members.slice(0, 3).map(pairText);
         const more = c.size - shown.length;
@@ -124,21 +108,22 @@ function policiesPanel(policies: PolicyView[]): HTMLElement {
 
 async function view(): Promise<HTMLElement> {
   const since = Date.now() - SURGE_DAYS * 86_400_000;
-  const [clusters, policies, surges, routes] = await Promise.all([
-    loadClusters(),
+  const [{ run }, policies, surges, routes] = await Promise.all([
+    // A few members each: the table shows three, the forecast offers them (size says how many there are).
+    get<DashboardClusters>(`/api/v1/dashboard/clusters?members=${MEMBERS_SHOWN}`),
     get<PolicyView[]>(`/api/v1/policies?limit=${POLICIES_SHOWN}`),
     get<SurgeView[]>(`/api/v1/surges?since=${since}`),
     routesPanel(),
   ]);
   // The pairs a forecast can be shown for: the latest surging ones first, then the clustered ones.
   const pairs = new Map<string, Pair>();
-  for (const p of [...[...surges].reverse(), ...(clusters?.details.flatMap((c) => c.members) ?? [])])
+  for (const p of [...[...surges].reverse(), ...(run?.clusters.flatMap((c) => c.members) ?? [])])
     pairs.set(`${p.fromNode}|${p.toNode}`, { fromNode: p.fromNode, toNode: p.toNode, resource: '' });
   return el(
     'div',
     { 'data-testid': 'page-brain' },
     await forecastPanel([...pairs.values()]),
-    clustersPanel(clusters),
+    clustersPanel(run),
     policiesPanel(policies),
     surgesPanel(surges),
     routes,
