@@ -63,6 +63,11 @@ export interface ShardDialect {
   bucket: string;
   /** SQL of "the row lies after this position", binding the position's values through `param`. */
   after(c: unknown, k: unknown, param: (v: unknown) => string): string;
+  /**
+   * SQL of "the row's cursor is at least the lowest of these cursor values": a range an index on the cursor
+   * column can start from, so a read of several parts does not scan what every part has passed.
+   */
+  atLeast(cs: unknown[], param: (v: unknown) => string): string;
 }
 
 /** The WHERE condition and the per-part flag columns ("the row lies after part i's position": 1 or 0). */
@@ -76,11 +81,17 @@ export function shardWhere(
   // Parameters are bound in the order of the text (positional placeholders): the flags of the SELECT list
   // first, then the WHERE condition.
   const flags = cur.parts.map((p) => (from(p) ? `CASE WHEN ${d.after(p.c, p.k, param)} THEN 1 ELSE 0 END` : '1'));
+  const bound = cur.parts.every(from)
+    ? `${d.atLeast(
+        cur.parts.map((p) => p.c),
+        param,
+      )} AND `
+    : '';
   const where = cur.parts.map((p) => {
     const inShard = `(${d.bucket}) % ${n} IN (${p.s.map((i) => checkedIndex(i, n)).join(', ')})`;
     return from(p) ? `(${inShard} AND (${d.after(p.c, p.k, param)}))` : `(${inShard})`;
   });
-  return { where: where.join(' OR '), flags };
+  return { where: `${bound}(${where.join(' OR ')})`, flags };
 }
 
 /**

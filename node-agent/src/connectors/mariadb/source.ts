@@ -226,6 +226,8 @@ export class MariadbSource implements RecordSource {
       {
         bucket: mariadbBucket(sh.k),
         after: (c, k, p) => `${sh.c} > ${p(c)} OR (${sh.c} = ${p(c)} AND ${sh.k} > ${bind(sh.kp, k)})`,
+        // LEAST() takes two or more arguments; one value is its own lowest.
+        atLeast: (cs, p) => `${sh.c} >= ${cs.length > 1 ? `LEAST(${cs.map(p).join(', ')})` : p(cs[0])}`,
       },
       (v) => bind(sh.cp, v),
     );

@@ -178,6 +178,7 @@ export class PostgresSource implements RecordSource {
       {
         bucket: postgresBucket(sh.k),
         after: (c, k, p) => `(${sh.c}, ${sh.k}) > (${p(c)}::${sh.ct}, ${p(k)}::${sh.kt})`,
+        atLeast: (cs, p) => `${sh.c} >= LEAST(${cs.map((c) => `${p(c)}::${sh.ct}`).join(', ')})`,
       },
       param,
     );

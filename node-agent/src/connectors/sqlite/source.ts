@@ -123,6 +123,8 @@ export class SqliteSource implements RecordSource {
       {
         bucket: `xchg_bucket(CAST(${k} AS TEXT))`,
         after: (pc, pk, p) => `${c} > ${p(pc)} OR (${c} = ${p(pc)} AND ${k} > ${p(pk)})`,
+        // SQLite's min() takes two or more arguments; one value is its own lowest.
+        atLeast: (cs, p) => `${c} >= ${cs.length > 1 ? `min(${cs.map(p).join(', ')})` : p(cs[0])}`,
       },
       param,
     );
