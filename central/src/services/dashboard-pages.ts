@@ -18,7 +18,6 @@ import type { Store } from '../store/index.js';
 import type { ApplicationTiming, DashboardStore, VolumeRow } from '../store/dashboard.js';
 import type { EvaluationService } from './evaluation.js';
 
-const DAY_MS = 86_400_000;
 const RANGE_DAYS: Record<RankingRange | ApprovalRange, number> = { '7d': 7, '30d': 30, '90d': 90, '365d': 365 };
 
 /** A resolved scope: undefined fields mean everything. */
@@ -105,7 +104,8 @@ export class DashboardPageService {
 
   evaluationReport(range: RankingRange, limit: number, scope: ResolvedScope): DashboardEvaluation {
     const now = this.clock();
-    const period = this.evaluation.period(now - RANGE_DAYS[range] * DAY_MS, now);
+    // The last local days, today included (as the rankings): whole days read the runs' daily rollup.
+    const period = this.evaluation.period(this.days(RANGE_DAYS[range], now).sinceMs, now);
     let rows = this.evaluation.departments(period, scope.regionCodes);
     if (scope.departmentCodes) {
       const mine = new Set(scope.departmentCodes);

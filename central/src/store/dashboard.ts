@@ -1,5 +1,5 @@
-// The dashboard pages' reads: department and resource volumes from the hourly traffic history (one grouped
-// query each over an hour_start range), node pair volumes, applications of a range, and one node's quarantine
+// The dashboard pages' reads: department and resource volumes from the traffic history (one grouped query each
+// over a range of traffic_daily's days when the range is whole local days, else of traffic_hourly's hours), node pair volumes, applications of a range, and one node's quarantine
 // (counts per task, reasons, newest records) by its primary key prefix. Reads only.
 import type { Db } from './db.js';
 
@@ -40,9 +40,21 @@ export interface QuarantineRow {
 }
 
 const json = (v: readonly string[]): string => JSON.stringify(v);
+const DAY_MS = 86_400_000;
 
 export class DashboardStore {
   constructor(private readonly db: Db) {}
+
+  /**
+   * Where sums over [sinceMs, untilMs) come from: traffic_daily (one row a series a day, migration 15) when both
+   * ends are local midnights of its offset, else traffic_hourly; rows aliased h.
+   */
+  private source(sinceMs: number, untilMs: number): { table: string; start: string; bytes: string } {
+    const o = (this.db.prepare('SELECT offset_ms AS o FROM traffic_day_offset').get() as { o: number | null }).o;
+    return o !== null && (sinceMs + o) % DAY_MS === 0 && (untilMs + o) % DAY_MS === 0
+      ? { table: 'traffic_daily', start: 'day_start', bytes: 'CASE WHEN sum(h.bytes_hours) > 0 THEN sum(h.bytes) END' }
+      : { table: 'traffic_hourly', start: 'hour_start', bytes: 'sum(h.bytes)' };
+  }
 
   /**
    * Records per department of the sending (`side` 'from') or receiving ('to') node over [sinceMs, untilMs),
@@ -58,11 +70,12 @@ export class DashboardStore {
     const node = side === 'from' ? 'h.from_node' : 'h.to_node';
     const scope = departmentCodes ? 'AND n.department_code IN (SELECT value FROM json_each(?))' : '';
     const args: (string | number)[] = [sinceMs, untilMs, ...(departmentCodes ? [json(departmentCodes)] : []), limit];
+    const t = this.source(sinceMs, untilMs);
     return this.db
       .prepare(
-        `SELECT n.department_code AS key, sum(h.records) AS records, sum(h.batches) AS batches, sum(h.bytes) AS bytes
-         FROM traffic_hourly h JOIN nodes n ON n.id = ${node}
-         WHERE h.hour_start >= ? AND h.hour_start < ? ${scope}
+        `SELECT n.department_code AS key, sum(h.records) AS records, sum(h.batches) AS batches, ${t.bytes} AS bytes
+         FROM ${t.table} h JOIN nodes n ON n.id = ${node}
+         WHERE h.${t.start} >= ? AND h.${t.start} < ? ${scope}
          GROUP BY n.department_code ORDER BY records DESC, key LIMIT ?`,
       )
       .all(...args) as VolumeRow[];
@@ -80,10 +93,11 @@ export class DashboardStore {
   ): VolumeRow[] {
     const scope = fromNodes ? 'AND from_node IN (SELECT value FROM json_each(?))' : '';
     const args: (string | number)[] = [sinceMs, untilMs, ...(fromNodes ? [json(fromNodes)] : []), limit];
+    const t = this.source(sinceMs, untilMs);
     return this.db
       .prepare(
-        `SELECT resource AS key, sum(records) AS records, sum(batches) AS batches, sum(bytes) AS bytes
-         FROM traffic_hourly WHERE hour_start >= ? AND hour_start < ? AND resource <> '' ${scope}
+        `SELECT resource AS key, sum(records) AS records, sum(batches) AS batches, ${t.bytes} AS bytes
+         FROM ${t.table} h WHERE ${t.start} >= ? AND ${t.start} < ? AND resource <> '' ${scope}
          GROUP BY resource ORDER BY records DESC, key LIMIT ?`,
       )
       .all(...args) as VolumeRow[];
@@ -91,10 +105,11 @@ export class DashboardStore {
 
   /** Records per node pair over [sinceMs, untilMs), resources summed; pairs without rows are absent. */
   pairVolumes(sinceMs: number, untilMs: number): PairVolume[] {
+    const t = this.source(sinceMs, untilMs);
     return this.db
       .prepare(
-        `SELECT from_node AS fromNode, to_node AS toNode, sum(records) AS records FROM traffic_hourly
-         WHERE hour_start >= ? AND hour_start < ? GROUP BY from_node, to_node`,
+        `SELECT from_node AS fromNode, to_node AS toNode, sum(records) AS records FROM ${t.table} h
+         WHERE ${t.start} >= ? AND ${t.start} < ? GROUP BY from_node, to_node`,
       )
       .all(sinceMs, untilMs) as PairVolume[];
   }

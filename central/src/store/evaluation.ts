@@ -6,6 +6,7 @@ import type { Db } from './db.js';
 export type { DepartmentCounts } from '../api/evaluation.js';
 
 type Counter = Exclude<keyof DepartmentCounts, 'departmentCode'>;
+const DAY_MS = 86_400_000;
 
 export class EvaluationStore {
   constructor(private readonly db: Db) {}
@@ -67,15 +68,13 @@ export class EvaluationStore {
       },
     );
     // Data provided: runs of sync tasks on the department's nodes; data used: runs of its exchange tasks.
-    add(
-      `SELECT n.department_code AS dept,
-         SUM(CASE WHEN t.kind = 'sync' THEN r.records ELSE 0 END) AS p_rec, SUM(CASE WHEN t.kind = 'sync' THEN r.batches ELSE 0 END) AS p_bat,
-         SUM(CASE WHEN t.kind = 'exchange' THEN r.records ELSE 0 END) AS u_rec, SUM(CASE WHEN t.kind = 'exchange' THEN r.batches ELSE 0 END) AS u_bat
-       FROM task_runs r JOIN tasks t ON t.id = r.task_id JOIN nodes n ON n.id = r.node_id
-       WHERE r.finished_at >= ? AND r.finished_at < ? GROUP BY 1`,
-      [since, until],
-      { p_rec: 'providedRecords', p_bat: 'providedBatches', u_rec: 'usedRecords', u_bat: 'usedBatches' },
-    );
+    const runs = this.runsByDepartment(since, until, now);
+    add(runs.sql, runs.args, {
+      p_rec: 'providedRecords',
+      p_bat: 'providedBatches',
+      u_rec: 'usedRecords',
+      u_bat: 'usedBatches',
+    });
     add(
       `SELECT consumer_department_code AS dept, COUNT(*) AS raised, SUM(status = 'answered') AS resolved
        FROM objections WHERE raised_at >= ? AND raised_at < ? GROUP BY 1`,
@@ -89,6 +88,44 @@ export class EvaluationStore {
       { received: 'objectionsReceived', resolved: 'objectionsResolved' },
     );
     return [...out.values()];
+  }
+
+  /**
+   * The query of the runs' sums per department (p_rec, p_bat: sync tasks; u_rec, u_bat: exchange tasks): from
+   * task_run_daily when the period is whole local days of its offset (its end may be now: no run finished later),
+   * else from the runs, summed per task before the joins (one range of the covering index, migration 16).
+   */
+  private runsByDepartment(since: number, until: number, now: number): { sql: string; args: number[] } {
+    const days = this.wholeDays(since, until, now);
+    const kinds = (kind: string, rec: string, bat: string): string =>
+      `SUM(CASE WHEN ${kind} = 'sync' THEN ${rec} ELSE 0 END) AS p_rec,
+       SUM(CASE WHEN ${kind} = 'sync' THEN ${bat} ELSE 0 END) AS p_bat,
+       SUM(CASE WHEN ${kind} = 'exchange' THEN ${rec} ELSE 0 END) AS u_rec,
+       SUM(CASE WHEN ${kind} = 'exchange' THEN ${bat} ELSE 0 END) AS u_bat`;
+    if (days)
+      return {
+        sql: `SELECT n.department_code AS dept, ${kinds('d.kind', 'd.records', 'd.batches')}
+              FROM task_run_daily d JOIN nodes n ON n.id = d.node_id WHERE d.day_start >= ? AND d.day_start < ? GROUP BY 1`,
+        args: [days.since, days.until],
+      };
+    return {
+      sql: `SELECT n.department_code AS dept, ${kinds('t.kind', 'r.records', 'r.batches')}
+            FROM (SELECT task_id, node_id, sum(records) AS records, sum(batches) AS batches FROM task_runs
+                  WHERE finished_at >= ? AND finished_at < ? GROUP BY task_id, node_id) r
+            JOIN tasks t ON t.id = r.task_id JOIN nodes n ON n.id = r.node_id GROUP BY 1`,
+      args: [since, until],
+    };
+  }
+
+  /**
+   * The days of task_run_daily covering [since, until): when its offset is set, `since` is a local midnight and
+   * `until` one too or not before `now` (then its day is taken whole: no run finishes after now); else undefined.
+   */
+  private wholeDays(since: number, until: number, now: number): { since: number; until: number } | undefined {
+    const o = (this.db.prepare('SELECT offset_ms AS o FROM traffic_day_offset').get() as { o: number | null }).o;
+    if (o === null || (since + o) % DAY_MS !== 0) return undefined;
+    if ((until + o) % DAY_MS === 0) return { since, until };
+    return until >= now ? { since, until: Math.floor((until + o) / DAY_MS) * DAY_MS - o + DAY_MS } : undefined;
   }
 
   /** Liveness events of every node up to `until`, in time order, grouped by node. */

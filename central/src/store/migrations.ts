@@ -17,6 +17,7 @@ import { alerts } from './migrations/012-alerts.js';
 import { shardPlans } from './migrations/013-shard-plans.js';
 import { centerHealth } from './migrations/014-center-health.js';
 import { trafficDaily } from './migrations/015-traffic-daily.js';
+import { taskRunDaily } from './migrations/016-task-run-daily.js';
 
 export type { Migration };
 
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   shardPlans,
   centerHealth,
   trafficDaily,
+  taskRunDaily,
 ];
