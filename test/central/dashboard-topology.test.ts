@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Topology } from '../../central/src/api/dashboard-topology.js';
 import { SYSTEM_ACTOR } from '../../central/src/domain/roles.js';
 import { buildApp, type App } from '../../central/src/http/app.js';
+import { FLOW_CACHE_MS } from '../../central/src/services/dashboard-topology.js';
 import { importHistory } from '../../central/src/services/traffic-files.js';
 import { centralDeps, TEST_ADMIN_TOKEN, type CentralDeps } from '../helpers/central-deps.js';
 import { linkWindow } from '../helpers/probes.js';
@@ -199,6 +200,14 @@ describe('dashboard topology', () => {
     expect(t.departments.map((d) => d.code)).toEqual(['nc-gaj', 'nc-wjw', 'sfgw']);
     const other = ['360200', 'jdz', 'jdz-gaj', w.node.jdzGaj, w.links.jdz];
     expect(strings(t).filter((s) => other.some((o) => s.includes(o)))).toEqual([]);
+    // Flow sums are reused for FLOW_CACHE_MS per range and scope: new traffic shows after at most that.
+    const before = t.flows.find((f) => f.toDepartment === 'nc-wjw')!.records;
+    importHistory(w.d.traffic, { from: w.node.ncGaj, to: w.node.ncWjw, csv: hourlyCsv(w.d.clock(), 60, 20) });
+    const cached = (await w.get<Topology>('/dashboard/topology?range=7d', w.cityToken)).body;
+    expect(cached.flows.find((f) => f.toDepartment === 'nc-wjw')!.records).toBe(before);
+    w.d.manual!.advance(FLOW_CACHE_MS);
+    const fresh = (await w.get<Topology>('/dashboard/topology?range=7d', w.cityToken)).body;
+    expect(fresh.flows.find((f) => f.toDepartment === 'nc-wjw')!.records).toBe(60 * 20);
     // The needles are real: the province admin's answer holds them.
     const all = strings((await w.get<Topology>('/dashboard/topology?range=7d')).body);
     for (const o of ['360200', 'jdz-gaj', w.links.jdz]) expect(all.some((s) => s.includes(o))).toBe(true);

@@ -102,7 +102,9 @@ export const Topology = Type.Object({
   centers: Type.Array(TopologyCenter),
   links: Type.Array(TopologyLink),
   departments: Type.Array(TopologyDepartment, { description: 'the ends of the flows shown' }),
-  flows: Type.Array(TopologyFlow, { description: 'largest by records first, at most limit' }),
+  flows: Type.Array(TopologyFlow, {
+    description: 'largest by records first, at most limit; sums reused for 30 s per range and scope (their staleness)',
+  }),
   flowsTotal: Type.Integer({ description: 'flows in the range within the scope, before the limit' }),
   routes: Type.Array(TopologyRoute, {
     description: 'routes between centers: every stored pair for a province-wide reader, else those its flows cross',

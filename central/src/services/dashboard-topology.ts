@@ -20,10 +20,14 @@ import type { ProbeService } from './probes.js';
 
 const RANGE_HOURS: Record<TopologyRange, number> = { '24h': 24, '7d': 7 * 24 };
 
+/** How long the flow sums of a range and scope are reused, ms (their staleness at most). */
+export const FLOW_CACHE_MS = 30_000;
+
 const key = (from: string, to: string): string => `${from}>${to}`;
 
 export class TopologyService {
   private readonly flows: TrafficFlowStore;
+  private readonly cache = new Map<string, { at: number; all: FlowSums[] }>();
 
   constructor(
     private readonly store: Store,
@@ -43,16 +47,7 @@ export class TopologyService {
     const limit = q.limit ?? TOPOLOGY_FLOW_LIMITS.default;
     const untilMs = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
     const sinceMs = untilMs - RANGE_HOURS[range] * HOUR_MS;
-    const nodes = new Map(this.flows.nodeEnds().map((n) => [n.id, n]));
-    const scoped = scopedNodes([...nodes.values()], scope);
-    const all = flowsOf(
-      this.flows.pairTotals(
-        scoped?.map((n) => n.id),
-        sinceMs,
-        untilMs,
-      ),
-      nodes,
-    );
+    const { all, scoped } = this.flowSums(scope, sinceMs, untilMs, now);
     const shown = all.slice(0, limit);
     const pairs = new Map(this.store.routes.pairs().map((p) => [key(p.from, p.to), p]));
     const flows = shown.map((f): TopologyFlow => {
@@ -98,6 +93,29 @@ export class TopologyService {
       flowsTotal: all.length,
       routes,
     };
+  }
+
+  /**
+   * The flows of [sinceMs, untilMs) in the scope, largest first, and whether the scope is narrowed. Kept
+   * FLOW_CACHE_MS per (range start, scope): a wall of dashboards asking every few seconds reads the history once
+   * (their sums may lag new traffic by up to that; link states and routes are read fresh every time).
+   */
+  private flowSums(
+    scope: DashboardScope,
+    sinceMs: number,
+    untilMs: number,
+    now: number,
+  ): { all: FlowSums[]; scoped: boolean } {
+    const k = [sinceMs, untilMs, scope.departmentCode ?? '', ...(scope.regionCodes ?? ['*'])].join('|');
+    const hit = this.cache.get(k);
+    const scoped = scope.regionCodes !== undefined || scope.departmentCode !== undefined;
+    if (hit && now - hit.at >= 0 && now - hit.at < FLOW_CACHE_MS) return { all: hit.all, scoped };
+    const nodes = new Map(this.flows.nodeEnds().map((n) => [n.id, n]));
+    const ids = scopedNodes([...nodes.values()], scope)?.map((n) => n.id);
+    const all = flowsOf(this.flows.pairTotals(ids, sinceMs, untilMs), nodes);
+    if (this.cache.size >= 64) this.cache.clear(); // ranges and scopes are few; old hours are never asked again
+    this.cache.set(k, { at: now, all });
+    return { all, scoped };
   }
 
   /** Every center and link for a province-wide caller; else those on the flows and the centers of its regions. */
