@@ -119,13 +119,16 @@ export class EvaluationStore {
 
   /**
    * The days of task_run_daily covering [since, until): when its offset is set, `since` is a local midnight and
-   * `until` one too or not before `now` (then its day is taken whole: no run finishes after now); else undefined.
+   * `until` one too, or in the local day of `now` (a period up to now, `until` read from the clock a moment before
+   * `now`): then that day is taken whole, as far as it has gone (runs that finished between the two readings, or
+   * stamped later by a skewed agent clock, count too). Else undefined.
    */
   private wholeDays(since: number, until: number, now: number): { since: number; until: number } | undefined {
     const o = (this.db.prepare('SELECT offset_ms AS o FROM traffic_day_offset').get() as { o: number | null }).o;
     if (o === null || (since + o) % DAY_MS !== 0) return undefined;
     if ((until + o) % DAY_MS === 0) return { since, until };
-    return until >= now ? { since, until: Math.floor((until + o) / DAY_MS) * DAY_MS - o + DAY_MS } : undefined;
+    const day = (t: number): number => Math.floor((t + o) / DAY_MS) * DAY_MS - o;
+    return until <= now && day(until) === day(now) ? { since, until: day(now) + DAY_MS } : undefined;
   }
 
   /** Liveness events of every node up to `until`, in time order, grouped by node. */
