@@ -22,7 +22,8 @@ import { ROUTING_SETTINGS_DEFAULTS, RoutingService, type RoutingSettings } from 
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
 import { PolicyService } from './policies.js';
-import { ShardService } from './shards.js';
+import { SHARD_DEFAULTS, ShardService } from './shards.js';
+import { TideService } from './tide.js';
 import { ReconcileService } from './reconcile.js';
 import { RecordAccessService } from './record-access.js';
 import { RegistryService } from './registry.js';
@@ -93,6 +94,8 @@ export interface Services {
   shards: ShardService;
   /** The brain's surge watch: detectors per pair, surges, dynamic policies, replays of imported history. */
   surges: SurgeService;
+  /** Tide allocation: sync tasks spread over standbys while their brain static policy's pre-warm window holds. */
+  tide: TideService;
   /** The brain's runs and surges as the API shows them. */
   brainViews: BrainViews;
   /** The dashboard's headline summary and volume trend, scoped. */
@@ -142,7 +145,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
   const shards = new ShardService(store, clock, audit, assignments);
   reports.onShard = (nodeId, body) => shards.onReport(nodeId, body);
   const brain = brainServices(store, clock, opts, { reports, policies, alerts, metrics });
-  brain.surges.allocation = shards;
+  const tide = allocation(store, clock, opts, { policies, shards, surges: brain.surges });
   const relays = new RelayService(store, clock, audit, assignments, {
     probeIntervalMs: routingSettings.probeIntervalMs,
   });
@@ -172,6 +175,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
     routing: new RoutingService(store, clock, audit, probes, relays, assignments, routingSettings),
     policies,
     shards,
+    tide,
     ...brain,
     dashboard: new DashboardService(store, clock, brain.traffic.zone, {
       calendar,
@@ -181,6 +185,22 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
   };
 }
 
+/**
+ * Dynamic node allocation's deciders over the one allocator (ShardService): the surge watch, and the tide
+ * allocation, which also keeps a surge's end from merging a flow while its pre-warm window is open.
+ */
+function allocation(
+  store: Store,
+  clock: () => number,
+  opts: ServiceOptions,
+  s: { policies: PolicyService; shards: ShardService; surges: SurgeService },
+): TideService {
+  s.surges.allocation = s.shards;
+  const spreadMax = opts.surges?.spreadAgentsMax ?? SHARD_DEFAULTS.spreadAgentsMax;
+  const tide = new TideService(store, s.policies, s.shards, clock, spreadMax);
+  s.shards.keepSpread = (taskId) => tide.windowOf(taskId);
+  return tide;
+}
 /**
  * Traffic history (fed by the agents' traffic reports) and the brain over it: clustering with its static
  * policies, and the surge watch (which replays each import's history).

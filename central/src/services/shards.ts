@@ -51,6 +51,11 @@ export interface AllocatedTask {
 
 export class ShardService {
   readonly plans: ShardStore;
+  /**
+   * Why a task's spread must stay although a surge passed (the tide allocation: its pre-warm window is open),
+   * or undefined; unspreadAll leaves such a task spread.
+   */
+  keepSpread: ((taskId: string) => string | undefined) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -115,11 +120,17 @@ export class ShardService {
 
   /**
    * The brain's spread on a surge: each task spread over up to `agents` standbys when it has any (a task without
-   * one, or spread already, is left as it is). Returns the surge's actions ({action: 'spread', taskId, nodes}).
+   * one, or spread already, is left as it is). Returns the surge's actions ({action: 'spread', taskId, nodes}); a
+   * flow the tide allocation spread is adopted (its plan's epoch), so the surge's end merges it once its window closed.
    */
   spreadAll(taskIds: readonly string[], agents: number, reason: string): SpreadAction[] {
     const out: SpreadAction[] = [];
     for (const taskId of taskIds) {
+      const held = this.plans.get(taskId);
+      if (held && (held.state === 'splitting' || held.state === 'split') && held.reason.startsWith('tide window ')) {
+        out.push({ action: 'spread', taskId, nodes: held.standbys.map((s) => s.nodeId), epoch: held.epoch });
+        continue;
+      }
       try {
         const p = this.spread(taskId, { agents: Math.min(agents, MAX_STANDBYS), reason }, 'brain');
         out.push({ action: 'spread', taskId, nodes: p.standbys.map((s) => s.nodeId), epoch: p.epoch });
@@ -138,6 +149,11 @@ export class ShardService {
       if (a.action !== 'spread' || !a.taskId) continue;
       const p = this.plans.get(a.taskId);
       if (!p || p.epoch !== a.epoch || p.state === 'merging' || p.state === 'single') continue;
+      const keep = this.keepSpread?.(a.taskId);
+      if (keep) {
+        this.logger?.info({ taskId: a.taskId, keep }, 'flow kept spread after the surge');
+        continue;
+      }
       const done = this.unspread(a.taskId, reason, 'brain');
       out.push({ action: 'unspread', taskId: a.taskId, nodes: done.standbys.map((s) => s.nodeId), epoch: done.epoch });
     }

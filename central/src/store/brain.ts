@@ -198,6 +198,19 @@ export class BrainStore {
     return r && { policyId: String(r['policy_id']), runId: String(r['run_id']) };
   }
 
+  /** Every pair's static policy the brain keeps (the tide allocation walks them each minute). */
+  staticPolicies(): { pair: TrafficPair; policyId: string }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT from_node, to_node, resource, policy_id FROM brain_policies ORDER BY from_node, to_node, resource`,
+      )
+      .all() as Row[];
+    return rows.map((r) => ({
+      pair: { fromNode: String(r['from_node']), toNode: String(r['to_node']), resource: String(r['resource']) },
+      policyId: String(r['policy_id']),
+    }));
+  }
+
   setStaticPolicy(pair: TrafficPair, policyId: string, runId: string): void {
     this.db
       .prepare(

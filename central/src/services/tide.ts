@@ -1,0 +1,114 @@
+// Tide allocation (潮汐预热): a pair whose brain static policy came from a template with prewarm.standby (its
+// evidence 'opens_before_peak') has its sync tasks spread over the provider department's standbys while the
+// policy's window holds (it opens leadMinutes before the predicted peak), and merged outside it. Spread wanted =
+// tide window open OR surge live: this step does not merge a flow while the pair has a live surge, and the surge's
+// end does not merge one while its window is open (ShardService.keepSpread). One allocator: ShardService. A tick
+// that finds the wanted state changes nothing; a spread with no standby online is logged once per window.
+import type { Logger } from 'pino';
+import { knobsInForce } from '../../../common/src/policy-knobs.js';
+import type { TrafficPair } from '../domain/traffic.js';
+import { XchgError } from '../errors.js';
+import type { PolicyRecord } from '../store/policies.js';
+import type { Store } from '../store/index.js';
+import type { PolicyService } from './policies.js';
+import type { ShardService } from './shards.js';
+
+/** What one tide tick did to a task's allocation. */
+export interface TideAction {
+  taskId: string;
+  action: 'spread' | 'unspread';
+  /** The plan's reason ('tide window 07:45-19:00 opens before the predicted peak') or why it was merged. */
+  reason: string;
+}
+
+/** Brain spreads a tide may merge: its own and a passed surge's (an operator's spread is left to the operator). */
+const BRAIN_REASONS = ['tide window ', 'surge '];
+
+export class TideService {
+  /** Tasks whose spread found no standby in the current window (logged once, retried each tick quietly). */
+  private readonly skipped = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly policies: PolicyService,
+    private readonly shards: Pick<ShardService, 'plan' | 'spread' | 'unspread'>,
+    private readonly clock: () => number,
+    /** Standby agents a tide spreads a flow over at most (config brain.spreadAgentsMax; 0: never). */
+    private readonly agentsMax: number,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The task's open pre-warm window at `nowMs` as the plan's reason, or undefined (closed, or no tide policy). */
+  windowOf(taskId: string, nowMs: number = this.clock()): string | undefined {
+    for (const { policy } of this.tides()) {
+      const w = policy.taskIds.includes(taskId) ? openWindow(policy, taskId, nowMs) : undefined;
+      if (w) return w;
+    }
+    return undefined;
+  }
+
+  /** Spreads the sync tasks of pairs whose pre-warm window holds `nowMs`, merges those whose window closed. */
+  tick(nowMs: number = this.clock()): TideAction[] {
+    const out: TideAction[] = [];
+    if (this.agentsMax <= 0) return out;
+    for (const { pair, policy } of this.tides()) {
+      const surge = this.surgeLive(pair);
+      for (const taskId of policy.taskIds) {
+        if (this.store.tasks.get(taskId)?.kind !== 'sync') continue;
+        const window = openWindow(policy, taskId, nowMs);
+        const plan = this.shards.plan(taskId);
+        const spread = plan !== undefined && (plan.state === 'splitting' || plan.state === 'split');
+        if (window && !spread) this.spread(taskId, window, out);
+        if (window) continue;
+        this.skipped.delete(taskId);
+        if (!spread || surge || !BRAIN_REASONS.some((r) => plan?.reason.startsWith(r))) continue;
+        const done = this.shards.unspread(taskId, 'the tide window closed', 'brain');
+        out.push({ taskId, action: 'unspread', reason: done.reason });
+      }
+    }
+    return out;
+  }
+
+  private spread(taskId: string, reason: string, out: TideAction[]): void {
+    try {
+      this.shards.spread(taskId, { agents: this.agentsMax, reason }, 'brain');
+      this.skipped.delete(taskId);
+      out.push({ taskId, action: 'spread', reason });
+    } catch (err) {
+      if (!(err instanceof XchgError)) throw err;
+      if (!this.skipped.has(taskId)) this.logger?.info({ taskId, reason: err.message }, 'tide flow not spread');
+      this.skipped.add(taskId);
+    }
+  }
+
+  /** The brain's live static policies that pre-warm standbys, with their pairs. */
+  private tides(): { pair: TrafficPair; policy: PolicyRecord }[] {
+    const out: { pair: TrafficPair; policy: PolicyRecord }[] = [];
+    for (const { pair, policyId } of this.store.brain.staticPolicies()) {
+      if (!this.policies.isLive(policyId)) continue;
+      const policy = this.policies.get(policyId);
+      if (policy.evidence.some((e) => e.name === 'opens_before_peak' && (e.value ?? 0) > 0)) out.push({ pair, policy });
+    }
+    return out;
+  }
+
+  private surgeLive(pair: TrafficPair): boolean {
+    const open = this.store.brain.surges({
+      fromNode: pair.fromNode,
+      toNode: pair.toNode,
+      origin: 'live',
+      openOnly: true,
+    });
+    return open.some((s) => s.resource === pair.resource);
+  }
+}
+
+/** 'tide window hh:mm-hh:mm opens before the predicted peak' when a window of the policy holds `nowMs`. */
+function openWindow(p: PolicyRecord, taskId: string, nowMs: number): string | undefined {
+  const i = knobsInForce([p], taskId, nowMs).sources[0]?.window;
+  const w = i === undefined || i === 'outside' ? undefined : p.windows[i];
+  return w && `tide window ${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`;
+}
+
+const hhmm = (minute: number): string =>
+  `${String(Math.floor(minute / 60) % 24).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
