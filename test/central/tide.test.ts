@@ -3,7 +3,9 @@
 // leadMinutes before the predicted peak) and merged at its end, unless a live surge wants it spread; a surge's end
 // does not merge it while the window is open. Time is an argument (the tick's nowMs, the manual clock for plans).
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { PairCluster } from '../../central/src/domain/clustering.js';
 import type { TrafficPair } from '../../central/src/domain/traffic.js';
+import { staticPolicyOf } from '../../central/src/services/brain-clusters.js';
 import type { ShardService } from '../../central/src/services/shards.js';
 import type { TideService } from '../../central/src/services/tide.js';
 import { centralDeps, type CentralDeps } from '../helpers/central-deps.js';
@@ -50,19 +52,25 @@ function world(): World {
     binding: 'db',
     subscriptionId: 'sub-1',
   }).id;
-  // As staticPolicyOf writes an office-hours template's: the 08:00-19:00 window opened 15 minutes early.
-  const policy = d.policies.create(
-    {
-      kind: 'static',
-      taskIds: [task],
-      utcOffsetMinutes: 480,
-      windows: [{ startMinute: 7 * 60 + 45, endMinute: 19 * 60, knobs: { batchRecords: 1000 } }],
-      outside: {},
+  // The brain's own static policy of an office-hours cluster: window 08:00-19:00 on working days, a standby warmed
+  // 15 minutes before it (so the policy's window opens at 07:45).
+  const cluster: PairCluster = {
+    id: 0,
+    members: [0],
+    profile: {} as PairCluster['profile'], // not read by staticPolicyOf
+    label: { base: 'office-hours', en: 'office hours', zh: '办公时段', rule: 'test' },
+    policy: {
+      windows: [{ days: 'working', startHour: 8, endHour: 19 }],
+      batchRecords: 1000,
+      concurrency: 2,
+      prewarm: { standby: true, leadMinutes: 15, beforeLocalHour: 8 },
+      surgeSensitivity: 'high',
       reason: 'office hours',
-      evidence: [{ kind: 'forecast', name: 'opens_before_peak', value: 15, unit: 'min' }],
     },
-    'brain',
-  );
+    silhouette: 0.5,
+  };
+  const calendar = { holidays: [], workdays: [], utcOffsetMinutes: 480 };
+  const policy = d.policies.create(staticPolicyOf(cluster, [task], calendar, pair), 'brain');
   d.store.brain.setStaticPolicy(pair, policy.id, 'run-1');
   const services = d.http as unknown as { shards: ShardService; tide: TideService };
   const tick = (hhmm: string): ReturnType<TideService['tick']> => {

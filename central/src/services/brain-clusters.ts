@@ -168,6 +168,9 @@ export class ClusterService {
  */
 export const PEAK_POLL_INTERVAL_MS = 200;
 
+/** What a pre-warm window does (the tide allocation, services/tide.ts), as the policy's evidence says it. */
+const PREWARM_TEXT = 'standby agents are spread over while the window is open (tide allocation), merged after it';
+
 /** A cluster's template as a static policy of the pair's tasks (windows in local time, knobs inside them). */
 export function staticPolicyOf(
   cl: PairCluster,
@@ -203,7 +206,9 @@ export function staticPolicyOf(
         name: 'pair',
         text: `${pair.fromNode} → ${pair.toNode}${pair.resource ? ` (${pair.resource})` : ''}`,
       },
-      ...(lead ? [{ kind: 'forecast' as const, name: 'opens_before_peak', value: lead, unit: 'min' }] : []),
+      ...(lead
+        ? [{ kind: 'forecast' as const, name: 'opens_before_peak', value: lead, unit: 'min', text: PREWARM_TEXT }]
+        : []),
     ],
   };
 }
