@@ -15,7 +15,7 @@ import {
 import { principal, requireRole, WRITERS } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { departmentsInScope, requireInScope, scopeOf } from './scope.js';
 
 export function registerNodeRoutes(app: App, deps: HttpDeps): void {
   registerNodeReads(app, deps);
@@ -57,6 +57,7 @@ function registerNodeReads(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const node = deps.nodes.get(req.params.id);
+      requireInScope(req, deps, node.regionCode, 'node', node.id); // another city's node is 404 for a city admin
       return { ...node, events: deps.nodes.events(node.id), acks: deps.assignments.acks(node.id) };
     },
   );
@@ -100,7 +101,8 @@ function registerTokenRoutes(app: App, deps: HttpDeps): void {
         response: { 200: Type.Array(EnrollmentToken) },
       },
     },
-    async () => deps.nodes.listTokens(),
+    // A city admin sees the tokens of its region's departments only.
+    async (req) => deps.nodes.listTokens(departmentsInScope(req, deps)),
   );
 
   app.post(

@@ -1,11 +1,12 @@
 // /api/v1/regions and /api/v1/departments.
 import { Type } from 'typebox';
 import { CodeParams, NoContent } from '../../api/common.js';
+import { notFound } from '../../errors.js';
 import { CreateDepartmentBody, CreateRegionBody, Department, DepartmentQuery, Region } from '../../api/registry.js';
 import { requireRole, WRITERS, Role } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { regionsInScope, requireInScope, scopeOf } from './scope.js';
 
 export function registerRegistryRoutes(app: App, deps: HttpDeps): void {
   registerRegionRoutes(app, deps);
@@ -16,7 +17,7 @@ function registerRegionRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/regions',
     { schema: { tags: ['regions'], summary: 'List regions (行政区划)', response: { 200: Type.Array(Region) } } },
-    async () => deps.registry.listRegions(),
+    async (req) => regionsInScope(req, deps, deps.registry.listRegions()),
   );
 
   app.post(
@@ -31,7 +32,13 @@ function registerRegionRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/regions/:code',
     { schema: { tags: ['regions'], summary: 'One region', params: CodeParams, response: { 200: Region } } },
-    async (req) => deps.registry.getRegion(req.params.code),
+    async (req) => {
+      const region = deps.registry.getRegion(req.params.code);
+      // A city admin sees its subtree and the regions above it; a sibling city is 404.
+      if (!regionsInScope(req, deps, deps.registry.listRegions()).some((r) => r.code === region.code))
+        throw notFound('region', region.code);
+      return region;
+    },
   );
 
   app.delete(
@@ -78,6 +85,10 @@ function registerDepartmentRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/departments/:code',
     { schema: { tags: ['departments'], summary: 'One department', params: CodeParams, response: { 200: Department } } },
-    async (req) => deps.registry.getDepartment(req.params.code),
+    async (req) => {
+      const department = deps.registry.getDepartment(req.params.code);
+      requireInScope(req, deps, department.regionCode, 'department', department.code); // another city's: 404
+      return department;
+    },
   );
 }

@@ -4,6 +4,7 @@ import { IdParams } from '../../api/common.js';
 import { AllocationView, SpreadBody, UnspreadBody } from '../../api/task-allocation.js';
 import { requireRole, WRITERS } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
+import { requireTaskInScope } from './scope.js';
 import type { ShardService } from '../../services/shards.js';
 
 /** The task's plan as the API shows it (a task never spread: single, epoch 0). */
@@ -38,7 +39,10 @@ export function registerTaskAllocation(app: App, deps: HttpDeps): void {
         response: { 200: AllocationView },
       },
     },
-    async (req) => allocationOf(shards, deps, req.params.id),
+    async (req) => {
+      requireTaskInScope(req, deps, req.params.id); // another city's task is 404 for a city admin
+      return allocationOf(shards, deps, req.params.id);
+    },
   );
   app.post(
     '/tasks/:id/spread',

@@ -13,7 +13,7 @@ import {
 import { principal, requireRole, WRITERS } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { requireTaskInScope, scopeOf } from './scope.js';
 import { registerTaskAllocation } from './task-allocation.js';
 
 export function registerTaskRoutes(app: App, deps: HttpDeps): void {
@@ -46,7 +46,10 @@ function registerTaskReads(app: App, deps: HttpDeps): void {
   app.get(
     '/tasks/:id',
     { schema: { tags: ['tasks'], summary: 'One task', params: IdParams, response: { 200: TaskView } } },
-    async (req) => deps.assignments.view(deps.assignments.getTask(req.params.id)),
+    async (req) => {
+      requireTaskInScope(req, deps, req.params.id); // another city's task is 404 for a city admin
+      return deps.assignments.view(deps.assignments.getTask(req.params.id));
+    },
   );
 }
 
