@@ -165,6 +165,7 @@ describe('bench dashboard', () => {
     expect(out['dashboard_rows']).toMatchObject({ nodes: SMALL.nodes, subscriptions: SMALL.pairs });
     expect(out['dashboard_db_mb']).toBeGreaterThan(0);
     expect(out['dashboard_skipped']).toEqual([]);
+    expect(out['dashboard_rounds']).toBe(2); // quick: no minimum duration
     const jobs = out['dashboard_central_jobs'] as Record<string, { runs: number }>;
     expect(jobs['alert-rules']?.runs).toBeGreaterThan(0); // run at start
   }, 300_000);
