@@ -73,12 +73,21 @@ function province(d: CentralDeps) {
     };
     d.reports.ingest(to, [{ reportId: `t-${seq}`, seq, observedAtMs: at, kind: 'traffic', body }]);
   }
+  const alert = (dept: string, nodeId: string): string => {
+    d.alerts.raise({ kind: 'node_offline', entityId: nodeId, departmentCode: dept, message: `${nodeId} offline`, at });
+    return String(d.store.alerts.open('node_offline', nodeId)!.id);
+  };
+  const alerts = { nc: alert('nc-gaj', node.ncGaj), jdz: alert('jdz-gaj', node.jdzGaj) };
   const cityToken = d.users.create({ name: 'nc-admin', role: 'city_admin', regionCode: '360100' }, SYSTEM_ACTOR).token;
   return {
     cityToken,
     /** Ids of the other city (360200) to put into path parameters, and the strings that identify it. */
     outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare],
     own: ['360100', depts.ncGaj, node.ncGaj, ncTask],
+    /** Numeric ids: path parameters only (as strings they would match any number in a body). */
+    alerts,
+    node,
+    spare,
   };
 }
 
@@ -130,7 +139,7 @@ describe('city scope', () => {
       const leaks: string[] = [];
       const adminSees = new Set<string>();
       let ownOk = 0;
-      for (const { route, url } of urls(doc, [...p.outside, ...p.own])) {
+      for (const { route, url } of urls(doc, [...p.outside, p.alerts.jdz, ...p.own, p.alerts.nc])) {
         const city = await get(url, p.cityToken);
         expect(city.status, `${url} as the city admin: ${city.body}`).toBeLessThan(500);
         if (city.status === 403 || city.status === 404)
@@ -138,7 +147,7 @@ describe('city scope', () => {
         const admin = await get(url, TEST_ADMIN_TOKEN);
         if (admin.status === 200 && holds(admin.body).length > 0) adminSees.add(route);
         if (city.status !== 200) continue;
-        if (p.own.some((id) => url.includes(encodeURIComponent(id)))) ownOk += 1;
+        if ([...p.own, p.alerts.nc].some((id) => url.endsWith(`/${encodeURIComponent(id)}`))) ownOk += 1;
         const found = holds(city.body);
         if (found.length > 0 && !PROVINCE_WIDE[route]) leaks.push(`${url} -> ${found.join(', ')}`);
       }
@@ -147,6 +156,42 @@ describe('city scope', () => {
       for (const route of ['/api/v1/nodes', '/api/v1/nodes/{id}', '/api/v1/tokens', '/api/v1/departments'])
         expect([...adminSees], route).toContain(route);
       expect(ownOk).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+      d.close();
+    }
+  }, 120_000);
+
+  it('city scope - a city admin cannot write to another city’s nodes, tokens or alerts', async () => {
+    const d = centralDeps();
+    const app = await buildApp(d.http);
+    try {
+      const p = province(d);
+      const call = async (method: 'POST' | 'DELETE', url: string, payload?: object) => {
+        const res = await app.inject({
+          method,
+          url: `/api/v1${url}`,
+          headers: { authorization: `Bearer ${p.cityToken}` },
+          ...(payload && { payload }),
+        });
+        return { status: res.statusCode, body: res.body };
+      };
+      // Another city's alert is 404 (indistinguishable from a missing one) and stays unacknowledged.
+      const ack = await call('POST', `/alerts/${p.alerts.jdz}/ack`, { note: 'mine?' });
+      expect([ack.status, ack.body]).toEqual([404, expect.stringContaining('not found')]);
+      expect(d.alerts.get(Number(p.alerts.jdz)).state).toBe('firing');
+      expect((await call('POST', `/alerts/${p.alerts.nc}/ack`, { note: 'taken' })).status).toBe(200);
+      // Node switches and enrollment tokens are for province-wide writers only.
+      for (const [method, url, body] of [
+        ['POST', `/nodes/${p.node.jdzGaj}/disable`, { reason: 'x' }],
+        ['POST', '/tokens', { departmentCode: 'jdz-gaj', nodeName: 'x' }],
+        ['DELETE', `/tokens/${p.spare}`, undefined],
+      ] as const) {
+        const res = await call(method, url, body);
+        expect([url, res.status]).toEqual([url, 403]);
+      }
+      expect(d.nodes.get(p.node.jdzGaj).enabled).toBe(true);
+      expect(d.nodes.listTokens(['jdz-gaj']).find((t) => t.id === p.spare)?.revokedAt).toBeNull();
     } finally {
       await app.close();
       d.close();
