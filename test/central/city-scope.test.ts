@@ -78,12 +78,35 @@ function province(d: CentralDeps) {
     return String(d.store.alerts.open('node_offline', nodeId)!.id);
   };
   const alerts = { nc: alert('nc-gaj', node.ncGaj), jdz: alert('jdz-gaj', node.jdzGaj) };
+  // An application in each city: its consumer applies for its own city's published resource.
+  for (const [code, provider] of [
+    ['R-NC', 'nc-gaj'],
+    ['R-JDZ2', 'jdz-gaj'],
+  ] as const) {
+    d.catalog.create(
+      {
+        code,
+        name: `${code} 资源`,
+        providerDepartmentCode: provider,
+        fields: [{ name: 'id', type: 'integer', required: true }],
+        shareType: 'conditional',
+        conditions: '审核',
+      },
+      ADMIN,
+    );
+    d.catalog.publish(code, ADMIN);
+  }
+  const ncApp = d.sharing.apply({ resourceCode: 'R-NC', consumerDepartmentCode: 'nc-wjw', purpose: '核查' }, ADMIN).id;
+  const jdzApp = d.sharing.apply(
+    { resourceCode: 'R-JDZ2', consumerDepartmentCode: 'jdz-wjw', purpose: '核查' },
+    ADMIN,
+  ).id;
   const cityToken = d.users.create({ name: 'nc-admin', role: 'city_admin', regionCode: '360100' }, SYSTEM_ACTOR).token;
   return {
     cityToken,
     /** Ids of the other city (360200) to put into path parameters, and the strings that identify it. */
-    outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare],
-    own: ['360100', depts.ncGaj, node.ncGaj, ncTask],
+    outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare, jdzApp],
+    own: ['360100', depts.ncGaj, node.ncGaj, ncTask, ncApp],
     /** Numeric ids: path parameters only (as strings they would match any number in a body). */
     alerts,
     node,

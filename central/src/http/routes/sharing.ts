@@ -16,6 +16,7 @@ import {
   SubscriptionQuery,
   SubscriptionView,
 } from '../../api/sharing.js';
+import { notFound } from '../../errors.js';
 import { principal } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
 import { scopeOf } from './scope.js';
@@ -27,6 +28,18 @@ const partyFilter = (q: { resource?: string; department?: string }) => ({
   ...(q.resource && { resourceCode: q.resource }),
   ...(q.department && { departmentCode: q.department }),
 });
+
+/** NOT_FOUND ("<what> <id> not found") when a city admin's region holds neither party of the record. */
+function requirePartyInScope(
+  scope: { departmentCodes?: string[] },
+  r: { providerDepartmentCode: string; consumerDepartmentCode: string },
+  what: string,
+  id: string,
+): void {
+  const codes = scope.departmentCodes;
+  if (codes && !codes.includes(r.providerDepartmentCode) && !codes.includes(r.consumerDepartmentCode))
+    throw notFound(what, id);
+}
 
 export function registerSharingRoutes(app: App, deps: HttpDeps): void {
   const scoped: Scoped = (req) => {
@@ -78,7 +91,11 @@ function registerApplicationReads(app: App, deps: HttpDeps, scoped: Scoped): voi
   app.get(
     '/applications/:id',
     { schema: { tags: ['sharing'], summary: 'One application', params: IdParams, response: { 200: ApplicationView } } },
-    async (req) => deps.sharing.getApplication(req.params.id, principal(req)),
+    async (req) => {
+      const application = deps.sharing.getApplication(req.params.id, principal(req));
+      requirePartyInScope(scoped(req), application, 'application', req.params.id);
+      return application;
+    },
   );
 }
 
