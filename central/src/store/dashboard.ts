@@ -71,11 +71,17 @@ export class DashboardStore {
     const scope = departmentCodes ? 'AND n.department_code IN (SELECT value FROM json_each(?))' : '';
     const args: (string | number)[] = [sinceMs, untilMs, ...(departmentCodes ? [json(departmentCodes)] : []), limit];
     const t = this.source(sinceMs, untilMs);
+    // Summed per node first, then per department: one node lookup a node, not a row (30 days of a province:
+    // 79 -> 16 ms).
+    const known = t.table === 'traffic_daily' ? 'sum(h.bytes_hours)' : 'count(h.bytes)';
     return this.db
       .prepare(
-        `SELECT n.department_code AS key, sum(h.records) AS records, sum(h.batches) AS batches, ${t.bytes} AS bytes
-         FROM ${t.table} h JOIN nodes n ON n.id = ${node}
-         WHERE h.${t.start} >= ? AND h.${t.start} < ? ${scope}
+        `SELECT n.department_code AS key, sum(v.records) AS records, sum(v.batches) AS batches,
+           CASE WHEN sum(v.known) > 0 THEN sum(v.bytes) END AS bytes
+         FROM (SELECT ${node} AS node, sum(h.records) AS records, sum(h.batches) AS batches, sum(h.bytes) AS bytes,
+                 ${known} AS known
+               FROM ${t.table} h WHERE h.${t.start} >= ? AND h.${t.start} < ? GROUP BY ${node}) v
+         JOIN nodes n ON n.id = v.node WHERE 1 ${scope}
          GROUP BY n.department_code ORDER BY records DESC, key LIMIT ?`,
       )
       .all(...args) as VolumeRow[];
