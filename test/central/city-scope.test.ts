@@ -101,12 +101,16 @@ function province(d: CentralDeps) {
     { resourceCode: 'R-JDZ2', consumerDepartmentCode: 'jdz-wjw', purpose: '核查' },
     ADMIN,
   ).id;
+  // Answered by another province admin (an application is not answered by its applicant): an agreement each.
+  const CLERK: Actor = { name: 'clerk', role: Role.PROVINCE_ADMIN };
+  const ncAg = d.sharing.approve(ncApp, {}, CLERK).agreement.id;
+  const jdzAg = d.sharing.approve(jdzApp, {}, CLERK).agreement.id;
   const cityToken = d.users.create({ name: 'nc-admin', role: 'city_admin', regionCode: '360100' }, SYSTEM_ACTOR).token;
   return {
     cityToken,
     /** Ids of the other city (360200) to put into path parameters, and the strings that identify it. */
-    outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare, jdzApp],
-    own: ['360100', depts.ncGaj, node.ncGaj, ncTask, ncApp],
+    outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare, jdzApp, jdzAg],
+    own: ['360100', depts.ncGaj, node.ncGaj, ncTask, ncApp, ncAg],
     /** Numeric ids: path parameters only (as strings they would match any number in a body). */
     alerts,
     node,

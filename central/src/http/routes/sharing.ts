@@ -164,7 +164,11 @@ function registerAgreementRoutes(app: App, deps: HttpDeps, scoped: Scoped): void
         response: { 200: AgreementDetail },
       },
     },
-    async (req) => deps.sharing.getAgreement(req.params.id, principal(req)),
+    async (req) => {
+      const agreement = deps.sharing.getAgreement(req.params.id, principal(req));
+      requirePartyInScope(scoped(req), agreement, 'agreement', req.params.id);
+      return agreement;
+    },
   );
 
   app.post(
