@@ -91,6 +91,8 @@ function province(d: CentralDeps) {
         fields: [{ name: 'id', type: 'integer', required: true }],
         shareType: 'conditional',
         conditions: '审核',
+        providerNodeId: provider === 'nc-gaj' ? node.ncGaj : node.jdzGaj,
+        binding: 'db',
       },
       ADMIN,
     );
@@ -105,12 +107,16 @@ function province(d: CentralDeps) {
   const CLERK: Actor = { name: 'clerk', role: Role.PROVINCE_ADMIN };
   const ncAg = d.sharing.approve(ncApp, {}, CLERK).agreement.id;
   const jdzAg = d.sharing.approve(jdzApp, {}, CLERK).agreement.id;
+  const sub = (agreementId: string, consumerNodeId: string) =>
+    d.sharing.subscribe({ agreementId, consumerNodeId, sinkBinding: 'db' }, CLERK).id;
+  const ncSub = sub(ncAg, node.ncWjw);
+  const jdzSub = sub(jdzAg, node.jdzWjw);
   const cityToken = d.users.create({ name: 'nc-admin', role: 'city_admin', regionCode: '360100' }, SYSTEM_ACTOR).token;
   return {
     cityToken,
     /** Ids of the other city (360200) to put into path parameters, and the strings that identify it. */
-    outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare, jdzApp, jdzAg],
-    own: ['360100', depts.ncGaj, node.ncGaj, ncTask, ncApp, ncAg],
+    outside: ['360200', depts.jdzGaj, depts.jdzWjw, node.jdzGaj, node.jdzWjw, jdzTask, spare, jdzApp, jdzAg, jdzSub],
+    own: ['360100', depts.ncGaj, node.ncGaj, ncTask, ncApp, ncAg, ncSub],
     /** Numeric ids: path parameters only (as strings they would match any number in a body). */
     alerts,
     node,

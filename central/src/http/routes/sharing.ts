@@ -228,7 +228,14 @@ function registerSubscriptionRoutes(app: App, deps: HttpDeps, scoped: Scoped): v
     {
       schema: { tags: ['sharing'], summary: 'One subscription', params: IdParams, response: { 200: SubscriptionView } },
     },
-    async (req) => deps.sharing.getSubscription(req.params.id, principal(req)),
+    async (req) => {
+      const sub = deps.sharing.getSubscription(req.params.id, principal(req));
+      // A city admin sees a subscription with an end (provider or consumer node) in its region subtree.
+      const scope = scopeOf(req, deps);
+      const inScope = (nodeId: string) => scope!.includes(deps.nodes.get(nodeId).regionCode);
+      if (scope && !inScope(sub.providerNodeId) && !inScope(sub.consumerNodeId)) throw notFound('subscription', sub.id);
+      return sub;
+    },
   );
 
   app.delete(
