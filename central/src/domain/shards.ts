@@ -54,6 +54,19 @@ export interface ShardView {
 /** Largest number of standbys of one plan (9 shards: node-agent/src/connectors/shards.ts MAX_SHARDS). */
 export const MAX_STANDBYS = 8;
 
+/**
+ * Who spread a flow, read from the plan's reason: the brain writes its reasons with these prefixes (the tide's
+ * "tide window 07:45-19:00 opens before the predicted peak", the surge's "surge <from> → <to>: ..."); any other
+ * reason is an operator's, which the brain never merges.
+ */
+export const SPREAD_REASON_PREFIX = { tide: 'tide window ', surge: 'surge ' } as const;
+
+export function spreadBy(reason: string): 'tide' | 'surge' | 'operator' {
+  if (reason.startsWith(SPREAD_REASON_PREFIX.tide)) return 'tide';
+  if (reason.startsWith(SPREAD_REASON_PREFIX.surge)) return 'surge';
+  return 'operator';
+}
+
 /** A refused transition, with the reason. */
 export class PlanConflict extends Error {}
 

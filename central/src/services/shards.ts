@@ -13,6 +13,7 @@ import {
   MAX_STANDBYS,
   PlanConflict,
   primaryView,
+  spreadBy,
   spreadPlan,
   standbyView,
   unspreadPlan,
@@ -127,7 +128,7 @@ export class ShardService {
     const out: SpreadAction[] = [];
     for (const taskId of taskIds) {
       const held = this.plans.get(taskId);
-      if (held && (held.state === 'splitting' || held.state === 'split') && held.reason.startsWith('tide window ')) {
+      if (held && (held.state === 'splitting' || held.state === 'split') && spreadBy(held.reason) === 'tide') {
         out.push({ action: 'spread', taskId, nodes: held.standbys.map((s) => s.nodeId), epoch: held.epoch });
         continue;
       }

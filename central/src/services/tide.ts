@@ -6,6 +6,7 @@
 // that finds the wanted state changes nothing; a spread with no standby online is logged once per window.
 import type { Logger } from 'pino';
 import { knobsInForce } from '../../../common/src/policy-knobs.js';
+import { SPREAD_REASON_PREFIX, spreadBy } from '../domain/shards.js';
 import type { TrafficPair } from '../domain/traffic.js';
 import { XchgError } from '../errors.js';
 import type { PolicyRecord } from '../store/policies.js';
@@ -20,9 +21,6 @@ export interface TideAction {
   /** The plan's reason ('tide window 07:45-19:00 opens before the predicted peak') or why it was merged. */
   reason: string;
 }
-
-/** Brain spreads a tide may merge: its own and a passed surge's (an operator's spread is left to the operator). */
-const BRAIN_REASONS = ['tide window ', 'surge '];
 
 export class TideService {
   /** Tasks whose spread found no standby in the current window (logged once, retried each tick quietly). */
@@ -61,7 +59,7 @@ export class TideService {
         if (window && !spread) this.spread(taskId, window, out);
         if (window) continue;
         this.skipped.delete(taskId);
-        if (!spread || surge || !BRAIN_REASONS.some((r) => plan?.reason.startsWith(r))) continue;
+        if (!spread || surge || spreadBy(plan.reason) === 'operator') continue;
         const done = this.shards.unspread(taskId, 'the tide window closed', 'brain');
         out.push({ taskId, action: 'unspread', reason: done.reason });
       }
@@ -107,7 +105,7 @@ export class TideService {
 function openWindow(p: PolicyRecord, taskId: string, nowMs: number): string | undefined {
   const i = knobsInForce([p], taskId, nowMs).sources[0]?.window;
   const w = i === undefined || i === 'outside' ? undefined : p.windows[i];
-  return w && `tide window ${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`;
+  return w && `${SPREAD_REASON_PREFIX.tide}${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`;
 }
 
 const hhmm = (minute: number): string =>
