@@ -93,7 +93,8 @@ export class DashboardNodeService {
       limit: NODE_ALERTS,
     });
     const dept = this.store.regions.getDepartment(n.departmentCode);
-    const quarantine = new Map(this.q.quarantineByTask(id).map((c) => [c.taskId, c]));
+    const counts = this.q.quarantineByTask(id);
+    const quarantine = new Map(counts.map((c) => [c.taskId, c]));
     const lags = new Map((n.health?.taskLags ?? []).map((l) => [l.taskId, l.lagMs]));
     const visiblePeer = (peer: string | null): string | null => {
       if (!peer || !scope.nodeIds) return peer;
@@ -126,13 +127,16 @@ export class DashboardNodeService {
         quarantined: quarantine.get(t.id)?.total ?? 0,
         quarantinedOpen: quarantine.get(t.id)?.open ?? 0,
       })),
-      quarantine: this.quarantine(id),
+      quarantine: this.quarantine(id, counts),
       alerts,
     };
   }
 
-  private quarantine(id: string): DashboardNodeDetail['quarantine'] {
-    const counts = this.q.quarantineByTask(id);
+  /** The node's quarantine: `counts` per task (quarantineByTask, read once by detail()) and the reasons. */
+  private quarantine(
+    id: string,
+    counts: ReturnType<DashboardStore['quarantineByTask']>,
+  ): DashboardNodeDetail['quarantine'] {
     // Reasons that differ only in their values become one once the values are taken out.
     const reasons = new Map<string, number>();
     for (const r of this.q.quarantineReasons(id, 200)) {

@@ -17,7 +17,7 @@ import type { App, HttpDeps } from '../types.js';
 import { scopeOf } from './scope.js';
 
 /** The nodes a caller's pairs must touch (undefined: every pair). */
-function pairScope(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): ReadonlySet<string> | undefined {
+export function pairScope(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): ReadonlySet<string> | undefined {
   const scope = scopeOf(req, deps);
   return scope && new Set(deps.nodes.list({ regionCodes: scope }).map((n) => n.id));
 }
