@@ -35,6 +35,8 @@ export interface ConnectorType {
   openSink?(name: string, cfg: BindingConfig, hint: SinkSchemaHint): RecordSink;
   /** Problems the schema cannot express, as "<setting>: <what is wrong>". */
   check?(cfg: BindingConfig): string[];
+  /** Its incremental sources (a cursor column) read key-hash shards (connectors/shards.ts): a flow can be spread. */
+  shardable?: true;
 }
 
 // Each factory's settings were checked against its schema when the agent started (bindingProblems).
@@ -43,18 +45,21 @@ const sqlite: ConnectorType = {
   sinkSettings: SqliteSinkSettings,
   openSource: (name, cfg) => new SqliteSource(name, cfg as never),
   openSink: (name, cfg, hint) => new SqliteSink(name, cfg as never, hint),
+  shardable: true,
 };
 const postgres: ConnectorType = {
   sourceSettings: PostgresSourceSettings,
   sinkSettings: PostgresSinkSettings,
   openSource: (name, cfg) => new PostgresSource(name, cfg as never),
   openSink: (name, cfg, hint) => new PostgresSink(name, cfg as never, hint),
+  shardable: true,
 };
 const mariadb: ConnectorType = {
   sourceSettings: MariadbSourceSettings,
   sinkSettings: MariadbSinkSettings,
   openSource: (name, cfg) => new MariadbSource(name, cfg as never),
   openSink: (name, cfg, hint) => new MariadbSink(name, cfg as never, hint),
+  shardable: true,
 };
 const recordFiles: ConnectorType = {
   sourceSettings: FileRecordSourceSettings,

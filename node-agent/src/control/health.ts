@@ -2,6 +2,7 @@
 // previous sample, memory, disk free, spool depth and bytes, lag per task, state and assignment version.
 import { statfsSync } from 'node:fs';
 import { VERSION } from '../../../common/src/version.js';
+import { CONNECTOR_TYPES } from '../connectors/registry.js';
 import type { NodeHealth } from '../../../proto/index.js';
 
 /** Where a sample's figures come from (read at each sample). */
@@ -21,9 +22,6 @@ export interface HealthSources {
   bindings?: () => readonly string[];
 }
 
-/** SQL types whose incremental sources read sharded cursors (connectors/shards.ts). */
-const SHARDABLE_TYPES = ['sqlite', 'postgres', 'mariadb'];
-
 /**
  * Names of the source bindings a flow can be spread over: incremental SQL sources (a cursor column). Files and
  * full-sync sources cannot be read by key-hash shard, so they are not declared and never spread.
@@ -32,7 +30,8 @@ export function spreadableBindings(sources: Readonly<Record<string, unknown>>): 
   return Object.entries(sources)
     .filter(([, b]) => {
       const s = b as { type?: unknown; cursor?: unknown } | null;
-      return !!s && SHARDABLE_TYPES.includes(String(s.type)) && typeof s.cursor === 'string' && s.cursor !== '';
+      const type = typeof s?.type === 'string' && Object.hasOwn(CONNECTOR_TYPES, s.type) ? s.type : undefined;
+      return !!type && CONNECTOR_TYPES[type]!.shardable === true && typeof s!.cursor === 'string' && s!.cursor !== '';
     })
     .map(([name]) => name)
     .sort();
