@@ -35,7 +35,12 @@ export type AllocationView = Static<typeof AllocationView>;
 export const SpreadBody = Type.Object(
   {
     agents: Type.Integer({ minimum: 1, maximum: 8, description: 'standby agents to spread over, at most (1..8)' }),
-    reason: Type.Optional(Type.String({ maxLength: 500, description: 'why (shown in the plan and the audit log)' })),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: 'why (the plan and the audit log keep "spread by <caller>: <reason>")',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -52,7 +52,7 @@ export function taskAllocationCommands(cmd: Command): void {
     )
     .argument('<id>', 'task id')
     .requiredOption('--agents <n>', 'standby agents, 1..8', (v) => Number(v))
-    .option('--reason <text>', 'why (kept in the plan and the audit log)')
+    .option('--reason <text>', 'why (kept in the plan and the audit log as "spread by <you>: <text>")')
     .action(
       action<{ agents: number; reason?: string }>(async (ctx, o, id) => {
         const a = await ctx.api.post<AllocationView>(`/tasks/${encodeURIComponent(id)}/spread`, {

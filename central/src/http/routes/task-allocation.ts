@@ -59,7 +59,10 @@ export function registerTaskAllocation(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const p = requireRole(req, ...WRITERS);
-      shards.spread(req.params.id, { agents: req.body.agents, reason: req.body.reason || `spread by ${p.name}` }, p);
+      // Always "spread by <who>...": an operator's words can never read as the brain's reasons (domain/shards.ts
+      // spreadBy), so the tide and the surge never merge a spread made by hand.
+      const reason = `spread by ${p.name}${req.body.reason ? `: ${req.body.reason}` : ''}`;
+      shards.spread(req.params.id, { agents: req.body.agents, reason }, p);
       return allocationOf(shards, deps, req.params.id);
     },
   );
