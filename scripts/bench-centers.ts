@@ -137,7 +137,7 @@ class Bed {
     this.central = startChild(
       'xchg-central',
       process.execPath,
-      [requireBuilt('central/src/main.js'), '--data-dir', join(dir, 'central'), '--http-port', String(this.http)],
+      [requireBuilt('bin/xchg-central.js'), '--data-dir', join(dir, 'central'), '--http-port', String(this.http)],
       join(dir, 'logs', 'central.log'),
       {
         XCHG_CENTRAL_CONFIG: config,
@@ -212,7 +212,7 @@ class Bed {
     const child = startChild(
       name,
       process.execPath,
-      [...AGENT_NODE_FLAGS, requireBuilt('node-agent/src/main.js'), '--config', join(dataDir, 'agent.yaml')],
+      [...AGENT_NODE_FLAGS, requireBuilt('bin/xchg-agent.js'), '--config', join(dataDir, 'agent.yaml')],
       join(dir, 'logs', `${name}.log`),
     );
     children.push(child);

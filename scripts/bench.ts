@@ -421,7 +421,7 @@ async function main(): Promise<void> {
   const central = startChild(
     'xchg-central',
     process.execPath,
-    [requireBuilt('central/src/main.js'), '--data-dir', join(DIR, 'central'), '--http-port', '0', '--grpc-port', '0'],
+    [requireBuilt('bin/xchg-central.js'), '--data-dir', join(DIR, 'central'), '--http-port', '0', '--grpc-port', '0'],
     join(DIR, 'logs', 'central.log'),
     {
       XCHG_CENTRAL_HTTP_HOST: '127.0.0.1',
@@ -478,13 +478,7 @@ async function main(): Promise<void> {
     const a = startChild(
       name,
       process.execPath,
-      [
-        ...AGENT_NODE_FLAGS,
-        ...nodeArgs,
-        requireBuilt('node-agent/src/main.js'),
-        '--config',
-        join(dataDir, 'agent.yaml'),
-      ],
+      [...AGENT_NODE_FLAGS, ...nodeArgs, requireBuilt('bin/xchg-agent.js'), '--config', join(dataDir, 'agent.yaml')],
       join(DIR, 'logs', `${name}.log`),
     );
     children.push(a);

@@ -98,7 +98,7 @@ export async function runThroughCentral(o: CentralRunOptions): Promise<CentralRu
   const central = startChild(
     'central',
     process.execPath,
-    [requireBuilt('central/src/main.js'), '--data-dir', o.dir, '--http-port', '0', '--grpc-port', '0'],
+    [requireBuilt('bin/xchg-central.js'), '--data-dir', o.dir, '--http-port', '0', '--grpc-port', '0'],
     join(o.dir, 'logs', 'central.log'),
     { XCHG_CENTRAL_CONFIG: config, XCHG_CENTRAL_HTTP_HOST: '127.0.0.1', XCHG_CENTRAL_GRPC_HOST: '127.0.0.1' },
   );

@@ -73,7 +73,7 @@ export async function startWorld(dir: string, beforeDepartments: (api: Api, grpc
     const central = startChild(
       'central',
       process.execPath,
-      [requireBuilt('central/src/main.js'), '--data-dir', join(dir, 'central'), '--http-port', '0', '--grpc-port', '0'],
+      [requireBuilt('bin/xchg-central.js'), '--data-dir', join(dir, 'central'), '--http-port', '0', '--grpc-port', '0'],
       join(dir, 'logs', 'central.log'),
       {
         XCHG_CENTRAL_CONFIG: config,
@@ -124,7 +124,7 @@ export async function startWorld(dir: string, beforeDepartments: (api: Api, grpc
       const a = startChild(
         `${dept}-01`,
         process.execPath,
-        [...AGENT_NODE_FLAGS, requireBuilt('node-agent/src/main.js'), '--config', configFile],
+        [...AGENT_NODE_FLAGS, requireBuilt('bin/xchg-agent.js'), '--config', configFile],
         join(dir, 'logs', `${dept}.log`),
       );
       children.push(a);
