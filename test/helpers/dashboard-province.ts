@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { CentralClient } from '../../node-agent/src/control/central-client.js';
 import { Api } from './api.js';
 import { CentralProcess } from './central.js';
@@ -234,7 +235,7 @@ export class DashboardProvince {
       s.responses.push(
         r.text().then(
           (body) => ({ url: r.url(), status, body }),
-          () => ({ url: r.url(), status, body: '' }),
+          () => ({ url: r.url(), status, body: UNREADABLE }),
         ),
       );
     });
@@ -275,13 +276,37 @@ export async function goto(page: Page, hash: string): Promise<void> {
   await waitForRoute(page, hash);
 }
 
+/** Stands for a response body the browser could not hand over (expectNoneOf fails on it). */
+const UNREADABLE = '\u0000unreadable';
+
+/**
+ * Fails when an API response of the session holds one of `needles`: in any string (key or value) of a JSON body,
+ * anywhere in a body that is not JSON. A body that could not be read fails unless the status has none (204, 3xx).
+ * Numbers in JSON are not searched (a needle of digits could match a timestamp by chance).
+ */
+export async function expectNoneOf(s: BrowserSession, needles: readonly string[]): Promise<void> {
+  for (const r of await Promise.all(s.responses)) {
+    if (r.body === UNREADABLE) {
+      expect(r.status === 204 || (r.status >= 300 && r.status < 400), `${r.url}: body not readable`).toBe(true);
+      continue;
+    }
+    let found: string[];
+    try {
+      found = strings(JSON.parse(r.body)).filter((v) => needles.some((n) => v.includes(n)));
+    } catch {
+      found = needles.filter((n) => r.body.includes(n));
+    }
+    expect(found, r.url).toEqual([]);
+  }
+}
+
 /** The responses of a session with their bodies parsed (non-JSON bodies as undefined). */
 export async function jsonResponses(s: BrowserSession): Promise<{ url: string; status: number; json: unknown }[]> {
   const all = await Promise.all(s.responses);
   return all.map((r) => {
     let json: unknown;
     try {
-      json = JSON.parse(r.body);
+      json = r.body === UNREADABLE ? undefined : JSON.parse(r.body);
     } catch {
       json = undefined;
     }
