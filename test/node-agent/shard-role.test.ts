@@ -45,6 +45,25 @@ const plan = (over: Partial<ShardAssignment>): ShardAssignment => ({
 });
 
 describe('shard role', () => {
+  it('shard role - the primary restarted between its split and the receipts still reports the split cursor', () => {
+    const { data, file } = spool();
+    let state = step(data, data.taskState('t1', 1), 3, { c: '30', k: '30' });
+    state = new ShardRole('t1', plan({}), data, () => {}).tick(state, 10_000).state;
+    state = step(data, state, 2, { n: 3, parts: [{ s: [0], c: '40', k: '40' }] }); // shard 0 went on
+    // Restart: a new role over the reopened spool, the plan still splitting (central has no split cursor yet).
+    const reopened = spool(file).data;
+    const reports: ShardReportBody[] = [];
+    const again = new ShardRole('t1', plan({}), reopened, (b) => reports.push(b));
+    expect(again.tick(state, 20_000).state.cursor).toEqual(state.cursor); // not split a second time
+    expect(reports).toEqual([]);
+    reopened.acknowledge('t1', state.epoch, 3);
+    again.tick(state, 30_000);
+    // The split's cursor (30), not the cursor the task holds now (shard 0 at 40): only the spool knew it.
+    expect(reports).toEqual([
+      { taskId: 't1', epoch: 1, kind: 'split-ready', index: 0, cursorJson: '{"c":"30","k":"30"}' },
+    ]);
+  });
+
   it('shard role - the primary splits at once, reports split-ready only after the receipts, takes shards back, merges', () => {
     const { data, file } = spool();
     const reports: ShardReportBody[] = [];
@@ -66,7 +85,7 @@ describe('shard role', () => {
     expect(reports).toEqual([
       { taskId: 't1', epoch: 1, kind: 'split-ready', index: 0, cursorJson: '{"c":"30","k":"30"}' },
     ]);
-    // A restart (the same spool) does not split again.
+    // A restart after split-ready (the same spool) does not split again (before it: the test above).
     const again = new ShardRole(
       't1',
       plan({ state: 'split', startCursor: { c: '30', k: '30' } }),
