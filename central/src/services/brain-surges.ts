@@ -33,8 +33,11 @@ export interface SurgeSettings {
   dynamicHoldMs: number;
   /** Records per batch a dynamic policy starts from when the task has no policy setting it (1 000: the agent's). */
   baseBatchRecords: number;
-  /** Standby agents a live surge spreads each of the pair's sync tasks over at most (2; 0: never). */
-  spreadAgentsMax?: number;
+  /**
+   * Standby agents a live surge, and the tide's pre-warm window, spreads each of the pair's sync tasks over at most
+   * (2; 0: the brain never spreads).
+   */
+  spreadAgentsMax: number;
 }
 
 export const SURGE_DEFAULTS: SurgeSettings = {
@@ -43,6 +46,7 @@ export const SURGE_DEFAULTS: SurgeSettings = {
   dynamicPolicies: true,
   dynamicHoldMs: 3_600_000,
   baseBatchRecords: 1000,
+  spreadAgentsMax: 2,
 };
 
 /**
@@ -217,7 +221,7 @@ export class SurgeService {
     const surgeId = newId('srg');
     const policyId = this.settings.dynamicPolicies ? this.dynamicPolicy(pair, s, undefined) : undefined;
     if (policyId) actions.push({ action: 'dynamic-policy', policyId });
-    const spreadMax = this.settings.spreadAgentsMax ?? 2;
+    const spreadMax = this.settings.spreadAgentsMax;
     if (this.allocation && spreadMax > 0) {
       const why = `${SPREAD_REASON_PREFIX.surge}${pair.fromNode} → ${pair.toNode}: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected`;
       actions.push(

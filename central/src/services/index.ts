@@ -22,7 +22,7 @@ import { ROUTING_SETTINGS_DEFAULTS, RoutingService, type RoutingSettings } from 
 import { NodeService } from './nodes.js';
 import { ObjectionService } from './objections.js';
 import { PolicyService } from './policies.js';
-import { SHARD_DEFAULTS, ShardService } from './shards.js';
+import { ShardService } from './shards.js';
 import { TideService } from './tide.js';
 import { ReconcileService } from './reconcile.js';
 import { RecordAccessService } from './record-access.js';
@@ -196,7 +196,7 @@ function allocation(
   s: { policies: PolicyService; shards: ShardService; surges: SurgeService },
 ): TideService {
   s.surges.allocation = s.shards;
-  const spreadMax = opts.surges?.spreadAgentsMax ?? SHARD_DEFAULTS.spreadAgentsMax;
+  const spreadMax = (opts.surges ?? SURGE_DEFAULTS).spreadAgentsMax;
   const tide = new TideService(store, s.policies, s.shards, clock, spreadMax);
   s.shards.keepSpread = (taskId) => tide.windowOf(taskId);
   return tide;

@@ -26,14 +26,6 @@ import type { NodeRecord, Store, TaskRecord } from '../store/index.js';
 import type { AssignmentService } from './assignments.js';
 import type { AuditTrail } from './audit.js';
 
-/** Settings of dynamic node allocation (config brain.spreadAgentsMax). */
-export interface ShardSettings {
-  /** Standby agents a surge spreads a flow over at most (2; 0: the brain never spreads). */
-  spreadAgentsMax: number;
-}
-
-export const SHARD_DEFAULTS: ShardSettings = { spreadAgentsMax: 2 };
-
 /** What a surge records of its allocation (xchg surge list actions). */
 export interface SpreadAction {
   action: 'spread' | 'unspread';
@@ -63,7 +55,6 @@ export class ShardService {
     private readonly clock: () => number,
     private readonly audit: AuditTrail,
     private readonly assignments: AssignmentService,
-    readonly settings: ShardSettings = SHARD_DEFAULTS,
     private readonly logger?: Logger,
   ) {
     this.plans = new ShardStore(store.db);
