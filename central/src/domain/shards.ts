@@ -178,10 +178,3 @@ export function acceptedSources(p: ShardPlan | undefined): string[] {
   if (!p || p.state === 'single') return [];
   return p.standbys.filter((s) => s.state === 'active' || s.state === 'withdrawn').map((s) => s.nodeId);
 }
-
-/** Nodes whose assignments differ between two versions of a plan (standbys whose view changed). */
-export function standbysChanged(a: ShardPlan | undefined, b: ShardPlan): string[] {
-  const nodes = new Set(b.standbys.map((s) => s.nodeId));
-  for (const s of a?.standbys ?? []) nodes.add(s.nodeId);
-  return [...nodes].filter((n) => JSON.stringify(standbyView(a, n)) !== JSON.stringify(standbyView(b, n)));
-}
