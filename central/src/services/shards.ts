@@ -184,33 +184,23 @@ export class ShardService {
   allocated(nodeId: string, tasks: readonly TaskRecord[]): AllocatedTask[] {
     const open = this.plans.open();
     if (open.length === 0) return tasks.map((task) => ({ task }));
+    // Each open plan's sync task read once per answer (this runs for every poll answer of every node).
+    const syncOf = new Map(open.map((p) => [p.taskId, this.store.tasks.get(p.taskId)]));
     const byTask = new Map(open.map((p) => [p.taskId, p]));
     const out: AllocatedTask[] = tasks.map((task) => {
       if (task.kind === 'sync') {
         const shard = primaryView(byTask.get(task.id));
         return shard ? { task, shard } : { task };
       }
-      const sourceNodes = open.filter((p) => this.feeds(p.taskId, task)).flatMap((p) => acceptedSources(p));
+      const sourceNodes = open.filter((p) => feeds(syncOf.get(p.taskId), task)).flatMap((p) => acceptedSources(p));
       return sourceNodes.length ? { task, sourceNodes } : { task };
     });
     for (const p of open) {
       const shard = standbyView(p, nodeId);
-      const task = shard && this.store.tasks.get(p.taskId);
+      const task = shard && syncOf.get(p.taskId);
       if (task && shard && !tasks.some((t) => t.id === task.id)) out.push({ task, shard });
     }
     return out;
-  }
-
-  /** Whether sync task `syncId` feeds exchange task `ex` (same subscription, the two nodes facing each other). */
-  private feeds(syncId: string, ex: TaskRecord): boolean {
-    const s = this.store.tasks.get(syncId);
-    return (
-      !!s &&
-      ex.kind === 'exchange' &&
-      s.subscriptionId === ex.subscriptionId &&
-      s.peerNodeId === ex.nodeId &&
-      ex.peerNodeId === s.nodeId
-    );
   }
 
   /** Applies `next` to the task's plan with its audit record and version bumps, in one transaction. */
@@ -265,3 +255,14 @@ function declares(n: NodeRecord, binding: string): boolean {
 
 /** A report that changes nothing (stale or repeated): nothing is written. */
 class Unchanged extends Error {}
+
+/** Whether sync task `s` feeds exchange task `ex` (same subscription, the two nodes facing each other). */
+function feeds(s: TaskRecord | undefined, ex: TaskRecord): boolean {
+  return (
+    !!s &&
+    ex.kind === 'exchange' &&
+    s.subscriptionId === ex.subscriptionId &&
+    s.peerNodeId === ex.nodeId &&
+    ex.peerNodeId === s.nodeId
+  );
+}
