@@ -4,6 +4,7 @@
 // clean checkout (CI) does not have; then it runs larger files first, and file size says little about time.
 // test/durations.json holds seconds per file measured in a full run (files under 5 s left out); files it
 // does not list come after the listed ones that take over 20 s, largest first, as Vitest would do.
+// Refresh it from a full run's output: each "✓ test/<file> (N tests) <ms>ms" line gives a file's time.
 import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
