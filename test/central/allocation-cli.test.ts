@@ -3,7 +3,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AllocationView } from '../../central/src/api/task-allocation.js';
-import { spreadBy } from '../../central/src/domain/shards.js';
 import { loadXchgV1, type EnrollResponse__Output } from '../../proto/index.js';
 import { Api } from '../helpers/api.js';
 import { CentralProcess } from '../helpers/central.js';
@@ -65,7 +64,7 @@ describe('cli allocation - xchg task spread against a real central', () => {
   it('cli allocation - show, spread, a second spread refused, unspread', async () => {
     const shown = await json<{ id: string; allocation: AllocationView }>(['task', 'show', taskId]);
     expect(shown.allocation).toMatchObject({ state: 'single', epoch: 0, count: 1, candidates: [nodes[1]] });
-    // Words that read like the brain's own reason stay the operator's: the tide and the surge never merge it.
+    // Words that read like the brain's own reason stay the operator's (origin): the tide and the surge never merge it.
     const words = 'surge expected at 14:00';
     const spread = await json<AllocationView>(['task', 'spread', taskId, '--agents', '2', '--reason', words]);
     expect(spread).toMatchObject({
@@ -74,8 +73,8 @@ describe('cli allocation - xchg task spread against a real central', () => {
       count: 2,
       primaryNodeId: nodes[0],
       reason: expect.stringMatching(/^spread by \S+: surge expected at 14:00$/),
+      origin: 'operator',
     });
-    expect(spreadBy(spread.reason)).toBe('operator');
     expect(spread.standbys).toEqual([{ index: 1, nodeId: nodes[1], state: 'pending', cursorJson: null }]);
     const again = await xchg(['task', 'spread', taskId, '--agents', '1']);
     expect(again.code).not.toBe(0);

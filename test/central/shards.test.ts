@@ -30,7 +30,7 @@ describe('shards - plan state machine', () => {
     applyReport(p, node, 'P', { epoch: p.epoch, kind, index, cursorJson }, 2);
 
   it('shards - spread, split-ready, unspread, shard-done and merged move single → splitting → split → merging → single', () => {
-    let p = spreadPlan(undefined, 't1', ['S1', 'S2'], 'surge', 1);
+    let p = spreadPlan(undefined, 't1', ['S1', 'S2'], 'surge', 'surge', 1);
     expect(p).toMatchObject({ epoch: 1, count: 3, state: 'splitting', splitCursorJson: null });
     expect(standbyView(p, 'S1')).toBeUndefined(); // no standby starts before the primary's split is receipted
     expect(acceptedSources(p)).toEqual([]);
@@ -40,7 +40,7 @@ describe('shards - plan state machine', () => {
     expect(standbyView(p, 'S2')).toMatchObject({ role: 'standby', index: 2, startCursorJson: '{"c":"5","k":"5"}' });
     expect(acceptedSources(p)).toEqual(['S1', 'S2']);
     expect(report(p, 'P', 'split-ready')).toBeUndefined(); // repeated: nothing changes
-    expect(() => spreadPlan(p, 't1', ['S1'], 'again', 3)).toThrow(/already spread/);
+    expect(() => spreadPlan(p, 't1', ['S1'], 'operator', 'again', 3)).toThrow(/already spread/);
     p = unspreadPlan(p, 3);
     expect(p.standbys.map((s) => s.state)).toEqual(['withdrawn', 'withdrawn']);
     expect(standbyView(p, 'S1')).toMatchObject({ withdrawn: true });
@@ -53,11 +53,15 @@ describe('shards - plan state machine', () => {
     p = report(p, 'P', 'merged')!;
     expect(p.state).toBe('single');
     expect(primaryView(p)).toBeUndefined();
-    expect(spreadPlan(p, 't1', ['S2'], 'next', 4)).toMatchObject({ epoch: 2, count: 2, state: 'splitting' });
+    expect(spreadPlan(p, 't1', ['S2'], 'operator', 'next', 4)).toMatchObject({
+      epoch: 2,
+      count: 2,
+      state: 'splitting',
+    });
   });
 
   it('shards - an unspread before the split hands the never-started shards back at the split cursor', () => {
-    let p = unspreadPlan(spreadPlan(undefined, 't1', ['S1'], 'surge', 1), 2);
+    let p = unspreadPlan(spreadPlan(undefined, 't1', ['S1'], 'surge', 'surge', 1), 2);
     expect(p.state).toBe('merging');
     p = report(p, 'P', 'split-ready', 0, '{"c":"7","k":"7"}')!;
     expect(p.standbys).toEqual([{ index: 1, nodeId: 'S1', state: 'done', cursorJson: '{"c":"7","k":"7"}' }]);
@@ -252,15 +256,17 @@ describe('shards - service', () => {
     const d = centralDeps();
     opened.push(d);
     const { task, standbys } = flow(d);
-    expect(() => shards(d).spread(task, { agents: 0, reason: 'x' })).toThrow(/agents: must be an integer 1..8/);
+    expect(() => shards(d).spread(task, { agents: 0, reason: 'x', origin: 'operator' })).toThrow(
+      /agents: must be an integer 1..8/,
+    );
     // The standbys stop declaring the binding (e.g. its source became a full-sync or file source).
     for (const id of standbys) d.nodes.heartbeat(d.store.nodes.get(id)!, { bindings: ['other'] }, '0.1.0');
-    expect(() => shards(d).spread(task, { agents: 2, reason: 'x' })).toThrow(
+    expect(() => shards(d).spread(task, { agents: 2, reason: 'x', origin: 'operator' })).toThrow(
       /no other online agent of the department of node nd-\w+ declares binding db/,
     );
     // A binding the task's own node does not declare (files, full sync) is never spread.
     d.assignments.updateTask(task, { binding: 'nowhere' });
-    expect(() => shards(d).spread(task, { agents: 2, reason: 'x' })).toThrow(
+    expect(() => shards(d).spread(task, { agents: 2, reason: 'x', origin: 'operator' })).toThrow(
       /does not declare binding nowhere as one a flow can be spread over/,
     );
     expect(shards(d).plan(task)).toBeUndefined();

@@ -1,6 +1,7 @@
 // A sync task's allocation (动态节点分配): its shard plan over standby agents of the provider department, as the
 // API shows it (/api/v1/tasks/:id/allocation, spread, unspread). The plan's meaning: domain/shards.ts.
 import { Type, type Static } from 'typebox';
+import { SPREAD_ORIGINS } from '../domain/shards.js';
 
 export const PLAN_STATES = ['single', 'splitting', 'split', 'merging'] as const;
 export const SHARD_STATES = ['pending', 'active', 'withdrawn', 'done'] as const;
@@ -26,6 +27,10 @@ export const AllocationView = Type.Object({
   splitCursorJson: Type.Union([Type.String(), Type.Null()]),
   standbys: Type.Array(StandbyShardView),
   reason: Type.String(),
+  origin: Type.Union([Type.Enum([...SPREAD_ORIGINS]), Type.Null()], {
+    description:
+      'who spread it: tide (a pre-warm window) | surge | operator (by hand; the brain never merges it); null: never spread',
+  }),
   updatedAt: Type.Integer({ description: 'ms since epoch (0: never spread)' }),
   /** Online agents of the department declaring the task's binding (whom a spread would take). */
   candidates: Type.Array(Type.String()),

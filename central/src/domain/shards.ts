@@ -13,6 +13,12 @@
 
 /** The plan's state. */
 export type PlanState = 'single' | 'splitting' | 'split' | 'merging';
+/**
+ * Who spread a flow, stored with its plan: the brain's tide allocation (a pre-warm window) or surge watch, or an
+ * operator (xchg task spread). The brain merges only plans of its own origin, never an operator's.
+ */
+export const SPREAD_ORIGINS = ['tide', 'surge', 'operator'] as const;
+export type SpreadOrigin = (typeof SPREAD_ORIGINS)[number];
 /** A standby shard's state: waiting for the split, reading, told to hand back, handed back. */
 export type ShardState = 'pending' | 'active' | 'withdrawn' | 'done';
 
@@ -34,8 +40,10 @@ export interface ShardPlan {
   /** The primary's cursor at the split (JSON), once reported. */
   splitCursorJson: string | null;
   standbys: StandbyShard[];
-  /** Why it was spread (the surge, or the operator). */
+  /** Why it was spread (the tide window, the surge, or the operator's words). */
   reason: string;
+  /** Who spread it (or adopted it since: a surge adopts a tide's spread, a window its surge's; see ShardService). */
+  origin: SpreadOrigin;
   updatedAt: number;
 }
 
@@ -54,19 +62,6 @@ export interface ShardView {
 /** Largest number of standbys of one plan (9 shards: node-agent/src/connectors/shards.ts MAX_SHARDS). */
 export const MAX_STANDBYS = 8;
 
-/**
- * Who spread a flow, read from the plan's reason: the brain writes its reasons with these prefixes (the tide's
- * "tide window 07:45-19:00 opens before the predicted peak", the surge's "surge <from> → <to>: ..."); any other
- * reason is an operator's, which the brain never merges.
- */
-export const SPREAD_REASON_PREFIX = { tide: 'tide window ', surge: 'surge ' } as const;
-
-export function spreadBy(reason: string): 'tide' | 'surge' | 'operator' {
-  if (reason.startsWith(SPREAD_REASON_PREFIX.tide)) return 'tide';
-  if (reason.startsWith(SPREAD_REASON_PREFIX.surge)) return 'surge';
-  return 'operator';
-}
-
 /** A refused transition, with the reason. */
 export class PlanConflict extends Error {}
 
@@ -75,6 +70,7 @@ export function spreadPlan(
   prev: ShardPlan | undefined,
   taskId: string,
   nodeIds: string[],
+  origin: SpreadOrigin,
   reason: string,
   now: number,
 ): ShardPlan {
@@ -90,6 +86,7 @@ export function spreadPlan(
     splitCursorJson: null,
     standbys: nodeIds.map((nodeId, i) => ({ index: i + 1, nodeId, state: 'pending', cursorJson: null })),
     reason,
+    origin,
     updatedAt: now,
   };
 }

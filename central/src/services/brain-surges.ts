@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import type { PolicyBody, PolicyKnobs } from '../../../common/src/policy.js';
 import { ALERT_KINDS } from '../domain/alerts.js';
 import type { CalendarSpec } from '../domain/calendar.js';
-import { SPREAD_REASON_PREFIX } from '../domain/shards.js';
 import { detectSurges, SurgeDetector, type Surge, type SurgeEvent } from '../domain/surge.js';
 import { DAY_MS, HOUR_MS, type Series, type TrafficPair } from '../domain/traffic.js';
 import { newId } from '../ids.js';
@@ -223,7 +222,7 @@ export class SurgeService {
     if (policyId) actions.push({ action: 'dynamic-policy', policyId });
     const spreadMax = this.settings.spreadAgentsMax;
     if (this.allocation && spreadMax > 0) {
-      const why = `${SPREAD_REASON_PREFIX.surge}${pair.fromNode} → ${pair.toNode}: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected`;
+      const why = `surge ${pair.fromNode} → ${pair.toNode}: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected`;
       actions.push(
         ...this.allocation.spreadAll(
           this.pairTasks(pair).map((t) => t.id),

@@ -2,7 +2,9 @@
 // department and merges it back (the plan and why it is exact: domain/shards.ts). One code path for the
 // operator (xchg task spread/unspread) and the brain (SurgeService on a surge and its end). Invariants: every
 // change of a plan is written with its audit record and the assignment version bumps of the nodes it concerns
-// (the primary, its standbys, the consumer) in one transaction; their parked polls are woken after commit.
+// (the primary, its standbys, the consumer) in one transaction; their parked polls are woken after commit. A plan
+// keeps who spread it (origin); the brain merges only its own: a surge adopts a tide's spread (origin 'surge'), and
+// a surge's end inside a pre-warm window hands the spread to the tide (origin 'tide'), which merges it at the end.
 // Standbys are the department's other enabled, online agents whose heartbeat declares the task's binding as one a
 // flow can be spread over (an incremental SQL source); the task's own node must declare it too.
 import type { Logger } from 'pino';
@@ -13,12 +15,12 @@ import {
   MAX_STANDBYS,
   PlanConflict,
   primaryView,
-  spreadBy,
   spreadPlan,
   standbyView,
   unspreadPlan,
   type ShardPlan,
   type ShardView,
+  type SpreadOrigin,
 } from '../domain/shards.js';
 import { ErrorCode, invalid, notFound, XchgError } from '../errors.js';
 import { ShardStore } from '../store/shards.js';
@@ -46,7 +48,7 @@ export class ShardService {
   readonly plans: ShardStore;
   /**
    * Why a task's spread must stay although a surge passed (the tide allocation: its pre-warm window is open),
-   * or undefined; unspreadAll leaves such a task spread.
+   * or undefined; unspreadAll leaves such a task spread and hands it to the tide (origin 'tide').
    */
   keepSpread: ((taskId: string) => string | undefined) | undefined;
 
@@ -77,10 +79,15 @@ export class ShardService {
   }
 
   /**
-   * Spreads the task's flow over up to `agents` standbys (1..8). INVALID_ARGUMENT for a bad count or a task that
-   * is not an enabled sync task; FAILED_PRECONDITION when no standby declares the binding or the task is spread.
+   * Spreads the task's flow over up to `agents` standbys (1..8); `origin`: who decided it (stored with the plan).
+   * INVALID_ARGUMENT for a bad count or a task that is not an enabled sync task; FAILED_PRECONDITION when no
+   * standby declares the binding or the task is spread.
    */
-  spread(taskId: string, opts: { agents: number; reason: string }, actor: Actor | string = SYSTEM_ACTOR): ShardPlan {
+  spread(
+    taskId: string,
+    opts: { agents: number; reason: string; origin: SpreadOrigin },
+    actor: Actor | string = SYSTEM_ACTOR,
+  ): ShardPlan {
     if (!Number.isInteger(opts.agents) || opts.agents < 1 || opts.agents > MAX_STANDBYS)
       throw invalid('agents', `must be an integer 1..${MAX_STANDBYS}, not ${opts.agents}`);
     return this.change(taskId, actor, 'task.spread', (t, prev) => {
@@ -98,7 +105,7 @@ export class ShardService {
           ErrorCode.FAILED_PRECONDITION,
           `no other online agent of the department of node ${t.nodeId} declares binding ${t.binding}`,
         );
-      return spreadPlan(prev, t.id, nodes, opts.reason, this.clock());
+      return spreadPlan(prev, t.id, nodes, opts.origin, opts.reason, this.clock());
     });
   }
 
@@ -113,18 +120,20 @@ export class ShardService {
   /**
    * The brain's spread on a surge: each task spread over up to `agents` standbys when it has any (a task without
    * one, or spread already, is left as it is). Returns the surge's actions ({action: 'spread', taskId, nodes}); a
-   * flow the tide allocation spread is adopted (its plan's epoch), so the surge's end merges it once its window closed.
+   * flow the tide allocation spread is adopted (its plan's epoch, origin 'surge'), so the surge's end merges it
+   * once its window closed.
    */
   spreadAll(taskIds: readonly string[], agents: number, reason: string): SpreadAction[] {
     const out: SpreadAction[] = [];
     for (const taskId of taskIds) {
       const held = this.plans.get(taskId);
-      if (held && (held.state === 'splitting' || held.state === 'split') && spreadBy(held.reason) === 'tide') {
-        out.push({ action: 'spread', taskId, nodes: held.standbys.map((s) => s.nodeId), epoch: held.epoch });
+      if (held && (held.state === 'splitting' || held.state === 'split') && held.origin === 'tide') {
+        const p = this.handOver(taskId, 'surge', reason);
+        out.push({ action: 'spread', taskId, nodes: p.standbys.map((s) => s.nodeId), epoch: p.epoch });
         continue;
       }
       try {
-        const p = this.spread(taskId, { agents: Math.min(agents, MAX_STANDBYS), reason }, 'brain');
+        const p = this.spread(taskId, { agents: Math.min(agents, MAX_STANDBYS), reason, origin: 'surge' }, 'brain');
         out.push({ action: 'spread', taskId, nodes: p.standbys.map((s) => s.nodeId), epoch: p.epoch });
       } catch (err) {
         if (!(err instanceof XchgError)) throw err;
@@ -134,15 +143,19 @@ export class ShardService {
     return out;
   }
 
-  /** The brain's merge when the surge passed: unspreads the tasks its `actions` spread (same epoch). */
+  /**
+   * The brain's merge when the surge passed: unspreads the tasks its `actions` spread (same epoch) while the surge
+   * still owns them (origin 'surge'); one whose pre-warm window is open goes to the tide instead.
+   */
   unspreadAll(actions: readonly unknown[], reason: string): SpreadAction[] {
     const out: SpreadAction[] = [];
     for (const a of actions as Partial<SpreadAction>[]) {
       if (a.action !== 'spread' || !a.taskId) continue;
       const p = this.plans.get(a.taskId);
-      if (!p || p.epoch !== a.epoch || p.state === 'merging' || p.state === 'single') continue;
+      if (!p || p.epoch !== a.epoch || p.origin !== 'surge' || p.state === 'merging' || p.state === 'single') continue;
       const keep = this.keepSpread?.(a.taskId);
       if (keep) {
+        this.handOver(a.taskId, 'tide', keep);
         this.logger?.info({ taskId: a.taskId, keep }, 'flow kept spread after the surge');
         continue;
       }
@@ -150,6 +163,15 @@ export class ShardService {
       out.push({ action: 'unspread', taskId: a.taskId, nodes: done.standbys.map((s) => s.nodeId), epoch: done.epoch });
     }
     return out;
+  }
+
+  /** The brain's spread of a task passes from one of its deciders to the other (same plan, new origin). */
+  private handOver(taskId: string, origin: SpreadOrigin, why: string): ShardPlan {
+    const next = (_t: TaskRecord, prev: ShardPlan | undefined): ShardPlan => {
+      if (!prev) throw new PlanConflict(`task ${taskId} is not spread`);
+      return { ...prev, origin, updatedAt: this.clock() };
+    };
+    return this.change(taskId, 'brain', 'task.allocation', next, `handed to the ${origin}: ${why}`);
   }
 
   /** The standbys holding a shard of any of these tasks now (reading or handing back). */
@@ -203,12 +225,16 @@ export class ShardService {
     return out;
   }
 
-  /** Applies `next` to the task's plan with its audit record and version bumps, in one transaction. */
+  /**
+   * Applies `next` to the task's plan with its audit record and version bumps, in one transaction; `note`: why,
+   * when the change is not the plan's own reason (the audit record's details.note).
+   */
   private change(
     taskId: string,
     actor: Actor | string,
     action: string,
     next: (t: TaskRecord, prev: ShardPlan | undefined) => ShardPlan,
+    note?: string,
   ): ShardPlan {
     const { plan, nodes } = this.store.tx(() => {
       const t = this.store.tasks.get(taskId);
@@ -239,6 +265,8 @@ export class ShardService {
           count: plan.count,
           standbys: plan.standbys.map((s) => ({ index: s.index, nodeId: s.nodeId, state: s.state })),
           reason: plan.reason,
+          origin: plan.origin,
+          ...(note !== undefined && { note }),
         },
       });
       return { plan, nodes };

@@ -2,11 +2,11 @@
 // evidence 'opens_before_peak') has its sync tasks spread over the provider department's standbys while the
 // policy's window holds (it opens leadMinutes before the predicted peak), and merged outside it. Spread wanted =
 // tide window open OR surge live: this step does not merge a flow while the pair has a live surge, and the surge's
-// end does not merge one while its window is open (ShardService.keepSpread). One allocator: ShardService. A tick
+// end does not merge one while its window is open (ShardService.keepSpread: the spread passes to the tide). It
+// merges only spreads of its own (origin 'tide'), never an operator's. One allocator: ShardService. A tick
 // that finds the wanted state changes nothing; a spread with no standby online is logged once per window.
 import type { Logger } from 'pino';
 import { knobsInForce } from '../../../common/src/policy-knobs.js';
-import { SPREAD_REASON_PREFIX, spreadBy } from '../domain/shards.js';
 import type { TrafficPair } from '../domain/traffic.js';
 import { XchgError } from '../errors.js';
 import type { PolicyRecord } from '../store/policies.js';
@@ -59,7 +59,7 @@ export class TideService {
         if (window && !spread) this.spread(taskId, window, out);
         if (window) continue;
         this.skipped.delete(taskId);
-        if (!spread || surge || spreadBy(plan.reason) === 'operator') continue;
+        if (!spread || surge || plan.origin !== 'tide') continue;
         const done = this.shards.unspread(taskId, 'the tide window closed', 'brain');
         out.push({ taskId, action: 'unspread', reason: done.reason });
       }
@@ -69,7 +69,7 @@ export class TideService {
 
   private spread(taskId: string, reason: string, out: TideAction[]): void {
     try {
-      this.shards.spread(taskId, { agents: this.agentsMax, reason }, 'brain');
+      this.shards.spread(taskId, { agents: this.agentsMax, reason, origin: 'tide' }, 'brain');
       this.skipped.delete(taskId);
       out.push({ taskId, action: 'spread', reason });
     } catch (err) {
@@ -105,7 +105,7 @@ export class TideService {
 function openWindow(p: PolicyRecord, taskId: string, nowMs: number): string | undefined {
   const i = knobsInForce([p], taskId, nowMs).sources[0]?.window;
   const w = i === undefined || i === 'outside' ? undefined : p.windows[i];
-  return w && `${SPREAD_REASON_PREFIX.tide}${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`;
+  return w && `tide window ${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`;
 }
 
 const hhmm = (minute: number): string =>

@@ -1,6 +1,6 @@
 // Shard plans of sync tasks (dynamic node allocation; domain/shards.ts): the current plan per task. Writes go
 // in the caller's transaction, with the audit record and the assignment version bumps.
-import type { ShardPlan, StandbyShard } from '../domain/shards.js';
+import type { ShardPlan, SpreadOrigin, StandbyShard } from '../domain/shards.js';
 import type { Db } from './db.js';
 
 interface Row {
@@ -11,6 +11,7 @@ interface Row {
   split_cursor_json: string | null;
   standbys_json: string;
   reason: string;
+  origin: SpreadOrigin;
   updated_at: number;
 }
 
@@ -22,6 +23,7 @@ const toPlan = (r: Row): ShardPlan => ({
   splitCursorJson: r.split_cursor_json,
   standbys: JSON.parse(r.standbys_json) as StandbyShard[],
   reason: r.reason,
+  origin: r.origin,
   updatedAt: r.updated_at,
 });
 
@@ -43,12 +45,23 @@ export class ShardStore {
   put(p: ShardPlan): void {
     this.db
       .prepare(
-        `INSERT INTO shard_plans (task_id, epoch, count, state, split_cursor_json, standbys_json, reason, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO shard_plans (task_id, epoch, count, state, split_cursor_json, standbys_json, reason, origin,
+           updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (task_id) DO UPDATE SET epoch = excluded.epoch, count = excluded.count, state = excluded.state,
            split_cursor_json = excluded.split_cursor_json, standbys_json = excluded.standbys_json,
-           reason = excluded.reason, updated_at = excluded.updated_at`,
+           reason = excluded.reason, origin = excluded.origin, updated_at = excluded.updated_at`,
       )
-      .run(p.taskId, p.epoch, p.count, p.state, p.splitCursorJson, JSON.stringify(p.standbys), p.reason, p.updatedAt);
+      .run(
+        p.taskId,
+        p.epoch,
+        p.count,
+        p.state,
+        p.splitCursorJson,
+        JSON.stringify(p.standbys),
+        p.reason,
+        p.origin,
+        p.updatedAt,
+      );
   }
 }

@@ -21,6 +21,7 @@ export function allocationOf(shards: ShardService, deps: HttpDeps, taskId: strin
     splitCursorJson: p?.splitCursorJson ?? null,
     standbys: p?.standbys ?? [],
     reason: p?.reason ?? '',
+    origin: p?.origin ?? null,
     updatedAt: p?.updatedAt ?? 0,
     candidates: t.kind === 'sync' ? shards.candidates(t) : [],
   };
@@ -59,10 +60,9 @@ export function registerTaskAllocation(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const p = requireRole(req, ...WRITERS);
-      // Always "spread by <who>...": an operator's words can never read as the brain's reasons (domain/shards.ts
-      // spreadBy), so the tide and the surge never merge a spread made by hand.
+      // Origin 'operator': the tide and the surge never merge a spread made by hand.
       const reason = `spread by ${p.name}${req.body.reason ? `: ${req.body.reason}` : ''}`;
-      shards.spread(req.params.id, { agents: req.body.agents, reason }, p);
+      shards.spread(req.params.id, { agents: req.body.agents, reason, origin: 'operator' }, p);
       return allocationOf(shards, deps, req.params.id);
     },
   );
