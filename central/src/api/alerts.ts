@@ -19,12 +19,23 @@ export const AlertAck = Type.Object({
   note: Type.String(),
 });
 
+/**
+ * The named parameters of an alert's message (what its kind's message says, as values: node, department, counts,
+ * epoch-ms times named `...At`), so the dashboard can render it in the viewer's language. `message` keeps the
+ * English text for the CLI and the webhook. Each kind's names: domain/alerts.ts AlertParamsOf.
+ */
+export const AlertMessageParams = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
+export type AlertMessageParams = Static<typeof AlertMessageParams>;
+
 export const Alert = Type.Object({
   id: Type.Integer(),
   kind: Type.String(),
   entityId: Type.String(),
   departmentCode: Type.String(),
+  /** English, for the CLI and the webhook. */
   message: Type.String(),
+  /** The message's parameters (see AlertMessageParams); null for alerts raised before they were kept. */
+  params: Nullable(AlertMessageParams),
   severity: AlertSeverity,
   state: AlertState,
   /** When it started firing, epoch ms (also `at`, kept for older clients). */

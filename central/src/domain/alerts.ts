@@ -1,9 +1,9 @@
 // Alerts (告警), pure: the kinds central raises, their lifecycle firing → acknowledged → resolved, severity
 // and its escalation, the rules' verdicts over node health and task runs, and the webhook's retry delay.
 // Invariant: at most one open (firing or acknowledged) alert per (kind, entity); time is an argument.
-import type { Alert, AlertSeverity, AlertState } from '../api/alerts.js';
+import type { Alert, AlertMessageParams, AlertSeverity, AlertState } from '../api/alerts.js';
 
-export type { Alert, AlertSeverity, AlertState } from '../api/alerts.js';
+export type { Alert, AlertMessageParams, AlertSeverity, AlertState } from '../api/alerts.js';
 
 /** Every kind of alert central raises, and who raises it. */
 export const ALERT_KINDS = {
@@ -30,6 +30,29 @@ export const ALERT_KINDS = {
 } as const;
 export type AlertKind = (typeof ALERT_KINDS)[keyof typeof ALERT_KINDS];
 
+/**
+ * The named parameters each kind's message carries (stored with the alert; the dashboard's catalogs have one
+ * message per kind with these placeholders). Names ending in `At` are epoch ms; `bytes` is bytes; free text
+ * from elsewhere (an agent's reason, a connection error) stays as it came.
+ */
+export interface AlertParamsOf {
+  node_offline: { node: string; department: string; sinceAt: number };
+  spool_backlog: { node: string; department: string; batches: number; bytes: number };
+  task_failing: { task: string; node: string; runs: number };
+  quarantine_growing: { task: string; records: number; windowMin: number };
+  center_unreachable: { center: string; detail: string };
+  application_overdue: { application: string; consumer: string; resource: string; provider: string };
+  task_refused: { node: string; department: string; task: string; generation: number; reason: string };
+  reconcile_drift: { subscription: string; missing: number; extra: number; different: number; rows: number };
+  reconcile_failed: { verification: string; subscription: string; error: string };
+  surge_detected: { from: string; to: string; resource: string; peak: number; expected: number };
+}
+
+/** The parameters of `kind`'s message as stored (checked against AlertParamsOf where the kind is known). */
+export function alertParams<K extends AlertKind>(_kind: K, params: AlertParamsOf[K]): AlertMessageParams {
+  return { ...params };
+}
+
 export const SEVERITY_RANK: Readonly<Record<AlertSeverity, number>> = { info: 0, warning: 1, critical: 2 };
 
 /** What a raise gives: the kind, the entity, where it belongs, what it says, when; severity default warning. */
@@ -38,7 +61,13 @@ export interface NewAlert {
   entityId: string;
   /** The department the alert belongs to ('' for province-wide ones such as a center): scopes who sees it. */
   departmentCode: string;
+  /** English, for the CLI and the webhook. */
   message: string;
+  /**
+   * The message's named parameters (alertParams(kind, …)): the dashboard renders them in its language. Every
+   * rule central has gives them; without them (null) the dashboard shows `message`.
+   */
+  params?: AlertMessageParams;
   /** When it was seen, epoch ms. */
   at: number;
   /** Default 'warning'. */

@@ -5,9 +5,11 @@
 // again while open: no duplicate), resolve what no longer does.
 import {
   ALERT_KINDS,
+  alertParams,
   backlogSeverity,
   trailingFailures,
   type AlertKind,
+  type AlertMessageParams,
   type BacklogThresholds,
 } from '../domain/alerts.js';
 import type { AlertSeverity } from '../api/alerts.js';
@@ -40,6 +42,7 @@ interface Verdict {
   departmentCode: string;
   severity: AlertSeverity;
   message: string;
+  params: AlertMessageParams;
 }
 
 export class AlertRules {
@@ -95,15 +98,23 @@ export class AlertRules {
         ...where,
         severity: this.settings.nodeOfflineSeverity,
         message: `node ${n.name} of ${n.departmentCode} is offline: no heartbeat since ${since}`,
+        params: alertParams(ALERT_KINDS.NODE_OFFLINE, {
+          node: n.name,
+          department: n.departmentCode,
+          sinceAt: n.lastHeartbeatAt,
+        }),
       };
     }
     const sev = n.status === 'online' && n.health ? backlogSeverity(n.health, this.settings.spoolBacklog) : undefined;
-    if (sev)
+    if (sev) {
+      const [batches, bytes] = [n.health?.spoolDepth ?? 0, n.health?.spoolBytes ?? 0];
       out.backlog = {
         ...where,
         severity: sev,
-        message: `node ${n.name} of ${n.departmentCode}: spool backlog ${n.health?.spoolDepth ?? 0} batches, ${n.health?.spoolBytes ?? 0} bytes`,
+        message: `node ${n.name} of ${n.departmentCode}: spool backlog ${batches} batches, ${bytes} bytes`,
+        params: alertParams(ALERT_KINDS.SPOOL_BACKLOG, { node: n.name, department: n.departmentCode, batches, bytes }),
       };
+    }
     return out;
   }
 
@@ -119,6 +130,7 @@ export class AlertRules {
         departmentCode: this.store.nodes.get(t.nodeId)?.departmentCode ?? '',
         severity: 'warning',
         message: `task ${t.taskId} on node ${t.nodeId}: its last ${n} runs failed`,
+        params: alertParams(ALERT_KINDS.TASK_FAILING, { task: t.taskId, node: t.nodeId, runs: n }),
       });
     }
     return this.apply(ALERT_KINDS.TASK_FAILING, verdicts, 'a run did not fail');
@@ -136,6 +148,11 @@ export class AlertRules {
         departmentCode: this.store.nodes.get(q.nodeId)?.departmentCode ?? '',
         severity: 'warning',
         message: `task ${q.taskId}: ${q.records} records quarantined within ${Math.round(windowMs / 60_000)} min`,
+        params: alertParams(ALERT_KINDS.QUARANTINE_GROWING, {
+          task: q.taskId,
+          records: q.records,
+          windowMin: Math.round(windowMs / 60_000),
+        }),
       });
     }
     return this.apply(ALERT_KINDS.QUARANTINE_GROWING, verdicts, 'quarantine stopped growing');
@@ -177,6 +194,7 @@ export class AlertRules {
           departmentCode: '',
           severity: 'critical',
           message: `${at}: no NATS server answers (${why})${also}`,
+          params: alertParams(ALERT_KINDS.CENTER_UNREACHABLE, { center: c.code, detail: `${why}${also}` }),
         });
       } else if (problem)
         verdicts.push({
@@ -184,6 +202,7 @@ export class AlertRules {
           departmentCode: '',
           severity: problem.severity,
           message: `${at}: ${problem.message}`,
+          params: alertParams(ALERT_KINDS.CENTER_UNREACHABLE, { center: c.code, detail: problem.message }),
         });
     }
     return this.apply(ALERT_KINDS.CENTER_UNREACHABLE, verdicts, 'NATS and its monitoring answer again');

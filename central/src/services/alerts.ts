@@ -9,7 +9,7 @@ import { ErrorCode, XchgError, notFound } from '../errors.js';
 import type { AlertFilter, Store } from '../store/index.js';
 import type { AuditTrail } from './audit.js';
 
-export { ALERT_KINDS, type AlertKind, type NewAlert } from '../domain/alerts.js';
+export { ALERT_KINDS, alertParams, type AlertKind, type NewAlert } from '../domain/alerts.js';
 
 /** Who hears of alert changes besides the API. */
 export interface AlertServiceOptions {
@@ -46,7 +46,7 @@ export class AlertService {
         this.changed(id, 'opened', a.at);
         return true;
       }
-      this.store.alerts.seen(open!.id, a.at, a.message, f.severity);
+      this.store.alerts.seen(open!.id, a.at, a.message, a.params, f.severity);
       if (f.escalated) this.changed(open!.id, 'escalated', a.at);
       return false;
     });

@@ -12,7 +12,7 @@ import { newId } from '../ids.js';
 import { parseTaskParams, type TaskParams } from '../../../common/src/task-params.js';
 import type { TaskRefusal, TaskState, TaskView } from '../api/tasks.js';
 import type { Resource, Store, TaskKind, TaskRecord } from '../store/index.js';
-import { ALERT_KINDS, type AlertService } from './alerts.js';
+import { ALERT_KINDS, alertParams, type AlertService } from './alerts.js';
 import type { AuditTrail } from './audit.js';
 
 export interface TaskInput {
@@ -273,6 +273,13 @@ export class AssignmentService {
           entityId: `${t.id}@${t.generation}`,
           departmentCode: node?.departmentCode ?? '',
           message,
+          params: alertParams(ALERT_KINDS.TASK_REFUSED, {
+            node: node?.name ?? nodeId,
+            department: node?.departmentCode ?? '',
+            task: t.id,
+            generation: t.generation,
+            reason: ack.reason,
+          }),
           at: now,
         })
       )

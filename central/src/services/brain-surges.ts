@@ -9,7 +9,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { PolicyBody, PolicyKnobs } from '../../../common/src/policy.js';
-import { ALERT_KINDS } from '../domain/alerts.js';
+import { ALERT_KINDS, alertParams } from '../domain/alerts.js';
 import type { CalendarSpec } from '../domain/calendar.js';
 import { detectSurges, SurgeDetector, type Surge, type SurgeEvent } from '../domain/surge.js';
 import { DAY_MS, HOUR_MS, type Series, type TrafficPair } from '../domain/traffic.js';
@@ -238,6 +238,13 @@ export class SurgeService {
         entityId: surgeId,
         departmentCode: node?.departmentCode ?? '',
         message: `surge ${pair.fromNode} → ${pair.toNode}${pair.resource ? ` (${pair.resource})` : ''}: ${Math.round(s.peak)} records per bucket against ${Math.round(s.expected)} expected`,
+        params: alertParams(ALERT_KINDS.SURGE_DETECTED, {
+          from: pair.fromNode,
+          to: pair.toNode,
+          resource: pair.resource ?? '',
+          peak: Math.round(s.peak),
+          expected: Math.round(s.expected),
+        }),
         at: this.clock(),
       });
       if (raised) actions.push({ action: 'alert', kind: ALERT_KINDS.SURGE_DETECTED });

@@ -4,7 +4,7 @@
 import { SYSTEM_ACTOR } from '../domain/roles.js';
 import type { Store } from '../store/index.js';
 import type { AgreementService } from './agreements.js';
-import { ALERT_KINDS, type AlertService } from './alerts.js';
+import { ALERT_KINDS, alertParams, type AlertService } from './alerts.js';
 import type { AuditTrail } from './audit.js';
 
 export class GovernanceSweep {
@@ -32,6 +32,12 @@ export class GovernanceSweep {
             entityId: a.id,
             departmentCode: a.providerDepartmentCode,
             message,
+            params: alertParams(ALERT_KINDS.APPLICATION_OVERDUE, {
+              application: a.id,
+              consumer: a.consumerDepartmentCode,
+              resource: a.resourceCode,
+              provider: a.providerDepartmentCode,
+            }),
             at: now,
           })
         )

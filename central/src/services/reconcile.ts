@@ -16,7 +16,7 @@ import { newId } from '../ids.js';
 import type { Verification, VerificationResult, VerifySchedule } from '../api/reconcile.js';
 import type { Store, TaskRecord } from '../store/index.js';
 import type { AssignmentService } from './assignments.js';
-import { ALERT_KINDS, type AlertService } from './alerts.js';
+import { ALERT_KINDS, alertParams, type AlertService } from './alerts.js';
 import type { AuditTrail } from './audit.js';
 
 export interface ReconcileOptions {
@@ -197,6 +197,11 @@ export class ReconcileService {
         entityId: v.id,
         departmentCode: dept,
         message: `scheduled verification ${v.id} of subscription ${v.subscriptionId} failed: ${error}`,
+        params: alertParams(ALERT_KINDS.RECONCILE_FAILED, {
+          verification: v.id,
+          subscription: v.subscriptionId,
+          error,
+        }),
         at: now,
       });
     else if (result && result.missing + result.extra + result.different > 0)
@@ -205,6 +210,13 @@ export class ReconcileService {
         entityId: v.id,
         departmentCode: dept,
         message: `subscription ${v.subscriptionId}: the sink differs from the source (${result.missing} missing, ${result.extra} extra, ${result.different} different of ${result.rowsCompared} rows); repair with xchg sub verify ${v.subscriptionId} --repair`,
+        params: alertParams(ALERT_KINDS.RECONCILE_DRIFT, {
+          subscription: v.subscriptionId,
+          missing: result.missing,
+          extra: result.extra,
+          different: result.different,
+          rows: result.rowsCompared,
+        }),
         at: now,
       });
   }

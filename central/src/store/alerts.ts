@@ -1,6 +1,6 @@
 // Alerts (告警): one row per alert, numbered in the order raised, at most one open (firing or acknowledged) per
 // (kind, entity: the partial unique index alerts_open); and the webhook outbox, one row per change and URL.
-import type { Alert, AlertSeverity, NewAlert } from '../domain/alerts.js';
+import type { Alert, AlertMessageParams, AlertSeverity, NewAlert } from '../domain/alerts.js';
 import type { Db } from './db.js';
 import { and, sqlWhere } from './sql.js';
 
@@ -38,6 +38,7 @@ interface AlertRow {
   entityId: string;
   departmentCode: string;
   message: string;
+  params: string | null;
   severity: AlertSeverity;
   state: Alert['state'];
   startedAt: number;
@@ -51,7 +52,7 @@ interface AlertRow {
 }
 
 const COLUMNS =
-  'id, kind, entity_id AS entityId, department_code AS departmentCode, message, severity, state, ' +
+  'id, kind, entity_id AS entityId, department_code AS departmentCode, message, params, severity, state, ' +
   'started_at AS startedAt, last_seen_at AS lastSeenAt, count, acked_by AS ackedBy, acked_at AS ackedAt, ' +
   'ack_note AS ackNote, ended_at AS endedAt, end_reason AS endReason';
 
@@ -61,6 +62,7 @@ const toAlert = (r: AlertRow): Alert => ({
   entityId: r.entityId,
   departmentCode: r.departmentCode,
   message: r.message,
+  params: r.params === null ? null : (JSON.parse(r.params) as AlertMessageParams),
   severity: r.severity,
   state: r.state,
   startedAt: r.startedAt,
@@ -93,20 +95,31 @@ export class AlertStore {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO alerts (kind, entity_id, department_code, message, severity, state, started_at, last_seen_at)
-           VALUES (?, ?, ?, ?, ?, 'firing', ?, ?)`,
+          `INSERT INTO alerts (kind, entity_id, department_code, message, params, severity, state, started_at,
+                               last_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'firing', ?, ?)`,
         )
-        .run(a.kind, a.entityId, a.departmentCode, a.message, a.severity, a.at, a.at).lastInsertRowid,
+        .run(
+          a.kind,
+          a.entityId,
+          a.departmentCode,
+          a.message,
+          a.params ? JSON.stringify(a.params) : null,
+          a.severity,
+          a.at,
+          a.at,
+        ).lastInsertRowid,
     );
   }
 
-  /** Seen again while open: count + 1, last seen, the latest message and the (possibly raised) severity. */
-  seen(id: number, at: number, message: string, severity: AlertSeverity): void {
+  /** Seen again while open: count + 1, last seen, the latest message and params, the (possibly raised) severity. */
+  seen(id: number, at: number, message: string, params: AlertMessageParams | undefined, severity: AlertSeverity): void {
     this.db
       .prepare(
-        'UPDATE alerts SET count = count + 1, last_seen_at = max(last_seen_at, ?), message = ?, severity = ? WHERE id = ?',
+        `UPDATE alerts SET count = count + 1, last_seen_at = max(last_seen_at, ?), message = ?, params = ?,
+           severity = ? WHERE id = ?`,
       )
-      .run(at, message, severity, id);
+      .run(at, message, params ? JSON.stringify(params) : null, severity, id);
   }
 
   acknowledge(id: number, by: string, at: number, note: string): void {

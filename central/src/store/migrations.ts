@@ -18,6 +18,7 @@ import { shardPlans } from './migrations/013-shard-plans.js';
 import { centerHealth } from './migrations/014-center-health.js';
 import { trafficDaily } from './migrations/015-traffic-daily.js';
 import { taskRunDaily } from './migrations/016-task-run-daily.js';
+import { alertParams } from './migrations/017-alert-params.js';
 import { shardPlanOrigin } from './migrations/018-shard-plan-origin.js';
 
 export type { Migration };
@@ -39,5 +40,6 @@ export const MIGRATIONS: readonly Migration[] = [
   centerHealth,
   trafficDaily,
   taskRunDaily,
+  alertParams,
   shardPlanOrigin,
 ];

@@ -145,6 +145,18 @@ export const en: Messages = {
   alKind_reconcile_drift: 'Reconciliation drift',
   alKind_reconcile_failed: 'Reconciliation failed',
   alKind_surge_detected: 'Surge detected',
+  alMsg_node_offline: 'Node {node} of {department} is offline: no heartbeat since {sinceAt}',
+  alMsg_spool_backlog: 'Node {node} of {department}: spool backlog of {batches} batches, {bytes}',
+  alMsg_task_failing: 'Task {task} on node {node}: its last {runs} runs failed',
+  alMsg_quarantine_growing: 'Task {task}: {records} records quarantined within {windowMin} min',
+  alMsg_center_unreachable: 'Exchange center {center} is unreachable or unwell: {detail}',
+  alMsg_application_overdue:
+    'Application {application} of {consumer} for {resource} is past its answer deadline; {provider} has not answered',
+  alMsg_task_refused: 'Node {node} of {department} refused task {task} at generation {generation}: {reason}',
+  alMsg_reconcile_drift:
+    'Subscription {subscription}: the sink differs from the source ({missing} missing, {extra} extra, {different} different of {rows} rows); repair with xchg sub verify {subscription} --repair',
+  alMsg_reconcile_failed: 'Scheduled verification {verification} of subscription {subscription} failed: {error}',
+  alMsg_surge_detected: 'Surge {from} → {to} {resource}: {peak} records per bucket against {expected} expected',
   alSubject: 'Subject',
   alMessage: 'Message',
   alStarted: 'Started',

@@ -6,7 +6,7 @@ import type { Alert } from '../api-types.js';
 import { el } from '../dom.js';
 import { dateTime } from '../format.js';
 import { t } from '../i18n/index.js';
-import { alertKind, severityLabel } from './labels.js';
+import { alertKind, alertMessage, severityLabel } from './labels.js';
 import type { Page, PageContext } from './page.js';
 import { panel, select, table, type Cell } from './widgets.js';
 
@@ -49,7 +49,7 @@ async function listBox(box: HTMLElement, ctx: PageContext, notice: HTMLElement):
       { col: 'severity', value: severityLabel(a.severity) },
       { col: 'kind', value: alertKind(a.kind) },
       { col: 'subject', value: `${a.entityId}${a.departmentCode ? ` · ${a.departmentCode}` : ''}` },
-      { col: 'message', value: a.message },
+      { col: 'message', value: alertMessage(a) },
       { col: 'started', value: dateTime(a.startedAt) },
       ackCell(a, ctx, reload, notice),
       { col: 'ended', value: a.endedAt === null ? '—' : `${dateTime(a.endedAt)} ${a.endReason}` },

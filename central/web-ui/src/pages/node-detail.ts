@@ -5,7 +5,7 @@ import type { Alert, DashboardNodeDetail } from '../api-types.js';
 import { el } from '../dom.js';
 import { age, bytes, dateTime, dec1, int } from '../format.js';
 import { t } from '../i18n/index.js';
-import { alertKind, severityLabel, statusLabel } from './labels.js';
+import { alertKind, alertMessage, severityLabel, statusLabel } from './labels.js';
 import { panel, table } from './widgets.js';
 
 function fig(testid: string, label: string, value: string | Node): HTMLElement {
@@ -95,7 +95,7 @@ function alerts(list: readonly Alert[]): HTMLElement {
     [t('alSeverity'), t('alKind'), t('alMessage'), t('alStarted')],
     list.map((a) => ({
       attrs: { 'data-alert': String(a.id) },
-      cells: [severityLabel(a.severity), alertKind(a.kind), a.message, dateTime(a.startedAt)],
+      cells: [severityLabel(a.severity), alertKind(a.kind), alertMessage(a), dateTime(a.startedAt)],
     })),
     'alNone',
   );
