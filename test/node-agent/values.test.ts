@@ -189,6 +189,43 @@ describe('values - pipeline', () => {
     });
   });
 
+  it('values - maxLength counts characters, not UTF-16 units; verify checks types and lengths, never masks', () => {
+    const p = compilePipeline({
+      fields: [
+        { name: 'id', type: 'integer', required: true },
+        { name: 'name', type: 'string', maxLength: 3, mask: 'name' },
+      ],
+    });
+    // Three characters, five UTF-16 units (two astral emoji): within maxLength 3.
+    expect(p.process({ id: 1, name: '😀a😀' })).toMatchObject({ ok: true });
+    expect(p.process({ id: 1, name: '😀ab😀' })).toEqual({
+      ok: false,
+      reason: 'field name: longer than 3 characters',
+      field: 'name',
+    });
+    const columns = ['id', 'name'];
+    const same = [7, '张三丰'];
+    const v = p.verify(columns, same);
+    // Unchanged values come back as they are, unmasked.
+    expect(v).toEqual({ ok: true, values: [7, '张三丰'] });
+    // A numeric string of an integer field is converted, in a copy: the input row stays as it arrived.
+    const text = ['8', 'ab'];
+    expect(p.verify(columns, text)).toEqual({ ok: true, values: [8, 'ab'] });
+    expect(text).toEqual(['8', 'ab']);
+    expect(p.verify(['name', 'id'], ['abcd', 9])).toEqual({
+      ok: false,
+      reason: 'field name: longer than 3 characters',
+      field: 'name',
+    });
+    expect(p.verify(['name'], ['ab'])).toEqual({ ok: false, reason: 'missing required field id', field: 'id' });
+    expect(p.verify(columns, [2 ** 53, 'a'])).toMatchObject({ ok: false, field: 'id' });
+    expect(p.verify(columns, [1, 'a\uFFFD'])).toEqual({
+      ok: false,
+      reason: 'field name: invalid UTF-8 text',
+      field: 'name',
+    });
+  });
+
   it('values - future cursors: the first row later than the limit, in the agent zone for wall-clock values', () => {
     const limit = Date.UTC(2024, 4, 1, 12, 0, 0);
     process.env.TZ = 'UTC';

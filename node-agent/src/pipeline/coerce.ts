@@ -37,7 +37,7 @@ export function passthrough(v: unknown): Coerced {
 }
 
 /** Text the decoders produced from bytes that were not valid UTF-8 (U+FFFD) or with unpaired surrogates. */
-function wellFormed(s: string): boolean {
+export function wellFormed(s: string): boolean {
   return s.isWellFormed() && !s.includes('\uFFFD');
 }
 

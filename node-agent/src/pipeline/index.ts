@@ -4,7 +4,7 @@
 import { FIELD_TYPES, type FieldType } from '../../../common/src/field-types.js';
 import type { TaskField, TaskFilter, TaskParams } from '../../../common/src/task-params.js';
 import { Decimal, JsonText, Temporal, type Value } from '../values/value.js';
-import { coerce, passthrough } from './coerce.js';
+import { coerce, passthrough, wellFormed } from './coerce.js';
 import { mask, parseMaskRule, type MaskRule } from './mask.js';
 
 export { FIELD_TYPES, type FieldType };
@@ -26,7 +26,10 @@ export interface Pipeline {
   readonly columns: string[] | undefined;
   /** Filters, selects, coerces, validates and masks one source row. */
   process(row: Record<string, unknown>): ProcessResult;
-  /** Validation only (consumer side: verify what arrived against the resource's types). */
+  /**
+   * Validation only (consumer side: verify what arrived against the resource's types). `values` of the
+   * answer is the given array itself when no value changed (callers must not rely on a copy).
+   */
   verify(
     columns: string[],
     values: unknown[],
@@ -62,11 +65,21 @@ function compileField(f: FieldSpec, i: number): CompiledField {
   };
 }
 
-/** One field's value: NULL rules, coercion to its type, length, then masking. */
-function checkField(
-  f: CompiledField,
-  raw: unknown,
-): { ok: true; value: Value } | { ok: false; reason: string; field: string } {
+/** A field's value refused by checkField, with the reason (a class, so that no result object is built per value). */
+class FieldRefusal {
+  constructor(
+    readonly reason: string,
+    readonly field: string,
+  ) {}
+}
+
+/**
+ * One field's value: NULL rules, coercion to its type, length, then masking. Returns the value, or a
+ * FieldRefusal. Called for every value of every record on both agents: a text value of a text or
+ * untyped field and a safe integer of an integer field (the commonest) take a path that allocates
+ * nothing, with the same answer coerce() gives.
+ */
+function checkField(f: CompiledField, raw: unknown): Value | FieldRefusal {
   // NULL is no value; '' is a value of a text field (and of an untyped one), and no value of any other
   // type (an empty CSV cell in a number column): "required" means not NULL.
   if (
@@ -74,14 +87,39 @@ function checkField(
     raw === undefined ||
     (raw === '' && f.type !== undefined && f.type !== 'string' && f.type !== 'binary')
   ) {
-    if (f.required) return { ok: false, reason: `missing required field ${f.to}`, field: f.to };
-    return { ok: true, value: null };
+    if (f.required) return new FieldRefusal(`missing required field ${f.to}`, f.to);
+    return null;
   }
-  const c = f.type ? coerce(raw, f.type) : passthrough(raw);
-  if (!c.ok) return { ok: false, reason: `field ${f.to}: ${c.reason}`, field: f.to };
-  if (f.maxLength !== undefined && typeof c.value === 'string' && [...c.value].length > f.maxLength)
-    return { ok: false, reason: `field ${f.to}: longer than ${f.maxLength} characters`, field: f.to };
-  return { ok: true, value: f.mask ? (mask(c.value, f.mask) as Value) : c.value };
+  let value: Value;
+  if (typeof raw === 'string' && (f.type === 'string' || f.type === undefined) && wellFormed(raw)) value = raw;
+  else if (typeof raw === 'number' && f.type === 'integer' && Number.isSafeInteger(raw)) value = raw;
+  else {
+    const c = f.type ? coerce(raw, f.type) : passthrough(raw);
+    if (!c.ok) return new FieldRefusal(`field ${f.to}: ${c.reason}`, f.to);
+    value = c.value;
+  }
+  if (f.maxLength !== undefined && typeof value === 'string' && codePoints(value, f.maxLength) > f.maxLength)
+    return new FieldRefusal(`field ${f.to}: longer than ${f.maxLength} characters`, f.to);
+  return f.mask ? (mask(value, f.mask) as Value) : value;
+}
+
+/** Characters (code points) of `s`, counted only when its UTF-16 length exceeds `limit` (never fewer than that length / 2). */
+function codePoints(s: string, limit: number): number {
+  if (s.length <= limit) return s.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const u = s.charCodeAt(i);
+    if (u >= 0xd800 && u <= 0xdbff && i + 1 < s.length) {
+      const l = s.charCodeAt(i + 1);
+      if (l >= 0xdc00 && l <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+function refused(r: FieldRefusal): { ok: false; reason: string; field: string } {
+  return { ok: false, reason: r.reason, field: r.field };
 }
 
 /** Compiles a pipeline; throws with a message naming the bad part of the spec. */
@@ -91,7 +129,11 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
   const outNames = fields.map((f) => f.to);
   if (new Set(outNames).size !== outNames.length) throw new Error('fields: two fields map to the same output name');
   const filters = (spec.filters ?? []).map((f, i) => compileFilter(f, i));
-  const check = checkField;
+  // verify() checks types and lengths only: the same fields without masks, built once.
+  const unmasked = fields.map((f) => ({ ...f, mask: undefined }));
+  // Where each field sits in the last `columns` verify() was given (a batch's rows share one array).
+  let lastColumns: string[] | undefined;
+  let lastIndex: number[] = [];
 
   return {
     columns: fields.length ? outNames : undefined,
@@ -112,9 +154,9 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
         values = new Array<Value>(fields.length);
         for (let i = 0; i < fields.length; i++) {
           const f = fields[i]!;
-          const r = check(f, row[f.from]);
-          if (!r.ok) return r;
-          values[i] = r.value;
+          const r = checkField(f, row[f.from]);
+          if (r instanceof FieldRefusal) return refused(r);
+          values[i] = r;
         }
       }
       if (maxRecordBytes && approxBytes(values, maxRecordBytes) > maxRecordBytes)
@@ -123,14 +165,20 @@ export function compilePipeline(spec: PipelineSpec): Pipeline {
     },
     verify(columns, values) {
       if (fields.length === 0) return { ok: true, values: values as Value[] };
-      const out = values.slice() as Value[];
-      for (const f of fields) {
-        const i = columns.indexOf(f.to);
-        const r = check({ ...f, mask: undefined }, i < 0 ? undefined : values[i]);
-        if (!r.ok) return r;
-        if (i >= 0) out[i] = r.value;
+      if (columns !== lastColumns) {
+        lastIndex = unmasked.map((f) => columns.indexOf(f.to));
+        lastColumns = columns;
       }
-      return { ok: true, values: out };
+      // Copied only when a value changes (a numeric string of an integer field): most records verify as they are.
+      let out: Value[] | undefined;
+      for (let j = 0; j < unmasked.length; j++) {
+        const i = lastIndex[j]!;
+        const before = i < 0 ? undefined : values[i];
+        const r = checkField(unmasked[j]!, before);
+        if (r instanceof FieldRefusal) return refused(r);
+        if (i >= 0 && r !== before) (out ??= values.slice() as Value[])[i] = r;
+      }
+      return { ok: true, values: out ?? (values as Value[]) };
     },
   };
 }
