@@ -31,6 +31,11 @@ export const AllocationView = Type.Object({
     description:
       'who spread it: tide (a pre-warm window) | surge | operator (by hand; the brain never merges it); null: never spread',
   }),
+  heldUntil: Type.Integer({
+    description:
+      "ms since epoch: an operator merged it while the tide's pre-warm window held, and the tide does not spread it " +
+      'again before this instant (the end of that window); 0: no hold in force',
+  }),
   updatedAt: Type.Integer({ description: 'ms since epoch (0: never spread)' }),
   /** Online agents of the department declaring the task's binding (whom a spread would take). */
   candidates: Type.Array(Type.String()),

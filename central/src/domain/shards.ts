@@ -44,6 +44,12 @@ export interface ShardPlan {
   reason: string;
   /** Who spread it (or adopted it since: a surge adopts a tide's spread, a window its surge's; see ShardService). */
   origin: SpreadOrigin;
+  /**
+   * An operator merged the flow while the tide's pre-warm window held: the tide does not spread it again before
+   * this instant (that window's end), ms since epoch; null: no hold. A spread by the brain keeps it while in force,
+   * an operator's spread ends it.
+   */
+  heldUntilMs: number | null;
   updatedAt: number;
 }
 
@@ -78,6 +84,7 @@ export function spreadPlan(
     throw new PlanConflict(`task ${taskId} is already spread (plan ${prev.epoch}, ${prev.state})`);
   if (nodeIds.length === 0 || nodeIds.length > MAX_STANDBYS)
     throw new PlanConflict(`a flow is spread over 1..${MAX_STANDBYS} standby agents, not ${nodeIds.length}`);
+  const held = prev?.heldUntilMs ?? 0;
   return {
     taskId,
     epoch: (prev?.epoch ?? 0) + 1,
@@ -87,6 +94,7 @@ export function spreadPlan(
     standbys: nodeIds.map((nodeId, i) => ({ index: i + 1, nodeId, state: 'pending', cursorJson: null })),
     reason,
     origin,
+    heldUntilMs: origin !== 'operator' && held > now ? held : null,
     updatedAt: now,
   };
 }

@@ -198,7 +198,7 @@ function allocation(
   s.surges.allocation = s.shards;
   const spreadMax = (opts.surges ?? SURGE_DEFAULTS).spreadAgentsMax;
   const tide = new TideService(store, s.policies, s.shards, clock, spreadMax);
-  s.shards.keepSpread = (taskId) => tide.windowOf(taskId);
+  s.shards.tideWindow = (taskId) => tide.windowAt(taskId);
   return tide;
 }
 /**

@@ -47,10 +47,11 @@ export interface AllocatedTask {
 export class ShardService {
   readonly plans: ShardStore;
   /**
-   * Why a task's spread must stay although a surge passed (the tide allocation: its pre-warm window is open),
-   * or undefined; unspreadAll leaves such a task spread and hands it to the tide (origin 'tide').
+   * The tide's pre-warm window holding the task now: its reason and its end (ms since epoch), or undefined. While
+   * one holds, unspreadAll leaves the task spread and hands it to the tide (origin 'tide') unless an operator holds
+   * it merged, and an operator's unspread holds until its end (the tide does not spread it again before).
    */
-  keepSpread: ((taskId: string) => string | undefined) | undefined;
+  tideWindow: ((taskId: string) => { why: string; endMs: number } | undefined) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -109,12 +110,24 @@ export class ShardService {
     });
   }
 
-  /** Merges the flow back onto its node (the standbys hand their shards back). FAILED_PRECONDITION when not spread. */
-  unspread(taskId: string, reason: string, actor: Actor | string = SYSTEM_ACTOR): ShardPlan {
+  /**
+   * Merges the flow back onto its node (the standbys hand their shards back); `by`: who decided it. An operator's
+   * merge while the tide's window holds is kept until that window's end (heldUntilMs). FAILED_PRECONDITION when not
+   * spread.
+   */
+  unspread(taskId: string, reason: string, by: SpreadOrigin, actor: Actor | string = SYSTEM_ACTOR): ShardPlan {
     return this.change(taskId, actor, 'task.unspread', (_t, prev) => {
       if (!prev) throw new PlanConflict(`task ${taskId} is not spread`);
-      return { ...unspreadPlan(prev, this.clock()), reason: `${prev.reason}; merged: ${reason}` };
+      const merged = { ...unspreadPlan(prev, this.clock()), reason: `${prev.reason}; merged: ${reason}` };
+      const window = by === 'operator' ? this.tideWindow?.(taskId) : undefined;
+      return window ? { ...merged, heldUntilMs: window.endMs } : merged;
     });
+  }
+
+  /** Until when an operator holds the task merged against the tide (ms since epoch), or 0: no hold in force. */
+  heldUntil(taskId: string, nowMs: number = this.clock()): number {
+    const held = this.plans.get(taskId)?.heldUntilMs ?? 0;
+    return held > nowMs ? held : 0;
   }
 
   /**
@@ -153,13 +166,13 @@ export class ShardService {
       if (a.action !== 'spread' || !a.taskId) continue;
       const p = this.plans.get(a.taskId);
       if (!p || p.epoch !== a.epoch || p.origin !== 'surge' || p.state === 'merging' || p.state === 'single') continue;
-      const keep = this.keepSpread?.(a.taskId);
-      if (keep) {
-        this.handOver(a.taskId, 'tide', keep);
-        this.logger?.info({ taskId: a.taskId, keep }, 'flow kept spread after the surge');
+      const window = this.heldUntil(a.taskId) ? undefined : this.tideWindow?.(a.taskId);
+      if (window) {
+        this.handOver(a.taskId, 'tide', window.why);
+        this.logger?.info({ taskId: a.taskId, keep: window.why }, 'flow kept spread after the surge');
         continue;
       }
-      const done = this.unspread(a.taskId, reason, 'brain');
+      const done = this.unspread(a.taskId, reason, 'surge', 'brain');
       out.push({ action: 'unspread', taskId: a.taskId, nodes: done.standbys.map((s) => s.nodeId), epoch: done.epoch });
     }
     return out;

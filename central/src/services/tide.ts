@@ -2,12 +2,14 @@
 // evidence 'opens_before_peak') has its sync tasks spread over the provider department's standbys while the
 // policy's window holds (it opens leadMinutes before the predicted peak), and merged outside it. Spread wanted =
 // tide window open OR surge live: this step does not merge a flow while the pair has a live surge, and the surge's
-// end does not merge one while its window is open (ShardService.keepSpread: the spread passes to the tide). It
-// merges only spreads of its own (origin 'tide'), never an operator's. One allocator: ShardService. A tick
+// end does not merge one while its window is open (ShardService.tideWindow: the spread passes to the tide). It
+// merges only spreads of its own (origin 'tide'), never an operator's; an operator's merge inside a window holds
+// until its end (the plan's heldUntilMs): the tide spreads that task again at its next window. One allocator:
+// ShardService. A tick
 // that finds the wanted state changes nothing; a spread with no standby online is logged once per window.
 import type { Logger } from 'pino';
 import { knobsInForce } from '../../../common/src/policy-knobs.js';
-import type { TrafficPair } from '../domain/traffic.js';
+import { DAY_MS, type TrafficPair } from '../domain/traffic.js';
 import { XchgError } from '../errors.js';
 import type { PolicyRecord } from '../store/policies.js';
 import type { Store } from '../store/index.js';
@@ -38,6 +40,11 @@ export class TideService {
 
   /** The task's open pre-warm window at `nowMs` as the plan's reason, or undefined (closed, or no tide policy). */
   windowOf(taskId: string, nowMs: number = this.clock()): string | undefined {
+    return this.windowAt(taskId, nowMs)?.why;
+  }
+
+  /** The task's open pre-warm window at `nowMs`: the plan's reason and the window's end (ms since epoch). */
+  windowAt(taskId: string, nowMs: number = this.clock()): { why: string; endMs: number } | undefined {
     for (const { policy } of this.tides()) {
       const w = policy.taskIds.includes(taskId) ? openWindow(policy, taskId, nowMs) : undefined;
       if (w) return w;
@@ -56,11 +63,13 @@ export class TideService {
         const window = openWindow(policy, taskId, nowMs);
         const plan = this.shards.plan(taskId);
         const spread = plan !== undefined && (plan.state === 'splitting' || plan.state === 'split');
-        if (window && !spread) this.spread(taskId, window, out);
+        // An operator merged it in this window: not again before its end.
+        const held = (plan?.heldUntilMs ?? 0) > nowMs;
+        if (window && !spread && !held) this.spread(taskId, window.why, out);
         if (window) continue;
         this.skipped.delete(taskId);
         if (!spread || surge || plan.origin !== 'tide') continue;
-        const done = this.shards.unspread(taskId, 'the tide window closed', 'brain');
+        const done = this.shards.unspread(taskId, 'the tide window closed', 'tide', 'brain');
         out.push({ taskId, action: 'unspread', reason: done.reason });
       }
     }
@@ -101,12 +110,35 @@ export class TideService {
   }
 }
 
-/** 'tide window hh:mm-hh:mm opens before the predicted peak' when a window of the policy holds `nowMs`. */
-function openWindow(p: PolicyRecord, taskId: string, nowMs: number): string | undefined {
+/**
+ * The window of the policy holding `nowMs`: why ('tide window hh:mm-hh:mm opens before the predicted peak') and
+ * when this opening of it ends (ms since epoch), or undefined.
+ */
+function openWindow(p: PolicyRecord, taskId: string, nowMs: number): { why: string; endMs: number } | undefined {
   const i = knobsInForce([p], taskId, nowMs).sources[0]?.window;
   const w = i === undefined || i === 'outside' ? undefined : p.windows[i];
-  return w && `tide window ${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`;
+  if (!w) return undefined;
+  return {
+    why: `tide window ${hhmm(w.startMinute)}-${hhmm(w.endMinute)} opens before the predicted peak`,
+    endMs: windowEndMs(p, w, nowMs),
+  };
 }
 
+/**
+ * The end of the opening of window `w` that holds `nowMs` (it opened today or yesterday, local time). Openings of
+ * one window are at most a day long and start at the same minute each day, so at most one holds a given instant.
+ */
+function windowEndMs(p: PolicyRecord, w: PolicyRecord['windows'][number], nowMs: number): number {
+  const offsetMs = p.utcOffsetMinutes * MINUTE_MS;
+  const today = Math.floor((nowMs + offsetMs) / DAY_MS);
+  for (const day of [today - 1, today]) {
+    const startMs = day * DAY_MS + w.startMinute * MINUTE_MS - offsetMs;
+    const endMs = day * DAY_MS + w.endMinute * MINUTE_MS - offsetMs;
+    if (nowMs >= startMs && nowMs < endMs) return endMs;
+  }
+  return nowMs; // not reached: knobsInForce found it holding
+}
+
+const MINUTE_MS = 60_000;
 const hhmm = (minute: number): string =>
   `${String(Math.floor(minute / 60) % 24).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;

@@ -12,6 +12,7 @@ interface Row {
   standbys_json: string;
   reason: string;
   origin: SpreadOrigin;
+  held_until: number | null;
   updated_at: number;
 }
 
@@ -24,6 +25,7 @@ const toPlan = (r: Row): ShardPlan => ({
   standbys: JSON.parse(r.standbys_json) as StandbyShard[],
   reason: r.reason,
   origin: r.origin,
+  heldUntilMs: r.held_until,
   updatedAt: r.updated_at,
 });
 
@@ -46,11 +48,12 @@ export class ShardStore {
     this.db
       .prepare(
         `INSERT INTO shard_plans (task_id, epoch, count, state, split_cursor_json, standbys_json, reason, origin,
-           updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           held_until, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (task_id) DO UPDATE SET epoch = excluded.epoch, count = excluded.count, state = excluded.state,
            split_cursor_json = excluded.split_cursor_json, standbys_json = excluded.standbys_json,
-           reason = excluded.reason, origin = excluded.origin, updated_at = excluded.updated_at`,
+           reason = excluded.reason, origin = excluded.origin, held_until = excluded.held_until,
+           updated_at = excluded.updated_at`,
       )
       .run(
         p.taskId,
@@ -61,6 +64,7 @@ export class ShardStore {
         JSON.stringify(p.standbys),
         p.reason,
         p.origin,
+        p.heldUntilMs,
         p.updatedAt,
       );
   }

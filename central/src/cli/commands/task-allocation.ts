@@ -7,11 +7,18 @@ import { action } from '../context.js';
 import { formatTime } from '../format.js';
 import { renderFields } from '../output.js';
 
-/** "split over 3 shards: nd-b#1 active, nd-c#2 active" or "single". */
+/**
+ * "split over 3 shards: nd-b#1 active, nd-c#2 active" or "single", and when an operator's merge holds against the
+ * tide, until when.
+ */
 export function allocationText(a: AllocationView): string {
-  if (a.state === 'single') return a.epoch ? `single (plan ${a.epoch} merged ${formatTime(a.updatedAt)})` : 'single';
+  const hold = a.heldUntil
+    ? `; merged by an operator in a tide window: the tide does not spread it again before ${formatTime(a.heldUntil)}`
+    : '';
+  if (a.state === 'single')
+    return (a.epoch ? `single (plan ${a.epoch} merged ${formatTime(a.updatedAt)})` : 'single') + hold;
   const shards = a.standbys.map((s) => `${s.nodeId}#${s.index} ${s.state}`).join(', ');
-  return `${a.state} over ${a.count} shards (plan ${a.epoch}): ${a.primaryNodeId}#0, ${shards} — ${a.reason}`;
+  return `${a.state} over ${a.count} shards (plan ${a.epoch}): ${a.primaryNodeId}#0, ${shards} — ${a.reason}${hold}`;
 }
 
 const render = (a: AllocationView): string =>
@@ -64,7 +71,9 @@ export function taskAllocationCommands(cmd: Command): void {
     );
   cmd
     .command('unspread')
-    .description("Merge a spread flow back onto its task's node: the standbys hand their shards back")
+    .description(
+      "Merge a spread flow back onto its task's node: the standbys hand their shards back; inside a tide window the tide does not spread it again before the window's end",
+    )
     .argument('<id>', 'task id')
     .option('--reason <text>', 'why')
     .action(

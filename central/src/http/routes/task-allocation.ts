@@ -22,6 +22,7 @@ export function allocationOf(shards: ShardService, deps: HttpDeps, taskId: strin
     standbys: p?.standbys ?? [],
     reason: p?.reason ?? '',
     origin: p?.origin ?? null,
+    heldUntil: shards.heldUntil(t.id),
     updatedAt: p?.updatedAt ?? 0,
     candidates: t.kind === 'sync' ? shards.candidates(t) : [],
   };
@@ -79,7 +80,8 @@ export function registerTaskAllocation(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const p = requireRole(req, ...WRITERS);
-      shards.unspread(req.params.id, req.body.reason || `unspread by ${p.name}`, p);
+      // An operator's merge: inside a tide window it holds until the window's end (the tide does not spread again).
+      shards.unspread(req.params.id, req.body.reason || `unspread by ${p.name}`, 'operator', p);
       return allocationOf(shards, deps, req.params.id);
     },
   );
