@@ -4,7 +4,8 @@
 // params, not central's English `message`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../central/src/api/alerts.js';
-import { DashboardProvince } from '../helpers/dashboard-province.js';
+import type { DashboardSummary } from '../../central/src/api/dashboard.js';
+import { DashboardProvince, goto } from '../helpers/dashboard-province.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let p: DashboardProvince;
@@ -54,4 +55,43 @@ describe('dashboard locale', () => {
       await s.close();
     }
   });
+
+  it("a browser in New York shows times in central's zone: an alert's start and the overview's update time", async () => {
+    const { timeZone, generatedAt } = await p.admin.ok<DashboardSummary>('GET', '/dashboard/summary');
+    const NEW_YORK = 'America/New_York';
+    expect(timeZone).not.toBe(NEW_YORK);
+    const second = (ms: number, zone: string): string =>
+      new Date(ms).toLocaleString('zh-CN', { ...SECOND, hourCycle: 'h23', timeZone: zone });
+    const s = await p.signIn(p.cityToken, '#/alerts', NEW_YORK);
+    try {
+      expect(await s.page.evaluate('Intl.DateTimeFormat().resolvedOptions().timeZone')).toBe(NEW_YORK);
+      const started = s.page.locator(`[data-testid="alert-row-${offline.id}"] td[data-col="started"]`);
+      const shown = ((await started.textContent()) ?? '').trim();
+      expect(shown).toBe(second(offline.startedAt, timeZone));
+      expect(shown).not.toBe(second(offline.startedAt, NEW_YORK));
+      // The node_offline message's own time (params.sinceAt) is rendered by the same formatter.
+      const message = await messageCell(s.page, offline.id);
+      expect(message).toContain(second(Number(offline.params?.['sinceAt']), timeZone));
+      await goto(s.page, '#/overview');
+      const updated = ((await s.page.locator('p.updated').textContent()) ?? '').trim();
+      const hourShown = /(\d{2}):\d{2}:\d{2}/.exec(updated)?.[1];
+      const hour = (ms: number, zone: string): string =>
+        new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: zone });
+      // The page fetched its own summary a moment after ours: the hour of either, in central's zone.
+      expect([hour(generatedAt, timeZone), hour(Date.now(), timeZone)]).toContain(hourShown);
+      expect(hourShown).not.toBe(hour(Date.now(), NEW_YORK));
+      expect(s.errors).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
 });
+
+const SECOND: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+};

@@ -217,11 +217,16 @@ export class DashboardProvince {
   }
 
   /**
-   * Opens a fresh browser context (1440×900, zh-CN), signs in with `token` through the form and waits for the
-   * first page (`hash`, default the overview). Console errors and API responses are recorded from the start.
+   * Opens a fresh browser context (1440×900, zh-CN, the browser's time zone `timezoneId`, default the machine's),
+   * signs in with `token` through the form and waits for the first page (`hash`, default the overview). Console
+   * errors and API responses are recorded from the start.
    */
-  async signIn(token: string, hash = '#/overview'): Promise<BrowserSession> {
-    const context = await this.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  async signIn(token: string, hash = '#/overview', timezoneId?: string): Promise<BrowserSession> {
+    const context = await this.browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      locale: 'zh-CN',
+      ...(timezoneId && { timezoneId }),
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     const s: BrowserSession = { page, errors: [], responses: [], close: () => context.close() };

@@ -5,17 +5,14 @@ import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/compon
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { Trend } from './api.js';
-import { currentLang, t } from './i18n/index.js';
+import { formatTime } from './format.js';
+import { t } from './i18n/index.js';
 
 echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
-/** The time label of a step in central's traffic time zone: hours and minutes for today's, month and day otherwise. */
+/** The time label of a step in central's time zone: hours and minutes for today's, month and day otherwise. */
 function label(ms: number, trend: Trend): string {
-  const d = new Date(ms);
-  const locale = currentLang() === 'zh' ? 'zh-CN' : 'en-GB';
-  const timeZone = trend.timeZone;
-  if (trend.stepMs < 86_400_000) return d.toLocaleTimeString(locale, { timeZone, hour: '2-digit', minute: '2-digit' });
-  return d.toLocaleDateString(locale, { timeZone, month: '2-digit', day: '2-digit' });
+  return formatTime(ms, trend.stepMs < 86_400_000 ? 'hourMinute' : 'monthDay');
 }
 
 /** Draws (or redraws) the trend into `el`; answers the chart so the caller can dispose of it. */

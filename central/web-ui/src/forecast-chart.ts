@@ -6,19 +6,10 @@ import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/compon
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { TrafficHistory } from '../../src/api/traffic.js';
-import { currentLang, t } from './i18n/index.js';
+import { formatTime } from './format.js';
+import { t } from './i18n/index.js';
 
 echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
-
-function label(ms: number, timeZone: string): string {
-  return new Date(ms).toLocaleString(currentLang() === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone,
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
-}
 
 /** Draws (or redraws) `h` with its forecast into `el`; answers the chart so the caller can dispose of it. */
 export function drawForecast(el: HTMLElement, h: TrafficHistory, previous?: echarts.ECharts): echarts.ECharts {
@@ -42,7 +33,11 @@ export function drawForecast(el: HTMLElement, h: TrafficHistory, previous?: echa
       },
       legend: { top: 0, data: [t('seriesHistory'), t('seriesForecast'), band], textStyle: { color: '#cfd8e3' } },
       grid: { left: 60, right: 30, top: 40, bottom: 30 },
-      xAxis: { type: 'category', data: h.buckets.map((b) => label(b.startMs, h.timeZone)), boundaryGap: false },
+      xAxis: {
+        type: 'category',
+        data: h.buckets.map((b) => formatTime(b.startMs, 'monthDayMinute')),
+        boundaryGap: false,
+      },
       yAxis: { type: 'value', splitLine: { lineStyle: { color: '#26344a' } } },
       series: [
         {

@@ -1,4 +1,5 @@
-// Number formatting for the cards: grouped integers, bytes in binary units, a rate as a percentage.
+// Number and time formatting for every page: grouped integers, bytes in binary units, a rate as a percentage,
+// and times, always in central's time zone (given by GET /dashboard/session), never the browser's.
 import { currentLang } from './i18n/index.js';
 
 export function int(n: number): string {
@@ -25,10 +26,41 @@ export function percent(rate: number | null): string {
 
 const locale = (): string => (currentLang() === 'zh' ? 'zh-CN' : 'en-GB');
 
-/** An instant as local date and time to the second; "—" when there is none. */
-export function dateTime(ms: number | null): string {
+let zone: string | undefined;
+
+/** Sets central's IANA time zone (traffic.timeZone, from GET /dashboard/session) every time is shown in. */
+export function setTimeZone(timeZone: string): void {
+  zone = timeZone;
+}
+
+/**
+ * How much of an instant a page shows: second (date and time to the second), minute (date and time to the
+ * minute), time (time of day to the second), hourMinute (a chart's hours), monthDay (a chart's days),
+ * monthDayMinute (a chart's hours over days).
+ */
+export type TimeStyle = 'second' | 'minute' | 'time' | 'hourMinute' | 'monthDay' | 'monthDayMinute';
+
+const STYLES: Record<TimeStyle, Intl.DateTimeFormatOptions> = {
+  second: { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  minute: { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' },
+  time: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  hourMinute: { hour: '2-digit', minute: '2-digit' },
+  monthDay: { month: '2-digit', day: '2-digit' },
+  monthDayMinute: { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' },
+};
+
+/**
+ * The one time formatter of the pages: instant `ms` (epoch ms) in central's time zone, in the current language,
+ * 24-hour; "—" when there is none. Before the session has given the zone it is the browser's.
+ */
+export function formatTime(ms: number | null, style: TimeStyle = 'second'): string {
   if (ms === null) return '—';
-  return new Date(ms).toLocaleString(locale(), { hour12: false });
+  return new Date(ms).toLocaleString(locale(), { ...STYLES[style], hourCycle: 'h23', timeZone: zone });
+}
+
+/** An instant as date and time to the second in central's time zone; "—" when there is none. */
+export function dateTime(ms: number | null): string {
+  return formatTime(ms, 'second');
 }
 
 /** A duration in the largest whole unit (s, min, h, d); "—" when unknown. */

@@ -5,6 +5,7 @@ import './style.css';
 import { ApiError, del, get, post, type Whoami } from './api.js';
 import { el } from './dom.js';
 import { currentLang, roleName, setLang, t } from './i18n/index.js';
+import { setTimeZone } from './format.js';
 import { PAGES } from './pages/index.js';
 import type { Page } from './pages/page.js';
 
@@ -130,7 +131,8 @@ async function start(): Promise<void> {
   setLang(currentLang());
   document.title = `${t('title')} · ${t('subtitle')}`;
   try {
-    const { user } = await get<{ user: Whoami | null }>('/dashboard/session');
+    const { user, timeZone } = await get<{ user: Whoami | null; timeZone: string }>('/dashboard/session');
+    setTimeZone(timeZone);
     me = user ?? undefined;
     if (!user) return renderLogin();
     await renderRoute();

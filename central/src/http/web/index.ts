@@ -7,10 +7,10 @@ import { registerDashboardAssets } from './dashboard.js';
 import { registerSessionRoutes } from './session.js';
 import { STATUS_PAGE } from './status-page.js';
 
-export function registerWeb(app: App, _deps: HttpDeps, auth: AuthOptions & { sessions: SessionStore }): void {
+export function registerWeb(app: App, deps: HttpDeps, auth: AuthOptions & { sessions: SessionStore }): void {
   app.get('/', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(STATUS_PAGE),
   );
   registerDashboardAssets(app);
-  registerSessionRoutes(app, auth);
+  registerSessionRoutes(app, auth, deps.traffic.zone.name);
 }

@@ -1,5 +1,5 @@
 // Signing in to and out of the dashboard: GET /dashboard/session says who the cookie stands for (null when
-// none: the page asks without provoking a 401), POST exchanges an API token for a session cookie
+// none: the page asks without provoking a 401) and central's time zone the pages show times in, POST exchanges an API token for a session cookie
 // (sessions.ts), DELETE ends it. Outside /api/v1: the CLI's bearer flow is unchanged.
 import { Type } from 'typebox';
 import { ErrorCode, XchgError } from '../../errors.js';
@@ -14,7 +14,12 @@ const SessionBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerSessionRoutes(app: App, auth: AuthOptions & { sessions: SessionStore }): void {
+/** @param timeZone central's IANA time zone (traffic.timeZone): the dashboard shows every time in it */
+export function registerSessionRoutes(
+  app: App,
+  auth: AuthOptions & { sessions: SessionStore },
+  timeZone: string,
+): void {
   app.post('/dashboard/session', { schema: { hide: true, body: SessionBody } }, async (req, reply) => {
     if (req.headers[DASHBOARD_HEADER] !== '1')
       throw new XchgError(ErrorCode.PERMISSION_DENIED, `sign-in must carry ${DASHBOARD_HEADER}: 1`);
@@ -31,7 +36,7 @@ export function registerSessionRoutes(app: App, auth: AuthOptions & { sessions: 
     const id = sessionId(req);
     const token = id && auth.sessions.token(id);
     const user = (token && actorForToken(auth, token)) || null;
-    return reply.header('cache-control', 'no-store').send({ user });
+    return reply.header('cache-control', 'no-store').send({ user, timeZone });
   });
 
   app.delete('/dashboard/session', { schema: { hide: true } }, async (req, reply) => {

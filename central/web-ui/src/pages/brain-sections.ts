@@ -7,8 +7,8 @@ import type { TrafficHistory } from '../../../src/api/traffic.js';
 import { get } from '../api.js';
 import { el } from '../dom.js';
 import { drawForecast } from '../forecast-chart.js';
-import { int } from '../format.js';
-import { currentLang, t } from '../i18n/index.js';
+import { formatTime, int } from '../format.js';
+import { t } from '../i18n/index.js';
 import { badge, heading, table } from './topology.js';
 
 /** A node pair (resource '' = every resource summed). */
@@ -21,16 +21,9 @@ export interface Pair {
 const HOUR_MS = 3_600_000;
 let chart: ReturnType<typeof drawForecast> | undefined;
 
-/** A time in the viewer's language (central's zone is Asia/Shanghai by default; ISO strings carry their offset). */
+/** A time to the minute in central's time zone and the viewer's language. */
 export function when(ms: number): string {
-  return new Date(ms).toLocaleString(currentLang() === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  return formatTime(ms, 'minute');
 }
 
 function actionText(a: unknown): string {

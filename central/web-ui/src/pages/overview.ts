@@ -4,8 +4,8 @@
 import { get, type Summary, type Trend, type TrendRange } from '../api.js';
 import { drawTrend } from '../chart.js';
 import { el } from '../dom.js';
-import { bytes, int, percent } from '../format.js';
-import { currentLang, t } from '../i18n/index.js';
+import { bytes, formatTime, int, percent } from '../format.js';
+import { t } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/zh.js';
 import { approvalsPanel, citiesPanel, evaluationPanel, rankingsPanel } from './overview-panels.js';
 import type { Page } from './page.js';
@@ -101,7 +101,7 @@ export const overview: Page = {
       approvalsPanel(),
       evaluationPanel(),
     ]);
-    const time = new Date(summary.generatedAt).toLocaleTimeString(currentLang() === 'zh' ? 'zh-CN' : 'en-GB');
+    const time = formatTime(summary.generatedAt, 'time');
     const page = el('div', { 'data-testid': 'page-overview' }, cards(summary), trendPanel(trend));
     if (cities) page.append(cities);
     page.append(rankings, approvals, evaluation, el('p', { class: 'updated' }, t('updatedAt', { time })));
