@@ -125,6 +125,12 @@ export const AgentConfigSchema = Type.Object(
         resendWindow: Type.Integer({ minimum: 1, maximum: 100_000 }),
         /** JetStream ack wait of the data consumer. */
         ackWaitMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+        /**
+         * How long a batch from a node outside its flow (neither the provider nor a node holding a shard of
+         * it) is redelivered before it is dropped: the assignment naming a new shard holder can arrive after
+         * its first batches. A legitimate sender keeps its batches until receipted and re-sends them.
+         */
+        foreignBatchGraceMs: Type.Integer({ minimum: 1000, maximum: 86_400_000 }),
         /** Spool quota: batches waiting for receipts; reading pauses (never drops) when it is reached. */
         outboxMaxBatches: Type.Integer({ minimum: 1 }),
         /** Spool quota in bytes. */
@@ -185,6 +191,7 @@ export const DEFAULTS: Static<typeof AgentConfigSchema> = {
     receiptTimeoutMs: 30_000,
     resendWindow: 64,
     ackWaitMs: 30_000,
+    foreignBatchGraceMs: 300_000,
     outboxMaxBatches: 20_000,
     outboxMaxBytes: 2 * 1024 ** 3,
     runReportIntervalMs: 10_000,

@@ -50,6 +50,8 @@ export interface DataPlaneSettings {
   resendWindow: number;
   /** JetStream ack wait of the data consumers (ms, default 30 000). */
   ackWaitMs: number;
+  /** How long a unit from a node outside its flow is redelivered before it is dropped (ms, default 300 000). */
+  foreignBatchGraceMs: number;
 }
 
 export class DataPlane {

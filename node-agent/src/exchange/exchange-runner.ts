@@ -9,7 +9,7 @@ import type { DataSpool } from '../spool/data-spool.js';
 import type { TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { unpackRecords, type EnvelopeData, type RecordsPayload } from '../transport/envelope.js';
 import type { DataPlane } from './data-plane.js';
-import type { Applied, InboundHandler } from './inbound.js';
+import { ForeignSourceError, type Applied, type InboundHandler } from './inbound.js';
 import { streamKey } from './progress.js';
 import { rewriteQuarantined } from './quarantine-resend.js';
 import { RunnerKit, type DataPathContext } from './runner-kit.js';
@@ -69,10 +69,10 @@ class ExchangeTask implements InboundHandler {
   async handle(env: EnvelopeData): Promise<Applied> {
     // The flow's provider, or a node central assigned a shard of it to (dynamic node allocation); from any
     // other node nothing is written. Not refused for good: the standby's shard may reach this node before
-    // the assignment naming it does, so the batch is redelivered later (inbound.ts), never dropped.
+    // the assignment naming it does, so the batch is redelivered for a while (inbound.ts), and a legitimate sender re-sends it after that.
     const { peerNodeId, sourceNodes } = this.task;
     if (peerNodeId && env.sourceNodeId !== peerNodeId && !(sourceNodes ?? []).includes(env.sourceNodeId))
-      throw new Error(
+      throw new ForeignSourceError(
         `batch ${env.batchId} comes from node ${env.sourceNodeId}: neither the provider ${peerNodeId} of this flow nor a node holding a shard of it`,
       );
     const stream = streamKey(env.sourceNodeId, env.taskId, env.streamEpoch);

@@ -9,6 +9,10 @@
 //  - A unit for a subscription without an exchange task (yet) is nak'ed for redelivery, never dropped.
 //  - A failing sink (the task throws) redelivers after a growing delay per subscription (1 s × 1.6 up to
 //    1 min); only a written unit ends the failing spell.
+//  - A unit from a node outside the flow (ForeignSourceError: neither its provider nor a shard holder) is
+//    redelivered for foreignBatchGraceMs, since the assignment naming a new shard holder may come after
+//    its first batches, then terminated (ERROR: a node is sending data it has no right to). Nothing is
+//    lost by that: a legitimate sender keeps every unit in its outbox until receipted and re-sends it.
 import type { JsMsg } from '@nats-io/jetstream';
 import { Backoff } from '../backoff.js';
 import {
@@ -43,10 +47,17 @@ export interface InboundHandler {
   fileProgress?(fileId: string): Promise<{ committedBytes: number; complete: boolean }>;
 }
 
-/** JetStream ack wait of the data consumers (ms). */
+/** JetStream ack wait of the data consumers (ms); how long a unit from a node outside its flow is redelivered (ms). */
 export interface InboundSettings {
   ackWaitMs: number;
+  foreignBatchGraceMs: number;
 }
+
+/** Thrown by a handler for a unit whose sending node has no part in the flow (inbound redelivers, then drops it). */
+export class ForeignSourceError extends Error {}
+
+/** Delay between redeliveries of a unit from a node outside its flow (ms), at most. */
+const FOREIGN_RETRY_MS = 5_000;
 
 export class Inbound {
   /** Exchange tasks by subscription. */
@@ -115,7 +126,8 @@ export class Inbound {
     try {
       res = await h.handle(env);
     } catch (err) {
-      m.nak(this.sinkFailed(env, err as Error));
+      if (err instanceof ForeignSourceError) this.foreign(m, env, err);
+      else m.nak(this.sinkFailed(env, err as Error));
       return;
     }
     // Only a written batch ends the failing spell: a later batch answered "gap" (its predecessor is the one
@@ -178,6 +190,24 @@ export class Inbound {
         'sink write failed; batch will be redelivered',
       );
     return delayMs;
+  }
+
+  /**
+   * A unit from a node outside its flow: redelivered every few seconds (not the sink's backoff: the sink is
+   * fine) until foreignBatchGraceMs has passed by the count of deliveries, then terminated.
+   */
+  private foreign(m: JsMsg, env: EnvelopeData, err: ForeignSourceError): void {
+    const graceMs = this.settings.foreignBatchGraceMs;
+    const retryMs = Math.max(100, Math.min(FOREIGN_RETRY_MS, Math.floor(graceMs / 3)));
+    const deliveries = m.info.deliveryCount;
+    const fields = { batchId: env.batchId, source: env.sourceNodeId, taskId: env.taskId, deliveries, err: err.message };
+    if (deliveries * retryMs >= graceMs) {
+      this.link.log.error(fields, 'batch from a node outside the flow dropped');
+      m.term();
+      return;
+    }
+    if (deliveries === 1) this.link.log.warn(fields, 'batch from a node outside the flow; redelivery later');
+    m.nak(retryMs);
   }
 
   /** Best effort: a lost receipt costs a progress question, never data. `sequence`: for a gap, the last applied. */
