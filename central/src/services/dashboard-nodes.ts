@@ -2,7 +2,6 @@
 // paged in memory over the scope's nodes (one query for nodes, one for open alerts), and one node's drill-down:
 // its tasks with their newest runs (one indexed lookup a task), quarantine counts, reasons and newest records
 // without values, and its open alerts. A node outside the caller's scope is not found. Reads only.
-import type { Alert } from '../api/alerts.js';
 import type {
   DashboardNodeDetail,
   DashboardNodeRow,
@@ -161,16 +160,9 @@ export class DashboardNodeService {
     return all.filter((n) => mine.has(n.departmentCode));
   }
 
-  /** Open alerts per entity id within the scope's departments. */
+  /** Open alerts per entity id within the scope's departments (counted by the store). */
   private openAlertCounts(scope: ResolvedScope): Map<string, number> {
-    const out = new Map<string, number>();
-    const open: Alert[] = this.store.alerts.list({
-      state: 'open',
-      ...(scope.departmentCodes && { departmentCodes: scope.departmentCodes }),
-      limit: 100_000,
-    });
-    for (const a of open) out.set(a.entityId, (out.get(a.entityId) ?? 0) + 1);
-    return out;
+    return this.store.alerts.openCountsByEntity(scope.departmentCodes);
   }
 }
 

@@ -162,15 +162,16 @@ export class DashboardPageService {
   /** Today's and the last 7 days' records of pairs with either end in each row (counted once per row). */
   private addVolumes(rows: Map<string, CityRow>, nodeRow: Map<string, string>, now: number): void {
     const week = this.days(7, now);
-    const todayStart = this.zone.dayStart(now);
-    const add = (sinceMs: number, key: 'todayRecords' | 'weekRecords'): void => {
-      for (const p of this.q.pairVolumes(sinceMs, week.untilMs)) {
-        const ends = new Set([nodeRow.get(p.fromNode), nodeRow.get(p.toNode)]);
-        for (const row of ends) if (row) rows.get(row)![key] += p.records;
+    // One scan of the week gives both sums (today's: from today's local midnight on).
+    for (const p of this.q.pairVolumes(week.sinceMs, this.zone.dayStart(now), week.untilMs)) {
+      const ends = new Set([nodeRow.get(p.fromNode), nodeRow.get(p.toNode)]);
+      for (const row of ends) {
+        if (!row) continue;
+        const c = rows.get(row)!;
+        c.weekRecords += p.records;
+        c.todayRecords += p.recordsSince;
       }
-    };
-    add(todayStart, 'todayRecords');
-    add(week.sinceMs, 'weekRecords');
+    }
   }
 
   private addApprovals(rows: Map<string, CityRow>, deptRow: Map<string, string>, now: number): void {

@@ -143,6 +143,20 @@ export class AlertStore {
     ).map(toAlert);
   }
 
+  /**
+   * Open (firing or acknowledged) alerts per entity id, those of `departmentCodes` only when given (a city admin's
+   * scope): counted in SQL, whatever their number (the nodes table's open alerts per node).
+   */
+  openCountsByEntity(departmentCodes?: readonly string[]): Map<string, number> {
+    const scope = departmentCodes ? 'AND department_code IN (SELECT value FROM json_each(?))' : '';
+    const rows = this.db
+      .prepare(
+        `SELECT entity_id AS entityId, count(*) AS n FROM alerts WHERE state <> 'resolved' ${scope} GROUP BY entity_id`,
+      )
+      .all(...(departmentCodes ? [JSON.stringify(departmentCodes)] : [])) as { entityId: string; n: number }[];
+    return new Map(rows.map((r) => [r.entityId, r.n]));
+  }
+
   list(f: AlertFilter = {}): Alert[] {
     const where: string[] = [];
     const args: unknown[] = [];

@@ -17,6 +17,8 @@ export interface PairVolume {
   fromNode: string;
   toNode: string;
   records: number;
+  /** Records from the split on (pairVolumes' splitMs). */
+  recordsSince: number;
 }
 
 /** What the approval statistics need of an application. */
@@ -109,15 +111,20 @@ export class DashboardStore {
       .all(...args) as VolumeRow[];
   }
 
-  /** Records per node pair over [sinceMs, untilMs), resources summed; pairs without rows are absent. */
-  pairVolumes(sinceMs: number, untilMs: number): PairVolume[] {
+  /**
+   * Records per node pair over [sinceMs, untilMs) and, in the same scan, over [splitMs, untilMs) (recordsSince;
+   * splitMs within the range and, for traffic_daily, a local midnight like sinceMs), resources summed; pairs
+   * without rows are absent.
+   */
+  pairVolumes(sinceMs: number, splitMs: number, untilMs: number): PairVolume[] {
     const t = this.source(sinceMs, untilMs);
     return this.db
       .prepare(
-        `SELECT from_node AS fromNode, to_node AS toNode, sum(records) AS records FROM ${t.table} h
-         WHERE ${t.start} >= ? AND ${t.start} < ? GROUP BY from_node, to_node`,
+        `SELECT from_node AS fromNode, to_node AS toNode, sum(records) AS records,
+           coalesce(sum(CASE WHEN ${t.start} >= ? THEN records END), 0) AS recordsSince
+         FROM ${t.table} h WHERE ${t.start} >= ? AND ${t.start} < ? GROUP BY from_node, to_node`,
       )
-      .all(sinceMs, untilMs) as PairVolume[];
+      .all(splitMs, sinceMs, untilMs) as PairVolume[];
   }
 
   /** Applications submitted in [sinceMs, untilMs) to `providers` (undefined: all), at most `limit`. */
