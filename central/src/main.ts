@@ -180,6 +180,7 @@ function serviceOptions(
     traffic: config.traffic,
     clusters: { ...config.brain, seed: 1 },
     surges: { ...config.brain, lookbackDays: config.brain.surgeLookbackDays },
+    logger,
     onTransition: (t) => {
       if (t.to === 'offline') livenessLog.warn({ nodeId: t.nodeId, reason: t.reason }, 'node offline');
       else livenessLog.info({ nodeId: t.nodeId }, 'node online');

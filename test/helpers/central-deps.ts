@@ -67,6 +67,8 @@ export interface CentralDepsOptions {
   routing?: RoutingSettings;
   /** Traffic history settings (default central's: TRAFFIC_DEFAULTS, 5 min buckets). */
   traffic?: TrafficOptions;
+  /** The root logger the services log to (default silent). */
+  logger?: Logger;
 }
 
 export interface CentralDeps {
@@ -117,7 +119,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
   const store = Store.open(dbFile);
   const manual = opts.clock ? undefined : new ManualClock();
   const clock = opts.clock ?? manual!.now;
-  const logger = pino({ level: 'silent' });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const transitions: LivenessTransition[] = [];
   const gov = DEFAULTS.governance;
   const dataPlane = {
@@ -142,6 +144,7 @@ export function centralDeps(opts: CentralDepsOptions = {}): CentralDeps {
     urlCheckTimeoutMs: opts.urlCheckTimeoutMs ?? DEFAULTS.centers.urlCheckTimeoutMs,
     ...(opts.routing && { routing: opts.routing }),
     ...(opts.traffic && { traffic: opts.traffic }),
+    logger,
   });
   services.centers.bootstrap(); // as main.ts does: the config's home center exists before any enrollment
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;

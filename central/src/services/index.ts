@@ -1,5 +1,6 @@
 // Wiring of central's services over one store: the single place that knows which service needs which.
 // main.ts and the tests build central through it, so they cannot drift apart.
+import type { Logger } from 'pino';
 import type { LivenessTransition } from '../domain/liveness.js';
 import { WorkingCalendar, type CalendarSpec } from '../domain/calendar.js';
 import { CentralMetrics } from '../metrics.js';
@@ -54,6 +55,8 @@ export interface ServiceOptions {
   clusters?: ClusterSettings;
   /** The brain's surge watch (config brain.*); default SURGE_DEFAULTS. */
   surges?: SurgeSettings;
+  /** Central's root logger: services that log get a child of it ({ component }); absent: they log nothing. */
+  logger?: Logger;
 }
 
 export interface Services {
@@ -142,7 +145,7 @@ export function createServices(store: Store, clock: () => number, opts: ServiceO
   });
   reports.onProbe = (nodeId, reportId, body, receivedAt, at) => probes.ingest(nodeId, reportId, body, receivedAt, at);
   const policies = new PolicyService(store, clock, audit, assignments);
-  const shards = new ShardService(store, clock, audit, assignments);
+  const shards = new ShardService(store, clock, audit, assignments, opts.logger?.child({ component: 'shards' }));
   reports.onShard = (nodeId, body) => shards.onReport(nodeId, body);
   const brain = brainServices(store, clock, opts, { reports, policies, alerts, metrics });
   const tide = allocation(store, clock, opts, { policies, shards, surges: brain.surges });
@@ -197,7 +200,8 @@ function allocation(
 ): TideService {
   s.surges.allocation = s.shards;
   const spreadMax = (opts.surges ?? SURGE_DEFAULTS).spreadAgentsMax;
-  const tide = new TideService(store, s.policies, s.shards, clock, spreadMax);
+  const log = opts.logger?.child({ component: 'tide' });
+  const tide = new TideService(store, s.policies, s.shards, clock, spreadMax, log);
   s.shards.tideWindow = (taskId) => tide.windowAt(taskId);
   return tide;
 }
@@ -226,6 +230,7 @@ function brainServices(
     opts.calendar,
     clock,
     opts.surges ?? SURGE_DEFAULTS,
+    opts.logger?.child({ component: 'surges' }),
   );
   traffic.onImported = (e) => surges.queueReplay(e);
   const clusters = new ClusterService(

@@ -91,7 +91,7 @@ export class ShardService {
   ): ShardPlan {
     if (!Number.isInteger(opts.agents) || opts.agents < 1 || opts.agents > MAX_STANDBYS)
       throw invalid('agents', `must be an integer 1..${MAX_STANDBYS}, not ${opts.agents}`);
-    return this.change(taskId, actor, 'task.spread', (t, prev) => {
+    const plan = this.change(taskId, actor, 'task.spread', (t, prev) => {
       if (t.kind !== 'sync' || !t.enabled)
         throw invalid('taskId', `task ${t.id} is not an enabled sync task: only a provider's flow is spread`);
       const primary = this.store.nodes.get(t.nodeId);
@@ -108,6 +108,8 @@ export class ShardService {
         );
       return spreadPlan(prev, t.id, nodes, opts.origin, opts.reason, this.clock());
     });
+    this.logDecision('flow spread', plan, actor);
+    return plan;
   }
 
   /**
@@ -116,12 +118,14 @@ export class ShardService {
    * spread.
    */
   unspread(taskId: string, reason: string, by: SpreadOrigin, actor: Actor | string = SYSTEM_ACTOR): ShardPlan {
-    return this.change(taskId, actor, 'task.unspread', (_t, prev) => {
+    const plan = this.change(taskId, actor, 'task.unspread', (_t, prev) => {
       if (!prev) throw new PlanConflict(`task ${taskId} is not spread`);
       const merged = { ...unspreadPlan(prev, this.clock()), reason: `${prev.reason}; merged: ${reason}` };
       const window = by === 'operator' ? this.tideWindow?.(taskId) : undefined;
       return window ? { ...merged, heldUntilMs: window.endMs } : merged;
     });
+    this.logDecision('flow merge ordered', plan, actor, { by });
+    return plan;
   }
 
   /** Until when an operator holds the task merged against the tide (ms since epoch), or 0: no hold in force. */
@@ -184,7 +188,30 @@ export class ShardService {
       if (!prev) throw new PlanConflict(`task ${taskId} is not spread`);
       return { ...prev, origin, updatedAt: this.clock() };
     };
-    return this.change(taskId, 'brain', 'task.allocation', next, `handed to the ${origin}: ${why}`);
+    const plan = this.change(taskId, 'brain', 'task.allocation', next, `handed to the ${origin}: ${why}`);
+    this.logDecision('flow spread handed over', plan, 'brain', { why });
+    return plan;
+  }
+
+  /**
+   * One line per decision on a plan (fixed phrase): the task, the plan (epoch, state, origin, standby nodes, reason,
+   * the operator's hold), who decided (actor) and `extra` fields.
+   */
+  private logDecision(msg: string, p: ShardPlan, actor: Actor | string, extra: Record<string, unknown> = {}): void {
+    this.logger?.info(
+      {
+        taskId: p.taskId,
+        epoch: p.epoch,
+        state: p.state,
+        origin: p.origin,
+        standbys: p.standbys.map((s) => s.nodeId),
+        reason: p.reason,
+        ...(p.heldUntilMs !== null && { heldUntilMs: p.heldUntilMs }),
+        actor: typeof actor === 'string' ? actor : actor.name,
+        ...extra,
+      },
+      msg,
+    );
   }
 
   /** The standbys holding a shard of any of these tasks now (reading or handing back). */

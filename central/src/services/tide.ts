@@ -27,6 +27,8 @@ export interface TideAction {
 export class TideService {
   /** Tasks whose spread found no standby in the current window (logged once, retried each tick quietly). */
   private readonly skipped = new Set<string>();
+  /** Tasks an operator holds merged in the current window (logged once). */
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -66,8 +68,10 @@ export class TideService {
         // An operator merged it in this window: not again before its end.
         const held = (plan?.heldUntilMs ?? 0) > nowMs;
         if (window && !spread && !held) this.spread(taskId, window.why, out);
+        if (window && !spread && held) this.holdSeen(taskId, window.why, plan?.heldUntilMs);
         if (window) continue;
         this.skipped.delete(taskId);
+        this.held.delete(taskId);
         if (!spread || surge || plan.origin !== 'tide') continue;
         const done = this.shards.unspread(taskId, 'the tide window closed', 'tide', 'brain');
         out.push({ taskId, action: 'unspread', reason: done.reason });
@@ -86,6 +90,12 @@ export class TideService {
       if (!this.skipped.has(taskId)) this.logger?.info({ taskId, reason: err.message }, 'tide flow not spread');
       this.skipped.add(taskId);
     }
+  }
+
+  private holdSeen(taskId: string, window: string, heldUntilMs: number | null | undefined): void {
+    if (this.held.has(taskId)) return;
+    this.held.add(taskId);
+    this.logger?.info({ taskId, window, heldUntilMs }, 'tide spread held off by an operator');
   }
 
   /** The brain's live static policies that pre-warm standbys, with their pairs. */
