@@ -19,6 +19,7 @@ import type { AlertService } from './alerts.js';
 import type { PolicyService } from './policies.js';
 import type { ShardService } from './shards.js';
 import type { TrafficImported, TrafficService } from './traffic.js';
+import { TickBuckets } from './surge-tick-reads.js';
 
 /** Settings of the surge watch (config brain.*). */
 export interface SurgeSettings {
@@ -72,6 +73,8 @@ export class SurgeService {
   private readonly watches = new Map<string, Watch>();
   private readonly replays: TrafficImported[] = [];
   private draining: Promise<void> | undefined;
+  /** This tick's recent buckets of the watched pairs, read at once (series() takes them from here). */
+  private tickBuckets: TickBuckets | undefined;
 
   constructor(
     private readonly store: Store,
@@ -95,10 +98,12 @@ export class SurgeService {
   async tick(): Promise<void> {
     const until = Math.floor((this.clock() - this.settings.settleMs) / this.bucketMs) * this.bucketMs;
     const since = until - this.settings.lookbackDays * DAY_MS;
+    this.tickBuckets = TickBuckets.read(this.store, this.watches, until, this.bucketMs);
     for (const pair of this.traffic.pairs(since, until)) {
       this.feed(pair, since, until);
       await yieldToLoop();
     }
+    this.tickBuckets = undefined;
     await this.drained();
   }
 
@@ -352,7 +357,10 @@ export class SurgeService {
     fromFirst = true,
   ): Series {
     const from = Math.floor(since / step) * step;
-    const rows = this.store.traffic.read(table, { ...pair, sinceMs: from, untilMs: until }, step);
+    const shared = table === 'traffic_buckets' && !fromFirst ? this.tickBuckets : undefined;
+    const rows =
+      shared?.rowsOf(keyOf(pair), from, until) ??
+      this.store.traffic.read(table, { ...pair, sinceMs: from, untilMs: until }, step);
     const start = fromFirst ? (rows[0]?.startMs ?? until) : from;
     const values = new Array<number>(Math.max(0, Math.ceil((until - start) / step))).fill(0);
     for (const r of rows) {

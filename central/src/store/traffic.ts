@@ -157,6 +157,26 @@ export class TrafficStore {
   }
 
   /**
+   * Records per base bucket of each of `series` (exact resource) in [sinceMs, untilMs), in one statement (the
+   * primary key's seek per series, inside SQLite): series key (JSON [fromNode, toNode, resource]) → bucket start →
+   * records; every series asked for has an entry, empty when it has no rows. The surge watch's tick.
+   */
+  recordsOf(series: readonly TrafficPair[], sinceMs: number, untilMs: number): Map<string, Map<number, number>> {
+    const out = new Map<string, Map<number, number>>();
+    for (const p of series) out.set(JSON.stringify([p.fromNode, p.toNode, p.resource]), new Map());
+    const keys = JSON.stringify([...out.keys()].map((k) => JSON.parse(k) as string[]));
+    const rows = this.db
+      .prepare(
+        `SELECT b.from_node AS f, b.to_node AS t, b.resource AS r, b.bucket_start AS start, b.records AS records
+         FROM json_each(?) AS k JOIN traffic_buckets b ON b.from_node = k.value ->> 0 AND b.to_node = k.value ->> 1
+           AND b.resource = k.value ->> 2 AND b.bucket_start >= ? AND b.bucket_start < ?`,
+      )
+      .all(keys, sinceMs, untilMs) as { f: string; t: string; r: string; start: number; records: number }[];
+    for (const r of rows) out.get(JSON.stringify([r.f, r.t, r.r]))?.set(r.start, r.records);
+    return out;
+  }
+
+  /**
    * Hourly rows of every series with either end in `nodeIds` (undefined: every series) in [sinceMs, untilMs),
    * summed per hour, in time order; only hours with rows. The dashboard's totals and trends across pairs.
    */
