@@ -1,7 +1,8 @@
 // Connectors (数据源/目标): small interfaces between the data plane and a department's data. A binding
 // in the agent config names one dataset (a table, a directory); credentials stay in that config. The kit:
-// registry.ts (binding type → settings schema, source, sink), sql/ (one SQL sink over a dialect), one
-// directory per database (<db>/dialect.ts, <db>/source.ts), files/ (CSV and JSON-lines directories).
+// registry.ts (binding type → settings schema, source, sink), sql/ (one SQL sink and one SQL source, each
+// over a small per-database part), one directory per database (<db>/dialect.ts: the sink's part,
+// <db>/source.ts: the source's part and its settings), files/ (CSV and JSON-lines directories).
 import { Decimal } from '../values/value.js';
 
 /**
