@@ -2,6 +2,9 @@
 // (scripts/bench-dashboard-gen.ts) under a real xchg-central process, and every dashboard read timed over real HTTP:
 //   dashboard_p95_ms        the worst endpoint's p95 (ms), over both readers; dashboard_limit_ms (300) beside it
 //   dashboard_endpoint_p95_ms  p95 per endpoint and reader: { "<path?query>": { province, city } }
+//   dashboard_job_loop_block_ms  the longest time central's event loop was held while its start-up jobs ran (the
+//                           clustering, sweeps, routes, alert rules; nothing else asked of it meanwhile), ms
+//   dashboard_loop_block_max_ms  the same over the whole phase (requests and the minutely jobs included), ms
 // Rounds: 30 (8 with --quick), and more until 75 s have passed (not with --quick): central's minutely sweeps run
 // during the timing, as they do while anyone watches a dashboard.
 // Endpoints: every GET under /api/v1/dashboard/ in central's OpenAPI document at run time (an enum query parameter
@@ -170,6 +173,7 @@ export async function dashboardPhase(o: DashboardPhaseOptions): Promise<Dashboar
     const up = await central.waitFor((l) => l['msg'] === 'central listening', 300_000);
     const startS = (performance.now() - t1) / 1000;
     const base = `http://127.0.0.1:${String(up['httpPort'])}`;
+    const jobLoopBlockMs = await startJobsLoopBlock(base);
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as OpenApiDoc;
     const { endpoints, skipped } = dashboardEndpoints(doc, g);
     const all = [...endpoints, ...otherEndpoints(g)];
@@ -180,7 +184,8 @@ export async function dashboardPhase(o: DashboardPhaseOptions): Promise<Dashboar
     const minMs = o.minMeasureMs ?? (o.quick ? 0 : 75_000);
     const timed = await timeEndpoints(base, all, g, rounds, minMs);
     await o.inspect?.(base, g);
-    const jobs = jobRuns(await (await fetch(`${base}/metrics`)).text());
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const jobs = jobRuns(metrics);
     let worst = 0;
     let worstName = '';
     for (const [name, by] of Object.entries(timed.p95))
@@ -195,6 +200,8 @@ export async function dashboardPhase(o: DashboardPhaseOptions): Promise<Dashboar
       dashboard_first_call_max: timed.firstMax,
       dashboard_city_forbidden: timed.forbidden,
       dashboard_central_jobs: jobs,
+      dashboard_job_loop_block_ms: jobLoopBlockMs,
+      dashboard_loop_block_max_ms: loopDelayMaxMs(metrics),
       dashboard_endpoints: all.length,
       dashboard_skipped: skipped,
       dashboard_rounds: timed.rounds,
@@ -246,6 +253,31 @@ export function jobRuns(metrics: string): Record<string, { runs: number; mean_ms
     j.mean_ms = j.runs ? round1(((sums[job] ?? 0) * 1000) / j.runs) : 0;
   }
   return out;
+}
+
+/** Jobs central runs at start (runAtStart): their first runs are what dashboard_job_loop_block_ms covers. */
+const START_JOBS = ['brain-cluster', 'governance-sweep', 'policy-sweep', 'route-evaluate', 'alert-rules'];
+
+/** xchg_central_event_loop_delay_max_seconds of a /metrics text, in ms (undefined: not exported, an older central). */
+export function loopDelayMaxMs(metrics: string): number | undefined {
+  const m = /^xchg_central_event_loop_delay_max_seconds (\S+)$/m.exec(metrics);
+  return m ? round1(Number(m[1]) * 1000) : undefined;
+}
+
+/**
+ * The longest time central's event loop was held while its start-up jobs ran, ms: /metrics is read every second,
+ * and nothing else is asked of central, until every START_JOBS job has run once (at most 10 min); then its
+ * xchg_central_event_loop_delay_max_seconds. Undefined from a central that does not export it.
+ */
+async function startJobsLoopBlock(base: string): Promise<number | undefined> {
+  const deadline = performance.now() + 600_000;
+  for (;;) {
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const runs = jobRuns(metrics);
+    if (START_JOBS.every((j) => (runs[j]?.runs ?? 0) > 0) || performance.now() > deadline)
+      return loopDelayMaxMs(metrics);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** What timeEndpoints measured. */

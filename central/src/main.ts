@@ -10,6 +10,7 @@ import { buildGrpcServer, listenGrpc } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { newSecret } from './ids.js';
 import { alertJobs } from './jobs/alerts.js';
+import { JobWorkers } from './jobs/job-worker.js';
 import { JobRunner } from './jobs/runner.js';
 import { routingJobs } from './jobs/routing.js';
 import { sweepJobs } from './jobs/sweeps.js';
@@ -17,6 +18,7 @@ import { brainJobs } from './jobs/brain.js';
 import { trafficJobs } from './jobs/traffic.js';
 import type { Bootstrap } from './services/centers.js';
 import { createServices, type ServiceOptions, type Services } from './services/index.js';
+import { LoopDelayMonitor } from './loop-delay.js';
 import { Store } from './store/index.js';
 import { VERSION } from '../../common/src/version.js';
 
@@ -76,7 +78,10 @@ async function main(): Promise<void> {
   await app.listen({ host: config.http.host, port: config.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
 
-  const jobs = startJobs(config, services, store, logger, onNode);
+  const loop = new LoopDelayMonitor().start();
+  services.metrics.watchEventLoop(loop);
+  const workers = new JobWorkers(join(config.dataDir, 'central.db'));
+  const jobs = startJobs(config, services, store, logger, onNode, workers);
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -88,7 +93,10 @@ async function main(): Promise<void> {
     stopping = true;
     ready = false;
     logger.info({ signal }, 'central stopping');
+    // A worker's run rejects at once (JobWorkersStopped); runs applying writes finish their slices.
+    await workers.stop();
     await jobs.stop();
+    loop.stop();
     assignments.wakeAll();
     await drainGrpc(grpcServer, 5000);
     await app.close();
@@ -107,6 +115,7 @@ function startJobs(
   store: Store,
   logger: pino.Logger,
   onNode: { changed?: (nodeId: string) => void },
+  workers: JobWorkers,
 ): JobRunner {
   const jobs = new JobRunner(logger.child({ component: 'jobs' }), (job, ms, ok) => {
     services.metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
@@ -122,7 +131,7 @@ function startJobs(
   for (const job of routingJobs(services, logger, routing)) jobs.add(job);
   for (const job of trafficJobs(services, logger, config.traffic.sweepIntervalMs)) jobs.add(job);
   const brain = { clusterMs: config.brain.clusterIntervalMs, surgeMs: config.brain.surgeIntervalMs };
-  for (const job of brainJobs(services, logger, brain)) jobs.add(job);
+  for (const job of brainJobs(services, logger, brain, workers)) jobs.add(job);
   const alerting = alertJobs(store, services, config.alerts, logger);
   for (const job of alerting.jobs) jobs.add(job);
   onNode.changed = alerting.nodeChanged;

@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../common/src/process-metrics.js';
 import type { CenterHealthSample } from './domain/center-health.js';
+import type { LoopDelayMonitor } from './loop-delay.js';
 import { registerCenterGauges } from './metrics-centers.js';
 import { registerStateGauges, type StateSources } from './metrics-state.js';
 
@@ -123,6 +124,28 @@ export class CentralMetrics {
       registers: [this.registry],
       collect() {
         this.set(collectors.parkedPolls());
+      },
+    });
+  }
+
+  /** Exports `loop`'s figures (main.ts starts it): the largest event-loop delay since start and the stalls. */
+  watchEventLoop(loop: LoopDelayMonitor): void {
+    new Gauge({
+      name: 'xchg_central_event_loop_delay_max_seconds',
+      help: "Longest time central's event loop was held (a timer fired late) since start, seconds",
+      registers: [this.registry],
+      collect() {
+        this.set(loop.maxMs / 1000);
+      },
+    });
+    let counted = 0;
+    new Counter({
+      name: 'xchg_central_event_loop_stalls_total',
+      help: `Times central's event loop was held ${loop.stallMs} ms or more (HTTP and gRPC waited meanwhile)`,
+      registers: [this.registry],
+      collect() {
+        if (loop.stalls > counted) this.inc(loop.stalls - counted);
+        counted = loop.stalls;
       },
     });
   }

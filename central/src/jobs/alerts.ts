@@ -8,6 +8,7 @@ import { AlertWebhook } from '../services/alert-webhook.js';
 import type { Services } from '../services/index.js';
 import type { Store } from '../store/index.js';
 import type { JobSpec } from './runner.js';
+import { slicer } from './slices.js';
 
 /** What main.ts adds: the jobs, and `nodeChanged` to call after a node's liveness transition. */
 export interface AlertJobs {
@@ -30,8 +31,20 @@ export function alertJobs(
       name: 'alert-rules',
       intervalMs: config.evaluateIntervalMs,
       runAtStart: true,
-      run: () => {
-        const opened = rules.evaluate();
+      // Rule by rule, handing the event loop back between them (at 2,000 nodes and 6,000 tasks evaluate() is
+      // about half a second at once); the same rules as AlertRules.evaluate().
+      run: async () => {
+        const pause = slicer();
+        let opened = 0;
+        for (const rule of [
+          () => rules.nodes(),
+          () => rules.tasks(),
+          () => rules.quarantine(),
+          () => rules.applications(),
+        ]) {
+          await pause();
+          opened += rule();
+        }
         if (opened) log.info({ opened }, 'alerts opened by the rules');
       },
     },

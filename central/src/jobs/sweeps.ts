@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
 import type { JobSpec } from './runner.js';
+import { slicer } from './slices.js';
 
 /** Intervals of the sweeps, in ms (config: livenessCheckIntervalMs, governance.sweepIntervalMs, reconcile.sweepIntervalMs). */
 export interface SweepIntervals {
@@ -39,9 +40,12 @@ export function sweepJobs(
     {
       name: 'reconcile-sweep',
       intervalMs: every.reconcileMs,
-      run: () => {
-        for (const id of services.reconcile.sweep())
-          reconcileLog.info({ runId: id }, 'scheduled verification requested');
+      // In time slices: the first sweep over a province requests thousands of runs (seconds of transactions).
+      run: async () => {
+        const started: string[] = [];
+        const pause = slicer();
+        for (const _ of services.reconcile.sweepSteps(started)) await pause();
+        for (const id of started) reconcileLog.info({ runId: id }, 'scheduled verification requested');
       },
     },
     {

@@ -6,11 +6,11 @@ import type { Logger } from 'pino';
 import type { PolicyBody, PolicyWindow } from '../../../common/src/policy.js';
 import { WorkingCalendar, type CalendarSpec } from '../domain/calendar.js';
 import { PREWARM_LEAD_MINUTES, type PolicyTemplate, type TransferWindow } from '../domain/cluster-policy.js';
-import { clusterPairs, type PairCluster } from '../domain/clustering.js';
+import type { PairCluster } from '../domain/clustering.js';
 import { DAY_MS, type TrafficPair } from '../domain/traffic.js';
-import { trafficFeatures, type TrafficFeatures } from '../domain/traffic-features.js';
 import { newId } from '../ids.js';
 import type { ClusterRunRecord, Store } from '../store/index.js';
+import { computeClustering, type ClusterComputed, type ClusterWindow } from './brain-cluster-input.js';
 import type { PolicyService } from './policies.js';
 import type { TrafficService } from './traffic.js';
 
@@ -43,7 +43,7 @@ export class ClusterService {
     private readonly store: Store,
     private readonly traffic: TrafficService,
     private readonly policies: PolicyService,
-    private readonly calendarSpec: CalendarSpec,
+    readonly calendarSpec: CalendarSpec,
     private readonly clock: () => number,
     private readonly settings: ClusterSettings,
     private readonly logger?: Logger,
@@ -51,33 +51,49 @@ export class ClusterService {
     this.calendar = new WorkingCalendar(calendarSpec);
   }
 
+  /** The window a run started now looks at (base buckets of the last clusterDays, to the last closed bucket). */
+  window(): ClusterWindow {
+    const bucketMs = this.traffic.opts.bucketMs;
+    const untilMs = Math.floor(this.clock() / bucketMs) * bucketMs;
+    const sinceMs = untilMs - this.settings.clusterDays * DAY_MS;
+    return { sinceMs, untilMs, bucketMs, minHistoryDays: this.settings.minHistoryDays, seed: this.settings.seed };
+  }
+
   /** Clusters the pairs with history in the last clusterDays and stores the run (undefined: no pair qualified). */
   run(): ClusterRunResult {
+    const result = emptyResult();
+    for (const _ of this.writeRun(computeClustering(this.store.traffic, this.calendar, this.window()), result));
+    return result;
+  }
+
+  /**
+   * The same as run(), with the reading and clustering done by `compute` (the jobs' worker thread) and the writes
+   * applied in steps: `pause` is awaited between the static policies (one short transaction each), so central's
+   * event loop is never held for the whole run. Rejects with compute's error (nothing written then).
+   */
+  async runAsync(
+    compute: (w: ClusterWindow) => Promise<ClusterComputed>,
+    pause: () => Promise<void>,
+  ): Promise<ClusterRunResult> {
+    const computed = await compute(this.window());
+    const result = emptyResult();
+    for (const _ of this.writeRun(computed, result)) await pause();
+    return result;
+  }
+
+  /** Stores a computed run, then its static policies one by one (a step each, yielded before it), into `result`. */
+  private *writeRun(computed: ClusterComputed, result: ClusterRunResult): Generator<void, void> {
+    const { pairs, features, clustering: c, window: w } = computed;
+    result.skipped = computed.skipped;
+    if (c === undefined) return;
     const now = this.clock();
-    const bucketMs = this.traffic.opts.bucketMs;
-    const untilMs = Math.floor(now / bucketMs) * bucketMs;
-    const sinceMs = untilMs - this.settings.clusterDays * DAY_MS;
-    const pairs: TrafficPair[] = [];
-    const features: TrafficFeatures[] = [];
-    let skipped = 0;
-    for (const pair of this.traffic.pairs(sinceMs, untilMs)) {
-      const f = this.featuresOf(pair, sinceMs, untilMs, bucketMs);
-      if (f === undefined) skipped++;
-      else {
-        pairs.push(pair);
-        features.push(f);
-      }
-    }
-    const result: ClusterRunResult = { run: undefined, skipped, policies: { created: 0, replaced: 0, withoutTask: 0 } };
-    if (pairs.length === 0) return result;
-    const c = clusterPairs(features, { seed: this.settings.seed });
     const runId = newId('clr');
     const run: ClusterRunRecord = {
       runId,
       createdAt: now,
-      sinceMs,
-      untilMs,
-      bucketMs,
+      sinceMs: w.sinceMs,
+      untilMs: w.untilMs,
+      bucketMs: w.bucketMs,
       pairs: pairs.length,
       k: c.k,
       criterion: { ...c.criterion, dimensions: c.dimensions },
@@ -99,35 +115,13 @@ export class ClusterService {
     );
     result.run = run;
     if (this.settings.staticPolicies)
-      for (const cl of c.clusters) for (const i of cl.members) this.applyTemplate(pairs[i]!, cl, runId, result);
+      for (const cl of c.clusters)
+        for (const i of cl.members) {
+          yield;
+          this.applyTemplate(pairs[i]!, cl, runId, result);
+        }
+    const skipped = result.skipped;
     this.logger?.info({ runId, pairs: pairs.length, k: c.k, skipped, policies: result.policies }, 'pairs clustered');
-    return result;
-  }
-
-  /** Features of a pair's base buckets over the range; undefined when it has under minHistoryDays of history. */
-  private featuresOf(
-    pair: TrafficPair,
-    sinceMs: number,
-    untilMs: number,
-    bucketMs: number,
-  ): TrafficFeatures | undefined {
-    const rows = this.store.traffic.read('traffic_buckets', { ...pair, sinceMs, untilMs }, bucketMs);
-    const first = rows[0];
-    if (first === undefined || untilMs - first.startMs < this.settings.minHistoryDays * DAY_MS) return undefined;
-    // The series starts at the local midnight before the first bucket with traffic, so profiles align to days.
-    const startMs = this.calendar.startOf(this.calendar.dateOf(first.startMs));
-    const n = Math.floor((untilMs - startMs) / bucketMs);
-    const values = new Array<number>(n).fill(0);
-    const batches = new Array<number>(n).fill(0);
-    for (const r of rows) {
-      const i = Math.floor((r.startMs - startMs) / bucketMs);
-      if (i < 0 || i >= n) continue;
-      values[i] = r.records;
-      batches[i] = r.batches;
-    }
-    // Imported history has no batch counts: batch size is then unknown rather than read as 0 records per batch.
-    const knowsBatches = rows.some((r) => r.batches > 0);
-    return trafficFeatures({ series: { startMs, bucketMs, values }, ...(knowsBatches && { batches }) }, this.calendar);
   }
 
   /** Writes or replaces the pair's brain static policy from its cluster's template. */
@@ -158,6 +152,12 @@ export class ClusterService {
     else out.policies.created++;
   }
 }
+
+const emptyResult = (): ClusterRunResult => ({
+  run: undefined,
+  skipped: 0,
+  policies: { created: 0, replaced: 0, withoutTask: 0 },
+});
 
 /**
  * How often a pair's sync task reads its source inside its predicted busy window, ms (200). A record committed

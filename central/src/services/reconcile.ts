@@ -249,10 +249,20 @@ export class ReconcileService {
 
   /** Requests the runs that are due; returns their ids. Subscriptions that cannot be verified now are skipped. */
   sweep(): string[] {
+    const started: string[] = [];
+    for (const _ of this.sweepSteps(started));
+    return started;
+  }
+
+  /**
+   * sweep() in steps, the ids requested pushed to `started`: it yields before each request (a transaction with
+   * its audit and assignment bump; the first sweep over 3,000 subscriptions requests them all), so that the job
+   * can hand the event loop back between them (jobs/slices.ts).
+   */
+  *sweepSteps(started: string[]): Generator<void, void> {
     const now = this.clock();
     const own = this.store.verifications.schedules();
     const last = this.store.verifications.lastRequested();
-    const started: string[] = [];
     const seen = new Set<string>();
     for (const t of this.store.tasks.list()) {
       if (t.kind !== 'exchange' || !t.subscriptionId || !t.enabled || !t.peerNodeId || seen.has(t.subscriptionId))
@@ -261,6 +271,7 @@ export class ReconcileService {
       const interval = own.get(t.subscriptionId) ?? this.opts.defaultIntervalMs;
       if (interval <= 0) continue;
       if (now < (last.get(t.subscriptionId) ?? t.createdAt) + interval) continue;
+      yield;
       if (this.store.verifications.openFor(t.subscriptionId)) continue;
       try {
         started.push(this.request(t.subscriptionId, { trigger: 'scheduled' }, 'system:schedule').id);
@@ -268,6 +279,5 @@ export class ReconcileService {
         // stopped subscription or a race with a manual run: the next sweep looks again
       }
     }
-    return started;
   }
 }

@@ -47,8 +47,8 @@ export const TRAFFIC_DEFAULTS: TrafficOptions = {
 
 /** Counted report ids are kept this long (ms; 7 days), far past any retry of a report central stored. */
 export const REPORT_ID_RETENTION_MS = 7 * DAY_MS;
-/** Series pruned in one transaction of the sweep. */
-const SWEEP_SERIES_PER_TX = 100;
+/** Series pruned in one transaction of the sweep (a page of them is read in ~10-30 ms at 3,000 series). */
+const SWEEP_SERIES_PER_TX = 25;
 /** Most buckets one answer holds. */
 export const MAX_BUCKETS = 50_000;
 
@@ -187,21 +187,31 @@ export class TrafficService {
    * held for a scan of the whole history, so Report calls are not held up.
    */
   sweep(now: number): { buckets: number; hours: number; ids: number } {
-    const t = this.store.traffic;
     const out = { buckets: 0, hours: 0, ids: 0 };
+    for (const _ of this.sweepSteps(now, out));
+    return out;
+  }
+
+  /**
+   * sweep() in steps, counts added to `out`: it yields after each page of series read and each transaction
+   * (tens of ms each at 3,000 series), so that the job can hand the event loop back between them (jobs/slices.ts).
+   */
+  *sweepSteps(now: number, out: { buckets: number; hours: number; ids: number }): Generator<void, void> {
+    const t = this.store.traffic;
     const cuts = {
       traffic_buckets: this.baseKeptFrom(now),
       traffic_hourly: now - this.opts.hourlyRetentionMs,
     } as const;
     for (const table of ['traffic_buckets', 'traffic_hourly'] as const)
       for (let page = t.series(table, undefined, SWEEP_SERIES_PER_TX); page.length;) {
+        yield;
         const deleted = this.store.tx(() => page.reduce((n, p) => n + t.pruneSeries(table, p, cuts[table]), 0));
         if (table === 'traffic_buckets') out.buckets += deleted;
         else out.hours += deleted;
+        yield;
         page = t.series(table, page.at(-1), SWEEP_SERIES_PER_TX);
       }
-    out.ids = this.store.tx(() => t.pruneReportIds(now - REPORT_ID_RETENTION_MS));
-    return out;
+    out.ids += this.store.tx(() => t.pruneReportIds(now - REPORT_ID_RETENTION_MS));
   }
 
   /** The pair a query names; both nodes must exist (NOT_FOUND naming the unknown one). */

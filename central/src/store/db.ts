@@ -5,6 +5,17 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
+/**
+ * Opens central.db read-only, without migrations, for readers beside central's own connection (the jobs' worker
+ * thread, central/src/jobs/job-worker-main.ts): WAL lets it read a consistent snapshot while central writes.
+ * Throws when the file does not exist or is not a database.
+ */
+export function openReadOnlyDatabase(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
 export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
