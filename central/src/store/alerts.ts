@@ -210,13 +210,16 @@ export class AlertStore {
 
   /**
    * The newest `n` run statuses of each task not deleted (task_run reports), newest first, with its node. One
-   * indexed lookup a task (task_runs_task), so the cost follows the tasks, not the years of runs kept.
+   * indexed lookup a task (task_runs_task), so the cost follows the tasks, not the years of runs kept. `page`: only
+   * the tasks after `afterTaskId` in id order, at most `limit` of them (-1: all); the rules' job reads in pages.
    */
-  recentRunStatuses(n: number): { taskId: string; nodeId: string; statuses: string[] }[] {
-    const tasks = this.db.prepare('SELECT id, node_id AS nodeId FROM tasks WHERE deleted_at IS NULL').all() as {
-      id: string;
-      nodeId: string;
-    }[];
+  recentRunStatuses(
+    n: number,
+    page: { afterTaskId: string; limit: number } = { afterTaskId: '', limit: -1 },
+  ): { taskId: string; nodeId: string; statuses: string[] }[] {
+    const tasks = this.db
+      .prepare('SELECT id, node_id AS nodeId FROM tasks WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?')
+      .all(page.afterTaskId, page.limit) as { id: string; nodeId: string }[];
     const runs = this.db.prepare(
       'SELECT status FROM task_runs WHERE task_id = ? ORDER BY finished_at DESC, run_id DESC LIMIT ?',
     );
