@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { generateProvince, type ProvinceSize } from '../../scripts/bench-dashboard-gen.js';
 import { COUNTIES_PER_CITY } from '../../scripts/bench-dashboard-places.js';
-import { dashboardPhase, jobRuns, percentile } from '../../scripts/bench-dashboard.js';
+import { dashboardPhase, jobRuns, loopDelayMaxMs, percentile } from '../../scripts/bench-dashboard.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { EvaluationStore } from '../../central/src/store/evaluation.js';
 
@@ -168,7 +168,16 @@ describe('bench dashboard', () => {
     expect(out['dashboard_rounds']).toBe(2); // quick: no minimum duration
     const jobs = out['dashboard_central_jobs'] as Record<string, { runs: number }>;
     expect(jobs['alert-rules']?.runs).toBeGreaterThan(0); // run at start
+    // Central's loop delay while its start-up jobs ran, and over the whole phase (which includes that time).
+    expect(typeof out['dashboard_job_loop_block_ms']).toBe('number');
+    expect(out['dashboard_loop_block_max_ms']).toBeGreaterThanOrEqual(out['dashboard_job_loop_block_ms'] as number);
   }, 300_000);
+
+  it('bench dashboard - the loop delay figure is read from central metrics in ms, absent from an older central', () => {
+    const text = ['xchg_job_runs_total{job="a",outcome="ok"} 1', 'xchg_central_event_loop_delay_max_seconds 0.0834'];
+    expect(loopDelayMaxMs(text.join('\n'))).toBe(83.4);
+    expect(loopDelayMaxMs(text[0]!)).toBeUndefined();
+  });
 
   it('bench dashboard - job runs from central metrics: runs, mean, runs over 0.25 s', () => {
     const text = [
