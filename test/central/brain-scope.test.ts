@@ -155,4 +155,29 @@ describe('brain scope', () => {
     // The needle is real: the province admin's answers hold it.
     expect(strings((await w.get('/surges')).body)).toContain(w.node.jdz);
   });
+
+  it('brain scope - a department officer sees the clusters, policies and surges of its department’s pairs only', async () => {
+    const w = await world();
+    const officer = (dept: string) =>
+      w.d.users.create({ name: `${dept}-officer`, role: 'officer', departmentCode: dept }, SYSTEM_ACTOR).token;
+    const [nc, sfgw] = [officer('nc-gaj'), officer('sfgw')];
+    w.d.clusters.run();
+    const run = await w.get<ClusterRunView>('/clusters', nc);
+    expect([run.status, run.body.pairs]).toEqual([200, 1]);
+    const id = run.body.clusters[0]!.clusterId;
+    const detail = await w.get<ClusterDetail>(`/clusters/${id}`, nc);
+    expect(detail.body.members.map((m) => [m.fromNode, m.toNode])).toEqual([[w.node.nc, w.node.sfgw]]);
+    const board = (await w.get<DashboardClusters>('/dashboard/clusters?members=1', nc)).body.run!;
+    expect(board.pairs).toBe(1);
+    const policies = (await w.get<PolicyView[]>('/policies', nc)).body;
+    expect(policies.map((p) => p.nodeIds)).toEqual([[w.node.nc]]);
+    const surges = (await w.get<SurgeView[]>('/surges', nc)).body;
+    expect(surges.map((s) => s.surgeId)).toEqual(['srg-0']);
+    const other = [w.node.jdz, 'jdz-gaj'];
+    for (const body of [run.body, detail.body, board, policies, surges])
+      expect(strings(body).filter((s) => other.some((o) => s.includes(o)))).toEqual([]);
+    // The receiving department sees both flows into it: their other ends are in two cities.
+    expect((await w.get<ClusterRunView>('/clusters', sfgw)).body.pairs).toBe(2);
+    expect((await w.get<SurgeView[]>('/surges', sfgw)).body.map((s) => s.surgeId).sort()).toEqual(['srg-0', 'srg-1']);
+  });
 });

@@ -1,6 +1,7 @@
 // /api/v1/clusters and /api/v1/surges: the brain's clustering of node pairs by traffic shape (the newest run,
 // one cluster with its members, a run on demand) and the surges its detector found, live or over imported
-// history. A city admin sees the pairs with a node in its region subtree (clusters narrowed to them).
+// history. A city admin sees the pairs with a node in its region subtree (clusters narrowed to them), an officer the
+// pairs with a node of its department.
 import {
   ClusterDetail,
   ClusterParams,
@@ -14,12 +15,12 @@ import { Type } from 'typebox';
 import { ErrorCode, XchgError } from '../../errors.js';
 import { requireRole, WRITERS } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { visibleNodeIds } from './scope.js';
 
-/** The nodes a caller's pairs must touch (undefined: every pair). */
-export function pairScope(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): ReadonlySet<string> | undefined {
-  const scope = scopeOf(req, deps);
-  return scope && new Set(deps.nodes.list({ regionCodes: scope }).map((n) => n.id));
+/** The nodes a caller's pairs must touch: a city admin's region's, an officer's department's (undefined: every pair). */
+export function pairScope(req: Parameters<typeof visibleNodeIds>[0], deps: HttpDeps): ReadonlySet<string> | undefined {
+  const nodes = visibleNodeIds(req, deps);
+  return nodes && new Set(nodes);
 }
 
 export function registerBrainRoutes(app: App, deps: HttpDeps): void {

@@ -1,7 +1,7 @@
 // /api/v1/reports/departments and /api/v1/reports/regions: evaluation (考核) over a period.
 import { DepartmentsAnswer, PeriodQuery, RegionsAnswer } from '../../api/evaluation.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { officerDepartment, scopeOf } from './scope.js';
 
 export function registerEvaluationRoutes(app: App, deps: HttpDeps): void {
   app.get(
@@ -17,7 +17,12 @@ export function registerEvaluationRoutes(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const period = deps.evaluation.period(req.query.since, req.query.until);
-      return { period, departments: deps.evaluation.departments(period, scopeOf(req, deps, req.query.region)) };
+      const own = officerDepartment(req); // an officer sees its own department's figures
+      const departments = deps.evaluation.departments(period, scopeOf(req, deps, req.query.region));
+      return {
+        period,
+        departments: own === undefined ? departments : departments.filter((d) => d.departmentCode === own),
+      };
     },
   );
 

@@ -13,9 +13,10 @@ import {
   REPORTS_DEFAULT_LIMIT,
 } from '../../api/nodes.js';
 import { principal, requireRole, WRITERS } from '../auth.js';
+import { notFound } from '../../errors.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
-import { departmentsInScope, requireInScope, scopeOf } from './scope.js';
+import { departmentFilter, departmentsInScope, officerDepartment, requireInScope, scopeOf } from './scope.js';
 
 export function registerNodeRoutes(app: App, deps: HttpDeps): void {
   registerNodeReads(app, deps);
@@ -37,9 +38,10 @@ function registerNodeReads(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const regionCodes = scopeOf(req, deps, req.query.region);
+      const departmentCode = departmentFilter(req, req.query.department); // an officer: its own department's nodes
       return deps.nodes.list({
         ...(regionCodes && { regionCodes }),
-        ...(req.query.department && { departmentCode: req.query.department }),
+        ...(departmentCode !== undefined && { departmentCode }),
         ...(req.query.status && { status: req.query.status }),
       });
     },
@@ -58,6 +60,8 @@ function registerNodeReads(app: App, deps: HttpDeps): void {
     async (req) => {
       const node = deps.nodes.get(req.params.id);
       requireInScope(req, deps, node.regionCode, 'node', node.id); // another city's node is 404 for a city admin
+      const own = officerDepartment(req); // and another department's for an officer
+      if (own !== undefined && node.departmentCode !== own) throw notFound('node', node.id);
       return { ...node, events: deps.nodes.events(node.id), acks: deps.assignments.acks(node.id) };
     },
   );

@@ -1,14 +1,14 @@
 // /api/v1/policies: scheduling policies (策略) with why they were chosen, where they are delivered and what
 // each node made of them. Province admins and operators write; a city admin sees the policies of the flows
-// with an end in its region subtree (a task's node or its peer there).
+// with an end in its region subtree (a task's node or its peer there), an officer those with an end in its department.
 import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../api/common.js';
 import { PolicyInputBody, PolicyQuery, PolicyView } from '../../api/policies.js';
 import { ErrorCode, XchgError } from '../../errors.js';
-import { principal, requireRole, WRITERS } from '../auth.js';
+import { requireRole, WRITERS } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { scopeText, visibleNodeIds } from './scope.js';
 
 const KNOBS_NOTE =
   'Knobs in force for a task at a time: the static policies valid then, then the dynamic ones (a surge overrides ' +
@@ -18,12 +18,6 @@ const KNOBS_NOTE =
 export function registerPolicyRoutes(app: App, deps: HttpDeps): void {
   registerPolicyReads(app, deps);
   registerPolicyWrites(app, deps);
-}
-
-/** Nodes a city admin sees (undefined: every node). */
-function visibleNodes(req: Parameters<typeof scopeOf>[0], deps: HttpDeps): string[] | undefined {
-  const scope = scopeOf(req, deps);
-  return scope && deps.nodes.list({ regionCodes: scope }).map((n) => n.id);
 }
 
 function registerPolicyReads(app: App, deps: HttpDeps): void {
@@ -38,7 +32,7 @@ function registerPolicyReads(app: App, deps: HttpDeps): void {
       },
     },
     async (req) => {
-      const visible = visibleNodes(req, deps);
+      const visible = visibleNodeIds(req, deps);
       const { node, task, kind, all, limit } = req.query;
       return deps.policies
         .list({
@@ -65,12 +59,12 @@ function registerPolicyReads(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       const p = deps.policies.get(req.params.id);
-      const visible = visibleNodes(req, deps);
+      const visible = visibleNodeIds(req, deps);
       if (visible && !deps.policies.endsOf(p).some((n) => visible.includes(n))) {
-        const who = principal(req);
+        const { who, where } = scopeText(req);
         throw new XchgError(
           ErrorCode.PERMISSION_DENIED,
-          `${who.role} ${who.name} sees the policies of flows with an end in region ${who.regionCode ?? '?'} and below only, not ${p.id}`,
+          `${who} sees the policies of flows with an end in ${where} only, not ${p.id}`,
         );
       }
       return deps.policies.view(p);

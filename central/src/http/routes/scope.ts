@@ -1,7 +1,8 @@
 // Which regions a caller sees: everything for province-wide roles, the region subtree for a city admin,
-// narrowed further by an optional ?region= filter.
+// narrowed further by an optional ?region= filter; and which departments and nodes: an officer (数据专员) its own
+// department's, a city admin its region subtree's.
 import type { FastifyRequest } from 'fastify';
-import { notFound } from '../../errors.js';
+import { ErrorCode, notFound, XchgError } from '../../errors.js';
 import { Role } from '../auth.js';
 import type { HttpDeps } from '../types.js';
 
@@ -32,12 +33,70 @@ export function requireInScope(
   if (scope && !scope.includes(regionCode)) throw notFound(what, id);
 }
 
-/** Throws NOT_FOUND ("task <id> not found") for a city admin when the task's node lies outside its region subtree. */
+/**
+ * Throws NOT_FOUND ("task <id> not found") for a city admin when the task's node lies outside its region subtree, and
+ * for an officer when neither the task's node nor its peer belongs to its department (another department's flow).
+ */
 export function requireTaskInScope(req: FastifyRequest, deps: HttpDeps, taskId: string): void {
-  const scope = scopeOf(req, deps);
-  if (!scope) return;
   const task = deps.assignments.getTask(taskId);
-  if (!scope.includes(deps.nodes.get(task.nodeId).regionCode)) throw notFound('task', taskId);
+  const own = officerNodeIds(req, deps);
+  if (own) {
+    if (!own.includes(task.nodeId) && !(task.peerNodeId && own.includes(task.peerNodeId)))
+      throw notFound('task', taskId);
+    return;
+  }
+  const scope = scopeOf(req, deps);
+  if (scope && !scope.includes(deps.nodes.get(task.nodeId).regionCode)) throw notFound('task', taskId);
+}
+
+/** The department an officer acts for ('' for an officer without one: it sees nothing); undefined for other roles. */
+export function officerDepartment(req: FastifyRequest): string | undefined {
+  const p = req.principal;
+  return p?.role === Role.OFFICER ? (p.departmentCode ?? '') : undefined;
+}
+
+/** The ids of an officer's department's nodes; undefined for other roles. */
+export function officerNodeIds(req: FastifyRequest, deps: HttpDeps): string[] | undefined {
+  const dept = officerDepartment(req);
+  return dept === undefined ? undefined : deps.nodes.list({ departmentCode: dept }).map((n) => n.id);
+}
+
+/**
+ * The ids of the nodes whose flows a caller sees (a pair with one of them at either end): an officer its department's
+ * nodes, a city admin its region subtree's; undefined for province-wide roles (every node).
+ */
+export function visibleNodeIds(req: FastifyRequest, deps: HttpDeps): string[] | undefined {
+  const own = officerNodeIds(req, deps);
+  if (own) return own;
+  const scope = scopeOf(req, deps);
+  return scope && deps.nodes.list({ regionCodes: scope }).map((n) => n.id);
+}
+
+/**
+ * Who the caller is and where it sees, for a refusal: `${who} sees … in ${where} only`, e.g. who "officer x",
+ * where "department nc-gaj"; who "city_admin y", where "region 360100 and below".
+ */
+export function scopeText(req: FastifyRequest): { who: string; where: string } {
+  const p = req.principal;
+  const who = `${p?.role ?? 'caller'} ${p?.name ?? '?'}`;
+  if (p?.role === Role.OFFICER) return { who, where: `department ${p.departmentCode ?? '(none)'}` };
+  return { who, where: `region ${p?.regionCode ?? '?'} and below` };
+}
+
+/**
+ * The department a listing is narrowed to: an officer's own (PERMISSION_DENIED naming field department when it asks
+ * for another), else `wanted` (undefined: no narrowing).
+ */
+export function departmentFilter(req: FastifyRequest, wanted: string | undefined): string | undefined {
+  const own = officerDepartment(req);
+  if (own === undefined) return wanted;
+  if (wanted !== undefined && wanted !== own)
+    throw new XchgError(
+      ErrorCode.PERMISSION_DENIED,
+      `department: ${scopeText(req).who} reads only the records of ${scopeText(req).where}, not those of ${wanted}`,
+      { field: 'department' },
+    );
+  return own;
 }
 
 /**
@@ -58,8 +117,13 @@ export function regionsInScope<R extends { code: string; parentCode: string | nu
   return regions.filter((r) => visible.has(r.code));
 }
 
-/** The department codes a city admin sees (its region subtree), undefined for everyone else (no narrowing). */
+/**
+ * The department codes a caller's records are narrowed to: an officer's own, a city admin's region subtree's;
+ * undefined for everyone else (no narrowing).
+ */
 export function departmentsInScope(req: FastifyRequest, deps: HttpDeps): string[] | undefined {
+  const own = officerDepartment(req);
+  if (own !== undefined) return [own];
   const scope = scopeOf(req, deps);
   return scope && deps.registry.listDepartments(scope).map((d) => d.code);
 }

@@ -10,10 +10,10 @@ import {
   TaskView,
   UpdateTaskBody,
 } from '../../api/tasks.js';
-import { principal, requireRole, WRITERS } from '../auth.js';
+import { principal, requireRole, Role, WRITERS } from '../auth.js';
 import { noContent } from '../reply.js';
 import type { App, HttpDeps } from '../types.js';
-import { requireTaskInScope, scopeOf } from './scope.js';
+import { requireTaskInScope, visibleNodeIds } from './scope.js';
 import { registerTaskAllocation } from './task-allocation.js';
 
 export function registerTaskRoutes(app: App, deps: HttpDeps): void {
@@ -35,9 +35,14 @@ function registerTaskReads(app: App, deps: HttpDeps): void {
       },
     },
     async (req) => {
-      // A city admin sees the tasks of the nodes in its region subtree only.
-      const scope = scopeOf(req, deps);
-      const visible = scope && deps.nodes.list({ regionCodes: scope }).map((n) => n.id);
+      // A city admin sees the tasks of the nodes in its region subtree only; an officer the flows with an end
+      // (the task's node or its peer) in its department.
+      const visible = visibleNodeIds(req, deps);
+      if (req.principal?.role === Role.OFFICER)
+        return deps.assignments
+          .listTasks(req.query.node ? [req.query.node] : undefined)
+          .filter((t) => visible!.includes(t.nodeId) || (t.peerNodeId !== null && visible!.includes(t.peerNodeId)))
+          .map((t) => deps.assignments.view(t));
       const nodeIds = req.query.node ? [req.query.node].filter((n) => !visible || visible.includes(n)) : visible;
       return deps.assignments.listTasks(nodeIds).map((t) => deps.assignments.view(t));
     },

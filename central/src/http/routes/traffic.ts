@@ -1,6 +1,7 @@
 // /api/v1/traffic: the traffic history of a node pair (GET /traffic), importing a history file (POST
 // /traffic/import, province admins and operators) and exporting one (GET /traffic/export). A city admin sees
-// the pairs with a node in its region subtree (as routes touching its region).
+// the pairs with a node in its region subtree (as routes touching its region), an officer those with a node of its
+// department.
 import {
   TrafficExport,
   TrafficExportQuery,
@@ -11,9 +12,9 @@ import {
 } from '../../api/traffic.js';
 import { ErrorCode, XchgError } from '../../errors.js';
 import { exportHistory, importHistory } from '../../services/traffic-files.js';
-import { principal, requireRole, WRITERS } from '../auth.js';
+import { requireRole, WRITERS } from '../auth.js';
 import type { App, HttpDeps } from '../types.js';
-import { scopeOf } from './scope.js';
+import { scopeText, visibleNodeIds } from './scope.js';
 
 /** Largest history file accepted, bytes (a year of 5-min rows with bytes is ~4 MB). */
 export const TRAFFIC_IMPORT_MAX_BYTES = 64 * 1024 * 1024;
@@ -82,15 +83,13 @@ export function registerTrafficRoutes(app: App, deps: HttpDeps): void {
   );
 }
 
-/** A city admin sees a pair when one of its nodes is in the admin's region subtree. */
-function requireVisible(req: Parameters<typeof scopeOf>[0], deps: HttpDeps, from: string, to: string): void {
-  const scope = scopeOf(req, deps);
-  if (!scope) return;
-  const visible = new Set(deps.nodes.list({ regionCodes: scope }).map((n) => n.id));
-  if (visible.has(from) || visible.has(to)) return;
-  const p = principal(req);
+/** A city admin sees a pair when one of its nodes is in the admin's region subtree, an officer in its department. */
+function requireVisible(req: Parameters<typeof visibleNodeIds>[0], deps: HttpDeps, from: string, to: string): void {
+  const visible = visibleNodeIds(req, deps);
+  if (!visible || visible.includes(from) || visible.includes(to)) return;
+  const { who, where } = scopeText(req);
   throw new XchgError(
     ErrorCode.PERMISSION_DENIED,
-    `${p.role} ${p.name} sees the traffic of nodes in region ${p.regionCode ?? '?'} and below only, not ${from} → ${to}`,
+    `${who} sees the traffic of nodes in ${where} only, not ${from} → ${to}`,
   );
 }
