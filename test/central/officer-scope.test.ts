@@ -3,7 +3,9 @@
 // every query parameter that names a department, node, task, resource or agreement filled with another department's,
 // called as the officer of nc-gaj (南昌 公安局) and as the province admin, over the real services and SQLite
 // (fastify inject). "Another department" is both the other city's two and nc-jyj, a department of the officer's own
-// city with its own node, a flow to the other city, a run, quarantined records, an alert and a policy.
+// city with its own node, a flow to the other city, a run, quarantined records, an alert and a policy. The exchange
+// centers (one of the other city, holding its node), links, routes and relays are the province's shared network: an
+// officer reads them, and they name no department's node, flow or record (the check covers them: no leak).
 import { afterAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../central/src/domain/roles.js';
 import { buildApp } from '../../central/src/http/app.js';
@@ -133,6 +135,21 @@ function world(d: CentralDeps) {
 
 type World = ReturnType<typeof world>;
 
+/** The province's exchange center and the other city's (jdz, linked to it), holding the other city's gaj node. */
+async function centers(d: CentralDeps, w: World): Promise<void> {
+  await d.centers.update('province', { regionCode: '360000', name: '省交换中心' });
+  await d.centers.create({
+    code: 'jdz',
+    name: '景德镇交换中心',
+    regionCode: '360200',
+    level: 'city',
+    natsUrls: ['nats://127.0.0.1:2'],
+    check: false,
+  });
+  await d.links.create({ a: 'jdz', b: 'province', capacityBps: 1_000_000, check: false });
+  d.centers.moveNode(w.p.node.jdzGaj, 'jdz');
+}
+
 /** Calls `calls` as the officer and the admin; returns leaks, the routes where the admin saw other departments. */
 async function audit(
   app: Awaited<ReturnType<typeof buildApp>>,
@@ -176,6 +193,7 @@ describe('officer scope', () => {
     const app = await buildApp(d.http);
     try {
       const w = world(d);
+      await centers(d, w);
       const res = await app.inject({
         method: 'GET',
         url: '/api/v1/openapi.json',
@@ -238,6 +256,7 @@ describe('officer scope', () => {
     const app = await buildApp(d.http);
     try {
       const w = world(d);
+      await centers(d, w);
       const res = await app.inject({
         method: 'GET',
         url: '/api/v1/openapi.json',
