@@ -93,13 +93,13 @@ export class SurgeService {
 
   /**
    * Feeds every pair's closed buckets to its detector and acts on what it decides; then replays queued imports.
-   * Yields to the event loop between pairs (a first feed replays the lookback).
+   * Yields to the event loop between pairs (a first feed replays the lookback) and while listing them.
    */
   async tick(): Promise<void> {
     const until = Math.floor((this.clock() - this.settings.settleMs) / this.bucketMs) * this.bucketMs;
     const since = until - this.settings.lookbackDays * DAY_MS;
     this.tickBuckets = TickBuckets.read(this.store, this.watches, until, this.bucketMs);
-    for (const pair of this.traffic.pairs(since, until)) {
+    for (const pair of await this.traffic.pairsSliced(since, until, () => yieldToLoop())) {
       this.feed(pair, since, until);
       await yieldToLoop();
     }
