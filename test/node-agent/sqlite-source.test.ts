@@ -55,4 +55,53 @@ describe('sqlite source - pages, tombstones, schema changes', () => {
       db.close();
     }
   });
+
+  it('sqlite source - a page after a cursor seeks the index: no read scans the table from its start', async () => {
+    const path = join(tmpDir('xchg-sqlite-plan-'), 'src.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT, updated_at INTEGER NOT NULL)');
+    db.exec('CREATE INDEX rec_updated ON rec (updated_at)');
+    const ins = db.prepare('INSERT INTO rec VALUES (?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 1; i <= 300; i++) ins.run(i, `row ${i}`, 1000 + Math.floor(i / 7));
+    })();
+    // The SQL the source prepares, as it prepares it (better-sqlite3's prepare, passed through unchanged).
+    const prepared: string[] = [];
+    const prepare = Database.prototype.prepare;
+    Database.prototype.prepare = function (this: Database.Database, sql: string) {
+      prepared.push(sql);
+      return prepare.call(this, sql);
+    } as typeof prepare;
+    const sources = [
+      new SqliteSource('inc', { type: 'sqlite', path, table: 'rec', key: 'id', cursor: 'updated_at' }),
+      new SqliteSource('keyed', { type: 'sqlite', path, table: 'rec', key: 'id' }),
+    ];
+    try {
+      for (const src of sources) {
+        let cursor = null as Awaited<ReturnType<typeof src.read>>['cursor'];
+        let rows = 0;
+        for (let page = 0; page < 10 && rows < 300; page++) {
+          const p = await src.read(cursor, 64);
+          rows += p.rows.length;
+          cursor = p.cursor;
+        }
+        expect(rows).toBe(300);
+      }
+    } finally {
+      Database.prototype.prepare = prepare;
+      for (const src of sources) await src.close();
+    }
+    const reads = prepared.filter((sql) => /ORDER BY/.test(sql) && /WHERE .*[>]/.test(sql));
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    for (const sql of reads) {
+      const params = (sql.match(/\?/g) ?? []).map(() => 1);
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => (r as { detail: string }).detail);
+      // A SEARCH starts at the cursor; a SCAN of the table (or of the whole index) starts at its first row.
+      expect({ sql, plan: plan.filter((d) => /^SCAN rec\b/.test(d)) }).toEqual({ sql, plan: [] });
+    }
+    db.close();
+  });
 });

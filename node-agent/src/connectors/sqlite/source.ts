@@ -97,7 +97,10 @@ class SqliteSourceDialect implements SourceDialect {
       positionCols: [],
       bind,
       bindLimit: (limit, params) => (params.push(limit), '?'),
-      rowComparison: false,
+      // `(c, k) > (?, ?)`: SQLite seeks the index on c for it. The spelled-out `c > ? OR (c = ? AND k > ?)`
+      // with two parameters for c is planned as a scan of the whole index from its start (it cannot know the
+      // two are equal), so every page of an incremental read would cost the table's size.
+      rowComparison: true,
       least: 'min',
       bucket: `xchg_bucket(CAST(${k} AS TEXT))`,
       read: (sql, params, tail) => this.read(sql, params, tail),
