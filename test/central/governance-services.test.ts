@@ -576,6 +576,8 @@ describe('services sharing', () => {
         entityId: a.id,
         departmentCode: 'gat',
         message: expect.stringMatching(/past its answer deadline/),
+        // what the dashboard words the alert from, in the viewer's language
+        params: { application: a.id, consumer: 'mzj', provider: 'gat', resource: 'R-POP' },
         at: a.deadlineAt,
         startedAt: a.deadlineAt,
         // the second sweep saw it again: counted, not duplicated
