@@ -3,81 +3,22 @@
 // leadMinutes before the predicted peak) and merged at its end, unless a live surge wants it spread; a surge's end
 // does not merge it while the window is open. Time is an argument (the tick's nowMs, the manual clock for plans).
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { PairCluster } from '../../central/src/domain/clustering.js';
-import type { TrafficPair } from '../../central/src/domain/traffic.js';
-import { staticPolicyOf } from '../../central/src/services/brain-clusters.js';
-import type { ShardService } from '../../central/src/services/shards.js';
-import type { TideService } from '../../central/src/services/tide.js';
-import { centralDeps, type CentralDeps } from '../helpers/central-deps.js';
+import type { CentralDeps } from '../helpers/central-deps.js';
+import { tideAt, TIDE_WHY, tideWorld, type TideWorld } from '../helpers/tide-world.js';
 import { removeTmpDirs } from '../helpers/tmp.js';
 
 const opened: CentralDeps[] = [];
 afterEach(() => opened.splice(0).forEach((d) => d.close()));
 afterAll(removeTmpDirs);
 
-/** Local (UTC+8) time on Monday 2025-09-01 as ms. */
-const at = (hhmm: string): number => Date.parse(`2025-09-01T${hhmm}:00+08:00`);
-const WHY = 'tide window 07:45-19:00 opens before the predicted peak';
-
-interface World {
-  d: CentralDeps;
-  shards: ShardService;
-  tide: TideService;
-  pair: TrafficPair;
-  task: string;
-  standbys: string[];
-  /** Moves the manual clock and runs the tide step at that local time. */
-  tick(hhmm: string): ReturnType<TideService['tick']>;
-}
+const at = (hhmm: string): number => tideAt(hhmm);
+const WHY = TIDE_WHY;
+type World = TideWorld;
 
 function world(): World {
-  const d = centralDeps();
-  opened.push(d);
-  d.registry.createRegion({ code: '360000', name: '江西省', level: 'province' });
-  d.registry.createDepartment({ code: 'gat', name: '公安厅', regionCode: '360000' });
-  d.registry.createDepartment({ code: 'sbj', name: '社保局', regionCode: '360000' });
-  const enroll = (dept: string, name: string, bindings: string[]): string => {
-    const { token } = d.nodes.createToken({ departmentCode: dept, nodeName: name });
-    const node = d.nodes.enroll({ token, hostname: name, agentVersion: '0.1.0', labels: {} }).node;
-    d.nodes.heartbeat(node, { bindings }, '0.1.0');
-    return node.id;
-  };
-  const pair = { fromNode: enroll('gat', 'gat-01', ['db']), toNode: enroll('sbj', 'sbj-01', []), resource: '' };
-  const standbys = [enroll('gat', 'gat-02', ['db']), enroll('gat', 'gat-03', ['db'])].sort();
-  const task = d.assignments.createTask({
-    name: 'sync',
-    kind: 'sync',
-    nodeId: pair.fromNode,
-    peerNodeId: pair.toNode,
-    binding: 'db',
-    subscriptionId: 'sub-1',
-  }).id;
-  // The brain's own static policy of an office-hours cluster: window 08:00-19:00 on working days, a standby warmed
-  // 15 minutes before it (so the policy's window opens at 07:45).
-  const cluster: PairCluster = {
-    id: 0,
-    members: [0],
-    profile: {} as PairCluster['profile'], // not read by staticPolicyOf
-    label: { base: 'office-hours', en: 'office hours', zh: '办公时段', rule: 'test' },
-    policy: {
-      windows: [{ days: 'working', startHour: 8, endHour: 19 }],
-      batchRecords: 1000,
-      concurrency: 2,
-      prewarm: { standby: true, leadMinutes: 15, beforeLocalHour: 8 },
-      surgeSensitivity: 'high',
-      reason: 'office hours',
-    },
-    silhouette: 0.5,
-  };
-  const calendar = { holidays: [], workdays: [], utcOffsetMinutes: 480 };
-  const policy = d.policies.create(staticPolicyOf(cluster, [task], calendar, pair), 'brain');
-  d.store.brain.setStaticPolicy(pair, policy.id, 'run-1');
-  const services = d.http as unknown as { shards: ShardService; tide: TideService };
-  const tick = (hhmm: string): ReturnType<TideService['tick']> => {
-    d.manual!.nowMs = at(hhmm);
-    return services.tide.tick(at(hhmm));
-  };
-  return { d, shards: services.shards, tide: services.tide, pair, task, standbys, tick };
+  const w = tideWorld();
+  opened.push(w.d);
+  return w;
 }
 
 /** Stores the pair's live surge as SurgeService.open does (open until `endMs` is set). */
