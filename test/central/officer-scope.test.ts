@@ -187,6 +187,16 @@ async function audit(
   return { leaks, adminSees, ownOk };
 }
 
+/** The OpenAPI document the app serves (its routes are what the audits enumerate). */
+async function openapiDoc(app: Awaited<ReturnType<typeof buildApp>>): Promise<Parameters<typeof queryUrls>[0]> {
+  const res = await app.inject({
+    method: 'GET',
+    url: '/api/v1/openapi.json',
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+  });
+  return JSON.parse(res.body) as Parameters<typeof queryUrls>[0];
+}
+
 describe('officer scope', () => {
   it('officer scope - no GET route gives a department officer another department’s nodes, tasks, runs, quarantine, alerts, sharing or policies', async () => {
     const d = centralDeps();
@@ -194,12 +204,7 @@ describe('officer scope', () => {
     try {
       const w = world(d);
       await centers(d, w);
-      const res = await app.inject({
-        method: 'GET',
-        url: '/api/v1/openapi.json',
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-      });
-      const doc = JSON.parse(res.body);
+      const doc = await openapiDoc(app);
       const { leaks, adminSees, ownOk } = await audit(app, w, urls(doc, [...w.foreignIds, ...w.ownIds]));
       expect(leaks).toEqual([]);
       // The check can fail: the province admin's answers on these routes hold other departments' records.
@@ -257,12 +262,7 @@ describe('officer scope', () => {
     try {
       const w = world(d);
       await centers(d, w);
-      const res = await app.inject({
-        method: 'GET',
-        url: '/api/v1/openapi.json',
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-      });
-      const doc = JSON.parse(res.body);
+      const doc = await openapiDoc(app);
       const calls = queryUrls(doc, w.foreign, w.p.node.ncGaj);
       const { leaks, adminSees } = await audit(app, w, calls);
       expect(leaks).toEqual([]);
