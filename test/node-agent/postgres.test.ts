@@ -416,6 +416,24 @@ describe('postgres - sink', () => {
     expect(await a.lastSequence('r/t/1')).toBe(10);
   });
 
+  it('postgres - sinks of several flows preparing one new schema at once all start (ledger and table created once)', async () => {
+    // Each flow's sink creates the shared ledger table, and here also the same table, in the same moment: the
+    // sinks of a department's subscriptions start together when the agent does.
+    for (let round = 0; round < 5; round++) {
+      const schema = `ddl_race_${round}`;
+      await server.query(`CREATE SCHEMA ${schema}`);
+      const sinks = Array.from({ length: 8 }, () => sink({ schema, table: 'created_together', key: 'id' }, HINT));
+      const outcomes = await Promise.allSettled(sinks.map((s) => s.lastSequence('r/t/1')));
+      expect(
+        outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+      ).toEqual([]);
+      expect(await sinks[3]!.apply('r/t/1', 1, batch('b-1', [[1, 'one', null, null, null, null, null]]))).toBe(
+        'applied',
+      );
+      expect(await server.query(`SELECT count(*)::int AS n FROM ${schema}.created_together`)).toEqual([{ n: 1 }]);
+    }
+  });
+
   it('postgres - a record the database refuses is handed back with its reason; the rest of the batch and the ledger commit', async () => {
     await server.query('CREATE TABLE strict_nn (id bigint PRIMARY KEY, name text NOT NULL, note text)');
     const s = sink({ table: 'strict_nn', key: 'id' }, HINT);

@@ -81,7 +81,8 @@ class PostgresDialect implements SqlDialect<Client, Column> {
   }
 
   async ensureLedger(c: Client): Promise<void> {
-    await c.query(
+    await createIfMissing(
+      c,
       `CREATE TABLE IF NOT EXISTS ${this.ledger} (stream text PRIMARY KEY, last_seq bigint NOT NULL, last_batch text NOT NULL, updated_at bigint NOT NULL)`,
     );
   }
@@ -94,7 +95,7 @@ class PostgresDialect implements SqlDialect<Client, Column> {
   async createTable(c: Client, columns: SinkSchemaHint['columns']): Promise<void> {
     const defs = columns.map((col) => `${ident(col.name, this.binding)} ${PG_TYPES[col.type ?? 'string'] ?? 'text'}`);
     const pk = this.keyColumns.map((k) => ident(k, this.binding)).join(', ');
-    await c.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${defs.join(', ')}, PRIMARY KEY (${pk}))`);
+    await createIfMissing(c, `CREATE TABLE IF NOT EXISTS ${this.table} (${defs.join(', ')}, PRIMARY KEY (${pk}))`);
   }
 
   async lockLedger(c: Client, stream: string): Promise<number> {
@@ -280,4 +281,20 @@ function converter(udt: string | undefined): Convert {
       return JSON.stringify(v);
     return v;
   };
+}
+
+/**
+ * Runs a `CREATE TABLE IF NOT EXISTS`. PostgreSQL's IF NOT EXISTS is checked before the catalog rows are
+ * inserted, so two sessions creating one table at once (the sinks of several flows into one database share
+ * the ledger table) can both pass it and the second fails on the catalog's unique index (23505 on
+ * pg_type_typname_nsp_index), 42710 duplicate_object (its row type) or 42P07 duplicate_table. Each means the
+ * table exists now: done.
+ */
+async function createIfMissing(c: Client, sql: string): Promise<void> {
+  try {
+    await c.query(sql);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42710' && code !== '42P07') throw err;
+  }
 }
