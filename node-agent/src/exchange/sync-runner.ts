@@ -179,36 +179,51 @@ class SyncTask {
     return !full;
   }
 
-  /** One page, up to a row whose cursor lies in the future (held until its time, reported meanwhile). */
-  private async readPage(state: TaskState): Promise<Page> {
+  /** One page of at most `limit` rows, up to a row whose cursor lies in the future (held until its time, reported meanwhile). */
+  private async readPage(cursor: TaskState['cursor'], limit: number): Promise<Page> {
     const { source, settings } = this.deps;
-    // One step reads several batches' worth and commits them together: one fsync per step, not per
-    // batch. A trickle still goes out at once (a short page is a short step).
-    const page = await source.read(state.cursor, this.batchRecords * STEP_BATCHES * this.slots);
+    const page = await source.read(cursor, limit);
     // A row whose cursor value lies in the future (a wrong clock, a typo) must not move the cursor past
     // rows that will later be written with correct values: read only up to it.
     const held = futureRow(page.rows, source.cursorColumn, Date.now() + settings.cursorSkewMs);
     if (held === undefined) return page;
     reportFuture(this.kit, source, page.rows[held]!, settings.cursorSkewMs);
     return held === 0
-      ? { rows: [], ops: [], cursor: state.cursor, exhausted: true }
-      : { ...(await source.read(state.cursor, held)), exhausted: true };
+      ? { rows: [], ops: [], cursor, exhausted: true }
+      : { ...(await source.read(cursor, held)), exhausted: true };
   }
 
-  /** Reads, processes and commits one page; returns the new state and whether the source is exhausted. */
+  /**
+   * Reads, processes and commits one step: up to STEP_BATCHES pages per read slot, each a batch's worth,
+   * committed together (one fsync per step, not per batch; a trickle still goes out at once, as a short page
+   * ends the step). Each page is packed before the next is read, so only one batch's rows are alive at a
+   * time: a whole step's rows read at once outlived the young generation's collections, and copying them
+   * cost the provider a quarter of its time. Returns the new state and whether the source is exhausted.
+   */
   async step(state: TaskState): Promise<{ state: TaskState; exhausted: boolean }> {
     const { spool, source, dataPlane } = this.deps;
-    const page = await this.readPage(state);
     const quarantine: NewQuarantine[] = [];
-    const { runs, kept } = processPage(this.pipeline, page, `cursor:${JSON.stringify(state.cursor)}`, quarantine);
-    const batches = this.batches(runs);
-    const restart = page.exhausted && source.mode === 'full';
+    const batches: UnsequencedBatch[] = [];
+    let cursor = state.cursor;
+    let read = 0;
+    let kept = 0;
+    let exhausted = false;
+    for (let p = 0; p < STEP_BATCHES * this.slots && !exhausted; p++) {
+      const page = await this.readPage(cursor, this.batchRecords);
+      const r = processPage(this.pipeline, page, `cursor:${JSON.stringify(cursor)}`, quarantine);
+      batches.push(...this.batches(r.runs));
+      read += page.rows.length;
+      kept += r.kept;
+      cursor = page.cursor;
+      exhausted = page.exhausted;
+    }
+    const restart = exhausted && source.mode === 'full';
     // An idle poll (nothing read) changes nothing: no transaction, no fsync competing with other work.
     let next = state;
-    if (page.rows.length > 0 || restart) {
+    if (read > 0 || restart) {
       const committed = spool.commitStep(
         state,
-        { cursor: restart ? null : page.cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine },
+        { cursor: restart ? null : cursor, ...(restart && { passes: state.passes + 1 }), batches, quarantine },
         Date.now(),
       );
       next = committed.state;
@@ -218,7 +233,7 @@ class SyncTask {
     this.kit.counters.batches += batches.length;
     this.kit.counters.quarantined += quarantine.length;
     if (batches.length) dataPlane.notify();
-    return { state: next, exhausted: page.exhausted };
+    return { state: next, exhausted };
   }
 
   async loop(): Promise<void> {
