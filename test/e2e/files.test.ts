@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVELOPE_HEADER, encodeEnvelopeHeader } from '../../node-agent/src/transport/envelope.js';
@@ -65,7 +65,14 @@ describe('files - chunked transfer with resume', () => {
     x = await Exchange.start({
       rows: 10,
       // A window of 4 MiB: a provider killed half way cannot have handed the whole file to the broker.
-      dataPlane: { fileChunkBytes: CHUNK, fileWindowBytes: WINDOW, receiptTimeoutMs: 2_000, ackWaitMs: 2_000 },
+      // A chunk from a node outside the flow is delivered again for 3 s, then dropped.
+      dataPlane: {
+        fileChunkBytes: CHUNK,
+        fileWindowBytes: WINDOW,
+        receiptTimeoutMs: 2_000,
+        ackWaitMs: 2_000,
+        foreignBatchGraceMs: 3_000,
+      },
       sources: { docs: { type: 'files', dir: src, stableMs: 200 } },
       sinks: { inbox: { type: 'files', dir: dst } },
     });
@@ -164,19 +171,18 @@ describe('files - chunked transfer with resume', () => {
     expect(x.provider.proc.output().slice(before)).toMatch(/chunk publish failed; retrying|file receipts stalled/);
   });
 
-  it('files - a chunk damaged on the way fails its running checksum and never reaches the file', async () => {
-    // A chunk as the provider would send it, with one byte changed after its digest was taken.
-    const body = Buffer.from('政务数据 '.repeat(100));
-    const digest = createHash('sha256').update(body).digest();
-    const damaged = Buffer.from(body);
-    damaged[7] = damaged[7]! ^ 0xff;
-    const fileId = 'f-00000000deadbeef';
+  /** Publishes one whole-file chunk straight into the consumer's file subject, as `sourceNodeId` would send it. */
+  async function forgeChunk(
+    o: { fileId: string; relativePath: string; sourceNodeId: string },
+    body: Buffer,
+    digest: Buffer,
+  ): Promise<void> {
     const env = {
-      batchId: `${fileId}-0`,
+      batchId: `${o.fileId}-0`,
       resourceCode: '',
       subscriptionId: 'sub-docs',
       taskId: 'forged',
-      sourceNodeId: x.providerId,
+      sourceNodeId: o.sourceNodeId,
       destinationNodeId: x.consumerId,
       route: [],
       hopIndex: 0,
@@ -187,11 +193,11 @@ describe('files - chunked transfer with resume', () => {
       payloadKind: 'PAYLOAD_KIND_FILE_CHUNK' as const,
       payloadSha256: Buffer.alloc(0),
       createdAtMs: Date.now(),
-      streamEpoch: fileId,
+      streamEpoch: o.fileId,
       agreementId: '',
       file: {
-        fileId,
-        relativePath: 'damaged.txt',
+        fileId: o.fileId,
+        relativePath: o.relativePath,
         fileSize: body.length,
         offset: 0,
         chunkIndex: 0,
@@ -206,14 +212,20 @@ describe('files - chunked transfer with resume', () => {
       const h = headers();
       h.set(ENVELOPE_HEADER, encodeEnvelopeHeader(env));
       h.set('Nats-Msg-Id', env.batchId);
-      await (
-        await import('@nats-io/jetstream')
-      )
-        .jetstream(nc)
-        .publish(`xchg.f.${x.consumerId}.forged`, damaged, { headers: h });
+      await jetstream(nc).publish(`xchg.f.${x.consumerId}.forged`, body, { headers: h });
     } finally {
       await nc.close();
     }
+  }
+
+  it('files - a chunk damaged on the way fails its running checksum and never reaches the file', async () => {
+    // A chunk as the provider would send it, with one byte changed after its digest was taken.
+    const body = Buffer.from('政务数据 '.repeat(100));
+    const digest = createHash('sha256').update(body).digest();
+    const damaged = Buffer.from(body);
+    damaged[7] = damaged[7]! ^ 0xff;
+    const fileId = 'f-00000000deadbeef';
+    await forgeChunk({ fileId, relativePath: 'damaged.txt', sourceNodeId: x.providerId }, damaged, digest);
     await x.consumer.proc.waitForLog(
       (l) => l['msg'] === 'file chunk failed its checksum; asked again' && l['fileId'] === fileId,
       30_000,
@@ -221,5 +233,27 @@ describe('files - chunked transfer with resume', () => {
     expect(existsSync(join(dst, 'damaged.txt'))).toBe(false);
     const part = join(dst, '.xchg-partial', `${fileId}.part`);
     expect(existsSync(part) ? statSync(part).size : 0, 'the damaged bytes were taken back').toBe(0);
+  });
+
+  it('files - a whole, well-formed chunk from a node outside the flow is never written, then dropped', async () => {
+    const body = Buffer.from('伪造的证照 '.repeat(50));
+    const digest = createHash('sha256').update(body).digest();
+    const fileId = 'f-00000000f0e1a2b3';
+    const intruder = 'nd-000000intruder';
+    const refused = x.consumer.proc.waitForLog(
+      (l) => l['msg'] === 'batch from a node outside the flow; redelivery later' && l['batchId'] === `${fileId}-0`,
+      30_000,
+    );
+    const dropped = x.consumer.proc.waitForLog(
+      (l) => l['msg'] === 'batch from a node outside the flow dropped' && l['batchId'] === `${fileId}-0`,
+      30_000,
+    );
+    await forgeChunk({ fileId, relativePath: 'forged.txt', sourceNodeId: intruder }, body, digest);
+    expect(String((await refused)['err'])).toContain(
+      `file chunk ${fileId}-0 of subscription sub-docs comes from node ${intruder}`,
+    );
+    await dropped;
+    expect(existsSync(join(dst, 'forged.txt'))).toBe(false);
+    expect(existsSync(join(dst, '.xchg-partial', `${fileId}.part`))).toBe(false);
   });
 });

@@ -88,6 +88,13 @@ export interface RecordSink {
    * → 'gap' (nothing written; the provider re-sends the missing ones).
    */
   apply(stream: StreamKey, seq: number, batch: SinkBatch, opts?: ApplyOptions): Promise<ApplyOutcome>;
+  /**
+   * Group commit: a session applies consecutive batches of one stream in one transaction, each as apply()
+   * would (duplicates and gaps write nothing), and commits them with the ledger at the last one applied.
+   * Sessions of one sink run one at a time: begin() waits for the one open to end. A sink without real
+   * transactions may commit each batch as it is applied.
+   */
+  begin(stream: StreamKey): Promise<SinkSession>;
   /** Highest sequence applied for the stream (0 when none). */
   lastSequence(stream: StreamKey): Promise<number>;
   close(): Promise<void>;
@@ -97,6 +104,16 @@ export interface RecordSink {
    * cannot be verified.
    */
   scan?(afterKey: unknown[] | null, limit: number): Promise<SinkScanPage>;
+}
+
+/** A transaction of one stream's batches (RecordSink.begin). After a rejected apply() the session is over (rolled back). */
+export interface SinkSession {
+  /** Writes the batch if it is next in line; 'duplicate' and 'gap' write nothing. Rejects when the sink fails. */
+  apply(seq: number, batch: SinkBatch, opts?: ApplyOptions): Promise<ApplyOutcome>;
+  /** Records the last sequence applied and commits (nothing applied: rolls back). Rejects when the sink fails. */
+  commit(): Promise<void>;
+  /** Rolls back whatever the session wrote; never rejects. */
+  abort(): Promise<void>;
 }
 
 /** A page of a sink's rows in key order (RecordSink.scan). */

@@ -10,7 +10,8 @@
 //   publisher.ts      the one publish path: one window of async JetStream publishes, message ids, failure log
 //   outbox.ts         record streams: the pump draining the spool outbox through the publisher; RecordStream
 //   file-stream.ts    file streams: one transfer's chunks, read from the source file, through the same publisher
-//   inbound.ts        consumer side: durable consumers → exchange task → ack → receipt
+//   inbound.ts        consumer side: durable consumers → exchange task (record batches of one stream that have
+//                     arrived together: one sink transaction) → ack → receipt
 //   receipts.ts       the one receipt consumer: acknowledges a stream up to a receipt's position; gaps → recovery
 //   recovery.ts       stall questions and gap re-sends: the one re-send strategy for records and files
 //   progress.ts       the stream-progress protocol: asking (provider) and answering (consumer)

@@ -2,14 +2,14 @@
 // its subscription; each arriving batch is verified against the task's field types (failures are
 // quarantined with the reason), then written to the sink together with its sequence in one transaction
 // (the sink's ledger: the exactly-once effect). Records the sink's database refuses are quarantined alone.
-import type { RecordSink, RefusedRecord } from '../connectors/types.js';
+import type { RecordSink, RefusedRecord, SinkBatch, SinkSession } from '../connectors/types.js';
 import { compilePipeline, type Pipeline, type PipelineSpec } from '../pipeline/index.js';
 import { checkInbound, termsOf, type AgreementTerms } from '../policy/agreement.js';
 import type { DataSpool } from '../spool/data-spool.js';
 import type { TaskAssignment, TaskRunner } from '../tasks/supervisor.js';
 import { unpackRecords, type EnvelopeData, type RecordsPayload } from '../transport/envelope.js';
 import type { DataPlane } from './data-plane.js';
-import { ForeignSourceError, type Applied, type InboundHandler } from './inbound.js';
+import type { Applied, InboundHandler, UnitGroup } from './inbound.js';
 import { streamKey } from './progress.js';
 import { rewriteQuarantined } from './quarantine-resend.js';
 import { RunnerKit, type DataPathContext } from './runner-kit.js';
@@ -35,7 +35,14 @@ interface Verified {
   quarantined: number;
 }
 
-const GAP: Applied = { status: 'refused', written: 0, quarantined: 0, reason: 'gap' };
+/** What one batch did inside a sink session, and what to count once the session commits. */
+interface Written {
+  applied: Applied;
+  committed?: () => void;
+}
+
+const GAP: Written = { applied: { status: 'refused', written: 0, quarantined: 0, reason: 'gap' } };
+const DUPLICATE: Written = { applied: { status: 'duplicate', written: 0, quarantined: 0 } };
 
 class ExchangeTask implements InboundHandler {
   readonly kit: RunnerKit;
@@ -66,61 +73,84 @@ class ExchangeTask implements InboundHandler {
     return this.deps.sink.lastSequence(stream);
   }
 
-  async handle(env: EnvelopeData): Promise<Applied> {
-    // The flow's provider, or a node central assigned a shard of it to (dynamic node allocation); from any
-    // other node nothing is written. Not refused for good: the standby's shard may reach this node before
-    // the assignment naming it does, so the batch is redelivered for a while (inbound.ts), and a legitimate sender re-sends it after that.
+  /** The flow's provider, or a node central assigned a shard of it to (dynamic node allocation). */
+  acceptsFrom(nodeId: string): boolean {
     const { peerNodeId, sourceNodes } = this.task;
-    if (peerNodeId && env.sourceNodeId !== peerNodeId && !(sourceNodes ?? []).includes(env.sourceNodeId))
-      throw new ForeignSourceError(
-        `batch ${env.batchId} comes from node ${env.sourceNodeId}: neither the provider ${peerNodeId} of this flow nor a node holding a shard of it`,
-      );
-    const stream = streamKey(env.sourceNodeId, env.taskId, env.streamEpoch);
+    return !peerNodeId || nodeId === peerNodeId || (sourceNodes ?? []).includes(nodeId);
+  }
+
+  /** One batch in a session of its own (a unit outside a group). */
+  async handle(env: EnvelopeData): Promise<Applied> {
+    const g = await this.openGroup(streamKey(env.sourceNodeId, env.taskId, env.streamEpoch));
+    const applied = await g.add(env);
+    await g.commit();
+    return applied;
+  }
+
+  /** Batches of one stream in one sink transaction (group commit); counted once it commits. */
+  async openGroup(stream: string): Promise<UnitGroup> {
+    const session = await this.sinkCall(() => this.deps.sink.begin(stream));
+    const committed: (() => void)[] = [];
+    return {
+      add: async (env) => {
+        const w = await this.write(env, session);
+        if (w.committed) committed.push(w.committed);
+        return w.applied;
+      },
+      commit: async () => {
+        await this.sinkCall(() => session.commit());
+        for (const f of committed) f();
+      },
+    };
+  }
+
+  /** Decodes, checks and verifies one batch and applies it in `session`. */
+  private async write(env: EnvelopeData, session: SinkSession): Promise<Written> {
     let payload: RecordsPayload;
     try {
       payload = unpackRecords(env.payload, env.compression);
     } catch (err) {
-      return this.undecodable(env, stream, err as Error);
+      return this.undecodable(env, session, err as Error);
     }
     const refusal = checkInbound(this.terms, env.agreementId, payload.columns);
-    if (refusal) return this.refuse(env, refusal);
+    if (refusal) return { applied: this.refuse(env, refusal) };
     const v = this.verify(env, payload);
     let refusedCount = 0;
     const onRefused = (refused: RefusedRecord[]): void => {
       refusedCount = refused.length;
       this.sinkRefused(env, payload, v, refused);
     };
-    const outcome = await this.apply(
-      stream,
-      env,
-      { batchId: env.batchId, columns: payload.columns, rows: v.rows, ops: v.ops },
-      onRefused,
-    );
+    const batch: SinkBatch = { batchId: env.batchId, columns: payload.columns, rows: v.rows, ops: v.ops };
+    const outcome = await this.sinkCall(() => session.apply(env.sequence, batch, { onRefused }));
     if (outcome === 'gap') return GAP;
-    if (outcome === 'duplicate') return { status: 'duplicate', written: 0, quarantined: 0 };
-    const at = Date.now();
+    if (outcome === 'duplicate') return DUPLICATE;
     const written = v.rows.length - refusedCount;
     const quarantined = v.quarantined + refusedCount;
-    this.kit.counters.records += written;
-    this.kit.counters.batches++;
-    this.kit.counters.bytes += env.payload.length;
-    this.kit.counters.quarantined += quarantined;
-    this.lastLagMs = at - env.createdAtMs;
-    this.traffic?.committed(env.sourceNodeId, env.resourceCode, {
-      records: written,
-      bytes: env.payload.length,
-      errors: quarantined,
-      createdAtMs: env.createdAtMs,
-    });
-    this.deps.onApplied?.(env, at);
-    return { status: 'committed', written, quarantined };
+    return {
+      applied: { status: 'committed', written, quarantined },
+      committed: () => {
+        const at = Date.now();
+        this.kit.counters.records += written;
+        this.kit.counters.batches++;
+        this.kit.counters.bytes += env.payload.length;
+        this.kit.counters.quarantined += quarantined;
+        this.lastLagMs = at - env.createdAtMs;
+        this.traffic?.committed(env.sourceNodeId, env.resourceCode, {
+          records: written,
+          bytes: env.payload.length,
+          errors: quarantined,
+          createdAtMs: env.createdAtMs,
+        });
+        this.deps.onApplied?.(env, at);
+      },
+    };
   }
 
   /**
    * The checksum matched, so this is what the provider sent: re-sending cannot fix it. Keep it in
    * quarantine whole and move the stream on, so one bad batch does not block the ones after it.
    */
-  private async undecodable(env: EnvelopeData, stream: string, err: Error): Promise<Applied> {
+  private async undecodable(env: EnvelopeData, session: SinkSession, err: Error): Promise<Written> {
     this.deps.spool.addQuarantine(
       this.task.id,
       'consumer',
@@ -132,16 +162,20 @@ class ExchangeTask implements InboundHandler {
       },
       Date.now(),
     );
-    const outcome = await this.deps.sink.apply(stream, env.sequence, {
-      batchId: env.batchId,
-      columns: [],
-      rows: [],
-      ops: [],
-    });
-    this.kit.counters.quarantined += env.recordCount;
+    const empty: SinkBatch = { batchId: env.batchId, columns: [], rows: [], ops: [] };
+    const outcome = await this.sinkCall(() => session.apply(env.sequence, empty));
     if (outcome === 'gap') return GAP;
-    if (outcome === 'applied') this.traffic?.refused(env.sourceNodeId, env.resourceCode, env.recordCount);
-    return { status: outcome === 'applied' ? 'committed' : 'duplicate', written: 0, quarantined: env.recordCount };
+    return {
+      applied: {
+        status: outcome === 'applied' ? 'committed' : 'duplicate',
+        written: 0,
+        quarantined: env.recordCount,
+      },
+      committed: () => {
+        this.kit.counters.quarantined += env.recordCount;
+        if (outcome === 'applied') this.traffic?.refused(env.sourceNodeId, env.resourceCode, env.recordCount);
+      },
+    };
   }
 
   private refuse(env: EnvelopeData, refusal: string): Applied {
@@ -217,15 +251,10 @@ class ExchangeTask implements InboundHandler {
     }
   }
 
-  /** Writes through the sink's ledger; a failing sink throws (the data plane redelivers with a growing delay). */
-  private async apply(
-    stream: string,
-    env: EnvelopeData,
-    batch: Parameters<RecordSink['apply']>[2],
-    onRefused: (r: RefusedRecord[]) => void,
-  ): ReturnType<RecordSink['apply']> {
+  /** A call into the sink; a failing sink throws (the data plane redelivers with a growing delay), reported. */
+  private async sinkCall<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await this.deps.sink.apply(stream, env.sequence, batch, { onRefused });
+      return await call();
     } catch (err) {
       this.kit.failed((err as Error).message);
       if (Date.now() - this.lastReportAt.sinkError > 60_000) {

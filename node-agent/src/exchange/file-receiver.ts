@@ -65,6 +65,8 @@ class FileReceiver implements InboundHandler {
 
   constructor(
     private readonly root: string,
+    /** The node the files come from (the task's provider); undefined: any. */
+    private readonly provider: string | undefined,
     private readonly terms: AgreementTerms,
     private readonly kit: RunnerKit,
     /** The node's traffic meter: a chunk is a batch (its bytes), a file received whole a record. */
@@ -79,6 +81,11 @@ class FileReceiver implements InboundHandler {
 
   lastSequence(): Promise<number> {
     return Promise.resolve(0);
+  }
+
+  /** Only the flow's provider sends its files (a file flow is never spread). */
+  acceptsFrom(nodeId: string): boolean {
+    return this.provider === undefined || nodeId === this.provider;
   }
 
   async fileProgress(fileId: string): Promise<{ committedBytes: number; complete: boolean }> {
@@ -266,7 +273,7 @@ export function createFileExchangeRunner(
   if (!task.subscriptionId) throw new Error('file task has no subscription id');
   const root = resolve(deps.binding.dir);
   const kit = new RunnerKit(task, ctx);
-  const receiver = new FileReceiver(root, termsOf(task.params), kit, ctx.traffic);
+  const receiver = new FileReceiver(root, task.peerNodeId || undefined, termsOf(task.params), kit, ctx.traffic);
   deps.dataPlane.registerInbound(task.subscriptionId, receiver);
   kit.startReports(deps.runReportIntervalMs);
   const sweeper = (async () => {

@@ -5,12 +5,16 @@
 // Invariants
 //  - A unit is acked to JetStream only after the task committed it (or found it a duplicate); the receipt
 //    follows the ack and is best effort (a lost one costs a progress question, never data).
+//  - Group commit: consecutive record batches of one stream that have already arrived are applied in one
+//    sink transaction (a UnitGroup, at most GROUP_MAX_UNITS), committed when no more are waiting, before a
+//    unit of another stream, or at the cap; only then are they acked and receipted. A failing group
+//    redelivers every unit of it. One group is open at a time, and group work runs one step at a time.
 //  - A gap (sequence not next) is answered with a "gap" receipt naming the last sequence applied.
 //  - A unit for a subscription without an exchange task (yet) is nak'ed for redelivery, never dropped.
 //  - A failing sink (the task throws) redelivers after a growing delay per subscription (1 s × 1.6 up to
 //    1 min); only a written unit ends the failing spell.
-//  - A unit from a node outside the flow (ForeignSourceError: neither its provider nor a shard holder) is
-//    redelivered for foreignBatchGraceMs, since the assignment naming a new shard holder may come after
+//  - A unit (record batch or file chunk) from a node outside the flow (the handler's acceptsFrom() says no:
+//    neither its provider nor a shard holder) reaches no handler; it is redelivered for foreignBatchGraceMs, since the assignment naming a new shard holder may come after
 //    its first batches, then terminated (ERROR: a node is sending data it has no right to). Nothing is
 //    lost by that: a legitimate sender keeps every unit in its outbox until receipted and re-sends it.
 import type { JsMsg } from '@nats-io/jetstream';
@@ -39,12 +43,39 @@ export interface Applied {
 
 /** What the data consumer hands to an exchange task. */
 export interface InboundHandler {
+  /**
+   * Whether a unit sent by `nodeId` may be written: the flow's provider, or a node central assigned a shard
+   * of it to. Checked by the dispatcher for record batches and file chunks alike, before handle().
+   */
+  acceptsFrom(nodeId: string): boolean;
   /** Applies one batch; resolves with the receipt status and counts. Throws to have it redelivered. */
   handle(env: EnvelopeData): Promise<Applied>;
   /** Highest sequence applied of a stream, for progress questions. */
   lastSequence(stream: string): Promise<number>;
   /** File transfers: how much of a file is written in order, for progress questions. */
   fileProgress?(fileId: string): Promise<{ committedBytes: number; complete: boolean }>;
+  /** Group commit of record batches (optional): units of `stream` applied in one sink transaction. */
+  openGroup?(stream: string): Promise<UnitGroup>;
+}
+
+/** Units of one stream in one sink transaction (InboundHandler.openGroup). */
+export interface UnitGroup {
+  /** Applies a unit inside the transaction; what it answers holds once commit() resolved. Rejects when the sink fails (the group is over). */
+  add(env: EnvelopeData): Promise<Applied>;
+  /** Commits every unit added. Rejects when the sink fails (nothing of the group is written). */
+  commit(): Promise<void>;
+}
+
+/** Record batches applied in one transaction at most. */
+export const GROUP_MAX_UNITS = 16;
+
+/** An open group and the messages whose units it holds (acked once it commits). */
+interface OpenGroup {
+  t: NatsTransport;
+  handler: InboundHandler;
+  stream: string;
+  group: UnitGroup;
+  units: { m: JsMsg; env: EnvelopeData; res: Applied }[];
 }
 
 /** JetStream ack wait of the data consumers (ms); how long a unit from a node outside its flow is redelivered (ms). */
@@ -52,9 +83,6 @@ export interface InboundSettings {
   ackWaitMs: number;
   foreignBatchGraceMs: number;
 }
-
-/** Thrown by a handler for a unit whose sending node has no part in the flow (inbound redelivers, then drops it). */
-export class ForeignSourceError extends Error {}
 
 /** Delay between redeliveries of a unit from a node outside its flow (ms), at most. */
 const FOREIGN_RETRY_MS = 5_000;
@@ -68,6 +96,10 @@ export class Inbound {
   private readonly collector = new YoungCollector();
   /** Per subscription: consecutive sink failures and the redelivery delay they have grown to. */
   private readonly sinkBackoff = new Map<string, { backoff: Backoff; failures: number }>();
+  /** The group of record batches being applied, if any. */
+  private open: OpenGroup | undefined;
+  /** Group work (adding a unit, committing) runs one step at a time, in arrival order. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly link: Link,
@@ -122,14 +154,74 @@ export class Inbound {
       m.nak(2_000);
       return;
     }
+    // Not refused for good: a standby's shard may reach this node before the assignment naming it does, so
+    // the unit is redelivered for a while, and a legitimate sender re-sends it after that.
+    if (!h.acceptsFrom(env.sourceNodeId)) return this.foreign(m, env);
+    if (h.openGroup && !env.file) return this.serial(() => this.grouped(t, m, env, h));
     let res: Applied;
     try {
       res = await h.handle(env);
     } catch (err) {
-      if (err instanceof ForeignSourceError) this.foreign(m, env, err);
-      else m.nak(this.sinkFailed(env, err as Error));
+      m.nak(this.sinkFailed(env, err as Error));
       return;
     }
+    await this.settled(t, m, env, res, h);
+  }
+
+  private serial(work: () => Promise<void>): Promise<void> {
+    const next = this.turn.then(work);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Adds a record batch to the open group of its stream (committing another stream's group first). */
+  private async grouped(t: NatsTransport, m: JsMsg, env: EnvelopeData, h: InboundHandler): Promise<void> {
+    const stream = streamKey(env.sourceNodeId, env.taskId, env.streamEpoch);
+    if (this.open && (this.open.handler !== h || this.open.stream !== stream)) await this.commitOpen();
+    if (!this.open) {
+      let group: UnitGroup;
+      try {
+        group = await h.openGroup!(stream);
+      } catch (err) {
+        m.nak(this.sinkFailed(env, err as Error));
+        return;
+      }
+      this.open = { t, handler: h, stream, group, units: [] };
+      // Batches that have already arrived are handed over before this runs: they join the group.
+      setImmediate(() => void this.serial(() => this.commitOpen()));
+    }
+    const g = this.open;
+    let res: Applied;
+    try {
+      res = await g.group.add(env);
+    } catch (err) {
+      this.open = undefined;
+      const delayMs = this.sinkFailed(env, err as Error);
+      for (const u of g.units) u.m.nak(delayMs);
+      m.nak(delayMs);
+      return;
+    }
+    g.units.push({ m, env, res });
+    if (g.units.length >= GROUP_MAX_UNITS) await this.commitOpen();
+  }
+
+  /** Commits the open group, then acks and receipts its units; a failed commit redelivers them all. */
+  private async commitOpen(): Promise<void> {
+    const g = this.open;
+    if (!g) return;
+    this.open = undefined;
+    try {
+      await g.group.commit();
+    } catch (err) {
+      const delayMs = this.sinkFailed(g.units[0]!.env, err as Error);
+      for (const u of g.units) u.m.nak(delayMs);
+      return;
+    }
+    for (const u of g.units) await this.settled(g.t, u.m, u.env, u.res, g.handler);
+  }
+
+  /** A unit is done (committed, a duplicate, or refused): ack, then the receipt. */
+  private async settled(t: NatsTransport, m: JsMsg, env: EnvelopeData, res: Applied, h: InboundHandler): Promise<void> {
     // Only a written batch ends the failing spell: a later batch answered "gap" (its predecessor is the one
     // failing) must not reset the delay to 1 s.
     if (res.status !== 'refused') this.sinkBackoff.delete(env.subscriptionId);
@@ -196,11 +288,13 @@ export class Inbound {
    * A unit from a node outside its flow: redelivered every few seconds (not the sink's backoff: the sink is
    * fine) until foreignBatchGraceMs has passed by the count of deliveries, then terminated.
    */
-  private foreign(m: JsMsg, env: EnvelopeData, err: ForeignSourceError): void {
+  private foreign(m: JsMsg, env: EnvelopeData): void {
     const graceMs = this.settings.foreignBatchGraceMs;
     const retryMs = Math.max(100, Math.min(FOREIGN_RETRY_MS, Math.floor(graceMs / 3)));
     const deliveries = m.info.deliveryCount;
-    const fields = { batchId: env.batchId, source: env.sourceNodeId, taskId: env.taskId, deliveries, err: err.message };
+    const what = env.file ? `file chunk ${env.batchId}` : `batch ${env.batchId}`;
+    const err = `${what} of subscription ${env.subscriptionId} comes from node ${env.sourceNodeId}: neither the provider of this flow nor a node holding a shard of it`;
+    const fields = { batchId: env.batchId, source: env.sourceNodeId, taskId: env.taskId, deliveries, err };
     if (deliveries * retryMs >= graceMs) {
       this.link.log.error(fields, 'batch from a node outside the flow dropped');
       m.term();

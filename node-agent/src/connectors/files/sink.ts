@@ -15,6 +15,7 @@ import {
   type RecordSink,
   type RefusedRecord,
   type SinkBatch,
+  type SinkSession,
 } from '../types.js';
 import { csvFormatter } from './csv.js';
 import { syncDir } from './durable.js';
@@ -68,6 +69,15 @@ export class FileRecordSink implements RecordSink {
     } catch (err) {
       throw new ConnectorError(binding, `cannot create directory ${this.dir}: ${(err as Error).message}`);
     }
+  }
+
+  /** Each batch is one file, committed as it is applied: a session only applies them in turn (no group commit). */
+  begin(stream: string): Promise<SinkSession> {
+    return Promise.resolve({
+      apply: (seq, batch, opts) => this.apply(stream, seq, batch, opts),
+      commit: () => Promise.resolve(),
+      abort: () => Promise.resolve(),
+    });
   }
 
   /**

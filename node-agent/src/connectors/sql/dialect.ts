@@ -24,6 +24,12 @@ export interface SqlDialect<C, Col> {
   readonly refuser: string;
   /** Whether batch and key columns are checked against the table (false: the database reports them). */
   readonly checksColumns: boolean;
+  /**
+   * Sinks whose dialects give the same key take turns with their sessions (SqlSink.begin): one SQLite file
+   * has one writer, and a second connection's write would wait for the open session's lock in a busy loop
+   * that blocks the event loop the session needs to commit. Undefined: per sink (a server locks rows).
+   */
+  readonly lockKey?: string | undefined;
 
   connect(): MaybePromise<C>;
   /** Gives a connection back; a `broken` one is closed. */

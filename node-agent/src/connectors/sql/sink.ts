@@ -3,8 +3,14 @@
 // table is created from the task's fields; records the database refuses are found by bisection inside
 // savepoints and handed to onRefused, or fail the batch when nobody takes them.
 //
-// Invariants: the ledger row is locked before the sequence is checked, so concurrent applies of one stream
-// serialise; a refused record undoes only its savepoint part; the rest of the batch commits with the ledger.
+// Batches go through sessions (group commit): begin() opens the transaction and locks the stream's ledger
+// row, each apply() writes one batch if it is next in line, commit() records the last one applied in the
+// ledger and commits them all; apply() alone is a session of one batch.
+//
+// Invariants: the ledger row is locked before a sequence is checked, so concurrent sessions of one stream
+// serialise; a session sees its own batches in order (its last sequence advances as it applies); a
+// refused record undoes only its savepoint part; a failed write or commit rolls back the whole session.
+// One session per sink is open at a time, and one per database file for dialects that name a lockKey.
 import {
   ConnectorError,
   type ApplyOptions,
@@ -14,15 +20,43 @@ import {
   type SinkBatch,
   type SinkScanPage,
   type SinkSchemaHint,
+  type SinkSession,
 } from '../types.js';
 import type { SqlDialect } from './dialect.js';
-import { bisect, Parallel, runAsync, runSync, settle, type Flow, type MaybePromise } from './flow.js';
+import { bisect, Parallel, runAsync, runSync, type Flow, type MaybePromise } from './flow.js';
+
+/** Takes turns: each take() resolves, with its release, once every earlier taker has released. */
+class Turns {
+  private tail: Promise<void> = Promise.resolve();
+  take(): Promise<() => void> {
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const before = this.tail;
+    this.tail = before.then(() => mine);
+    return before.then(() => release);
+  }
+}
+
+/** Turns shared by the sinks of one database file (SqlDialect.lockKey). */
+const sharedTurns = new Map<string, Turns>();
+
+/** An open session: its connection and what it has applied so far. */
+interface Open<C, Col> {
+  c: C;
+  cols: Map<string, Col>;
+  stream: string;
+  /** The stream's last sequence as this session sees it (the ledger's, then each batch it applied). */
+  last: number;
+  lastBatch: string;
+  applied: number;
+}
 
 export class SqlSink<C, Col> implements RecordSink {
   readonly binding: string;
   private readonly keyColumns: readonly string[];
   /** The table's columns once prepared; a failed preparation is forgotten, so the next call retries. */
   private table: MaybePromise<Map<string, Col>> | undefined;
+  private readonly turns: Turns;
 
   constructor(
     protected readonly dialect: SqlDialect<C, Col>,
@@ -30,20 +64,71 @@ export class SqlSink<C, Col> implements RecordSink {
   ) {
     this.binding = dialect.binding;
     this.keyColumns = dialect.keyColumns;
+    const key = dialect.lockKey;
+    if (key && !sharedTurns.has(key)) sharedTurns.set(key, new Turns());
+    this.turns = key ? sharedTurns.get(key)! : new Turns();
     // A synchronous driver prepares at once, so a missing table without fields refuses the task at start.
     if (dialect.sync) this.table = runSync(this.prepare());
   }
 
   async apply(stream: string, seq: number, batch: SinkBatch, opts?: ApplyOptions): Promise<ApplyOutcome> {
-    return this.run(this.applyFlow(stream, seq, batch, opts));
+    const session = await this.begin(stream);
+    const outcome = await session.apply(seq, batch, opts);
+    await session.commit();
+    return outcome;
   }
 
+  async begin(stream: string): Promise<SinkSession> {
+    const release = await this.turns.take();
+    let o: Open<C, Col>;
+    try {
+      o = await this.run(this.openFlow(stream));
+    } catch (err) {
+      release();
+      throw err;
+    }
+    let ended = false;
+    const end = async (commit: boolean): Promise<void> => {
+      if (ended) throw new ConnectorError(this.binding, 'the session is over (committed, aborted or failed)');
+      ended = true;
+      try {
+        await this.run(this.closeFlow(o, commit));
+      } finally {
+        release();
+      }
+    };
+    return {
+      apply: async (seq, batch, opts) => {
+        if (ended) throw new ConnectorError(this.binding, 'the session is over (committed, aborted or failed)');
+        try {
+          return await this.run(this.writeFlow(o, seq, batch, opts));
+        } catch (err) {
+          await end(false).catch(() => undefined);
+          throw err;
+        }
+      },
+      commit: () => end(true),
+      abort: () => (ended ? Promise.resolve() : end(false).catch(() => undefined)),
+    };
+  }
+
+  /** Waits for an open session to end: on a shared connection (SQLite) a read inside it would see what it has not committed. */
   async lastSequence(stream: string): Promise<number> {
-    return this.run(this.lastSequenceFlow(stream));
+    const release = await this.turns.take();
+    try {
+      return await this.run(this.lastSequenceFlow(stream));
+    } finally {
+      release();
+    }
   }
 
   async scan(afterKey: unknown[] | null, limit: number): Promise<SinkScanPage> {
-    return this.dialect.scan(await this.ready(), afterKey, limit);
+    const release = await this.turns.take();
+    try {
+      return await this.dialect.scan(await this.ready(), afterKey, limit);
+    } finally {
+      release();
+    }
   }
 
   async close(): Promise<void> {
@@ -104,51 +189,81 @@ export class SqlSink<C, Col> implements RecordSink {
     }
   }
 
-  private *applyFlow(
-    stream: string,
+  /** Begins the transaction and locks the stream's ledger row. */
+  private *openFlow(stream: string): Flow<Open<C, Col>> {
+    const d = this.dialect;
+    const cols = (yield this.ready()) as Map<string, Col>;
+    const c = (yield d.connect()) as C;
+    try {
+      const last = (yield d.lockLedger(c, stream)) as number;
+      return { c, cols, stream, last, lastBatch: '', applied: 0 };
+    } catch (err) {
+      const broken = yield* this.rollbackFlow(c);
+      yield d.release(c, broken);
+      throw this.wrapped(err);
+    }
+  }
+
+  /** One batch inside an open session: written when next in line; a failure is thrown (the caller rolls back). */
+  private *writeFlow(
+    o: Open<C, Col>,
     seq: number,
     batch: SinkBatch,
     opts: ApplyOptions | undefined,
   ): Flow<ApplyOutcome> {
-    const d = this.dialect;
-    const cols = (yield this.ready()) as Map<string, Col>;
-    const c = (yield d.connect()) as C;
-    let broken = false;
+    if (seq <= o.last) return 'duplicate';
+    if (seq > o.last + 1) return 'gap';
     try {
-      const last = (yield d.lockLedger(c, stream)) as number;
-      if (seq !== last + 1) {
-        yield d.rollback(c);
-        return seq <= last ? 'duplicate' : 'gap';
-      }
-      // Sent now, checked before the commit: the ledger row is ours (locked) and any failure rolls back all.
-      const ledger = settle(d.setLedger(c, stream, seq, batch.batchId, Date.now()));
       if (batch.rows.length) {
-        const refused = yield* this.writeBatch(c, cols, batch);
+        const refused = yield* this.writeBatch(o.c, o.cols, batch);
         if (refused.length) {
           // Nobody to hand them to: fail the batch rather than drop records silently.
           if (!opts?.onRefused)
             throw new ConnectorError(
               this.binding,
-              `the ${d.refuser} refused ${refused.length} record(s) of batch ${batch.batchId}: ${refused[0]!.reason}`,
+              `the ${this.dialect.refuser} refused ${refused.length} record(s) of batch ${batch.batchId}: ${refused[0]!.reason}`,
             );
           opts.onRefused(refused);
         }
       }
-      const ledgerError = yield ledger;
-      if (ledgerError) throw ledgerError;
-      yield d.commit(c);
-      return 'applied';
     } catch (err) {
-      try {
-        yield d.rollback(c);
-      } catch {
-        broken = true; // the connection is gone: the server rolls back; it is not reused
-      }
-      if (err instanceof ConnectorError) throw err;
-      throw d.wrap(`writing ${d.tableName}`, err);
-    } finally {
-      yield d.release(c, broken);
+      throw this.wrapped(err);
     }
+    o.last = seq;
+    o.lastBatch = batch.batchId;
+    o.applied++;
+    return 'applied';
+  }
+
+  /** Ends a session: records the last sequence applied and commits, or rolls back; gives the connection back. */
+  private *closeFlow(o: Open<C, Col>, commit: boolean): Flow<void> {
+    const d = this.dialect;
+    let broken = false;
+    try {
+      if (commit && o.applied > 0) {
+        yield d.setLedger(o.c, o.stream, o.last, o.lastBatch, Date.now());
+        yield d.commit(o.c);
+      } else yield d.rollback(o.c);
+    } catch (err) {
+      broken = yield* this.rollbackFlow(o.c);
+      throw this.wrapped(err);
+    } finally {
+      yield d.release(o.c, broken);
+    }
+  }
+
+  /** Rolls back; true when that failed too (the connection is gone: the server rolls back; it is not reused). */
+  private *rollbackFlow(c: C): Flow<boolean> {
+    try {
+      yield this.dialect.rollback(c);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  private wrapped(err: unknown): unknown {
+    return err instanceof ConnectorError ? err : this.dialect.wrap(`writing ${this.dialect.tableName}`, err);
   }
 
   /** Writes the batch's rows; returns the records refused, each with the database's reason. */

@@ -1,5 +1,6 @@
 // SQLite as a dialect of the SQL sink (better-sqlite3, synchronous): upsert by key with INSERT … ON
 // CONFLICT, one transaction per batch with the stream ledger (_xchg_ledger), savepoints for bisection.
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Type, type Static } from 'typebox';
 import { Decimal, JsonText, Temporal, normInt } from '../../values/value.js';
@@ -55,6 +56,8 @@ class SqliteDialect implements SqlDialect<Db, true> {
   readonly tableName: string;
   readonly refuser = 'database';
   readonly checksColumns = false;
+  /** The database file: its sinks take turns with their sessions (SqlDialect.lockKey). */
+  readonly lockKey: string;
   private readonly db: Db;
   private readonly table: string;
   private readonly upserts = new Map<string, Database.Statement>();
@@ -75,6 +78,7 @@ class SqliteDialect implements SqlDialect<Db, true> {
     if (this.keyColumns.length === 0) throw new ConnectorError(binding, 'sqlite sink needs key columns (key: id)');
     this.tableName = cfg.table;
     this.table = ident(cfg.table, binding);
+    this.lockKey = `sqlite:${resolve(cfg.path)}`;
     try {
       this.db = new Database(cfg.path);
     } catch (err) {
