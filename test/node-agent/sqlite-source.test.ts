@@ -56,7 +56,7 @@ describe('sqlite source - pages, tombstones, schema changes', () => {
     }
   });
 
-  it('sqlite source - a page after a cursor seeks the index: no read scans the table from its start', async () => {
+  it('sqlite source - a page after a cursor seeks the index, sharded reads too: no read scans the table from its start', async () => {
     const path = join(tmpDir('xchg-sqlite-plan-'), 'src.db');
     const db = new Database(path);
     db.exec('CREATE TABLE rec (id INTEGER PRIMARY KEY, payload TEXT, updated_at INTEGER NOT NULL)');
@@ -87,12 +87,34 @@ describe('sqlite source - pages, tombstones, schema changes', () => {
         }
         expect(rows).toBe(300);
       }
+      // A spread flow's read (dynamic node allocation): every part has a position, so the read is bounded by
+      // the lowest of them (c >= min(...)) and seeks the index there too.
+      const plain = await sources[0]!.read(null, 100);
+      const at = plain.cursor as { c: unknown; k: unknown };
+      const sharded = await sources[0]!.read(
+        {
+          n: 2,
+          parts: [
+            { s: [0], c: at.c, k: at.k },
+            { s: [1], c: at.c, k: at.k },
+          ],
+        },
+        64,
+      );
+      expect(sharded.rows.length).toBe(64);
+      expect(sharded.rows.every((r) => Number(r['id']) > 100)).toBe(true);
     } finally {
       Database.prototype.prepare = prepare;
       for (const src of sources) await src.close();
     }
     const reads = prepared.filter((sql) => /ORDER BY/.test(sql) && /WHERE .*[>]/.test(sql));
-    expect(reads.length).toBeGreaterThanOrEqual(2);
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    expect(
+      reads.some((sql) => /xchg_bucket/.test(sql) && /min\(/.test(sql)),
+      'a sharded read was planned',
+    ).toBe(true);
+    // The key's bucket function the source registers on its own connection (its value does not matter to a plan).
+    db.function('xchg_bucket', { deterministic: true }, (_key: unknown) => 0);
     for (const sql of reads) {
       const params = (sql.match(/\?/g) ?? []).map(() => 1);
       const plan = db
