@@ -311,6 +311,53 @@ describe('mariadb - source paging', () => {
     expect(idle).toEqual({ rows: [], ops: [], cursor: more.cursor, exhausted: true });
   });
 
+  it('mariadb - a page after a cursor, sharded reads too, is an index range read: none scans the table or its whole index', async () => {
+    await server.query(
+      'CREATE TABLE plan_rec (id BIGINT PRIMARY KEY, payload VARCHAR(40) NOT NULL, updated_at BIGINT NOT NULL, KEY (updated_at, id))',
+    );
+    const values = range(1, 3000).map((i) => `(${i}, 'row ${i}', ${1000 + Math.floor(i / 7)})`);
+    await server.query(`INSERT INTO plan_rec VALUES ${values.join(', ')}`);
+    await server.query('ANALYZE TABLE plan_rec');
+    // The server's general log holds each read as the server ran it (the driver puts the values in).
+    await server.query("SET GLOBAL log_output = 'TABLE'");
+    await server.query('TRUNCATE mysql.general_log');
+    await server.query('SET GLOBAL general_log = 1');
+    try {
+      const src = source({ table: 'plan_rec', key: 'id', cursor: 'updated_at' });
+      const first = await src.read(null, 2000);
+      const after = await drain(src, first.cursor, 250);
+      expect(after.rows.length).toBe(1000);
+      const at = first.cursor as { c: unknown; k: unknown };
+      const sharded = await src.read(
+        {
+          n: 2,
+          parts: [
+            { s: [0], ...at },
+            { s: [1], ...at },
+          ],
+        },
+        64,
+      );
+      expect(sharded.rows.length).toBe(64);
+    } finally {
+      await server.query('SET GLOBAL general_log = 0');
+    }
+    const logged = await server.query<{ argument: Buffer | string }>(
+      "SELECT argument FROM mysql.general_log WHERE command_type = 'Query' AND argument LIKE 'SELECT%plan_rec%ORDER BY%'",
+    );
+    const reads = logged.map((r) => String(r.argument)).filter((sql) => /WHERE .*>/.test(sql));
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    expect(
+      reads.some((sql) => /LEAST\(/.test(sql)),
+      'a sharded read was planned',
+    ).toBe(true);
+    for (const sql of reads) {
+      const plan = await server.query<{ table: string; type: string; key: string | null }>(`EXPLAIN ${sql}`);
+      // 'range' starts at the cursor in the index; 'ALL' (the table) and 'index' (the whole index) start at its first row.
+      expect({ sql, plan: plan.map((p) => [p.type, p.key]) }).toEqual({ sql, plan: [['range', 'updated_at']] });
+    }
+  });
+
   it('mariadb - BIGINT UNSIGNED cursors above 2^63 and TIMESTAMP cursors page exactly', async () => {
     await server.query(
       'CREATE TABLE seqs (code VARCHAR(10) PRIMARY KEY, seq BIGINT UNSIGNED NOT NULL, at TIMESTAMP(6) NOT NULL)',
