@@ -14,7 +14,8 @@ import { JobWorkers } from './jobs/job-worker.js';
 import { JobRunner } from './jobs/runner.js';
 import { routingJobs } from './jobs/routing.js';
 import { sweepJobs } from './jobs/sweeps.js';
-import { brainJobs } from './jobs/brain.js';
+import { brainJobs, clusterRunner } from './jobs/brain.js';
+import type { ClusterRunResult } from './services/brain-clusters.js';
 import { trafficJobs } from './jobs/traffic.js';
 import type { Bootstrap } from './services/centers.js';
 import { createServices, type ServiceOptions, type Services } from './services/index.js';
@@ -41,13 +42,7 @@ async function main(): Promise<void> {
   // Alert rules of a node run at its liveness transition (set once the jobs exist).
   const onNode: { changed?: (nodeId: string) => void } = {};
   const services = createServices(store, () => Date.now(), serviceOptions(config, logger, onNode));
-  logBootstrap(services.centers.bootstrap(), logger);
-  const rehanded = services.relays.syncProbeInterval();
-  if (rehanded.length)
-    logger.info(
-      { relays: rehanded, probeIntervalMs: config.routing.probeIntervalMs },
-      'relays handed the probe interval',
-    );
+  prepareCenters(services, config, logger);
 
   let ready = false;
   const { nodes, assignments, reports, metrics } = services;
@@ -65,8 +60,11 @@ async function main(): Promise<void> {
     shards: services.shards,
     trafficBucketMs: config.traffic.bucketMs,
   });
+  const workers = new JobWorkers(join(config.dataDir, 'central.db'));
+  const runClusters = clusterRunner(services.clusters, workers);
   const app = await buildApp({
     ...services,
+    runClusters,
     logger,
     adminToken,
     version: VERSION,
@@ -80,8 +78,7 @@ async function main(): Promise<void> {
 
   const loop = new LoopDelayMonitor().start();
   services.metrics.watchEventLoop(loop);
-  const workers = new JobWorkers(join(config.dataDir, 'central.db'));
-  const jobs = startJobs(config, services, store, logger, onNode, workers);
+  const jobs = startJobs(config, services, store, logger, onNode, runClusters);
   ready = true;
   logger.info({ httpPort, grpcPort, dataDir: config.dataDir, version: VERSION }, 'central listening');
 
@@ -108,6 +105,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** The exchange centers from the configuration's bootstrap, and the relays handed the probe interval; logged. */
+function prepareCenters(services: Services, config: CentralConfig, logger: pino.Logger): void {
+  logBootstrap(services.centers.bootstrap(), logger);
+  const rehanded = services.relays.syncProbeInterval();
+  if (rehanded.length)
+    logger.info(
+      { relays: rehanded, probeIntervalMs: config.routing.probeIntervalMs },
+      'relays handed the probe interval',
+    );
+}
+
 /** Central's periodic jobs, started: sweeps, routing, traffic retention, the brain, alert rules and the alert webhook. */
 function startJobs(
   config: CentralConfig,
@@ -115,7 +123,7 @@ function startJobs(
   store: Store,
   logger: pino.Logger,
   onNode: { changed?: (nodeId: string) => void },
-  workers: JobWorkers,
+  runClusters: () => Promise<ClusterRunResult>,
 ): JobRunner {
   const jobs = new JobRunner(logger.child({ component: 'jobs' }), (job, ms, ok) => {
     services.metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
@@ -131,7 +139,7 @@ function startJobs(
   for (const job of routingJobs(services, logger, routing)) jobs.add(job);
   for (const job of trafficJobs(services, logger, config.traffic.sweepIntervalMs)) jobs.add(job);
   const brain = { clusterMs: config.brain.clusterIntervalMs, surgeMs: config.brain.surgeIntervalMs };
-  for (const job of brainJobs(services, logger, brain, workers)) jobs.add(job);
+  for (const job of brainJobs(services, logger, brain, runClusters)) jobs.add(job);
   const alerting = alertJobs(store, services, config.alerts, logger);
   for (const job of alerting.jobs) jobs.add(job);
   onNode.changed = alerting.nodeChanged;

@@ -29,7 +29,7 @@ import type { RegistryService } from '../services/registry.js';
 import type { ReportService } from '../services/reports.js';
 import type { ReconcileService } from '../services/reconcile.js';
 import type { TrafficService } from '../services/traffic.js';
-import type { ClusterService } from '../services/brain-clusters.js';
+import type { ClusterRunResult, ClusterService } from '../services/brain-clusters.js';
 import type { BrainViews } from '../services/brain-views.js';
 import type { DashboardService } from '../services/dashboard.js';
 import type { TopologyService } from '../services/dashboard-topology.js';
@@ -71,6 +71,11 @@ export interface HttpDeps {
   traffic: TrafficService;
   /** The brain's clustering of pairs (runs on demand). */
   clusters: ClusterService;
+  /**
+   * Runs the clustering for POST /clusters/run, one run at a time with the brain job's (jobs/brain.ts
+   * clusterRunner: central runs it in a worker thread); absent: in process.
+   */
+  runClusters?: () => Promise<ClusterRunResult>;
   /** The brain's runs and surges as the API shows them. */
   brainViews: BrainViews;
   /** The dashboard's headline summary and volume trend. */

@@ -74,7 +74,7 @@ export function registerBrainRoutes(app: App, deps: HttpDeps): void {
     },
     async (req) => {
       requireRole(req, ...WRITERS);
-      const r = deps.clusters.run();
+      const r = deps.runClusters ? await deps.runClusters() : deps.clusters.run();
       return { ...r, run: r.run ? (deps.brainViews.latestRun(undefined) ?? null) : null };
     },
   );
