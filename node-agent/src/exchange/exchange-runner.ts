@@ -93,7 +93,15 @@ class ExchangeTask implements InboundHandler {
     const committed: (() => void)[] = [];
     return {
       add: async (env) => {
-        const w = await this.write(env, session);
+        let w: Written;
+        try {
+          w = await this.write(env, session);
+        } catch (err) {
+          // Whatever failed (the sink, or the quarantine before it), the group is over: its transaction
+          // must not stay open, holding the sink's turn.
+          await session.abort();
+          throw err;
+        }
         if (w.committed) committed.push(w.committed);
         return w.applied;
       },

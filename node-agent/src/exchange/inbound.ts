@@ -14,8 +14,8 @@
 //  - A failing sink (the task throws) redelivers after a growing delay per subscription (1 s × 1.6 up to
 //    1 min); only a written unit ends the failing spell.
 //  - A unit (record batch or file chunk) from a node outside the flow (the handler's acceptsFrom() says no:
-//    neither its provider nor a shard holder) reaches no handler; it is redelivered for foreignBatchGraceMs, since the assignment naming a new shard holder may come after
-//    its first batches, then terminated (ERROR: a node is sending data it has no right to). Nothing is
+//    neither its provider nor a shard holder) reaches no handler; it is redelivered for foreignBatchGraceMs,
+//    since the assignment naming a new shard holder may come after its first batches, then terminated (ERROR: a node is sending data it has no right to). Nothing is
 //    lost by that: a legitimate sender keeps every unit in its outbox until receipted and re-sends it.
 import type { JsMsg } from '@nats-io/jetstream';
 import { Backoff } from '../backoff.js';
@@ -60,7 +60,7 @@ export interface InboundHandler {
 
 /** Units of one stream in one sink transaction (InboundHandler.openGroup). */
 export interface UnitGroup {
-  /** Applies a unit inside the transaction; what it answers holds once commit() resolved. Rejects when the sink fails (the group is over). */
+  /** Applies a unit inside the transaction; what it answers holds once commit() resolved. Rejects on any failure: the group is then over (rolled back). */
   add(env: EnvelopeData): Promise<Applied>;
   /** Commits every unit added. Rejects when the sink fails (nothing of the group is written). */
   commit(): Promise<void>;

@@ -69,13 +69,3 @@ export function* bisect(
   yield* go(0, n);
   return refused;
 }
-
-/** A call's outcome without rejecting: undefined when it succeeded, else its error (checked later). */
-export function settle(x: MaybePromise<unknown>): MaybePromise<unknown> {
-  return x instanceof Promise
-    ? x.then(
-        () => undefined,
-        (e: unknown) => e ?? new Error('rejected'),
-      )
-    : undefined;
-}

@@ -88,8 +88,9 @@ export class SqlSink<C, Col> implements RecordSink {
       throw err;
     }
     let ended = false;
+    const over = (): Error => new ConnectorError(this.binding, 'the session is over (committed, aborted or failed)');
     const end = async (commit: boolean): Promise<void> => {
-      if (ended) throw new ConnectorError(this.binding, 'the session is over (committed, aborted or failed)');
+      if (ended) throw over();
       ended = true;
       try {
         await this.run(this.closeFlow(o, commit));
@@ -99,7 +100,7 @@ export class SqlSink<C, Col> implements RecordSink {
     };
     return {
       apply: async (seq, batch, opts) => {
-        if (ended) throw new ConnectorError(this.binding, 'the session is over (committed, aborted or failed)');
+        if (ended) throw over();
         try {
           return await this.run(this.writeFlow(o, seq, batch, opts));
         } catch (err) {
